@@ -1,0 +1,29 @@
+/* err.c - messages for the library's error codes. */
+#include "err.h"
+
+const char *
+sbk_strerror(int e)
+{
+	switch (e) {
+	case E_OK:		return "success";
+	case E_SHORT:		return "input too short";
+	case E_BIG:		return "input too large";
+	case E_SYNTAX:		return "syntax error";
+	case E_NOMEM:		return "out of memory";
+	case E_RANGE:		return "value out of range";
+	case E_KEY:		return "bad key material";
+	case E_CRYPTO:		return "crypto library failure";
+	case E_AUTH:		return "authentication failed";
+	case E_REPLAY:		return "replayed or too old packet";
+	case E_IO:		return "i/o error";
+	case E_NOTFOUND:	return "not found";
+	case E_EXIST:		return "already exists";
+	case E_LIMIT:		return "limit reached";
+	case E_STATE:		return "invalid state";
+	case E_UNSUPPORTED:	return "not supported";
+	case E_AGAIN:		return "try again";
+	case E_TIMEOUT:		return "timed out";
+	case E_INVAL:		return "invalid argument";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,183 @@
+/* common.c - shared command-line helpers for the sbckit tools. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char *progname = "sbckit";
+
+void
+cli_init(const char *prog)
+{
+	const char *s = strrchr(prog, '/');
+
+	progname = s != NULL ? s + 1 : prog;
+	atexit(cli_close_stdout);
+}
+
+const char *
+cli_prog(void)
+{
+	return progname;
+}
+
+static void
+vmsg(const char *fmt, va_list ap)
+{
+	char m[1024];
+
+	if (vsnprintf(m, sizeof(m), fmt, ap) < 0)
+		m[0] = '\0';
+	fprintf(stderr, "%s: %s\n", progname, m);
+}
+
+void
+cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void
+cli_usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+	exit(XC_USAGE);
+}
+
+void
+cli_version(void)
+{
+	printf("%s (sbckit) %s\n", progname, SBK_VERSION);
+	exit(XC_OK);
+}
+
+struct buf *
+cli_read_file(const char *path, size_t max)
+{
+	FILE *f;
+	struct buf *b;
+	int stdin_ = path == NULL || strcmp(path, "-") == 0;
+	const char *name = stdin_ ? "stdin" : path;
+
+	f = stdin_ ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		cli_err("%s: %s", name, strerror(errno));
+		return NULL;
+	}
+	if ((b = buf_new(max)) == NULL) {
+		cli_err("%s: out of memory", name);
+		goto fail;
+	}
+	for (;;) {
+		uint8_t *w = buf_reserve(b, 4096);
+		size_t n;
+
+		if (w == NULL) {
+			/* near the cap: try to read the last few bytes */
+			size_t room = buf_max(b) - buf_len(b);
+			int c;
+
+			if (room == 0 && (c = fgetc(f)) == EOF && !ferror(f))
+				break;
+			if (room == 0 || (w = buf_reserve(b, room)) == NULL) {
+				cli_err("%s: larger than %zu bytes", name,
+				    buf_max(b));
+				goto fail;
+			}
+			n = fread(w, 1, room, f);
+			buf_commit(b, n);
+			if (n < room)
+				break;
+			continue;
+		}
+		n = fread(w, 1, 4096, f);
+		buf_commit(b, n);
+		if (n < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		cli_err("%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	if (!stdin_)
+		fclose(f);
+	return b;
+fail:
+	buf_free(b);
+	if (!stdin_)
+		fclose(f);
+	return NULL;
+}
+
+void
+cli_write_stdout(const void *p, size_t len)
+{
+	if (len > 0 && fwrite(p, 1, len, stdout) != len)
+		cli_die(XC_FAIL, "write error: %s", strerror(errno));
+}
+
+void
+cli_close_stdout(void)
+{
+	int bad = ferror(stdout) != 0;
+
+	if (fflush(stdout) != 0)
+		bad = 1;
+	if (fclose(stdout) != 0 && errno != EBADF)
+		bad = 1;
+	if (bad) {
+		fprintf(stderr, "%s: write error: %s\n", progname,
+		    strerror(errno != 0 ? errno : EIO));
+		_exit(XC_FAIL);
+	}
+}
+
+static void
+log_stderr(void *arg, enum log_level lvl, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s: %s\n", progname, log_level_name(lvl), msg);
+}
+
+void
+cli_logger(struct logger *lg, enum log_level lvl)
+{
+	lg->fn = log_stderr;
+	lg->arg = NULL;
+	lg->level = lvl;
+}
+
+int
+cli_exit_code(int e)
+{
+	switch (e) {
+	case E_OK:
+		return XC_OK;
+	case E_SHORT: case E_BIG: case E_SYNTAX: case E_RANGE: case E_KEY:
+		return XC_INPUT;
+	case E_AUTH: case E_CRYPTO: case E_REPLAY:
+		return XC_CRYPTO;
+	case E_INVAL:
+		return XC_USAGE;
+	}
+	return XC_FAIL;
+}
