@@ -120,11 +120,23 @@ asan:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run build-asan
 
-# libFuzzer targets: each links the library sources built with clang.
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+# libFuzzer targets: the library is built once more with clang and the
+# sanitizers (build/fuzz/lib/), and each target links against it.
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined \
+	$(PKG_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(O)/fuzz/%.o)
+
+$(O)/fuzz/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(O)/fuzz/libsbckit-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libsbckit-fuzz.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
 
 fuzz: $(FUZZERS)
 
