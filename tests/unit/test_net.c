@@ -1,0 +1,123 @@
+/* test_net.c - unit tests for address parsing and batched UDP on loopback. */
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "../../lib/net.h"
+#include "t.h"
+
+static void
+roundtrip(const char *in, const char *want)
+{
+	struct net_addr a;
+	char s[NET_ADDR_STRLEN];
+
+	T_EQ_INT(net_addr_parse(slice_cstr(in), &a), 0, "parse %s", in);
+	if (net_addr_format(&a, s, sizeof(s)) != 0)
+		s[0] = '\0';
+	T_EQ_STR(s, want, "format %s", in);
+}
+
+static void
+test_parse(void)
+{
+	struct net_addr a, b;
+	char s[NET_ADDR_STRLEN];
+	static const char *bad[] = { "", "1.2.3.4", "1.2.3.4:", ":5",
+		"1.2.3.4:65536", "1.2.3.4:x", "::1:5", "[::1]", "[::1]5",
+		"[1.2.3.4]:5", "1.2.3:5", "[::1]:-1", "host:5", NULL };
+
+	roundtrip("1.2.3.4:5", "1.2.3.4:5");
+	roundtrip("[::1]:5060", "[::1]:5060");
+	roundtrip("[2001:db8::1]:65535", "[2001:db8::1]:65535");
+	roundtrip("0.0.0.0:0", "0.0.0.0:0");
+	for (int i = 0; bad[i] != NULL; i++)
+		T_OK(net_addr_parse(slice_cstr(bad[i]), &a) != 0,
+		    "reject \"%s\"", bad[i]);
+	T_EQ_INT(net_addr_parse(slice_make("1.2.3.4:5\0", 10), &a), E_SYNTAX,
+	    "embedded NUL");
+	T_EQ_INT(net_addr_parse_host(SLICE_LIT("::1"), 9, &a), 0, "bare v6");
+	T_EQ_INT(net_addr_parse_host(SLICE_LIT("[::1]"), 9, &b), 0,
+	    "bracketed v6");
+	T_OK(net_addr_eq(&a, &b) && net_addr_port(&a) == 9, "same address");
+	T_EQ_INT(net_addr_format_host(&a, s, sizeof(s)), 0, "format host");
+	T_EQ_STR(s, "::1", "host without brackets");
+	T_EQ_INT(net_addr_parse_any(SLICE_LIT("10.0.0.1"), 7, &a), 0, "any");
+	T_EQ_INT(net_addr_port(&a), 7, "default port");
+	net_addr_set_port(&a, 8);
+	T_EQ_INT(net_addr_parse_any(SLICE_LIT("10.0.0.1:8"), 7, &b), 0,
+	    "any with port");
+	T_OK(net_addr_eq(&a, &b), "set_port");
+	net_addr_set_port(&b, 9);
+	T_OK(!net_addr_eq(&a, &b) && net_addr_host_eq(&a, &b), "host_eq");
+	T_OK(net_addr_parse_host(SLICE_LIT("0.0.0.0"), 0, &a) == 0 &&
+	    net_addr_is_any(&a), "is_any");
+	T_EQ_INT(net_addr_format(&a, s, 5), E_BIG, "format too small");
+}
+
+static void
+test_udp(const char *host)
+{
+	struct net_addr a, la, lb;
+	int fa, fb, r;
+	uint8_t bufs[8][64], out[8][64];
+	struct net_pkt tx[8], rx[8];
+
+	if (net_addr_parse_host(slice_cstr(host), 0, &a) != 0 ||
+	    net_udp_bind(&a, 0, &fa) != 0) {
+		T_OK(1, "# skip %s not available", host);
+		return;
+	}
+	T_EQ_INT(net_udp_bind(&a, NET_V6ONLY, &fb), 0, "bind b %s", host);
+	T_OK(net_local_addr(fa, &la) == 0 && net_local_addr(fb, &lb) == 0 &&
+	    net_addr_port(&la) != 0, "port 0 gets a port");
+	T_EQ_INT(net_recv(fa, &(struct net_pkt){ bufs[0], 64, 0, a, 0 }),
+	    E_AGAIN, "nothing waiting");
+	for (int i = 0; i < 8; i++) {
+		memset(out[i], 'a' + i, sizeof(out[i]));
+		tx[i] = (struct net_pkt){ out[i], 64, (size_t)(10 + i), lb, 0 };
+		rx[i] = (struct net_pkt){ bufs[i], 64, 0, a, 0 };
+	}
+	T_EQ_INT(net_send_batch(fa, tx, 8), 8, "sendmmsg 8");
+	r = net_recv_batch(fb, rx, 8);
+	T_EQ_INT(r, 8, "recvmmsg 8");
+	T_OK(r == 8 && rx[7].len == 17 && rx[7].buf[0] == 'h' &&
+	    net_addr_eq(&rx[7].addr, &la), "lengths, data, source");
+	tx[0].len = 60;
+	T_EQ_INT(net_send(fb, &(struct net_pkt){ out[1], 64, 60, la, 0 }), 0,
+	    "send");
+	rx[0].cap = 16;
+	T_OK(net_recv(fa, &rx[0]) == 0 && rx[0].trunc && rx[0].len == 16,
+	    "truncation reported");
+	close(fa);
+	close(fb);
+}
+
+static void
+test_tcp(void)
+{
+	struct net_addr a, la;
+	int l, c, r;
+
+	T_EQ_INT(net_addr_parse(SLICE_LIT("127.0.0.1:0"), &a), 0, "tcp addr");
+	T_EQ_INT(net_tcp_listen(&a, 4, 0, &l), 0, "listen");
+	T_EQ_INT(net_local_addr(l, &la), 0, "listener address");
+	r = net_tcp_connect(&la, &c);
+	T_OK(r == 0 || r == E_AGAIN, "connect");
+	if (r == 0 || r == E_AGAIN) {
+		usleep(10000);
+		T_EQ_INT(net_sock_error(c), 0, "connected");
+		close(c);
+	}
+	close(l);
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_udp("127.0.0.1");
+	test_udp("::1");
+	test_tcp();
+	return t_done();
+}
