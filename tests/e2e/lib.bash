@@ -1,0 +1,298 @@
+# lib.bash - end-to-end harness: lab PKI, tones, baresip clients, processes.
+#
+# Sourced by tests/e2e/*.bats and scripts/demo.sh. Needs SBK_BUILD (for the
+# helpers freeport and tonecheck) and SBK_TOP. Conventions:
+#   - sbk_e2e_init NAME makes the run directory E2E_DIR (logs, configs,
+#     recordings, captures: kept after the run for debugging) and a random
+#     loopback /24, E2E_NET (e.g. 127.83.17), so parallel runs never collide;
+#   - every process is started by sbk_spawn under `timeout` and recorded;
+#     sbk_e2e_cleanup kills them all by PID (TERM, then KILL);
+#   - baresip clients are driven over ctrl_tcp (netstring JSON): one
+#     connection per client, held open by this shell, with a reader in the
+#     background that writes every event and response as one JSON line to
+#     $E2E_DIR/NAME/events.
+# Nothing here uses fixed well-known ports.
+
+SBK_BUILD=${SBK_BUILD:-$SBK_TOP/build}
+SBK_BIN=${SBK_BIN:-$SBK_BUILD/bin}
+E2E_TIMEOUT=${E2E_TIMEOUT:-120}		# upper bound for any spawned process
+BARESIP_MODULES=${BARESIP_MODULES:-/usr/lib/baresip/modules}
+KAMAILIO_MODULES=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
+
+sbk_log() { printf '# %s\n' "$*" >&2; }
+sbk_fail() { printf 'e2e: %s\n' "$*" >&2; return 1; }
+
+# sbk_e2e_init NAME: fresh run directory and random loopback network.
+sbk_e2e_init() {
+	local name=$1
+	E2E_DIR=${E2E_ROOT:-$SBK_BUILD/e2e}/$name
+	rm -rf "$E2E_DIR"
+	mkdir -p "$E2E_DIR"
+	E2E_NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 254 + 1))
+	: > "$E2E_DIR/pids"
+	declare -gA E2E_CTL=()
+	export LC_ALL=C
+}
+
+# sbk_have CMD...: all commands exist.
+sbk_have() {
+	local c
+	for c; do command -v "$c" >/dev/null 2>&1 || return 1; done
+}
+
+# sbk_freeport ADDR [COUNT]: free UDP+TCP port(s) on ADDR.
+sbk_freeport() { "$SBK_BUILD/tests/helpers/freeport" "$@"; }
+
+# sbk_spawn NAME CMD...: start CMD in the background under timeout, output
+# to $E2E_DIR/NAME.log; the PID is recorded for cleanup and left in
+# E2E_PID. The process gets no terminal fds of the caller (bats' fd 3).
+sbk_spawn() {
+	local name=$1; shift
+	timeout -k 2 "$E2E_TIMEOUT" "$@" </dev/null >"$E2E_DIR/$name.log" 2>&1 3>&- &
+	E2E_PID=$!
+	echo "$E2E_PID $name" >> "$E2E_DIR/pids"
+}
+
+# sbk_stop NAME: stop one spawned process by name (TERM, then KILL).
+sbk_stop() {
+	local pid n
+	while read -r pid n; do
+		[ "$n" = "$1" ] && sbk_kill_pid "$pid"
+	done < "$E2E_DIR/pids"
+	return 0
+}
+
+sbk_kill_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# sbk_e2e_cleanup: close control connections and kill everything spawned.
+sbk_e2e_cleanup() {
+	local name pid n
+	[ -n "${E2E_DIR:-}" ] && [ -f "$E2E_DIR/pids" ] || return 0
+	for name in "${!E2E_CTL[@]}"; do
+		eval "exec ${E2E_CTL[$name]}>&-" 2>/dev/null
+	done
+	E2E_CTL=()
+	# Newest first: clients before servers, so calls end cleanly.
+	tac "$E2E_DIR/pids" | while read -r pid n; do sbk_kill_pid "$pid"; done
+	: > "$E2E_DIR/pids"
+	return 0
+}
+
+# sbk_wait_port PROTO ADDR PORT [SECONDS]: wait until something listens.
+sbk_wait_port() {
+	local proto=$1 addr=$2 port=$3 secs=${4:-10} i flag=-ltn
+	[ "$proto" = udp ] && flag=-lun
+	for ((i = 0; i < secs * 10; i++)); do
+		ss -H "$flag" "src $addr:$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	sbk_fail "nothing listens on $proto $addr:$port after ${secs}s"
+}
+
+# sbk_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+sbk_wait_for() {
+	local secs=$1 i; shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- lab PKI -----------------------------------------------------------
+
+# sbk_certs DIR IP...: lab CA (ca.pem, ca.key) and a gateway certificate
+# (gw.pem, gw.key; ECDSA P-256, SAN for every IP) signed by it.
+sbk_certs() {
+	local dir=$1 san="" ip; shift
+	for ip; do san="${san:+$san,}IP:$ip"; done
+	mkdir -p "$dir"
+	(
+	cd "$dir" || exit 1
+	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
+	openssl req -x509 -new -key ca.key -sha256 -days 2 \
+	    -subj "/CN=sbckit lab CA" -out ca.pem \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign &&
+	openssl ecparam -name prime256v1 -genkey -noout -out gw.key &&
+	openssl req -new -key gw.key -subj "/CN=${1:-sbckit gateway}" \
+	    -out gw.csr &&
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" \
+	    > gw.ext &&
+	openssl x509 -req -in gw.csr -CA ca.pem -CAkey ca.key \
+	    -CAcreateserial -days 2 -sha256 -extfile gw.ext -out gw.pem &&
+	chmod 600 ca.key gw.key
+	) >"$dir/openssl.log" 2>&1 || sbk_fail "certificates: see $dir/openssl.log"
+}
+
+# --- audio -------------------------------------------------------------
+
+# sbk_tone FILE HZ [SECONDS]: 8 kHz mono 16-bit sine, long enough that
+# baresip's aufile source (which ends the call when the file ends) outlasts
+# the call.
+sbk_tone() {
+	sox -n -r 8000 -c 1 -b 16 "$1" synth "${3:-60}" sine "$2" vol 0.5 \
+	    2>"$1.log" || sbk_fail "sox: see $1.log"
+}
+
+# sbk_tonecheck WAV HZ: does HZ dominate what was recorded? Prints the
+# measure ("freq=440 level=-9.0 active=3.90 purity=1.00").
+sbk_tonecheck() {
+	"$SBK_BUILD/tests/helpers/tonecheck" --expect "$2" "$1"
+}
+
+# --- baresip -----------------------------------------------------------
+
+# sbk_baresip NAME ADDR TONE ACCOUNT [CAFILE]: write a config directory
+# $E2E_DIR/NAME, start baresip (SIP on ADDR, a free port; RTP on a free
+# range; ctrl_tcp on a free port), connect to its ctrl_tcp and start the
+# event reader. ACCOUNT is the accounts line; "@SIPPORT@" in it is replaced
+# by the SIP port chosen. Sets E2E_SIPPORT (of this client).
+sbk_baresip() {
+	local name=$1 addr=$2 tone=$3 account=$4 ca=${5:-} d ports sip ctl rtp
+	d=$E2E_DIR/$name
+	mkdir -p "$d/rec"
+	ports=$(sbk_freeport "$addr" 3) || return 1
+	{ read -r sip; read -r ctl; read -r rtp; } <<< "$ports"
+	# RTP pairs from the third free port upward: on a private 127.x
+	# address nothing else binds there.
+	cat > "$d/config" <<-EOF
+	poll_method	epoll
+	sip_listen	$addr:$sip
+	net_interface	$addr
+	${ca:+sip_cafile	$ca}
+	audio_source	aufile,$tone
+	audio_player	alsa,null
+	audio_alert	alsa,null
+	rtp_ports	$((rtp & ~1))-$(((rtp & ~1) + 39))
+	rtcp_mux	no
+	module_path	$BARESIP_MODULES
+	module		g711.so
+	module		aufile.so
+	module		alsa.so
+	module		sndfile.so
+	module		srtp.so
+	module_tmp	uuid.so
+	module_tmp	account.so
+	module_app	menu.so
+	module_app	ctrl_tcp.so
+	ctrl_tcp_listen	$addr:$ctl
+	snd_path	$d/rec
+	EOF
+	printf '%s\n' "${account//@SIPPORT@/$sip}" > "$d/accounts"
+	: > "$d/contacts"
+	: > "$d/events"
+	echo "$sip" > "$d/sipport"
+	E2E_SIPPORT=$sip
+	sbk_spawn "$name" baresip -s -f "$d"
+	sbk_wait_port tcp "$addr" "$ctl" 10 || return 1
+	local fd
+	exec {fd}<>"/dev/tcp/$addr/$ctl" || return 1
+	E2E_CTL[$name]=$fd
+	# The reader: one JSON document a line. read -N counts bytes (LC_ALL=C).
+	(
+	exec 3>&-
+	while IFS= read -r -d : len && IFS= read -r -N "$len" body &&
+	    IFS= read -r -N 1 _; do
+		printf '%s\n' "$body"
+	done
+	) <&"$fd" >> "$d/events" 2>/dev/null &
+	echo "$! $name-ctl" >> "$E2E_DIR/pids"
+}
+
+# sbk_sipport NAME: the SIP port chosen for a client.
+sbk_sipport() { cat "$E2E_DIR/$1/sipport"; }
+
+# sbk_cmd NAME COMMAND [PARAMS]: send a ctrl_tcp command and wait (5 s) for
+# its response; succeed if it says ok. The response is left in E2E_RESP.
+sbk_cmd() {
+	local name=$1 cmd=$2 params=${3:-} fd tok msg
+	fd=${E2E_CTL[$name]:?no control connection for $name}
+	tok=t$RANDOM$RANDOM
+	msg=$(printf '{"command":"%s","params":"%s","token":"%s"}' \
+	    "$cmd" "$params" "$tok")
+	printf '%d:%s,' "${#msg}" "$msg" >&"$fd" || return 1
+	sbk_wait_for 5 grep -q "\"token\":\"$tok\"" "$E2E_DIR/$name/events" ||
+	    { sbk_fail "$name: no response to $cmd"; return 1; }
+	E2E_RESP=$(grep "\"token\":\"$tok\"" "$E2E_DIR/$name/events")
+	[[ $E2E_RESP == *'"ok":true'* ]] ||
+	    { sbk_fail "$name: $cmd: $E2E_RESP"; return 1; }
+}
+
+# sbk_mark NAME: remember how many events NAME has seen, so the next
+# sbk_event only looks at newer ones.
+sbk_mark() {
+	wc -l < "$E2E_DIR/$1/events" > "$E2E_DIR/$1/mark"
+}
+
+# sbk_event NAME TYPE [SECONDS]: wait for an event of TYPE after the mark.
+# The event's JSON is left in E2E_EVENT.
+sbk_event() {
+	local name=$1 type=$2 secs=${3:-10} from=0
+	[ -f "$E2E_DIR/$name/mark" ] && from=$(cat "$E2E_DIR/$name/mark")
+	_sbk_ev() {
+		E2E_EVENT=$(tail -n +"$((from + 1))" "$E2E_DIR/$name/events" |
+		    grep -m1 "\"type\":\"$type\"")
+	}
+	sbk_wait_for "$secs" _sbk_ev ||
+	    { sbk_fail "$name: no $type within ${secs}s"; return 1; }
+}
+
+# sbk_newest_rec NAME: the newest recording of what NAME heard.
+sbk_newest_rec() {
+	ls -t "$E2E_DIR/$1"/rec/*-dec.wav 2>/dev/null | head -1
+}
+
+# sbk_call FROM TO URI [SECONDS]: FROM dials URI, TO auto-answers; both
+# must see CALL_ESTABLISHED; audio flows SECONDS (default 3); FROM hangs
+# up; both must see CALL_CLOSED. Sets E2E_SETUP_MS (dial to established).
+sbk_call() {
+	local from=$1 to=$2 uri=$3 secs=${4:-3} t0 t1
+	sbk_mark "$from"; sbk_mark "$to"
+	t0=$(date +%s%N)
+	sbk_cmd "$from" dial "$uri" || return 1
+	sbk_event "$from" CALL_ESTABLISHED 15 || return 1
+	t1=$(date +%s%N)
+	E2E_SETUP_MS=$(((t1 - t0) / 1000000))
+	sbk_event "$to" CALL_ESTABLISHED 5 || return 1
+	sleep "$secs"
+	sbk_cmd "$from" hangup || return 1
+	sbk_event "$from" CALL_CLOSED 10 || return 1
+	sbk_event "$to" CALL_CLOSED 10 || return 1
+	sleep 0.3	# sndfile closes its WAVs after the call is gone
+}
+
+# sbk_heard NAME HZ: NAME's newest recording is dominated by HZ. Prints
+# the measurement as a bats diagnostic.
+sbk_heard() {
+	local wav out st
+	wav=$(sbk_newest_rec "$1")
+	[ -n "$wav" ] || { sbk_fail "$1: no recording"; return 1; }
+	out=$(sbk_tonecheck "$wav" "$2"); st=$?
+	sbk_log "$1 heard: $out (want $2 Hz)"
+	return $st
+}
+
+# --- captures ----------------------------------------------------------
+
+# sbk_capture NAME FILTER: tcpdump on lo into $E2E_DIR/NAME.pcap.
+sbk_capture() {
+	sbk_spawn "cap-$1" tcpdump -i lo -U -s 0 -w "$E2E_DIR/$1.pcap" "$2"
+	sbk_wait_for 5 grep -q 'listening on' "$E2E_DIR/cap-$1.log"
+}
+
+# sbk_capture_stop NAME: end a capture so the file is complete.
+sbk_capture_stop() {
+	sleep 0.3
+	sbk_stop "cap-$1"
+}
