@@ -1,0 +1,147 @@
+/* keylog.c - map key lines onto rtpsec contexts and append them to key logs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "keylog.h"
+
+struct keylog {
+	int fd;
+	char *path;
+};
+
+int
+keylog_params(const struct keyline *kl, struct rtpsec_params *p, uint8_t *mki)
+{
+	const struct suite *su = keyline_suite(kl);
+	const uint8_t *m = keyline_master(kl, 0);
+	unsigned f = keyline_flags(kl);
+	uint64_t v = 0;
+	size_t ml;
+
+	if (su == NULL || m == NULL)
+		return E_STATE;
+	memset(p, 0, sizeof(*p));
+	p->suite = su->id;
+	p->key = m;
+	p->key_len = su->key_len;
+	p->salt = m + su->key_len;
+	p->salt_len = su->salt_len;
+	ml = keyline_mki(kl, 0, &v);
+	if (ml > RTPSEC_MAX_MKI)
+		return E_UNSUPPORTED;
+	if (ml > 0) {
+		memset(mki, 0, ml);
+		for (size_t i = 0; i < ml && i < 8; i++)
+			mki[ml - 1 - i] = (uint8_t)(v >> (8 * i));
+		p->mki = mki;
+		p->mki_len = ml;
+	}
+	if (f & KEYLINE_UNENCRYPTED_SRTP)
+		p->flags |= RTPSEC_UNENCRYPTED_SRTP;
+	if (f & KEYLINE_UNENCRYPTED_SRTCP)
+		p->flags |= RTPSEC_UNENCRYPTED_SRTCP;
+	if (f & KEYLINE_UNAUTHENTICATED_SRTP)
+		p->flags |= RTPSEC_UNAUTHENTICATED_SRTP;
+	return 0;
+}
+
+struct keylog *
+keylog_open(const char *path, int *err)
+{
+	struct keylog *k = calloc(1, sizeof(*k));
+
+	if (k == NULL || (k->path = strdup(path)) == NULL) {
+		free(k);
+		if (err != NULL)
+			*err = E_NOMEM;
+		return NULL;
+	}
+	k->fd = -1;
+	if (keylog_reopen(k) != 0) {
+		int e = errno;
+
+		keylog_free(k);
+		errno = e;
+		if (err != NULL)
+			*err = E_IO;
+		return NULL;
+	}
+	return k;
+}
+
+int
+keylog_reopen(struct keylog *k)
+{
+	int fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600);
+
+	if (fd < 0)
+		return E_IO;
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = fd;
+	return 0;
+}
+
+void
+keylog_free(struct keylog *k)
+{
+	if (k == NULL)
+		return;
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->path);
+	free(k);
+}
+
+/* A selector value must be one token of printable bytes. */
+static int
+put_sel(struct buf *b, const char *name, const char *val)
+{
+	for (const char *c = val; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c == 0x7f)
+			return 0;	/* leave it out rather than break the line */
+	return buf_printf(b, "%s=%s ", name, val);
+}
+
+int
+keylog_add(struct keylog *k, const struct keyline *kl, const char *call_id,
+    enum keyline_dir dir, const struct net_addr *src,
+    const struct net_addr *dst, const uint32_t *ssrc)
+{
+	struct buf *b = buf_new_secret(KEYLINE_MAX_LEN + 512);
+	char a[NET_ADDR_STRLEN];
+	int e = 0;
+	ssize_t w;
+
+	if (b == NULL)
+		return E_NOMEM;
+	if (call_id != NULL && *call_id != '\0')
+		e = put_sel(b, "call-id", call_id);
+	if (e == 0 && ssrc != NULL)
+		e = buf_printf(b, "ssrc=0x%08x ", (unsigned)*ssrc);
+	if (e == 0 && src != NULL && src->len != 0 &&
+	    net_addr_format(src, a, sizeof(a)) == 0)
+		e = put_sel(b, "src", a);
+	if (e == 0 && dst != NULL && dst->len != 0 &&
+	    net_addr_format(dst, a, sizeof(a)) == 0)
+		e = put_sel(b, "dst", a);
+	if (e == 0 && dir != KEYLINE_DIR_NONE)
+		e = put_sel(b, "dir", dir == KEYLINE_DIR_IN ? "in" : "out");
+	if (e == 0)
+		e = keyline_format(kl, 0, b);
+	if (e == 0)
+		e = buf_append_u8(b, '\n');
+	if (e == 0) {
+		w = write(k->fd, buf_data(b), buf_len(b));
+		if (w < 0 || (size_t)w != buf_len(b))
+			e = E_IO;
+	}
+	buf_free(b);
+	return e;
+}

@@ -1,0 +1,45 @@
+/* keylog.h - key lines for the relay: to rtpsec parameters, to a key log. */
+#ifndef SBK_KEYLOG_H
+#define SBK_KEYLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keyline.h"
+#include "net.h"
+#include "rtpsec.h"
+
+/*
+ * The rtpsec parameters of key 0 of `kl`. `p` BORROWS the key and salt
+ * inside `kl` (valid while `kl` lives, unchanged); the MKI is written
+ * big-endian into `mki` (room for RTPSEC_MAX_MKI bytes), which `p` also
+ * borrows. Session parameters map to RTPSEC_* flags. Returns 0, E_STATE
+ * (no key) or E_UNSUPPORTED (MKI longer than 8 significant bytes).
+ */
+int keylog_params(const struct keyline *kl, struct rtpsec_params *p,
+    uint8_t *mki) WUR;
+
+/*
+ * A key log: a file that gets one key line per key learned or generated,
+ * appended with one write() each, created mode 0600. The struct owns its
+ * descriptor and its copy of the path.
+ */
+struct keylog;
+
+/* Open (create 0600, append) `path`. NULL with *err (E_IO, errno). */
+struct keylog *keylog_open(const char *path, int *err) WUR;
+/* Reopen the same path (after log rotation). Returns 0 or E_IO. */
+int keylog_reopen(struct keylog *k) WUR;
+void keylog_free(struct keylog *k);
+
+/*
+ * Append `kl` (its suite and keys; its own selectors are dropped) with the
+ * selectors given: call-id (may be NULL), dir, src and dst (NULL or unset:
+ * left out), ssrc (NULL: unknown). Returns 0, E_IO, E_BIG or E_NOMEM.
+ */
+int keylog_add(struct keylog *k, const struct keyline *kl,
+    const char *call_id, enum keyline_dir dir, const struct net_addr *src,
+    const struct net_addr *dst, const uint32_t *ssrc) WUR;
+
+#endif

@@ -1,0 +1,868 @@
+/* relay.c - per-packet forwarding between stream sides, with SRTP and latching. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "relay.h"
+#include "rtp.h"
+
+#define PKT_CAP 2048
+/* Receive at most this much so that protecting in place always fits. */
+#define RX_CAP (PKT_CAP - RTPSEC_MAX_OVERHEAD)
+
+/* What identifies a key: equal material keeps the context. */
+struct keyid {
+	int set;
+	enum suite_id suite;
+	unsigned flags;
+	size_t klen, slen, mlen;
+	uint8_t k[SUITE_MAX_KEY_SALT + RTPSEC_MAX_MKI];
+};
+
+struct relay_comp {
+	int fd;			/* -1: none (muxed RTCP, or not open) */
+	struct net_addr local;
+	struct net_addr peer;	/* len 0: unknown */
+	int latched;
+	struct net_addr cand;
+	unsigned cand_n;
+	uint64_t peer_last_ms;	/* last good packet from `peer` */
+	struct relay_ctr ctr;
+};
+
+struct relay_fdref {
+	struct relay_stream *s;
+	uint8_t side, comp;
+};
+
+struct relay_side {
+	int open, mux, srtp;
+	struct relay_comp c[2];
+	struct relay_fdref ref[2];
+	struct rtpsec *rx, *rx_old, *tx;
+	struct keyid rxid, txid;
+	int ssrc_known;
+};
+
+struct relay_stream {
+	struct relay *r;
+	void *user;
+	struct relay_stream *prev, *next;
+	struct relay_side side[2];
+	uint64_t last_ms;
+	uint64_t created_ms;
+	uint64_t told;		/* tick_no when on_timeout was called */
+};
+
+struct relay {
+	struct ev_loop *loop;
+	struct relay_config cfg;
+	const struct logger *lg;
+	struct relay_stream *head;
+	size_t nstreams;
+	uint16_t port_next;
+	int64_t tick;
+	uint64_t tick_no;
+	struct relay_ctr gone[2];	/* counters of freed streams */
+	/* the one packet pool: single-threaded, flushed before reuse */
+	struct net_pkt pkts[NET_BATCH_MAX];
+	struct net_pkt *out[2][NET_BATCH_MAX];
+	struct net_pkt outv[NET_BATCH_MAX];
+	uint8_t mem[NET_BATCH_MAX][PKT_CAP];
+};
+
+static void on_tick(struct ev_loop *loop, uint64_t id, void *arg);
+
+struct relay *
+relay_new(struct ev_loop *loop, const struct relay_config *cfg,
+    const struct logger *lg, int *err)
+{
+	struct relay *r;
+
+	if (loop == NULL || cfg == NULL || cfg->port_min > cfg->port_max) {
+		if (err != NULL)
+			*err = E_INVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		if (err != NULL)
+			*err = E_NOMEM;
+		return NULL;
+	}
+	r->loop = loop;
+	r->cfg = *cfg;
+	r->lg = lg;
+	if (r->cfg.budget == 0)
+		r->cfg.budget = 64;
+	if (r->cfg.batch == 0 || r->cfg.batch > NET_BATCH_MAX)
+		r->cfg.batch = 32;
+	if (r->cfg.relatch_count == 0)
+		r->cfg.relatch_count = 8;
+	if (r->cfg.relatch_quiet_ms == 0)
+		r->cfg.relatch_quiet_ms = 2000;
+	/* the range, aligned to even RTP ports */
+	if (r->cfg.port_min != 0) {
+		if (r->cfg.port_min & 1)
+			r->cfg.port_min++;
+		if (r->cfg.port_max <= r->cfg.port_min) {
+			free(r);
+			if (err != NULL)
+				*err = E_INVAL;
+			return NULL;
+		}
+	}
+	r->port_next = r->cfg.port_min;
+	for (size_t i = 0; i < NET_BATCH_MAX; i++) {
+		r->pkts[i].buf = r->mem[i];
+		r->pkts[i].cap = RX_CAP;
+	}
+	r->tick = ev_timer_add(loop, 1000, on_tick, r);
+	if (r->tick < 0) {
+		if (err != NULL)
+			*err = (int)r->tick;
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+relay_free(struct relay *r)
+{
+	if (r == NULL)
+		return;
+	while (r->head != NULL)
+		relay_stream_free(r->head);
+	if (r->tick > 0)
+		(void)ev_timer_del(r->loop, (uint64_t)r->tick);
+	free(r);
+}
+
+struct relay_stream *
+relay_stream_new(struct relay *r, void *user)
+{
+	struct relay_stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->r = r;
+	s->user = user;
+	for (int i = 0; i < 2; i++)
+		for (int c = 0; c < 2; c++) {
+			s->side[i].c[c].fd = -1;
+			s->side[i].ref[c].s = s;
+			s->side[i].ref[c].side = (uint8_t)i;
+			s->side[i].ref[c].comp = (uint8_t)c;
+		}
+	s->created_ms = s->last_ms = ev_now_ms(r->loop);
+	s->next = r->head;
+	if (r->head != NULL)
+		r->head->prev = s;
+	r->head = s;
+	r->nstreams++;
+	return s;
+}
+
+static void
+keyid_clear(struct keyid *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+static void
+side_drop_keys(struct relay_side *sd)
+{
+	rtpsec_free(sd->rx);
+	rtpsec_free(sd->rx_old);
+	rtpsec_free(sd->tx);
+	sd->rx = sd->rx_old = sd->tx = NULL;
+	keyid_clear(&sd->rxid);
+	keyid_clear(&sd->txid);
+}
+
+void
+relay_stream_free(struct relay_stream *s)
+{
+	struct relay *r;
+
+	if (s == NULL)
+		return;
+	r = s->r;
+	for (int i = 0; i < 2; i++) {
+		struct relay_side *sd = &s->side[i];
+
+		for (int c = 0; c < 2; c++) {
+			if (sd->c[c].fd >= 0) {
+				(void)ev_fd_del(r->loop, sd->c[c].fd);
+				close(sd->c[c].fd);
+			}
+			relay_ctr_add(&r->gone[c], &sd->c[c].ctr);
+		}
+		side_drop_keys(sd);
+	}
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		r->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	r->nstreams--;
+	free(s);
+}
+
+void *
+relay_stream_user(const struct relay_stream *s)
+{
+	return s->user;
+}
+
+size_t
+relay_nstreams(const struct relay *r)
+{
+	return r->nstreams;
+}
+
+uint64_t
+relay_stream_last_ms(const struct relay_stream *s)
+{
+	return s->last_ms;
+}
+
+void
+relay_ctr_add(struct relay_ctr *a, const struct relay_ctr *b)
+{
+	a->pkts += b->pkts;
+	a->bytes += b->bytes;
+	a->fwd_pkts += b->fwd_pkts;
+	a->fwd_bytes += b->fwd_bytes;
+	a->malformed += b->malformed;
+	a->auth += b->auth;
+	a->replay += b->replay;
+	a->nokey += b->nokey;
+	a->nopeer += b->nopeer;
+	a->other += b->other;
+	a->send_err += b->send_err;
+	a->crypto_err += b->crypto_err;
+	a->relatched += b->relatched;
+	if (b->last_ms > a->last_ms)
+		a->last_ms = b->last_ms;
+}
+
+void
+relay_side_counters(const struct relay_stream *s, int side, int comp,
+    struct relay_ctr *out)
+{
+	*out = s->side[side & 1].c[comp & 1].ctr;
+}
+
+void
+relay_totals(const struct relay *r, struct relay_ctr *rtp,
+    struct relay_ctr *rtcp)
+{
+	*rtp = r->gone[0];
+	*rtcp = r->gone[1];
+	for (const struct relay_stream *s = r->head; s != NULL; s = s->next)
+		for (int i = 0; i < 2; i++) {
+			relay_ctr_add(rtp, &s->side[i].c[0].ctr);
+			relay_ctr_add(rtcp, &s->side[i].c[1].ctr);
+		}
+}
+
+void
+relay_foreach(struct relay *r, void (*fn)(struct relay_stream *, void *),
+    void *arg)
+{
+	struct relay_stream *s = r->head, *n;
+
+	for (; s != NULL; s = n) {
+		n = s->next;
+		fn(s, arg);
+	}
+}
+
+/* ---- the packet path ---- */
+
+static void
+latch(struct relay *r, struct relay_comp *c, const struct net_addr *src,
+    int authenticated)
+{
+	uint64_t now = ev_now_ms(r->loop);
+
+	if (c->peer.len != 0 && net_addr_eq(&c->peer, src)) {
+		c->latched = 1;
+		c->cand_n = 0;
+		c->peer_last_ms = now;
+		return;
+	}
+	if (!authenticated) {
+		/* plain side: learn only an unknown peer, never move it */
+		if (c->peer.len == 0) {
+			c->peer = *src;
+			c->latched = 1;
+			c->peer_last_ms = now;
+		}
+		return;
+	}
+	if (!c->latched) {
+		if (c->peer.len != 0)
+			c->ctr.relatched++;
+		c->peer = *src;
+		c->latched = 1;
+		c->cand_n = 0;
+		c->peer_last_ms = now;
+		return;
+	}
+	if (now - c->peer_last_ms >= r->cfg.relatch_quiet_ms)
+		goto move;
+	if (c->cand_n > 0 && net_addr_eq(&c->cand, src)) {
+		if (++c->cand_n >= r->cfg.relatch_count)
+			goto move;
+		return;
+	}
+	c->cand = *src;
+	c->cand_n = 1;
+	if (r->cfg.relatch_count <= 1)
+		goto move;
+	return;
+move:
+	c->peer = *src;
+	c->cand_n = 0;
+	c->peer_last_ms = now;
+	c->ctr.relatched++;
+}
+
+/* Unprotect with the current receive context, then the previous one. */
+static int
+unprotect(struct relay_side *sd, int rtcp, uint8_t *p, size_t *len)
+{
+	int e;
+
+	e = rtcp ? rtpsec_unprotect_rtcp(sd->rx, p, len) :
+	    rtpsec_unprotect(sd->rx, p, len);
+	if (e == 0) {
+		if (sd->rx_old != NULL) {
+			/* the new key works: the old one is done */
+			rtpsec_free(sd->rx_old);
+			sd->rx_old = NULL;
+		}
+		return 0;
+	}
+	if (e == E_AUTH && sd->rx_old != NULL) {
+		int e2 = rtcp ? rtpsec_unprotect_rtcp(sd->rx_old, p, len) :
+		    rtpsec_unprotect(sd->rx_old, p, len);
+
+		if (e2 == 0 || e2 == E_REPLAY)
+			return e2;
+	}
+	return e;
+}
+
+/*
+ * Check, decrypt, re-encrypt one packet that arrived on side `a`, component
+ * `comp` (for a muxed socket: RTP; the demux decides). Returns the
+ * component to forward it on, or -1 to drop it (counted).
+ */
+static int
+process(struct relay_stream *s, int a, int comp, struct net_pkt *p)
+{
+	struct relay_side *sa = &s->side[a], *sb = &s->side[!a];
+	struct relay_comp *ca = &sa->c[comp];
+	struct slice v = slice_make(p->buf, p->len);
+	enum rtp_kind k = rtp_classify(v);
+	struct rtp_hdr rh;
+	struct rtcp_hdr ch;
+	int rtcp, e;
+	size_t len;
+
+	/* RFC 5761: RTCP may come on the RTP port whether or not mux was
+	 * negotiated yet (an offerer that offered it may start early) */
+	if (comp == RELAY_RTP && k == RTP_KIND_RTCP) {
+		comp = RELAY_RTCP;
+		ca = &sa->c[comp];
+	}
+	ca->ctr.pkts++;
+	ca->ctr.bytes += p->len;
+	if (k == RTP_KIND_STUN || k == RTP_KIND_DTLS) {
+		ca->ctr.other++;
+		return -1;
+	}
+	rtcp = comp == RELAY_RTCP;
+	if (p->trunc || k != (rtcp ? RTP_KIND_RTCP : RTP_KIND_RTP))
+		goto malformed;
+	if (sa->srtp) {
+		if (rtcp ? rtcp_parse_header(v, &ch) != 0 :
+		    rtp_parse_header(v, &rh) != 0)
+			goto malformed;
+		if (sa->rx == NULL) {
+			ca->ctr.nokey++;
+			return -1;
+		}
+		len = p->len;
+		e = unprotect(sa, rtcp, p->buf, &len);
+		switch (e) {
+		case 0:
+			break;
+		case E_AUTH:
+		case E_NOTFOUND:	/* MKI not ours */
+			ca->ctr.auth++;
+			return -1;
+		case E_REPLAY:
+			ca->ctr.replay++;
+			return -1;
+		case E_SHORT:
+		case E_SYNTAX:
+			goto malformed;
+		default:
+			ca->ctr.crypto_err++;
+			return -1;
+		}
+		p->len = len;
+		if (!rtcp && !sa->ssrc_known) {
+			sa->ssrc_known = 1;
+			if (s->r->cfg.on_ssrc != NULL)
+				s->r->cfg.on_ssrc(s, a, rh.ssrc, s->user);
+		}
+		latch(s->r, ca, &p->addr, 1);
+	} else {
+		if (rtcp ? rtcp_parse(v, 1, &ch) != 0 : rtp_parse(v, &rh) != 0)
+			goto malformed;
+		latch(s->r, ca, &p->addr, 0);
+	}
+	ca->ctr.last_ms = s->last_ms = ev_now_ms(s->r->loop);
+	if (sb->srtp) {
+		if (sb->tx == NULL) {
+			ca->ctr.nokey++;
+			return -1;
+		}
+		len = p->len;
+		e = rtcp ? rtpsec_protect_rtcp(sb->tx, p->buf, &len, PKT_CAP) :
+		    rtpsec_protect(sb->tx, p->buf, &len, PKT_CAP);
+		if (e == E_REPLAY) {
+			/* the plain sender repeated a sequence number */
+			ca->ctr.replay++;
+			return -1;
+		}
+		if (e != 0) {
+			ca->ctr.crypto_err++;
+			return -1;
+		}
+		p->len = len;
+	}
+	return comp;
+malformed:
+	ca->ctr.malformed++;
+	return -1;
+}
+
+static void
+flush(struct relay *r, struct relay_stream *s, int a, int comp,
+    struct net_pkt **v, size_t n)
+{
+	struct relay_side *sb = &s->side[!a];
+	struct relay_comp *ca = &s->side[a].c[comp];
+	struct relay_comp *cb = &sb->c[sb->mux ? 0 : comp];
+	const struct net_addr *dst;
+	int fd = cb->fd, sent;
+
+	/* with a muxed other side, RTCP goes to the RTP peer */
+	dst = sb->mux ? &sb->c[0].peer : &sb->c[comp].peer;
+	if (fd < 0 || dst->len == 0) {
+		ca->ctr.nopeer += n;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r->outv[i] = *v[i];
+		r->outv[i].addr = *dst;
+	}
+	if (n == 1)
+		sent = net_send(fd, &r->outv[0]) == 0 ? 1 : 0;
+	else
+		sent = net_send_batch(fd, r->outv, n);
+	if (sent < 0)
+		sent = 0;
+	for (size_t i = 0; i < (size_t)sent; i++) {
+		ca->ctr.fwd_pkts++;
+		ca->ctr.fwd_bytes += r->outv[i].len;
+	}
+	ca->ctr.send_err += n - (size_t)sent;
+}
+
+static void
+on_read(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct relay_fdref *ref = arg;
+	struct relay_stream *s = ref->s;
+	struct relay *r = s->r;
+	unsigned budget = r->cfg.budget;
+	int a = ref->side;
+
+	(void)loop;
+	(void)events;
+	while (budget > 0) {
+		size_t want = budget < r->cfg.batch ? budget : r->cfg.batch;
+		size_t nout[2] = { 0, 0 };
+		int n;
+
+		n = want == 1 ? (net_recv(fd, &r->pkts[0]) == 0 ? 1 : 0) :
+		    net_recv_batch(fd, r->pkts, want);
+		if (n <= 0)
+			break;
+		budget -= (unsigned)n;
+		for (int i = 0; i < n; i++) {
+			int c = process(s, a, ref->comp, &r->pkts[i]);
+
+			if (c >= 0)
+				r->out[c][nout[c]++] = &r->pkts[i];
+		}
+		for (int c = 0; c < 2; c++)
+			if (nout[c] > 0)
+				flush(r, s, a, c, r->out[c], nout[c]);
+		if ((size_t)n < want)
+			break;
+	}
+}
+
+/* ---- set-up ---- */
+
+static int
+open_comp(struct relay_stream *s, int side, int comp,
+    const struct net_addr *a)
+{
+	struct relay_comp *c = &s->side[side].c[comp];
+	int fd, e;
+
+	if ((e = net_udp_bind(a, 0, &fd)) != 0)
+		return e;
+	net_set_bufs(fd, 1 << 20, 1 << 20);
+	if (net_local_addr(fd, &c->local) != 0) {
+		close(fd);
+		return E_IO;
+	}
+	c->fd = fd;
+	return 0;
+}
+
+static void
+close_side(struct relay_stream *s, int side)
+{
+	for (int c = 0; c < 2; c++) {
+		struct relay_comp *rc = &s->side[side].c[c];
+
+		if (rc->fd >= 0) {
+			(void)ev_fd_del(s->r->loop, rc->fd);
+			close(rc->fd);
+			rc->fd = -1;
+		}
+	}
+	s->side[side].open = 0;
+}
+
+static int
+try_ports(struct relay_stream *s, int side, const struct net_addr *host,
+    uint16_t port, int mux)
+{
+	struct net_addr a = *host;
+	int e;
+
+	net_addr_set_port(&a, port);
+	if ((e = open_comp(s, side, RELAY_RTP, &a)) != 0)
+		return e;
+	if (!mux) {
+		if (port != 0)
+			net_addr_set_port(&a, (uint16_t)(port + 1));
+		if ((e = open_comp(s, side, RELAY_RTCP, &a)) != 0) {
+			close_side(s, side);
+			return e;
+		}
+	}
+	return 0;
+}
+
+int
+relay_side_open(struct relay_stream *s, int side, const struct net_addr *host,
+    uint16_t port, int mux)
+{
+	struct relay *r = s->r;
+	struct relay_side *sd = &s->side[side & 1];
+	int e = E_LIMIT;
+
+	side &= 1;
+	if (sd->open)
+		return E_STATE;
+	if (port != 0 || r->cfg.port_min == 0) {
+		if (port == 65535 && !mux)
+			return E_RANGE;
+		e = try_ports(s, side, host, port, mux);
+	} else {
+		unsigned span = (unsigned)(r->cfg.port_max - r->cfg.port_min) / 2
+		    + 1;
+
+		for (unsigned i = 0; i < span; i++) {
+			uint16_t p = r->port_next;
+
+			r->port_next = (uint16_t)(p + 2);
+			if (r->port_next > r->cfg.port_max - (mux ? 0 : 1) ||
+			    r->port_next < r->cfg.port_min)
+				r->port_next = r->cfg.port_min;
+			if (p + (mux ? 0 : 1) > r->cfg.port_max)
+				continue;
+			e = try_ports(s, side, host, p, mux);
+			if (e == 0 || errno != EADDRINUSE)
+				break;
+			e = E_LIMIT;
+		}
+	}
+	if (e != 0)
+		return e;
+	sd->mux = mux;
+	for (int c = 0; c < (mux ? 1 : 2); c++) {
+		e = ev_fd_add(r->loop, sd->c[c].fd, EV_READ, on_read,
+		    &sd->ref[c]);
+		if (e != 0) {
+			close_side(s, side);
+			return e;
+		}
+	}
+	sd->open = 1;
+	return 0;
+}
+
+int
+relay_side_local(const struct relay_stream *s, int side, int comp,
+    struct net_addr *a)
+{
+	const struct relay_side *sd = &s->side[side & 1];
+
+	if (!sd->open)
+		return E_STATE;
+	*a = sd->c[sd->mux ? 0 : (comp & 1)].local;
+	return 0;
+}
+
+int
+relay_side_is_mux(const struct relay_stream *s, int side)
+{
+	return s->side[side & 1].mux;
+}
+
+int
+relay_side_set_mux(struct relay_stream *s, int side, int mux)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	if (!mux && sd->c[RELAY_RTCP].fd < 0)
+		return E_STATE;
+	sd->mux = mux != 0;
+	return 0;
+}
+
+void
+relay_side_set_peer(struct relay_stream *s, int side,
+    const struct net_addr *rtp, const struct net_addr *rtcp)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	for (int c = 0; c < 2; c++) {
+		memset(&sd->c[c].peer, 0, sizeof(sd->c[c].peer));
+		sd->c[c].latched = 0;
+		sd->c[c].cand_n = 0;
+	}
+	if (rtp == NULL || net_addr_port(rtp) == 0)
+		return;
+	sd->c[0].peer = *rtp;
+	if (rtcp != NULL && net_addr_port(rtcp) != 0) {
+		sd->c[1].peer = *rtcp;
+	} else {
+		sd->c[1].peer = *rtp;
+		if (!sd->mux && net_addr_port(rtp) < 65535)
+			net_addr_set_port(&sd->c[1].peer,
+			    (uint16_t)(net_addr_port(rtp) + 1));
+	}
+}
+
+int
+relay_side_peer(const struct relay_stream *s, int side, int comp,
+    struct net_addr *a)
+{
+	const struct relay_comp *c = &s->side[side & 1].c[comp & 1];
+
+	if (c->peer.len == 0)
+		return E_NOTFOUND;
+	*a = c->peer;
+	return 0;
+}
+
+void
+relay_side_set_srtp(struct relay_stream *s, int side, int srtp)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	if (!srtp)
+		side_drop_keys(sd);
+	sd->srtp = srtp != 0;
+}
+
+int
+relay_side_is_srtp(const struct relay_stream *s, int side)
+{
+	return s->side[side & 1].srtp;
+}
+
+static void
+keyid_make(struct keyid *k, const struct rtpsec_params *p)
+{
+	memset(k, 0, sizeof(*k));
+	k->set = 1;
+	k->suite = p->suite;
+	k->flags = p->flags;
+	k->klen = p->key_len < SUITE_MAX_KEY_SALT ? p->key_len : 0;
+	k->slen = p->salt_len <= SUITE_MAX_KEY_SALT - k->klen ?
+	    p->salt_len : 0;
+	k->mlen = p->mki_len <= RTPSEC_MAX_MKI ? p->mki_len : 0;
+	if (k->klen)
+		memcpy(k->k, p->key, k->klen);
+	if (k->slen)
+		memcpy(k->k + k->klen, p->salt, k->slen);
+	if (k->mlen)
+		memcpy(k->k + k->klen + k->slen, p->mki, k->mlen);
+}
+
+static int
+keyid_eq(const struct keyid *a, const struct keyid *b)
+{
+	return a->set && b->set && a->suite == b->suite &&
+	    a->flags == b->flags && a->klen == b->klen &&
+	    a->slen == b->slen && a->mlen == b->mlen &&
+	    CRYPTO_memcmp(a->k, b->k, a->klen + a->slen + a->mlen) == 0;
+}
+
+int
+relay_side_set_key(struct relay_stream *s, int side, enum rtpsec_dir dir,
+    const struct rtpsec_params *p)
+{
+	struct relay_side *sd = &s->side[side & 1];
+	struct keyid id;
+	struct rtpsec *c;
+	int e = 0;
+
+	if (!sd->srtp)
+		return E_STATE;
+	keyid_make(&id, p);
+	if (keyid_eq(&id, dir == RTPSEC_UNPROTECT ? &sd->rxid : &sd->txid)) {
+		keyid_clear(&id);
+		return 0;
+	}
+	c = rtpsec_new(p, dir, &e);
+	if (c == NULL) {
+		keyid_clear(&id);
+		return e != 0 ? e : E_CRYPTO;
+	}
+	if (dir == RTPSEC_UNPROTECT) {
+		rtpsec_free(sd->rx_old);
+		sd->rx_old = sd->rx;
+		sd->rx = c;
+		sd->rxid = id;
+		sd->ssrc_known = 0;
+	} else {
+		rtpsec_free(sd->tx);
+		sd->tx = c;
+		sd->txid = id;
+	}
+	keyid_clear(&id);
+	return 1;
+}
+
+int
+relay_side_has_key(const struct relay_stream *s, int side,
+    enum rtpsec_dir dir)
+{
+	const struct relay_side *sd = &s->side[side & 1];
+
+	return (dir == RTPSEC_UNPROTECT ? sd->rx : sd->tx) != NULL;
+}
+
+/* ---- timeouts ---- */
+
+static void
+on_tick(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct relay *r = arg;
+	uint64_t now = ev_now_ms(loop);
+	struct relay_stream *s;
+
+	(void)id;
+	r->tick = ev_timer_add(loop, 1000, on_tick, r);
+	if (r->cfg.timeout_ms == 0 || r->cfg.on_timeout == NULL)
+		return;
+	/* The callback may free any streams (a whole call): start over after
+	 * each one, skipping those already told this tick. */
+	r->tick_no++;
+again:
+	for (s = r->head; s != NULL; s = s->next) {
+		if (s->told == r->tick_no || now - s->last_ms < r->cfg.timeout_ms)
+			continue;
+		s->told = r->tick_no;
+		r->cfg.on_timeout(s, s->user);
+		goto again;
+	}
+}
+
+/* ---- reporting ---- */
+
+static int
+ctr_line(struct buf *b, const char *what, const struct relay_ctr *c)
+{
+	return buf_printf(b, "  %-6s in %llu pkts %llu bytes, out %llu pkts, "
+	    "dropped: auth %llu replay %llu malformed %llu nokey %llu "
+	    "nopeer %llu other %llu senderr %llu crypto %llu; relatched %llu\n",
+	    what, (unsigned long long)c->pkts, (unsigned long long)c->bytes,
+	    (unsigned long long)c->fwd_pkts, (unsigned long long)c->auth,
+	    (unsigned long long)c->replay, (unsigned long long)c->malformed,
+	    (unsigned long long)c->nokey, (unsigned long long)c->nopeer,
+	    (unsigned long long)c->other, (unsigned long long)c->send_err,
+	    (unsigned long long)c->crypto_err,
+	    (unsigned long long)c->relatched);
+}
+
+int
+relay_summary(const struct relay *r, const char *const names[2],
+    struct buf *b)
+{
+	struct relay_ctr rtp, rtcp;
+	unsigned n = 0;
+	int e = 0;
+
+	for (const struct relay_stream *s = r->head; s != NULL && e == 0;
+	    s = s->next, n++) {
+		for (int i = 0; i < 2 && e == 0; i++) {
+			const struct relay_side *sd = &s->side[i];
+			char l[NET_ADDR_STRLEN] = "-", p[NET_ADDR_STRLEN] = "-";
+
+			if (sd->open && net_addr_format(&sd->c[0].local, l,
+			    sizeof(l)) != 0)
+				l[0] = '\0';
+			if (sd->c[0].peer.len != 0 && net_addr_format(
+			    &sd->c[0].peer, p, sizeof(p)) != 0)
+				p[0] = '\0';
+			e = buf_printf(b, "stream %u %s: local %s peer %s%s %s%s\n",
+			    n, names[i], l, p, sd->c[0].latched ? " (latched)" :
+			    "", sd->srtp ? "srtp" : "rtp", sd->mux ? " mux" : "");
+			if (e == 0)
+				e = ctr_line(b, "rtp", &sd->c[0].ctr);
+			if (e == 0)
+				e = ctr_line(b, "rtcp", &sd->c[1].ctr);
+		}
+	}
+	relay_totals(r, &rtp, &rtcp);
+	if (e == 0)
+		e = buf_printf(b, "total: %zu streams now\n", r->nstreams);
+	if (e == 0)
+		e = ctr_line(b, "rtp", &rtp);
+	if (e == 0)
+		e = ctr_line(b, "rtcp", &rtcp);
+	return e;
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# srtp-bridge.bats - the relay against independent peers over loopback:
+# one-stream mode with stock libsrtp2 (pylibsrtp) on the outside, and ng
+# mode over real UDP.
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+PY=/usr/bin/python3
+
+setup() {
+	BR=$SBK_BIN/srtp-bridge
+	T=$BATS_TEST_TMPDIR
+	H=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+	# ports on a random loopback address: even, with room for RTCP
+	P=$((20000 + (RANDOM % 2000) * 2))
+	KI=$(openssl rand -base64 30)
+	KO=$(openssl rand -base64 30)
+	TPIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${TPIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${TPIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# spawn LOG CMD...: run CMD under timeout in the background; BPID is the
+# command's own PID (timeout's child), TPID timeout's.
+spawn() {
+	local log=$1 i
+	shift
+	timeout -k 2 60 "$@" > "$log" 2>&1 &
+	TPID=$!
+	TPIDS+=("$TPID")
+	for i in $(seq 50); do
+		BPID=$(pgrep -P "$TPID" | head -1)
+		[ -n "$BPID" ] && break
+		sleep 0.05
+	done
+}
+
+# wait_port ADDR PORT: until something is bound to UDP ADDR:PORT.
+wait_udp() {
+	local i
+	for i in $(seq 100); do
+		ss -Hnlu "src $1:$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+bridge1() {	# one-stream mode on $H:$P (outside) and $H:$((P+10)) (inside)
+	spawn "$T/bridge.log" "$BR" -v -v --outside "$H:$P" \
+	    --inside "$H:$((P + 10))" --inside-peer "$H:$((P + 20))" \
+	    --relatch-count 4 --relatch-quiet 600000 "$@"
+	wait_udp "$H" "$P"
+}
+
+stop_bridge() {
+	kill -TERM "$BPID"
+	wait "$TPID"
+}
+
+@test "srtp-bridge: --help, --version, bad options" {
+	run "$BR" --help
+	assert_success
+	assert_output --partial "usage: srtp-bridge"
+	run "$BR" -V
+	assert_success
+	run "$BR" --bogus
+	assert_failure 2
+	run "$BR" --outside 1.2.3.4:5
+	assert_failure 2
+	run "$BR" --outside nowhere:5 --inside 127.0.0.1:6 --key-in x --key-out y
+	assert_failure 2
+	assert_output --partial "srtp-bridge: --outside: bad address"
+	run "$BR" --outside 127.0.0.1:0 --inside 127.0.0.1:0 \
+	    --key-in "AES_CM_128_HMAC_SHA1_80 inline:short" --key-out x
+	assert_failure 3
+}
+
+@test "srtp-bridge: one stream, stock libsrtp2 peer, both directions, RTCP, drops, latching" {
+	bridge1 --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
+	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:$KO"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/srtp-peer.py" "$H" "$P" \
+	    "$((P + 10))" "$((P + 20))" "$KI" "$KO" 4
+	echo "$output"
+	assert_success
+	refute_output --partial "fail"
+	kill -USR1 "$BPID"
+	sleep 0.3
+	stop_bridge
+	cat "$T/bridge.log"
+	# the summary on SIGUSR1 and at exit: the drops were counted
+	run grep -c '^stream 0 outside' "$T/bridge.log"
+	assert_output 2
+	run grep -m1 -A1 '^stream 0 outside' "$T/bridge.log"
+	assert_output --regexp "auth 1 replay [12] malformed 3 "
+	assert_output --partial "relatched 1"
+	assert_output --partial "(latched)"
+}
+
+@test "srtp-bridge: one stream with rtcp-mux on both sides, keys from a file, key log" {
+	# comments, blank lines and key order do not matter
+	printf '# keys\n\ndir=out AES_CM_128_HMAC_SHA1_80 inline:%s\n' "$KO" > "$T/keys"
+	printf 'dir=in AES_CM_128_HMAC_SHA1_80 inline:%s\n' "$KI" >> "$T/keys"
+	bridge1 --rtcp-mux --keys "$T/keys" --keylog "$T/keylog"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/srtp-peer.py" "$H" "$P" \
+	    "$((P + 10))" "$((P + 20))" "$KI" "$KO" 4 mux
+	echo "$output"
+	assert_success
+	stop_bridge
+	run stat -c %a "$T/keylog"
+	assert_output 600
+	run grep -c "dir=in AES_CM_128_HMAC_SHA1_80 inline:$KI" "$T/keylog"
+	assert_output 1
+	run grep -c "dir=out AES_CM_128_HMAC_SHA1_80 inline:$KO" "$T/keylog"
+	assert_output 1
+}
+
+@test "srtp-bridge: SIGHUP rekeys from the key file; unchanged keys keep the context" {
+	printf 'dir=in AES_CM_128_HMAC_SHA1_80 inline:%s\ndir=out AES_CM_128_HMAC_SHA1_80 inline:%s\n' \
+	    "$KI" "$KO" > "$T/keys"
+	bridge1 --keys "$T/keys" --keylog "$T/keylog"
+	kill -HUP "$BPID"
+	sleep 0.3
+	run grep -c "key set" "$T/bridge.log"
+	assert_output 2
+	K2=$(openssl rand -base64 30)
+	printf 'dir=in AES_CM_128_HMAC_SHA1_80 inline:%s\ndir=out AES_CM_128_HMAC_SHA1_80 inline:%s\n' \
+	    "$K2" "$KO" > "$T/keys"
+	kill -HUP "$BPID"
+	sleep 0.3
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/srtp-peer.py" "$H" "$P" \
+	    "$((P + 10))" "$((P + 20))" "$K2" "$KO" 4
+	echo "$output"
+	assert_success
+	stop_bridge
+	run grep -c "receive key set" "$T/bridge.log"
+	assert_output 2
+	run grep -c "inline:$K2" "$T/keylog"
+	assert_output 1
+}

@@ -1,0 +1,426 @@
+/* srtp-bridge.c - the SRTP <-> RTP media relay: one stream, or an ng daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/ev.h"
+#include "../lib/keyline.h"
+#include "../lib/keylog.h"
+#include "../lib/net.h"
+#include "../lib/relay.h"
+#include "common.h"
+
+#define OUT 0		/* relay side 0: outside (SRTP) */
+#define IN 1		/* relay side 1: inside (RTP) */
+
+static const char *const side_names[2] = { "outside", "inside" };
+
+struct opts {
+	const char *outside, *inside, *outside_peer, *inside_peer;
+	const char *key_in, *key_out, *keys_file, *keylog;
+	const char *ng;
+	int mux[2];
+	uint64_t timeout_ms;
+	unsigned relatch_count;
+	uint64_t relatch_quiet_ms;
+	enum log_level verbosity;
+};
+
+struct state {
+	struct opts *o;
+	struct ev_loop *loop;
+	struct relay *relay;
+	struct relay_stream *stream;
+	struct keylog *keylog;
+	struct logger lg;
+	int exit_code;
+};
+
+static void
+usage(void)
+{
+	printf("usage: srtp-bridge --outside ADDR:PORT --inside ADDR:PORT "
+	    "[--inside-peer ADDR:PORT]\n"
+	    "                   (--key-in LINE --key-out LINE | --keys FILE) "
+	    "[options]\n"
+	    "       srtp-bridge --ng ADDR:PORT --outside ADDR --inside ADDR "
+	    "[options]\n\n"
+	    "One stream: SRTP/SRTCP on the outside address, RTP/RTCP on the "
+	    "inside one.\n"
+	    "  -o, --outside ADDR:PORT     outside (SRTP) local address; "
+	    "RTCP on PORT+1\n"
+	    "  -i, --inside ADDR:PORT      inside (RTP) local address; "
+	    "RTCP on PORT+1\n"
+	    "      --outside-peer ADDR:PORT  outside peer (default: latched)\n"
+	    "  -p, --inside-peer ADDR:PORT   inside peer (default: learned)\n"
+	    "      --key-in LINE           key line for SRTP arriving outside\n"
+	    "      --key-out LINE          key line for SRTP sent outside\n"
+	    "  -k, --keys FILE             key lines (dir=in / dir=out, or "
+	    "in then out)\n"
+	    "      --rtcp-mux[=SIDE]       RTP and RTCP on one port: outside,"
+	    " inside, both\n\n"
+	    "Daemon driven by the rtpengine ng protocol:\n"
+	    "      --ng ADDR:PORT          listen for ng requests (UDP)\n"
+	    "      --interface NAME=ADDR   NAME is outside or inside\n"
+	    "      --port-min N, --port-max N  media port range\n"
+	    "      --max-sessions N        parallel call limit\n\n"
+	    "Both:\n"
+	    "  -t, --timeout SEC           end a call after SEC without media\n"
+	    "      --relatch-count N       authenticated packets that move a "
+	    "latch (8)\n"
+	    "      --relatch-quiet MS      silence after which one does (2000)\n"
+	    "  -K, --keylog FILE           append every key (mode 0600)\n"
+	    "  -v, --verbose               more messages (repeat)\n"
+	    "  -h, --help, -V, --version\n");
+	exit(XC_OK);
+}
+
+static uint64_t
+num_arg(const char *name, const char *s, uint64_t max)
+{
+	uint64_t v;
+
+	if (slice_to_u64(slice_cstr(s), max, &v) != 0)
+		cli_die(XC_USAGE, "%s: not a number up to %llu: %s", name,
+		    (unsigned long long)max, s);
+	return v;
+}
+
+static void
+addr_arg(const char *name, const char *s, int need_port, struct net_addr *a)
+{
+	int e = need_port ? net_addr_parse(slice_cstr(s), a) :
+	    net_addr_parse_any(slice_cstr(s), 0, a);
+
+	if (e != 0)
+		cli_die(XC_USAGE, "%s: bad address (want %s): %s", name,
+		    need_port ? "ADDR:PORT or [ADDR6]:PORT" : "ADDR", s);
+}
+
+/* ---- one-stream mode ---- */
+
+static struct keyline *
+parse_line(const char *what, struct slice line)
+{
+	struct keyline *kl = NULL;
+	char why[160];
+	int e = keyline_parse(line, &kl, why, sizeof(why));
+
+	if (e != 0)
+		cli_die(cli_exit_code(e), "%s: %s", what, why);
+	return kl;
+}
+
+/* Read the in/out keys from the options or the key file. */
+static void
+load_keys(const struct opts *o, struct keyline **kin, struct keyline **kout)
+{
+	struct buf *b;
+	struct slice s, line;
+	int n = 0;
+
+	*kin = *kout = NULL;
+	if (o->keys_file == NULL) {
+		*kin = parse_line("--key-in", slice_cstr(o->key_in));
+		*kout = parse_line("--key-out", slice_cstr(o->key_out));
+		return;
+	}
+	if ((b = cli_read_file(o->keys_file, 1 << 20)) == NULL)
+		exit(XC_FAIL);
+	s = buf_slice(b);
+	while (s.len > 0) {
+		struct keyline *kl;
+		enum keyline_dir d;
+
+		(void)slice_split(&s, '\n', &line);
+		if (keyline_is_comment(line))
+			continue;
+		kl = parse_line(o->keys_file, line);
+		d = keyline_dir(kl);
+		if (d == KEYLINE_DIR_NONE)
+			d = n == 0 ? KEYLINE_DIR_IN : KEYLINE_DIR_OUT;
+		n++;
+		if (d == KEYLINE_DIR_IN && *kin == NULL) {
+			*kin = kl;
+		} else if (d == KEYLINE_DIR_OUT && *kout == NULL) {
+			*kout = kl;
+		} else {
+			keyline_free(kl);
+		}
+	}
+	buf_free(b);
+	if (*kin == NULL || *kout == NULL)
+		cli_die(XC_INPUT, "%s: need a key for each direction (dir=in, "
+		    "dir=out)", o->keys_file);
+}
+
+static void
+apply_keys(struct state *st)
+{
+	struct keyline *kl[2];
+	struct net_addr loc, peer;
+	int e;
+
+	load_keys(st->o, &kl[0], &kl[1]);
+	if (relay_side_local(st->stream, OUT, 0, &loc) != 0)
+		memset(&loc, 0, sizeof(loc));
+	if (relay_side_peer(st->stream, OUT, 0, &peer) != 0)
+		memset(&peer, 0, sizeof(peer));
+	for (int d = 0; d < 2; d++) {
+		struct rtpsec_params p;
+		uint8_t mki[RTPSEC_MAX_MKI];
+
+		if ((e = keylog_params(kl[d], &p, mki)) != 0)
+			cli_die(XC_INPUT, "key-%s: %s", d ? "out" : "in",
+			    sbk_strerror(e));
+		e = relay_side_set_key(st->stream, OUT,
+		    d ? RTPSEC_PROTECT : RTPSEC_UNPROTECT, &p);
+		if (e < 0)
+			cli_die(cli_exit_code(e), "key-%s: %s", d ? "out" : "in",
+			    sbk_strerror(e));
+		if (e == 1 && st->keylog != NULL &&
+		    keylog_add(st->keylog, kl[d], NULL,
+		    d ? KEYLINE_DIR_OUT : KEYLINE_DIR_IN, d ? &loc : &peer,
+		    d ? &peer : &loc, NULL) != 0)
+			cli_err("%s: %s", st->o->keylog, strerror(errno));
+		if (e == 1)
+			log_msg(&st->lg, LOG_INFO, "%s key %s",
+			    d ? "send" : "receive", "set");
+		keyline_free(kl[d]);
+	}
+}
+
+static void
+open_one(struct state *st)
+{
+	const struct opts *o = st->o;
+	struct net_addr a;
+	struct relay_stream *s;
+	int e;
+
+	s = st->stream = relay_stream_new(st->relay, st);
+	if (s == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	addr_arg("--outside", o->outside, 1, &a);
+	if ((e = relay_side_open(s, OUT, &a, net_addr_port(&a), o->mux[OUT]))
+	    != 0)
+		cli_die(XC_FAIL, "--outside %s: %s", o->outside,
+		    e == E_IO ? strerror(errno) : sbk_strerror(e));
+	addr_arg("--inside", o->inside, 1, &a);
+	if ((e = relay_side_open(s, IN, &a, net_addr_port(&a), o->mux[IN]))
+	    != 0)
+		cli_die(XC_FAIL, "--inside %s: %s", o->inside,
+		    e == E_IO ? strerror(errno) : sbk_strerror(e));
+	relay_side_set_srtp(s, OUT, 1);
+	if (o->outside_peer != NULL) {
+		addr_arg("--outside-peer", o->outside_peer, 1, &a);
+		relay_side_set_peer(s, OUT, &a, NULL);
+	}
+	if (o->inside_peer != NULL) {
+		addr_arg("--inside-peer", o->inside_peer, 1, &a);
+		relay_side_set_peer(s, IN, &a, NULL);
+	}
+	apply_keys(st);
+}
+
+/* ---- signals and the run ---- */
+
+static void
+summary(struct state *st)
+{
+	struct buf *b = buf_new(1 << 22);
+
+	if (b == NULL)
+		return;
+	if (relay_summary(st->relay, side_names, b) == 0)
+		fprintf(stderr, "%s", buf_str(b));
+	buf_free(b);
+}
+
+static void
+on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	struct state *st = arg;
+
+	switch (signo) {
+	case SIGUSR1:
+		summary(st);
+		break;
+	case SIGHUP:
+		/* reload what can be: the key log file, the key file */
+		if (st->keylog != NULL && keylog_reopen(st->keylog) != 0)
+			cli_err("%s: %s", st->o->keylog, strerror(errno));
+		if (st->stream != NULL && st->o->keys_file != NULL)
+			apply_keys(st);
+		log_msg(&st->lg, LOG_INFO, "reloaded");
+		break;
+	default:	/* SIGTERM, SIGINT: drain and exit */
+		ev_stop(loop);
+		break;
+	}
+}
+
+static void
+on_timeout(struct relay_stream *s, void *user)
+{
+	struct state *st = user;
+
+	(void)s;
+	log_msg(&st->lg, LOG_INFO, "no media for %llu s: exiting",
+	    (unsigned long long)(st->o->timeout_ms / 1000));
+	ev_stop(st->loop);
+}
+
+static void
+on_ssrc(struct relay_stream *s, int side, uint32_t ssrc, void *user)
+{
+	struct state *st = user;
+
+	(void)s;
+	log_msg(&st->lg, LOG_INFO, "%s: first authenticated SSRC 0x%08x",
+	    side_names[side], (unsigned)ssrc);
+}
+
+static int
+run(struct opts *o)
+{
+	struct state st;
+	struct relay_config rc;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int e;
+
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	cli_logger(&st.lg, o->verbosity);
+	signal(SIGPIPE, SIG_IGN);
+	if ((st.loop = ev_new(&e)) == NULL)
+		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(e));
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (ev_signal_add(st.loop, sigs[i], on_signal, &st) != 0)
+			cli_die(XC_FAIL, "signals: %s", strerror(errno));
+	if (o->keylog != NULL &&
+	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
+		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
+	memset(&rc, 0, sizeof(rc));
+	rc.timeout_ms = o->timeout_ms;
+	rc.relatch_count = o->relatch_count;
+	rc.relatch_quiet_ms = o->relatch_quiet_ms;
+	rc.on_timeout = on_timeout;
+	rc.on_ssrc = on_ssrc;
+	if ((st.relay = relay_new(st.loop, &rc, &st.lg, &e)) == NULL)
+		cli_die(XC_FAIL, "relay: %s", sbk_strerror(e));
+	open_one(&st);
+	log_msg(&st.lg, LOG_INFO, "bridging %s (srtp) <-> %s (rtp)",
+	    o->outside, o->inside);
+	if (ev_run(st.loop) != 0)
+		cli_err("event loop: %s", strerror(errno));
+	/* drain what is already queued, then report */
+	for (int i = 0; i < 4 && ev_run_once(st.loop, 0) > 0; i++)
+		;
+	summary(&st);
+	relay_free(st.relay);
+	keylog_free(st.keylog);
+	ev_free(st.loop);
+	return st.exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
+		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET };
+	static const struct option lo[] = {
+		{ "outside", required_argument, NULL, 'o' },
+		{ "inside", required_argument, NULL, 'i' },
+		{ "outside-peer", required_argument, NULL, O_OPEER },
+		{ "inside-peer", required_argument, NULL, 'p' },
+		{ "key-in", required_argument, NULL, O_KIN },
+		{ "key-out", required_argument, NULL, O_KOUT },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "rtcp-mux", optional_argument, NULL, O_MUX },
+		{ "ng", required_argument, NULL, O_NG },
+		{ "interface", required_argument, NULL, O_IFACE },
+		{ "port-min", required_argument, NULL, O_PMIN },
+		{ "port-max", required_argument, NULL, O_PMAX },
+		{ "max-sessions", required_argument, NULL, O_MAXS },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "relatch-count", required_argument, NULL, O_RCOUNT },
+		{ "relatch-quiet", required_argument, NULL, O_RQUIET },
+		{ "keylog", required_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	int c;
+
+	cli_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.verbosity = LOG_WARN;
+	while ((c = getopt_long(argc, argv, "o:i:p:k:t:K:vhV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.outside = optarg; break;
+		case 'i': o.inside = optarg; break;
+		case O_OPEER: o.outside_peer = optarg; break;
+		case 'p': o.inside_peer = optarg; break;
+		case O_KIN: o.key_in = optarg; break;
+		case O_KOUT: o.key_out = optarg; break;
+		case 'k': o.keys_file = optarg; break;
+		case O_MUX:
+			if (optarg == NULL || strcmp(optarg, "both") == 0)
+				o.mux[OUT] = o.mux[IN] = 1;
+			else if (strcmp(optarg, "outside") == 0)
+				o.mux[OUT] = 1;
+			else if (strcmp(optarg, "inside") == 0)
+				o.mux[IN] = 1;
+			else
+				cli_die(XC_USAGE, "--rtcp-mux: outside, inside "
+				    "or both, not %s", optarg);
+			break;
+		case O_NG: o.ng = optarg; break;
+		case O_IFACE:
+			if (strncmp(optarg, "outside=", 8) == 0)
+				o.outside = optarg + 8;
+			else if (strncmp(optarg, "inside=", 7) == 0)
+				o.inside = optarg + 7;
+			else
+				cli_die(XC_USAGE, "--interface: want outside=ADDR"
+				    " or inside=ADDR, not %s", optarg);
+			break;
+		case O_PMIN: case O_PMAX: case O_MAXS:
+			cli_die(XC_USAGE, "ng mode is not built in yet");
+		case 't':
+			o.timeout_ms = num_arg("--timeout", optarg, 86400) * 1000;
+			break;
+		case O_RCOUNT:
+			o.relatch_count = (unsigned)num_arg("--relatch-count",
+			    optarg, 1000000);
+			break;
+		case O_RQUIET:
+			o.relatch_quiet_ms = num_arg("--relatch-quiet", optarg,
+			    86400000);
+			break;
+		case 'K': o.keylog = optarg; break;
+		case 'v':
+			if (o.verbosity < LOG_DEBUG)
+				o.verbosity++;
+			break;
+		case 'h': usage(); break;
+		case 'V': cli_version(); break;
+		default: cli_usage_hint();
+		}
+	}
+	if (optind < argc)
+		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
+	if (o.outside == NULL || o.inside == NULL)
+		cli_die(XC_USAGE, "need --outside and --inside");
+	if (o.ng != NULL)
+		cli_die(XC_USAGE, "ng mode is not built in yet");
+	if (o.keys_file == NULL && (o.key_in == NULL || o.key_out == NULL))
+		cli_die(XC_USAGE, "need --key-in and --key-out, or --keys");
+	return run(&o);
+}
