@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/calls.h"
 #include "../lib/ev.h"
 #include "../lib/keyline.h"
 #include "../lib/keylog.h"
@@ -22,6 +23,8 @@ struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
 	const char *key_in, *key_out, *keys_file, *keylog;
 	const char *ng;
+	uint16_t port_min, port_max;
+	size_t max_sessions;
 	int mux[2];
 	uint64_t timeout_ms;
 	unsigned relatch_count;
@@ -34,6 +37,7 @@ struct state {
 	struct ev_loop *loop;
 	struct relay *relay;
 	struct relay_stream *stream;
+	struct calls *calls;
 	struct keylog *keylog;
 	struct logger lg;
 	int exit_code;
@@ -64,9 +68,12 @@ usage(void)
 	    " inside, both\n\n"
 	    "Daemon driven by the rtpengine ng protocol:\n"
 	    "      --ng ADDR:PORT          listen for ng requests (UDP)\n"
-	    "      --interface NAME=ADDR   NAME is outside or inside\n"
-	    "      --port-min N, --port-max N  media port range\n"
-	    "      --max-sessions N        parallel call limit\n\n"
+	    "  -o, --outside ADDR[!PUBLIC]  outside interface address "
+	    "(PUBLIC: put in SDPs)\n"
+	    "  -i, --inside ADDR[!PUBLIC]   inside interface address\n"
+	    "      --interface NAME=ADDR   the same; NAME outside or inside\n"
+	    "      --port-min N, --port-max N  media port range (30000-39999)\n"
+	    "      --max-sessions N        parallel call limit (0: none)\n\n"
 	    "Both:\n"
 	    "  -t, --timeout SEC           end a call after SEC without media\n"
 	    "      --relatch-count N       authenticated packets that move a "
@@ -226,6 +233,47 @@ open_one(struct state *st)
 	apply_keys(st);
 }
 
+/* ---- ng mode ---- */
+
+/* "ADDR" or "ADDR!PUBLIC" (the address to write into SDPs). */
+static void
+iface_arg(const char *name, const char *s, struct net_addr *a,
+    struct net_addr *adv)
+{
+	const char *bang = strchr(s, '!');
+	struct slice h = bang != NULL ? slice_make(s, (size_t)(bang - s)) :
+	    slice_cstr(s);
+
+	if (net_addr_parse_host(h, 0, a) != 0)
+		cli_die(XC_USAGE, "%s: bad interface address: %s", name, s);
+	memset(adv, 0, sizeof(*adv));
+	if (bang != NULL &&
+	    net_addr_parse_host(slice_cstr(bang + 1), 0, adv) != 0)
+		cli_die(XC_USAGE, "%s: bad public address: %s", name, s);
+}
+
+static void
+open_ng(struct state *st)
+{
+	const struct opts *o = st->o;
+	struct calls_config cc;
+	struct net_addr a;
+	int e;
+
+	memset(&cc, 0, sizeof(cc));
+	iface_arg("--outside", o->outside, &cc.iface[OUT], &cc.advertise[OUT]);
+	iface_arg("--inside", o->inside, &cc.iface[IN], &cc.advertise[IN]);
+	cc.max_sessions = o->max_sessions;
+	cc.keylog = st->keylog;
+	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
+	    == NULL)
+		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
+	addr_arg("--ng", o->ng, 1, &a);
+	if ((e = calls_listen(st->calls, &a)) != 0)
+		cli_die(XC_FAIL, "--ng %s: %s", o->ng, e == E_IO ?
+		    strerror(errno) : sbk_strerror(e));
+}
+
 /* ---- signals and the run ---- */
 
 static void
@@ -235,7 +283,8 @@ summary(struct state *st)
 
 	if (b == NULL)
 		return;
-	if (relay_summary(st->relay, side_names, b) == 0)
+	if ((st->calls == NULL || calls_summary(st->calls, b) == 0) &&
+	    relay_summary(st->relay, side_names, b) == 0)
 		fprintf(stderr, "%s", buf_str(b));
 	buf_free(b);
 }
@@ -308,19 +357,30 @@ run(struct opts *o)
 	rc.timeout_ms = o->timeout_ms;
 	rc.relatch_count = o->relatch_count;
 	rc.relatch_quiet_ms = o->relatch_quiet_ms;
-	rc.on_timeout = on_timeout;
-	rc.on_ssrc = on_ssrc;
+	rc.on_timeout = o->ng != NULL ? calls_stream_timeout : on_timeout;
+	rc.on_ssrc = o->ng != NULL ? calls_stream_ssrc : on_ssrc;
+	if (o->ng != NULL) {
+		rc.port_min = o->port_min;
+		rc.port_max = o->port_max;
+	}
 	if ((st.relay = relay_new(st.loop, &rc, &st.lg, &e)) == NULL)
 		cli_die(XC_FAIL, "relay: %s", sbk_strerror(e));
-	open_one(&st);
-	log_msg(&st.lg, LOG_INFO, "bridging %s (srtp) <-> %s (rtp)",
-	    o->outside, o->inside);
+	if (o->ng != NULL) {
+		open_ng(&st);
+		log_msg(&st.lg, LOG_INFO, "ng on %s, outside %s, inside %s",
+		    o->ng, o->outside, o->inside);
+	} else {
+		open_one(&st);
+		log_msg(&st.lg, LOG_INFO, "bridging %s (srtp) <-> %s (rtp)",
+		    o->outside, o->inside);
+	}
 	if (ev_run(st.loop) != 0)
 		cli_err("event loop: %s", strerror(errno));
 	/* drain what is already queued, then report */
 	for (int i = 0; i < 4 && ev_run_once(st.loop, 0) > 0; i++)
 		;
 	summary(&st);
+	calls_free(st.calls);
 	relay_free(st.relay);
 	keylog_free(st.keylog);
 	ev_free(st.loop);
@@ -391,8 +451,18 @@ main(int argc, char **argv)
 				cli_die(XC_USAGE, "--interface: want outside=ADDR"
 				    " or inside=ADDR, not %s", optarg);
 			break;
-		case O_PMIN: case O_PMAX: case O_MAXS:
-			cli_die(XC_USAGE, "ng mode is not built in yet");
+		case O_PMIN:
+			o.port_min = (uint16_t)num_arg("--port-min", optarg,
+			    65534);
+			break;
+		case O_PMAX:
+			o.port_max = (uint16_t)num_arg("--port-max", optarg,
+			    65535);
+			break;
+		case O_MAXS:
+			o.max_sessions = (size_t)num_arg("--max-sessions",
+			    optarg, 1000000);
+			break;
 		case 't':
 			o.timeout_ms = num_arg("--timeout", optarg, 86400) * 1000;
 			break;
@@ -418,9 +488,21 @@ main(int argc, char **argv)
 		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
 	if (o.outside == NULL || o.inside == NULL)
 		cli_die(XC_USAGE, "need --outside and --inside");
-	if (o.ng != NULL)
-		cli_die(XC_USAGE, "ng mode is not built in yet");
-	if (o.keys_file == NULL && (o.key_in == NULL || o.key_out == NULL))
+	if (o.ng != NULL) {
+		if (o.port_min == 0 && o.port_max == 0) {
+			o.port_min = 30000;
+			o.port_max = 39999;
+		}
+		if (o.port_min == 0 || o.port_max < o.port_min + 3)
+			cli_die(XC_USAGE, "--port-min/--port-max: need a range "
+			    "of at least 4 ports");
+		if (o.key_in != NULL || o.key_out != NULL ||
+		    o.keys_file != NULL || o.inside_peer != NULL ||
+		    o.outside_peer != NULL)
+			cli_die(XC_USAGE, "--ng takes no stream options "
+			    "(keys and peers come from the SDPs)");
+	} else if (o.keys_file == NULL && (o.key_in == NULL ||
+	    o.key_out == NULL))
 		cli_die(XC_USAGE, "need --key-in and --key-out, or --keys");
 	return run(&o);
 }

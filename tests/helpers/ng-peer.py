@@ -1,0 +1,376 @@
+#!/usr/bin/python3
+# ng-peer.py - drive srtp-bridge's ng mode over real UDP like Kamailio's
+# rtpengine module would, with stock libsrtp2 (pylibsrtp) and plain sockets
+# as the phones. Prints "ok NAME" or "fail NAME: why" per check; exit 0 if
+# all passed.
+#
+#   ng-peer.py SCENARIO HOST NG_PORT OUTSIDE_ADDR INSIDE_ADDR
+#
+# Scenarios: call (offer/answer/media/query/retransmit/delete),
+# reverse (inside offers SRTP, tag renumbered in the answer),
+# rekey (re-INVITE with a new and with the same a=crypto),
+# limit (run with --max-sessions 1), ports (run with a 4-port range on two
+# interface addresses).
+import base64
+import os
+import re
+import socket
+import struct
+import sys
+
+from pylibsrtp import Policy, Session
+
+scenario, host, ngport, out_addr, in_addr = sys.argv[1], sys.argv[2], \
+    int(sys.argv[3]), sys.argv[4], sys.argv[5]
+failed = 0
+
+
+def check(name, cond, why=""):
+    global failed
+    if cond:
+        print("ok " + name)
+    else:
+        failed += 1
+        print("fail %s: %s" % (name, why))
+    sys.stdout.flush()
+
+
+# ---- bencode ----
+def benc(v):
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        return b"d" + b"".join(benc(k) + benc(v[k]) for k in v) + b"e"
+    raise TypeError(v)
+
+
+def bdec(b, i=0):
+    c = b[i:i + 1]
+    if c == b"i":
+        j = b.index(b"e", i)
+        return int(b[i + 1:j]), j + 1
+    if c == b"l":
+        i, out = i + 1, []
+        while b[i:i + 1] != b"e":
+            v, i = bdec(b, i)
+            out.append(v)
+        return out, i + 1
+    if c == b"d":
+        i, out = i + 1, {}
+        while b[i:i + 1] != b"e":
+            k, i = bdec(b, i)
+            v, i = bdec(b, i)
+            out[k.decode()] = v
+        return out, i + 1
+    j = b.index(b":", i)
+    n = int(b[i:j])
+    return b[j + 1:j + 1 + n], j + 1 + n
+
+
+ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ng.settimeout(3)
+seq = [0]
+
+
+def raw(cookie, d):
+    ng.sendto(cookie + b" " + benc(d), (host, ngport))
+    data, _ = ng.recvfrom(65536)
+    c, _, rest = data.partition(b" ")
+    assert c == cookie, (c, cookie)
+    return data, bdec(rest)[0]
+
+
+def req(d):
+    seq[0] += 1
+    cookie = b"%d_%s" % (seq[0], os.urandom(4).hex().encode())
+    return raw(cookie, d)[1]
+
+
+def s(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+# ---- SDPs ----
+def sdp(addr, port, proto, cryptos=(), mux=False):
+    lines = ["v=0", "o=- 1 1 IN IP4 %s" % addr, "s=-", "c=IN IP4 %s" % addr,
+             "t=0 0", "m=audio %d %s 0 101" % (port, proto),
+             "a=rtpmap:0 PCMU/8000", "a=rtpmap:101 telephone-event/8000",
+             "a=sendrecv", "a=ptime:20"]
+    for tag, suite, key in cryptos:
+        lines.append("a=crypto:%d %s inline:%s" % (tag, suite, key))
+    if mux:
+        lines.append("a=rtcp-mux")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def media_of(sdp_text):
+    m = re.search(r"^m=audio (\d+) (\S+)", sdp_text, re.M)
+    c = re.findall(r"^c=IN IP[46] (\S+)", sdp_text, re.M)
+    cr = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)",
+                    sdp_text, re.M)
+    return (c[-1] if c else None, int(m.group(1)), m.group(2), cr)
+
+
+def key():
+    return base64.b64encode(os.urandom(30)).decode()
+
+
+def session(k, outbound, profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80):
+    return Session(policy=Policy(
+        key=base64.b64decode(k), srtp_profile=profile,
+        ssrc_type=Policy.SSRC_ANY_OUTBOUND if outbound
+        else Policy.SSRC_ANY_INBOUND))
+
+
+def rtp(seqno, ssrc, payload):
+    return struct.pack("!BBHII", 0x80, 0, seqno & 0xffff, seqno * 160,
+                       ssrc) + payload
+
+
+def udp(addr):
+    so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    so.bind((addr, 0))
+    so.settimeout(2)
+    return so
+
+
+def recv(so):
+    try:
+        return so.recvfrom(4096)[0]
+    except socket.timeout:
+        return None
+
+
+SBC_OUT = {"transport-protocol": "RTP/AVP", "direction": ["external",
+           "internal"], "ICE": "remove", "rtcp-mux": ["demux"],
+           "replace": ["origin", "session-connection"]}
+SBC_IN = {"transport-protocol": "RTP/SAVP", "direction": ["internal",
+          "external"], "ICE": "remove", "replace": ["origin",
+          "session-connection"]}
+PHONE_A, PHONE_B = "127.0.0.1", "127.0.0.1"
+
+
+def call_flow(cid):
+    alice, bob = udp(PHONE_A), udp(PHONE_B)
+    ka = key()
+    offer = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP",
+                [(1, "AES_CM_128_HMAC_SHA1_80", ka)])
+    r = req(dict(SBC_OUT, command="offer", **{"call-id": cid,
+            "from-tag": "alice-tag", "sdp": offer}))
+    check("offer ok", s(r.get("result")) == "ok", repr(r))
+    o = s(r.get("sdp", b""))
+    c, oport, proto, cr = media_of(o)
+    check("offer towards inside is plain RTP/AVP without crypto",
+          proto == "RTP/AVP" and not cr and "a=crypto" not in o, o)
+    check("offer carries the inside address", c == in_addr, o)
+    check("no rtcp-mux towards inside", "a=rtcp-mux" not in o, o)
+    answer = sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")
+    r = req({"command": "answer", "call-id": cid, "from-tag": "alice-tag",
+             "to-tag": "bob-tag", "sdp": answer,
+             "replace": ["origin", "session-connection"], "ICE": "remove"})
+    check("answer ok", s(r.get("result")) == "ok", repr(r))
+    a = s(r.get("sdp", b""))
+    c2, aport, proto2, cr2 = media_of(a)
+    check("answer towards outside is RTP/SAVP with exactly one a=crypto",
+          proto2 == "RTP/SAVP" and len(cr2) == 1, a)
+    check("answer crypto: offered suite and tag",
+          cr2 and cr2[0][0] == "1" and cr2[0][1] == "AES_CM_128_HMAC_SHA1_80",
+          repr(cr2))
+    check("answer carries the outside address", c2 == out_addr, a)
+    return alice, bob, ka, cr2[0][2] if cr2 else key(), oport, aport
+
+
+def media(alice, bob, ka, kb, oport, aport, n=10, tag=""):
+    atx, arx = session(ka, True), session(kb, False)
+    ok = True
+    for i in range(n):
+        p = rtp(100 + i, 0xa11ce, b"A" * 160)
+        alice.sendto(atx.protect(p), (out_addr, aport))
+        if recv(bob) != p:
+            ok = False
+    check("alice SRTP reaches bob as the exact RTP" + tag, ok)
+    ok = True
+    for i in range(n):
+        p = rtp(200 + i, 0xb0b, b"B" * 160)
+        bob.sendto(p, (in_addr, oport))
+        g = recv(alice)
+        try:
+            ok = ok and g is not None and arx.unprotect(g) == p
+        except Exception:
+            ok = False
+    check("bob RTP reaches alice as SRTP she decrypts" + tag, ok)
+
+
+if scenario == "call":
+    alice, bob, ka, kb, oport, aport = call_flow("call-1@test")
+    media(alice, bob, ka, kb, oport, aport)
+    r = req({"command": "query", "call-id": "call-1@test"})
+    check("query ok", s(r.get("result")) == "ok", repr(r))
+    tags = r.get("tags", {})
+    check("query lists both tags", set(tags) == {"alice-tag", "bob-tag"},
+          repr(list(tags)))
+    tot = r.get("totals", {}).get("RTP", {})
+    check("query totals count the packets", tot.get("packets", 0) >= 20,
+          repr(r.get("totals")))
+    st = tags.get("alice-tag", {}).get("medias", [{}])[0].get("streams",
+                                                                [{}])[0]
+    check("alice's stream: suite and latched endpoint",
+          s(st.get("crypto suite", b"")) == "AES_CM_128_HMAC_SHA1_80" and
+          st.get("endpoint", {}).get("port") == alice.getsockname()[1],
+          repr(st))
+    # a retransmission is answered from the cache, byte for byte, and
+    # does not run again (no second call, no new ports)
+    d = dict(SBC_OUT, command="offer", **{"call-id": "call-2@test",
+             "from-tag": "x", "sdp": sdp(PHONE_A, 4000, "RTP/SAVP",
+                                         [(1, "AES_CM_128_HMAC_SHA1_80",
+                                           key())])})
+    r1 = raw(b"retrans-1", d)
+    r2 = raw(b"retrans-1", d)
+    check("retransmitted cookie gets the same reply", r1[0] == r2[0])
+    r = req({"command": "list"})
+    calls = sorted(s(x) for x in r.get("calls", []))
+    check("list shows two calls", calls == ["call-1@test", "call-2@test"],
+          repr(calls))
+    r = req({"command": "statistics"})
+    check("statistics ok", s(r.get("result")) == "ok", repr(r))
+    r = req({"command": "ping"})
+    check("ping pong", s(r.get("result")) == "pong", repr(r))
+    r = req({"command": "offer", "call-id": "x", "from-tag": "y",
+             "sdp": "v=0\r\nbogus\r\n"})
+    check("bad SDP is an error", s(r.get("result")) == "error", repr(r))
+    r = req({"command": "offer", "call-id": "x", "from-tag": "y",
+             "sdp": sdp(PHONE_A, 4000, "RTP/AVP"), "flags": ["zork"]})
+    check("unknown flag: ok with a warning", s(r.get("result")) == "ok" and
+          b"zork" in r.get("warning", b""), repr(r))
+    r = req({"command": "delete", "call-id": "call-1@test",
+             "from-tag": "alice-tag"})
+    check("delete ok", s(r.get("result")) == "ok", repr(r))
+    r = req({"command": "query", "call-id": "call-1@test"})
+    check("query after delete: unknown call-id",
+          s(r.get("result")) == "error" and
+          s(r.get("error-reason")) == "Unknown call-id", repr(r))
+    # the deleted call's ports are closed: media goes nowhere
+    alice.sendto(b"\x80" * 40, (out_addr, aport))
+    check("no media after delete", recv(bob) is None)
+
+elif scenario == "reverse":
+    # Bob (inside, plain) calls Alice (outside, SRTP)
+    alice, bob = udp(PHONE_A), udp(PHONE_B)
+    r = req(dict(SBC_IN, command="offer", **{"call-id": "rev@test",
+            "from-tag": "bob", "sdp": sdp(PHONE_B, bob.getsockname()[1],
+                                          "RTP/AVP")}))
+    o = s(r.get("sdp", b""))
+    c, oport, proto, cr = media_of(o)
+    check("offer towards outside is RTP/SAVP", proto == "RTP/SAVP", o)
+    check("offer lists AES_CM_128_HMAC_SHA1_80 first",
+          cr and cr[0][1] == "AES_CM_128_HMAC_SHA1_80", repr(cr))
+    check("offer has one fresh key per suite",
+          len(cr) >= 2 and len(set(x[2] for x in cr)) == len(cr), repr(cr))
+    # Alice picks the _32 suite and renumbers the tag to 7
+    k32 = [x for x in cr if x[1] == "AES_CM_128_HMAC_SHA1_32"]
+    ka = key()
+    r = req({"command": "answer", "call-id": "rev@test", "from-tag": "bob",
+             "to-tag": "alice", "sdp": sdp(PHONE_A, alice.getsockname()[1],
+                                           "RTP/SAVP",
+                                           [(7, "AES_CM_128_HMAC_SHA1_32",
+                                             ka)])})
+    a = s(r.get("sdp", b""))
+    c2, aport, proto2, cr2 = media_of(a)
+    check("answer towards inside is plain", proto2 == "RTP/AVP" and not cr2,
+          a)
+    # media with the _32 keys: Alice sends with hers, receives with ours
+    P32 = Policy.SRTP_PROFILE_AES128_CM_SHA1_32
+    atx, arx = session(ka, True, P32), session(k32[0][2], False, P32)
+    p = rtp(1, 0xa, b"x" * 160)
+    alice.sendto(atx.protect(p), (out_addr, oport))
+    check("answer matched by suite, not tag: alice->bob", recv(bob) == p)
+    p = rtp(1, 0xb, b"y" * 160)
+    bob.sendto(p, (in_addr, aport))
+    g = recv(alice)
+    check("bob->alice under the offered _32 key",
+          g is not None and arx.unprotect(g) == p)
+
+elif scenario == "rekey":
+    alice, bob, ka, kb, oport, aport = call_flow("rk@test")
+    media(alice, bob, ka, kb, oport, aport, 5)
+    # re-INVITE, same a=crypto: same context (the sequence continues)
+    offer = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP",
+                [(1, "AES_CM_128_HMAC_SHA1_80", ka)])
+    r = req(dict(SBC_OUT, command="offer", **{"call-id": "rk@test",
+            "from-tag": "alice-tag", "sdp": offer}))
+    _, oport2, _, _ = media_of(s(r["sdp"]))
+    check("re-offer keeps the ports", oport2 == oport)
+    r = req({"command": "answer", "call-id": "rk@test",
+             "from-tag": "alice-tag", "to-tag": "bob-tag",
+             "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")})
+    _, _, _, cr = media_of(s(r["sdp"]))
+    check("re-answer keeps our key", cr and cr[0][2] == kb, repr(cr))
+    atx = session(ka, True)
+    # replaying an early packet must still fail: the context was kept
+    old = atx.protect(rtp(100, 0xa11ce, b"A" * 160))
+    alice.sendto(old, (out_addr, aport))
+    check("unchanged key: replay window kept", recv(bob) is None)
+    # re-INVITE with a new key: new context
+    ka2 = key()
+    offer = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP",
+                [(1, "AES_CM_128_HMAC_SHA1_80", ka2)])
+    req(dict(SBC_OUT, command="offer", **{"call-id": "rk@test",
+        "from-tag": "alice-tag", "sdp": offer}))
+    req({"command": "answer", "call-id": "rk@test", "from-tag": "alice-tag",
+         "to-tag": "bob-tag", "sdp": sdp(PHONE_B, bob.getsockname()[1],
+                                         "RTP/AVP")})
+    atx2 = session(ka2, True)
+    p = rtp(1, 0xa11ce, b"N" * 160)
+    alice.sendto(atx2.protect(p), (out_addr, aport))
+    check("new key: new context (sequence may restart)", recv(bob) == p)
+
+elif scenario == "limit":
+    d = lambda cid, extra: dict(SBC_OUT, command="offer", **dict(
+        {"call-id": cid, "from-tag": "t", "sdp": sdp(
+            PHONE_A, 4000, "RTP/SAVP", [(1, "AES_CM_128_HMAC_SHA1_80",
+                                         key())])}, **extra))
+    r = req(d("l1", {}))
+    check("first call ok", s(r.get("result")) == "ok", repr(r))
+    r = req(d("l2", {}))
+    check("second call: Parallel session limit reached",
+          s(r.get("result")) == "error" and
+          s(r.get("error-reason")) == "Parallel session limit reached",
+          repr(r))
+    r = req(d("l3", {"supports": ["load limit"]}))
+    check("with supports load limit: result load limit",
+          s(r.get("result")) == "load limit", repr(r))
+    r = req(d("l1", {}))
+    check("re-offer of an existing call is not limited",
+          s(r.get("result")) == "ok", repr(r))
+
+elif scenario == "ports":
+    d = lambda cid: dict(SBC_OUT, command="offer", **{
+        "call-id": cid, "from-tag": "t", "sdp": sdp(
+            PHONE_A, 4000, "RTP/SAVP", [(1, "AES_CM_128_HMAC_SHA1_80",
+                                         key())])})
+    # 4 ports: one RTP/RTCP pair per call and side; each interface
+    # address has its own ports, so two calls fit and the third does not
+    for cid in ("p1", "p2"):
+        r = req(d(cid))
+        check("call %s ok" % cid, s(r.get("result")) == "ok", repr(r))
+    r = req(d("p3"))
+    check("third call: Ran out of ports",
+          s(r.get("result")) == "error" and
+          s(r.get("error-reason")) == "Ran out of ports", repr(r))
+    r = req({"command": "list"})
+    check("a refused call is not kept",
+          sorted(s(x) for x in r.get("calls", [])) == ["p1", "p2"], repr(r))
+    req({"command": "delete", "call-id": "p1", "from-tag": "t"})
+    r = req(d("p4"))
+    check("ports come back after delete", s(r.get("result")) == "ok",
+          repr(r))
+else:
+    print("unknown scenario")
+    sys.exit(2)
+sys.exit(1 if failed else 0)
