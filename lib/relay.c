@@ -537,7 +537,9 @@ open_comp(struct relay_stream *s, int side, int comp,
 
 	if ((e = net_udp_bind(a, 0, &fd)) != 0)
 		return e;
-	net_set_bufs(fd, 1 << 20, 1 << 20);
+	/* room for a burst (a blasted stream, a descheduled relay); the
+	 * kernel charges only what is queued */
+	net_set_bufs(fd, 4 << 20, 1 << 20);
 	if (net_local_addr(fd, &c->local) != 0) {
 		close(fd);
 		return E_IO;
