@@ -69,8 +69,8 @@ sbk_kill_pid() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 
@@ -295,4 +295,81 @@ sbk_capture() {
 sbk_capture_stop() {
 	sleep 0.3
 	sbk_stop "cap-$1"
+}
+
+# --- reference SBC from Debian parts: rtpengine + Kamailio -------------
+
+# sbk_rtpengine EXT INT: rtpengine in userspace, interfaces "ext" on EXT
+# and "int" on INT, ng on INT and a free port (E2E_NG=ADDR:PORT); waits
+# until it answers on the ng port.
+sbk_rtpengine() {
+	local ext=$1 int=$2 ng base
+	ng=$(sbk_freeport "$int") || return 1
+	base=$((30000 + (RANDOM % 300) * 100))
+	E2E_NG=$int:$ng
+	sbk_spawn rtpengine rtpengine --config-file=none --foreground \
+	    --log-stderr --log-level=6 --table=-1 \
+	    --interface="ext/$ext" --interface="int/$int" \
+	    --listen-ng="$E2E_NG" --port-min=$base --port-max=$((base + 99))
+	sbk_wait_port udp "$int" "$ng" 10
+}
+
+# sbk_kamailio EXT INT CERT KEY: the reference SBC (conf/kamailio-sbc.cfg):
+# TLS on EXT, UDP on INT, both on free ports (E2E_KAM_TLS, E2E_KAM_UDP),
+# media through the rtpengine at E2E_NG.
+sbk_kamailio() {
+	local ext=$1 int=$2 cert=$3 key=$4 d=$E2E_DIR/kamailio conf
+	mkdir -p "$d"
+	conf=$SBK_TOP/tests/e2e/conf
+	E2E_KAM_TLS=$(sbk_freeport "$ext") || return 1
+	E2E_KAM_UDP=$(sbk_freeport "$int") || return 1
+	sed -e "s|@CERT@|$cert|; s|@KEY@|$key|" "$conf/kamailio-tls.cfg" \
+	    > "$d/tls.cfg"
+	sed -e "s|@EXT@|$ext|g; s|@INT@|$int|g; s|@TLSPORT@|$E2E_KAM_TLS|g" \
+	    -e "s|@UDPPORT@|$E2E_KAM_UDP|g; s|@MODULES@|$KAMAILIO_MODULES|g" \
+	    -e "s|@TLSCFG@|$d/tls.cfg|g; s|@RUNDIR@|$d|g; s|@NG@|$E2E_NG|g" \
+	    "$conf/kamailio-sbc.cfg" > "$d/kamailio.cfg"
+	kamailio -c -f "$d/kamailio.cfg" > "$d/check.log" 2>&1 ||
+	    { sbk_fail "kamailio config: see $d/check.log"; return 1; }
+	sbk_spawn kamailio kamailio -DD -E -f "$d/kamailio.cfg" -Y "$d" \
+	    -P "$d/kamailio.pid" -m 64 -M 16
+	sbk_wait_port tcp "$ext" "$E2E_KAM_TLS" 15 &&
+	    sbk_wait_port udp "$int" "$E2E_KAM_UDP" 5
+}
+
+# sbk_registered NAME [SECONDS]: wait until NAME's account is registered
+# (asked with `reginfo`: baresip registers before ctrl_tcp is connected,
+# so the REGISTER_OK event itself may come too early to be seen).
+sbk_registered() {
+	_sbk_reg() { sbk_cmd "$1" reginfo 2>/dev/null && [[ $E2E_RESP == *'[32mOK'* ]]; }
+	sbk_wait_for "${2:-10}" _sbk_reg "$1" ||
+	    { sbk_fail "$1: not registered: $E2E_RESP"; return 1; }
+}
+
+# sbk_pcap_classes PCAP: count what tshark sees, one line:
+#   "tls=N sip=N rtp=N srtp80=N plain=N other=N"
+# rtp: UDP packets that look like RTP (heuristic); srtp80: of those, ones
+# the size of a 20 ms G.711 packet plus an 80-bit SRTP tag (12+160+10
+# bytes); plain: exactly a 20 ms G.711 RTP packet (12+160 bytes).
+sbk_pcap_classes() {
+	tshark -r "$1" -o rtp.heuristic_rtp:TRUE -T fields \
+	    -e frame.protocols -e udp.length 2>/dev/null |
+	awk '
+	{ p = $1; u = $2 }
+	p ~ /:tls/ { tls++; next }
+	p ~ /:sip/ { sip++; next }
+	p ~ /:rtp$/ { rtp++; if (u == 190) s++; else if (u == 180) pl++; next }
+	p ~ /:rtcp/ { next }
+	p ~ /:udp|:tcp/ { o++ }
+	END { printf "tls=%d sip=%d rtp=%d srtp80=%d plain=%d other=%d\n",
+	    tls, sip, rtp, s, pl, o }'
+}
+
+# sbk_pcap_get CLASSES KEY: one count out of sbk_pcap_classes' line.
+sbk_pcap_get() {
+	local kv
+	for kv in $1; do
+		[ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return; }
+	done
+	echo 0
 }
