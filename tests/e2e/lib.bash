@@ -314,11 +314,28 @@ sbk_rtpengine() {
 	sbk_wait_port udp "$int" "$ng" 10
 }
 
-# sbk_kamailio EXT INT CERT KEY: the reference SBC (conf/kamailio-sbc.cfg):
-# TLS on EXT, UDP on INT, both on free ports (E2E_KAM_TLS, E2E_KAM_UDP),
-# media through the rtpengine at E2E_NG.
+# sbk_srtp_bridge OUTSIDE INSIDE: sbckit's media relay as an ng daemon,
+# ng on INSIDE and a free port (E2E_NG), key log in $E2E_DIR/keys.log.
+sbk_srtp_bridge() {
+	local out=$1 in=$2 ng base
+	ng=$(sbk_freeport "$in") || return 1
+	base=$((30000 + (RANDOM % 300) * 100))
+	E2E_NG=$in:$ng
+	E2E_KEYLOG=$E2E_DIR/keys.log
+	sbk_spawn srtp-bridge "$SBK_BIN/srtp-bridge" --ng "$E2E_NG" \
+	    --outside "$out" --inside "$in" --port-min $base \
+	    --port-max $((base + 99)) --keylog "$E2E_KEYLOG" -v
+	sbk_wait_port udp "$in" "$ng" 10
+}
+
+# sbk_kamailio EXT INT CERT KEY [OUTIF INIF]: the reference SBC
+# (conf/kamailio-sbc.cfg): TLS on EXT, UDP on INT, both on free ports
+# (E2E_KAM_TLS, E2E_KAM_UDP), media through the ng relay at E2E_NG, whose
+# interfaces are named OUTIF and INIF (rtpengine here: ext, int;
+# srtp-bridge: outside, inside).
 sbk_kamailio() {
-	local ext=$1 int=$2 cert=$3 key=$4 d=$E2E_DIR/kamailio conf
+	local ext=$1 int=$2 cert=$3 key=$4 oif=${5:-ext} iif=${6:-int}
+	local d=$E2E_DIR/kamailio conf
 	mkdir -p "$d"
 	conf=$SBK_TOP/tests/e2e/conf
 	E2E_KAM_TLS=$(sbk_freeport "$ext") || return 1
@@ -328,6 +345,7 @@ sbk_kamailio() {
 	sed -e "s|@EXT@|$ext|g; s|@INT@|$int|g; s|@TLSPORT@|$E2E_KAM_TLS|g" \
 	    -e "s|@UDPPORT@|$E2E_KAM_UDP|g; s|@MODULES@|$KAMAILIO_MODULES|g" \
 	    -e "s|@TLSCFG@|$d/tls.cfg|g; s|@RUNDIR@|$d|g; s|@NG@|$E2E_NG|g" \
+	    -e "s|@OUTIF@|$oif|g; s|@INIF@|$iif|g" \
 	    "$conf/kamailio-sbc.cfg" > "$d/kamailio.cfg"
 	kamailio -c -f "$d/kamailio.cfg" > "$d/check.log" 2>&1 ||
 	    { sbk_fail "kamailio config: see $d/check.log"; return 1; }
@@ -372,4 +390,71 @@ sbk_pcap_get() {
 		[ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return; }
 	done
 	echo 0
+}
+
+# --- whole labs ----------------------------------------------------------
+
+# sbk_lab_tones: the two tone files (Alice 440 Hz, Bob 1000 Hz).
+sbk_lab_tones() {
+	sbk_tone "$E2E_DIR/alice.wav" 440 && sbk_tone "$E2E_DIR/bob.wav" 1000
+}
+
+# sbk_lab_phones GW_TLS BOB_REGISTRAR: start Alice (registering over TLS
+# at GW_TLS = ADDR:PORT, mandatory SRTP, trusting $E2E_DIR/pki/ca.pem) and
+# Bob (registering over UDP at BOB_REGISTRAR = ADDR:PORT) and wait until
+# both are registered. Sets BOB_FROM_ALICE, ALICE_FROM_BOB (the URIs each
+# dials).
+sbk_lab_phones() {
+	local gw="$1;transport=tls" reg=$2
+	sbk_baresip alice "$E2E_NET.10" "$E2E_DIR/alice.wav" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "$E2E_DIR/pki/ca.pem" || return 1
+	sbk_baresip bob "$E2E_NET.30" "$E2E_DIR/bob.wav" \
+	    "<sip:bob@$reg>;regint=600;answermode=auto;audio_codecs=pcmu" ||
+	    return 1
+	sbk_registered alice && sbk_registered bob || return 1
+	BOB_FROM_ALICE="sip:bob@$gw"
+	ALICE_FROM_BOB="sip:alice@$reg"
+}
+
+# sbk_lab_kamailio RELAY: the Kamailio SBC with RELAY (rtpengine or
+# srtp-bridge) for media: TLS on $E2E_NET.1, UDP on .2, media outside on
+# .3, inside on .4; captures "outside" and "inside" running; both phones
+# registered.
+sbk_lab_kamailio() {
+	local relay=$1
+	EXT=$E2E_NET.1 INT=$E2E_NET.2 MEXT=$E2E_NET.3 MINT=$E2E_NET.4
+	sbk_certs "$E2E_DIR/pki" "$EXT" && sbk_lab_tones || return 1
+	case $relay in
+	rtpengine) sbk_rtpengine "$MEXT" "$MINT" || return 1
+		sbk_kamailio "$EXT" "$INT" "$E2E_DIR/pki/gw.pem" \
+		    "$E2E_DIR/pki/gw.key" ext int || return 1 ;;
+	srtp-bridge) sbk_srtp_bridge "$MEXT" "$MINT" || return 1
+		sbk_kamailio "$EXT" "$INT" "$E2E_DIR/pki/gw.pem" \
+		    "$E2E_DIR/pki/gw.key" outside inside || return 1 ;;
+	esac
+	sbk_capture outside "host $EXT or host $MEXT" &&
+	sbk_capture inside "(host $INT or host $MINT) and not port ${E2E_NG#*:}" &&
+	sbk_lab_phones "$EXT:$E2E_KAM_TLS" "$INT:$E2E_KAM_UDP"
+}
+
+# sbk_check_legs: stop the captures; the outside leg must carry only TLS
+# and SRTP (G.711 + 80-bit tag), the inside only SIP and plain G.711 RTP.
+sbk_check_legs() {
+	local out in
+	sbk_capture_stop outside
+	sbk_capture_stop inside
+	out=$(sbk_pcap_classes "$E2E_DIR/outside.pcap")
+	in=$(sbk_pcap_classes "$E2E_DIR/inside.pcap")
+	sbk_log "outside: $out"
+	sbk_log "inside:  $in"
+	[ "$(sbk_pcap_get "$out" tls)" -gt 0 ] &&
+	[ "$(sbk_pcap_get "$out" sip)" = 0 ] &&
+	[ "$(sbk_pcap_get "$out" plain)" = 0 ] &&
+	[ "$(sbk_pcap_get "$out" srtp80)" -ge 100 ] &&
+	[ "$(sbk_pcap_get "$in" tls)" = 0 ] &&
+	[ "$(sbk_pcap_get "$in" sip)" -ge 4 ] &&
+	[ "$(sbk_pcap_get "$in" srtp80)" = 0 ] &&
+	[ "$(sbk_pcap_get "$in" plain)" -ge 100 ] ||
+	    { sbk_fail "legs: outside: $out; inside: $in"; return 1; }
 }
