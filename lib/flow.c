@@ -1,0 +1,603 @@
+/* flow.c - TLS client connections carrying SIP, limits, timeouts, tokens. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "flow.h"
+#include "rnd.h"
+#include "sip.h"
+
+struct conn {
+	struct flow_table *t;
+	uint64_t handle;
+	int fd;
+	struct tls_conn *tls;
+	struct sip_framer *fr;
+	struct net_addr peer, local;
+	uint64_t born_ms, active_ms;
+	unsigned ev;		/* interest registered with the loop */
+	int dead;
+	struct conn *next_dead;
+};
+
+struct ipcount {
+	struct net_addr ip;	/* port zeroed */
+	size_t n;
+	struct ipcount *next;
+};
+
+#define IP_BUCKETS 1024
+
+struct flow_table {
+	struct ev_loop *loop;
+	struct tls_server *tls;
+	struct flow_conf conf;
+	struct flow_cbs cbs;
+	const struct logger *lg;
+	struct conn **slot;
+	size_t nslot, nconn;
+	uint32_t *freelist;
+	size_t nfree;
+	uint32_t gen;
+	int lfd[8];
+	size_t nlfd;
+	struct ipcount *ips[IP_BUCKETS];
+	uint8_t key[32];
+	int64_t sweep_timer, reap_timer;
+	struct conn *dead;
+	int serving;		/* depth of callbacks running */
+};
+
+static void conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg);
+
+static unsigned
+ip_hash(const struct net_addr *a)
+{
+	const uint8_t *p;
+	size_t n, i;
+	unsigned h = 2166136261u;
+
+	if (net_addr_family(a) == AF_INET6) {
+		p = a->u.in6.sin6_addr.s6_addr;
+		n = 16;
+	} else {
+		p = (const uint8_t *)&a->u.in4.sin_addr;
+		n = 4;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+static struct ipcount **
+ip_find(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = &t->ips[ip_hash(a)];
+
+	while (*pp != NULL && !net_addr_host_eq(&(*pp)->ip, a))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int
+ip_inc(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = ip_find(t, a);
+
+	if (*pp == NULL) {
+		if ((*pp = calloc(1, sizeof(**pp))) == NULL)
+			return E_NOMEM;
+		(*pp)->ip = *a;
+	}
+	if (t->conf.max_per_ip > 0 && (*pp)->n >= t->conf.max_per_ip)
+		return E_LIMIT;
+	(*pp)->n++;
+	return 0;
+}
+
+static void
+ip_dec(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = ip_find(t, a), *x;
+
+	if ((x = *pp) == NULL)
+		return;
+	if (--x->n == 0) {
+		*pp = x->next;
+		free(x);
+	}
+}
+
+static struct conn *
+lookup(const struct flow_table *t, uint64_t h)
+{
+	uint32_t s = (uint32_t)(h & 0xffffffffu);
+	struct conn *c;
+
+	if (s >= t->nslot || (c = t->slot[s]) == NULL || c->handle != h ||
+	    c->dead)
+		return NULL;
+	return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	tls_conn_free(c->tls);
+	sip_framer_free(c->fr);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static void
+reap(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct flow_table *t = arg;
+	struct conn *c;
+
+	(void)loop;
+	(void)id;
+	t->reap_timer = 0;
+	while ((c = t->dead) != NULL) {
+		t->dead = c->next_dead;
+		conn_free(c);
+	}
+}
+
+/* Unlink a connection now; free its memory once no callback runs. */
+static void
+conn_kill(struct flow_table *t, struct conn *c, const char *why)
+{
+	uint32_t s = (uint32_t)(c->handle & 0xffffffffu);
+	char a[NET_ADDR_STRLEN];
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	if (log_on(t->lg, LOG_DEBUG) && net_addr_format(&c->peer, a,
+	    sizeof(a)) == 0)
+		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
+	(void)ev_fd_del(t->loop, c->fd);
+	tls_conn_shutdown(c->tls);
+	t->slot[s] = NULL;
+	t->freelist[t->nfree++] = s;
+	t->nconn--;
+	ip_dec(t, &c->peer);
+	if (t->cbs.closed != NULL && tls_conn_established(c->tls)) {
+		t->serving++;
+		t->cbs.closed(t->cbs.arg, c->handle);
+		t->serving--;
+	}
+	c->next_dead = t->dead;
+	t->dead = c;
+	if (t->reap_timer <= 0)
+		t->reap_timer = ev_timer_add(t->loop, 0, reap, t);
+}
+
+static void
+conn_update_events(struct flow_table *t, struct conn *c)
+{
+	unsigned ev = tls_conn_events(c->tls);
+
+	if (ev != c->ev && !c->dead) {
+		if (ev_fd_mod(t->loop, c->fd, ev) == 0)
+			c->ev = ev;
+	}
+}
+
+static void
+sweep(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct flow_table *t = arg;
+	uint64_t now = ev_now_ms(loop);
+	size_t i;
+
+	(void)id;
+	for (i = 0; i < t->nslot; i++) {
+		struct conn *c = t->slot[i];
+
+		if (c == NULL || c->dead)
+			continue;
+		if (!tls_conn_established(c->tls) &&
+		    now - c->born_ms > t->conf.handshake_ms)
+			conn_kill(t, c, "handshake timeout");
+		else if (now - c->active_ms > t->conf.idle_ms)
+			conn_kill(t, c, "idle timeout");
+	}
+	t->sweep_timer = ev_timer_add(loop, 1000, sweep, t);
+}
+
+static void
+accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
+{
+	struct flow_table *t = arg;
+	int n;
+
+	(void)ev;
+	for (n = 0; n < 64; n++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct conn *c;
+		struct net_addr peer;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		uint32_t s;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_msg(t->lg, LOG_WARN, "accept: %s",
+				    strerror(errno));
+			return;
+		}
+		if (net_addr_from_sa(&peer, (struct sockaddr *)&ss, sl) != 0 ||
+		    t->nconn >= t->conf.max_conns) {
+			log_msg(t->lg, LOG_WARN, "flow: connection limit");
+			close(fd);
+			continue;
+		}
+		if (ip_inc(t, &peer) != 0) {
+			log_msg(t->lg, LOG_INFO, "flow: per-address limit");
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->tls = tls_conn_new(t->tls, fd)) == NULL ||
+		    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
+			if (c != NULL) {
+				tls_conn_free(c->tls);
+				free(c);
+			}
+			ip_dec(t, &peer);
+			close(fd);
+			continue;
+		}
+		if (t->conf.sndbuf > 0)
+			net_set_bufs(fd, 0, t->conf.sndbuf);
+		c->t = t;
+		c->fd = fd;
+		c->peer = peer;
+		if (net_local_addr(fd, &c->local) != 0)
+			memset(&c->local, 0, sizeof(c->local));
+		c->born_ms = c->active_ms = ev_now_ms(loop);
+		c->ev = EV_READ;
+		if (t->nfree > 0)
+			s = t->freelist[--t->nfree];
+		else
+			s = (uint32_t)t->nslot++;
+		c->handle = ((uint64_t)++t->gen << 32) | s;
+		t->slot[s] = c;
+		t->nconn++;
+		if (ev_fd_add(loop, fd, EV_READ, conn_event, c) != 0) {
+			c->fd = fd;
+			conn_kill(t, c, "loop");
+		}
+	}
+}
+
+static void
+conn_read(struct flow_table *t, struct conn *c)
+{
+	uint64_t h = c->handle;
+	int r, guard;
+
+	for (guard = 0; guard < 1024; guard++) {
+		size_t room, got = 0;
+		uint8_t *p = sip_framer_space(c->fr, &room);
+		struct slice msg;
+
+		if (p == NULL || room == 0) {
+			conn_kill(t, c, "message too large");
+			return;
+		}
+		r = tls_conn_read(c->tls, p, room, &got);
+		if (r == E_AGAIN)
+			return;
+		if (r != 0 || got == 0) {
+			conn_kill(t, c, r != 0 ? "tls error" : "peer closed");
+			return;
+		}
+		sip_framer_commit(c->fr, got);
+		c->active_ms = ev_now_ms(t->loop);
+		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
+			if (r == SIP_FRAME_PING) {
+				/* RFC 5626 pong: a single CRLF, at once. */
+				if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
+					conn_kill(t, c, "write");
+					return;
+				}
+				continue;
+			}
+			t->serving++;
+			t->cbs.msg(t->cbs.arg, h, msg);
+			t->serving--;
+			if (lookup(t, h) == NULL)
+				return;
+		}
+		if (r < 0) {
+			if (t->cbs.bad != NULL) {
+				t->serving++;
+				t->cbs.bad(t->cbs.arg, h, r);
+				t->serving--;
+			}
+			if (lookup(t, h) != NULL)
+				conn_kill(t, c, r == E_BIG ? "message too large" :
+				    "unframeable stream");
+			return;
+		}
+	}
+}
+
+static void
+conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+{
+	/* The fd is unwatched before a connection is freed (conn_kill()),
+	 * so `arg` is always a live connection here. */
+	struct conn *c = arg;
+	struct flow_table *t = c->t;
+	uint64_t h;
+	int r;
+
+	(void)loop;
+	(void)ev;
+	if (c->dead) {
+		(void)ev_fd_del(t->loop, fd);
+		return;
+	}
+	h = c->handle;
+	if (!tls_conn_established(c->tls)) {
+		r = tls_conn_handshake(c->tls);
+		if (r == E_AGAIN) {
+			conn_update_events(t, c);
+			return;
+		}
+		if (r != 0) {
+			conn_kill(t, c, r == E_AUTH ? "client certificate" :
+			    "handshake failed");
+			return;
+		}
+		c->active_ms = ev_now_ms(t->loop);
+	}
+	if (tls_conn_queued(c->tls) > 0) {
+		r = tls_conn_flush(c->tls);
+		if (r < 0 && r != E_AGAIN) {
+			conn_kill(t, c, "write");
+			return;
+		}
+	}
+	conn_read(t, c);
+	if ((c = lookup(t, h)) != NULL)
+		conn_update_events(t, c);
+}
+
+struct flow_table *
+flow_table_new(struct ev_loop *loop, struct tls_server *tls,
+    const struct flow_conf *conf, const struct flow_cbs *cbs,
+    const struct logger *lg)
+{
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->loop = loop;
+	t->tls = tls;
+	t->conf = *conf;
+	if (t->conf.max_conns == 0)
+		t->conf.max_conns = 10000;
+	if (t->conf.handshake_ms == 0)
+		t->conf.handshake_ms = 10000;
+	if (t->conf.idle_ms == 0)
+		t->conf.idle_ms = 600000;
+	if (t->conf.max_msg == 0)
+		t->conf.max_msg = 65535;
+	t->cbs = *cbs;
+	t->lg = lg;
+	t->slot = calloc(t->conf.max_conns, sizeof(*t->slot));
+	t->freelist = calloc(t->conf.max_conns, sizeof(*t->freelist));
+	if (t->slot == NULL || t->freelist == NULL ||
+	    rnd_bytes(t->key, sizeof(t->key)) != 0) {
+		flow_table_free(t);
+		return NULL;
+	}
+	t->sweep_timer = ev_timer_add(loop, 1000, sweep, t);
+	return t;
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nslot; i++) {
+		if (t->slot[i] != NULL) {
+			(void)ev_fd_del(t->loop, t->slot[i]->fd);
+			conn_free(t->slot[i]);
+		}
+	}
+	reap(t->loop, 0, t);
+	flow_stop_listening(t);
+	for (i = 0; i < IP_BUCKETS; i++) {
+		while (t->ips[i] != NULL) {
+			struct ipcount *x = t->ips[i];
+			t->ips[i] = x->next;
+			free(x);
+		}
+	}
+	if (t->sweep_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->sweep_timer);
+	if (t->reap_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->reap_timer);
+	OPENSSL_cleanse(t->key, sizeof(t->key));
+	free(t->slot);
+	free(t->freelist);
+	free(t);
+}
+
+int
+flow_listen(struct flow_table *t, int fd)
+{
+	int r;
+
+	if (t->nlfd >= sizeof(t->lfd) / sizeof(t->lfd[0]))
+		return E_LIMIT;
+	if ((r = ev_fd_add(t->loop, fd, EV_READ, accept_event, t)) != 0)
+		return r;
+	t->lfd[t->nlfd++] = fd;
+	return 0;
+}
+
+void
+flow_stop_listening(struct flow_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlfd; i++) {
+		(void)ev_fd_del(t->loop, t->lfd[i]);
+		close(t->lfd[i]);
+	}
+	t->nlfd = 0;
+}
+
+int
+flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
+{
+	struct conn *c = lookup(t, flow);
+	int r;
+
+	if (c == NULL || !tls_conn_established(c->tls))
+		return E_NOTFOUND;
+	r = tls_conn_write(c->tls, p, len);
+	if (r != 0) {
+		conn_kill(t, c, r == E_LIMIT ? "write queue full" : "write");
+		return r == E_LIMIT ? E_LIMIT : E_NOTFOUND;
+	}
+	conn_update_events(t, c);
+	return 0;
+}
+
+void
+flow_close(struct flow_table *t, uint64_t flow)
+{
+	struct conn *c = lookup(t, flow);
+
+	if (c != NULL) {
+		/* Best effort: what does not go now is dropped. */
+		if (tls_conn_flush(c->tls) != 0)
+			log_msg(t->lg, LOG_DEBUG, "flow: unsent bytes dropped");
+		conn_kill(t, c, "closed by us");
+	}
+}
+
+int
+flow_alive(const struct flow_table *t, uint64_t flow)
+{
+	return lookup(t, flow) != NULL;
+}
+
+int
+flow_addrs(const struct flow_table *t, uint64_t flow, struct net_addr *peer,
+    struct net_addr *local)
+{
+	struct conn *c = lookup(t, flow);
+
+	if (c == NULL)
+		return E_NOTFOUND;
+	if (peer != NULL)
+		*peer = c->peer;
+	if (local != NULL)
+		*local = c->local;
+	return 0;
+}
+
+size_t
+flow_count(const struct flow_table *t)
+{
+	return t->nconn;
+}
+
+static int
+mac(const struct flow_table *t, uint64_t h, uint8_t out[32])
+{
+	uint8_t m[8];
+	size_t olen = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		m[i] = (uint8_t)(h >> (56 - 8 * i));
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, t->key,
+	    sizeof(t->key), m, sizeof(m), out, 32, &olen) == NULL || olen != 32)
+		return E_CRYPTO;
+	return 0;
+}
+
+#define MAC_BYTES 10
+
+int
+flow_token(const struct flow_table *t, uint64_t flow, char *out, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint8_t m[32];
+	size_t k = 0;
+	int i, r;
+
+	if (n < FLOW_TOKEN_LEN + 1)
+		return E_BIG;
+	if ((r = mac(t, flow, m)) != 0)
+		return r;
+	out[k++] = 's';
+	out[k++] = 'b';
+	out[k++] = 'k';
+	for (i = 15; i >= 0; i--)
+		out[k++] = hx[(flow >> (4 * i)) & 15];
+	for (i = 0; i < MAC_BYTES; i++) {
+		out[k++] = hx[m[i] >> 4];
+		out[k++] = hx[m[i] & 15];
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+static int
+unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+flow_token_check(const struct flow_table *t, struct slice tok, uint64_t *flow)
+{
+	uint8_t m[32], got[MAC_BYTES];
+	uint64_t h = 0;
+	size_t i;
+
+	if (tok.len != FLOW_TOKEN_LEN || memcmp(tok.p, "sbk", 3) != 0)
+		return E_AUTH;
+	for (i = 3; i < 19; i++) {
+		int v = unhex(tok.p[i]);
+		if (v < 0)
+			return E_AUTH;
+		h = (h << 4) | (uint64_t)v;
+	}
+	for (i = 0; i < MAC_BYTES; i++) {
+		int a = unhex(tok.p[19 + 2 * i]), b = unhex(tok.p[20 + 2 * i]);
+		if (a < 0 || b < 0)
+			return E_AUTH;
+		got[i] = (uint8_t)(a << 4 | b);
+	}
+	if (mac(t, h, m) != 0 || CRYPTO_memcmp(m, got, MAC_BYTES) != 0)
+		return E_AUTH;
+	*flow = h;
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* mediactl.h - media control: SDP bodies through an ng relay, parked. */
+#ifndef SBK_MEDIACTL_H
+#define SBK_MEDIACTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ev.h"
+#include "log.h"
+#include "net.h"
+#include "sip.h"
+#include "slice.h"
+
+/*
+ * The SIP side of media: for every SDP body, an ng "offer" or "answer" to
+ * a relay (srtp-bridge or rtpengine), and the message waits ("parked")
+ * until the rewritten body comes back; "delete" when a call ends. Several
+ * relays may be given: a relay that does not answer after its retries is
+ * skipped for the next one. Never blocks.
+ *
+ * Outside->inside bodies get "transport-protocol RTP/AVP", inside->outside
+ * bodies "RTP/SAVP"; offers carry replace-origin,
+ * replace-session-connection, ICE=remove, rtcp-mux-demux and DTLS=off,
+ * and "direction" naming the two interfaces when configured.
+ */
+struct mediactl;
+
+struct mediactl_conf {
+	struct net_addr relay[4];
+	size_t nrelay;
+	const char *dir_outside;	/* ng "direction" names (optional) */
+	const char *dir_inside;
+	uint32_t timeout_ms;		/* first retry (0: 500) */
+	unsigned retries;		/* per relay (0: 3) */
+};
+
+struct mediactl_req {
+	const struct sip_msg *msg;	/* borrowed for the call only */
+	int outward;			/* the body goes to the outside */
+	int require_srtp;		/* E_UNSUPPORTED if no a=crypto */
+};
+
+/*
+ * Called once with 0 and the new body (borrowed for the call), or an
+ * error: E_TIMEOUT (no relay answered), E_UNSUPPORTED (--require-srtp and
+ * no usable a=crypto), E_SYNTAX (relay refused).
+ */
+typedef void mediactl_fn(void *arg, int err, struct slice sdp);
+
+struct mediactl *mediactl_new(struct ev_loop *loop,
+    const struct mediactl_conf *conf, const struct logger *lg,
+    int *err) WUR;
+/* Pending callbacks are called with E_STATE first. */
+void mediactl_free(struct mediactl *mc);
+
+/* Submit `rq`; `fn` is called later (never from inside this call). */
+void mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
+    mediactl_fn *fn, void *arg);
+/* Fire-and-forget "delete" for a call. */
+void mediactl_delete(struct mediactl *mc, struct slice call_id);
+
+#endif

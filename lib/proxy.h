@@ -1,0 +1,80 @@
+/* proxy.h - the SIP proxy between TLS flows (outside) and UDP (inside). */
+#ifndef SBK_PROXY_H
+#define SBK_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ev.h"
+#include "flow.h"
+#include "log.h"
+#include "net.h"
+#include "slice.h"
+
+/*
+ * RFC 3261 §16 proxying between the outside (SIP over TLS flows, see
+ * lib/flow) and the inside (SIP over UDP):
+ *
+ *  - Max-Forwards (483 at 0), loose routing (our own Route entries are
+ *    popped, both faces), our Via pushed with a deterministic branch that
+ *    carries the flow token, received/rport forced on the client's Via,
+ *    responses routed by our Via (never by sent-by), double Record-Route
+ *    on dialog-forming requests, the inside Request-URI rebuilt for UDP.
+ *  - A small client transaction table for outside->inside requests: 100
+ *    Trying for INVITE, UDP retransmissions (T1 doubling), 408 when the
+ *    inside stays silent.
+ *  - Reaching clients from the inside: Path (RFC 3327, default, with
+ *    "Supported: path" added), Contact rewriting, or a built-in registrar.
+ *  - A media hook (lib/mediactl) that rewrites every SDP body through an ng
+ *    relay while the message waits parked.
+ *
+ * Ownership: the proxy borrows the loop, the flow table and the logger; it
+ * takes over the inside UDP socket `udp_fd`.
+ */
+struct proxy;
+struct mediactl;
+
+enum proxy_reach {
+	PROXY_PATH = 0,		/* add Path to REGISTERs (default) */
+	PROXY_CONTACT,		/* rewrite REGISTER Contacts to a token */
+	PROXY_REGISTRAR,	/* answer REGISTER ourselves */
+};
+
+struct proxy_conf {
+	struct net_addr inside;		/* our inside face (Via, RR, Path) */
+	struct net_addr upstream;	/* .len 0: route by Route/R-URI */
+	const char *outside_host;	/* advertised (NULL: connection's) */
+	uint16_t outside_port;		/* 0: connection's local port */
+	enum proxy_reach reach;
+	int no_path_tag;		/* do not add "Supported: path" */
+	int allow_sips;			/* relay sips: inward over UDP */
+	int require_srtp;		/* 488 for offers without a=crypto */
+	uint32_t t1_ms;			/* 0: 500 */
+	uint32_t timeout_ms;		/* 0: 32000 (408 after) */
+	uint32_t reg_max_s;		/* built-in registrar cap, 0: 3600 */
+	size_t max_regs;		/* 0: 100000 */
+	size_t max_txns;		/* 0: 100000 */
+};
+
+struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,
+    int udp_fd, const struct proxy_conf *conf, const struct logger *lg,
+    int *err) WUR;
+void proxy_free(struct proxy *px);
+
+/* Attach a media controller (borrowed); NULL: bodies pass unchanged. */
+void proxy_set_media(struct proxy *px, struct mediactl *mc);
+
+/* Feed a message that arrived on flow `flow` (flow_cbs.msg). */
+void proxy_from_flow(struct proxy *px, uint64_t flow, struct slice msg);
+/* Flow gone (flow_cbs.closed). */
+void proxy_flow_closed(struct proxy *px, uint64_t flow);
+
+/* Counters for logs and tests. */
+struct proxy_stats {
+	uint64_t in_req, in_resp, out_req, out_resp, bad, dropped, timeouts;
+	size_t txns, regs;
+};
+void proxy_stats(const struct proxy *px, struct proxy_stats *st);
+
+#endif

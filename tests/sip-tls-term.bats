@@ -1,0 +1,378 @@
+#!/usr/bin/env bats
+# sip-tls-term.bats - the SIP-aware TLS terminator against scripted peers:
+# a C TLS client (tests/helpers/sip-tls-client) outside and a C UDP peer
+# (tests/helpers/sip-udp-peer) inside, on a random 127.x.y.z address.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+GW=$SBK_BIN/sip-tls-term
+CLI=$SBK_BUILD/tests/helpers/sip-tls-client
+PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
+
+setup_file() {
+	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-stt.XXXXXX")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
+	    2>/dev/null
+}
+
+teardown_file() {
+	rm -rf "$D"
+}
+
+setup() {
+	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
+	W=$D/$BATS_TEST_NUMBER
+	mkdir -p "$W"
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	true
+}
+
+# wait_line FILE PATTERN: until a line matches (max ~5 s).
+wait_line() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# start_peer [ARGS]: the inside UDP peer; sets UP.
+start_peer() {
+	timeout 20 "$PEER" -l "$IP:0" -w 15000 "$@" > "$W/peer.out" &
+	PIDS+=($!)
+	wait_line "$W/peer.out" '^bound '
+	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+}
+
+# start_gw ARGS: the gateway on $IP; sets L (TLS) and IN (inside UDP).
+start_gw() {
+	timeout 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	PIDS+=($!)
+	GWPID=$!
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+}
+
+# mk FILE: headers on stdin, a blank line, a body; CRLFs and
+# Content-Length added.
+mk() {
+	local line hdr="" body="" inbody=0
+	while IFS= read -r line; do
+		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
+		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
+		else body+="$line"$'\r\n'; fi
+	done
+	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
+}
+
+invite() {	# FILE [MAX-FORWARDS] [R-URI]
+	mk "$1" <<EOF
+INVITE ${3:-sip:bob@$IP;transport=tls} SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKinv1;rport
+Max-Forwards: ${2:-70}
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>
+Call-ID: call-$RANDOM@alice
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>
+Content-Type: application/sdp
+
+v=0
+o=- 1 1 IN IP4 127.0.0.10
+s=-
+c=IN IP4 127.0.0.10
+t=0 0
+m=audio 10000 RTP/AVP 0
+EOF
+}
+
+options() {	# FILE N
+	mk "$1" <<EOF
+OPTIONS sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKopt$2
+Max-Forwards: 70
+From: <sip:alice@gw.test>;tag=o$2
+To: <sip:bob@gw.test>
+Call-ID: opt-$2@alice
+CSeq: $2 OPTIONS
+
+EOF
+}
+
+register() {	# FILE [EXPIRES]
+	mk "$1" <<EOF
+REGISTER sip:gw.test;transport=tls SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
+Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=${2:-300}
+Max-Forwards: 70
+To: <sip:alice@gw.test;transport=tls>
+From: <sip:alice@gw.test;transport=tls>;tag=r1
+Call-ID: reg-$RANDOM@alice
+CSeq: 1 REGISTER
+Supported: gruu,replaces
+
+EOF
+}
+
+@test "sip-tls-term: --help, --version, usage errors" {
+	run "$GW" --help
+	assert_success
+	assert_output --partial "--upstream"
+	run "$GW" --version
+	assert_success
+	run "$GW" --bogus
+	assert_failure 2
+	run "$GW" -l 127.0.0.1:0
+	assert_failure 2
+	assert_output --partial "--cert"
+	run "$GW" -c "$D/gw.pem" -k "$D/missing.key" -l "$IP:0"
+	assert_failure 1
+}
+
+@test "sip-tls-term: INVITE relayed inside with Via, Record-Route, Max-Forwards" {
+	start_peer
+	start_gw -u "udp:$UP"
+	invite "$W/inv"
+	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv"
+	assert_success
+	assert_line "SIP/2.0 100 Trying"
+	assert_line "SIP/2.0 180 Ringing"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --partial "Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKinv1;received="
+	# our Via never leaks outside
+	refute_line --partial "SIP/2.0/UDP $IN"
+	run cat "$W/peer.out"
+	assert_line "INVITE sip:bob@$IP SIP/2.0"
+	assert_line --regexp "^Via: SIP/2.0/UDP $IN;branch=z9hG4bKsbk[0-9a-f]{36}\\.[0-9a-f]{16};rport"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$IN;lr>"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
+	assert_line --regexp "^Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKinv1;received=127\\.[0-9.]+;rport=[0-9]+"
+	assert_line "Max-Forwards: 69"
+	assert_line "m=audio 10000 RTP/AVP 0"
+}
+
+@test "sip-tls-term: records split mid-message, several messages per record, CRLF ping" {
+	start_peer
+	start_gw -u "udp:$UP"
+	invite "$W/inv"
+	run timeout 10 "$CLI" -s 7 -c 3 -w 4000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	options "$W/o1" 1
+	options "$W/o2" 2
+	printf '\r\n\r\n' > "$W/ping"
+	run timeout 10 "$CLI" -j -c 2 -w 4000 "$L" "$W/o1" "$W/ping" "$W/o2"
+	assert_line "CSeq: 1 OPTIONS"
+	assert_line "CSeq: 2 OPTIONS"
+	run timeout 10 "$CLI" -w 800 "$L" "$W/ping"
+	assert_line "PONG"
+}
+
+@test "sip-tls-term: Max-Forwards 0 gets 483, malformed request 400, sips: refused" {
+	start_peer
+	start_gw -u "udp:$UP"
+	invite "$W/inv" 0
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/inv"
+	assert_line "SIP/2.0 483 Too Many Hops"
+	mk "$W/bad" <<EOF
+OPTIONS sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKbad
+From: <sip:alice@gw.test>;tag=b
+To: <sip:bob@gw.test>
+Call-ID: bad@alice
+CSeq: 1 OPTIONS
+Max-Forwards: lots
+
+EOF
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/bad"
+	assert_line "SIP/2.0 400 Bad Request"
+	invite "$W/sips" 70 "sips:bob@$IP"
+	run timeout 10 "$CLI" -c 2 -w 3000 "$L" "$W/sips"
+	assert_line "SIP/2.0 480 Temporarily Unavailable"
+	run grep -c '^INVITE' "$W/peer.out"
+	assert_output 0
+}
+
+@test "sip-tls-term: oversize and unframeable streams are closed" {
+	start_peer
+	start_gw -u "udp:$UP" --max-msg 300
+	invite "$W/inv"
+	run timeout 10 "$CLI" -w 3000 "$L" "$W/inv"
+	assert_line "CLOSED"
+	printf 'OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n\r\n' > "$W/nocl"
+	run timeout 10 "$CLI" -w 3000 "$L" "$W/nocl"
+	assert_line "CLOSED"
+	# the gateway is still serving
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line "SIP/2.0 200 OK"
+}
+
+@test "sip-tls-term: handshake timeout closes a silent connection" {
+	start_gw --handshake-timeout 300
+	host=${L%:*}; port=${L##*:}
+	exec 5<>"/dev/tcp/$host/$port"
+	# EOF well before `timeout` would end the read
+	run timeout 5 cat <&5
+	exec 5<&-
+	assert_success
+	run grep -c "handshake timeout" "$W/gw.err"
+	assert_output 1
+}
+
+@test "sip-tls-term: silent inside gets retransmissions, then 408" {
+	start_peer -m silent
+	start_gw -u "udp:$UP" --timeout 2200
+	invite "$W/inv"
+	run timeout 10 "$CLI" -c 2 -w 6000 "$L" "$W/inv"
+	assert_line "SIP/2.0 100 Trying"
+	assert_line "SIP/2.0 408 Request Timeout"
+	n=$(grep -c '^INVITE' "$W/peer.out")
+	[ "$n" -ge 3 ]
+}
+
+@test "sip-tls-term: a client that stops reading does not stall others" {
+	start_peer -m big
+	start_gw -u "udp:$UP" --write-queue 32768 --socket-sndbuf 16384
+	for i in $(seq 1 100); do options "$W/o$i" "$i"; done
+	timeout 10 "$CLI" -r 4096 -j -n -w 3000 "$L" $(for i in $(seq 1 100); do echo "$W/o$i"; done) > "$W/slow.out" &
+	PIDS+=($!)
+	sleep 1
+	options "$W/x" 999
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/x"
+	assert_line "CSeq: 999 OPTIONS"
+	wait_line "$W/gw.err" "write queue full"
+}
+
+@test "sip-tls-term: Path on REGISTER, Contact back unchanged, inside reaches the flow" {
+	start_peer
+	start_gw -u "udp:$UP"
+	register "$W/reg"
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300"
+	run cat "$W/peer.out"
+	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;lr;ob>"
+	assert_line "Supported: gruu,replaces, path"
+	path=$(sed -n 's/^Path: <\(.*\)>$/\1/p' "$W/peer.out" | head -1)
+	# A registrar with Path preloads it as a Route towards Alice.
+	( timeout 10 "$CLI" -S gw.test -a -c 2 -w 4000 "$L" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	sleep 0.7
+	path=$(sed -n 's/^Path: <\(.*\)>$/\1/p' "$W/peer.out" | tail -1)
+	mk "$W/bye" <<EOF
+OPTIONS sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0
+Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKin1;rport
+Route: <$path>
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@gw.test>
+Call-ID: in-1@bob
+CSeq: 7 OPTIONS
+
+EOF
+	timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/bye" -w 2000 > "$W/bob.out"
+	run cat "$W/alice.out"
+	assert_line "OPTIONS sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+	refute_line --partial "Route:"
+	run cat "$W/bob.out"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "CSeq: 7 OPTIONS"
+	refute_line --partial "SIP/2.0/TLS"
+}
+
+@test "sip-tls-term: forged or stale flow tokens get 430" {
+	start_peer
+	start_gw -u "udp:$UP"
+	mk "$W/req" <<EOF
+OPTIONS sip:alice@127.0.0.10 SIP/2.0
+Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKin2;rport
+Route: <sip:sbk0000000100000000aaaaaaaaaaaaaaaaaaaa@$IN;lr>
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@gw.test>
+Call-ID: in-2@bob
+CSeq: 1 OPTIONS
+
+EOF
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/req" -w 1000
+	assert_line "SIP/2.0 404 Not Found"
+	register "$W/reg"
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	path=$(sed -n 's/^Path: <\(.*\)>$/\1/p' "$W/peer.out" | head -1)
+	sed -i "s|^Route: .*|Route: <$path>\r|" "$W/req"
+	# that client has gone
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/req" -w 1000
+	assert_line "SIP/2.0 430 Flow Failed"
+}
+
+@test "sip-tls-term: Contact rewriting keeps the client's Contact" {
+	start_peer
+	start_gw -u "udp:$UP" --contact-rewrite
+	register "$W/reg"
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300"
+	run cat "$W/peer.out"
+	assert_line --regexp "^Contact: <sip:sbk[0-9a-f]{36}@$IN>;expires=300"
+	refute_line --partial "Path:"
+}
+
+@test "sip-tls-term: built-in registrar, calls from the inside reach the flow" {
+	start_gw --registrar
+	register "$W/reg"
+	( timeout 10 "$CLI" -a -w 5000 "$L" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^Contact:"
+	run cat "$W/alice.out"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|299)"
+	mk "$W/inv" <<EOF
+INVITE sip:alice@$IN SIP/2.0
+Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKbob1;rport
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@$IN>
+Call-ID: bob-call@bob
+CSeq: 1 INVITE
+Contact: <sip:bob@$IP:5099>
+
+EOF
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1500
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
+	run cat "$W/alice.out"
+	assert_line "INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+	assert_line --regexp "^Via: SIP/2.0/TLS $L;branch=z9hG4bKsbi\\.[0-9a-f]{16}"
+	sed -i 's/alice@/carol@/; s/bob-call/carol-call/' "$W/inv"
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
+	assert_line "SIP/2.0 404 Not Found"
+	wait "${PIDS[-1]}" || true
+	sed -i 's/carol@/alice@/; s/carol-call/gone-call/' "$W/inv"
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
+	assert_line "SIP/2.0 480 Temporarily Unavailable"
+}
+
+@test "sip-tls-term: --tls-keylog writes an NSS key log, mode 0600" {
+	start_peer
+	start_gw -u "udp:$UP" --tls-keylog "$W/keys.log"
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line "SIP/2.0 200 OK"
+	run stat -c %a "$W/keys.log"
+	assert_output 600
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]\{64\} [0-9a-f]\{64\}' "$W/keys.log"
+	assert_output 1
+}

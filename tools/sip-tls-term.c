@@ -1,0 +1,380 @@
+/* sip-tls-term.c - SIP-aware TLS terminator: SIP/TLS outside, SIP/UDP inside. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../lib/ev.h"
+#include "../lib/flow.h"
+#include "../lib/mediactl.h"
+#include "../lib/net.h"
+#include "../lib/proxy.h"
+#include "../lib/tls.h"
+
+#define MAX_LISTEN 4
+
+struct app {
+	struct ev_loop *loop;
+	struct tls_server *tls;
+	struct flow_table *flows;
+	struct proxy *px;
+	struct mediactl *mc;
+	struct logger lg;
+};
+
+static void
+usage(void)
+{
+	printf("usage: %s [options]\n"
+	    "  -l, --listen ADDR:PORT        TLS listening address (default 0.0.0.0:5061)\n"
+	    "  -c, --cert FILE               certificate chain (PEM; twice: ECDSA + RSA)\n"
+	    "  -k, --key FILE                private key for the preceding --cert\n"
+	    "      --sni NAME=CERT,KEY       another identity for SNI NAME\n"
+	    "      --verify-client MODE      off, optional or required (needs --ca)\n"
+	    "      --ca FILE                 CA certificates for client certificates\n"
+	    "      --tls-keylog FILE         NSS key log (also $SSLKEYLOGFILE)\n"
+	    "  -u, --upstream udp:ADDR:PORT  the inside SIP server\n"
+	    "  -i, --inside ADDR[:PORT]      inside UDP address (default: towards upstream)\n"
+	    "  -a, --advertise HOST[:PORT]   outside name for Via/Record-Route\n"
+	    "      --registrar               built-in registrar (no PBX)\n"
+	    "      --contact-rewrite         rewrite REGISTER Contacts instead of Path\n"
+	    "      --no-path-tag             do not add 'Supported: path'\n"
+	    "      --allow-sips-downgrade    relay sips: Request-URIs over UDP\n"
+	    "  -m, --media ng:ADDR:PORT      media relay (repeat for failover)\n"
+	    "      --media-direction OUT,IN  ng direction (interface) names\n"
+	    "      --require-srtp            488 for outside offers without a=crypto\n"
+	    "      --max-conns N             TLS connections in total (10000)\n"
+	    "      --max-per-ip N            TLS connections per client address (0: no limit)\n"
+	    "      --handshake-timeout MS    (10000)\n"
+	    "      --idle-timeout S          (600)\n"
+	    "      --max-msg BYTES           largest SIP message (65535)\n"
+	    "      --write-queue BYTES       per-connection write queue cap (262144)\n"
+	    "      --socket-sndbuf BYTES     kernel send buffer per connection (default: auto)\n"
+	    "      --timeout MS              inside transaction timeout, then 408 (32000)\n"
+	    "      --no-release-buffers      keep OpenSSL's buffers (benchmark baseline)\n"
+	    "  -v, --verbose                 more logging (repeat)\n"
+	    "  -q, --quiet                   errors only\n"
+	    "  -h, --help                    this help\n"
+	    "  -V, --version                 version\n", cli_prog());
+	exit(XC_OK);
+}
+
+static unsigned long
+num(const char *opt, const char *s, unsigned long max)
+{
+	uint64_t v;
+
+	if (slice_to_u64(slice_cstr(s), max, &v) != 0)
+		cli_die(XC_USAGE, "%s: bad number '%s'", opt, s);
+	return (unsigned long)v;
+}
+
+static void
+addr(const char *opt, const char *s, uint16_t defport, struct net_addr *a)
+{
+	if (net_addr_parse_any(slice_cstr(s), defport, a) != 0)
+		cli_die(XC_USAGE, "%s: bad address '%s'", opt, s);
+}
+
+static void
+on_msg(void *arg, uint64_t flow, struct slice msg)
+{
+	proxy_from_flow(((struct app *)arg)->px, flow, msg);
+}
+
+static void
+on_closed(void *arg, uint64_t flow)
+{
+	proxy_flow_closed(((struct app *)arg)->px, flow);
+}
+
+static void
+on_hup(struct ev_loop *loop, int signo, void *arg)
+{
+	struct app *a = arg;
+
+	(void)loop;
+	(void)signo;
+	if (tls_server_reload(a->tls) != 0)
+		log_msg(&a->lg, LOG_ERR, "reload failed; old certificates kept");
+	else
+		log_msg(&a->lg, LOG_INFO, "certificates reloaded");
+}
+
+static void
+on_term(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	(void)signo;
+	ev_stop(loop);
+}
+
+/* The local address a datagram towards `to` would leave from. */
+static int
+route_src(const struct net_addr *to, struct net_addr *src)
+{
+	int fd = socket(net_addr_family(to), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r = E_IO;
+
+	if (fd < 0)
+		return E_IO;
+	if (connect(fd, &to->u.sa, to->len) == 0 &&
+	    net_local_addr(fd, src) == 0) {
+		net_addr_set_port(src, 0);
+		r = 0;
+	}
+	close(fd);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
+	    O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
+	    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF };
+	static const struct option lo[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "sni", required_argument, NULL, O_SNI },
+		{ "verify-client", required_argument, NULL, O_VERIFY },
+		{ "ca", required_argument, NULL, O_CA },
+		{ "tls-keylog", required_argument, NULL, O_KEYLOG },
+		{ "upstream", required_argument, NULL, 'u' },
+		{ "inside", required_argument, NULL, 'i' },
+		{ "advertise", required_argument, NULL, 'a' },
+		{ "registrar", no_argument, NULL, O_REGISTRAR },
+		{ "contact-rewrite", no_argument, NULL, O_CREWRITE },
+		{ "no-path-tag", no_argument, NULL, O_NOPATHTAG },
+		{ "allow-sips-downgrade", no_argument, NULL, O_SIPS },
+		{ "media", required_argument, NULL, 'm' },
+		{ "media-direction", required_argument, NULL, O_MDIR },
+		{ "require-srtp", no_argument, NULL, O_SRTP },
+		{ "max-conns", required_argument, NULL, O_MAXC },
+		{ "max-per-ip", required_argument, NULL, O_MAXIP },
+		{ "handshake-timeout", required_argument, NULL, O_HST },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "max-msg", required_argument, NULL, O_MAXMSG },
+		{ "write-queue", required_argument, NULL, O_WQ },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "no-release-buffers", no_argument, NULL, O_NORB },
+		{ "socket-sndbuf", required_argument, NULL, O_SNDBUF },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tls_conf tc;
+	struct flow_conf fc;
+	struct proxy_conf pc;
+	struct mediactl_conf mcf;
+	struct net_addr listen_a[MAX_LISTEN], up, tmp;
+	size_t nlisten = 0, nkeys = 0, i;
+	const char *inside = NULL, *advertise = NULL;
+	char *adv_host = NULL;
+	enum log_level lvl = LOG_INFO;
+	struct app app;
+	struct flow_cbs cbs;
+	int c, err, fd, have_up = 0;
+
+	cli_init(argv[0]);
+	memset(&tc, 0, sizeof(tc));
+	memset(&fc, 0, sizeof(fc));
+	memset(&pc, 0, sizeof(pc));
+	memset(&mcf, 0, sizeof(mcf));
+	memset(&app, 0, sizeof(app));
+	memset(&up, 0, sizeof(up));
+	while ((c = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
+	    != -1) {
+		switch (c) {
+		case 'l':
+			if (nlisten == MAX_LISTEN)
+				cli_die(XC_USAGE, "--listen: at most %d",
+				    MAX_LISTEN);
+			addr("--listen", optarg, 5061, &listen_a[nlisten++]);
+			break;
+		case 'c':
+			if (tc.ncerts == TLS_MAX_CERTS)
+				cli_die(XC_USAGE, "--cert: at most %d",
+				    TLS_MAX_CERTS);
+			tc.certs[tc.ncerts++].cert = optarg;
+			break;
+		case 'k':
+			if (nkeys >= tc.ncerts)
+				cli_die(XC_USAGE, "--key: give --cert first");
+			tc.certs[nkeys++].key = optarg;
+			break;
+		case O_SNI: {
+			char *eq = strchr(optarg, '='), *cm;
+			if (eq == NULL || (cm = strchr(eq, ',')) == NULL ||
+			    tc.nsni == TLS_MAX_SNI)
+				cli_die(XC_USAGE, "--sni: want NAME=CERT,KEY");
+			*eq = '\0';
+			*cm = '\0';
+			tc.sni[tc.nsni++] = (struct tls_sni){ optarg,
+			    { eq + 1, cm + 1 } };
+			break;
+		}
+		case O_VERIFY:
+			if (strcmp(optarg, "off") == 0)
+				tc.verify = TLS_VERIFY_OFF;
+			else if (strcmp(optarg, "optional") == 0)
+				tc.verify = TLS_VERIFY_OPTIONAL;
+			else if (strcmp(optarg, "required") == 0)
+				tc.verify = TLS_VERIFY_REQUIRED;
+			else
+				cli_die(XC_USAGE, "--verify-client: off, "
+				    "optional or required");
+			break;
+		case O_CA: tc.ca_file = optarg; break;
+		case O_KEYLOG: tc.keylog = optarg; break;
+		case 'u':
+			if (strncmp(optarg, "udp:", 4) != 0)
+				cli_die(XC_USAGE, "--upstream: want "
+				    "udp:ADDR:PORT");
+			addr("--upstream", optarg + 4, 5060, &up);
+			have_up = 1;
+			break;
+		case 'i': inside = optarg; break;
+		case 'a': advertise = optarg; break;
+		case O_REGISTRAR: pc.reach = PROXY_REGISTRAR; break;
+		case O_CREWRITE: pc.reach = PROXY_CONTACT; break;
+		case O_NOPATHTAG: pc.no_path_tag = 1; break;
+		case O_SIPS: pc.allow_sips = 1; break;
+		case 'm':
+			if (strncmp(optarg, "ng:", 3) != 0 || mcf.nrelay == 4)
+				cli_die(XC_USAGE, "--media: want ng:ADDR:PORT "
+				    "(at most 4)");
+			addr("--media", optarg + 3, 2223,
+			    &mcf.relay[mcf.nrelay++]);
+			break;
+		case O_MDIR: {
+			char *cm = strchr(optarg, ',');
+			if (cm == NULL)
+				cli_die(XC_USAGE, "--media-direction: OUT,IN");
+			*cm = '\0';
+			mcf.dir_outside = optarg;
+			mcf.dir_inside = cm + 1;
+			break;
+		}
+		case O_SRTP: pc.require_srtp = 1; break;
+		case O_MAXC: fc.max_conns = num("--max-conns", optarg, 1000000);
+			break;
+		case O_MAXIP: fc.max_per_ip = num("--max-per-ip", optarg,
+			    1000000); break;
+		case O_HST: fc.handshake_ms = (uint32_t)num(
+			    "--handshake-timeout", optarg, 3600000); break;
+		case O_IDLE: fc.idle_ms = (uint32_t)num("--idle-timeout",
+			    optarg, 86400) * 1000; break;
+		case O_MAXMSG: fc.max_msg = num("--max-msg", optarg, 1 << 20);
+			break;
+		case O_WQ: tc.wq_max = num("--write-queue", optarg, 1 << 26);
+			break;
+		case O_TIMEOUT: pc.timeout_ms = (uint32_t)num("--timeout",
+			    optarg, 3600000); break;
+		case O_NORB: tc.no_release_buffers = 1; break;
+		case O_SNDBUF: fc.sndbuf = (int)num("--socket-sndbuf", optarg,
+			    1 << 26); break;
+		case 'v': if (lvl < LOG_DEBUG) lvl++; break;
+		case 'q': lvl = LOG_ERR; break;
+		case 'h': usage(); break;
+		case 'V': cli_version(); break;
+		default: cli_usage_hint();
+		}
+	}
+	if (optind != argc)
+		cli_usage_hint();
+	if (tc.ncerts == 0 || nkeys != tc.ncerts)
+		cli_die(XC_USAGE, "--cert and --key are required (in pairs)");
+	if (tc.verify != TLS_VERIFY_OFF && tc.ca_file == NULL)
+		cli_die(XC_USAGE, "--verify-client needs --ca");
+	if (tc.keylog == NULL && getenv("SSLKEYLOGFILE") != NULL &&
+	    getenv("SSLKEYLOGFILE")[0] != '\0')
+		tc.keylog = getenv("SSLKEYLOGFILE");
+	if (nlisten == 0)
+		addr("--listen", "0.0.0.0:5061", 5061, &listen_a[nlisten++]);
+	if (have_up)
+		pc.upstream = up;
+	/* The inside face: given, or the source address towards upstream. */
+	if (inside != NULL)
+		addr("--inside", inside, 0, &pc.inside);
+	else if (have_up && route_src(&up, &pc.inside) == 0)
+		;
+	else if (!net_addr_is_any(&listen_a[0])) {
+		pc.inside = listen_a[0];
+		net_addr_set_port(&pc.inside, 0);
+	} else
+		addr("--inside", "127.0.0.1:0", 0, &pc.inside);
+	if (advertise != NULL) {
+		char *colon = strrchr(advertise, ':');
+		adv_host = strdup(advertise);
+		if (adv_host == NULL)
+			cli_die(XC_FAIL, "out of memory");
+		if (colon != NULL && strchr(colon, ']') == NULL &&
+		    strchr(advertise, ':') == colon) {
+			adv_host[colon - advertise] = '\0';
+			pc.outside_port = (uint16_t)num("--advertise",
+			    colon + 1, 65535);
+		}
+		pc.outside_host = adv_host;
+	}
+	cli_logger(&app.lg, lvl);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((app.loop = ev_new(&err)) == NULL)
+		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(err));
+	if ((app.tls = tls_server_new(&tc, &app.lg, &err)) == NULL)
+		cli_die(err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
+		    sbk_strerror(err));
+	cbs = (struct flow_cbs){ on_msg, on_closed, NULL, &app };
+	if ((app.flows = flow_table_new(app.loop, app.tls, &fc, &cbs,
+	    &app.lg)) == NULL)
+		cli_die(XC_FAIL, "flows: out of memory");
+	for (i = 0; i < nlisten; i++) {
+		char a[NET_ADDR_STRLEN];
+		if (net_tcp_listen(&listen_a[i], 1024, 0, &fd) != 0)
+			cli_die(XC_FAIL, "listen: %s", strerror(errno));
+		if (flow_listen(app.flows, fd) != 0)
+			cli_die(XC_FAIL, "listen: too many");
+		if (net_local_addr(fd, &tmp) == 0 &&
+		    net_addr_format(&tmp, a, sizeof(a)) == 0)
+			printf("listening tls %s\n", a);
+	}
+	if (net_udp_bind(&pc.inside, 0, &fd) != 0)
+		cli_die(XC_FAIL, "inside: bind: %s", strerror(errno));
+	if ((app.px = proxy_new(app.loop, app.flows, fd, &pc, &app.lg, &err))
+	    == NULL)
+		cli_die(XC_FAIL, "proxy: %s", sbk_strerror(err));
+	{
+		char a[NET_ADDR_STRLEN];
+		if (net_local_addr(fd, &tmp) == 0 &&
+		    net_addr_format(&tmp, a, sizeof(a)) == 0)
+			printf("inside udp %s\n", a);
+	}
+	if (mcf.nrelay > 0) {
+		if ((app.mc = mediactl_new(app.loop, &mcf, &app.lg, &err))
+		    == NULL)
+			cli_die(XC_FAIL, "media: %s", sbk_strerror(err));
+		proxy_set_media(app.px, app.mc);
+	}
+	fflush(stdout);
+	if (ev_signal_add(app.loop, SIGHUP, on_hup, &app) != 0 ||
+	    ev_signal_add(app.loop, SIGTERM, on_term, &app) != 0 ||
+	    ev_signal_add(app.loop, SIGINT, on_term, &app) != 0)
+		cli_die(XC_FAIL, "signals: cannot install handlers");
+	err = ev_run(app.loop);
+	proxy_free(app.px);
+	mediactl_free(app.mc);
+	flow_table_free(app.flows);
+	tls_server_free(app.tls);
+	ev_free(app.loop);
+	free(adv_host);
+	return err == 0 ? XC_OK : XC_FAIL;
+}
