@@ -11,7 +11,7 @@ build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev openssl"
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump"
-demo="baresip baresip-core tshark sox tcpdump"
+demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
 print=0
 if [ "${1:-}" = --print ]; then print=1; shift; fi

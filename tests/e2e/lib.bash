@@ -162,10 +162,9 @@ sbk_baresip() {
 	local name=$1 addr=$2 tone=$3 account=$4 ca=${5:-} d ports sip ctl rtp
 	d=$E2E_DIR/$name
 	mkdir -p "$d/rec"
-	ports=$(sbk_freeport "$addr" 3) || return 1
-	{ read -r sip; read -r ctl; read -r rtp; } <<< "$ports"
-	# RTP pairs from the third free port upward: on a private 127.x
-	# address nothing else binds there.
+	ports=$(sbk_freeport "$addr" 2) || return 1
+	{ read -r sip; read -r ctl; } <<< "$ports"
+	rtp=$(sbk_rtp_range) || return 1
 	cat > "$d/config" <<-EOF
 	poll_method	epoll
 	sip_listen	$addr:$sip
@@ -174,7 +173,7 @@ sbk_baresip() {
 	audio_source	aufile,$tone
 	audio_player	alsa,null
 	audio_alert	alsa,null
-	rtp_ports	$((rtp & ~1))-$(((rtp & ~1) + 39))
+	rtp_ports	$rtp-$((rtp + 39))
 	rtcp_mux	no
 	module_path	$BARESIP_MODULES
 	module		g711.so
@@ -208,6 +207,21 @@ sbk_baresip() {
 	done
 	) <&"$fd" >> "$d/events" 2>/dev/null &
 	echo "$! $name-ctl" >> "$E2E_DIR/pids"
+}
+
+# sbk_rtp_range: the first of 40 UDP ports (20000-29999) nobody listens on,
+# on any address: baresip binds its RTP sockets to the wildcard address
+# (and sends from 127.0.0.1), so a port taken on any 127.x address makes
+# its call fail with "Address already in use". The relays use 30000 up.
+sbk_rtp_range() {
+	local base i used
+	used=$(ss -Hlun 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		base=$((20000 + (RANDOM % 250) * 40))
+		awk -v b=$base 'BEGIN { bad = 0 } $1 >= b && $1 < b + 40 { bad = 1 }
+		    END { exit bad }' <<< "$used" && { echo $base; return 0; }
+	done
+	sbk_fail "no free RTP port range"
 }
 
 # sbk_sipport NAME: the SIP port chosen for a client.
@@ -457,4 +471,51 @@ sbk_check_legs() {
 	[ "$(sbk_pcap_get "$in" srtp80)" = 0 ] &&
 	[ "$(sbk_pcap_get "$in" plain)" -ge 100 ] ||
 	    { sbk_fail "legs: outside: $out; inside: $in"; return 1; }
+}
+
+# sbk_sip_tls_term EXT INT UPSTREAM [ARGS...]: sbckit's SIP-aware TLS
+# terminator, TLS on EXT, inside UDP on INT (free ports: E2E_GW_TLS,
+# E2E_GW_UDP), upstream UPSTREAM (ADDR:PORT), media through the ng relay at
+# E2E_NG (interfaces "outside" and "inside"), certificate from
+# $E2E_DIR/pki, TLS key log in $E2E_DIR/tls.keys. ARGS are passed on.
+sbk_sip_tls_term() {
+	local ext=$1 int=$2 up=$3; shift 3
+	E2E_GW_TLS=$(sbk_freeport "$ext") || return 1
+	E2E_GW_UDP=$(sbk_freeport "$int") || return 1
+	E2E_TLSKEYS=$E2E_DIR/tls.keys
+	sbk_spawn sip-tls-term "$SBK_BIN/sip-tls-term" \
+	    --listen "$ext:$E2E_GW_TLS" --cert "$E2E_DIR/pki/gw.pem" \
+	    --key "$E2E_DIR/pki/gw.key" --upstream "udp:$up" \
+	    --inside "$int:$E2E_GW_UDP" --media "ng:$E2E_NG" \
+	    --media-direction outside,inside --tls-keylog "$E2E_TLSKEYS" \
+	    -v "$@"
+	sbk_wait_port tcp "$ext" "$E2E_GW_TLS" 10 &&
+	    sbk_wait_port udp "$int" "$E2E_GW_UDP" 5
+}
+
+# sbk_lab_gateway [ARGS...]: sbckit's gateway with its built-in registrar:
+# srtp-bridge (outside $E2E_NET.3, inside .4) and sip-tls-term (TLS on .1,
+# inside UDP on .2, upstream: Bob's phone on .30, which does not
+# register); captures "outside" and "inside" running; Alice registered.
+# ARGS go to sip-tls-term.
+sbk_lab_gateway() {
+	EXT=$E2E_NET.1 INT=$E2E_NET.2 MEXT=$E2E_NET.3 MINT=$E2E_NET.4
+	BOBIP=$E2E_NET.30
+	sbk_certs "$E2E_DIR/pki" "$EXT" && sbk_lab_tones || return 1
+	sbk_srtp_bridge "$MEXT" "$MINT" || return 1
+	sbk_baresip bob "$BOBIP" "$E2E_DIR/bob.wav" \
+	    "<sip:bob@$BOBIP:@SIPPORT@>;regint=0;answermode=auto;audio_codecs=pcmu" ||
+	    return 1
+	sbk_sip_tls_term "$EXT" "$INT" "$BOBIP:$(sbk_sipport bob)" --registrar \
+	    "$@" || return 1
+	sbk_capture outside "host $EXT or host $MEXT" &&
+	sbk_capture inside "(host $INT or host $MINT or host $BOBIP) and not port ${E2E_NG#*:}" ||
+	    return 1
+	local gw="$EXT:$E2E_GW_TLS;transport=tls"
+	sbk_baresip alice "$E2E_NET.10" "$E2E_DIR/alice.wav" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "$E2E_DIR/pki/ca.pem" || return 1
+	sbk_registered alice || return 1
+	BOB_FROM_ALICE="sip:bob@$gw"
+	ALICE_FROM_BOB="sip:alice@$INT:$E2E_GW_UDP"
 }
