@@ -271,11 +271,14 @@ unknown(struct ng_req *req, struct slice s)
 		req->n_unknown++;
 }
 
+/* Past the cap a name is reported as unknown rather than lost quietly. */
 static void
-add_list(struct slice *arr, size_t *n, struct slice s)
+add_list(struct ng_req *req, struct slice *arr, size_t *n, struct slice s)
 {
 	if (*n < NG_LIST_MAX)
 		arr[(*n)++] = s;
+	else
+		unknown(req, s);
 }
 
 static void
@@ -308,9 +311,9 @@ sdes_item(struct ng_req *req, struct slice s)
 	struct slice rest;
 
 	if (name_prefix(s, "no-", &rest))
-		add_list(req->sdes_no, &req->n_sdes_no, rest);
+		add_list(req, req->sdes_no, &req->n_sdes_no, rest);
 	else if (name_prefix(s, "only-", &rest))
-		add_list(req->sdes_only, &req->n_sdes_only, rest);
+		add_list(req, req->sdes_only, &req->n_sdes_only, rest);
 	else
 		set_bit(req, sdes_names, N_ELEM(sdes_names), &req->sdes, s);
 }
@@ -1161,11 +1164,11 @@ stats_body(struct buf *out, struct slice cookie, const struct ng_statistics *s)
 	    (r = bencode_put_kint(out, "uptime", (int64_t)s->uptime)) != 0 ||
 	    (r = bencode_put_kint(out, "managedsessions",
 	    (int64_t)s->sessions_total)) != 0 ||
-	    (r = bencode_put_kint(out, "packets",
+	    (r = bencode_put_kint(out, "relayedpackets",
 	    (int64_t)s->total.packets)) != 0 ||
-	    (r = bencode_put_kint(out, "bytes",
+	    (r = bencode_put_kint(out, "relayedbytes",
 	    (int64_t)s->total.bytes)) != 0 ||
-	    (r = bencode_put_kint(out, "errors",
+	    (r = bencode_put_kint(out, "relayedpacketerrors",
 	    (int64_t)s->total.errors)) != 0 ||
 	    (r = bencode_put_end(out)) != 0)
 		return r;

@@ -35,7 +35,7 @@
 #define NG_DGRAM_MAX 65507	/* the largest UDP payload */
 #define NG_COOKIE_MAX 128	/* longer cookies are refused */
 #define NG_COOKIE_LEN 16	/* what ng_cookie_new() makes (hex chars) */
-#define NG_LIST_MAX 8		/* stored names per list (SDES no-/only-) */
+#define NG_LIST_MAX 16		/* stored names per list (SDES no-/only-) */
 #define NG_UNKNOWN_MAX 16	/* stored unknown keys and flags */
 
 /* The exact strings Kamailio's and OpenSIPS' modules fail over on. */
@@ -44,6 +44,9 @@
 /* Error reasons rtpengine uses, for the same situations. */
 #define NG_ERR_UNKNOWN_CALL "Unknown call-id"
 #define NG_ERR_UNKNOWN_TAG "Unknown tag"
+/* delete of an unknown call: a warning with `ok`, or the error reason when
+ * the request has the flag `fatal` */
+#define NG_ERR_DELETE_NOT_FOUND "Call-ID not found or tags didn't match"
 #define NG_ERR_UNRECOGNIZED "Unrecognized command"
 #define NG_ERR_NO_CALL_ID "No call-id in message"
 #define NG_ERR_NO_FROM_TAG "No from-tag in message"
@@ -334,7 +337,12 @@ int ng_query_tag_end(struct buf *out) WUR;
 int ng_query_totals(struct buf *out, const struct ng_counters *rtp,
     const struct ng_counters *rtcp) WUR;
 
-/* The members of a `statistics` reply. */
+/*
+ * The members of a `statistics` reply, named as rtpengine names them:
+ * statistics.currentstatistics {sessionsown, sessionstotal, packetrate,
+ * byterate, errorrate} and statistics.totalstatistics {uptime,
+ * managedsessions, relayedpackets, relayedbytes, relayedpacketerrors}.
+ */
 struct ng_statistics {
 	uint64_t sessions_current, sessions_total;
 	uint64_t uptime;		/* seconds */
