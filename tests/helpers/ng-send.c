@@ -60,6 +60,7 @@ usage(FILE *f)
 	    "  KEY=VALUE  string    KEY=@FILE  string from FILE\n"
 	    "  KEY:=N     integer   KEY[]=V    append V to list KEY\n"
 	    "  -f, --file FILE      send the bencoded dictionary in FILE\n"
+	    "  -b, --bind ADDR:PORT send from this local address\n"
 	    "  -c, --cookie STR     use this cookie (default: random)\n"
 	    "  -t, --timeout MS     wait per try (default 1000)\n"
 	    "  -n, --tries N        tries in all (default 3)\n"
@@ -186,14 +187,15 @@ build_args(struct buf *b, const char *cmd, char **av, int ac)
 	free(a);
 }
 
-static int
-open_peer(const char *spec)
+/* ADDR:PORT or [ADDR6]:PORT, numeric only; caller frees. */
+static struct addrinfo *
+resolve(const char *spec)
 {
 	char host[256];
 	const char *colon = strrchr(spec, ':'), *h = spec;
 	struct addrinfo hints, *ai = NULL;
 	size_t hl;
-	int fd, r;
+	int r;
 
 	if (colon == NULL || colon == spec || colon[1] == '\0')
 		die(XS_USAGE, "%s: want ADDR:PORT", spec);
@@ -211,8 +213,29 @@ open_peer(const char *spec)
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((r = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
 		die(XS_USAGE, "%s: %s", spec, gai_strerror(r));
+	return ai;
+}
+
+/* A UDP socket connected to `spec`, bound to `local` if given (so that a
+ * second run retransmits from the same address, as Kamailio does). */
+static int
+open_peer(const char *spec, const char *local)
+{
+	struct addrinfo *ai = resolve(spec), *la = NULL;
+	int fd, one = 1;
+
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+	if (fd < 0)
+		die(XS_FAIL, "socket: %s", strerror(errno));
+	if (local != NULL) {
+		la = resolve(local);
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (bind(fd, la->ai_addr, la->ai_addrlen) != 0)
+			die(XS_FAIL, "%s: %s", local, strerror(errno));
+		freeaddrinfo(la);
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
 		die(XS_FAIL, "%s: %s", spec, strerror(errno));
 	freeaddrinfo(ai);
 	return fd;
@@ -342,6 +365,7 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "file", required_argument, NULL, 'f' },
+		{ "bind", required_argument, NULL, 'b' },
 		{ "cookie", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tries", required_argument, NULL, 'n' },
@@ -352,7 +376,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL, *sdp_out = NULL;
+	const char *file = NULL, *sdp_out = NULL, *bind_to = NULL;
 	char cookie[NG_COOKIE_MAX + 1];
 	unsigned timeout = 1000, tries = 3;
 	int c, raw = 0, quiet = 0, fd, rc;
@@ -360,9 +384,10 @@ main(int argc, char **argv)
 	struct ng_reply r;
 
 	cookie[0] = '\0';
-	while ((c = getopt_long(argc, argv, "f:c:t:n:s:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:b:c:t:n:s:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;
+		case 'b': bind_to = optarg; break;
 		case 'c':
 			if (strlen(optarg) == 0 || strlen(optarg) > NG_COOKIE_MAX ||
 			    strchr(optarg, ' ') != NULL)
@@ -413,7 +438,7 @@ main(int argc, char **argv)
 		build_args(req, argv[optind + 1], argv + optind + 2,
 		    argc - optind - 2);
 
-	fd = open_peer(argv[optind]);
+	fd = open_peer(argv[optind], bind_to);
 	exchange(fd, buf_slice(req), slice_cstr(cookie), tries, timeout, rep);
 	close(fd);
 
