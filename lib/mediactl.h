@@ -54,10 +54,16 @@ struct mediactl *mediactl_new(struct ev_loop *loop,
 /* Pending callbacks are called with E_STATE first. */
 void mediactl_free(struct mediactl *mc);
 
-/* Submit `rq`; `fn` is called later (never from inside this call). */
+/*
+ * Submit `rq`; `fn` is called later from the loop (only if nothing can be
+ * parked at all, E_LIMIT, is it called before this returns).
+ */
 void mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
     mediactl_fn *fn, void *arg);
-/* Fire-and-forget "delete" for a call. */
-void mediactl_delete(struct mediactl *mc, struct slice call_id);
+/* Fire-and-forget "delete" of the call of `m` (Call-ID, From tag). */
+void mediactl_delete(struct mediactl *mc, const struct sip_msg *m);
+
+/* Does `sdp` carry an a=crypto line with a suite we know and a key? */
+int mediactl_sdp_has_crypto(struct slice sdp);
 
 #endif

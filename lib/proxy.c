@@ -381,7 +381,7 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 		log_msg(px->lg, LOG_INFO, "inside did not answer: 408");
 		if (sip_parse(&m, buf_slice(t->orig)) == 0) {
 			if (px->mc != NULL)
-				mediactl_delete(px->mc, m.call_id);
+				mediactl_delete(px->mc, &m);
 			reply(px, &m, &back, 408, NULL);
 		}
 		txn_free(px, t);
@@ -821,6 +821,12 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	}
 	if (inside_ruri(px, m, e, &back) != 0)
 		goto out;
+	if (px->conf.require_srtp && has_sdp(m) && !is_method(m, "ACK") &&
+	    !mediactl_sdp_has_crypto(m->body)) {
+		/* The outside leg must be encrypted. */
+		reply(px, m, &back, 488, NULL);
+		goto out;
+	}
 	/* Next hop: a remaining Route, else upstream, else the R-URI. */
 	if (next.len > 0) {
 		struct sip_uri u;
@@ -870,7 +876,7 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	if (is_method(m, "INVITE"))
 		reply(px, m, &back, 100, NULL);
 	if (px->mc != NULL && (is_method(m, "BYE") || is_method(m, "CANCEL")))
-		mediactl_delete(px->mc, m->call_id);
+		mediactl_delete(px->mc, m);
 	forward(px, m, e, &t, &back, 0, slice_cstr(branch), flow);
 out:
 	sip_edits_free(e);
@@ -1036,7 +1042,7 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 			goto out;
 	}
 	if (px->mc != NULL && (is_method(m, "BYE") || is_method(m, "CANCEL")))
-		mediactl_delete(px->mc, m->call_id);
+		mediactl_delete(px->mc, m);
 	forward(px, m, e, &t, &back, 1, slice_cstr(branch), flow);
 out:
 	sip_edits_free(e);
@@ -1106,7 +1112,7 @@ response_from_inside(struct proxy *px, const struct sip_msg *m)
 		return;
 	if (px->mc != NULL && m->status >= 300 &&
 	    slice_eq_cstr(m->cseq_method, "INVITE"))
-		mediactl_delete(px->mc, m->call_id);
+		mediactl_delete(px->mc, m);
 	if ((e = sip_edits_new()) == NULL)
 		return;
 	if (drop_values(e, m, SIP_H_VIA, 1) != 0)
@@ -1159,7 +1165,7 @@ response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	}
 	if (px->mc != NULL && m->status >= 300 &&
 	    slice_eq_cstr(m->cseq_method, "INVITE"))
-		mediactl_delete(px->mc, m->call_id);
+		mediactl_delete(px->mc, m);
 	if ((e = sip_edits_new()) == NULL)
 		return;
 	if (drop_values(e, m, SIP_H_VIA, 1) == 0)

@@ -376,3 +376,73 @@ EOF
 	run grep -c '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]\{64\} [0-9a-f]\{64\}' "$W/keys.log"
 	assert_output 1
 }
+
+sdes_invite() {	# FILE
+	mk "$1" <<EOF2
+INVITE sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKsrtp1;rport
+Max-Forwards: 70
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>
+Call-ID: srtp-$RANDOM@alice
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>
+Content-Type: application/sdp
+
+v=0
+o=- 1 1 IN IP4 127.0.0.10
+s=-
+c=IN IP4 127.0.0.10
+t=0 0
+m=audio 10000 RTP/SAVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
+a=sendrecv
+EOF2
+}
+
+@test "sip-tls-term: SDP through srtp-bridge (ng): RTP/AVP inside, RTP/SAVP outside" {
+	start_peer
+	ngport=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	timeout 25 "$SBK_BIN/srtp-bridge" --ng "$IP:$ngport" --outside "$IP" \
+	    --inside "$IP" > "$W/bridge.log" 2>&1 &
+	PIDS+=($!)
+	sleep 0.3
+	start_gw -u "udp:$UP" --media "ng:$IP:$ngport" \
+	    --media-direction outside,inside
+	sdes_invite "$W/inv"
+	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	# the answer the client gets is SRTP with one key, on the relay
+	assert_line --regexp "^m=audio [0-9]+ RTP/SAVP 0"
+	assert_line --regexp "^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+	assert_line "c=IN IP4 $IP"
+	run cat "$W/peer.out"
+	assert_line --regexp "^m=audio [0-9]+ RTP/AVP 0"
+	refute_line --partial "a=crypto"
+	assert_line "c=IN IP4 $IP"
+}
+
+@test "sip-tls-term: a relay that does not answer gets the caller a 5xx" {
+	start_peer
+	ngport=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	start_gw -u "udp:$UP" --media "ng:$IP:$ngport"
+	sdes_invite "$W/inv"
+	run timeout 15 "$CLI" -c 2 -w 8000 "$L" "$W/inv"
+	assert_line "SIP/2.0 100 Trying"
+	assert_line "SIP/2.0 503 Service Unavailable"
+	run grep -c '^INVITE' "$W/peer.out"
+	assert_output 0
+}
+
+@test "sip-tls-term: --require-srtp answers 488 to offers without a=crypto" {
+	start_peer
+	start_gw -u "udp:$UP" --require-srtp
+	invite "$W/inv"
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/inv"
+	assert_line "SIP/2.0 488 Not Acceptable Here"
+	sdes_invite "$W/inv2"
+	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv2"
+	assert_line "SIP/2.0 200 OK"
+}
