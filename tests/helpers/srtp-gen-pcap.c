@@ -72,6 +72,7 @@ static uint64_t now_us = 1700000000ull * 1000000;
 static long last_plain_off;
 static size_t last_enc_rec;
 static uint32_t ipid = 1;
+static FILE *last_raw;	/* the raw file of the last frame, if RTP */
 static uint64_t rng;
 
 static void
@@ -232,6 +233,7 @@ static void
 emit(const uint8_t *enc, size_t elen, const uint8_t *pl, size_t plen,
     int iface)
 {
+	last_raw = NULL;
 	if (o.pcapng)
 		last_enc_rec = pcapng_record(fenc, enc, elen, iface);
 	else {
@@ -744,8 +746,10 @@ send_rtp(struct stream *st)
 	}
 	for (i = 0; i < n; i++)
 		emit(fe[i], el[i], fp[i], plen[i], st->iface);
-	if (st->raw && !bad)
+	if (st->raw && !bad) {
 		fput(st->raw, pl + 12, 160);
+		last_raw = st->raw;
+	}
 	if (dup) {	/* the replayed copy must fail: stays encrypted */
 		for (i = 0; i < n; i++)
 			emit(fe[i], el[i], fe[i], el[i], st->iface);
@@ -951,9 +955,14 @@ main(int argc, char **argv)
 				send_rtcp(&st[i]);
 		now_us += (uint64_t)o.tick_us - 50u * (uint64_t)ns;
 	}
-	for (i = 0; i < ns; i++) {
+	for (i = 0; i < ns; i++)
 		if (st[i].held)
 			flush_held(&st[i]);
+	if (o.truncate && last_raw != NULL &&	/* its last payload is cut */
+	    (fflush(last_raw) != 0 ||
+	    ftruncate(fileno(last_raw), ftell(last_raw) - 160) != 0))
+		die("truncate failed");
+	for (i = 0; i < ns; i++) {
 		if (st[i].raw && fclose(st[i].raw) != 0)
 			die("raw write failed");
 		srtp_dealloc(st[i].ctx);

@@ -1,0 +1,102 @@
+/* pcapdec.h - decrypt the SRTP/SRTCP streams of a capture (pcap-decrypt). */
+#ifndef SBK_PCAPDEC_H
+#define SBK_PCAPDEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "keyline.h"
+#include "log.h"
+#include "slice.h"
+
+/*
+ * A decryption run: keys are added (key lines, key files, SDP bodies),
+ * then pcapdec_run() reads a capture frame by frame (lib/cap), finds the
+ * RTP/RTCP streams, learns more keys from the SDP of cleartext SIP in the
+ * capture (UDP, and TCP streams joined in order), decrypts with lib/rtpsec
+ * and writes every frame to the output pcap in input order, the SRTP and
+ * SRTCP ones replaced by their plaintext. Per-stream results come back as
+ * a report (text or JSON) formatted into a buf; nothing is printed.
+ *
+ * Key matching: a key's selectors (ssrc=, src=, dst=, call-id=) must all
+ * match a stream (RTCP also matches src/dst ports one above the RTP port);
+ * a key without selectors may match every stream. Keys learned from SIP
+ * carry src= (the SDP's c= and m=) and call-id=; when none of them fits a
+ * stream by address (NAT), they are all tried on it. The newest fitting
+ * key is tried first, and a stream whose key stops authenticating tries
+ * newer keys (a re-INVITE rekey).
+ */
+struct pcapdec;
+
+/* Why a packet did not decrypt (report order). */
+enum pcapdec_fail {
+	PCAPDEC_NOKEY = 0,	/* no key fits the stream, or its MKI */
+	PCAPDEC_AUTH,		/* authentication failed with every key */
+	PCAPDEC_REPLAY,		/* a duplicate, or older than the window */
+	PCAPDEC_MALFORMED,	/* too short or not RTP/RTCP after all */
+	PCAPDEC_NFAIL
+};
+
+struct pcapdec_opts {
+	const char *out_pcap;	/* -w: NULL for none, "-" stdout */
+	const char *wav_dir;	/* NULL: no WAV (PCMU/PCMA streams) */
+	const char *raw_dir;	/* NULL: no raw payload files */
+	int no_sip;		/* do not learn keys from SIP in the capture */
+	uint32_t roc_max;	/* ROC values tried when a stream starts */
+	size_t max_streams;	/* 0: 65536 */
+	const struct logger *log;	/* may be NULL */
+	/* Called about every 65536 frames (may be NULL). */
+	void (*progress)(void *arg, uint64_t frames, uint64_t bytes);
+	void *progress_arg;
+};
+
+/* NULL with *err set (E_NOMEM, E_INVAL). `o` is copied (strings borrowed). */
+struct pcapdec *pcapdec_new(const struct pcapdec_opts *o, int *err) WUR;
+void pcapdec_free(struct pcapdec *d);
+
+/* Add a key (copied; the caller keeps `kl`). E_KEY for an unusable key. */
+int pcapdec_add_key(struct pcapdec *d, const struct keyline *kl) WUR;
+
+/*
+ * Add every key line of `text` (one a line, '#' comments and blank lines
+ * skipped). On a bad line returns its error with "line N: reason" in `why`;
+ * keys before it stay added.
+ */
+int pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
+    size_t whysz) WUR;
+
+/* Add the a=crypto keys of an SDP body (selectors as for SIP). */
+int pcapdec_add_sdp(struct pcapdec *d, struct slice body, char *why,
+    size_t whysz) WUR;
+
+/*
+ * Read `path` ("-": stdin) to its end and write the outputs. Returns 0,
+ * E_SHORT (the capture ends inside a record: what came before is written
+ * and reported), E_SYNTAX (unreadable capture), E_IO (an output failed),
+ * E_NOMEM; `why` says what.
+ */
+int pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
+    WUR;
+
+/* Totals after pcapdec_run(). */
+struct pcapdec_totals {
+	uint64_t frames, written;
+	uint64_t streams, keyed_streams, streams_without_plaintext;
+	uint64_t decrypted, failed[PCAPDEC_NFAIL];
+	uint64_t keys, sip_keys;
+	uint64_t frag_dropped;
+	int truncated;
+};
+void pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t);
+
+/* The per-stream report, one line a stream, appended to `out`. */
+int pcapdec_report_text(const struct pcapdec *d, struct buf *out) WUR;
+/* The same as a JSON document. */
+int pcapdec_report_json(const struct pcapdec *d, struct buf *out) WUR;
+
+/* A failure reason's report name ("no-key", "auth", ...). */
+const char *pcapdec_fail_name(enum pcapdec_fail f);
+
+#endif
