@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -1029,9 +1030,14 @@ pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
 	char eb[512];
 	int rc, ret = 0;
 
+	if (strcmp(path, "-") != 0 && access(path, R_OK) != 0) {
+		if (whysz)
+			snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return E_IO;
+	}
 	if ((r = cap_open(path, eb, sizeof(eb))) == NULL) {
 		if (whysz)
-			snprintf(why, whysz, "%s", eb);
+			snprintf(why, whysz, "%s: %s", path, eb);
 		return E_SYNTAX;
 	}
 	if (d->o.out_pcap != NULL) {
@@ -1053,7 +1059,8 @@ pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
 	}
 	if (rc < 0) {
 		if (whysz)
-			snprintf(why, whysz, "%s", cap_reader_error(r));
+			snprintf(why, whysz, "%s: %s", path,
+			    cap_reader_error(r));
 		d->t.truncated = rc == E_SHORT;
 		ret = rc == E_SHORT ? E_SHORT : E_SYNTAX;
 	}

@@ -1,9 +1,11 @@
 /* pcap-decrypt.c - decrypt the SRTP in a capture into RTP pcap, WAV, report. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "../lib/keyline.h"
 #include "../lib/pcapdec.h"
@@ -157,6 +159,10 @@ main(int argc, char **argv)
 	o.log = &lg;
 	if (!quiet && isatty(2))
 		o.progress = progress;
+	if (o.wav_dir != NULL && mkdir(o.wav_dir, 0755) != 0 && errno != EEXIST)
+		cli_die(XC_FAIL, "%s: %s", o.wav_dir, strerror(errno));
+	if (o.raw_dir != NULL && mkdir(o.raw_dir, 0755) != 0 && errno != EEXIST)
+		cli_die(XC_FAIL, "%s: %s", o.raw_dir, strerror(errno));
 	if ((d = pcapdec_new(&o, &e)) == NULL)
 		cli_die(XC_FAIL, "%s", sbk_strerror(e));
 	for (i = 0; i < nkeyl; i++)
@@ -208,7 +214,7 @@ main(int argc, char **argv)
 	pcapdec_free(d);
 
 	if (rc == E_SHORT || rc == E_SYNTAX) {
-		cli_err("%s: %s", in, why);
+		cli_err("%s", why);
 		return XC_INPUT;
 	}
 	if (rc != 0) {

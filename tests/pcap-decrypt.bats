@@ -1,0 +1,294 @@
+#!/usr/bin/env bats
+# pcap-decrypt.bats - one case per capture variant. Captures come from
+# srtp-gen-pcap (stock libsrtp2), which also writes the expected plaintext
+# pcap and payloads; the output is compared byte for byte with them and
+# checked with tshark's RTP dissection.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+setup() {
+	PD=$SBK_BIN/pcap-decrypt
+	GEN=$SBK_BUILD/tests/helpers/srtp-gen-pcap
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/pcap-decrypt.XXXXXX")
+	mkdir -p "$T/raw" "$T/out"
+}
+
+teardown() {
+	rm -rf "$T"
+}
+
+# gen OPTIONS...: the capture $T/e.pcap, expected $T/p.pcap, keys, payloads.
+gen() {
+	"$GEN" -o "$T/e.pcap" --plain "$T/p.pcap" --keys "$T/k.txt" \
+	    --raw "$T/raw" "$@"
+}
+
+# same: the output pcap and payload files equal the expected ones.
+same() {
+	cmp "$T/o.pcap" "$T/p.pcap"
+	local f n=0
+	for f in "$T"/raw/*.raw; do
+		cmp "$f" "$T/out/$(basename "$f")"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+# decrypt [OPTIONS...]: with the key file, output and report.
+decrypt() {
+	run timeout 60 "$PD" -K "$T/k.txt" -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out" --json "$T/r.json" "$@"
+}
+
+# tshark_check: tshark, told the media ports are RTP, finds every stream's
+# payloads in the output, in order, equal to the expected ones.
+tshark_check() {
+	local f ssrc
+	timeout 120 tshark -n -r "$T/o.pcap" -d "udp.port==20000-20255,rtp" \
+	    -d "udp.port==30000-30255,rtp" -Y rtp -T fields \
+	    -e rtp.ssrc -e rtp.payload > "$T/tshark.txt" 2>/dev/null
+	for f in "$T"/raw/*.raw; do
+		ssrc=0x$(basename "$f" .raw)
+		awk -v s="$ssrc" '$1 == s { print $2 }' "$T/tshark.txt" |
+		    tr -d ':\n' > "$T/tshark.hex"
+		od -An -v -tx1 "$f" | tr -d ' \n' > "$T/want.hex"
+		[ -s "$T/want.hex" ]
+		cmp "$T/tshark.hex" "$T/want.hex"
+	done
+}
+
+json() {	# json EXPR: a value from the JSON report
+	python3 -c "import json,sys; r=json.load(open('$T/r.json')); print($1)"
+}
+
+variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
+	gen "$@"
+	decrypt
+	assert_success
+	same
+	[ -n "${NO_TSHARK:-}" ] || tshark_check
+}
+
+@test "usage: --help exits 0, a bad option exits 2, no capture exits 2" {
+	run "$PD" --help
+	assert_success
+	assert_output --partial "usage: pcap-decrypt"
+	run "$PD" --bogus
+	assert_failure 2
+	run "$PD"
+	assert_failure 2
+	run "$PD" --version
+	assert_success
+}
+
+@test "link: ethernet" { variant --link ethernet --rtcp; }
+@test "link: 802.1Q vlan" { variant --link vlan --rtcp; }
+@test "link: QinQ (802.1ad + 802.1Q)" { variant --link qinq --rtcp; }
+@test "link: linux cooked sll" { variant --link sll --rtcp; }
+@test "link: linux cooked sll2" { variant --link sll2 --rtcp; }
+@test "link: raw ip" { variant --link raw --rtcp; }
+@test "link: bsd null (ipv6)" { variant --link null --ipv6; }
+@test "ipv6 with a destination options header" { variant --ipv6 --ext --rtcp; }
+@test "ipv4 fragments" { variant --frag 64 --rtcp; }
+@test "ipv6 fragments" { variant --ipv6 --frag 64 --rtcp; }
+@test "pcapng with two interfaces" { variant --pcapng --link sll2 --rtcp; }
+
+@test "several calls and streams" {
+	variant --calls 3 --rtcp
+	[ "$(json "len(r['streams'])")" = 12 ]
+	[ "$(json "sum(s['decrypted'] for s in r['streams'])")" = \
+	    "$(json "r['frames']")" ]
+}
+
+@test "keys without selectors are tried on every stream" {
+	gen --calls 3 --rtcp
+	sed -i 's/^.* \([A-Z]\)/\1/' "$T/k.txt"
+	! grep -q ssrc= "$T/k.txt"
+	decrypt
+	assert_success
+	same
+}
+
+@test "srtcp on separate ports" {
+	variant --rtcp
+	[ "$(json "[s['decrypted'] for s in r['streams'] if s['kind'] == 'rtcp']")" = "[5, 5]" ]
+}
+
+@test "rtcp-mux" {
+	variant --rtcp-mux
+	[ "$(json "sorted(s['src'] for s in r['streams'] if s['kind'] == 'rtcp')")" = \
+	    "['10.1.0.1:20000', '10.2.0.1:30000']" ]
+}
+
+@test "unencrypted srtcp" { variant --unencrypted-srtcp --rtcp; }
+
+@test "capture starting at ROC 3: found and reported" {
+	variant --roc 3 --seq 1000
+	[ "$(json "[s['roc_first'] for s in r['streams']]")" = "[3, 3]" ]
+	assert_output --partial "found, started at 3"
+}
+
+@test "sequence number wrap" {
+	variant --seq 65500 --packets 100
+	[ "$(json "[s['roc'] for s in r['streams']]")" = "[1, 1]" ]
+}
+
+@test "mki" { variant --mki --rtcp; }
+
+@test "suite AES_CM_128_HMAC_SHA1_80" { variant --suite AES_CM_128_HMAC_SHA1_80 --rtcp; }
+@test "suite AES_CM_128_HMAC_SHA1_32" { variant --suite AES_CM_128_HMAC_SHA1_32 --rtcp; }
+@test "suite AES_192_CM_HMAC_SHA1_80" { variant --suite AES_192_CM_HMAC_SHA1_80 --rtcp; }
+@test "suite AES_192_CM_HMAC_SHA1_32" { variant --suite AES_192_CM_HMAC_SHA1_32 --rtcp; }
+@test "suite AES_256_CM_HMAC_SHA1_80" { variant --suite AES_256_CM_HMAC_SHA1_80 --rtcp; }
+@test "suite AES_256_CM_HMAC_SHA1_32" { variant --suite AES_256_CM_HMAC_SHA1_32 --rtcp; }
+@test "suite AEAD_AES_128_GCM" { variant --suite AEAD_AES_128_GCM --rtcp; }
+@test "suite AEAD_AES_256_GCM" { variant --suite AEAD_AES_256_GCM --rtcp; }
+
+@test "corrupted and replayed packets are counted, not written decrypted" {
+	# (tshark would see the failed frames' ciphertext as RTP too)
+	NO_TSHARK=1 variant --corrupt 11 --replay 5 --packets 50
+	[ "$(json "[s['failed']['auth'] for s in r['streams']]")" = "[4, 4]" ]
+	[ "$(json "[s['failed']['replay'] for s in r['streams']]")" = "[10, 10]" ]
+	[ "$(json "[s['decrypted'] for s in r['streams']]")" = "[46, 46]" ]
+}
+
+@test "reordering and loss" {
+	variant --reorder 4 --loss 9 --packets 50
+	[ "$(json "[s['lost'] for s in r['streams']]")" = "[5, 5]" ]
+	[ "$(json "[s['failed']['replay'] for s in r['streams']]")" = "[0, 0]" ]
+}
+
+@test "sip over udp in the capture is the only key source" {
+	gen --sip udp --rtcp
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
+	    --json "$T/r.json"
+	assert_success
+	same
+	[ "$(json "r['sip_keys']")" = 2 ]
+	[ "$(json "set(s['key_from'] for s in r['streams'])")" = "{'sip'}" ]
+}
+
+@test "sip over tcp (messages split across segments) is the key source" {
+	gen --sip tcp --rtcp
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
+	    --json "$T/r.json"
+	assert_success
+	same
+}
+
+@test "re-INVITE rekey applied from when it appears" {
+	gen --sip udp --rekey --rtcp
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
+	    --json "$T/r.json"
+	assert_success
+	same
+	[ "$(json "r['sip_keys']")" = 4 ]
+}
+
+@test "--no-sip ignores the keys in the capture: exit 4" {
+	gen --sip udp
+	run timeout 60 "$PD" --no-sip -r "$T/e.pcap" -w "$T/o.pcap"
+	assert_failure 4
+	assert_output --partial "nothing decrypted"
+}
+
+@test "wrong key: nothing decrypted, exit 4, capture still written" {
+	gen
+	"$GEN" -o "$T/other.pcap" --keys "$T/k.txt" --seed 99
+	sed -i 's/^.* \([A-Z]\)/\1/' "$T/k.txt"
+	decrypt
+	assert_failure 4
+	cmp "$T/o.pcap" "$T/e.pcap"
+	[ "$(json "[s['failed']['auth'] for s in r['streams']]")" = "[50, 50]" ]
+}
+
+@test "truncated capture: exit 3, what was read is written" {
+	gen --truncate 10 --rtcp
+	decrypt
+	assert_failure 3
+	assert_output --partial "truncated"
+	same
+}
+
+@test "truncated pcapng: exit 3" {
+	gen --pcapng --truncate 10
+	decrypt
+	assert_failure 3
+	same
+}
+
+@test "not a capture: exit 3; missing capture: exit 1" {
+	echo "hello" > "$T/bad.pcap"
+	run "$PD" -k "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz" "$T/bad.pcap"
+	assert_failure 3
+	run "$PD" -k "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz" "$T/none.pcap"
+	assert_failure 1
+}
+
+@test "keys from -k and from stdin (-k -), capture from stdin" {
+	gen --calls 2
+	run timeout 60 "$PD" -k "$(sed -n 1p "$T/k.txt")" -k "$(sed -n 2p "$T/k.txt")" \
+	    -k "$(sed -n 3p "$T/k.txt")" -k "$(sed -n 4p "$T/k.txt")" \
+	    -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	same
+	rm -f "$T/o.pcap"
+	run sh -c "timeout 60 '$PD' -k - -r '$T/e.pcap' -w '$T/o.pcap' < '$T/k.txt'"
+	assert_success
+	cmp "$T/o.pcap" "$T/p.pcap"
+	rm -f "$T/o.pcap"
+	run sh -c "timeout 60 '$PD' -K '$T/k.txt' -w '$T/o.pcap' - < '$T/e.pcap'"
+	assert_success
+	cmp "$T/o.pcap" "$T/p.pcap"
+	run "$PD" -k "AES_CM_128_HMAC_SHA1_80 inline:short" "$T/e.pcap"
+	assert_failure 2
+}
+
+@test "keys from an sdp file" {
+	gen --sip udp
+	# an SDP with both streams' media, made from the key lines
+	python3 - "$T/k.txt" "$T/a.sdp" <<-'EOF'
+	import sys
+	lines = open(sys.argv[1]).read().split("\n")
+	out = open(sys.argv[2], "w")
+	for i, l in enumerate(l for l in lines if l):
+	    f = dict(x.split("=", 1) for x in l.split() if "=" in x and not x.startswith("inline"))
+	    addr, port = f["src"].rsplit(":", 1)
+	    crypto = " ".join(x for x in l.split() if "=" not in x or x.startswith("inline"))
+	    if i == 0:
+	        out.write("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nt=0 0\r\n" % addr)
+	    out.write("m=audio %s RTP/SAVP 0\r\nc=IN IP4 %s\r\na=crypto:1 %s\r\n" % (port, addr, crypto))
+	EOF
+	run timeout 60 "$PD" --no-sip --sdp "$T/a.sdp" -r "$T/e.pcap" \
+	    -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	same
+}
+
+@test "wav: PCMU and PCMA decoded as sox decodes the payloads" {
+	local pt enc f
+	for pt in 0 8; do
+		enc=u-law; [ $pt = 8 ] && enc=a-law
+		rm -rf "$T/raw"/* "$T/out"/* "$T/wav"
+		mkdir -p "$T/wav"
+		gen --pt $pt
+		decrypt --wav "$T/wav"
+		assert_success
+		for f in "$T"/raw/*.raw; do
+			sox -t raw -r 8000 -c 1 -e $enc -b 8 "$f" -t raw -e signed -b 16 -L "$T/want.s16"
+			sox "$T/wav/$(basename "$f" .raw).wav" -t raw -e signed -b 16 -L "$T/got.s16"
+			cmp "$T/got.s16" "$T/want.s16"
+		done
+	done
+}
+
+@test "wav: lost packets become silence of the right length" {
+	gen --loss 5 --packets 50
+	decrypt --wav "$T/wav"
+	assert_success
+	for f in "$T"/wav/*.wav; do
+		# 50 packets of 160 samples, the 50th lost: 49 * 160
+		[ "$(soxi -s "$f")" = 7840 ]
+	done
+}
