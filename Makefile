@@ -14,7 +14,7 @@ DESTDIR    ?=
 
 O          ?= build
 PKG_CONFIG ?= pkg-config
-PKGS       := openssl libsrtp2 libpcap
+PKGS       := openssl libsrtp2 libpcap liburing
 WERROR     ?= 1
 FUZZ_SECONDS ?= 5
 CLANG      ?= clang

@@ -43,10 +43,10 @@ wait_udp() {
 # field NAME LINE: the value of NAME=... in a result line
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $2"; }
 
-ours() {	# ours ARGS...: start srtp-bridge, run the generator, stop it
-	timeout -k 2 600 "$BR" --ng "$NET.1:$NG" --outside "$NET.2" \
-	    --inside "$NET.3" --port-min 30000 --port-max 39999 \
-	    --max-sessions 0 2>/dev/null &
+ours() {	# ours ARGS...: start srtp-bridge ($IO), run the generator, stop it
+	timeout -k 2 600 "$BR" --io "${IO:-auto}" --ng "$NET.1:$NG" \
+	    --outside "$NET.2" --inside "$NET.3" --port-min 30000 \
+	    --port-max 39999 --max-sessions 0 2>/dev/null &
 	local tp=$! bp
 	PIDS+=("$tp")
 	wait_udp "$NET.1:$NG" || return 1
@@ -75,18 +75,23 @@ theirs() {	# rtpengine, userspace only
 
 echo "# srtp-bridge bench: $CALLS calls x $PPS pps x ${SECS}s, SRTP -> RTP; blast $BLAST pps"
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 r_srtp=$(ours -c "$CALLS" -r "$PPS" -s "$SECS")
-echo "srtp-bridge  SRTP->RTP : $r_srtp"
+echo "srtp-bridge  SRTP->RTP io_uring : $r_srtp"
+r_epoll=$(IO=epoll ours -c "$CALLS" -r "$PPS" -s "$SECS")
+echo "srtp-bridge  SRTP->RTP epoll    : $r_epoll"
 r_plain=$(ours -c "$CALLS" -r "$PPS" -s "$SECS" -P)
-echo "srtp-bridge  RTP->RTP  : $r_plain"
+echo "srtp-bridge  RTP->RTP  io_uring : $r_plain"
 us=$(field relay_us_per_pkt "$r_srtp")
+us_epoll=$(field relay_us_per_pkt "$r_epoll")
 us_plain=$(field relay_us_per_pkt "$r_plain")
-echo "ratio crypto cost: SRTP / plain = $(awk -v a="$us" -v b="$us_plain" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+echo "ratio epoll / io_uring (CPU per packet) = $(ratio "$us_epoll" "$us")"
+echo "ratio crypto cost: SRTP / plain = $(ratio "$us" "$us_plain")"
 if command -v rtpengine > /dev/null 2>&1; then
 	r_re=$(theirs -c "$CALLS" -r "$PPS" -s "$SECS")
 	echo "rtpengine    SRTP->RTP : $r_re"
 	us_re=$(field relay_us_per_pkt "$r_re")
-	echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(awk -v a="$us_re" -v b="$us" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+	echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "$us_re" "$us")"
 else
 	echo "rtpengine not installed: no rtpengine ratio"
 fi

@@ -41,9 +41,20 @@
  * the first packet only when no peer was given, and never moves after.
  * relay_side_set_peer() (a new SDP) sets the peer and forgets the latch.
  *
- * Fairness: each readable socket gets at most `budget` packets per loop
- * iteration (level-triggered epoll calls it again next time), so a flood
- * on one stream delays the others by at most one budget.
+ * I/O: with io_uring (lib/uio) every socket has a multishot receive armed
+ * and packets from all sockets are reaped, processed in their receive
+ * buffers and sent in batches: a few system calls per batch instead of
+ * two per packet. With epoll, each readable socket is read with recvmmsg
+ * and written with sendmmsg.
+ *
+ * Fairness: with epoll each readable socket gets at most `budget` packets
+ * per loop iteration (level-triggered epoll calls it again next time), so
+ * a flood on one stream delays the others by at most one budget. With
+ * io_uring packets are taken in arrival order from one shared pool of
+ * 8192 buffers, each returned as soon as its send completes; when a flood
+ * empties the pool, receives stop (ENOBUFS) and are re-armed, all of them,
+ * after the batch, while every socket's packets wait in its own socket
+ * buffer: others are delayed by a batch, not starved.
  *
  * Ownership: the relay borrows the loop; it owns its streams, their
  * sockets and crypto contexts (relay_free() frees them all). A stream is
@@ -65,7 +76,15 @@ struct relay_ctr {
 	uint64_t last_ms;		/* monotonic ms of the last good packet */
 };
 
+/* How packets are read and written. */
+enum relay_io {
+	RELAY_IO_AUTO = 0,	/* io_uring if the kernel has it, else epoll */
+	RELAY_IO_EPOLL,		/* epoll + recvmmsg/sendmmsg per socket */
+	RELAY_IO_URING,		/* io_uring across sockets (lib/uio), or fail */
+};
+
 struct relay_config {
+	enum relay_io io;
 	uint16_t port_min, port_max;	/* 0, 0: the kernel picks ports */
 	unsigned budget;		/* packets per socket per wake-up */
 	unsigned batch;			/* recvmmsg/sendmmsg batch (<= 64) */

@@ -7,7 +7,7 @@
 # Not root: print the apt-get line and fail if anything is missing.
 set -eu
 
-build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev openssl"
+build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-dev openssl"
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump"

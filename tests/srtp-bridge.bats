@@ -105,6 +105,17 @@ stop_bridge() {
 	assert_output --partial "(latched)"
 }
 
+@test "srtp-bridge: one stream over epoll (the io_uring fallback) passes the same checks" {
+	bridge1 --io epoll --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
+	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:$KO"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/srtp-peer.py" "$H" "$P" \
+	    "$((P + 10))" "$((P + 20))" "$KI" "$KO" 4
+	echo "$output"
+	assert_success
+	refute_output --regexp "^fail "
+	stop_bridge
+}
+
 @test "srtp-bridge: one stream with rtcp-mux on both sides, keys from a file, key log" {
 	# comments, blank lines and key order do not matter
 	printf '# keys\n\ndir=out AES_CM_128_HMAC_SHA1_80 inline:%s\n' "$KO" > "$T/keys"

@@ -27,6 +27,7 @@ struct opts {
 	size_t max_sessions;
 	int mux[2];
 	uint64_t timeout_ms;
+	enum relay_io io;
 	unsigned relatch_count;
 	uint64_t relatch_quiet_ms;
 	enum log_level verbosity;
@@ -80,6 +81,8 @@ usage(void)
 	    "latch (8)\n"
 	    "      --relatch-quiet MS      silence after which one does (2000)\n"
 	    "  -K, --keylog FILE           append every key (mode 0600)\n"
+	    "      --io auto|epoll|uring   packet I/O (auto: io_uring if "
+	    "available)\n"
 	    "  -v, --verbose               more messages (repeat)\n"
 	    "  -h, --help, -V, --version\n");
 	exit(XC_OK);
@@ -354,6 +357,7 @@ run(struct opts *o)
 	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
 		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
 	memset(&rc, 0, sizeof(rc));
+	rc.io = o->io;
 	rc.timeout_ms = o->timeout_ms;
 	rc.relatch_count = o->relatch_count;
 	rc.relatch_quiet_ms = o->relatch_quiet_ms;
@@ -391,7 +395,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
-		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET };
+		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO };
 	static const struct option lo[] = {
 		{ "outside", required_argument, NULL, 'o' },
 		{ "inside", required_argument, NULL, 'i' },
@@ -410,6 +414,7 @@ main(int argc, char **argv)
 		{ "relatch-count", required_argument, NULL, O_RCOUNT },
 		{ "relatch-quiet", required_argument, NULL, O_RQUIET },
 		{ "keylog", required_argument, NULL, 'K' },
+		{ "io", required_argument, NULL, O_IO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -475,6 +480,17 @@ main(int argc, char **argv)
 			    86400000);
 			break;
 		case 'K': o.keylog = optarg; break;
+		case O_IO:
+			if (strcmp(optarg, "auto") == 0)
+				o.io = RELAY_IO_AUTO;
+			else if (strcmp(optarg, "epoll") == 0)
+				o.io = RELAY_IO_EPOLL;
+			else if (strcmp(optarg, "uring") == 0)
+				o.io = RELAY_IO_URING;
+			else
+				cli_die(XC_USAGE, "--io: auto, epoll or uring, "
+				    "not %s", optarg);
+			break;
 		case 'v':
 			if (o.verbosity < LOG_DEBUG)
 				o.verbosity++;
