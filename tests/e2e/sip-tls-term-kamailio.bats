@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# sip-tls-term-kamailio.bats - Path (RFC 3327) against a real Kamailio
+# registrar, and media through a real rtpengine (userspace), with the C TLS
+# client outside and the C UDP peer inside.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+GW=$SBK_BIN/sip-tls-term
+CLI=$SBK_BUILD/tests/helpers/sip-tls-client
+PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
+FREEPORT=$SBK_BUILD/tests/helpers/freeport
+KMOD=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
+
+setup_file() {
+	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-sttk.XXXXXX")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
+	    2>/dev/null
+}
+
+teardown_file() {
+	rm -rf "$D"
+}
+
+setup() {
+	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
+	W=$D/$BATS_TEST_NUMBER
+	mkdir -p "$W"
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	true
+}
+
+wait_line() {
+	local i
+	for i in $(seq 150); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	cat "$1" >&2
+	return 1
+}
+
+mk() {
+	local line hdr="" body="" inbody=0
+	while IFS= read -r line; do
+		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
+		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
+		else body+="$line"$'\r\n'; fi
+	done
+	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
+}
+
+start_gw() {
+	timeout 40 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+}
+
+# A Kamailio registrar with Path (strict mode: the 5.6 default).
+start_kamailio() {
+	KPORT=$("$FREEPORT" "$IP")
+	mkdir -p "$W/kam"
+	cat > "$W/kam/kamailio.cfg" <<EOF2
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:$IP:$KPORT
+mpath="$KMOD"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "path.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "textops.so"
+modparam("registrar", "use_path", 1)
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (has_totag()) {
+		if (loose_route()) { t_relay(); exit; }
+		if (is_method("ACK")) { t_relay(); exit; }
+		sl_send_reply("404", "Not here"); exit;
+	}
+	if (is_method("REGISTER")) { save("location"); exit; }
+	record_route();
+	if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
+	t_relay();
+}
+EOF2
+	kamailio -c -f "$W/kam/kamailio.cfg" > "$W/kam/check.log" 2>&1 ||
+	    { cat "$W/kam/check.log" >&2; return 1; }
+	timeout 40 kamailio -DD -E -f "$W/kam/kamailio.cfg" -Y "$W/kam" \
+	    -P "$W/kam/kamailio.pid" -m 64 -M 16 > "$W/kam/log" 2>&1 &
+	PIDS+=($!)
+	wait_line "$W/kam/log" "INFO.*\(listening\|init_.*children\|done\)" || true
+	sleep 0.5
+}
+
+register() {	# FILE
+	mk "$1" <<EOF2
+REGISTER sip:gw.test;transport=tls SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
+Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300
+Max-Forwards: 70
+To: <sip:alice@gw.test;transport=tls>
+From: <sip:alice@gw.test;transport=tls>;tag=r1
+Call-ID: reg-$RANDOM@alice
+CSeq: 1 REGISTER
+
+EOF2
+}
+
+@test "kamailio: REGISTER with Path through sip-tls-term, Bob reaches Alice's flow" {
+	command -v kamailio >/dev/null || skip "kamailio not installed"
+	start_kamailio
+	start_gw -u "udp:$IP:$KPORT"
+	register "$W/reg"
+	( timeout 15 "$CLI" -a -w 8000 "$L" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" '^CSeq: 1 REGISTER'
+	run cat "$W/alice.out"
+	assert_line "SIP/2.0 200 OK"
+	# the client finds its own Contact, and the Path the registrar stored
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=[0-9]+"
+	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;lr;ob>"
+	# Bob, inside, calls alice at Kamailio; Kamailio routes by Path.
+	mk "$W/inv" <<EOF2
+INVITE sip:alice@$IP:$KPORT SIP/2.0
+Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKkam1;rport
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@$IP>
+Call-ID: kam-call-$RANDOM@bob
+CSeq: 1 INVITE
+Contact: <sip:bob@$IP:5099>
+
+EOF2
+	run timeout 8 "$PEER" -l "$IP:0" -t "$IP:$KPORT" -f "$W/inv" -w 3000
+	assert_line "SIP/2.0 200 OK"
+	assert_line "CSeq: 1 INVITE"
+	run cat "$W/alice.out"
+	assert_line "INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+}
+
+@test "kamailio: strict Path mode refuses Path without 'Supported: path' (--no-path-tag)" {
+	command -v kamailio >/dev/null || skip "kamailio not installed"
+	start_kamailio
+	start_gw -u "udp:$IP:$KPORT" --no-path-tag
+	register "$W/reg"
+	run timeout 10 "$CLI" -c 1 -w 5000 "$L" "$W/reg"
+	assert_line --regexp "^SIP/2.0 420 "
+}
+
+@test "rtpengine: SDP through a real rtpengine (ng), RTP/AVP inside, RTP/SAVP outside" {
+	command -v rtpengine >/dev/null || skip "rtpengine not installed"
+	IP2=${IP%.*}.$(( ${IP##*.} + 1 ))
+	timeout 40 "$PEER" -l "$IP:0" -w 30000 > "$W/peer.out" &
+	PIDS+=($!)
+	wait_line "$W/peer.out" '^bound '
+	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+	ngport=$("$FREEPORT" 127.0.0.1)
+	pmin=$(( 30000 + (RANDOM % 300) * 100 ))
+	timeout 40 rtpengine --config-file=none --foreground --log-stderr \
+	    --table=-1 --interface="outside/$IP" --interface="inside/$IP2" \
+	    --listen-ng="127.0.0.1:$ngport" --port-min=$pmin \
+	    --port-max=$((pmin + 99)) > "$W/rtpengine.log" 2>&1 &
+	PIDS+=($!)
+	sleep 1
+	start_gw -u "udp:$UP" --media "ng:127.0.0.1:$ngport" \
+	    --media-direction outside,inside
+	mk "$W/inv" <<EOF2
+INVITE sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKre1;rport
+Max-Forwards: 70
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>
+Call-ID: re-$RANDOM@alice
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>
+Content-Type: application/sdp
+
+v=0
+o=- 1 1 IN IP4 127.0.0.10
+s=-
+c=IN IP4 127.0.0.10
+t=0 0
+m=audio 10000 RTP/SAVP 0
+a=rtpmap:0 PCMU/8000
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
+a=sendrecv
+EOF2
+	run timeout 10 "$CLI" -c 3 -w 6000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^m=audio [0-9]+ RTP/SAVP 0"
+	assert_line --regexp "^a=crypto:[0-9]+ AES_CM_128_HMAC_SHA1_80 inline:"
+	assert_line "c=IN IP4 $IP"
+	run cat "$W/peer.out"
+	assert_line --regexp "^m=audio [0-9]+ RTP/AVP 0"
+	refute_line --partial "a=crypto"
+	assert_line "c=IN IP4 $IP2"
+}
