@@ -18,6 +18,7 @@ struct sdp_ln {
 	uint8_t eol;
 	uint8_t in_arena;
 	char type;		/* ' ' for a kept trailing blank line */
+	uint32_t no;		/* line number in the parsed body; 0: new */
 };
 
 struct sdp {
@@ -252,10 +253,10 @@ sdp_parse(struct slice body, struct sdp **out, struct sdp_error *err)
 		const uint8_t *p = s->body + pos;
 		size_t rest = s->body_len - pos, len, i;
 		const uint8_t *nl = memchr(p, '\n', rest);
-		struct sdp_ln l = { (uint32_t)pos, 0, EOL_NONE, 0, 0 };
+		struct sdp_ln l = { (uint32_t)pos, 0, EOL_NONE, 0, 0, 0 };
 		struct slice v;
 
-		no++;
+		l.no = ++no;
 		len = nl != NULL ? (size_t)(nl - p) : rest;
 		pos += nl != NULL ? len + 1 : len;
 		l.eol = nl != NULL ? EOL_LF : EOL_NONE;
@@ -409,6 +410,16 @@ sdp_line(const struct sdp *s, int sec, size_t i, struct slice *value)
 	return s->ln[b + i].type;
 }
 
+unsigned
+sdp_line_number(const struct sdp *s, int sec, size_t i)
+{
+	size_t b, e;
+
+	if (bounds(s, sec, &b, &e) != 0 || i >= e - b)
+		return 0;
+	return s->ln[b + i].no;
+}
+
 long
 sdp_find(const struct sdp *s, int sec, int type, size_t from)
 {
@@ -531,7 +542,7 @@ sdp_line_insert(struct sdp *s, int sec, size_t i, int type,
     struct slice value)
 {
 	size_t b, e, k;
-	struct sdp_ln l = { 0, 0, 0, 0, 0 };
+	struct sdp_ln l = { 0, 0, 0, 0, 0, 0 };
 	int r;
 
 	if (type < 'a' || type > 'z' || type == 'm' || type == 'v')

@@ -55,6 +55,8 @@ size_t sdp_nlines(const struct sdp *s, int sec);
  * line kept at the end of a body has type ' ' and an empty value.
  */
 int sdp_line(const struct sdp *s, int sec, size_t i, struct slice *value);
+/* Where line `i` of `sec` was in the parsed body (1-based); 0 if new. */
+unsigned sdp_line_number(const struct sdp *s, int sec, size_t i);
 /* Index of the first line of `type` at or after `from` in `sec`, or -1. */
 long sdp_find(const struct sdp *s, int sec, int type, size_t from);
 /*

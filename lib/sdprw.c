@@ -197,8 +197,8 @@ sdprw_media_ncrypto(const struct sdp *s, size_t m)
 	return n;
 }
 
-/* The i-th a=crypto value of media m, or E_NOTFOUND. */
-static int
+/* The i-th a=crypto value of media m and its line index, or -1. */
+static long
 crypto_value(const struct sdp *s, size_t m, size_t i, struct slice *v)
 {
 	long k = -1;
@@ -206,9 +206,9 @@ crypto_value(const struct sdp *s, size_t m, size_t i, struct slice *v)
 	do {
 		k = sdp_attr_find(s, (int)m, "crypto", (size_t)(k + 1), v);
 		if (k < 0)
-			return E_NOTFOUND;
+			return -1;
 	} while (i-- > 0);
-	return 0;
+	return k;
 }
 
 int
@@ -221,7 +221,7 @@ sdprw_offer_choose(const struct sdp *offer, size_t m,
 	size_t i, j;
 
 	*chosen = NULL;
-	for (i = 0; crypto_value(offer, m, i, &v) == 0; i++) {
+	for (i = 0; crypto_value(offer, m, i, &v) >= 0; i++) {
 		/* suites or keys we cannot use are skipped, not fatal */
 		if (keyline_parse(v, &kl, NULL, 0) != 0)
 			continue;
@@ -262,14 +262,19 @@ sdprw_media_crypto(const struct sdp *s, size_t m, size_t i,
 	struct keyline *kl;
 	struct slice v;
 	char tmp[96];
+	long k;
 	int r;
 
 	*out = NULL;
-	if ((r = sdp_media_get(s, m, &md)) != 0 ||
-	    (r = crypto_value(s, m, i, &v)) != 0)
+	if ((r = sdp_media_get(s, m, &md)) != 0)
 		return r;
-	if ((r = keyline_parse(v, &kl, why, whysz)) != 0)
+	if ((k = crypto_value(s, m, i, &v)) < 0)
+		return E_NOTFOUND;
+	if ((r = keyline_parse(v, &kl, tmp, sizeof(tmp))) != 0) {
+		why_set(why, whysz, "line %u: a=crypto: %s",
+		    sdp_line_number(s, (int)m, (size_t)k), tmp);
 		return r;
+	}
 	r = snprintf(tmp, sizeof(tmp), "%zu", m) < 0 ? E_BIG : 0;
 	if (r == 0)
 		r = keyline_set_selector(kl, "media", slice_cstr(tmp));
@@ -565,7 +570,7 @@ answer_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
 	if (m >= sdp_media_count(o->answer_to)) {
 		why_set(why, whysz, "answer has media %zu, the offer has %zu",
 		    m, sdp_media_count(o->answer_to));
-		return E_INVAL;
+		return E_SYNTAX;
 	}
 	if (sdprw_media_ncrypto(o->answer_to, m) == 0 ||
 	    sdp_media_get(s, m, &md) != 0 || md.port == 0) {
