@@ -235,3 +235,19 @@ PYEOF
 	assert_line --index 1 --partial "5:callsl2:toe"
 	assert_line --index 2 --partial "5:callslee"
 }
+
+@test "srtp-bridge --ng: the same requests give rtpengine's answers (profiles, crypto)" {
+	command -v rtpengine > /dev/null || skip "rtpengine-daemon not installed"
+	bridge_ng
+	RE=$((P + 101))
+	spawn "$T/rtpengine.log" rtpengine --config-file=none --foreground \
+	    --log-stderr --table=-1 --interface="outside/$H2" \
+	    --interface="inside/$H3" --listen-ng="$H:$RE" \
+	    --port-min="$((P + 400))" --port-max="$((P + 599))" \
+	    --pidfile="$T/rtpengine.pid"
+	wait_udp "$H" "$RE" || skip "rtpengine did not start: $(tail -3 "$T/rtpengine.log")"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/ng-peer.py" compare "$H" \
+	    "$NG" "$H2" "$H3" "$RE"
+	echo "$output"
+	assert_success
+}

@@ -370,6 +370,44 @@ elif scenario == "ports":
     r = req(d("p4"))
     check("ports come back after delete", s(r.get("result")) == "ok",
           repr(r))
+elif scenario == "compare":
+    # the same requests to srtp-bridge (NG_PORT) and to rtpengine
+    # (argv[6]): equivalent answers (profiles, number of crypto lines,
+    # suite and tag, a=rtcp-mux)
+    other = int(sys.argv[6])
+    outcome, first = {}, {}
+    for name, port in (("srtp-bridge", ngport), ("rtpengine", other)):
+        ngport = port
+        ka = key()
+        r1 = req(dict(SBC_OUT, command="offer", **{
+            "call-id": "cmp-" + name, "from-tag": "alice",
+            "sdp": sdp(PHONE_A, 4000, "RTP/SAVP",
+                       [(1, "AES_CM_128_HMAC_SHA1_80", ka),
+                        (2, "AES_CM_128_HMAC_SHA1_32", key())])}))
+        r2 = req({"command": "answer", "call-id": "cmp-" + name,
+                  "from-tag": "alice", "to-tag": "bob",
+                  "sdp": sdp(PHONE_B, 5000, "RTP/AVP"), "ICE": "remove",
+                  "replace": ["origin", "session-connection"]})
+        r3 = req(dict(SBC_IN, command="offer", **{
+            "call-id": "cmp2-" + name, "from-tag": "bob",
+            "sdp": sdp(PHONE_B, 5002, "RTP/AVP")}))
+        o1, a2, o3 = (media_of(s(r.get("sdp", b""))) for r in (r1, r2, r3))
+        outcome[name] = (
+            o1[2], len(o1[3]), a2[2], len(a2[3]),
+            [(t, su) for t, su, _ in a2[3]], o3[2], bool(o3[3]),
+            "a=rtcp-mux" in s(r1.get("sdp", b"")))
+        first[name] = o3[3][0][1] if o3[3] else None
+        for cid in ("cmp-", "cmp2-"):
+            req({"command": "delete", "call-id": cid + name,
+                 "from-tag": "x"})
+        print("# %s: %r, first offered suite %s" % (name, outcome[name],
+                                                      first[name]))
+    check("same profiles, crypto lines, suites and tags as rtpengine",
+          outcome["srtp-bridge"] == outcome["rtpengine"], repr(outcome))
+    # the one intended difference: rtpengine 10.5 offers AEAD_AES_256_GCM
+    # first, which baresip 1.0 picks and then fails to decrypt
+    check("our SRTP offer lists AES_CM_128_HMAC_SHA1_80 first",
+          first["srtp-bridge"] == "AES_CM_128_HMAC_SHA1_80", repr(first))
 else:
     print("unknown scenario")
     sys.exit(2)
