@@ -251,3 +251,21 @@ PYEOF
 	echo "$output"
 	assert_success
 }
+
+@test "srtp-bridge: keys straight from sdp-rewrite --print-keys (offer, then answer)" {
+	[ -x "$SBK_BIN/sdp-rewrite" ] || skip "sdp-rewrite not built"
+	sdp() {	# sdp KEY
+		printf 'v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n' "$H" "$H" "$1"
+	}
+	sdp "$KI" > "$T/offer.sdp"
+	sdp "$KO" > "$T/answer.sdp"
+	{ "$SBK_BIN/sdp-rewrite" --print-keys < "$T/offer.sdp"
+	  "$SBK_BIN/sdp-rewrite" --print-keys < "$T/answer.sdp"; } > "$T/keys"
+	cat "$T/keys"
+	bridge1 --keys "$T/keys"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/srtp-peer.py" "$H" "$P" \
+	    "$((P + 10))" "$((P + 20))" "$KI" "$KO" 4
+	echo "$output"
+	assert_success
+	stop_bridge
+}
