@@ -21,6 +21,8 @@
 #define ETH_IP4 0x0800
 #define ETH_IP6 0x86dd
 
+#define CAP_IO_BUF (1u << 20)	/* stdio buffer for capture files */
+
 static uint16_t
 rd16(const uint8_t *p)
 {
@@ -471,6 +473,35 @@ cap_rewrite_udp(const uint8_t *frame, size_t len, const struct cap_pkt *p,
 }
 
 int
+cap_shrink_udp(uint8_t *frame, size_t len, const struct cap_pkt *p,
+    size_t pllen, size_t *outlen)
+{
+	size_t head = p->l4_off + 8, tail, ulen;
+	uint8_t *u;
+
+	if (p->kind != CAP_UDP || p->ip_end > len || head > p->ip_end ||
+	    pllen > p->payload.len)
+		return E_INVAL;
+	tail = len - p->ip_end;
+	ulen = 8 + pllen;
+	if (tail)
+		memmove(frame + head + pllen, frame + p->ip_end, tail);
+	if (p->ipver == 4)
+		ip4_fix(frame + p->l3_off, p->l4_off + ulen - p->l3_off);
+	else
+		wr16(frame + p->l3_off + 4,
+		    (uint16_t)(p->l4_off + ulen - p->l3_off - 40));
+	u = frame + p->l4_off;
+	wr16(u + 4, (uint16_t)ulen);
+	if (p->ipver == 6 || p->udp_sum != 0) {
+		wr16(u + 6, 0);
+		wr16(u + 6, cap_udp_checksum(p, u, ulen));
+	}
+	*outlen = head + pllen + tail;
+	return 0;
+}
+
+int
 cap_rewrite_frag(const uint8_t *frame, size_t len, const struct cap_pkt *p,
     const uint8_t *dgram, size_t dlen, uint8_t *out, size_t outsz,
     size_t *outlen)
@@ -688,6 +719,7 @@ cap_defrag_dropped(const struct cap_defrag *d)
 
 struct cap_reader {
 	pcap_t *p;
+	char *iobuf;	/* the FILE's buffer, freed after pcap_close() */
 	int dlt;
 	char err[PCAP_ERRBUF_SIZE];
 };
@@ -697,17 +729,39 @@ cap_open(const char *path, char *why, size_t whysz)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
 	struct cap_reader *r;
+	FILE *fp;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		if (whysz)
 			snprintf(why, whysz, "out of memory");
 		return NULL;
 	}
-	r->p = pcap_open_offline_with_tstamp_precision(path,
+	/* Our own FILE with a large buffer: with libpcap's default one,
+	 * reading costs a system call every 4 KiB. */
+	if (strcmp(path, "-") == 0) {
+		int fd = dup(0);
+
+		fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+		if (fp == NULL && fd >= 0)
+			close(fd);
+	} else
+		fp = fopen(path, "rb");
+	if (fp == NULL) {
+		if (whysz)
+			snprintf(why, whysz, "%s", strerror(errno));
+		free(r);
+		return NULL;
+	}
+	/* (glibc ignores the size unless it is given the buffer) */
+	if ((r->iobuf = malloc(CAP_IO_BUF)) != NULL)
+		(void)setvbuf(fp, r->iobuf, _IOFBF, CAP_IO_BUF);
+	r->p = pcap_fopen_offline_with_tstamp_precision(fp,
 	    PCAP_TSTAMP_PRECISION_MICRO, eb);
 	if (r->p == NULL) {
 		if (whysz)
 			snprintf(why, whysz, "%s", eb);
+		fclose(fp);
+		free(r->iobuf);
 		free(r);
 		return NULL;
 	}
@@ -721,6 +775,7 @@ cap_close(struct cap_reader *r)
 	if (r == NULL)
 		return;
 	pcap_close(r->p);
+	free(r->iobuf);
 	free(r);
 }
 
@@ -770,6 +825,7 @@ cap_reader_error(const struct cap_reader *r)
 struct cap_writer {
 	pcap_t *p;
 	pcap_dumper_t *d;
+	char *iobuf;	/* the FILE's buffer, freed after the FILE */
 };
 
 struct cap_writer *
@@ -811,11 +867,14 @@ cap_writer_open(const char *path, int dlt, int snaplen, char *why,
 		free(w);
 		return NULL;
 	}
+	if ((w->iobuf = malloc(CAP_IO_BUF)) != NULL)
+		(void)setvbuf(fp, w->iobuf, _IOFBF, CAP_IO_BUF);
 	if ((w->d = pcap_dump_fopen(w->p, fp)) == NULL) {
 		if (whysz)
 			snprintf(why, whysz, "%s", pcap_geterr(w->p));
 		fclose(fp);
 		pcap_close(w->p);
+		free(w->iobuf);
 		free(w);
 		return NULL;
 	}
@@ -848,6 +907,7 @@ cap_writer_close(struct cap_writer *w)
 		r = E_IO;
 	pcap_dump_close(w->d);
 	pcap_close(w->p);
+	free(w->iobuf);
 	free(w);
 	return r;
 }

@@ -156,6 +156,15 @@ int cap_rewrite_udp(const uint8_t *frame, size_t len, const struct cap_pkt *p,
     size_t *outlen) WUR;
 
 /*
+ * The same in place: the UDP payload of the `len`-byte frame decoded as `p`
+ * was overwritten with `pllen` bytes (pllen <= the old payload length);
+ * move what followed the IP datagram up behind it and fix the lengths and
+ * checksums. Sets *outlen. Returns 0 or E_INVAL.
+ */
+int cap_shrink_udp(uint8_t *frame, size_t len, const struct cap_pkt *p,
+    size_t pllen, size_t *outlen) WUR;
+
+/*
  * Rewrite one fragment frame `frame` (decoded as `p`) of a datagram whose
  * new IP payload is `dgram` (`dlen` bytes; the UDP header included):
  * this fragment's data becomes dgram[p->frag_off, ...) for as many bytes as

@@ -378,6 +378,10 @@ looks_like_sip(struct slice p)
 	    "NOTIFY ", "SUBSCRIBE ", "INFO ", "REFER ", "MESSAGE " };
 	size_t i, n;
 
+	/* every UDP payload comes here: RTP (first byte >= 128) leaves at
+	 * once */
+	if (p.len < 8 || p.p[0] < 'A' || p.p[0] > 'U')
+		return 0;
 	for (i = 0; i < sizeof(starts) / sizeof(*starts); i++) {
 		n = strlen(starts[i]);
 		if (p.len >= n && memcmp(p.p, starts[i], n) == 0)
@@ -487,12 +491,18 @@ static uint64_t
 skey_hash(const struct skey *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 0, w;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	/* a word at a time: this runs for every packet */
+	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	for (; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 32);
 }
 
 static struct stream *
@@ -779,11 +789,12 @@ fail:
 
 /*
  * Decrypt the UDP payload `pl` of a datagram from `p` if it is SRTP or
- * SRTCP; returns 1 with the plaintext in d->pkt (*outlen bytes), else 0.
+ * SRTCP: `buf` holds a copy of `pl` that is decrypted in place; returns 1
+ * with the plaintext in `buf` (*outlen bytes), else 0 (`buf` unchanged).
  */
 static int
 decrypt_udp(struct pcapdec *d, const struct cap_pkt *p, struct slice pl,
-    size_t *outlen)
+    uint8_t *buf, size_t *outlen)
 {
 	struct rtp_hdr rh;
 	struct rtcp_hdr ch;
@@ -816,27 +827,26 @@ decrypt_udp(struct pcapdec *d, const struct cap_pkt *p, struct slice pl,
 		s->fail[PCAPDEC_MALFORMED]++;
 		return 0;
 	}
-	memcpy(d->pkt, pl.p, pl.len);
 	len = pl.len;
 	if (s->key != NULL) {
 		struct rtpsec *c = s->key->ctx[s->ctxi];
 
-		r = s->k.rtcp ? rtpsec_unprotect_rtcp(c, d->pkt, &len) :
-		    rtpsec_unprotect(c, d->pkt, &len);
+		r = s->k.rtcp ? rtpsec_unprotect_rtcp(c, buf, &len) :
+		    rtpsec_unprotect(c, buf, &len);
 		/* a rekey: a new context's SRTCP index starts over, so
 		 * the old one sees a replay before it sees a bad tag */
 		if (r == E_AUTH || r == E_NOTFOUND || r == E_REPLAY) {
-			if (bind_and_decrypt(d, s, d->pkt, &len, 1) == 0)
+			if (bind_and_decrypt(d, s, buf, &len, 1) == 0)
 				r = 0;
 		}
 	} else
-		r = bind_and_decrypt(d, s, d->pkt, &len, 0);
+		r = bind_and_decrypt(d, s, buf, &len, 0);
 	if (r != 0) {
 		s->fail[fail_of(r)]++;
 		return 0;
 	}
 	s->decrypted++;
-	stream_outputs(d, s, d->pkt, len);
+	stream_outputs(d, s, buf, len);
 	*outlen = len;
 	return 1;
 }
@@ -948,7 +958,9 @@ fragment(struct pcapdec *d, const struct cap_frame *f, const struct cap_pkt *p)
 	/* completed by this frame: re-mark it as part of the datagram */
 	d->q[(d->qhead + d->qlen - 1) % MAX_QUEUE].serial = g.serial;
 	if (cap_decode_l4(p, g.next, g.data, &u) == 0) {
-		if (u.kind == CAP_UDP && decrypt_udp(d, &u, u.payload, &len) &&
+		if (u.kind == CAP_UDP && u.payload.len <= PKT_MAX &&
+		    (memcpy(d->pkt, u.payload.p, u.payload.len), 1) &&
+		    decrypt_udp(d, &u, u.payload, d->pkt, &len) &&
 		    8 + len <= PKT_MAX) {
 			memcpy(d->dgram, g.data.p, 8);
 			memcpy(d->dgram + 8, d->pkt, len);
@@ -982,7 +994,7 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 {
 	struct cap_frame o;
 	struct cap_pkt p;
-	size_t len, n;
+	size_t len, n, off;
 
 	d->t.frames++;
 	if (cap_decode(f->dlt, f->data, f->caplen, &p) != 0 ||
@@ -1001,10 +1013,14 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 		sip_message(d, p.payload);
 		goto plain;
 	}
-	if (!decrypt_udp(d, &p, p.payload, &len))
+	/* decrypt in a copy of the frame, then shrink it in place */
+	if (f->caplen > PKT_MAX + 256)
 		goto plain;
-	if (cap_rewrite_udp(f->data, f->caplen, &p, d->pkt, len, d->frame,
-	    PKT_MAX + 256, &n) != 0)
+	memcpy(d->frame, f->data, f->caplen);
+	off = (size_t)(p.payload.p - f->data);
+	if (!decrypt_udp(d, &p, p.payload, d->frame + off, &len))
+		goto plain;
+	if (cap_shrink_udp(d->frame, f->caplen, &p, len, &n) != 0)
 		goto plain;
 	o = *f;
 	o.data = d->frame;
