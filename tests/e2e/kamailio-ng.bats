@@ -43,6 +43,22 @@ call_through_kamailio() {
 	sbk_heard alice 1000
 }
 
+# After a capture of the ng port: every request Kamailio sent got exactly
+# one answer (retransmissions aside), and every answer is ok or pong.
+check_ng_replies() {
+	local f n_req n_rep
+	sbk_ng_extract "$E2E_DIR/ng.pcap" "$E2E_NGPORT" "$E2E_DIR/ng" rep
+	n_req=$(ls "$E2E_DIR"/ng/req-*.bin | wc -l)
+	n_rep=$(ls "$E2E_DIR"/ng/rep-*.bin | wc -l)
+	sbk_log "ng: $n_req requests, $n_rep replies"
+	[ "$n_req" -ge 9 ]
+	[ "$n_rep" = "$n_req" ]
+	for f in "$E2E_DIR"/ng/rep-*.bin; do
+		grep -qaE '6:result(2:ok|4:pong)' "$f" ||
+		    { sbk_fail "not ok/pong: $(head -c 300 "$f")"; return 1; }
+	done
+}
+
 @test "ng-send: ping, offer, query, delete against rtpengine-daemon" {
 	sbk_rtpengine rtpe "$OUT" "$IN" "$NG"
 	run sbk_ng "$NG" "$E2E_NGPORT" ping
@@ -100,6 +116,7 @@ call_through_kamailio() {
 	sleep 0.5
 	sbk_capture_stop ng || true	# its kill reports the signal
 	sbk_ng_extract "$E2E_DIR/ng.pcap" "$E2E_NGPORT" "$E2E_DIR/ng"
+	check_ng_replies
 	local f cmds="" offer="" answer="" offer_out=""
 	for f in "$E2E_DIR"/ng/req-*.bin; do
 		"$NG_SEND" --decode "$f" > "$f.txt"
@@ -207,8 +224,14 @@ bridge_or_skip() {
 
 @test "Kamailio + srtp-bridge: a call set up, queried and deleted through the ng port" {
 	bridge_or_skip "$OUT" "$IN" "$NG"
+	sbk_capture ng "udp and host $NG and port $E2E_NGPORT"
 	call_through_kamailio
-	# Kamailio's query and delete on BYE were answered (no ng errors)
+	sleep 0.5
+	sbk_capture_stop ng || true	# its kill reports the signal
+	# Kamailio's ping, offers, answers, queries and deletes were all
+	# answered ok, and Kamailio logged no ng trouble
+	sbk_ng_extract "$E2E_DIR/ng.pcap" "$E2E_NGPORT" "$E2E_DIR/ng"
+	check_ng_replies
 	run grep -iE 'rtpengine.*(error|failed|timeout)' "$E2E_DIR/kam.log"
 	assert_failure
 }

@@ -107,16 +107,18 @@ sbk_kamailio() {
 	E2E_KAMPORT=$port
 }
 
-# sbk_ng_extract PCAP PORT DIR: every ng datagram sent TO port PORT in
-# PCAP, one file a datagram (DIR/req-NN.bin), in capture order.
+# sbk_ng_extract PCAP PORT DIR [rep]: every ng datagram sent TO port PORT
+# in PCAP (with "rep": sent FROM it, the replies), one file a datagram
+# (DIR/req-NN.bin or DIR/rep-NN.bin), in capture order.
 sbk_ng_extract() {
-	local pcap=$1 port=$2 dir=$3 n=0 hex
+	local pcap=$1 port=$2 dir=$3 kind=${4:-req} n=0 hex field=udp.dstport
+	[ "$kind" = rep ] && field=udp.srcport
 	mkdir -p "$dir"
 	while IFS= read -r hex; do
 		[ -n "$hex" ] || continue
 		n=$((n + 1))
-		printf '%s' "$hex" | xxd -r -p > "$dir/req-$(printf %02d $n).bin"
-	done < <(tshark -r "$pcap" -Y "udp.dstport == $port" -T fields \
+		printf '%s' "$hex" | xxd -r -p > "$dir/$kind-$(printf %02d $n).bin"
+	done < <(tshark -r "$pcap" -Y "$field == $port" -T fields \
 	    -e udp.payload 2>/dev/null | tr -d ':')
 	[ "$n" -gt 0 ]
 }

@@ -283,7 +283,7 @@ exchange(int fd, struct slice req, struct slice cookie, unsigned tries,
 		if (n < 0)
 			continue;	/* ECONNREFUSED: nobody yet, retry */
 		buf_commit(rep, (size_t)n);
-		if ((size_t)n > cookie.len && rep != NULL &&
+		if ((size_t)n > cookie.len &&
 		    memcmp(w, cookie.p, cookie.len) == 0 &&
 		    w[cookie.len] == ' ')
 			return;
