@@ -96,7 +96,7 @@ keyline_free(struct keyline *kl)
 {
 	if (kl == NULL)
 		return;
-	OPENSSL_cleanse(kl, sizeof(*kl));
+	OPENSSL_cleanse(kl->keys, sizeof(kl->keys));
 	free(kl);
 }
 

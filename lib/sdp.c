@@ -25,8 +25,9 @@ struct sdp {
 	uint8_t *body;		/* our copy of the parsed bytes */
 	size_t body_len;
 	struct buf *arena;	/* created on the first edit */
-	struct sdp_ln *ln;
+	struct sdp_ln *ln;	/* in the same allocation until it grows */
 	size_t nln, cap;
+	int ln_heap;
 	size_t media[SDP_MAX_MEDIA];	/* index of each m= line in ln[] */
 	size_t nmedia;
 	uint8_t eol;		/* ending for new lines */
@@ -210,12 +211,16 @@ add_line(struct sdp *s, size_t at, struct sdp_ln l)
 	if (s->nln == SDP_MAX_LINES)
 		return E_BIG;
 	if (s->nln == s->cap) {
-		size_t nc = s->cap == 0 ? 32 : s->cap * 2;
-		struct sdp_ln *n = realloc(s->ln, nc * sizeof(*n));
+		size_t nc = s->cap * 2;
+		struct sdp_ln *n = malloc(nc * sizeof(*n));
 
 		if (n == NULL)
 			return E_NOMEM;
+		memcpy(n, s->ln, s->nln * sizeof(*n));
+		if (s->ln_heap)
+			free(s->ln);
 		s->ln = n;
+		s->ln_heap = 1;
 		s->cap = nc;
 	}
 	memmove(&s->ln[at + 1], &s->ln[at], (s->nln - at) * sizeof(s->ln[0]));
@@ -228,7 +233,7 @@ int
 sdp_parse(struct slice body, struct sdp **out, struct sdp_error *err)
 {
 	struct sdp *s;
-	size_t pos = 0;
+	size_t pos = 0, cap, i;
 	unsigned no = 0;
 	int r;
 
@@ -242,16 +247,29 @@ sdp_parse(struct slice body, struct sdp **out, struct sdp_error *err)
 		seterr(err, 1, "empty body");
 		return E_SYNTAX;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->body = malloc(body.len)) == NULL) {
-		free(s);
-		return E_NOMEM;
+	/* one allocation: the struct, room for the lines and some new ones,
+	 * then our copy of the body */
+	for (cap = 16, i = 0; i < body.len; cap++) {
+		const uint8_t *q = memchr(body.p + i, '\n', body.len - i);
+
+		if (q == NULL)
+			break;
+		i = (size_t)(q - body.p) + 1;
 	}
+	if (cap > SDP_MAX_LINES)
+		cap = SDP_MAX_LINES;
+	if ((s = malloc(sizeof(*s) + cap * sizeof(struct sdp_ln) +
+	    body.len)) == NULL)
+		return E_NOMEM;
+	memset(s, 0, sizeof(*s));
+	s->ln = (struct sdp_ln *)(s + 1);
+	s->cap = cap;
+	s->body = (uint8_t *)(s->ln + cap);
 	memcpy(s->body, body.p, body.len);
 	s->body_len = body.len;
 	while (pos < s->body_len) {
 		const uint8_t *p = s->body + pos;
-		size_t rest = s->body_len - pos, len, i;
+		size_t rest = s->body_len - pos, len;
 		const uint8_t *nl = memchr(p, '\n', rest);
 		struct sdp_ln l = { (uint32_t)pos, 0, EOL_NONE, 0, 0, 0 };
 		struct slice v;
@@ -271,13 +289,12 @@ sdp_parse(struct slice body, struct sdp **out, struct sdp_error *err)
 			r = E_BIG;
 			goto fail;
 		}
-		for (i = 0; i < len; i++) {
-			if (p[i] == '\r' || p[i] == '\0') {
-				seterr(err, no, "%s in line",
-				    p[i] ? "stray CR" : "NUL byte");
-				r = E_SYNTAX;
-				goto fail;
-			}
+		if (len > 0 && (memchr(p, '\r', len) != NULL ||
+		    memchr(p, '\0', len) != NULL)) {
+			seterr(err, no, "%s in line", memchr(p, '\r', len) !=
+			    NULL ? "stray CR" : "NUL byte");
+			r = E_SYNTAX;
+			goto fail;
 		}
 		if (len == 0) {
 			/* blank lines are tolerated at the very end only */
@@ -335,34 +352,40 @@ sdp_free(struct sdp *s)
 	if (s == NULL)
 		return;
 	buf_free(s->arena);
-	free(s->ln);
+	if (s->ln_heap)
+		free(s->ln);
 	/* a body may carry SDES keys */
 	OPENSSL_cleanse(s->body, s->body_len);
-	free(s->body);
 	free(s);
 }
 
 int
 sdp_write(const struct sdp *s, struct buf *out)
 {
-	static const char *eols[] = { "", "\n", "\r\n" };
-	size_t i, start = buf_len(out);
-	int r = 0;
+	static const char eols[][3] = { "", "\n", "\r\n" };
+	size_t i, total = 0;
+	uint8_t *w;
 
-	for (i = 0; r == 0 && i < s->nln; i++) {
+	for (i = 0; i < s->nln; i++)
+		total += s->ln[i].len + 2;
+	if ((w = buf_reserve(out, total)) == NULL)
+		return buf_len(out) + total > buf_max(out) ? E_BIG : E_NOMEM;
+	total = 0;
+	for (i = 0; i < s->nln; i++) {
 		const struct sdp_ln *l = &s->ln[i];
+		struct slice t = ln_text(s, l);
 		int eol = l->eol;
 
 		/* a line that lost its place at the end needs an ending */
 		if (eol == EOL_NONE && i + 1 < s->nln)
 			eol = s->eol;
-		r = buf_append_slice(out, ln_text(s, l));
-		if (r == 0)
-			r = buf_append_cstr(out, eols[eol]);
+		memcpy(w + total, t.p, t.len);
+		total += t.len;
+		memcpy(w + total, eols[eol], (size_t)eol);
+		total += (size_t)eol;
 	}
-	if (r != 0)
-		buf_truncate(out, start);
-	return r;
+	buf_commit(out, total);
+	return 0;
 }
 
 size_t
@@ -488,8 +511,12 @@ arena_put(struct sdp *s, int type, struct slice value, struct sdp_ln *l)
 	    value.len) != NULL || (value.len > 0 &&
 	    memchr(value.p, '\r', value.len) != NULL))
 		return E_INVAL;
-	if (s->arena == NULL && (s->arena = buf_new_secret(ARENA_MAX)) == NULL)
-		return E_NOMEM;
+	if (s->arena == NULL) {
+		/* room for the usual edits in one allocation */
+		if ((s->arena = buf_new_secret(ARENA_MAX)) == NULL ||
+		    buf_reserve(s->arena, 1024) == NULL)
+			return E_NOMEM;
+	}
 	off = buf_len(s->arena);
 	if ((r = buf_append_u8(s->arena, (uint8_t)type)) != 0 ||
 	    (r = buf_append_u8(s->arena, '=')) != 0 ||

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "rnd.h"
 #include "sdprw.h"
 
 #define CRYPTO_MAX 1024		/* one formatted a=crypto value */
@@ -67,27 +70,113 @@ sdprw_media_is_srtp(const struct sdp *s, size_t m)
 	return p == P_SAVP || p == P_SAVPF || p == P_DTLS || p == P_DTLSF;
 }
 
+/*
+ * A line value built without printf: these rewrites run for every call,
+ * and vsnprintf costs more than the rest of a rewrite.
+ */
+struct lb {
+	char b[SDP_MAX_LINE_LEN];
+	size_t n;
+	int err;
+};
+
+static void
+lb_mem(struct lb *l, const void *p, size_t len)
+{
+	if (l->err || len > sizeof(l->b) - l->n) {
+		l->err = 1;
+		return;
+	}
+	memcpy(l->b + l->n, p, len);
+	l->n += len;
+}
+
+static void
+lb_s(struct lb *l, struct slice v)
+{
+	lb_mem(l, v.p, v.len);
+}
+
+static void
+lb_c(struct lb *l, const char *c)
+{
+	lb_mem(l, c, strlen(c));
+}
+
+static void
+lb_u(struct lb *l, unsigned long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	lb_mem(l, d + i, sizeof(d) - i);
+}
+
+static int
+lb_set(struct sdp *s, int sec, size_t i, const struct lb *l)
+{
+	if (l->err)
+		return E_BIG;
+	return sdp_line_set(s, sec, i, slice_make(l->b, l->n));
+}
+
 /* Rewrite the m= line of `m` with a new port and proto. */
 static int
 set_mline(struct sdp *s, size_t m, const struct sdp_media *md, unsigned port,
-    const char *proto)
+    struct slice proto)
 {
-	if (md->nports > 0)
-		return sdp_line_setf(s, (int)m, 0, "%.*s %u/%u %s %.*s",
-		    (int)md->type.len, (const char *)md->type.p, port,
-		    md->nports, proto, (int)md->fmts.len,
-		    (const char *)md->fmts.p);
-	return sdp_line_setf(s, (int)m, 0, "%.*s %u %s %.*s",
-	    (int)md->type.len, (const char *)md->type.p, port, proto,
-	    (int)md->fmts.len, (const char *)md->fmts.p);
+	struct lb l;
+
+	l.n = 0;
+	l.err = 0;
+	lb_s(&l, md->type);
+	lb_c(&l, " ");
+	lb_u(&l, port);
+	if (md->nports > 0) {
+		lb_c(&l, "/");
+		lb_u(&l, md->nports);
+	}
+	lb_c(&l, " ");
+	lb_s(&l, proto);
+	lb_c(&l, " ");
+	lb_s(&l, md->fmts);
+	return lb_set(s, (int)m, 0, &l);
 }
+
+/* Delete, in one pass, every a= line of `sec` whose name is in `names`. */
+static void
+delete_attrs(struct sdp *s, int sec, const char *const *names)
+{
+	size_t i = sdp_nlines(s, sec), k;
+	struct slice v, n;
+
+	while (i-- > 1) {
+		if (sdp_line(s, sec, i, &v) != 'a')
+			continue;
+		n = sdp_attr_name(v);
+		for (k = 0; names[k] != NULL; k++) {
+			if (slice_eq_cstr(n, names[k])) {
+				if (sdp_line_delete(s, sec, i) != 0)
+					return;
+				break;
+			}
+		}
+	}
+}
+
+static const char *const dtls_attrs[] = { "fingerprint", "setup", "tls-id",
+	NULL };
+static const char *const media_attrs[] = { "crypto", "fingerprint", "setup",
+	"tls-id", NULL };
 
 static void
 drop_dtls(struct sdp *s, int sec)
 {
-	sdp_attr_delete(s, sec, "fingerprint");
-	sdp_attr_delete(s, sec, "setup");
-	sdp_attr_delete(s, sec, "tls-id");
+	delete_attrs(s, sec, dtls_attrs);
 }
 
 /* Session-level DTLS attributes go when no media uses DTLS any more. */
@@ -118,10 +207,9 @@ sdprw_media_to_rtp(struct sdp *s, size_t m)
 	np = (p == P_AVPF || p == P_SAVPF || p == P_DTLSF) ? "RTP/AVPF" :
 	    "RTP/AVP";
 	if (!slice_eq_cstr(md.proto, np) &&
-	    (r = set_mline(s, m, &md, md.port, np)) != 0)
+	    (r = set_mline(s, m, &md, md.port, slice_cstr(np))) != 0)
 		return r;
-	sdp_attr_delete(s, (int)m, "crypto");
-	drop_dtls(s, (int)m);
+	delete_attrs(s, (int)m, media_attrs);
 	drop_session_dtls(s);
 	return 0;
 }
@@ -169,10 +257,9 @@ sdprw_media_to_srtp(struct sdp *s, size_t m,
 	np = (p == P_AVPF || p == P_SAVPF || p == P_DTLSF) ? "RTP/SAVPF" :
 	    "RTP/SAVP";
 	if (!slice_eq_cstr(md.proto, np) &&
-	    (r = set_mline(s, m, &md, md.port, np)) != 0)
+	    (r = set_mline(s, m, &md, md.port, slice_cstr(np))) != 0)
 		return r;
-	sdp_attr_delete(s, (int)m, "crypto");
-	drop_dtls(s, (int)m);
+	delete_attrs(s, (int)m, media_attrs);
 	drop_session_dtls(s);
 	if (md.port == 0 || nkeys == 0)
 		return 0;
@@ -349,6 +436,18 @@ addr_family(const char *addr)
 	return 0;
 }
 
+static int
+set_conn_line(struct sdp *s, int sec, size_t i, int fam, const char *addr)
+{
+	struct lb l;
+
+	l.n = 0;
+	l.err = 0;
+	lb_c(&l, fam == 6 ? "IN IP6 " : "IN IP4 ");
+	lb_c(&l, addr);
+	return lb_set(s, sec, i, &l);
+}
+
 int
 sdprw_set_conn(struct sdp *s, int sec, const char *addr)
 {
@@ -359,7 +458,7 @@ sdprw_set_conn(struct sdp *s, int sec, const char *addr)
 		return E_INVAL;
 	if ((i = sdp_find(s, sec, 'c', 0)) < 0)
 		return 0;
-	return sdp_line_setf(s, sec, (size_t)i, "IN IP%d %s", fam, addr);
+	return set_conn_line(s, sec, (size_t)i, fam, addr);
 }
 
 int
@@ -457,16 +556,8 @@ sdprw_media_set_port(struct sdp *s, size_t m, unsigned rtp, long rtcp,
 		rtcp = mux ? (long)rtp : (long)rtp + 1;
 	if (rtcp > 65535)
 		return E_RANGE;
-	if (md.port != rtp) {
-		char proto[64];
-
-		if (md.proto.len >= sizeof(proto))
-			return E_BIG;
-		memcpy(proto, md.proto.p, md.proto.len);
-		proto[md.proto.len] = '\0';
-		if ((r = set_mline(s, m, &md, rtp, proto)) != 0)
-			return r;
-	}
+	if (md.port != rtp && (r = set_mline(s, m, &md, rtp, md.proto)) != 0)
+		return r;
 	if ((i = sdp_attr_find(s, (int)m, "rtcp", 0, NULL)) >= 0)
 		return set_rtcp_attr(s, m, (size_t)i, rtcp, addr);
 	if (!mux && rtcp != (long)rtp + 1) {
@@ -513,12 +604,12 @@ sdprw_remove_ice(struct sdp *s)
 	return 0;
 }
 
-/* Fresh keys, one per suite; *n set to how many were made. */
+/* Fresh keys, one per suite, from `*pool`; *n set to how many were made. */
 static int
-fresh_keys(const enum suite_id *ids, size_t nids, struct keyline **out,
-    size_t *n)
+fresh_keys(const enum suite_id *ids, size_t nids, const uint8_t **pool,
+    struct keyline **out, size_t *n)
 {
-	size_t i;
+	size_t i, len;
 	int r;
 
 	*n = 0;
@@ -530,8 +621,10 @@ fresh_keys(const enum suite_id *ids, size_t nids, struct keyline **out,
 		if ((out[i] = keyline_new(su)) == NULL)
 			return E_NOMEM;
 		(*n)++;
-		if ((r = keyline_add_random_key(out[i])) != 0)
+		len = su->key_len + su->salt_len;
+		if ((r = keyline_add_key(out[i], *pool, len, 0, 0, 0)) != 0)
 			return r;
+		*pool += len;
 	}
 	return 0;
 }
@@ -612,10 +705,11 @@ out:
 
 static int
 srtp_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
-    const enum suite_id *ids, size_t nids)
+    const enum suite_id *ids, size_t nids, const uint8_t **pool)
 {
 	const struct keyline *given[MAX_CRYPTO];
 	struct keyline *fresh[MAX_CRYPTO];
+	struct sdp_media md;
 	size_t n, nfresh = 0, i;
 	int r;
 
@@ -627,7 +721,9 @@ srtp_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
 	}
 	if (nids > MAX_CRYPTO)
 		return E_INVAL;
-	r = fresh_keys(ids, nids, fresh, &nfresh);
+	if (sdp_media_get(s, m, &md) != 0 || md.port == 0)
+		return sdprw_media_to_srtp(s, m, NULL, 0);
+	r = fresh_keys(ids, nids, pool, fresh, &nfresh);
 	if (r == 0)
 		r = sdprw_media_to_srtp(s, m,
 		    (const struct keyline *const *)fresh, nfresh);
@@ -636,10 +732,51 @@ srtp_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
 	return r;
 }
 
+/*
+ * The random bytes for every fresh key of a to-SRTP offer, from one CSPRNG
+ * call (each call costs a getpid() and locks in OpenSSL). *len 0: none.
+ */
+static int
+key_pool(const struct sdp *s, const enum suite_id *ids, size_t nids,
+    uint8_t **pool, size_t *len)
+{
+	struct sdp_media md;
+	size_t m, i, per = 0, n = 0;
+	int r;
+
+	*pool = NULL;
+	*len = 0;
+	for (i = 0; i < nids; i++) {
+		const struct suite *su = suite_by_id(ids[i]);
+
+		if (su == NULL)
+			return E_INVAL;
+		per += su->key_len + su->salt_len;
+	}
+	for (m = 0; m < sdp_media_count(s); m++)
+		if (sdprw_media_is_rtp(s, m) && sdp_media_get(s, m, &md) == 0 &&
+		    md.port != 0)
+			n++;
+	if (n * per == 0)
+		return 0;
+	if ((*pool = malloc(n * per)) == NULL)
+		return E_NOMEM;
+	*len = n * per;
+	if ((r = rnd_bytes(*pool, *len)) != 0) {
+		free(*pool);
+		*pool = NULL;
+		*len = 0;
+	}
+	return r;
+}
+
 int
 sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
     size_t whysz)
 {
+	uint8_t *pool = NULL;
+	const uint8_t *next;
+	size_t poollen = 0;
 	enum suite_id def[SUITE_COUNT];
 	const enum suite_id *ids = o->suites;
 	size_t nids = o->nsuites, nm = sdp_media_count(s), m, i;
@@ -658,17 +795,27 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 			return E_INVAL;
 		}
 	}
+	if (o->answer_to == NULL && o->to == SDPRW_TO_SRTP && o->nkeys == 0 &&
+	    (r = key_pool(s, ids, nids, &pool, &poollen)) != 0) {
+		why_set(why, whysz, "fresh keys: %s", sbk_strerror(r));
+		return r;
+	}
+	next = pool;
 	for (m = 0; r == 0 && m < nm; m++) {
 		if (o->answer_to != NULL)
 			r = answer_media(s, m, o, ids, nids, why, whysz);
 		else if (o->to == SDPRW_TO_SRTP)
-			r = srtp_media(s, m, o, ids, nids);
+			r = srtp_media(s, m, o, ids, nids, &next);
 		else if (o->to == SDPRW_TO_RTP)
 			r = sdprw_media_to_rtp(s, m);
 		if (r == 0 && o->mux != SDPRW_MUX_KEEP &&
 		    sdprw_media_is_rtp(s, m))
 			r = sdprw_media_set_rtcp_mux(s, m,
 			    o->mux == SDPRW_MUX_ADD);
+	}
+	if (pool != NULL) {
+		OPENSSL_cleanse(pool, poollen);
+		free(pool);
 	}
 	if (r != 0)
 		goto fail;
