@@ -96,7 +96,9 @@ keyline_free(struct keyline *kl)
 {
 	if (kl == NULL)
 		return;
+	/* the keys, and FEC_KEY=inline:... in the session parameters */
 	OPENSSL_cleanse(kl->keys, sizeof(kl->keys));
+	OPENSSL_cleanse(kl->sp, sizeof(kl->sp));
 	free(kl);
 }
 
