@@ -362,7 +362,10 @@ uio_send(struct uio *u, int fd, struct uio_pkt *p, const struct net_addr *dst)
 	s->mh.msg_namelen = dst->len;
 	s->mh.msg_iov = &s->iov;
 	s->mh.msg_iovlen = 1;
-	io_uring_prep_sendmsg(sqe, fd, &s->mh, 0);
+	/* MSG_DONTWAIT: a full socket buffer fails the send (counted, buffer
+	 * back at once) instead of parking it until writable, as sendmmsg
+	 * does with epoll; parked sends held the whole pool in a flood */
+	io_uring_prep_sendmsg(sqe, fd, &s->mh, MSG_DONTWAIT);
 	io_uring_sqe_set_data64(sqe, UD(UD_SEND, p->bid, 0));
 	return 0;
 }
