@@ -74,17 +74,25 @@ sbk_kill_pid() {
 	return 0
 }
 
-# sbk_e2e_cleanup: close control connections and kill everything spawned.
+# sbk_e2e_cleanup: close control connections and kill everything spawned:
+# TERM to all at once, up to 1.5 s to exit, then KILL.
 sbk_e2e_cleanup() {
-	local name pid n
+	local name pid n i pids=()
 	[ -n "${E2E_DIR:-}" ] && [ -f "$E2E_DIR/pids" ] || return 0
 	for name in "${!E2E_CTL[@]}"; do
 		eval "exec ${E2E_CTL[$name]}>&-" 2>/dev/null
 	done
 	E2E_CTL=()
-	# Newest first: clients before servers, so calls end cleanly.
-	tac "$E2E_DIR/pids" | while read -r pid n; do sbk_kill_pid "$pid"; done
+	while read -r pid n; do pids+=("$pid"); done < "$E2E_DIR/pids"
 	: > "$E2E_DIR/pids"
+	[ ${#pids[@]} -gt 0 ] || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null || true
+	for ((i = 0; i < 15; i++)); do
+		kill -0 "${pids[@]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null || true
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	return 0
 }
 
@@ -518,4 +526,46 @@ sbk_lab_gateway() {
 	sbk_registered alice || return 1
 	BOB_FROM_ALICE="sip:bob@$gw"
 	ALICE_FROM_BOB="sip:alice@$INT:$E2E_GW_UDP"
+}
+
+# sbk_rtp_tuples PCAP: "SSRC SEQ PAYLOAD-HEX" for every RTP packet, sorted.
+sbk_rtp_tuples() {
+	tshark -r "$1" -o rtp.heuristic_rtp:TRUE -Y rtp -T fields \
+	    -e rtp.ssrc -e rtp.seq -e rtp.payload 2>/dev/null | sort
+}
+
+# sbk_rtp_match A B [PERCENT]: the RTP packets (SSRC, sequence number,
+# payload) of capture A and capture B are the same, but for PERCENT
+# (default 5) of either (the edges of a call, packets sent before a relay
+# latched). Prints "common=N a=N b=N".
+sbk_rtp_match() {
+	local pct=${3:-5} a b common na nb
+	a=$(mktemp) b=$(mktemp)
+	sbk_rtp_tuples "$1" > "$a"
+	sbk_rtp_tuples "$2" > "$b"
+	common=$(comm -12 "$a" "$b" | wc -l)
+	na=$(wc -l < "$a") nb=$(wc -l < "$b")
+	rm -f "$a" "$b"
+	echo "common=$common a=$na b=$nb"
+	[ "$common" -gt 0 ] &&
+	    [ $((common * 100)) -ge $((na * (100 - pct))) ] &&
+	    [ $((common * 100)) -ge $((nb * (100 - pct))) ]
+}
+
+# sbk_tls_sip PCAP KEYLOG PORT [FILTER]: the SIP messages tshark reads out
+# of the TLS on PORT with the key log (one summary line each). SIP over TLS
+# on a port other than 5061 needs telling tshark what the TLS carries.
+sbk_tls_sip() {
+	tshark -r "$1" -o "tls.keylog_file:$2" -d "tls.port==$3,sip" \
+	    -Y "${4:-sip}" 2>/dev/null
+}
+
+# sbk_signal NAME SIG: send SIG to the program spawned as NAME, not to its
+# `timeout` wrapper: GNU timeout -k arms its SIGKILL on any signal it gets.
+sbk_signal() {
+	local pid n c
+	while read -r pid n; do
+		[ "$n" = "$1" ] || continue
+		for c in $(pgrep -P "$pid"); do kill "-$2" "$c"; done
+	done < "$E2E_DIR/pids"
 }
