@@ -51,6 +51,7 @@ struct flow_table {
 	int64_t sweep_timer, reap_timer;
 	struct conn *dead;
 	int serving;		/* depth of callbacks running */
+	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 };
 
 static void conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg);
@@ -288,22 +289,22 @@ conn_read(struct flow_table *t, struct conn *c)
 	int r, guard;
 
 	for (guard = 0; guard < 1024; guard++) {
-		size_t room, got = 0;
-		uint8_t *p = sip_framer_space(c->fr, &room);
+		size_t got = 0;
 		struct slice msg;
 
-		if (p == NULL || room == 0) {
-			conn_kill(t, c, "message too large");
-			return;
-		}
-		r = tls_conn_read(c->tls, p, room, &got);
+		/* Read into the table's scratch buffer: an idle connection
+		 * holds no read buffer of its own. */
+		r = tls_conn_read(c->tls, t->rbuf, sizeof(t->rbuf), &got);
 		if (r == E_AGAIN)
-			return;
+			break;
 		if (r != 0 || got == 0) {
 			conn_kill(t, c, r != 0 ? "tls error" : "peer closed");
 			return;
 		}
-		sip_framer_commit(c->fr, got);
+		if (sip_framer_feed(c->fr, t->rbuf, got) != 0) {
+			conn_kill(t, c, "message too large");
+			return;
+		}
 		c->active_ms = ev_now_ms(t->loop);
 		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
 			if (r == SIP_FRAME_PING) {
@@ -332,6 +333,7 @@ conn_read(struct flow_table *t, struct conn *c)
 			return;
 		}
 	}
+	sip_framer_release(c->fr);
 }
 
 static void

@@ -636,6 +636,12 @@ framer_compact(struct sip_framer *f)
 	}
 }
 
+void
+sip_framer_release(struct sip_framer *f)
+{
+	framer_compact(f);
+}
+
 uint8_t *
 sip_framer_space(struct sip_framer *f, size_t *n)
 {

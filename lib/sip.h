@@ -177,6 +177,8 @@ int sip_framer_feed(struct sip_framer *f, const void *p, size_t len) WUR;
  * resynchronised: close it.
  */
 int sip_framer_next(struct sip_framer *f, struct slice *msg) WUR;
+/* Drop consumed bytes; an empty framer frees its buffer (idle memory). */
+void sip_framer_release(struct sip_framer *f);
 /* Bytes buffered and not yet returned. */
 size_t sip_framer_pending(const struct sip_framer *f);
 

@@ -112,6 +112,8 @@ mk_ctx(struct tls_server *s, const struct tls_certkey *ck, size_t nck,
 	if (!s->conf.no_release_buffers)
 		mode |= SSL_MODE_RELEASE_BUFFERS;
 	SSL_CTX_set_mode(ctx, mode);
+	/* One TLS 1.3 ticket is enough to come back once (default: 2). */
+	(void)SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_sess_set_cache_size(ctx, 20000);
 	if (!SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"sbckit",
