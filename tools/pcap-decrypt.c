@@ -47,28 +47,36 @@ progress(void *arg, uint64_t frames, uint64_t bytes)
 }
 
 static struct buf *
-read_or_die(const char *path, size_t max)
+read_or_die(struct pcapdec *d, const char *path, size_t max)
 {
 	struct buf *b = cli_read_file(path, max);
 
-	if (b == NULL)
+	if (b == NULL) {
+		pcapdec_free(d);
 		exit(XC_FAIL);
+	}
 	return b;
 }
 
-static void
+/* Add key line `line`; on failure say why and return the exit code. */
+static int
 add_line(struct pcapdec *d, const char *line)
 {
 	struct keyline *kl;
 	char why[200];
 	int e;
 
-	if ((e = keyline_parse(slice_cstr(line), &kl, why, sizeof(why))) != 0)
-		cli_die(XC_USAGE, "-k: %s", why);
+	if ((e = keyline_parse(slice_cstr(line), &kl, why, sizeof(why))) != 0) {
+		cli_err("-k: %s", why);
+		return XC_USAGE;
+	}
 	e = pcapdec_add_key(d, kl);
 	keyline_free(kl);
-	if (e != 0)
-		cli_die(XC_USAGE, "-k: %s", sbk_strerror(e));
+	if (e != 0) {
+		cli_err("-k: %s", sbk_strerror(e));
+		return XC_USAGE;
+	}
+	return XC_OK;
 }
 
 int
@@ -155,6 +163,11 @@ main(int argc, char **argv)
 	if (o.out_pcap != NULL && strcmp(o.out_pcap, "-") == 0 && json != NULL &&
 	    strcmp(json, "-") == 0)
 		cli_die(XC_USAGE, "-w - and --json - cannot share stdout");
+	if (key_stdin) {
+		if (nkeyf == 64)
+			cli_die(XC_USAGE, "--keylog: too many files");
+		keyf[nkeyf++] = "-";
+	}
 	cli_logger(&lg, verbose ? LOG_INFO : LOG_WARN);
 	o.log = &lg;
 	if (!quiet && isatty(2))
@@ -165,27 +178,30 @@ main(int argc, char **argv)
 		cli_die(XC_FAIL, "%s: %s", o.raw_dir, strerror(errno));
 	if ((d = pcapdec_new(&o, &e)) == NULL)
 		cli_die(XC_FAIL, "%s", sbk_strerror(e));
-	for (i = 0; i < nkeyl; i++)
-		add_line(d, keyl[i]);
-	if (key_stdin) {
-		if (nkeyf == 64)
-			cli_die(XC_USAGE, "--keylog: too many files");
-		keyf[nkeyf++] = "-";
+	for (i = 0; i < nkeyl; i++) {
+		if ((rc = add_line(d, keyl[i])) != XC_OK) {
+			pcapdec_free(d);
+			return rc;
+		}
 	}
 	for (i = 0; i < nkeyf; i++) {
-		b = read_or_die(keyf[i], KEYFILE_MAX);
+		b = read_or_die(d, keyf[i], KEYFILE_MAX);
 		e = pcapdec_add_keys_text(d, buf_slice(b), why, sizeof(why));
 		buf_free(b);
-		if (e != 0)
+		if (e != 0) {
+			pcapdec_free(d);
 			cli_die(XC_INPUT, "%s: %s", strcmp(keyf[i], "-") ?
 			    keyf[i] : "stdin", why);
+		}
 	}
 	for (i = 0; i < nsdp; i++) {
-		b = read_or_die(sdpf[i], SDP_MAX);
+		b = read_or_die(d, sdpf[i], SDP_MAX);
 		e = pcapdec_add_sdp(d, buf_slice(b), why, sizeof(why));
 		buf_free(b);
-		if (e != 0)
+		if (e != 0) {
+			pcapdec_free(d);
 			cli_die(XC_INPUT, "%s: %s", sdpf[i], why);
+		}
 	}
 
 	rc = pcapdec_run(d, in, why, sizeof(why));

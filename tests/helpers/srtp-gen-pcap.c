@@ -518,7 +518,8 @@ send_tcp(const struct ep *s, const struct ep *d, uint32_t *seq, int flags,
 	seg[12] = 0x50;
 	seg[13] = (uint8_t)flags;
 	wr16(seg + 14, 65535);
-	memcpy(seg + 20, p, n);
+	if (n)
+		memcpy(seg + 20, p, n);
 	wr16(seg + 16, l4_sum(s, d, 6, seg, 20 + n));
 	*seq += (uint32_t)n + ((flags & 0x02) ? 1 : 0);
 	nf = mk_frames(s, d, 6, seg, 20 + n, NULL, 0, fe, el, fp, pl);
