@@ -370,8 +370,9 @@ main(int argc, char **argv)
 	    ev_signal_add(app.loop, SIGINT, on_term, &app) != 0)
 		cli_die(XC_FAIL, "signals: cannot install handlers");
 	err = ev_run(app.loop);
-	proxy_free(app.px);
+	/* Parked messages call back into the proxy: media goes first. */
 	mediactl_free(app.mc);
+	proxy_free(app.px);
 	flow_table_free(app.flows);
 	tls_server_free(app.tls);
 	ev_free(app.loop);
