@@ -684,9 +684,16 @@ do_delete(struct calls *t, const struct ng_req *req, struct buf *out)
 {
 	struct call *c = call_find(t, req->call_id);
 
-	if (c == NULL)
+	/* as rtpengine: an error only when the client asked for one with
+	 * `fatal`, else ok with a warning. One call is one branch here (no
+	 * forking), so to-tag and via-branch do not narrow the delete. */
+	if (c == NULL) {
+		if (req->flags & NG_FLAG_FATAL)
+			return ng_reply_error(out, req->cookie,
+			    NG_ERR_DELETE_NOT_FOUND);
 		return ng_reply_ok(out, req->cookie, SLICE_NULL,
-		    SLICE_LIT(NG_ERR_UNKNOWN_CALL));
+		    SLICE_LIT(NG_ERR_DELETE_NOT_FOUND));
+	}
 	log_msg(t->lg, LOG_INFO, "delete %.*s", (int)req->call_id.len,
 	    (const char *)req->call_id.p);
 	call_free(c);

@@ -205,6 +205,17 @@ bridge_or_skip() {
 		# and the call is gone
 		run sbk_ng "$NG" "$port" -q query call-id=retx
 		assert_failure 1
+		# deleting it again: ok with a warning, or with the flag
+		# `fatal` an error, the same reason from both relays
+		run sbk_ng "$NG" "$port" delete call-id=retx from-tag=t1
+		assert_success
+		assert_output --partial '"result": "ok"'
+		assert_output --partial '"warning": "Call-ID not found or tags didn'"'"'t match"'
+		run sbk_ng "$NG" "$port" delete call-id=retx from-tag=t1 \
+		    'flags[]=fatal'
+		assert_failure 1
+		assert_output --partial '"result": "error"'
+		assert_output --partial '"error-reason": "Call-ID not found or tags didn'"'"'t match"'
 	done
 	for i in 1 2 3 4; do
 		sbk_log "answer $i: rtpengine $(paste -sd' ' "$E2E_DIR/rtpe-$i.sum"), srtp-bridge $(paste -sd' ' "$E2E_DIR/bridge-$i.sum")"

@@ -255,6 +255,20 @@ if scenario == "call":
     check("query after delete: unknown call-id",
           s(r.get("result")) == "error" and
           s(r.get("error-reason")) == "Unknown call-id", repr(r))
+    # deleting it again, as rtpengine answers: ok with a warning, or an
+    # error with the flag `fatal`
+    r = req({"command": "delete", "call-id": "call-1@test",
+             "from-tag": "alice-tag"})
+    check("delete of an unknown call: ok with a warning",
+          s(r.get("result")) == "ok" and
+          s(r.get("warning")) == "Call-ID not found or tags didn't match",
+          repr(r))
+    r = req({"command": "delete", "call-id": "call-1@test",
+             "from-tag": "alice-tag", "flags": ["fatal"]})
+    check("delete of an unknown call, fatal: an error",
+          s(r.get("result")) == "error" and
+          s(r.get("error-reason")) == "Call-ID not found or tags didn't match",
+          repr(r))
     # the deleted call's ports are closed: media goes nowhere
     alice.sendto(b"\x80" * 40, (out_addr, aport))
     check("no media after delete", recv(bob) is None)
