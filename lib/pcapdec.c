@@ -38,6 +38,7 @@ struct key {
 	uint64_t order;		/* added order: newer keys are tried first */
 	int from_sip;
 	int has_ssrc, has_src, has_dst;
+	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
 	uint32_t ssrc;
 	struct cap_addr src, dst;
 	struct slice call_id;	/* borrowed from kl */
@@ -213,6 +214,7 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
 	k->has_src = keyline_src(kl, &ss) == 0 && ss_to_addr(&ss, &k->src) == 0;
 	k->has_dst = keyline_dst(kl, &ss) == 0 && ss_to_addr(&ss, &k->dst) == 0;
 	k->call_id = keyline_selector(k->kl, "call-id");
+	k->dir = keyline_dir(kl);
 	if (key_known(d, k)) {
 		key_free(k);
 		return 0;
@@ -575,18 +577,33 @@ stream_call_id(const struct pcapdec *d, const struct stream *s)
 	return NULL;
 }
 
-/* 2: fits by its selectors, 1: may be tried (no selectors), 0: not. */
+/*
+ * 2: fits by its selectors, 1: may be tried (no selectors), 0: not.
+ *
+ * A relay's key line (srtp-bridge --keylog) names the peer's address as
+ * its SDP gave it, but a peer behind NAT sends from another one and the
+ * relay latches to that. So with `dir=`, the peer's side (src of an `in`
+ * key, dst of an `out` key) is only a hint: if it alone differs, the key
+ * may still be tried, and authentication decides.
+ */
 static int
 key_fits(const struct pcapdec *d, const struct key *k, const struct stream *s)
 {
 	const char *cid;
+	int hint_missed = 0;
 
 	if (k->has_ssrc && k->ssrc != s->k.ssrc)
 		return 0;
-	if (k->has_src && !addr_match(&k->src, &s->k.src, s->k.rtcp))
-		return 0;
-	if (k->has_dst && !addr_match(&k->dst, &s->k.dst, s->k.rtcp))
-		return 0;
+	if (k->has_src && !addr_match(&k->src, &s->k.src, s->k.rtcp)) {
+		if (k->dir != KEYLINE_DIR_IN)
+			return 0;
+		hint_missed = 1;
+	}
+	if (k->has_dst && !addr_match(&k->dst, &s->k.dst, s->k.rtcp)) {
+		if (k->dir != KEYLINE_DIR_OUT)
+			return 0;
+		hint_missed = 1;
+	}
 	if (k->call_id.len > 0 && !k->from_sip) {
 		/* only a known, different call excludes: a capture
 		 * without its SIP still decrypts */
@@ -594,6 +611,8 @@ key_fits(const struct pcapdec *d, const struct key *k, const struct stream *s)
 		if (cid != NULL && !slice_eq_cstr(k->call_id, cid))
 			return 0;
 	}
+	if (hint_missed)
+		return 1;
 	return k->has_ssrc || k->has_src || k->has_dst ||
 	    k->call_id.len > 0 ? 2 : 1;
 }

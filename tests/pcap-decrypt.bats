@@ -110,6 +110,26 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	same
 }
 
+@test "relay key log behind NAT: with dir=, the peer address is only a hint" {
+	gen --calls 3 --rtcp
+	# as srtp-bridge --keylog writes it: the peer (10.1.x.y) as its SDP
+	# said (198.18.x.y), the relay side (10.2.x.y) as it really is
+	sed -e 's/ ssrc=0x[0-9a-f]*//' \
+	    -e 's/ src=10\.1\./ dir=in src=198.18./' \
+	    -e 's/ dst=10\.1\./ dir=out dst=198.18./' \
+	    "$T/k.txt" > "$T/nat.txt"
+	[ "$(grep -c 'dir=in src=198.18' "$T/nat.txt")" = 3 ]
+	[ "$(grep -c 'dir=out dst=198.18' "$T/nat.txt")" = 3 ]
+	run timeout 60 "$PD" -K "$T/nat.txt" -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out"
+	assert_success
+	same
+	# without dir= the addresses are strict, and nothing fits
+	sed 's/dir=[a-z]* //' "$T/nat.txt" > "$T/strict.txt"
+	run timeout 60 "$PD" -K "$T/strict.txt" -r "$T/e.pcap" -w "$T/o.pcap"
+	assert_failure 4
+}
+
 @test "srtcp on separate ports" {
 	variant --rtcp
 	[ "$(json "[s['decrypted'] for s in r['streams'] if s['kind'] == 'rtcp']")" = "[5, 5]" ]
