@@ -140,16 +140,8 @@ decrypt() {
 dec_line="pcap-decrypt not built: capture left encrypted"
 wavs=""
 if [ -x "$SBK_BIN/pcap-decrypt" ]; then
-	prev=$failed
-	if ! step "decrypt the outside capture (srtp-bridge key log)" \
-	    decrypt "$D/keys.log"; then
-		# The key log names the phone's SDP address; a phone behind NAT
-		# (baresip on loopback, too) sends from another one, which the
-		# relay latched to. Keys by call-id and direction still fit.
-		sed -E 's/ (src|dst)=[^ ]+//g' "$D/keys.log" > "$D/keys-noaddr.log"
-		step "  again, keys without the SDP addresses (NAT)" \
-		    decrypt "$D/keys-noaddr.log" && failed=$prev
-	fi
+	step "decrypt the outside capture (srtp-bridge key log)" \
+	    decrypt "$D/keys.log"
 	dec_line=$(grep '^pcap-decrypt: .* packets decrypted in' "$log" |
 	    tail -1 | sed 's/^pcap-decrypt: //')
 	for w in "$D"/wav/*.wav; do
