@@ -44,6 +44,23 @@ rtpsec_aes_new(const uint8_t *key, size_t key_len)
 	return c;
 }
 
+/* p ^= ks, eight bytes at a time (a byte loop was 1/4 of a packet). */
+static inline void
+xor_into(uint8_t *p, const uint8_t *ks, size_t n)
+{
+	uint64_t a, b;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&a, p + i, 8);
+		memcpy(&b, ks + i, 8);
+		a ^= b;
+		memcpy(p + i, &a, 8);
+	}
+	for (; i < n; i++)
+		p[i] ^= ks[i];
+}
+
 int
 rtpsec_aes_ctr(EVP_CIPHER_CTX *ecb, const uint8_t iv[16], uint8_t *p,
     size_t n)
@@ -71,8 +88,7 @@ rtpsec_aes_ctr(EVP_CIPHER_CTX *ecb, const uint8_t iv[16], uint8_t *p,
 		    (size_t)ol != 16 * nb)
 			return E_CRYPTO;
 		take = n < 16 * nb ? n : 16 * nb;
-		for (i = 0; i < take; i++)
-			p[i] ^= ks[i];
+		xor_into(p, ks, take);
 		p += take;
 		n -= take;
 	}
