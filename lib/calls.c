@@ -9,6 +9,7 @@
 #include "calls.h"
 #include "keyline.h"
 #include "ng.h"
+#include "rnd.h"
 #include "sdp.h"
 #include "sdprw.h"
 
@@ -68,6 +69,7 @@ struct calls {
 	uint64_t total;
 	uint64_t started;		/* wall clock */
 	struct ng_cache *cache;
+	struct rnd_pool *rnd;		/* fresh keys; made after any fork */
 	int fd;
 	struct buf *reply;		/* for calls_listen */
 	uint8_t rxbuf[NG_DGRAM_MAX + 1];
@@ -222,13 +224,13 @@ apply_key(struct calls *t, struct media *md, int side, enum rtpsec_dir dir)
 }
 
 static struct keyline *
-fresh_key(enum suite_id id, long tag)
+fresh_key(struct calls *t, enum suite_id id, long tag)
 {
 	struct keyline *k = keyline_new(suite_by_id(id));
 
 	if (k == NULL)
 		return NULL;
-	if (keyline_add_random_key(k) != 0 || keyline_set_tag(k, tag) != 0) {
+	if (keyline_add_pool_key(k, t->rnd) != 0 || keyline_set_tag(k, tag) != 0) {
 		keyline_free(k);
 		return NULL;
 	}
@@ -249,7 +251,8 @@ suite_listed(enum suite_id id, const struct slice *names, size_t n)
 
 /* Fresh keys for an SRTP recipient, one per suite, filtered by SDES. */
 static int
-make_offer_keys(struct media *md, int to, const struct ng_req *req)
+make_offer_keys(struct calls *t, struct media *md, int to,
+    const struct ng_req *req)
 {
 	enum suite_id order[SUITE_COUNT];
 	size_t n = suite_default_order(order, SUITE_COUNT);
@@ -267,7 +270,7 @@ make_offer_keys(struct media *md, int to, const struct ng_req *req)
 		if (req->n_sdes_only > 0 && !suite_listed(order[i],
 		    req->sdes_only, req->n_sdes_only))
 			continue;
-		if ((k = fresh_key(order[i], (long)md->noffered + 1)) == NULL)
+		if ((k = fresh_key(t, order[i], (long)md->noffered + 1)) == NULL)
 			return E_NOMEM;
 		md->offered[md->noffered++] = k;
 	}
@@ -485,7 +488,7 @@ offer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
 		if (md->tx[from] == NULL ||
 		    keyline_suite(md->tx[from]) != keyline_suite(chosen)) {
 			keyline_free(md->tx[from]);
-			md->tx[from] = fresh_key(keyline_suite(chosen)->id,
+			md->tx[from] = fresh_key(t, keyline_suite(chosen)->id,
 			    keyline_tag(chosen));
 			if (md->tx[from] == NULL)
 				return E_NOMEM;
@@ -512,7 +515,7 @@ offer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
 		md->rx[to] = md->tx[to] = NULL;
 	}
 	if (srtp_to) {
-		if ((e = make_offer_keys(md, to, req)) != 0)
+		if ((e = make_offer_keys(t, md, to, req)) != 0)
 			return e;
 		e = sdprw_media_to_srtp(s, m,
 		    (const struct keyline *const *)md->offered, md->noffered);
@@ -986,7 +989,8 @@ calls_new(struct relay *r, struct ev_loop *loop,
 	}
 	t->cache = ng_cache_new(CACHE_ENTRIES, CACHE_BYTES, NG_CACHE_TTL_MS);
 	t->reply = buf_new(REPLY_MAX);
-	if (t->cache == NULL || t->reply == NULL)
+	t->rnd = rnd_pool_new(0);
+	if (t->cache == NULL || t->reply == NULL || t->rnd == NULL)
 		goto fail;
 	return t;
 fail:
@@ -1009,6 +1013,7 @@ calls_free(struct calls *t)
 	}
 	ng_cache_free(t->cache);
 	buf_free(t->reply);
+	rnd_pool_free(t->rnd);
 	free(t);
 }
 

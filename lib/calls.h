@@ -50,7 +50,8 @@ struct calls_config {
 	struct keylog *keylog;		/* NULL: no key log */
 };
 
-/* A new table. NULL with *err (E_NOMEM, E_INVAL). */
+/* A new table. NULL with *err (E_NOMEM, E_INVAL). It owns a random pool
+ * for fresh keys (lib/rnd.h): do not fork() and use it on both sides. */
 struct calls *calls_new(struct relay *r, struct ev_loop *loop,
     const struct calls_config *cfg, const struct logger *lg, int *err) WUR;
 /* Free every call (and its streams) and the table. NULL does nothing. */

@@ -555,11 +555,17 @@ keyline_add_key(struct keyline *kl, const uint8_t *master, size_t len,
 int
 keyline_add_random_key(struct keyline *kl)
 {
+	return keyline_add_pool_key(kl, NULL);
+}
+
+int
+keyline_add_pool_key(struct keyline *kl, struct rnd_pool *rp)
+{
 	uint8_t m[SUITE_MAX_KEY_SALT];
 	size_t n = kl->suite->key_len + kl->suite->salt_len;
 	int r;
 
-	if ((r = rnd_bytes(m, n)) == 0)
+	if ((r = rnd_pool_bytes(rp, m, n)) == 0)
 		r = keyline_add_key(kl, m, n, 0, 0, 0);
 	OPENSSL_cleanse(m, sizeof(m));
 	return r;

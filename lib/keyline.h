@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "rnd.h"
 #include "slice.h"
 #include "suite.h"
 
@@ -107,6 +108,8 @@ int keyline_add_key(struct keyline *kl, const uint8_t *master, size_t len,
     uint64_t lifetime, uint64_t mki, size_t mki_len) WUR;
 /* Add a fresh random key (lib/rnd), no lifetime, no MKI. */
 int keyline_add_random_key(struct keyline *kl) WUR;
+/* The same with the bytes from `rp` (lib/rnd.h; NULL: RAND_bytes). */
+int keyline_add_pool_key(struct keyline *kl, struct rnd_pool *rp) WUR;
 /* Wipe and drop every key. */
 void keyline_clear_keys(struct keyline *kl);
 

@@ -737,8 +737,8 @@ srtp_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
  * call (each call costs a getpid() and locks in OpenSSL). *len 0: none.
  */
 static int
-key_pool(const struct sdp *s, const enum suite_id *ids, size_t nids,
-    uint8_t **pool, size_t *len)
+key_pool(const struct sdp *s, struct rnd_pool *rp, const enum suite_id *ids,
+    size_t nids, uint8_t **pool, size_t *len)
 {
 	struct sdp_media md;
 	size_t m, i, per = 0, n = 0;
@@ -762,7 +762,7 @@ key_pool(const struct sdp *s, const enum suite_id *ids, size_t nids,
 	if ((*pool = malloc(n * per)) == NULL)
 		return E_NOMEM;
 	*len = n * per;
-	if ((r = rnd_bytes(*pool, *len)) != 0) {
+	if ((r = rnd_pool_bytes(rp, *pool, *len)) != 0) {
 		free(*pool);
 		*pool = NULL;
 		*len = 0;
@@ -796,7 +796,7 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 		}
 	}
 	if (o->answer_to == NULL && o->to == SDPRW_TO_SRTP && o->nkeys == 0 &&
-	    (r = key_pool(s, ids, nids, &pool, &poollen)) != 0) {
+	    (r = key_pool(s, o->rnd, ids, nids, &pool, &poollen)) != 0) {
 		why_set(why, whysz, "fresh keys: %s", sbk_strerror(r));
 		return r;
 	}

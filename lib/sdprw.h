@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "keyline.h"
+#include "rnd.h"
 #include "sdp.h"
 #include "suite.h"
 
@@ -126,6 +127,9 @@ struct sdprw_opts {
 	size_t nports;
 	int remove_ice;
 	enum sdprw_mux mux;
+	/* fresh keys' random bytes from this pool (lib/rnd.h; not shared
+	 * across fork); NULL: one RAND_bytes() call per SDP */
+	struct rnd_pool *rnd;
 };
 
 /*
