@@ -141,19 +141,6 @@ next_token(struct slice *s, struct slice *tok)
 }
 
 static int
-is_digits(struct slice s)
-{
-	size_t i;
-
-	if (s.len == 0)
-		return 0;
-	for (i = 0; i < s.len; i++)
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return 0;
-	return 1;
-}
-
-static int
 is_name(struct slice s)
 {
 	size_t i;
@@ -203,7 +190,7 @@ parse_ssrc(struct slice s, uint32_t *v)
 		return 0;
 	}
 	if (slice_to_u64(s, UINT32_MAX, &u) != 0)
-		return is_digits(s) ? E_RANGE : E_SYNTAX;
+		return slice_is_digits(s) ? E_RANGE : E_SYNTAX;
 	*v = (uint32_t)u;
 	return 0;
 }
@@ -233,7 +220,7 @@ keyline_parse_addr(struct slice s, struct sockaddr_storage *ss)
 	}
 	if (h.len == 0 || h.len >= sizeof(host))
 		return E_SYNTAX;
-	if (!is_digits(port))
+	if (!slice_is_digits(port))
 		return E_SYNTAX;
 	if (slice_to_u64(port, 65535, &p) != 0)
 		return E_RANGE;
@@ -278,7 +265,7 @@ check_selector(struct slice name, struct slice val, char *why, size_t whysz)
 		if (!slice_eq_cstr(val, "in") && !slice_eq_cstr(val, "out"))
 			goto bad;
 	} else if (slice_eq_cstr(name, "media")) {
-		r = is_digits(val) ? E_RANGE : E_SYNTAX;
+		r = slice_is_digits(val) ? E_RANGE : E_SYNTAX;
 		if (slice_to_u64(val, 65535, &u) != 0)
 			goto bad;
 	} else if (slice_eq_cstr(name, "type")) {
@@ -580,17 +567,17 @@ parse_lifetime(struct slice s, struct kl_key *k, char *why, size_t whysz)
 	if (s.len > 2 && s.p[0] == '2' && s.p[1] == '^') {
 		struct slice e = slice_make(s.p + 2, s.len - 2);
 
-		if (!is_digits(e) || slice_to_u64(e, 63, &v) != 0) {
+		if (!slice_is_digits(e) || slice_to_u64(e, 63, &v) != 0) {
 			why_set(why, whysz, "bad lifetime '%.*s' (2^0..2^63)",
 			    (int)(s.len > 32 ? 32 : s.len),
 			    (const char *)s.p);
-			return is_digits(e) ? E_RANGE : E_SYNTAX;
+			return slice_is_digits(e) ? E_RANGE : E_SYNTAX;
 		}
 		k->lifetime = (uint64_t)1 << v;
 		k->life_exp = (int)v;
 		return 0;
 	}
-	if (!is_digits(s)) {
+	if (!slice_is_digits(s)) {
 		why_set(why, whysz, "bad lifetime '%.*s'",
 		    (int)(s.len > 32 ? 32 : s.len), (const char *)s.p);
 		return E_SYNTAX;
@@ -613,7 +600,7 @@ parse_mki(struct slice s, struct kl_key *k, char *why, size_t whysz)
 	uint64_t val, len;
 
 	slice_split(&s, ':', &v);
-	if (!is_digits(v) || !is_digits(s)) {
+	if (!slice_is_digits(v) || !slice_is_digits(s)) {
 		why_set(why, whysz, "bad MKI (want VALUE:LENGTH)");
 		return E_SYNTAX;
 	}
@@ -764,7 +751,7 @@ parse_tag(struct slice t, long *tag)
 
 	if (t.len > 9 && memcmp(t.p, "a=crypto:", 9) == 0)
 		slice_skip(&t, 9);
-	if (!is_digits(t) || t.len > 9 || slice_to_u64(t, TAG_MAX, &v) != 0)
+	if (!slice_is_digits(t) || t.len > 9 || slice_to_u64(t, TAG_MAX, &v) != 0)
 		return E_SYNTAX;
 	*tag = (long)v;
 	return 0;
@@ -804,7 +791,7 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 			}
 			continue;
 		}
-		if (tag < 0 && is_digits(tok)) {
+		if (tag < 0 && slice_is_digits(tok)) {
 			if (parse_tag(tok, &tag) != 0) {
 				why_set(why, whysz, "bad a=crypto tag");
 				return E_SYNTAX;

@@ -73,19 +73,6 @@ tok(struct slice *s, struct slice *t)
 }
 
 static int
-digits(struct slice s)
-{
-	size_t i;
-
-	if (s.len == 0)
-		return 0;
-	for (i = 0; i < s.len; i++)
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return 0;
-	return 1;
-}
-
-static int
 parse_m(struct slice v, struct sdp_media *md, const char **why)
 {
 	struct slice port, n;
@@ -97,7 +84,7 @@ parse_m(struct slice v, struct sdp_media *md, const char **why)
 		return E_SYNTAX;
 	}
 	if (slice_split(&port, '/', &n)) {
-		if (!digits(port) || slice_to_u64(port, 65535, &u) != 0) {
+		if (!slice_is_digits(port) || slice_to_u64(port, 65535, &u) != 0) {
 			*why = "bad port count";
 			return E_SYNTAX;
 		}
@@ -106,7 +93,7 @@ parse_m(struct slice v, struct sdp_media *md, const char **why)
 	} else {
 		port = n;
 	}
-	if (!digits(port) || slice_to_u64(port, 65535, &u) != 0) {
+	if (!slice_is_digits(port) || slice_to_u64(port, 65535, &u) != 0) {
 		*why = "bad port";
 		return E_SYNTAX;
 	}
@@ -189,7 +176,7 @@ check_line(char type, struct slice v, unsigned no, struct sdp_error *err)
 		}
 		if (slice_eq_cstr(name, "rtcp")) {
 			slice_skip(&v, 5);
-			if (!tok(&v, &t) || !digits(t) ||
+			if (!tok(&v, &t) || !slice_is_digits(t) ||
 			    slice_to_u64(t, 65535, &u) != 0) {
 				seterr(err, no, "bad a=rtcp: port");
 				return E_SYNTAX;

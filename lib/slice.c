@@ -84,6 +84,19 @@ slice_split(struct slice *s, int c, struct slice *head)
 }
 
 int
+slice_is_digits(struct slice s)
+{
+	size_t i;
+
+	if (s.len == 0)
+		return 0;
+	for (i = 0; i < s.len; i++)
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return 0;
+	return 1;
+}
+
+int
 slice_to_u64(struct slice s, uint64_t max, uint64_t *v)
 {
 	uint64_t x = 0;

@@ -124,6 +124,9 @@ struct slice slice_trim(struct slice s);
  */
 int slice_split(struct slice *s, int c, struct slice *head);
 
+/* True if `s` is one or more ASCII digits. */
+int slice_is_digits(struct slice s);
+
 /*
  * Parse an unsigned decimal of the whole slice, at most `max`. Returns 0,
  * E_SYNTAX (empty, non-digit) or E_RANGE (> max).

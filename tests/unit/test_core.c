@@ -45,6 +45,9 @@ test_slice(void)
 	T_EQ_INT(slice_to_u64(SLICE_LIT("12a"), 1000, &v), E_SYNTAX,
 	    "u64 non-digit");
 	T_EQ_INT(slice_to_u64(SLICE_LIT(""), 1000, &v), E_SYNTAX, "u64 empty");
+	T_OK(slice_is_digits(SLICE_LIT("0123")) &&
+	    !slice_is_digits(SLICE_LIT("")) && !slice_is_digits(SLICE_LIT("1a")),
+	    "slice_is_digits");
 	T_EQ_INT(slice_to_u64(SLICE_LIT("5"), 3, &v), E_RANGE,
 	    "u64 digit over small max");
 }
