@@ -1,0 +1,262 @@
+/* test_gwconf.c - unit tests for the gateway launcher's configuration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/buf.h"
+#include "../../lib/err.h"
+#include "../../lib/gwconf.h"
+#include "t.h"
+
+static char why[256];
+
+static struct gwconf *
+parsed(const char *text, int *r, size_t *line)
+{
+	struct gwconf *c = gwconf_new();
+
+	*r = gwconf_parse(c, slice_cstr(text), line, why, sizeof(why));
+	return c;
+}
+
+/* The config file `text` fails on line `want_line` with code `want`. */
+static void
+bad(const char *text, int want, size_t want_line, const char *reason)
+{
+	size_t line = 99;
+	int r;
+	struct gwconf *c = parsed(text, &r, &line);
+
+	T_EQ_INT(r, want, "bad config: %s: code", reason);
+	T_EQ_INT(line, want_line, "bad config: %s: line", reason);
+	T_OK(strstr(why, reason) != NULL, "bad config: why has '%s' (%s)",
+	    reason, why);
+	gwconf_free(c);
+}
+
+/* One command line of `which` as a shell line. */
+static char *
+cmdline(const struct gwconf *c, enum gw_child which)
+{
+	struct buf *b = buf_new(4096);
+	char **argv, *s;
+
+	if (gwconf_argv(c, which, "/bin/x", &argv) != 0) {
+		buf_free(b);
+		return strdup("(argv failed)");
+	}
+	if (gwconf_shell_quote(argv, b) != 0)
+		buf_reset(b);
+	s = strdup(buf_str(b));
+	gwconf_argv_free(argv);
+	buf_free(b);
+	return s;
+}
+
+static int
+set(struct gwconf *c, const char *k, const char *v)
+{
+	return gwconf_set(c, slice_cstr(k), slice_cstr(v), why, sizeof(why));
+}
+
+static void
+test_parse(void)
+{
+	size_t line;
+	int r;
+	struct gwconf *c = parsed(
+	    "# a lab gateway\r\n"
+	    "\n"
+	    "  outside = 127.0.0.1!gw.example.org   # public name\r\n"
+	    "upstream=udp:127.0.0.2:5060\n"
+	    "registrar = Yes\n"
+	    "\t tls-port\t=\t15061\n"
+	    "keylog = /var/log/x#y\n"
+	    "verbose = 02\n"
+	    "sip-tls-term-args = --max-per-ip 10   --quiet\n"
+	    "inside =\n", &r, &line);
+
+	T_EQ_INT(r, 0, "parse: ok (%s)", why);
+	T_EQ_STR(gwconf_get(c, "outside"), "127.0.0.1!gw.example.org",
+	    "parse: trailing comment and blanks dropped");
+	T_EQ_STR(gwconf_get(c, "upstream"), "127.0.0.2:5060",
+	    "parse: udp: prefix dropped");
+	T_EQ_STR(gwconf_get(c, "registrar"), "yes", "parse: bool normalised");
+	T_EQ_STR(gwconf_get(c, "tls-port"), "15061", "parse: tabs around =");
+	T_EQ_STR(gwconf_get(c, "keylog"), "/var/log/x#y",
+	    "parse: '#' inside a word is not a comment");
+	T_EQ_STR(gwconf_get(c, "verbose"), "2", "parse: number normalised");
+	T_EQ_STR(gwconf_get(c, "sip-port"), "5060", "parse: default");
+	T_OK(gwconf_get(c, "inside") == NULL, "parse: empty value: unset");
+	T_OK(!gwconf_is_set(c, "inside") && gwconf_is_set(c, "outside"),
+	    "parse: is_set");
+	T_OK(gwconf_get(c, "no-such-key") == NULL, "get: unknown key");
+	T_OK(gwconf_bool(c, "registrar") && !gwconf_bool(c, "require-srtp"),
+	    "bool");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), 0, "check: ok");
+	gwconf_free(c);
+
+	c = parsed("", &r, &line);
+	T_EQ_INT(r, 0, "parse: empty file");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), E_INVAL,
+	    "check: no outside");
+	T_OK(strstr(why, "outside") != NULL, "check: says outside");
+	T_EQ_INT(set(c, "outside", "::1"), 0, "set: IPv6 outside");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), E_INVAL,
+	    "check: no upstream, no registrar");
+	T_OK(strstr(why, "upstream") != NULL, "check: says upstream");
+	T_EQ_INT(set(c, "registrar", "on"), 0, "set: registrar on");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), 0, "check: registrar");
+	gwconf_free(c);
+}
+
+static void
+test_errors(void)
+{
+	bad("outside = 1.2.3.4\n\nfoo = 1\n", E_NOTFOUND, 3, "unknown key 'foo'");
+	bad("outside 1.2.3.4\n", E_SYNTAX, 1, "want key = value");
+	bad("# x\noutside = 1.2.3.4\noutside = 1.2.3.5\n", E_SYNTAX, 3,
+	    "outside set twice (first on line 2)");
+	bad("tls-port = 0\n", E_RANGE, 1, "tls-port: want a number");
+	bad("tls-port = 65536\n", E_RANGE, 1, "tls-port");
+	bad("tls-port = 5x\n", E_SYNTAX, 1, "tls-port");
+	bad("\n\noutside = example.org\n", E_SYNTAX, 3, "want an IP address");
+	bad("outside = 1.2.3.4!\n", E_SYNTAX, 1, "want an IP address");
+	bad("outside = 1.2.3.4!a b\n", E_SYNTAX, 1, "blank in value");
+	bad("registrar = maybe\n", E_SYNTAX, 1, "want yes or no");
+	bad("media-ports = 40000-30000\n", E_RANGE, 1, "MIN-MAX");
+	bad("media-ports = 0-10\n", E_RANGE, 1, "MIN-MAX");
+	bad("media-ports = 30000\n", E_RANGE, 1, "MIN-MAX");
+	bad("upstream = 1.2.3.4\n", E_SYNTAX, 1, "want ADDR:PORT");
+	bad("upstream = 1.2.3.4:0\n", E_RANGE, 1, "port 0");
+	bad("Outside = 1.2.3.4\n", E_SYNTAX, 1, "bad key name");
+	bad(" = 1\n", E_SYNTAX, 1, "bad key name");
+	bad("cert = /a\x01z\n", E_SYNTAX, 1, "control character");
+	{
+		static const char nul[] = "outside = 1.2.3.4\ncert = a\0b\n";
+		struct gwconf *c = gwconf_new();
+		size_t line = 0;
+
+		T_EQ_INT(gwconf_parse(c, slice_make(nul, sizeof(nul) - 1),
+		    &line, why, sizeof(why)), E_SYNTAX, "NUL byte: code");
+		T_EQ_INT(line, 2, "NUL byte: line");
+		gwconf_free(c);
+	}
+	{
+		char *big = malloc(5000);
+		memset(big, 'a', 4999);
+		big[4999] = '\0';
+		memcpy(big, "cert=", 5);
+		bad(big, E_BIG, 1, "line longer");
+		big[1500] = '\0';
+		bad(big, E_BIG, 1, "value longer");
+		free(big);
+	}
+}
+
+static void
+test_roundtrip(void)
+{
+	struct gwconf *c = gwconf_new(), *d;
+	struct buf *b = buf_new(65536);
+	struct gwconf_key k;
+	size_t i, line;
+	int r, same = 1;
+
+	T_EQ_INT(set(c, "outside", "[2001:db8::1]!gw.example"), 0,
+	    "set: bracketed IPv6");
+	T_EQ_INT(set(c, "media-ports", "40000-40999"), 0, "set: range");
+	T_EQ_INT(set(c, "srtp-bridge-args", "--io epoll  -t 30"), 0,
+	    "set: args");
+	T_EQ_INT(set(c, "tls-keylog", "OFF"), 0, "set: keylog off");
+	T_EQ_STR(gwconf_get(c, "tls-keylog"), "off", "keylog off normalised");
+	T_EQ_INT(set(c, "nope", "1"), E_NOTFOUND, "set: unknown key");
+	T_EQ_INT(set(c, "verbose", "4"), E_RANGE, "set: verbose 4");
+	T_EQ_INT(gwconf_format(c, b), 0, "format");
+	d = parsed(buf_str(b), &r, &line);
+	T_EQ_INT(r, 0, "format parses back (line %zu: %s)", line, why);
+	for (i = 0; gwconf_key(i, &k) == 0; i++) {
+		const char *x = gwconf_get(c, k.name), *y = gwconf_get(d, k.name);
+		if (!(x == y || (x != NULL && y != NULL && strcmp(x, y) == 0)))
+			same = 0;
+	}
+	T_OK(same, "format: every key reads back the same");
+	T_EQ_INT(i, 23, "23 keys");
+	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
+	gwconf_free(c);
+	gwconf_free(d);
+	buf_free(b);
+}
+
+static void
+test_argv(void)
+{
+	struct gwconf *c = gwconf_new();
+	char **argv;
+	char *s;
+
+	T_EQ_INT(set(c, "outside", "192.0.2.1!203.0.113.7"), 0, "set outside");
+	T_EQ_INT(set(c, "upstream", "10.0.0.5:5080"), 0, "set upstream");
+	T_EQ_INT(gwconf_argv(c, GW_SRTP_BRIDGE, "/bin/x", &argv), E_INVAL,
+	    "argv: needs inside");
+	T_EQ_INT(set(c, "inside", "10.0.0.1"), 0, "set inside");
+	T_EQ_INT(gwconf_argv(c, GW_SRTP_BRIDGE, "/bin/x", &argv), E_INVAL,
+	    "argv: needs an ng port");
+	T_OK(argv == NULL, "argv: NULL on failure");
+	T_EQ_INT(set(c, "ng", "127.0.0.1:2223"), 0, "set ng");
+	s = cmdline(c, GW_SRTP_BRIDGE);
+	T_EQ_STR(s, "/bin/x --ng 127.0.0.1:2223 --outside '192.0.2.1!203.0.113.7'"
+	    " --inside 10.0.0.1 --port-min=30000 --port-max=39999\n",
+	    "argv: srtp-bridge, defaults");
+	free(s);
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_EQ_STR(s, "/bin/x --listen 192.0.2.1:5061 --cert /etc/sbckit/gateway.pem"
+	    " --key /etc/sbckit/gateway.key --upstream=udp:10.0.0.5:5080"
+	    " --inside 10.0.0.1:5060 --media=ng:127.0.0.1:2223"
+	    " --media-direction=outside,inside --advertise=203.0.113.7:5061\n",
+	    "argv: sip-tls-term, defaults, advertise from ADDR!PUBLIC");
+	free(s);
+
+	T_EQ_INT(set(c, "outside", "::1"), 0, "set outside ::1");
+	T_EQ_INT(set(c, "inside", "[::2]"), 0, "set inside [::2]");
+	T_EQ_INT(set(c, "registrar", "yes"), 0, "registrar");
+	T_EQ_INT(set(c, "require-srtp", "true"), 0, "require-srtp");
+	T_EQ_INT(set(c, "keylog", "/tmp/k k"), E_SYNTAX, "keylog with a blank");
+	T_EQ_INT(set(c, "keylog", "/tmp/it's"), 0, "keylog with a quote");
+	T_EQ_INT(set(c, "tls-keylog", "/tmp/tls"), 0, "tls-keylog");
+	T_EQ_INT(set(c, "media-timeout", "60"), 0, "media-timeout");
+	T_EQ_INT(set(c, "max-sessions", "500"), 0, "max-sessions");
+	T_EQ_INT(set(c, "verbose", "2"), 0, "verbose");
+	T_EQ_INT(set(c, "sip-port", "0"), 0, "sip-port 0");
+	T_EQ_INT(set(c, "advertise", "sbc.example.org"), 0, "advertise");
+	T_EQ_INT(set(c, "sip-tls-term-args", "--max-per-ip 10"), 0, "args");
+	s = cmdline(c, GW_SRTP_BRIDGE);
+	T_EQ_STR(s, "/bin/x --ng 127.0.0.1:2223 --outside ::1 --inside '[::2]'"
+	    " --port-min=30000 --port-max=39999 --keylog '/tmp/it'\\''s'"
+	    " --timeout=60 --max-sessions=500 -v -v\n",
+	    "argv: srtp-bridge, everything");
+	free(s);
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
+	    " --key /etc/sbckit/gateway.key --upstream=udp:10.0.0.5:5080"
+	    " --inside '[::2]:0' --media=ng:127.0.0.1:2223"
+	    " --media-direction=outside,inside --registrar --require-srtp"
+	    " --advertise sbc.example.org --tls-keylog /tmp/tls -v -v"
+	    " --max-per-ip 10\n", "argv: sip-tls-term, everything");
+	free(s);
+	T_EQ_INT(gwconf_argv(c, GW_NCHILD, "/bin/x", &argv), E_INVAL,
+	    "argv: bad child");
+	T_EQ_STR(gwconf_child_name(GW_SIP_TLS_TERM), "sip-tls-term", "name");
+	T_OK(gwconf_child_name(GW_NCHILD) == NULL, "name: bad child");
+	gwconf_free(c);
+	gwconf_free(NULL);
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_errors();
+	test_roundtrip();
+	test_argv();
+	return t_done();
+}
