@@ -1,0 +1,404 @@
+#!/usr/bin/env bats
+# sbc-gateway.bats - the launcher: its configuration (file, command line,
+# errors), the command lines it builds, and the gateway it starts on a
+# random 127.x.y.z: a REGISTER over TLS (tests/helpers/sip-tls-client), an
+# SDES call through the launched srtp-bridge to a UDP peer
+# (tests/helpers/sip-udp-peer), an ng ping (tests/helpers/ng-send);
+# signals (TERM, HUP with a new certificate served, USR1), a tool dying,
+# the launcher killed. Every process is checked gone by PID.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+SG=$SBK_BIN/sbc-gateway
+CLI=$SBK_BUILD/tests/helpers/sip-tls-client
+PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
+NGSEND=$SBK_BUILD/tests/helpers/ng-send
+
+setup_file() {
+	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-sg.XXXXXX")
+	for n in gw gw2; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$D/$n.key" -out "$D/$n.pem" \
+		    -subj "/CN=$n.test" -days 2 2>/dev/null
+	done
+}
+
+teardown_file() {
+	rm -rf "$D"
+}
+
+setup() {
+	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
+	W=$D/$BATS_TEST_NUMBER
+	mkdir -p "$W"
+	PIDS=()
+	KIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${KIDS[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${KIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	true
+}
+
+# wait_line FILE PATTERN: until a line matches (max ~10 s).
+wait_line() {
+	local i
+	for i in $(seq 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# gone PID...: none of them runs any more (within ~5 s).
+gone() {
+	local i p left
+	for i in $(seq 100); do
+		left=""
+		for p; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	echo "still running:$left" >&2
+	return 1
+}
+
+# start_peer: the inside UDP peer (answers 200 with an SDP); sets UP.
+start_peer() {
+	timeout 30 "$PEER" -l "$IP:0" -w 25000 > "$W/peer.out" &
+	PIDS+=($!)
+	wait_line "$W/peer.out" '^bound '
+	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+}
+
+# start_sg ARGS: the launcher, gateway on $IP with a copy of the test
+# certificate; waits for "ready". Sets SGPID (the launcher), BRPID,
+# STPID (srtp-bridge, sip-tls-term), NG, L (TLS), IN (inside UDP), TPID
+# (the timeout wrapper).
+start_sg() {
+	cp "$D/gw.pem" "$W/cert.pem"
+	cp "$D/gw.key" "$W/cert.key"
+	TLSPORT=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	timeout -k 2 40 "$SG" --outside "$IP" --inside "$IP" --sip-port 0 \
+	    --tls-port "$TLSPORT" --cert "$W/cert.pem" --key "$W/cert.key" \
+	    --media-ports 40000-40999 "$@" > "$W/sg.out" 2> "$W/sg.err" &
+	TPID=$!
+	PIDS+=($TPID)
+	wait_line "$W/sg.err" 'sbc-gateway: ready: ' || return 1
+	SGPID=$(pgrep -P "$TPID")
+	BRPID=$(sed -n 's/.*ready: srtp-bridge pid \([0-9]*\).*/\1/p' "$W/sg.err")
+	STPID=$(sed -n 's/.*sip-tls-term pid \([0-9]*\)$/\1/p' "$W/sg.err")
+	NG=$(sed -n 's/.*(ng \(.*\)).*/\1/p' "$W/sg.err")
+	KIDS+=($BRPID $STPID)
+	L=$(sed -n 's/^listening tls //p' "$W/sg.out")
+	IN=$(sed -n 's/^inside udp //p' "$W/sg.out")
+	[ -n "$SGPID" ] && [ -n "$BRPID" ] && [ -n "$STPID" ] && [ -n "$NG" ]
+}
+
+# stop_sg: SIGTERM the launcher; its exit status is left in SGST.
+stop_sg() {
+	kill -TERM "$SGPID"
+	SGST=0
+	wait "$TPID" || SGST=$?
+}
+
+# mk FILE: headers on stdin, a blank line, a body; CRLFs and
+# Content-Length added.
+mk() {
+	local line hdr="" body="" inbody=0
+	while IFS= read -r line; do
+		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
+		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
+		else body+="$line"$'\r\n'; fi
+	done
+	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
+}
+
+# served: the SHA-256 fingerprint of the certificate the gateway serves.
+served() {
+	timeout 10 openssl s_client -connect "$L" </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256
+}
+
+@test "sbc-gateway: --help, --version, usage errors" {
+	run "$SG" --help
+	assert_success
+	assert_line --partial "usage: sbc-gateway"
+	assert_line --regexp "^ +--media-ports +media port range, MIN-MAX \[30000-39999\]"
+	run "$SG" --version
+	assert_success
+	assert_output --regexp "^sbc-gateway \(sbckit\) [0-9]"
+	run "$SG" --bogus
+	assert_failure 2
+	assert_line "Try 'sbc-gateway --help' for more information."
+	run "$SG" extra-arg
+	assert_failure 2
+	run "$SG" --registrar
+	assert_failure 2
+	assert_output "sbc-gateway: no outside address (outside = ADDR)"
+	run "$SG" -o 127.0.0.1
+	assert_failure 2
+	assert_output --partial "no upstream"
+	run "$SG" -o 127.0.0.1 --registrar --tls-port 70000
+	assert_failure 2
+	assert_output "sbc-gateway: --tls-port: want a number from 1 to 65535"
+	run "$SG" -o 127.0.0.1 --registrar=perhaps
+	assert_failure 2
+	assert_output "sbc-gateway: --registrar: want yes or no"
+	run "$SG" -c "$W/none.conf" --print-config
+	assert_failure 1
+	assert_output --partial "none.conf: No such file"
+}
+
+@test "sbc-gateway: malformed config files exit 3 with the line" {
+	printf '# lab\noutside = 127.0.0.1\n\nbogus = 1\n' > "$W/a.conf"
+	run "$SG" -c "$W/a.conf" --print-config
+	assert_failure 3
+	assert_output "sbc-gateway: $W/a.conf:4: unknown key 'bogus'"
+	printf 'outside = 127.0.0.1\r\nupstream 127.0.0.2:5060\r\n' > "$W/b.conf"
+	run "$SG" -c "$W/b.conf" --dry-run
+	assert_failure 3
+	assert_output "sbc-gateway: $W/b.conf:2: want key = value"
+	printf 'outside = 127.0.0.1\nmedia-ports = 40000-3000\n' > "$W/c.conf"
+	run "$SG" -c "$W/c.conf"
+	assert_failure 3
+	assert_output --partial "c.conf:2: media-ports: want MIN-MAX"
+	printf 'tls-port = 5061\n#\ntls-port = 5062\n' > "$W/d.conf"
+	run "$SG" -c "$W/d.conf"
+	assert_failure 3
+	assert_output --partial "d.conf:3: tls-port set twice (first on line 1)"
+	printf 'outside = gw.example.org\n' > "$W/e.conf"
+	run "$SG" -c "$W/e.conf"
+	assert_failure 3
+	assert_output --partial "e.conf:1: outside: want an IP address"
+	printf 'outside = 127.0.0.1\ncert = /a\0b\n' > "$W/f.conf"
+	run "$SG" -c "$W/f.conf"
+	assert_failure 3
+	assert_output --partial "f.conf:2: NUL byte"
+}
+
+@test "sbc-gateway: --print-config merges file, command line and defaults, and reads back" {
+	cat > "$W/gw.conf" <<-EOF
+	# a gateway behind NAT
+	outside  = 192.0.2.10!203.0.113.5   # public
+	upstream = udp:10.0.0.5:5060
+	tls-port = 5062
+	keylog   = /var/log/sbc/keys.log
+	EOF
+	run "$SG" -c "$W/gw.conf" --tls-port 5063 -vv --print-config
+	assert_success
+	assert_line "outside = 192.0.2.10!203.0.113.5"
+	assert_line "upstream = 10.0.0.5:5060"
+	assert_line "tls-port = 5063"
+	assert_line "verbose = 2"
+	assert_line "keylog = /var/log/sbc/keys.log"
+	assert_line "media-ports = 30000-39999"
+	assert_line "#inside ="
+	echo "$output" > "$W/printed.conf"
+	run "$SG" -c "$W/printed.conf" --print-config
+	assert_success
+	assert_output "$(cat "$W/printed.conf")"
+}
+
+@test "sbc-gateway: --dry-run prints the two command lines" {
+	run "$SG" -o "$IP!203.0.113.5" -u "$IP:5080" --ng "$IP:2223" \
+	    --keylog "$W/keys log" --require-srtp --cert /etc/gw.pem \
+	    --key /etc/gw.key -v --srtp-bridge /opt/sbc/srtp-bridge \
+	    --sip-tls-term-args "--max-per-ip 10" --dry-run
+	assert_failure 2	# a blank in a value
+	run "$SG" -o "$IP!203.0.113.5" -u "$IP:5080" --ng "$IP:2223" \
+	    --keylog "$W/keys.log" --require-srtp --cert /etc/gw.pem \
+	    --key /etc/gw.key -v --srtp-bridge /opt/sbc/srtp-bridge \
+	    --sip-tls-term-args "--max-per-ip 10" --dry-run
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	# inside: the source address towards the upstream
+	src=$(ip -o route get "$IP" | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+	assert_equal "${lines[0]}" "/opt/sbc/srtp-bridge --ng $IP:2223 --outside '$IP!203.0.113.5' --inside $src --port-min=30000 --port-max=39999 --keylog $W/keys.log -v"
+	assert_equal "${lines[1]}" "$SBK_BIN/sip-tls-term --listen $IP:5061 --cert /etc/gw.pem --key /etc/gw.key --upstream=udp:$IP:5080 --inside $src:5060 --media=ng:$IP:2223 --media-direction=outside,inside --require-srtp --advertise=203.0.113.5:5061 -v --max-per-ip 10"
+	# ng port 0 (the default): a free port on the loopback is chosen
+	run "$SG" -o "$IP" --registrar --dry-run
+	assert_success
+	assert_line --regexp "^$SBK_BIN/srtp-bridge --ng 127\.0\.0\.1:[1-9][0-9]* --outside $IP --inside $IP "
+	# a program that is not there
+	run "$SG" -o "$IP" --registrar --sip-tls-term no-such-sip-tls-term -n
+	assert_failure 1
+	assert_output "sbc-gateway: no-such-sip-tls-term: not found next to sbc-gateway or in PATH"
+}
+
+@test "sbc-gateway: REGISTER over TLS and an ng ping through the launched gateway; SIGTERM stops both" {
+	start_sg --registrar
+	run ps -o ppid= -p "$BRPID" "$STPID"
+	assert_line --regexp "^ *$SGPID$"
+	assert_equal "$(pgrep -P "$SGPID" | sort | tr '\n' ' ')" \
+	    "$(printf '%s\n' "$BRPID" "$STPID" | sort | tr '\n' ' ')"
+	mk "$W/reg" <<EOF
+REGISTER sip:gw.test;transport=tls SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>;expires=300
+Max-Forwards: 70
+To: <sip:alice@gw.test;transport=tls>
+From: <sip:alice@gw.test;transport=tls>;tag=r1
+Call-ID: reg-$RANDOM@alice
+CSeq: 1 REGISTER
+
+EOF
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Contact: <sip:alice@127.0.0.10:5061;transport=tls>;expires=(300|299)"
+	run timeout 10 "$NGSEND" "$NG" ping
+	assert_success
+	assert_output --partial "pong"
+	assert_equal "$(served)" \
+	    "$(openssl x509 -in "$D/gw.pem" -noout -fingerprint -sha256)"
+	stop_sg
+	assert_equal "$SGST" 0
+	gone "$SGPID" "$BRPID" "$STPID"
+	run cat "$W/sg.err"
+	assert_line "sbc-gateway: stopping"
+	assert_line "sbc-gateway: stopped"
+	assert_line --regexp "^ *rtp +in 0 pkts"	# srtp-bridge's totals
+}
+
+@test "sbc-gateway: an SDES call goes through the launched srtp-bridge" {
+	start_peer
+	start_sg --upstream "$UP" --keylog "$W/keys.log"
+	mk "$W/inv" <<EOF
+INVITE sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKsrtp1;rport
+Max-Forwards: 70
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>
+Call-ID: srtp-$RANDOM@alice
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>
+Content-Type: application/sdp
+
+v=0
+o=- 1 1 IN IP4 127.0.0.10
+s=-
+c=IN IP4 127.0.0.10
+t=0 0
+m=audio 10000 RTP/SAVP 0
+a=rtpmap:0 PCMU/8000
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
+a=sendrecv
+EOF
+	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	# the answer is SRTP on the relay's outside, from the configured range
+	assert_line --regexp "^m=audio 40[0-9]{3} RTP/SAVP 0"
+	assert_line --regexp "^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+	assert_line "c=IN IP4 $IP"
+	run cat "$W/peer.out"
+	assert_line --regexp "^m=audio 40[0-9]{3} RTP/AVP 0"
+	refute_line --partial "a=crypto"
+	# the key log the config switched on has both directions' keys
+	run grep -c ' dir=\(in\|out\) AES_CM_128_HMAC_SHA1_80 inline:' "$W/keys.log"
+	assert_output 2
+	stop_sg
+	assert_equal "$SGST" 0
+	gone "$SGPID" "$BRPID" "$STPID"
+}
+
+@test "sbc-gateway: SIGHUP reaches sip-tls-term: the new certificate is served; SIGUSR1 a summary" {
+	start_sg --registrar
+	cp "$D/gw2.pem" "$W/cert.pem"
+	cp "$D/gw2.key" "$W/cert.key"
+	kill -HUP "$SGPID"
+	wait_line "$W/sg.err" 'sip-tls-term: .*certificates reloaded'
+	assert_equal "$(served)" \
+	    "$(openssl x509 -in "$D/gw2.pem" -noout -fingerprint -sha256)"
+	kill -USR1 "$SGPID"
+	wait_line "$W/sg.err" '^calls: 0 now'
+	# both still run, under the same PIDs
+	kill -0 "$BRPID" "$STPID"
+	stop_sg
+	assert_equal "$SGST" 0
+	gone "$SGPID" "$BRPID" "$STPID"
+}
+
+@test "sbc-gateway: a tool dying stops the other, exit 1" {
+	start_sg --registrar
+	kill -KILL "$BRPID"
+	SGST=0
+	wait "$TPID" || SGST=$?
+	assert_equal "$SGST" 1
+	gone "$SGPID" "$BRPID" "$STPID"
+	run cat "$W/sg.err"
+	assert_line "sbc-gateway: srtp-bridge: killed by signal 9 (Killed)"
+	assert_line "sbc-gateway: a tool died: gateway stopped"
+	refute_line --partial "sip-tls-term: killed"
+}
+
+@test "sbc-gateway: a tool failing at start-up: exit 1, nothing left running" {
+	cp "$D/gw.pem" "$W/cert.pem"
+	run timeout 30 "$SG" --outside "$IP" --registrar --sip-port 0 \
+	    --tls-port "$("$SBK_BUILD/tests/helpers/freeport" "$IP")" \
+	    --cert "$W/cert.pem" --key "$W/missing.key"
+	assert_failure 1
+	assert_line --regexp "^sbc-gateway: sip-tls-term: exited with status [1-9]"
+	assert_line "sbc-gateway: start-up failed"
+	BRPID=$(sed -n 's/^sbc-gateway: srtp-bridge: started, pid //p' <<< "$output")
+	[ -n "$BRPID" ]
+	gone "$BRPID"
+	# a program that cannot run
+	printf 'not a program\n' > "$W/fake"
+	chmod 755 "$W/fake"
+	run timeout 30 "$SG" --outside "$IP" --registrar --srtp-bridge "$W/fake"
+	assert_failure 1
+	assert_line --partial "sbc-gateway: srtp-bridge: cannot run $W/fake: Exec format error"
+}
+
+@test "sbc-gateway: the launcher killed with SIGKILL leaves no orphans" {
+	start_sg --registrar
+	kill -KILL "$SGPID"
+	wait "$TPID" || true
+	gone "$SGPID" "$BRPID" "$STPID"
+}
+
+@test "sbc-gateway: examples/sbc-gateway.conf is a valid configuration" {
+	run "$SG" -c "$SBK_TOP/examples/sbc-gateway.conf" --print-config
+	assert_success
+	assert_line "outside = 192.0.2.10"
+	assert_line "upstream = 10.0.0.5:5060"
+	run "$SG" -c "$SBK_TOP/examples/sbc-gateway.conf" --dry-run
+	assert_success
+	assert_line --regexp "^$SBK_BIN/sip-tls-term --listen 192\.0\.2\.10:5061 "
+}
+
+@test "sbc-gateway: systemd units verify; Type=notify gets READY=1 and STOPPING=1" {
+	local u
+	if command -v systemd-analyze >/dev/null; then
+		for u in "$SBK_TOP"/examples/systemd/*.service; do
+			sed -e "s|/usr/local/bin|$SBK_BIN|" -e '/^Documentation=/d' \
+			    "$u" > "$W/$(basename "$u")"
+		done
+		run systemd-analyze verify "$W"/*.service
+		assert_success
+		assert_output ""
+	fi
+	# A NOTIFY_SOCKET as systemd makes it: what arrives is logged.
+	timeout 30 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+while True:
+    print(s.recv(4096).decode(), flush=True)
+' "$W/notify.sock" > "$W/notify.log" &
+	PIDS+=($!)
+	wait_line "$W/notify.log" '^bound'
+	NOTIFY_SOCKET=$W/notify.sock start_sg --registrar
+	wait_line "$W/notify.log" '^READY=1$'
+	stop_sg
+	assert_equal "$SGST" 0
+	wait_line "$W/notify.log" '^STOPPING=1$'
+	gone "$SGPID" "$BRPID" "$STPID"
+}
