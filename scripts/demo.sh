@@ -4,8 +4,9 @@
 #   scripts/demo.sh [BUILD_DIR]        (`make demo` builds, then runs this)
 #
 # Makes a lab CA and a gateway certificate, starts srtp-bridge and
-# sip-tls-term (built-in registrar) on a random 127.x.y.0/24, starts two
-# baresip phones - Alice over TLS with mandatory SRTP, Bob on plain UDP -
+# sip-tls-term (built-in registrar) with sbc-gateway, the launcher, on a
+# random 127.x.y.0/24, starts two baresip phones - Alice over TLS with
+# mandatory SRTP, Bob on plain UDP -
 # and places a call each way, each side playing its own tone (Alice 440 Hz,
 # Bob 1000 Hz), while both legs are captured. Then it decrypts the outside
 # capture with pcap-decrypt and srtp-bridge's key log, and prints a report.
@@ -38,7 +39,10 @@ for h in freeport tonecheck; do
 	[ -x "$O/tests/helpers/$h" ] || die "$O/tests/helpers/$h not built (run 'make demo')"
 done
 [ -x "$SBK_BIN/srtp-bridge" ] || die "$SBK_BIN/srtp-bridge not built (run 'make demo')"
-if [ -x "$SBK_BIN/sip-tls-term" ]; then
+if [ -x "$SBK_BIN/sbc-gateway" ] && [ -x "$SBK_BIN/sip-tls-term" ]; then
+	mode=launcher
+	what="sbc-gateway: sip-tls-term --registrar + srtp-bridge"
+elif [ -x "$SBK_BIN/sip-tls-term" ]; then
 	mode=gateway
 	what="sip-tls-term --registrar + srtp-bridge"
 elif sbk_have kamailio && [ -f "$KAMAILIO_MODULES/tls.so" ]; then
@@ -86,9 +90,44 @@ report_fail() {
 
 say "sbckit demo: $what on $E2E_NET.0/24 (files in $D/)" >&2
 
+# lab_launcher: the lab of sbk_lab_gateway (tests/e2e/lib.bash), with the
+# gateway started by sbc-gateway from one command line: TLS and SRTP on
+# $E2E_NET.1, SIP and RTP inside on .2, upstream Bob's phone on .30.
+lab_launcher() {
+	EXT=$E2E_NET.1 INT=$E2E_NET.2 BOBIP=$E2E_NET.30
+	sbk_certs "$D/pki" "$EXT" && sbk_lab_tones || return 1
+	sbk_baresip bob "$BOBIP" "$D/bob.wav" \
+	    "<sip:bob@$BOBIP:@SIPPORT@>;regint=0;answermode=auto;audio_codecs=pcmu" ||
+	    return 1
+	E2E_GW_TLS=$(sbk_freeport "$EXT") && E2E_GW_UDP=$(sbk_freeport "$INT") ||
+	    return 1
+	E2E_KEYLOG=$D/keys.log E2E_TLSKEYS=$D/tls.keys
+	local base=$((30000 + (RANDOM % 300) * 100))
+	sbk_spawn sbc-gateway "$SBK_BIN/sbc-gateway" --outside "$EXT" \
+	    --inside "$INT" --tls-port "$E2E_GW_TLS" --sip-port "$E2E_GW_UDP" \
+	    --upstream "$BOBIP:$(sbk_sipport bob)" --registrar \
+	    --cert "$D/pki/gw.pem" --key "$D/pki/gw.key" \
+	    --media-ports "$base-$((base + 99))" \
+	    --keylog "$E2E_KEYLOG" --tls-keylog "$E2E_TLSKEYS" -v
+	sbk_wait_for 15 grep -q '^sbc-gateway: ready: ' "$D/sbc-gateway.log" ||
+	    { sbk_fail "sbc-gateway not ready: see $D/sbc-gateway.log"; return 1; }
+	grep '^sbc-gateway: ready: ' "$D/sbc-gateway.log"
+	sbk_capture outside "host $EXT" &&
+	sbk_capture inside "host $INT or host $BOBIP" || return 1
+	local gw="$EXT:$E2E_GW_TLS;transport=tls"
+	sbk_baresip alice "$E2E_NET.10" "$D/alice.wav" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "$D/pki/ca.pem" || return 1
+	sbk_registered alice || return 1
+	BOB_FROM_ALICE="sip:bob@$gw"
+	ALICE_FROM_BOB="sip:alice@$INT:$E2E_GW_UDP"
+}
+
 # --- the lab -------------------------------------------------------------
 t_reg=$(date +%s%N)
 case $mode in
+launcher) step "sbc-gateway, phones, captures; Alice registers over TLS" \
+	    lab_launcher || report_fail ;;
 gateway) step "gateway, phones, captures; Alice registers over TLS" \
 	    sbk_lab_gateway || report_fail ;;
 kamailio) step "Kamailio, srtp-bridge, phones, captures; both register" \
@@ -121,9 +160,18 @@ fi
 step "outside leg only TLS+SRTP, inside only SIP+RTP" sbk_check_legs
 legs_out=$(sbk_pcap_classes "$D/outside.pcap" 2>/dev/null)
 legs_in=$(sbk_pcap_classes "$D/inside.pcap" 2>/dev/null)
-# srtp-bridge prints its totals when it stops.
-sbk_stop srtp-bridge
-rtp_line=$(grep -m1 '^ *rtp  *in ' "$D/srtp-bridge.log")
+# srtp-bridge prints its totals when it stops (through sbc-gateway's log
+# when the launcher runs it).
+relay_log=$D/srtp-bridge.log
+if [ $mode = launcher ]; then
+	# to sbc-gateway itself, not its timeout wrapper; it stops both tools
+	sbk_signal sbc-gateway TERM
+	sbk_wait_for 15 grep -q '^sbc-gateway: stopped' "$D/sbc-gateway.log"
+	relay_log=$D/sbc-gateway.log
+else
+	sbk_stop srtp-bridge
+fi
+rtp_line=$(grep -m1 '^ *rtp  *in ' "$relay_log")
 bridged=$(sed -n 's/.* out \([0-9]*\) pkts.*/\1/p' <<< "$rtp_line")
 dropped=$(sed -n 's/.*dropped: \(.*\); relatched.*/\1/p; s/.*dropped: \(.*\)$/\1/p' <<< "$rtp_line" | head -1)
 dropsum=$(awk '{ s = 0; for (i = 2; i <= NF; i += 2) s += $i; print s }' <<< "$dropped")
