@@ -196,6 +196,9 @@ sbk_baresip() {
 	ctrl_tcp_listen	$addr:$ctl
 	snd_path	$d/rec
 	EOF
+	# E2E_CONF_NAME: extra config lines for this client (e.g. rtp_timeout)
+	local extra=E2E_CONF_$name
+	[ -n "${!extra:-}" ] && printf '%s\n' "${!extra}" >> "$d/config"
 	printf '%s\n' "${account//@SIPPORT@/$sip}" > "$d/accounts"
 	: > "$d/contacts"
 	: > "$d/events"
@@ -337,7 +340,8 @@ sbk_rtpengine() {
 }
 
 # sbk_srtp_bridge OUTSIDE INSIDE: sbckit's media relay as an ng daemon,
-# ng on INSIDE and a free port (E2E_NG), key log in $E2E_DIR/keys.log.
+# ng on INSIDE and a free port (E2E_NG), key log in $E2E_DIR/keys.log;
+# words in E2E_BRIDGE_ARGS are passed on.
 sbk_srtp_bridge() {
 	local out=$1 in=$2 ng base
 	ng=$(sbk_freeport "$in") || return 1
@@ -346,7 +350,8 @@ sbk_srtp_bridge() {
 	E2E_KEYLOG=$E2E_DIR/keys.log
 	sbk_spawn srtp-bridge "$SBK_BIN/srtp-bridge" --ng "$E2E_NG" \
 	    --outside "$out" --inside "$in" --port-min $base \
-	    --port-max $((base + 99)) --keylog "$E2E_KEYLOG" -v
+	    --port-max $((base + 99)) --keylog "$E2E_KEYLOG" -v \
+	    ${E2E_BRIDGE_ARGS:-}
 	sbk_wait_port udp "$in" "$ng" 10
 }
 
