@@ -66,6 +66,19 @@ decrypt_and_compare() {
 	run sbk_tls_sip "$E2E_DIR/outside.pcap" "$E2E_TLSKEYS" "$E2E_GW_TLS" \
 	    'sip.Method == "INVITE"'
 	assert_output --partial "INVITE sip:alice"
+	# The debugging recipe's commands (examples/debug-recipe.md) work on
+	# this capture, as written.
+	run "$SBK_TOP/tests/e2e/run-recipe" "$SBK_TOP/examples/debug-recipe.md" \
+	    "$E2E_DIR"
+	printf '%s\n' "$output" > "$E2E_DIR/recipe.log"
+	assert_success
+	assert_output --partial "INVITE sip:alice"
+	assert_output --partial "RTP/SAVP"
+	assert_output --partial "SIP messages in clear: 0"
+	assert_output --regexp "pcap-decrypt: [0-9]+ packets decrypted"
+	assert_output --regexp "common [0-9]{3}"
+	assert_output --regexp "wav: [0-9.]+ s, (9[5-9][0-9]|10[0-4][0-9]) Hz"
+	assert_output --regexp "wav: [0-9.]+ s, 4[2-5][0-9] Hz"
 }
 
 @test "gateway: certificate reload (SIGHUP) in mid-call keeps the call" {
