@@ -128,6 +128,12 @@ failover_to_rb() {
 	# time out (RELAY_TIMEOUT_MS x RELAY_TRIES) before it moves on.
 	sbk_signal ra STOP
 	failover_to_rb
+	# The relay comes back; the operator puts it back in the set at once
+	# instead of waiting RELAY_DISABLE seconds (Kamailio pings it first).
+	sbk_signal ra CONT
+	kamcmd -s "unix:$E2E_DIR/kamailio/ctl" rtpengine.enable "udp:$RA" 1
+	run relay_state "$RA"
+	assert_output --partial "disabled: 0"
 }
 
 @test "kamailio example: weights; a relay killed: calls go to the other" {
