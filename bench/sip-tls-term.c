@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "../lib/buf.h"
@@ -165,6 +166,17 @@ connect_one(SSL_CTX *ctx, const struct net_addr *a, struct cli *c)
 }
 
 #define INFLIGHT 32
+#define RETRIES 200
+
+static void
+close_one(struct cli *c)
+{
+	SSL_free(c->ssl);
+	close(c->fd);
+	sip_framer_free(c->fr);
+	buf_free(c->out);
+	memset(c, 0, sizeof(*c));
+}
 
 static int
 open_one(SSL_CTX *ctx, const struct net_addr *a, struct cli *cl, int i, int ep)
@@ -177,6 +189,28 @@ open_one(SSL_CTX *ctx, const struct net_addr *a, struct cli *cl, int i, int ep)
 		return -1;
 	}
 	return 0;
+}
+
+/* Reopen slot `i` after its handshake failed with SSL error `why`; gives
+ * up (-1) after RETRIES failures in all. */
+static int
+retry_one(SSL_CTX *ctx, const struct net_addr *a, struct cli *cl, int i,
+    int ep, int why)
+{
+	static int failures;
+	unsigned long e = ERR_peek_error();
+
+	if (failures++ == 0 || failures >= RETRIES)
+		fprintf(stderr, "bench: handshake %d failed (SSL error %d, "
+		    "errno %d, %s)%s\n", i, why, errno,
+		    e != 0 ? ERR_reason_error_string(e) : "no reason",
+		    failures >= RETRIES ? ", giving up" : ", retrying");
+	ERR_clear_error();
+	if (failures >= RETRIES)
+		return -1;
+	(void)epoll_ctl(ep, EPOLL_CTL_DEL, cl[i].fd, NULL);
+	close_one(&cl[i]);
+	return open_one(ctx, a, cl, i, ep);
 }
 
 int
@@ -228,9 +262,11 @@ main(int argc, char **argv)
 					r = SSL_get_error(c->ssl, r);
 					if (r != SSL_ERROR_WANT_READ &&
 					    r != SSL_ERROR_WANT_WRITE) {
-						fprintf(stderr, "bench: handshake "
-						    "%d failed\n", id);
-						return 1;
+						/* A loaded server may drop a
+						 * handshake: retry that slot. */
+						if (retry_one(ctx, &a, cl, id, ep,
+						    r) != 0)
+							return 1;
 					}
 					continue;
 				}

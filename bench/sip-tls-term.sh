@@ -76,11 +76,30 @@ pss_kib() {
 	echo "$s"
 }
 
-# run_calls ADDR:PORT: calls/s figure
-run_calls() {
-	timeout -k 2 $((SECS + 120)) "$BENCH" calls "$1" "$CLIENTS" "$SECS" |
-	    sed -n 's/.* cps \([0-9]*\)$/\1/p'
+# cpu_ticks PID...: user + system clock ticks used by PIDs so far
+cpu_ticks() {
+	local p s=0 v
+	for p; do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
+		s=$((s + ${v:-0}))
+	done
+	echo "$s"
 }
+
+# run_calls ADDR:PORT PID...: sets cps (calls/s, wall clock: moves with
+# the machine's load) and us_call (CPU µs the PIDs spent per call: steadier)
+run_calls() {
+	local addr=$1 t0 t1 out calls
+	shift
+	t0=$(cpu_ticks "$@")
+	out=$(timeout -k 2 $((SECS + 120)) "$BENCH" calls "$addr" "$CLIENTS" "$SECS")
+	t1=$(cpu_ticks "$@")
+	cps=$(echo "$out" | sed -n 's/.* cps \([0-9]*\)$/\1/p')
+	calls=$(echo "$out" | sed -n 's/^calls \([0-9]*\) .*/\1/p')
+	us_call=$(awk -v a="$t0" -v b="$t1" -v n="${calls:-0}" -v hz="$HZ" \
+	    'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / hz / n; else print "n/a" }')
+}
+HZ=$(getconf CLK_TCK)
 
 # run_idle ADDR:PORT MEASURE-CMD: KiB per idle connection
 run_idle() {
@@ -112,21 +131,29 @@ ours() {
 	PIDS+=($pid)
 	wait_file "$D/gw.out" '^inside udp ' || return 1
 	l=$(sed -n 's/^listening tls //p' "$D/gw.out")
-	cps=$(run_calls "$l")
+	run_calls "$l" $(desc "$pid")
 	: > "$D/peer.out"
 	kib=$(run_idle "$l" rss_kib "$pid")
 	kill -TERM "$pid"; wait "$pid" 2>/dev/null
-	printf '%-44s %8s calls/s %8s KiB/idle conn\n' "$label" "$cps" "$kib"
+	printf '%-44s %6s calls/s %6s CPU-us/call %6s KiB/idle conn\n' \
+	    "$label" "$cps" "$us_call" "$kib"
 }
 
 echo "# sip-tls-term: $CLIENTS TLS clients x ${SECS}s of calls; $IDLE idle TLS connections"
 ours "sip-tls-term (RELEASE_BUFFERS, default)"
-C1=$cps K1=$kib
+C1=$cps U1=$us_call K1=$kib
 ours "sip-tls-term --no-release-buffers (baseline)" --no-release-buffers
-C2=$cps K2=$kib
-awk -v c1="$C1" -v c2="$C2" -v k1="$K1" -v k2="$K2" 'BEGIN {
-	printf "ratio vs OpenSSL default buffers: calls/s %.2fx, memory/conn %.2fx less\n",
-	    (c2 > 0 ? c1 / c2 : 0), (k1 > 0 ? k2 / k1 : 0) }'
+C2=$cps U2=$us_call K2=$kib
+# ratio NAME C U K: ours (C1 U1 K1) against a baseline; > 1 means ours is
+# better (more calls/s, fewer CPU-us per call, fewer KiB per connection)
+ratio() {
+	awk -v n="$1" -v c1="$C1" -v c2="$2" -v u1="$U1" -v u2="$3" \
+	    -v k1="$K1" -v k2="$4" 'BEGIN {
+		printf "ratio vs %s: calls/s %.2fx, CPU per call %.2fx less, memory/conn %.2fx less\n",
+		    n, (c2 > 0 ? c1 / c2 : 0), (u1 > 0 ? u2 / u1 : 0),
+		    (k1 > 0 && k2 > 0 ? k2 / k1 : 0) }'
+}
+ratio "OpenSSL default buffers" "$C2" "$U2" "$K2"
 
 # Kamailio with its tls module, the same loads (a stateful proxy with
 # Record-Route, relaying to the same UDP responder).
@@ -187,15 +214,13 @@ EOF
 		PIDS+=($kpid)
 		sleep 2
 		kall() { pss_kib $(desc "$kpid"); }
-		cps=$(run_calls "$IP:$((KP + 1))")
+		run_calls "$IP:$((KP + 1))" $(desc "$kpid")
 		: > "$D/peer.out"
 		kib=$(run_idle "$IP:$((KP + 1))" kall)
 		kill -TERM "$kpid"; wait "$kpid" 2>/dev/null
-		printf '%-44s %8s calls/s %8s KiB/idle conn\n' \
-		    "kamailio 5.6 + tls (reference)" "$cps" "$kib"
-		awk -v c1="$C1" -v c2="$cps" -v k1="$K1" -v k2="$kib" 'BEGIN {
-			printf "ratio vs kamailio+tls: calls/s %.2fx, memory/conn %.2fx less\n",
-			    (c2 > 0 ? c1 / c2 : 0), (k1 > 0 ? k2 / k1 : 0) }'
+		printf '%-44s %6s calls/s %6s CPU-us/call %6s KiB/idle conn\n' \
+		    "kamailio 5.6 + tls (reference)" "$cps" "$us_call" "$kib"
+		ratio "kamailio+tls" "$cps" "$us_call" "$kib"
 	else
 		echo "kamailio+tls: config check failed (skipped)"
 		sed 's/^/#   /' "$D/kam/check.log" | tail -5
