@@ -1012,7 +1012,12 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 	}
 	if (!flow_alive(px->flows, flow) ||
 	    flow_token(px->flows, flow, tok, sizeof(tok)) != 0) {
-		/* RFC 5626: the flow this request must use is gone. */
+		/* RFC 5626: the flow this request must use is gone. A BYE or
+		 * CANCEL still ends the call's media: nobody will send
+		 * another for it, and the relay may have no media timeout. */
+		if (px->mc != NULL &&
+		    (is_method(m, "BYE") || is_method(m, "CANCEL")))
+			mediactl_delete(px->mc, m);
 		reply(px, m, &back, gone_code, NULL);
 		goto out;
 	}
