@@ -882,72 +882,45 @@ out:
 	sip_edits_free(e);
 }
 
+/* For registrar_lookup: is the flow still connected? */
+static int
+flow_live(void *arg, uint64_t flow)
+{
+	struct proxy *px = arg;
+
+	return flow_alive(px->flows, flow);
+}
+
 /* The built-in registrar: answer REGISTER, bind AoR -> flow. */
 static void
 register_local(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
 	struct target back = { 1, flow, { .len = 0 } };
-	const struct sip_hdr *to = sip_find(m, SIP_H_TO), *eh;
-	struct sip_addr ta, ca;
-	struct sip_uri tu;
-	struct slice aor, cv = SLICE_NULL, pv;
-	struct reg_binding b;
-	uint64_t exp = 3600, now = ev_now_ms(px->loop);
-	char extra[1200];
-	int star = 0, n = 0;
-	long i = -1;
+	struct buf *c = buf_new(REG_MAX_BINDINGS * 1100);
+	int r, code;
 
-	if (to == NULL || sip_addr_parse(to->value, &ta) != 0 ||
-	    sip_uri_parse(ta.uri, &tu) != 0) {
-		reply(px, m, &back, 400, NULL);
+	if (c == NULL)
 		return;
+	r = registrar_register(px->reg, m, flow, ev_now_ms(px->loop),
+	    px->conf.reg_max_s, c);
+	switch (r) {
+	case 0:		code = 200; break;
+	case E_STATE:	code = 500; break;	/* out-of-order CSeq */
+	case E_LIMIT:	code = 503; break;
+	case E_BIG:
+	case E_NOMEM:	code = 500; break;
+	default:	code = 400; break;
 	}
-	aor = tu.user.len > 0 ? tu.user : ta.uri;
-	if ((eh = sip_find(m, SIP_H_EXPIRES)) != NULL &&
-	    slice_to_u64(eh->value, 0xffffffffu, &exp) != 0)
-		exp = 3600;
-	while ((i = sip_next(m, SIP_H_CONTACT, (size_t)(i + 1))) >= 0) {
-		struct slice cur = m->hdr[i].value, v;
-		while (sip_value_next(&cur, &v)) {
-			if (slice_eq_cstr(v, "*"))
-				star = 1;
-			else if (n++ == 0)
-				cv = v;
-		}
-	}
-	if (cv.len > 0) {
-		if (sip_addr_parse(cv, &ca) != 0) {
-			reply(px, m, &back, 400, NULL);
-			return;
-		}
-		if (sip_param(ca.params, "expires", &pv, NULL) &&
-		    slice_to_u64(pv, 0xffffffffu, &exp) != 0)
-			exp = 3600;
-	}
-	if (exp > px->conf.reg_max_s)
-		exp = px->conf.reg_max_s;
-	if (star || (cv.len > 0 && exp == 0)) {
-		(void)registrar_unbind(px->reg, aor);
-		reply(px, m, &back, 200, NULL);
-		return;
-	}
-	if (cv.len > 0) {
-		int r = registrar_bind(px->reg, aor, flow, cv, now + exp * 1000);
-		if (r != 0) {
-			reply(px, m, &back, r == E_LIMIT ? 503 : 400, NULL);
-			return;
-		}
-		log_msg(px->lg, LOG_INFO, "registered %.*s for %llus",
-		    (int)aor.len, (const char *)aor.p, (unsigned long long)exp);
-	}
-	/* The client looks for its own Contact URI in the answer. */
-	if (registrar_lookup(px->reg, aor, now, &b) == 0 && b.flow == flow) {
-		snprintf(extra, sizeof(extra), "Contact: <%.*s>;expires=%llu\r\n",
-		    (int)b.uri.len, (const char *)b.uri.p,
-		    (unsigned long long)((b.expires_ms - now) / 1000));
-		reply(px, m, &back, 200, extra);
-	} else
-		reply(px, m, &back, 200, NULL);
+	if (r != 0)
+		log_msg(px->lg, LOG_INFO, "REGISTER refused: %s",
+		    sbk_strerror(r));
+	else
+		log_msg(px->lg, LOG_DEBUG, "REGISTER: %zu bindings in all",
+		    registrar_count(px->reg));
+	/* The 200 lists every binding; the client looks for its own. */
+	reply(px, m, &back, code, r == 0 && buf_len(c) > 0 ? buf_str(c) :
+	    NULL);
+	buf_free(c);
 }
 
 static void
@@ -991,18 +964,18 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 	}
 	if (!have_tok && px->reg != NULL) {
 		struct reg_binding b;
-		if (registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop), &b)
-		    != 0) {
-			reply(px, m, &back, 404, NULL);
+		int r = registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop),
+		    flow_live, px, &b);
+
+		gone_code = 480;
+		if (r != 0) {
+			/* Unknown AoR: 404; bindings on dead flows only: 480. */
+			reply(px, m, &back, r == E_NOTFOUND ? 404 : gone_code,
+			    NULL);
 			goto out;
 		}
 		flow = b.flow;
 		have_tok = 1;
-		gone_code = 480;
-		if (!flow_alive(px->flows, flow)) {
-			reply(px, m, &back, gone_code, NULL);
-			goto out;
-		}
 		if (sip_edit_replace(e, m->ruri, b.uri) != 0)
 			goto out;
 	}

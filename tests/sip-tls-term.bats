@@ -365,6 +365,65 @@ EOF
 	assert_line "SIP/2.0 480 Temporarily Unavailable"
 }
 
+@test "sip-tls-term: built-in registrar, two devices for one AoR, newest live one called" {
+	start_gw --registrar
+	register "$W/reg1"
+	register "$W/reg2" 120
+	sed -i 's/alice-0x55d1@127.0.0.10/alice-0x77e2@127.0.0.11/' "$W/reg2"
+	( timeout 10 "$CLI" -a -w 8000 "$L" "$W/reg1" > "$W/a1.out" ) &
+	PIDS+=($!)
+	wait_line "$W/a1.out" "^Contact:"
+	( timeout 10 "$CLI" -a -w 2500 "$L" "$W/reg2" > "$W/a2.out" ) &
+	PIDS+=($!)
+	A2=$!
+	wait_line "$W/a2.out" "^Contact:"
+	# The 200 OK lists every binding with its own expiry (RFC 3261 10.3).
+	run cat "$W/a2.out"
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|299)$"
+	assert_line --regexp "^Contact: <sip:alice-0x77e2@127.0.0.11:5061;transport=tls>;expires=(120|119)$"
+	mk "$W/inv" <<EOF
+INVITE sip:alice@$IN SIP/2.0
+Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKtwo1;rport
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@$IN>
+Call-ID: two-1@bob
+CSeq: 1 INVITE
+Contact: <sip:bob@$IP:5099>
+
+EOF
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
+	assert_line "SIP/2.0 200 OK"
+	# the newest registration gets the call
+	run grep -c '^INVITE sip:alice-0x77e2@127.0.0.11:5061;transport=tls SIP/2.0$' "$W/a2.out"
+	assert_output 1
+	run grep -c '^INVITE' "$W/a1.out"
+	assert_output 0
+	# its flow gone, the other (live) binding gets the next call
+	wait "$A2" || true
+	sed -i 's/two1/two2/; s/two-1@/two-2@/' "$W/inv"
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
+	assert_line "SIP/2.0 200 OK"
+	run grep -c '^INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0$' "$W/a1.out"
+	assert_output 1
+	# expires=0 removes one Contact; the others are listed
+	register "$W/unreg" 0
+	sed -i 's/alice-0x55d1@127.0.0.10/alice-0x77e2@127.0.0.11/' "$W/unreg"
+	run timeout 5 "$CLI" -c 1 -w 3000 "$L" "$W/unreg"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|2[0-9][0-9])$"
+	refute_line --partial "alice-0x77e2"
+	# "Contact: *" with Expires: 0 removes them all
+	register "$W/star"
+	sed -i 's/^Contact: .*/Contact: *\r/; s/^CSeq: .*/Expires: 0\r\nCSeq: 1 REGISTER\r/' "$W/star"
+	run timeout 5 "$CLI" -c 1 -w 3000 "$L" "$W/star"
+	assert_line "SIP/2.0 200 OK"
+	refute_line --partial "Contact:"
+	sed -i 's/two2/two3/; s/two-2@/two-3@/' "$W/inv"
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
+	assert_line "SIP/2.0 404 Not Found"
+}
+
 @test "sip-tls-term: --tls-keylog writes an NSS key log, mode 0600" {
 	start_peer
 	start_gw -u "udp:$UP" --tls-keylog "$W/keys.log"
