@@ -22,6 +22,21 @@ struct pending {
 	struct pending *next;
 };
 
+/* An INVITE transaction seen going through (mediactl_track). */
+struct inv {
+	char *cid;
+	size_t cidlen;
+	uint32_t cseq;
+	int reinvite;		/* it had a To tag */
+	int offer;		/* it carried SDP */
+	uint64_t expires_ms;
+	struct inv *next;
+};
+
+#define INV_BUCKETS 1024
+#define INV_MAX 20000
+#define INV_LIFE_MS 200000	/* beyond timer C (180 s) */
+
 struct mediactl {
 	struct ev_loop *loop;
 	struct mediactl_conf conf;
@@ -30,6 +45,8 @@ struct mediactl {
 	size_t cur;		/* relay in use */
 	struct pending *list;
 	size_t npending;
+	struct inv *inv[INV_BUCKETS];
+	size_t ninv;
 	uint8_t rbuf[NG_DGRAM_MAX + 1];
 };
 
@@ -225,17 +242,7 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 	return mc;
 }
 
-void
-mediactl_free(struct mediactl *mc)
-{
-	if (mc == NULL)
-		return;
-	while (mc->list != NULL)
-		finish(mc, mc->list, E_STATE, SLICE_NULL);
-	(void)ev_fd_del(mc->loop, mc->fd);
-	close(mc->fd);
-	free(mc);
-}
+/* ---- INVITE transactions: late offers, re-INVITEs ---- */
 
 /* A header's tag parameter. */
 static struct slice
@@ -248,6 +255,177 @@ tag_of(const struct sip_msg *m, enum sip_hid id)
 	if (h != NULL && sip_addr_parse(h->value, &a) == 0)
 		(void)sip_param(a.params, "tag", &v, NULL);
 	return v;
+}
+
+static unsigned
+inv_hash(struct slice cid, uint32_t cseq)
+{
+	unsigned h = 2166136261u ^ cseq;
+	size_t i;
+
+	for (i = 0; i < cid.len; i++)
+		h = (h ^ cid.p[i]) * 16777619u;
+	return h % INV_BUCKETS;
+}
+
+static void
+inv_unlink(struct mediactl *mc, struct inv **pp)
+{
+	struct inv *v = *pp;
+
+	*pp = v->next;
+	free(v->cid);
+	free(v);
+	mc->ninv--;
+}
+
+/* The entry of (cid, cseq), expired ones dropped on the way. */
+static struct inv **
+inv_find(struct mediactl *mc, struct slice cid, uint32_t cseq)
+{
+	struct inv **pp = &mc->inv[inv_hash(cid, cseq)];
+	uint64_t now = ev_now_ms(mc->loop);
+
+	while (*pp != NULL) {
+		struct inv *v = *pp;
+		if (v->expires_ms <= now) {
+			inv_unlink(mc, pp);
+			continue;
+		}
+		if (v->cseq == cseq && slice_eq(slice_make(v->cid, v->cidlen),
+		    cid))
+			break;
+		pp = &v->next;
+	}
+	return pp;
+}
+
+static void
+inv_sweep(struct mediactl *mc)
+{
+	uint64_t now = ev_now_ms(mc->loop);
+	size_t i;
+
+	for (i = 0; i < INV_BUCKETS; i++) {
+		struct inv **pp = &mc->inv[i];
+		while (*pp != NULL) {
+			if ((*pp)->expires_ms <= now)
+				inv_unlink(mc, pp);
+			else
+				pp = &(*pp)->next;
+		}
+	}
+}
+
+static int
+has_body(const struct sip_msg *m)
+{
+	const struct sip_hdr *ct = sip_find(m, SIP_H_CONTENT_TYPE);
+
+	return m->body.len > 0 && ct != NULL &&
+	    slice_find(ct->value, SLICE_LIT("sdp")) >= 0;
+}
+
+static void
+inv_note(struct mediactl *mc, const struct sip_msg *m)
+{
+	struct inv **pp = inv_find(mc, m->call_id, m->cseq), *v = *pp;
+
+	if (v == NULL) {
+		if (mc->ninv >= INV_MAX)
+			inv_sweep(mc);
+		if (mc->ninv >= INV_MAX || (v = calloc(1, sizeof(*v))) == NULL)
+			return;	/* untracked: requests offer, responses answer */
+		if ((v->cid = malloc(m->call_id.len)) == NULL) {
+			free(v);
+			return;
+		}
+		memcpy(v->cid, m->call_id.p, m->call_id.len);
+		v->cidlen = m->call_id.len;
+		v->cseq = m->cseq;
+		v->next = mc->inv[inv_hash(m->call_id, m->cseq)];
+		mc->inv[inv_hash(m->call_id, m->cseq)] = v;
+		mc->ninv++;
+	}
+	v->reinvite = tag_of(m, SIP_H_TO).len > 0;
+	v->offer = has_body(m);
+	v->expires_ms = ev_now_ms(mc->loop) + INV_LIFE_MS;
+}
+
+void
+mediactl_track(struct mediactl *mc, const struct sip_msg *m)
+{
+	struct inv **pp;
+	int reinvite;
+
+	if (m->call_id.len == 0)
+		return;
+	if (m->is_request && slice_eq_cstr(m->method, "INVITE")) {
+		inv_note(mc, m);
+		return;
+	}
+	if (m->is_request && !slice_eq_cstr(m->method, "ACK") &&
+	    !slice_eq_cstr(m->method, "CANCEL"))
+		return;
+	if (!m->is_request && (m->status < 300 ||
+	    !slice_eq_cstr(m->cseq_method, "INVITE")))
+		return;
+	/* ACK, CANCEL, or a final failure of an INVITE. */
+	pp = inv_find(mc, m->call_id, m->cseq);
+	reinvite = *pp != NULL && (*pp)->reinvite;
+	if (*pp != NULL && !slice_eq_cstr(m->method, "CANCEL"))
+		inv_unlink(mc, pp);
+	if (!slice_eq_cstr(m->method, "ACK") && !reinvite)
+		mediactl_delete(mc, m);
+}
+
+/* Is the SDP of `m` an offer? (see mediactl.h) */
+static int
+is_offer(struct mediactl *mc, const struct sip_msg *m)
+{
+	struct inv *v;
+
+	if (m->is_request && slice_eq_cstr(m->method, "PRACK")) {
+		/* RAck: RSEQ CSEQ METHOD; the INVITE had no offer: the
+		 * reliable provisional did, and this answers it. */
+		const struct sip_hdr *ra = sip_find_name(m, "RAck");
+		struct slice cur, rseq, cs;
+		uint64_t n;
+
+		if (ra == NULL)
+			return 1;
+		cur = ra->value;
+		if (!slice_split(&cur, ' ', &rseq) ||
+		    !slice_split(&cur, ' ', &cs) ||
+		    slice_to_u64(cs, 0xffffffffu, &n) != 0)
+			return 1;
+		v = *inv_find(mc, m->call_id, (uint32_t)n);
+		return v == NULL || v->offer;
+	}
+	if (m->is_request)
+		return !slice_eq_cstr(m->method, "ACK");
+	if (!slice_eq_cstr(m->cseq_method, "INVITE"))
+		return 0;
+	/* A response to an INVITE without SDP carries the offer. */
+	v = *inv_find(mc, m->call_id, m->cseq);
+	return v != NULL && !v->offer;
+}
+
+void
+mediactl_free(struct mediactl *mc)
+{
+	size_t i;
+
+	if (mc == NULL)
+		return;
+	while (mc->list != NULL)
+		finish(mc, mc->list, E_STATE, SLICE_NULL);
+	for (i = 0; i < INV_BUCKETS; i++)
+		while (mc->inv[i] != NULL)
+			inv_unlink(mc, &mc->inv[i]);
+	(void)ev_fd_del(mc->loop, mc->fd);
+	close(mc->fd);
+	free(mc);
 }
 
 int
@@ -320,9 +498,7 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 		fn(arg, E_LIMIT, SLICE_NULL);
 		return;
 	}
-	/* Requests (and ACK with a late answer) carry offers; answers are
-	 * in responses and in ACK. */
-	offer = m->is_request && !slice_eq_cstr(m->method, "ACK");
+	offer = is_offer(mc, m);
 	if (offer && rq->require_srtp && !mediactl_sdp_has_crypto(m->body)) {
 		fail_later(mc, p, E_UNSUPPORTED);
 		return;
@@ -331,21 +507,37 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.cookie = slice_cstr(p->cookie);
 	q.cmd = offer ? NG_CMD_OFFER : NG_CMD_ANSWER;
 	q.call_id = m->call_id;
-	/* from-tag names the offerer: the From party, except for an ACK,
-	 * which answers an offer the To party made in its 200. */
-	q.from_tag = tag_of(m, m->is_request && !offer ? SIP_H_TO : SIP_H_FROM);
-	q.to_tag = tag_of(m, m->is_request && !offer ? SIP_H_FROM : SIP_H_TO);
+	/* from-tag names the offerer: the From party of an offer in a
+	 * request or of an answer in a response, else the To party (an
+	 * offer in a 2xx, its answer in the ACK), as Kamailio's rtpengine
+	 * module does. */
+	q.from_tag = tag_of(m, m->is_request == offer ? SIP_H_FROM : SIP_H_TO);
+	q.to_tag = tag_of(m, m->is_request == offer ? SIP_H_TO : SIP_H_FROM);
 	q.sdp = m->body;
-	q.proto = rq->outward ? NG_PROTO_RTP_SAVP : NG_PROTO_RTP_AVP;
+	q.proto = rq->outward || rq->outside_both ? NG_PROTO_RTP_SAVP :
+	    NG_PROTO_RTP_AVP;
+	if (offer && q.proto == NG_PROTO_RTP_SAVP) {
+		/* rtpengine offers AEAD_AES_256_GCM first, and baresip 1.0
+		 * takes the first suite it knows but cannot decrypt that
+		 * one: AES_CM_128_HMAC_SHA1_80 first (rtpengine 10.5 has no
+		 * only-SUITE, hence the list of no-). */
+		static const char *const no[] = { "AEAD_AES_256_GCM",
+		    "AEAD_AES_128_GCM", "AES_256_CM_HMAC_SHA1_80",
+		    "AES_256_CM_HMAC_SHA1_32", "AES_192_CM_HMAC_SHA1_80",
+		    "AES_192_CM_HMAC_SHA1_32" };
+		for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+			q.sdes_no[q.n_sdes_no++] = slice_cstr(no[i]);
+	}
 	q.ice = NG_ICE_REMOVE;
 	q.dtls = NG_DTLS_OFF;
 	q.replace = NG_REPLACE_ORIGIN | NG_REPLACE_SESSION_CONNECTION;
 	q.rtcp_mux = NG_RTCP_MUX_DEMUX;
 	if (mc->conf.dir_outside != NULL && mc->conf.dir_inside != NULL) {
-		q.from_interface = slice_cstr(rq->outward ? mc->conf.dir_inside :
+		q.from_interface = slice_cstr(rq->outward &&
+		    !rq->outside_both ? mc->conf.dir_inside :
 		    mc->conf.dir_outside);
-		q.to_interface = slice_cstr(rq->outward ? mc->conf.dir_outside :
-		    mc->conf.dir_inside);
+		q.to_interface = slice_cstr(rq->outward || rq->outside_both ?
+		    mc->conf.dir_outside : mc->conf.dir_inside);
 	}
 	if (q.from_tag.len == 0 || ng_req_encode(&q, p->dgram) != 0) {
 		fail_later(mc, p, E_SYNTAX);

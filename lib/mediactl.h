@@ -20,9 +20,17 @@
  * skipped for the next one. Never blocks.
  *
  * Outside->inside bodies get "transport-protocol RTP/AVP", inside->outside
- * bodies "RTP/SAVP"; offers carry replace-origin,
+ * and outside->outside bodies "RTP/SAVP"; offers carry replace-origin,
  * replace-session-connection, ICE=remove, rtcp-mux-demux and DTLS=off,
- * and "direction" naming the two interfaces when configured.
+ * and "direction" naming the two interfaces when configured (the outside
+ * name twice for outside->outside).
+ *
+ * Offer or answer: the body of a request is an offer, of a response or an
+ * ACK an answer, except after an INVITE without SDP (a late offer: the
+ * offer comes in its 2xx, the answer in the ACK) and for a PRACK answering
+ * a reliable provisional's offer. To tell these apart, and to tell an
+ * initial INVITE from a re-INVITE, every INVITE, ACK and final response
+ * to an INVITE goes through mediactl_track() first.
  */
 struct mediactl;
 
@@ -38,6 +46,7 @@ struct mediactl_conf {
 struct mediactl_req {
 	const struct sip_msg *msg;	/* borrowed for the call only */
 	int outward;			/* the body goes to the outside */
+	int outside_both;		/* ... and comes from the outside too */
 	int require_srtp;		/* E_UNSUPPORTED if no a=crypto */
 };
 
@@ -62,6 +71,16 @@ void mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
     mediactl_fn *fn, void *arg);
 /* Fire-and-forget "delete" of the call of `m` (Call-ID, From tag). */
 void mediactl_delete(struct mediactl *mc, const struct sip_msg *m);
+
+/*
+ * Follow the INVITE transactions of `m` (any message; borrowed for the
+ * call), before mediactl_submit() of its body: remembers whether each
+ * INVITE carried an offer and whether it was a re-INVITE (To tag), and
+ * forgets it at its ACK, its failure or after 200 s. A CANCEL or a final
+ * failure of an initial INVITE deletes the call; a failed re-INVITE (491,
+ * 488...) keeps it.
+ */
+void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
 
 /* Does `sdp` carry an a=crypto line with a suite we know and a key? */
 int mediactl_sdp_has_crypto(struct slice sdp);

@@ -16,6 +16,11 @@
 #define CMAP_BUCKETS 1024
 #define BRANCH_MAX 96
 
+/* Where a body goes (forward()'s `outward`): the relay's profiles. */
+#define LEG_IN 0		/* outside -> inside: RTP/AVP */
+#define LEG_OUT 1		/* inside -> outside: RTP/SAVP */
+#define LEG_OUT_OUT 2		/* outside -> outside: RTP/SAVP */
+
 /* An outside->inside client transaction (UDP retransmission, 408). */
 struct txn {
 	struct proxy *px;
@@ -201,6 +206,17 @@ uri_dest(const struct sip_uri *u, struct net_addr *a)
 	return net_addr_parse_host(u->host, u->port ? u->port : 5060, a);
 }
 
+/* Is `uri` our inside face? */
+static int
+uri_is_inside(struct proxy *px, struct slice uri)
+{
+	struct sip_uri u;
+
+	return sip_uri_parse(uri, &u) == 0 &&
+	    slice_case_eq_cstr(u.host, px->in_host) &&
+	    (u.port ? u.port : 5060) == px->in_port;
+}
+
 /* Is `uri` one of our faces (inside, or the outside as seen on flow)? */
 static int
 uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
@@ -209,6 +225,7 @@ uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
 	struct net_addr local;
 	char h[NET_ADDR_STRLEN];
 	uint16_t port;
+	uint64_t tf;
 
 	if (sip_uri_parse(uri, &u) != 0)
 		return 0;
@@ -224,6 +241,16 @@ uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
 	    (px->conf.outside_port == 0 || port == px->conf.outside_port))
 		return 1;
 	if (flow != 0 && flow_addrs(px->flows, flow, NULL, &local) == 0) {
+		uri_host(&local, h, sizeof(h));
+		if (slice_case_eq_cstr(u.host, h) &&
+		    port == net_addr_port(&local))
+			return 1;
+	}
+	/* Our outside face as seen on the flow its token names: the far
+	 * Record-Route entry of a dialog, in a request from the other side. */
+	if (u.user.len == FLOW_TOKEN_LEN &&
+	    flow_token_check(px->flows, u.user, &tf) == 0 && tf != flow &&
+	    flow_addrs(px->flows, tf, NULL, &local) == 0) {
 		uri_host(&local, h, sizeof(h));
 		if (slice_case_eq_cstr(u.host, h) &&
 		    port == net_addr_port(&local))
@@ -589,6 +616,10 @@ forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 
 	if (out == NULL)
 		return;
+	/* INVITEs, their ACKs, CANCELs and failures: offer/answer roles,
+	 * and the call deleted when an initial INVITE fails. */
+	if (px->mc != NULL)
+		mediactl_track(px->mc, m);
 	if (txn)
 		klen = txn_key(m, branch, key, sizeof(key));
 	if (sip_edits_apply(e, m, out) != 0) {
@@ -621,8 +652,9 @@ forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 		}
 		memset(&rq, 0, sizeof(rq));
 		rq.msg = &em;
-		rq.outward = outward;
-		rq.require_srtp = px->conf.require_srtp && !outward;
+		rq.outward = outward != LEG_IN;
+		rq.outside_both = outward == LEG_OUT_OUT;
+		rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
 		pk->origin = flow;
 		mediactl_submit(px->mc, &rq, media_done, pk);
 		return;
@@ -682,7 +714,11 @@ fix_via(struct sip_edits *e, const struct sip_msg *m,
 	    net_addr_port(src));
 }
 
-/* Pop our own Route entries (both faces); the token of the last one. */
+/*
+ * Pop our own Route entries (both faces); the token of the last one that
+ * has one, *have_tok 1 if that entry is our inside face, 2 if an outside
+ * one (a dialog between two outside clients), 0 if none had a token.
+ */
 static int
 pop_routes(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     uint64_t flow, uint64_t *tok, int *have_tok, struct slice *next)
@@ -701,7 +737,7 @@ pop_routes(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 			break;
 		}
 		if (uri_token(px, a.uri, tok))
-			*have_tok = 1;
+			*have_tok = uri_is_inside(px, a.uri) ? 1 : 2;
 		n++;
 	}
 	return n > 0 ? drop_values(e, m, SIP_H_ROUTE, n) : 0;
@@ -790,6 +826,148 @@ register_reach(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 	return 0;
 }
 
+/* ---- outside to outside ---- */
+
+/* For registrar_lookup: is the flow still connected? */
+static int
+flow_live(void *arg, uint64_t flow)
+{
+	struct proxy *px = arg;
+
+	return flow_alive(px->flows, flow);
+}
+
+/*
+ * A request from flow `from` for another client's flow `to`: relayed flow
+ * to flow with our Via carrying the sender's token (the answer comes back
+ * on `to` and finds `from` by it), and on dialog-forming requests two
+ * outside-face Record-Route entries, the callee's token first and the
+ * caller's last, so each side's in-dialog requests end on the other's
+ * token. Bodies go through the relay as RTP/SAVP on both legs.
+ */
+static void
+flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
+    struct sip_edits *e, const struct target *back, uint64_t to,
+    int gone_code)
+{
+	struct target t;
+	struct net_addr peer;
+	char ftok[FLOW_TOKEN_LEN + 1], ttok[FLOW_TOKEN_LEN + 1];
+	char fohp[NET_ADDR_STRLEN + 64], tohp[NET_ADDR_STRLEN + 64];
+	char branch[BRANCH_MAX], line[1024];
+	struct slice v, cbranch;
+	struct sip_via via;
+	uint64_t h;
+
+	if (!flow_alive(px->flows, to) ||
+	    flow_token(px->flows, to, ttok, sizeof(ttok)) != 0 ||
+	    flow_token(px->flows, from, ftok, sizeof(ftok)) != 0 ||
+	    flow_addrs(px->flows, from, &peer, NULL) != 0) {
+		reply(px, m, back, gone_code, NULL);
+		return;
+	}
+	outside_hp(px, from, fohp, sizeof(fohp));
+	outside_hp(px, to, tohp, sizeof(tohp));
+	if (fix_via(e, m, &peer) != 0) {
+		reply(px, m, back, 400, NULL);
+		return;
+	}
+	/* Deterministic, as towards the inside: CANCEL and the non-2xx ACK
+	 * get the branch of their INVITE. */
+	(void)nth_value(m, SIP_H_VIA, 0, &v);
+	cbranch = sip_via_parse(v, &via) == 0 ? via.branch : SLICE_NULL;
+	h = fnv64(1469598103934665603ull, cbranch);
+	if (cbranch.len == 0) {
+		h = fnv64(h, m->call_id);
+		h ^= m->cseq;
+	}
+	snprintf(branch, sizeof(branch), "z9hG4bK%s.%016llx", ftok,
+	    (unsigned long long)h);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/TLS %s;branch=%s\r\n", tohp,
+	    branch);
+	if (add_text_top(e, m, line) != 0)
+		return;
+	if (dialog_forming(m)) {
+		snprintf(line, sizeof(line),
+		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n"
+		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n",
+		    ttok, tohp, ftok, fohp);
+		if (add_text_top(e, m, line) != 0)
+			return;
+	}
+	if (is_method(m, "INVITE"))
+		reply(px, m, back, 100, NULL);
+	if (px->mc != NULL && is_method(m, "BYE"))
+		mediactl_delete(px->mc, m);
+	memset(&t, 0, sizeof(t));
+	t.to_flow = 1;
+	t.flow = to;
+	forward(px, m, e, &t, back, LEG_OUT_OUT, slice_cstr(branch), from);
+}
+
+/*
+ * Does request `m` from flow `from` go to another outside client? In a
+ * dialog between two of them (the last of our Route entries popped is an
+ * outside face with a token: have_tok 2), or, with the built-in
+ * registrar, when it is outside any dialog (or the ACK of a failed
+ * INVITE), names no other hop, and its Request-URI user is registered
+ * here. Returns 1 when it has been dealt with.
+ */
+static int
+other_flow(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    const struct target *back, int have_tok, uint64_t rtok, struct slice next,
+    uint64_t from)
+{
+	const struct sip_hdr *to = sip_find(m, SIP_H_TO);
+	struct reg_binding b;
+	struct sip_addr ta;
+	struct sip_uri ru;
+	int r, tagged;
+
+	if (have_tok == 2) {
+		flow_to_flow(px, from, m, e, back, rtok, 430);
+		return 1;
+	}
+	if (px->reg == NULL || have_tok || next.len > 0 ||
+	    is_method(m, "REGISTER") || sip_uri_parse(m->ruri, &ru) != 0 ||
+	    ru.user.len == 0)
+		return 0;
+	tagged = to != NULL && sip_addr_parse(to->value, &ta) == 0 &&
+	    sip_param(ta.params, "tag", NULL, NULL);
+	if (tagged && !is_method(m, "ACK"))
+		return 0;
+	r = registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop), flow_live,
+	    px, &b);
+	if (r == E_NOTFOUND)
+		return 0;	/* not ours: inside, as any other request */
+	if (r != 0) {
+		reply(px, m, back, 480, NULL);
+		return 1;
+	}
+	if (sip_edit_replace(e, m->ruri, b.uri) != 0)
+		return 1;
+	flow_to_flow(px, from, m, e, back, b.flow, 480);
+	return 1;
+}
+
+/* A response from the client of flow `to`'s peer, for flow `to`. */
+static void
+response_to_flow(struct proxy *px, const struct sip_msg *m, uint64_t to)
+{
+	struct sip_edits *e;
+	struct target t;
+
+	/* 100 Trying is hop by hop (we sent our own). */
+	if (m->status == 100 || (e = sip_edits_new()) == NULL)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.to_flow = 1;
+	t.flow = to;
+	if (drop_values(e, m, SIP_H_VIA, 1) == 0)
+		forward(px, m, e, &t, &t, LEG_OUT_OUT, SLICE_NULL, to);
+	sip_edits_free(e);
+}
+
 static void
 request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
@@ -819,14 +997,16 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		reply(px, m, &back, 400, NULL);
 		goto out;
 	}
-	if (inside_ruri(px, m, e, &back) != 0)
-		goto out;
 	if (px->conf.require_srtp && has_sdp(m) && !is_method(m, "ACK") &&
 	    !mediactl_sdp_has_crypto(m->body)) {
 		/* The outside leg must be encrypted. */
 		reply(px, m, &back, 488, NULL);
 		goto out;
 	}
+	if (other_flow(px, m, e, &back, have_tok, rtok, next, flow))
+		goto out;
+	if (inside_ruri(px, m, e, &back) != 0)
+		goto out;
 	/* Next hop: a remaining Route, else upstream, else the R-URI. */
 	if (next.len > 0) {
 		struct sip_uri u;
@@ -875,20 +1055,11 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		goto out;
 	if (is_method(m, "INVITE"))
 		reply(px, m, &back, 100, NULL);
-	if (px->mc != NULL && (is_method(m, "BYE") || is_method(m, "CANCEL")))
+	if (px->mc != NULL && is_method(m, "BYE"))
 		mediactl_delete(px->mc, m);
 	forward(px, m, e, &t, &back, 0, slice_cstr(branch), flow);
 out:
 	sip_edits_free(e);
-}
-
-/* For registrar_lookup: is the flow still connected? */
-static int
-flow_live(void *arg, uint64_t flow)
-{
-	struct proxy *px = arg;
-
-	return flow_alive(px->flows, flow);
 }
 
 /* The built-in registrar: answer REGISTER, bind AoR -> flow. */
@@ -1019,7 +1190,7 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 		if (add_text_top(e, m, line) != 0)
 			goto out;
 	}
-	if (px->mc != NULL && (is_method(m, "BYE") || is_method(m, "CANCEL")))
+	if (px->mc != NULL && is_method(m, "BYE"))
 		mediactl_delete(px->mc, m);
 	forward(px, m, e, &t, &back, 1, slice_cstr(branch), flow);
 out:
@@ -1088,9 +1259,6 @@ response_from_inside(struct proxy *px, const struct sip_msg *m)
 	/* 100 Trying is hop by hop (we sent our own). */
 	if (m->status == 100)
 		return;
-	if (px->mc != NULL && m->status >= 300 &&
-	    slice_eq_cstr(m->cseq_method, "INVITE"))
-		mediactl_delete(px->mc, m);
 	if ((e = sip_edits_new()) == NULL)
 		return;
 	if (drop_values(e, m, SIP_H_VIA, 1) != 0)
@@ -1114,6 +1282,13 @@ response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 
 	px->st.out_resp++;
 	memset(&t, 0, sizeof(t));
+	/* For another outside client: our branch carries its flow token. */
+	if (nth_value(m, SIP_H_VIA, 0, &v) && sip_via_parse(v, &via) == 0 &&
+	    via.branch.len > 7 + FLOW_TOKEN_LEN && flow_token_check(px->flows,
+	    slice_make(via.branch.p + 7, FLOW_TOKEN_LEN), &t.flow) == 0) {
+		response_to_flow(px, m, t.flow);
+		return;
+	}
 	if (!nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
 	    !(via.branch.len > 11 && memcmp(via.branch.p, "z9hG4bKsbi.", 11)
 	    == 0)) {
@@ -1141,9 +1316,6 @@ response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 			return;
 		}
 	}
-	if (px->mc != NULL && m->status >= 300 &&
-	    slice_eq_cstr(m->cseq_method, "INVITE"))
-		mediactl_delete(px->mc, m);
 	if ((e = sip_edits_new()) == NULL)
 		return;
 	if (drop_values(e, m, SIP_H_VIA, 1) == 0)

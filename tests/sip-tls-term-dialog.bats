@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# sip-tls-term-dialog.bats - whole dialogs through sip-tls-term and a real
+# srtp-bridge, played by tests/helpers/sip-dialog.py (TLS phones outside,
+# a UDP phone inside; media with stock libsrtp2): early media, late
+# offers, re-INVITE and UPDATE from each side, calls from the inside, and
+# outside-to-outside calls with the built-in registrar.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+GW=$SBK_BIN/sip-tls-term
+DLG=$SBK_TOP/tests/helpers/sip-dialog.py
+
+setup_file() {
+	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-dlg.XXXXXX")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
+	    2>/dev/null
+}
+
+teardown_file() {
+	rm -rf "$D"
+}
+
+setup() {
+	/usr/bin/python3 -c 'import pylibsrtp' 2>/dev/null ||
+	    skip "needs python3-pylibsrtp"
+	NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+	Z=$((RANDOM % 240 + 2))
+	IP=$NET.$Z		# gateway, phones, relay outside
+	RIN=$NET.$((Z + 1))	# relay inside
+	W=$D/$BATS_TEST_NUMBER
+	mkdir -p "$W"
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	true
+}
+
+wait_line() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# lab [GW ARGS]: srtp-bridge (outside $IP, inside $RIN) and the gateway
+# (TLS and inside UDP on $IP, built-in registrar, upstream: BOB, a free
+# port on $IP the driver's Bob binds); sets L, IN, BOB.
+lab() {
+	local ng
+	ng=$("$SBK_BUILD/tests/helpers/freeport" "$RIN")
+	BOB=$IP:$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	timeout 40 "$SBK_BIN/srtp-bridge" --ng "$RIN:$ng" --outside "$IP" \
+	    --inside "$RIN" -v > "$W/bridge.log" 2>&1 &
+	PIDS+=($!)
+	timeout 40 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" -i "$IP:0" \
+	    -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	    --media-direction outside,inside -vv "$@" > "$W/gw.out" \
+	    2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+}
+
+# dialog SCENARIO [RELAY_OUT]: run the driver; every check must pass.
+dialog() {
+	run timeout 30 /usr/bin/python3 "$DLG" "$1" "$L" "$IN" "$BOB" \
+	    "${2:-$IP}" "$RIN" "$IP"
+	echo "$output" > "$W/dialog.out"
+	[ "$status" -eq 0 ] || { cat "$W/gw.err" >&2; cat "$W/bridge.log" >&2; }
+	refute_line --partial "fail "
+	assert_success
+}
+
+@test "sip-tls-term dialog: 183 with SDP then 200, re-INVITE and UPDATE from each side" {
+	lab
+	dialog early
+	assert_line "ok 183 (early media): outside gets RTP/SAVP"
+	assert_line "ok 183 (early media): exactly one a=crypto"
+	assert_line "ok re-INVITE from outside (hold): inside gets no a=crypto"
+	assert_line "ok re-INVITE from outside (hold): a=sendonly"
+	assert_line "ok re-INVITE from inside (hold): a=sendonly"
+	assert_line "ok UPDATE from inside: outside gets RTP/SAVP"
+	assert_line --partial "ok media after the re-INVITEs: Bob's RTP reaches Alice's new port"
+	# a refused re-INVITE must not delete the call at the relay
+	assert_line "ok a re-INVITE refused with 491 keeps the media"
+	run grep -c "delete" "$W/bridge.log"
+	assert_output 1
+}
+
+@test "sip-tls-term dialog: INVITE without SDP, offer in the 200, answer in the ACK" {
+	lab
+	dialog late
+	assert_line "ok answer in the ACK: inside gets RTP/AVP"
+	# the 200's body went to the relay as the inside's offer
+	run grep -c "offer .* from inside" "$W/bridge.log"
+	assert_output 1
+}
+
+@test "sip-tls-term dialog: the inside calls a registered client, 183 with SDP from it" {
+	lab
+	dialog reverse
+	assert_line "ok 183 from outside (early media): inside gets RTP/AVP"
+}
+
+@test "sip-tls-term dialog: outside to outside, flow to flow, SRTP on both legs" {
+	lab
+	dialog o2o -
+	assert_line "ok o2o: nothing went inside"
+	# both ng offers name the outside twice and ask for RTP/SAVP
+	run grep -c "offer .* from outside" "$W/bridge.log"
+	assert_output 1
+}
+
+@test "sip-tls-term dialog: the same dialogs through a real rtpengine" {
+	command -v rtpengine >/dev/null || skip "rtpengine not installed"
+	local ng pmin
+	ng=$("$SBK_BUILD/tests/helpers/freeport" "$RIN")
+	BOB=$IP:$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	pmin=$(( 30000 + (RANDOM % 300) * 100 ))
+	timeout 60 rtpengine --config-file=none --foreground --log-stderr \
+	    --table=-1 --interface="outside/$IP" --interface="inside/$RIN" \
+	    --listen-ng="$RIN:$ng" --port-min=$pmin --port-max=$((pmin + 99)) \
+	    > "$W/bridge.log" 2>&1 &
+	PIDS+=($!)
+	for i in $(seq 50); do
+		ss -Hlun "src $RIN:$ng" | grep -q . && break
+		sleep 0.1
+	done
+	timeout 60 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" -i "$IP:0" \
+	    -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	    --media-direction outside,inside -vv > "$W/gw.out" 2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+	dialog early
+	assert_line "ok a re-INVITE refused with 491 keeps the media"
+	dialog late
+	# rtpengine puts both legs of an outside-to-outside call outside
+	dialog o2o
+	assert_line "ok o2o: nothing went inside"
+}
