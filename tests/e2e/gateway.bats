@@ -128,3 +128,51 @@ decrypt_and_compare() {
 	sbk_log "alice: $E2E_EVENT"
 	[[ $E2E_EVENT == *'"param":"5'[0-9][0-9]* ]]
 }
+
+# sbk_tshark_fields PCAP FILTER FIELD: FIELD of every matching packet.
+sbk_tshark_fields() {
+	tshark -r "$1" -Y "$2" -T fields -e "$3" 2>/dev/null
+}
+
+@test "gateway: hold and resume from each side keep the call and the audio" {
+	sbk_lab_gateway
+	sbk_mark alice; sbk_mark bob
+	sbk_cmd alice dial "$BOB_FROM_ALICE"
+	sbk_event alice CALL_ESTABLISHED 15
+	sbk_event bob CALL_ESTABLISHED 5
+	# baresip's hold is a re-INVITE with a=sendonly, resume one with
+	# a=sendrecv: Alice's go outside -> inside, Bob's over her flow.
+	local who
+	for who in alice bob; do
+		sleep 0.5
+		sbk_cmd "$who" hold
+		sleep 0.5
+		sbk_cmd "$who" resume
+	done
+	sleep 1.5
+	sbk_cmd alice hangup
+	sbk_event alice CALL_CLOSED 10
+	sbk_event bob CALL_CLOSED 10
+	sleep 0.3
+	# one call, closed once, by the hangup
+	run grep -c CALL_CLOSED "$E2E_DIR/alice/events"
+	assert_output 1
+	run grep -c CALL_CLOSED "$E2E_DIR/bob/events"
+	assert_output 1
+	# every re-INVITE's SDP went through the relay, from each side
+	run grep -c 'offer .* from outside' "$E2E_DIR/srtp-bridge.log"
+	[ "$output" -ge 3 ]
+	run grep -c 'offer .* from inside' "$E2E_DIR/srtp-bridge.log"
+	[ "$output" -ge 2 ]
+	sbk_capture_stop inside
+	# the holds reached Bob as plain RTP/AVP without keys
+	run sbk_tshark_fields "$E2E_DIR/inside.pcap" 'sdp.media_attr == "sendonly"' \
+	    sdp.media.proto
+	assert_output --partial "RTP/AVP"
+	refute_output --partial "SAVP"
+	run sbk_tshark_fields "$E2E_DIR/inside.pcap" \
+	    'sdp.media_attr contains "crypto"' frame.number
+	assert_output ""
+	sbk_heard alice 1000
+	sbk_heard bob 440
+}
