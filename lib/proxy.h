@@ -25,9 +25,12 @@
  *    Trying for INVITE, UDP retransmissions (T1 doubling), 408 when the
  *    inside stays silent.
  *  - Reaching clients from the inside: Path (RFC 3327, default, with
- *    "Supported: path" added), Contact rewriting, or a built-in registrar.
+ *    "Supported: path" added), Contact rewriting, or a built-in registrar
+ *    (lib/registrar), with which outside requests for a registered AoR go
+ *    flow to flow, never inside.
  *  - A media hook (lib/mediactl) that rewrites every SDP body through an ng
- *    relay while the message waits parked.
+ *    relay while the message waits parked (offers and answers told apart
+ *    by mediactl_track(), late offers included).
  *
  * Ownership: the proxy borrows the loop, the flow table and the logger; it
  * takes over the inside UDP socket `udp_fd`.

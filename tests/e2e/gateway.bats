@@ -176,3 +176,27 @@ sbk_tshark_fields() {
 	sbk_heard alice 1000
 	sbk_heard bob 440
 }
+
+@test "gateway: Alice calls Carol, both outside, flow to flow with SRTP on both legs" {
+	sbk_lab_gateway
+	local gw="$EXT:$E2E_GW_TLS;transport=tls" in
+	sbk_tone "$E2E_DIR/carol.wav" 700
+	sbk_baresip carol "$E2E_NET.11" "$E2E_DIR/carol.wav" \
+	    "<sip:carol@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "$E2E_DIR/pki/ca.pem"
+	sbk_registered carol
+	sbk_call alice carol "sip:carol@$gw" 2
+	sbk_heard alice 700
+	sbk_heard carol 440
+	# Bob (upstream) never saw the call
+	run grep -c 'INVITE sip:carol' "$E2E_DIR/bob.log"
+	assert_output 0
+	# srtp-bridge puts the callee leg on its inside address: SRTP there
+	# too, never plain RTP
+	sbk_capture_stop outside
+	sbk_capture_stop inside
+	in=$(sbk_pcap_classes "$E2E_DIR/inside.pcap")
+	sbk_log "callee leg: $in"
+	[ "$(sbk_pcap_get "$in" plain)" = 0 ]
+	[ "$(sbk_pcap_get "$in" srtp80)" -ge 50 ]
+}
