@@ -424,6 +424,26 @@ EOF
 	assert_line "SIP/2.0 404 Not Found"
 }
 
+@test "sip-tls-term: built-in registrar, outside requests for a local AoR never go inside" {
+	start_peer
+	start_gw -u "udp:$UP" --registrar
+	register "$W/reg"
+	# Alice registers, then her connection goes away
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	invite "$W/inv" 70 "sip:alice@$IP;transport=tls"
+	run timeout 10 "$CLI" -c 2 -w 3000 "$L" "$W/inv"
+	assert_line "SIP/2.0 480 Temporarily Unavailable"
+	run grep -c '^INVITE' "$W/peer.out"
+	assert_output 0
+	# an AoR not registered here goes upstream as before
+	invite "$W/inv2" 70 "sip:dave@$IP;transport=tls"
+	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv2"
+	assert_line "SIP/2.0 200 OK"
+	run grep -c "^INVITE sip:dave@$IP SIP/2.0" "$W/peer.out"
+	assert_output 1
+}
+
 @test "sip-tls-term: --tls-keylog writes an NSS key log, mode 0600" {
 	start_peer
 	start_gw -u "udp:$UP" --tls-keylog "$W/keys.log"
