@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "calls.h"
 #include "keyline.h"
 #include "ng.h"
@@ -208,13 +210,13 @@ apply_key(struct calls *t, struct media *md, int side, enum rtpsec_dir dir)
 {
 	const struct keyline *kl = dir == RTPSEC_UNPROTECT ? md->rx[side] :
 	    md->tx[side];
-	struct rtpsec_params p;
-	uint8_t mki[RTPSEC_MAX_MKI];
+	struct keylog_keys k;
 	int e;
 
-	if ((e = keylog_params(kl, &p, mki)) != 0)
+	if ((e = keylog_params(kl, &k)) != 0)
 		return e;
-	e = relay_side_set_key(md->rs, side, dir, &p);
+	e = relay_side_set_key(md->rs, side, dir, &k.p);
+	OPENSSL_cleanse(&k, sizeof(k));
 	if (e == 1) {
 		if (dir == RTPSEC_UNPROTECT)
 			md->ssrc_logged[side] = 0;

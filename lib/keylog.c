@@ -15,32 +15,49 @@ struct keylog {
 };
 
 int
-keylog_params(const struct keyline *kl, struct rtpsec_params *p, uint8_t *mki)
+keylog_params(const struct keyline *kl, struct keylog_keys *k)
 {
 	const struct suite *su = keyline_suite(kl);
-	const uint8_t *m = keyline_master(kl, 0);
+	struct rtpsec_params *p = &k->p;
+	size_t n = keyline_nkeys(kl), ml = 0;
 	unsigned f = keyline_flags(kl);
-	uint64_t v = 0;
-	size_t ml;
 
-	if (su == NULL || m == NULL)
+	if (su == NULL || n == 0 || keyline_master(kl, 0) == NULL)
 		return E_STATE;
+	if (n > KEYLINE_MAX_KEYS)
+		return E_KEY;
 	memset(p, 0, sizeof(*p));
 	p->suite = su->id;
-	p->key = m;
 	p->key_len = su->key_len;
-	p->salt = m + su->key_len;
 	p->salt_len = su->salt_len;
-	ml = keyline_mki(kl, 0, &v);
-	if (ml > RTPSEC_MAX_MKI)
-		return E_UNSUPPORTED;
-	if (ml > 0) {
-		memset(mki, 0, ml);
-		for (size_t i = 0; i < ml && i < 8; i++)
-			mki[ml - 1 - i] = (uint8_t)(v >> (8 * i));
-		p->mki = mki;
-		p->mki_len = ml;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *m = keyline_master(kl, i);
+		uint64_t v = 0;
+		size_t l = keyline_mki(kl, i, &v);
+
+		if (i > 0 && (l != ml || l == 0))
+			return E_KEY;
+		if (l > RTPSEC_MAX_MKI)
+			return E_UNSUPPORTED;
+		ml = l;
+		memset(k->mki[i], 0, l);
+		for (size_t j = 0; j < l && j < 8; j++)
+			k->mki[i][l - 1 - j] = (uint8_t)(v >> (8 * j));
+		if (i == 0) {
+			p->key = m;
+			p->salt = m + su->key_len;
+			p->mki = l > 0 ? k->mki[0] : NULL;
+			p->mki_len = l;
+			p->lifetime = keyline_lifetime(kl, 0);
+		} else {
+			k->more[i - 1].key = m;
+			k->more[i - 1].salt = m + su->key_len;
+			k->more[i - 1].mki = k->mki[i];
+			k->more[i - 1].lifetime = keyline_lifetime(kl, i);
+		}
 	}
+	p->more = n > 1 ? k->more : NULL;
+	p->nmore = n - 1;
 	if (f & KEYLINE_UNENCRYPTED_SRTP)
 		p->flags |= RTPSEC_UNENCRYPTED_SRTP;
 	if (f & KEYLINE_UNENCRYPTED_SRTCP)

@@ -11,14 +11,26 @@
 #include "rtpsec.h"
 
 /*
- * The rtpsec parameters of key 0 of `kl`. `p` BORROWS the key and salt
- * inside `kl` (valid while `kl` lives, unchanged); the MKI is written
- * big-endian into `mki` (room for RTPSEC_MAX_MKI bytes), which `p` also
- * borrows. Session parameters map to RTPSEC_* flags. Returns 0, E_STATE
- * (no key) or E_UNSUPPORTED (MKI longer than 8 significant bytes).
+ * The rtpsec parameters of every key of a line, with the storage they
+ * point into. Fill with keylog_params(); then pass `&k.p` to rtpsec_new()
+ * or relay_side_set_key().
  */
-int keylog_params(const struct keyline *kl, struct rtpsec_params *p,
-    uint8_t *mki) WUR;
+struct keylog_keys {
+	struct rtpsec_params p;
+	struct rtpsec_key more[KEYLINE_MAX_KEYS - 1];
+	uint8_t mki[KEYLINE_MAX_KEYS][RTPSEC_MAX_MKI];
+};
+
+/*
+ * The rtpsec parameters of `kl`: key 0 in k->p itself, keys 1.. (a
+ * multi-key line, RFC 4568 MKIs) in k->p.more, with their lifetimes. The
+ * parameters BORROW the keys and salts inside `kl` (valid while `kl`
+ * lives, unchanged) and the MKIs, written big-endian into k->mki. Session
+ * parameters map to RTPSEC_* flags. Returns 0, E_STATE (no key), E_KEY
+ * (several keys whose MKI lengths differ, or without MKIs) or
+ * E_UNSUPPORTED (an MKI longer than RTPSEC_MAX_MKI).
+ */
+int keylog_params(const struct keyline *kl, struct keylog_keys *k) WUR;
 
 /*
  * A key log: a file that gets one key line per key learned or generated,

@@ -394,7 +394,7 @@ unprotect(struct relay_side *sd, int rtcp, uint8_t *p, size_t *len)
 		}
 		return 0;
 	}
-	if (e == E_AUTH && sd->rx_old != NULL) {
+	if ((e == E_AUTH || e == E_NOTFOUND) && sd->rx_old != NULL) {
 		int e2 = rtcp ? rtpsec_unprotect_rtcp(sd->rx_old, p, len) :
 		    rtpsec_unprotect(sd->rx_old, p, len);
 
@@ -863,7 +863,9 @@ relay_side_set_key(struct relay_stream *s, int side, enum rtpsec_dir dir,
 	if (!sd->srtp)
 		return E_STATE;
 	keyid_make(&id, p);
-	if (keyid_eq(&id, dir == RTPSEC_UNPROTECT ? &sd->rxid : &sd->txid)) {
+	/* keyid: key 0; rtpsec_same_params: every key of a multi-MKI line */
+	if (keyid_eq(&id, dir == RTPSEC_UNPROTECT ? &sd->rxid : &sd->txid) &&
+	    rtpsec_same_params(dir == RTPSEC_UNPROTECT ? sd->rx : sd->tx, p)) {
 		keyid_clear(&id);
 		return 0;
 	}

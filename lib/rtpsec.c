@@ -36,6 +36,13 @@ struct stream {			/* what one SSRC needs */
 	uint64_t used_at;
 };
 
+struct mkey {			/* one master key: its MKI and session keys */
+	struct keys rtp, rtcp;
+	uint64_t lifetime;	/* packets; 0: none */
+	uint64_t used;		/* packets protected with it */
+	uint8_t mki[RTPSEC_MAX_MKI];
+};
+
 struct rtpsec {
 	const struct suite *suite;
 	enum rtpsec_dir dir;
@@ -43,12 +50,13 @@ struct rtpsec {
 	int aead;
 	size_t rtp_tag;		/* SRTP tag bytes on the wire (0: none) */
 	size_t rtcp_tag;
-	uint8_t mki[RTPSEC_MAX_MKI];
-	size_t mki_len;
-	struct keys rtp, rtcp;
+	size_t mki_len;		/* the same for every key */
+	struct mkey *k;		/* nk keys */
+	size_t nk, txk;		/* txk: the key protect uses */
 	struct stream *s;	/* nmax slots, ns of them used */
 	size_t ns, nmax, last;
 	uint64_t tick;
+	uint8_t id[SHA256_DIGEST_LENGTH];	/* of the parameters */
 };
 
 static inline uint32_t
@@ -240,20 +248,21 @@ keep(struct rtpsec *c, struct stream *st, int fresh)
 /* ---- context ---- */
 
 static int
-derive(struct keys *k, const struct rtpsec_params *p, int aead, int enc,
-    uint8_t label_base, size_t salt_len)
+derive(struct keys *k, const struct rtpsec_params *p, const uint8_t *key,
+    const uint8_t *salt, int aead, int enc, uint8_t label_base,
+    size_t salt_len)
 {
 	uint8_t ek[32], ak[20], mk[32];
-	const uint8_t *ms = p->salt;
+	const uint8_t *ms = salt;
 	size_t klen = p->key_len, mklen = klen, mslen = p->salt_len;
 	int r;
 
-	memcpy(mk, p->key, klen);
+	memcpy(mk, key, klen);
 	if (klen == 24 && (p->flags & RTPSEC_LIBSRTP_AES192_KDF)) {
 		/* libsrtp <= 2.6: AES-256 keyed with key | salt[0..7]. */
-		memcpy(mk + 24, p->salt, 8);
+		memcpy(mk + 24, salt, 8);
 		mklen = 32;
-		ms = p->salt + 8;
+		ms = salt + 8;
 		mslen = 6;
 	}
 	if ((r = rtpsec_kdf(mk, mklen, ms, mslen, label_base, ek, klen)) != 0 ||
@@ -277,6 +286,74 @@ out:
 	return r;
 }
 
+/* Key `i` of `p` (0: the one in `p` itself). */
+static void
+key_at(const struct rtpsec_params *p, size_t i, const uint8_t **key,
+    const uint8_t **salt, const uint8_t **mki, uint64_t *lifetime)
+{
+	if (i == 0) {
+		*key = p->key;
+		*salt = p->salt;
+		*mki = p->mki;
+		*lifetime = p->lifetime;
+	} else {
+		*key = p->more[i - 1].key;
+		*salt = p->more[i - 1].salt;
+		*mki = p->more[i - 1].mki;
+		*lifetime = p->more[i - 1].lifetime;
+	}
+}
+
+/* A digest of everything that makes a context what it is. */
+static int
+params_id(const struct rtpsec_params *p, uint8_t id[SHA256_DIGEST_LENGTH])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint64_t hdr[6] = { (uint64_t)p->suite, p->flags, p->key_len,
+		p->salt_len, p->mki_len, p->nmore };
+	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, hdr, sizeof(hdr));
+
+	for (size_t i = 0; ok && i <= p->nmore; i++) {
+		const uint8_t *key, *salt, *mki;
+		uint64_t lt;
+
+		key_at(p, i, &key, &salt, &mki, &lt);
+		ok = EVP_DigestUpdate(md, key, p->key_len) &&
+		    EVP_DigestUpdate(md, salt, p->salt_len) &&
+		    (p->mki_len == 0 ||
+		    EVP_DigestUpdate(md, mki, p->mki_len)) &&
+		    EVP_DigestUpdate(md, &lt, sizeof(lt));
+	}
+	ok = ok && EVP_DigestFinal_ex(md, id, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : E_CRYPTO;
+}
+
+/* Are the keys of `p` there, MKIs given for several keys and distinct? */
+static int
+check_keys(const struct rtpsec_params *p)
+{
+	if (p->key == NULL || p->salt == NULL ||
+	    (p->mki_len > 0 && p->mki == NULL) ||
+	    (p->nmore > 0 && p->more == NULL))
+		return E_INVAL;
+	if (p->nmore >= RTPSEC_MAX_KEYS || (p->nmore > 0 && p->mki_len == 0))
+		return E_KEY;
+	for (size_t i = 0; i < p->nmore; i++) {
+		const struct rtpsec_key *k = &p->more[i];
+
+		if (k->key == NULL || k->salt == NULL || k->mki == NULL)
+			return E_INVAL;
+		if (memcmp(k->mki, p->mki, p->mki_len) == 0)
+			return E_KEY;
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(k->mki, p->more[j].mki, p->mki_len) == 0)
+				return E_KEY;
+	}
+	return 0;
+}
+
 struct rtpsec *
 rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir, int *err)
 {
@@ -285,14 +362,14 @@ rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir, int *err)
 	int r = E_INVAL;
 
 	if (p == NULL || (dir != RTPSEC_PROTECT && dir != RTPSEC_UNPROTECT) ||
-	    p->max_ssrcs > RTPSEC_MAX_SSRCS ||
-	    (p->mki_len > 0 && p->mki == NULL) || p->key == NULL ||
-	    p->salt == NULL)
+	    p->max_ssrcs > RTPSEC_MAX_SSRCS)
 		goto fail;
 	r = E_KEY;
 	if ((su = suite_by_id(p->suite)) == NULL ||
 	    p->key_len != su->key_len || p->salt_len != su->salt_len ||
 	    p->mki_len > RTPSEC_MAX_MKI)
+		goto fail;
+	if ((r = check_keys(p)) != 0)
 		goto fail;
 	r = E_UNSUPPORTED;
 	if (su->aead && (p->flags & (RTPSEC_UNENCRYPTED_SRTP |
@@ -302,7 +379,9 @@ rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir, int *err)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->nmax = p->max_ssrcs != 0 ? p->max_ssrcs : RTPSEC_DEFAULT_SSRCS;
-	if ((c->s = calloc(c->nmax, sizeof(*c->s))) == NULL)
+	c->nk = 1 + p->nmore;
+	if ((c->s = calloc(c->nmax, sizeof(*c->s))) == NULL ||
+	    (c->k = calloc(c->nk, sizeof(*c->k))) == NULL)
 		goto fail;
 	c->suite = su;
 	c->dir = dir;
@@ -312,12 +391,20 @@ rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir, int *err)
 	    su->srtp_tag_len;
 	c->rtcp_tag = su->srtcp_tag_len;
 	c->mki_len = p->mki_len;
-	if (p->mki_len > 0)
-		memcpy(c->mki, p->mki, p->mki_len);
-	if ((r = derive(&c->rtp, p, su->aead, dir == RTPSEC_PROTECT, 0,
-	    su->salt_len)) != 0 ||
-	    (r = derive(&c->rtcp, p, su->aead, dir == RTPSEC_PROTECT, 3,
-	    su->salt_len)) != 0)
+	for (size_t i = 0; i < c->nk; i++) {
+		struct mkey *k = &c->k[i];
+		const uint8_t *key, *salt, *mki;
+
+		key_at(p, i, &key, &salt, &mki, &k->lifetime);
+		if (p->mki_len > 0)
+			memcpy(k->mki, mki, p->mki_len);
+		if ((r = derive(&k->rtp, p, key, salt, su->aead,
+		    dir == RTPSEC_PROTECT, 0, su->salt_len)) != 0 ||
+		    (r = derive(&k->rtcp, p, key, salt, su->aead,
+		    dir == RTPSEC_PROTECT, 3, su->salt_len)) != 0)
+			goto fail;
+	}
+	if ((r = params_id(p, c->id)) != 0)
 		goto fail;
 	return c;
 fail:
@@ -332,11 +419,82 @@ rtpsec_free(struct rtpsec *c)
 {
 	if (c == NULL)
 		return;
-	EVP_CIPHER_CTX_free(c->rtp.aes);
-	EVP_CIPHER_CTX_free(c->rtcp.aes);
+	for (size_t i = 0; c->k != NULL && i < c->nk; i++) {
+		EVP_CIPHER_CTX_free(c->k[i].rtp.aes);
+		EVP_CIPHER_CTX_free(c->k[i].rtcp.aes);
+	}
+	if (c->k != NULL)
+		OPENSSL_cleanse(c->k, c->nk * sizeof(*c->k));
+	free(c->k);
 	free(c->s);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
+}
+
+size_t
+rtpsec_nkeys(const struct rtpsec *c)
+{
+	return c->nk;
+}
+
+int
+rtpsec_use_key(struct rtpsec *c, size_t i)
+{
+	if (c->dir != RTPSEC_PROTECT)
+		return E_STATE;
+	if (i >= c->nk)
+		return E_RANGE;
+	c->txk = i;
+	return 0;
+}
+
+size_t
+rtpsec_key_in_use(const struct rtpsec *c)
+{
+	return c->txk;
+}
+
+int
+rtpsec_same_params(const struct rtpsec *c, const struct rtpsec_params *p)
+{
+	uint8_t id[SHA256_DIGEST_LENGTH];
+	int same;
+
+	if (c == NULL || p == NULL || check_keys(p) != 0 ||
+	    params_id(p, id) != 0)
+		return 0;
+	same = CRYPTO_memcmp(id, c->id, sizeof(id)) == 0;
+	OPENSSL_cleanse(id, sizeof(id));
+	return same;
+}
+
+/*
+ * The key to protect with: the current one while its lifetime lasts,
+ * then the next in order. NULL when all are spent.
+ */
+static struct mkey *
+tx_key(struct rtpsec *c)
+{
+	for (; c->txk < c->nk; c->txk++) {
+		struct mkey *k = &c->k[c->txk];
+
+		if (k->lifetime == 0 || k->used < k->lifetime)
+			return k;
+	}
+	c->txk = c->nk - 1;
+	return NULL;
+}
+
+/* The key whose MKI is at `at`, or NULL. */
+static struct mkey *
+rx_key(struct rtpsec *c, const uint8_t *at)
+{
+	if (c->mki_len == 0)
+		return &c->k[0];
+	for (size_t i = 0; i < c->nk; i++)
+		if (memcmp(at, c->k[i].mki, c->mki_len) == 0)
+			return &c->k[i];
+	return NULL;
 }
 
 enum suite_id
@@ -416,6 +574,7 @@ int
 rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 {
 	struct stream tmp, *st;
+	struct mkey *k;
 	uint8_t iv[16], rocb[4], md[20];
 	size_t n = *len, hlen, over;
 	uint64_t est;
@@ -429,6 +588,8 @@ rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 	over = c->rtp_tag + c->mki_len;
 	if (cap < n || cap - n < over)
 		return E_BIG;
+	if ((k = tx_key(c)) == NULL)
+		return E_LIMIT;
 	st = lookup(c, be32(pkt + 8), &tmp, &fresh);
 	est = estimate(st, (uint16_t)((pkt[2] << 8) | pkt[3]), &delta);
 	if (!st->pending) {
@@ -438,26 +599,27 @@ rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 			return E_REPLAY;
 	}
 	if (c->aead) {
-		gcm_iv(iv, c->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
+		gcm_iv(iv, k->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
 		    (uint32_t)est);
-		if ((r = rtpsec_gcm_seal(c->rtp.aes, iv, pkt, hlen, NULL, 0,
+		if ((r = rtpsec_gcm_seal(k->rtp.aes, iv, pkt, hlen, NULL, 0,
 		    pkt + hlen, n - hlen, pkt + n)) != 0)
 			return r;
-		memcpy(pkt + n + 16, c->mki, c->mki_len);
+		memcpy(pkt + n + 16, k->mki, c->mki_len);
 	} else {
 		if (!(c->flags & RTPSEC_UNENCRYPTED_SRTP)) {
-			cm_iv(iv, c->rtp.salt, pkt + 8, est);
-			if ((r = rtpsec_aes_ctr(c->rtp.aes, iv, pkt + hlen,
+			cm_iv(iv, k->rtp.salt, pkt + 8, est);
+			if ((r = rtpsec_aes_ctr(k->rtp.aes, iv, pkt + hlen,
 			    n - hlen)) != 0)
 				return r;
 		}
-		memcpy(pkt + n, c->mki, c->mki_len);
+		memcpy(pkt + n, k->mki, c->mki_len);
 		if (c->rtp_tag > 0) {
 			put_be32(rocb, (uint32_t)(est >> 16));
-			rtpsec_hmac(&c->rtp.hmac, pkt, n, rocb, 4, md);
+			rtpsec_hmac(&k->rtp.hmac, pkt, n, rocb, 4, md);
 			memcpy(pkt + n + c->mki_len, md, c->rtp_tag);
 		}
 	}
+	k->used++;
 	st = keep(c, st, fresh);
 	rtp_commit(st, est, delta);
 	*len = n + over;
@@ -465,12 +627,12 @@ rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 }
 
 /*
- * Where the parts of an SRTP packet of `n` bytes are. Returns 0, E_SHORT,
- * E_SYNTAX or E_NOTFOUND (another MKI).
+ * Where the parts of an SRTP packet of `n` bytes are, and which key its
+ * MKI names. Returns 0, E_SHORT, E_SYNTAX or E_NOTFOUND (no such MKI).
  */
 static int
-srtp_layout(const struct rtpsec *c, const uint8_t *pkt, size_t n,
-    size_t *hlen, size_t *plen, size_t *tag_at)
+srtp_layout(struct rtpsec *c, const uint8_t *pkt, size_t n,
+    size_t *hlen, size_t *plen, size_t *tag_at, struct mkey **k)
 {
 	size_t tag = c->aead ? 16 : c->rtp_tag, mki_at;
 	int r;
@@ -487,33 +649,33 @@ srtp_layout(const struct rtpsec *c, const uint8_t *pkt, size_t n,
 		mki_at = *plen;
 		*tag_at = *plen + c->mki_len;
 	}
-	if (c->mki_len > 0 && memcmp(pkt + mki_at, c->mki, c->mki_len) != 0)
+	if ((*k = rx_key(c, pkt + mki_at)) == NULL)
 		return E_NOTFOUND;
 	return 0;
 }
 
 /* Authenticate (and with `decrypt`, decrypt) with packet index `est`. */
 static int
-srtp_open(struct rtpsec *c, uint8_t *pkt, size_t hlen, size_t plen,
-    size_t tag_at, uint64_t est, int decrypt)
+srtp_open(const struct rtpsec *c, const struct mkey *k, uint8_t *pkt,
+    size_t hlen, size_t plen, size_t tag_at, uint64_t est, int decrypt)
 {
 	uint8_t iv[16], rocb[4], md[20];
 
 	if (c->aead) {
-		gcm_iv(iv, c->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
+		gcm_iv(iv, k->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
 		    (uint32_t)est);
-		return rtpsec_gcm_open(c->rtp.aes, iv, pkt, hlen, NULL, 0,
+		return rtpsec_gcm_open(k->rtp.aes, iv, pkt, hlen, NULL, 0,
 		    pkt + hlen, plen - hlen, pkt + tag_at, decrypt);
 	}
 	if (c->rtp_tag > 0) {
 		put_be32(rocb, (uint32_t)(est >> 16));
-		rtpsec_hmac(&c->rtp.hmac, pkt, plen, rocb, 4, md);
+		rtpsec_hmac(&k->rtp.hmac, pkt, plen, rocb, 4, md);
 		if (CRYPTO_memcmp(md, pkt + tag_at, c->rtp_tag) != 0)
 			return E_AUTH;
 	}
 	if (decrypt && !(c->flags & RTPSEC_UNENCRYPTED_SRTP)) {
-		cm_iv(iv, c->rtp.salt, pkt + 8, est);
-		return rtpsec_aes_ctr(c->rtp.aes, iv, pkt + hlen, plen - hlen);
+		cm_iv(iv, k->rtp.salt, pkt + 8, est);
+		return rtpsec_aes_ctr(k->rtp.aes, iv, pkt + hlen, plen - hlen);
 	}
 	return 0;
 }
@@ -522,6 +684,7 @@ int
 rtpsec_unprotect(struct rtpsec *c, uint8_t *pkt, size_t *len)
 {
 	struct stream tmp, *st;
+	struct mkey *k;
 	size_t hlen, plen, tag_at;
 	uint64_t est;
 	int64_t delta;
@@ -529,14 +692,15 @@ rtpsec_unprotect(struct rtpsec *c, uint8_t *pkt, size_t *len)
 
 	if (c->dir != RTPSEC_UNPROTECT)
 		return E_STATE;
-	if ((r = srtp_layout(c, pkt, *len, &hlen, &plen, &tag_at)) != 0)
+	if ((r = srtp_layout(c, pkt, *len, &hlen, &plen, &tag_at, &k)) != 0)
 		return r;
 	st = lookup(c, be32(pkt + 8), &tmp, &fresh);
 	est = estimate(st, (uint16_t)((pkt[2] << 8) | pkt[3]), &delta);
 	if (!st->pending && win_check(st->win, delta) != SEEN_NEW)
 		return E_REPLAY;
-	if ((r = srtp_open(c, pkt, hlen, plen, tag_at, est, 1)) != 0)
+	if ((r = srtp_open(c, k, pkt, hlen, plen, tag_at, est, 1)) != 0)
 		return r;
+	k->used++;
 	st = keep(c, st, fresh);
 	rtp_commit(st, est, delta);
 	*len = plen;
@@ -547,6 +711,7 @@ int
 rtpsec_check_roc(struct rtpsec *c, const uint8_t *pkt, size_t len,
     uint32_t roc)
 {
+	struct mkey *k;
 	size_t hlen, plen, tag_at;
 	uint64_t est;
 	int r;
@@ -555,11 +720,11 @@ rtpsec_check_roc(struct rtpsec *c, const uint8_t *pkt, size_t len,
 		return E_STATE;
 	if (!c->aead && c->rtp_tag == 0)
 		return E_UNSUPPORTED;
-	if ((r = srtp_layout(c, pkt, len, &hlen, &plen, &tag_at)) != 0)
+	if ((r = srtp_layout(c, pkt, len, &hlen, &plen, &tag_at, &k)) != 0)
 		return r;
 	est = ((uint64_t)roc << 16) | (uint16_t)((pkt[2] << 8) | pkt[3]);
 	/* Not decrypting: the packet is only read. */
-	return srtp_open(c, (uint8_t *)(uintptr_t)pkt, hlen, plen, tag_at,
+	return srtp_open(c, k, (uint8_t *)(uintptr_t)pkt, hlen, plen, tag_at,
 	    est, 0);
 }
 
@@ -569,6 +734,7 @@ int
 rtpsec_protect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 {
 	struct stream tmp, *st;
+	struct mkey *k;
 	uint8_t iv[16], tr[4], md[20];
 	size_t n = *len, over = 4 + c->mki_len + c->rtcp_tag;
 	uint32_t idx;
@@ -582,35 +748,38 @@ rtpsec_protect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 		return E_SYNTAX;
 	if (cap < n || cap - n < over)
 		return E_BIG;
+	if ((k = tx_key(c)) == NULL)
+		return E_LIMIT;
 	st = lookup(c, be32(pkt + 4), &tmp, &fresh);
 	if (st->rtcp_index >= SRTCP_INDEX_MAX)
 		return E_LIMIT;		/* RFC 3711 9.2: time to rekey */
 	idx = st->rtcp_index + 1;	/* libsrtp starts at 1 */
 	put_be32(tr, idx | (enc ? 0x80000000u : 0));
 	if (c->aead) {
-		gcm_iv(iv, c->rtcp.salt, pkt + 4, 0, idx);
+		gcm_iv(iv, k->rtcp.salt, pkt + 4, 0, idx);
 		if (enc)
-			r = rtpsec_gcm_seal(c->rtcp.aes, iv, pkt, 8, tr, 4,
+			r = rtpsec_gcm_seal(k->rtcp.aes, iv, pkt, 8, tr, 4,
 			    pkt + 8, n - 8, pkt + n);
 		else	/* RFC 7714 9.3: all of it is AAD */
-			r = rtpsec_gcm_seal(c->rtcp.aes, iv, pkt, n, tr, 4,
+			r = rtpsec_gcm_seal(k->rtcp.aes, iv, pkt, n, tr, 4,
 			    NULL, 0, pkt + n);
 		if (r != 0)
 			return r;
 		memcpy(pkt + n + 16, tr, 4);
-		memcpy(pkt + n + 20, c->mki, c->mki_len);
+		memcpy(pkt + n + 20, k->mki, c->mki_len);
 	} else {
 		if (enc) {
-			cm_iv(iv, c->rtcp.salt, pkt + 4, idx);
-			if ((r = rtpsec_aes_ctr(c->rtcp.aes, iv, pkt + 8,
+			cm_iv(iv, k->rtcp.salt, pkt + 4, idx);
+			if ((r = rtpsec_aes_ctr(k->rtcp.aes, iv, pkt + 8,
 			    n - 8)) != 0)
 				return r;
 		}
 		memcpy(pkt + n, tr, 4);
-		memcpy(pkt + n + 4, c->mki, c->mki_len);
-		rtpsec_hmac(&c->rtcp.hmac, pkt, n + 4, NULL, 0, md);
+		memcpy(pkt + n + 4, k->mki, c->mki_len);
+		rtpsec_hmac(&k->rtcp.hmac, pkt, n + 4, NULL, 0, md);
 		memcpy(pkt + n + 4 + c->mki_len, md, c->rtcp_tag);
 	}
+	k->used++;
 	st = keep(c, st, fresh);
 	st->rtcp_index = idx;
 	*len = n + over;
@@ -621,6 +790,7 @@ int
 rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 {
 	struct stream tmp, *st;
+	struct mkey *k;
 	uint8_t iv[16], md[20];
 	size_t n = *len, tag = c->rtcp_tag, body, tr_at, mki_at, tag_at;
 	uint32_t tr, idx;
@@ -644,7 +814,7 @@ rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 		tr_at = mki_at - 4;
 		body = tr_at;
 	}
-	if (c->mki_len > 0 && memcmp(pkt + mki_at, c->mki, c->mki_len) != 0)
+	if ((k = rx_key(c, pkt + mki_at)) == NULL)
 		return E_NOTFOUND;
 	tr = be32(pkt + tr_at);
 	enc = (tr & 0x80000000u) != 0;
@@ -657,26 +827,27 @@ rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 	if (win_check(st->rtcp_win, delta) != SEEN_NEW)
 		return E_REPLAY;
 	if (c->aead) {
-		gcm_iv(iv, c->rtcp.salt, pkt + 4, 0, idx);
+		gcm_iv(iv, k->rtcp.salt, pkt + 4, 0, idx);
 		if (enc)
-			r = rtpsec_gcm_open(c->rtcp.aes, iv, pkt, 8,
+			r = rtpsec_gcm_open(k->rtcp.aes, iv, pkt, 8,
 			    pkt + tr_at, 4, pkt + 8, body - 8, pkt + tag_at, 1);
 		else
-			r = rtpsec_gcm_open(c->rtcp.aes, iv, pkt, body,
+			r = rtpsec_gcm_open(k->rtcp.aes, iv, pkt, body,
 			    pkt + tr_at, 4, NULL, 0, pkt + tag_at, 1);
 		if (r != 0)
 			return r;
 	} else {
-		rtpsec_hmac(&c->rtcp.hmac, pkt, mki_at, NULL, 0, md);
+		rtpsec_hmac(&k->rtcp.hmac, pkt, mki_at, NULL, 0, md);
 		if (CRYPTO_memcmp(md, pkt + tag_at, tag) != 0)
 			return E_AUTH;
 		if (enc) {
-			cm_iv(iv, c->rtcp.salt, pkt + 4, idx);
-			if ((r = rtpsec_aes_ctr(c->rtcp.aes, iv, pkt + 8,
+			cm_iv(iv, k->rtcp.salt, pkt + 4, idx);
+			if ((r = rtpsec_aes_ctr(k->rtcp.aes, iv, pkt + 8,
 			    body - 8)) != 0)
 				return r;
 		}
 	}
+	k->used++;
 	st = keep(c, st, fresh);
 	win_add(st->rtcp_win, delta);
 	if (delta > 0)

@@ -58,6 +58,8 @@ struct rtpsec;
 #define RTPSEC_LIBSRTP_AES192_KDF	0x10u
 
 #define RTPSEC_MAX_MKI 128	/* bytes, as libsrtp */
+/* Master keys per context (libsrtp's SRTP_MAX_NUM_MASTER_KEYS). */
+#define RTPSEC_MAX_KEYS 16
 /* The most rtpsec_protect*() adds to a packet: tag + E|index + MKI. */
 #define RTPSEC_MAX_OVERHEAD (16 + 4 + RTPSEC_MAX_MKI)
 /* The replay window, in packets (SRTP and SRTCP, libsrtp's default). */
@@ -69,6 +71,18 @@ struct rtpsec;
 enum rtpsec_dir { RTPSEC_PROTECT = 1, RTPSEC_UNPROTECT = 2 };
 
 /*
+ * A further master key of a context (RFC 4568 lets one a=crypto line carry
+ * several, told apart by their MKIs): its master key and salt, of the
+ * suite's lengths, and its MKI of the same length as the first key's.
+ */
+struct rtpsec_key {
+	const uint8_t *key;
+	const uint8_t *salt;
+	const uint8_t *mki;
+	uint64_t lifetime;	/* packets; 0: RFC 3711's limits only */
+};
+
+/*
  * What rtpsec_new() needs. Everything is borrowed for the duration of the
  * call only: the context keeps its own copies (wiped when freed).
  * `key`/`salt` are the master key and master salt, of exactly the suite's
@@ -76,6 +90,19 @@ enum rtpsec_dir { RTPSEC_PROTECT = 1, RTPSEC_UNPROTECT = 2 };
  * (RFC 4568 "MKI:LEN": the value big-endian in LEN bytes), `mki_len` 0 for
  * none. Zero `max_ssrcs` means RTPSEC_DEFAULT_SSRCS; when a context is full
  * the least recently used SSRC's state is dropped for the new one.
+ *
+ * Several master keys: `more` holds keys 1..`nmore` (key 0 is the one
+ * above), up to RTPSEC_MAX_KEYS in all, each with an MKI of `mki_len`
+ * bytes (not 0) distinct from the others'. All keys share the per-SSRC
+ * state (rollover counter, replay windows), as in libsrtp. Unprotecting
+ * takes the key whose MKI the packet carries. Protecting uses one key at
+ * a time, key 0 first (see rtpsec_use_key()); a key with a `lifetime`
+ * (RFC 4568: packets, SRTP and SRTCP counted together) is used for that
+ * many packets, then the next key in order takes over, and when no key
+ * is left protecting fails with E_LIMIT. Lifetimes are not enforced when
+ * unprotecting: the sender decides when to move to the next MKI, and a
+ * receiver that cut a key off early would only lose media (libsrtp, too,
+ * applies only RFC 3711's 2^48 limit there).
  */
 struct rtpsec_params {
 	enum suite_id suite;
@@ -87,11 +114,15 @@ struct rtpsec_params {
 	size_t mki_len;
 	unsigned flags;		/* RTPSEC_* above */
 	unsigned max_ssrcs;
+	uint64_t lifetime;	/* of key 0, packets; 0: none */
+	const struct rtpsec_key *more;	/* keys 1..nmore, or NULL */
+	size_t nmore;
 };
 
 /*
  * A new context for direction `dir`, or NULL with *err (if `err` is not
- * NULL) set: E_KEY (unknown suite, wrong key/salt/MKI length), E_UNSUPPORTED
+ * NULL) set: E_KEY (unknown suite, wrong key/salt/MKI length, more keys
+ * without MKIs or with equal ones, too many keys), E_UNSUPPORTED
  * (a flag the suite cannot do), E_INVAL, E_NOMEM, E_CRYPTO.
  */
 struct rtpsec *rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir,
@@ -104,13 +135,31 @@ enum rtpsec_dir rtpsec_dir(const struct rtpsec *c);
 /* Bytes rtpsec_protect() (rtcp == 0) or _protect_rtcp() adds per packet. */
 size_t rtpsec_overhead(const struct rtpsec *c, int rtcp);
 
+/* Number of master keys (1 + rtpsec_params.nmore). */
+size_t rtpsec_nkeys(const struct rtpsec *c);
+/*
+ * Protect with key `i` (0-based, in rtpsec_params order) from now on,
+ * like libsrtp's srtp_protect_mki(..., mki_index). Returns 0, E_RANGE (no
+ * key `i`) or E_STATE (an unprotect context).
+ */
+int rtpsec_use_key(struct rtpsec *c, size_t i) WUR;
+/* The key the next rtpsec_protect*() will use (before lifetime checks). */
+size_t rtpsec_key_in_use(const struct rtpsec *c);
+/*
+ * 1 if `c` was made from exactly these parameters (suite, flags, every
+ * key, salt, MKI and lifetime), else 0 (also for a NULL `c`): whether a
+ * new SDP with the same a=crypto may keep the context and its state.
+ */
+int rtpsec_same_params(const struct rtpsec *c, const struct rtpsec_params *p);
+
 /*
  * Protect the RTP packet of `*len` bytes at `pkt` in place; the buffer has
  * room for `cap` bytes. On success `*len` grows by rtpsec_overhead(c, 0).
  * Returns 0, or: E_SHORT (shorter than its RTP header says), E_SYNTAX (not
  * RTP version 2), E_BIG (cap too small), E_REPLAY (index already sent, see
- * RTPSEC_ALLOW_REPEAT_TX), E_STATE (an unprotect context), E_CRYPTO.
- * On failure neither the packet nor the context changed.
+ * RTPSEC_ALLOW_REPEAT_TX), E_LIMIT (every key's lifetime used up, or the
+ * SRTCP index exhausted: time to rekey), E_STATE (an unprotect context),
+ * E_CRYPTO. On failure neither the packet nor the context changed.
  */
 int rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
     WUR;

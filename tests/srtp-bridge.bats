@@ -200,6 +200,12 @@ ng_peer() {
 	ng_peer rekey
 }
 
+@test "srtp-bridge --ng: a two-key a=crypto line, packets under either MKI" {
+	bridge_ng
+	export SRTP_REF=$SBK_BUILD/tests/helpers/srtp-ref
+	ng_peer mki
+}
+
 @test "srtp-bridge --ng: session limit strings" {
 	bridge_ng --max-sessions 1
 	ng_peer limit

@@ -35,6 +35,25 @@ $RTCP"
 $RTCP"
 }
 
+@test "srtp-ref: two keys told apart by MKI; protect with key 1" {
+	K2=$(openssl rand -base64 30)
+	p=$(printf 'rtp %s\n' "$RTP" | timeout 10 "$REF" -m 00000001 \
+	    -m 00000002 -i 1 protect AES_CM_128_HMAC_SHA1_80 "inline:$K30" \
+	    "inline:$K2|2^20")
+	# the MKI of key 1 before the 10-byte tag
+	[ "${p: -28:8}" = 00000002 ]
+	# a receiver with key 1 alone (and its MKI) reads it; key 0 alone not
+	run sh -c "echo 'rtp $p' | timeout 10 $REF -m 00000002 unprotect \
+	    AES_CM_128_HMAC_SHA1_80 inline:$K2"
+	assert_output "$RTP"
+	run sh -c "echo 'rtp $p' | timeout 10 $REF -m 00000001 -m 00000002 \
+	    unprotect AES_CM_128_HMAC_SHA1_80 inline:$K30 inline:$K2"
+	assert_output "$RTP"
+	run sh -c "echo 'rtp $p' | timeout 10 $REF -m 00000001 unprotect \
+	    AES_CM_128_HMAC_SHA1_80 inline:$K30"
+	refute_output "$RTP"
+}
+
 @test "srtp-ref: a tampered packet is an auth failure (status 7)" {
 	p=$(echo "rtp $RTP" | timeout 10 "$REF" protect \
 	    AES_CM_128_HMAC_SHA1_32 "inline:$K30")

@@ -180,14 +180,13 @@ apply_keys(struct state *st)
 	if (relay_side_peer(st->stream, OUT, 0, &peer) != 0)
 		memset(&peer, 0, sizeof(peer));
 	for (int d = 0; d < 2; d++) {
-		struct rtpsec_params p;
-		uint8_t mki[RTPSEC_MAX_MKI];
+		struct keylog_keys k;
 
-		if ((e = keylog_params(kl[d], &p, mki)) != 0)
+		if ((e = keylog_params(kl[d], &k)) != 0)
 			cli_die(XC_INPUT, "key-%s: %s", d ? "out" : "in",
 			    sbk_strerror(e));
 		e = relay_side_set_key(st->stream, OUT,
-		    d ? RTPSEC_PROTECT : RTPSEC_UNPROTECT, &p);
+		    d ? RTPSEC_PROTECT : RTPSEC_UNPROTECT, &k.p);
 		if (e < 0)
 			cli_die(cli_exit_code(e), "key-%s: %s", d ? "out" : "in",
 			    sbk_strerror(e));

@@ -15,7 +15,8 @@
 static struct rtpsec *rx[SUITE_COUNT][4];
 
 static const uint8_t key[32] = { 1, 2, 3, 4 }, salt[14] = { 5, 6 };
-static const uint8_t mki[3] = { 0, 0, 7 };
+static const uint8_t key2[32] = { 9 };
+static const uint8_t mki[3] = { 0, 0, 7 }, mki2[3] = { 0, 0, 8 };
 static const unsigned fl[4] = { 0, RTPSEC_UNENCRYPTED_SRTCP,
     RTPSEC_UNENCRYPTED_SRTP, RTPSEC_UNAUTHENTICATED_SRTP };
 
@@ -24,6 +25,8 @@ make(int s, int f, enum rtpsec_dir dir)
 {
 	const struct suite *su = suite_by_id((enum suite_id)s);
 	struct rtpsec_params p = { 0 };
+	/* suites with an MKI get a second key (a multi-key line) */
+	struct rtpsec_key more = { key2, salt, mki2, 0 };
 
 	p.suite = (enum suite_id)s;
 	p.key = key;
@@ -33,6 +36,8 @@ make(int s, int f, enum rtpsec_dir dir)
 	p.flags = fl[f];
 	p.mki = mki;
 	p.mki_len = (s & 1) ? sizeof(mki) : 0;
+	p.more = &more;
+	p.nmore = (s & 1) ? 1 : 0;
 	p.max_ssrcs = 4;
 	return rtpsec_new(&p, dir, NULL);
 }
@@ -56,7 +61,8 @@ round_trip(int s, int f, int rtcp, uint8_t *buf, size_t len,
 	size_t olen = len;
 	int ok;
 
-	if (t == NULL || r == NULL)
+	if (t == NULL || r == NULL || (rtpsec_nkeys(t) > 1 &&
+	    rtpsec_use_key(t, len & 1) != 0))
 		abort();
 	if (rtcp)
 		ok = rtpsec_protect_rtcp(t, buf, &len, cap) != 0 ||

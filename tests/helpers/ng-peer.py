@@ -10,7 +10,8 @@
 # reverse (inside offers SRTP, tag renumbered in the answer),
 # rekey (re-INVITE with a new and with the same a=crypto),
 # limit (run with --max-sessions 1), ports (run with a 4-port range on two
-# interface addresses).
+# interface addresses), mki (a two-key a=crypto line; needs $SRTP_REF, the
+# srtp-ref helper on stock libsrtp2).
 import base64
 import os
 import re
@@ -384,6 +385,88 @@ elif scenario == "ports":
     r = req(d("p4"))
     check("ports come back after delete", s(r.get("result")) == "ok",
           repr(r))
+elif scenario == "mki":
+    # Alice's a=crypto carries two keys told apart by MKI (RFC 4568), as
+    # some phones send; she moves from key 1 to key 2 mid-call. Her
+    # packets come from stock libsrtp2 (the srtp-ref helper, $SRTP_REF).
+    import subprocess
+    ref = os.environ["SRTP_REF"]
+
+    def ref_protect(keys, mkis, index, lines):
+        args = [ref]
+        for m in mkis:
+            args += ["-m", m]
+        args += ["-i", str(index), "protect", "AES_CM_128_HMAC_SHA1_80"]
+        args += ["inline:" + k for k in keys]
+        out = subprocess.run(args, input="".join(
+            "%s %s\n" % (kind, p.hex()) for kind, p in lines).encode(),
+            capture_output=True, timeout=10, check=True).stdout.decode()
+        return [bytes.fromhex(x) for x in out.split()]
+
+    alice, bob = udp(PHONE_A), udp(PHONE_B)
+    bob_rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bob_rtcp.bind((PHONE_B, bob.getsockname()[1] + 1))
+    bob_rtcp.settimeout(2)
+    k1, k2 = key(), key()
+    line = "inline:%s|2^20|1:4;inline:%s|2^20|2:4" % (k1, k2)
+    offer = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP").replace(
+        "a=sendrecv", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 %s\r\na=sendrecv"
+        % line)
+    r = req(dict(SBC_OUT, command="offer", **{"call-id": "mki@test",
+            "from-tag": "alice-tag", "sdp": offer}))
+    check("offer with a two-key line ok", s(r.get("result")) == "ok",
+          repr(r))
+    r = req({"command": "answer", "call-id": "mki@test",
+             "from-tag": "alice-tag", "to-tag": "bob-tag",
+             "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")})
+    a = s(r.get("sdp", b""))
+    _, aport, proto, cr = media_of(a)
+    check("answer: one a=crypto of ours", proto == "RTP/SAVP" and
+          len(cr) == 1, a)
+    plain = [rtp(300 + i, 0xa11ce, bytes([65 + i]) * 160) for i in range(6)]
+    sent = ref_protect([k1, k2], ["00000001", "00000002"], 0,
+                       [("rtp", p) for p in plain[:3]])
+    sent += ref_protect([k1, k2], ["00000001", "00000002"], 1,
+                        [("rtp", p) for p in plain[3:]])
+    check("libsrtp2 put MKI 1, then MKI 2 in the packets",
+          sent[0][-14:-10] == b"\0\0\0\1" and sent[5][-14:-10] ==
+          b"\0\0\0\2", repr([x[-14:-10] for x in sent]))
+    got = []
+    for p in sent:
+        alice.sendto(p, (out_addr, aport))
+        got.append(recv(bob))
+    check("packets under key 1 and key 2 reach bob as the exact RTP",
+          got == plain, repr([g is not None and g[:12] for g in got]))
+    sr = struct.pack("!BBHI", 0x80, 200, 6, 0xa11ce) + b"\x11" * 20
+    p = ref_protect([k1, k2], ["00000001", "00000002"], 1, [("rtcp", sr)])
+    alice.sendto(p[0], (out_addr, aport + 1))
+    check("SRTCP under key 2 reaches bob as the exact RTCP",
+          recv(bob_rtcp) == sr)
+    # an MKI the line does not have: dropped, counted
+    p = ref_protect([k1], ["00000003"], 0,
+                    [("rtp", rtp(310, 0xa11ce, b"Z" * 160))])
+    alice.sendto(p[0], (out_addr, aport))
+    check("a packet with an unknown MKI is dropped", recv(bob) is None)
+    # a re-INVITE with the same two-key line keeps the context: a replay
+    # of a key-2 packet is still refused
+    r = req(dict(SBC_OUT, command="offer", **{"call-id": "mki@test",
+            "from-tag": "alice-tag", "sdp": offer}))
+    req({"command": "answer", "call-id": "mki@test",
+         "from-tag": "alice-tag", "to-tag": "bob-tag",
+         "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")})
+    alice.sendto(sent[5], (out_addr, aport))
+    check("same line again: context kept, replay refused",
+          recv(bob) is None)
+    p = ref_protect([k1, k2], ["00000001", "00000002"], 1,
+                    [("rtp", rtp(320, 0xa11ce, b"Y" * 160))])
+    alice.sendto(p[0], (out_addr, aport))
+    check("... and new packets still pass", recv(bob) ==
+          rtp(320, 0xa11ce, b"Y" * 160))
+    r = req({"command": "query", "call-id": "mki@test"})
+    st = r.get("tags", {}).get("alice-tag", {}).get("medias", [{}])[0].get(
+        "streams", [{}])[0]
+    check("query counts the dropped packets as errors",
+          st.get("stats", {}).get("errors", 0) >= 2, repr(st))
 elif scenario == "compare":
     # the same requests to srtp-bridge (NG_PORT) and to rtpengine
     # (argv[6]): equivalent answers (profiles, number of crypto lines,

@@ -1,9 +1,13 @@
 /* srtp-ref.c - protect/unprotect hex packets with stock libsrtp2 (a reference). */
 /*
- *   srtp-ref protect|unprotect SUITE inline:BASE64 [OPTION...]
- *     -m HEX   MKI as on the wire (e.g. 0001 for "|1:2")
+ *   srtp-ref [OPTION...] protect|unprotect SUITE inline:BASE64...
+ *     -m HEX   MKI as on the wire (e.g. 0001 for "|1:2"); once per key
+ *     -i N     protect with key N (0-based; srtp_protect_mki's mki_index)
  *     -f FLAG  unencrypted-srtp, unencrypted-srtcp, unauthenticated-srtp,
  *              libsrtp-aes192-kdf (ignored: libsrtp does what it does)
+ *
+ * Several keys (an RFC 4568 multi-key line, given as one argument each,
+ * anything from "|" on ignored) need an MKI each, of one length.
  *
  * Reads one packet a line, "rtp HEX" or "rtcp HEX", and writes the result
  * as HEX, or "error N" with libsrtp's status N. For tests that want an
@@ -59,7 +63,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: srtp-ref protect|unprotect SUITE inline:KEY "
-	    "[-m MKIHEX] [-f FLAG]...\n");
+	    "[-m MKIHEX]... [-i INDEX] [-f FLAG]...\n");
 	exit(2);
 }
 
@@ -68,23 +72,33 @@ main(int argc, char **argv)
 {
 	static char line[2 * LINE_MAX_BYTES + 16];
 	static uint8_t pkt[LINE_MAX_BYTES + SRTP_MAX_TRAILER_LEN];
-	uint8_t keysalt[64], mki[SRTP_MAX_MKI_LEN];
+	static uint8_t keysalt[RTPSEC_MAX_KEYS][64];
+	static uint8_t mki[RTPSEC_MAX_KEYS][SRTP_MAX_MKI_LEN];
+	struct rtpsec_key more[RTPSEC_MAX_KEYS];
 	const struct suite *su;
 	struct rtpsec_params p = { 0 };
 	struct srtp_ref ref;
 	enum rtpsec_dir dir;
 	const char *k;
-	long n;
-	size_t len, i;
+	long n, index = 0;
+	size_t len, i, nmki = 0, nkeys;
 	int c, r, rtcp;
 
-	while ((c = getopt(argc, argv, "m:f:h")) != -1) {
+	while ((c = getopt(argc, argv, "m:i:f:h")) != -1) {
 		switch (c) {
 		case 'm':
-			if ((n = unhex(optarg, mki, sizeof(mki))) <= 0)
+			if (nmki >= RTPSEC_MAX_KEYS || (n = unhex(optarg,
+			    mki[nmki], sizeof(mki[0]))) <= 0 ||
+			    (nmki > 0 && (size_t)n != p.mki_len))
 				usage();
-			p.mki = mki;
+			p.mki = mki[0];
 			p.mki_len = (size_t)n;
+			nmki++;
+			break;
+		case 'i':
+			index = strtol(optarg, NULL, 10);
+			if (index < 0 || index >= RTPSEC_MAX_KEYS)
+				usage();
 			break;
 		case 'f':
 			if (strcmp(optarg, "unencrypted-srtp") == 0)
@@ -100,7 +114,10 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 3)
+	if (argc - optind < 3 || argc - optind > 2 + RTPSEC_MAX_KEYS)
+		usage();
+	nkeys = (size_t)(argc - optind - 2);
+	if (nkeys > 1 && nmki != nkeys)
 		usage();
 	if (strcmp(argv[optind], "protect") == 0)
 		dir = RTPSEC_PROTECT;
@@ -110,25 +127,36 @@ main(int argc, char **argv)
 		usage();
 	if ((su = suite_by_cname(argv[optind + 1])) == NULL)
 		usage();
-	k = argv[optind + 2];
-	if (strncmp(k, "inline:", 7) == 0)
-		k += 7;
-	r = b64_decode(slice_make(k, strcspn(k, "|")), keysalt,
-	    sizeof(keysalt));
-	if (r < 0 || (size_t)r != su->key_len + su->salt_len) {
-		fprintf(stderr, "srtp-ref: key: wrong length for %s\n",
-		    su->name);
-		return 2;
+	for (i = 0; i < nkeys; i++) {
+		k = argv[optind + 2 + i];
+		if (strncmp(k, "inline:", 7) == 0)
+			k += 7;
+		r = b64_decode(slice_make(k, strcspn(k, "|")), keysalt[i],
+		    sizeof(keysalt[i]));
+		if (r < 0 || (size_t)r != su->key_len + su->salt_len) {
+			fprintf(stderr, "srtp-ref: key: wrong length for %s\n",
+			    su->name);
+			return 2;
+		}
+		if (i > 0) {
+			more[i - 1].key = keysalt[i];
+			more[i - 1].salt = keysalt[i] + su->key_len;
+			more[i - 1].mki = mki[i];
+			more[i - 1].lifetime = 0;
+		}
 	}
 	p.suite = su->id;
-	p.key = keysalt;
+	p.key = keysalt[0];
 	p.key_len = su->key_len;
-	p.salt = keysalt + su->key_len;
+	p.salt = keysalt[0] + su->key_len;
 	p.salt_len = su->salt_len;
-	if (srtp_ref_new(&ref, &p, dir) != 0) {
+	p.more = more;
+	p.nmore = nkeys - 1;
+	if ((size_t)index >= nkeys || srtp_ref_new(&ref, &p, dir) != 0) {
 		fprintf(stderr, "srtp-ref: libsrtp2 refused the policy\n");
 		return 2;
 	}
+	ref.mki_index = (unsigned)index;
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		rtcp = strncmp(line, "rtcp ", 5) == 0;
 		if (!rtcp && strncmp(line, "rtp ", 4) != 0) {

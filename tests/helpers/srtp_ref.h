@@ -19,6 +19,7 @@
 struct srtp_ref {
 	srtp_t s;
 	int use_mki;
+	unsigned mki_index;	/* the key srtp_ref_protect() uses */
 };
 
 static inline int
@@ -77,22 +78,27 @@ srtp_ref_suite(srtp_crypto_policy_t *rtp, srtp_crypto_policy_t *rtcp,
 
 /*
  * A libsrtp2 session equivalent to rtpsec_new(p, dir): one template stream
- * (ssrc_any_outbound or ssrc_any_inbound). Returns 0 or a libsrtp status.
+ * (ssrc_any_outbound or ssrc_any_inbound), with every master key of `p`
+ * (p->more too; key lifetimes are ours only, libsrtp has none: switch
+ * keys with r->mki_index). Returns 0 or a libsrtp status.
  */
 static inline int
 srtp_ref_new(struct srtp_ref *r, const struct rtpsec_params *p,
     enum rtpsec_dir dir)
 {
-	unsigned char key[SRTP_MAX_KEY_LEN];
-	unsigned char mki[SRTP_MAX_MKI_LEN];
-	srtp_master_key_t mk, *mkp[1];
+	unsigned char keys[RTPSEC_MAX_KEYS][SRTP_MAX_KEY_LEN];
+	unsigned char mkis[RTPSEC_MAX_KEYS][SRTP_MAX_MKI_LEN];
+	unsigned char *key = keys[0];
+	srtp_master_key_t mk[RTPSEC_MAX_KEYS], *mkp[RTPSEC_MAX_KEYS];
 	srtp_policy_t pol;
+	int st;
 
 	memset(r, 0, sizeof(*r));
 	memset(&pol, 0, sizeof(pol));
 	if (srtp_ref_init() != 0 || srtp_ref_suite(&pol.rtp, &pol.rtcp,
-	    p->suite) != 0 || p->key_len + p->salt_len > sizeof(key) ||
-	    p->mki_len > sizeof(mki))
+	    p->suite) != 0 || p->key_len + p->salt_len > sizeof(keys[0]) ||
+	    p->mki_len > sizeof(mkis[0]) || p->nmore >= RTPSEC_MAX_KEYS ||
+	    (p->nmore > 0 && p->mki_len == 0))
 		return -1;
 	memcpy(key, p->key, p->key_len);
 	memcpy(key + p->key_len, p->salt, p->salt_len);
@@ -111,18 +117,30 @@ srtp_ref_new(struct srtp_ref *r, const struct rtpsec_params *p,
 	pol.window_size = 128;
 	pol.allow_repeat_tx = (p->flags & RTPSEC_ALLOW_REPEAT_TX) != 0;
 	if (p->mki_len > 0) {
-		memcpy(mki, p->mki, p->mki_len);
-		mk.key = key;
-		mk.mki_id = mki;
-		mk.mki_size = (unsigned)p->mki_len;
-		mkp[0] = &mk;
+		for (size_t i = 0; i <= p->nmore; i++) {
+			const struct rtpsec_key *k = i > 0 ? &p->more[i - 1] :
+			    NULL;
+
+			if (i > 0) {
+				memcpy(keys[i], k->key, p->key_len);
+				memcpy(keys[i] + p->key_len, k->salt,
+				    p->salt_len);
+			}
+			memcpy(mkis[i], i > 0 ? k->mki : p->mki, p->mki_len);
+			mk[i].key = keys[i];
+			mk[i].mki_id = mkis[i];
+			mk[i].mki_size = (unsigned)p->mki_len;
+			mkp[i] = &mk[i];
+		}
 		pol.keys = mkp;
-		pol.num_master_keys = 1;
+		pol.num_master_keys = 1 + (unsigned long)p->nmore;
 		r->use_mki = 1;
 	} else {
 		pol.key = key;
 	}
-	return srtp_create(&r->s, &pol);
+	st = srtp_create(&r->s, &pol);
+	memset(keys, 0, sizeof(keys));
+	return st;
 }
 
 static inline void
@@ -140,9 +158,11 @@ srtp_ref_protect(struct srtp_ref *r, uint8_t *p, size_t *len, int rtcp)
 	int n = (int)*len, st;
 
 	if (rtcp)
-		st = srtp_protect_rtcp_mki(r->s, p, &n, r->use_mki, 0);
+		st = srtp_protect_rtcp_mki(r->s, p, &n, r->use_mki,
+		    r->mki_index);
 	else
-		st = srtp_protect_mki(r->s, p, &n, r->use_mki, 0);
+		st = srtp_protect_mki(r->s, p, &n, r->use_mki,
+		    r->mki_index);
 	if (st == 0)
 		*len = (size_t)n;
 	return st;

@@ -124,18 +124,42 @@ static void
 test_keylog_params(void)
 {
 	struct keyline *kl = NULL;
-	struct rtpsec_params p;
-	uint8_t mki[RTPSEC_MAX_MKI];
+	struct keylog_keys k;
+	const struct rtpsec_params *pp = &k.p;
 
 	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
 	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31|258:2 "
 	    "UNENCRYPTED_SRTCP"), &kl, NULL, 0), 0, "parse");
-	T_EQ_INT(keylog_params(kl, &p, mki), 0, "params");
-	T_OK(p.suite == SUITE_AES_CM_128_HMAC_SHA1_80 && p.key_len == 16 &&
-	    p.salt_len == 14 && p.salt == p.key + 16, "suite, key, salt");
-	T_OK(p.mki_len == 2 && p.mki[0] == 1 && p.mki[1] == 2,
+	T_EQ_INT(keylog_params(kl, &k), 0, "params");
+	T_OK(pp->suite == SUITE_AES_CM_128_HMAC_SHA1_80 && pp->key_len == 16 &&
+	    pp->salt_len == 14 && pp->salt == pp->key + 16, "suite, key, salt");
+	T_OK(pp->mki_len == 2 && pp->mki[0] == 1 && pp->mki[1] == 2,
 	    "MKI 258:2 is 0x01 0x02 on the wire");
-	T_EQ_INT(p.flags, RTPSEC_UNENCRYPTED_SRTCP, "session parameter");
+	T_OK(pp->lifetime == (1ull << 31) && pp->nmore == 0,
+	    "lifetime 2^31, one key");
+	T_EQ_INT(pp->flags, RTPSEC_UNENCRYPTED_SRTCP, "session parameter");
+	keyline_free(kl);
+	kl = NULL;
+	/* RFC 4568 multi-key line: every key, MKI and lifetime */
+	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
+	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4;"
+	    "inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIz|2:4"), &kl,
+	    NULL, 0), 0, "parse two keys");
+	T_EQ_INT(keylog_params(kl, &k), 0, "params of two keys");
+	T_OK(pp->nmore == 1 && pp->more != NULL && pp->mki_len == 4 &&
+	    pp->mki[3] == 1 && pp->more[0].mki[3] == 2 &&
+	    pp->more[0].mki[0] == 0 && pp->lifetime == (1ull << 20) &&
+	    pp->more[0].lifetime == 0 &&
+	    memcmp(pp->more[0].key, "ABCDEFGHIJKLMNOP", 16) == 0 &&
+	    memcmp(pp->more[0].salt, "QRSTUVWXYZ0123", 14) == 0,
+	    "key 1: its own key, salt and MKI 2:4, no lifetime");
+	keyline_free(kl);
+	kl = NULL;
+	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
+	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:4;"
+	    "inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIz|2:2"), &kl,
+	    NULL, 0), 0, "parse keys with MKIs of different lengths");
+	T_EQ_INT(keylog_params(kl, &k), E_KEY, "MKI lengths differ: E_KEY");
 	keyline_free(kl);
 }
 

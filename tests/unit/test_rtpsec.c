@@ -539,6 +539,195 @@ test_compare(void)
 	}
 }
 
+/*
+ * Several master keys told apart by MKI (RFC 4568 multi-key lines): what
+ * we send with key i is what libsrtp sends with srtp_protect_mki(..., i),
+ * each receiver takes the key the MKI names, a lifetime moves the sender
+ * to the next key, and the per-SSRC state (ROC) is shared by all keys.
+ */
+static void
+multi_key_suite(enum suite_id id)
+{
+	const struct suite *su = suite_by_id(id);
+	uint8_t key[3][32], salt[3][14], mki[3][4] = { { 0, 0, 0, 1 },
+		{ 0, 0, 0, 2 }, { 0x80, 0, 0, 3 } };
+	uint8_t pkt[2048], sent[2048], copy[2048];
+	struct rtpsec_key more[2];
+	struct rtpsec_params p = { 0 };
+	struct pair pr;
+	size_t len, slen, i;
+	uint16_t seq = 65533;
+	int bad = 0, r;
+	int rtcp_broken = su->srtp_tag_len != su->srtcp_tag_len;
+
+	for (i = 0; i < 3; i++) {
+		rng_fill(key[i], sizeof(key[i]));
+		rng_fill(salt[i], sizeof(salt[i]));
+	}
+	p.suite = id;
+	p.key = key[0];
+	p.key_len = su->key_len;
+	p.salt = salt[0];
+	p.salt_len = su->salt_len;
+	p.mki = mki[0];
+	p.mki_len = 4;
+	p.lifetime = 6;
+	for (i = 0; i < 2; i++) {
+		more[i].key = key[i + 1];
+		more[i].salt = salt[i + 1];
+		more[i].mki = mki[i + 1];
+		more[i].lifetime = 0;
+	}
+	p.more = more;
+	p.nmore = 2;
+	r = pair_new(&pr, &p);
+	if (!T_OK(r == 0, "%s 3 keys: contexts (%d)", su->name, r)) {
+		pair_free(&pr);
+		return;
+	}
+	T_OK(rtpsec_nkeys(pr.tx) == 3 && rtpsec_key_in_use(pr.tx) == 0,
+	    "%s 3 keys: key 0 first", su->name);
+	/* key 0: 4 RTP + 2 RTCP packets, its lifetime of 6 */
+	for (i = 0; i < 6; i++) {
+		if (i < 4)
+			len = make_rtp(pkt, seq++, 0xcafebabe, 160, 0);
+		else
+			len = make_rtcp(pkt, 0xcafebabe, 8);
+		if (round_trip(&pr, pkt, len, i >= 4, sent, &slen,
+		    i >= 4 && rtcp_broken) != 0)
+			bad++;
+	}
+	T_OK(bad == 0 && memcmp(sent + slen - 4 - (su->aead ? 0 :
+	    su->srtcp_tag_len), mki[0], 4) == 0, "%s 3 keys: key 0 (MKI 1) packets identical "
+	    "to libsrtp2's, both ways", su->name);
+	/* its lifetime is over: key 1, across the sequence wrap */
+	pr.rtx.mki_index = 1;
+	for (i = 0; i < 4; i++) {
+		len = make_rtp(pkt, seq++, 0xcafebabe, 100 + i, i == 2);
+		if (round_trip(&pr, pkt, len, 0, sent, &slen, 0) != 0)
+			bad++;
+	}
+	T_OK(bad == 0 && rtpsec_key_in_use(pr.tx) == 1,
+	    "%s 3 keys: after key 0's lifetime, key 1 (as libsrtp's "
+	    "mki_index 1), across the wrap", su->name);
+	T_OK(rtpsec_get_roc(pr.rx, 0xcafebabe, (uint32_t[]){ 0 }) == 0,
+	    "%s 3 keys: one SSRC state for all keys", su->name);
+	/* chosen explicitly: key 2, RTP and RTCP */
+	T_EQ_INT(rtpsec_use_key(pr.tx, 2), 0, "use_key 2");
+	T_EQ_INT(rtpsec_use_key(pr.tx, 3), E_RANGE, "use_key 3: E_RANGE");
+	T_EQ_INT(rtpsec_use_key(pr.rx, 0), E_STATE, "use_key on rx: E_STATE");
+	pr.rtx.mki_index = 2;
+	len = make_rtp(pkt, seq++, 0x11223344, 160, 0);
+	bad += round_trip(&pr, pkt, len, 0, sent, &slen, 0) != 0;
+	len = make_rtcp(pkt, 0x11223344, 16);
+	bad += round_trip(&pr, pkt, len, 1, sent, &slen, rtcp_broken) != 0;
+	T_OK(bad == 0, "%s 3 keys: key 2 (MKI 0x80000003) RTP and RTCP "
+	    "identical to libsrtp2's", su->name);
+	/* back to key 0, which is spent: key 1 is taken */
+	T_EQ_INT(rtpsec_use_key(pr.tx, 0), 0, "use_key 0");
+	pr.rtx.mki_index = 1;
+	len = make_rtp(pkt, seq++, 0xcafebabe, 160, 0);
+	bad += round_trip(&pr, pkt, len, 0, sent, &slen, 0) != 0;
+	T_OK(bad == 0 && rtpsec_key_in_use(pr.tx) == 1,
+	    "%s 3 keys: a spent key is skipped", su->name);
+	/* an MKI we do not have: E_NOTFOUND, nothing changed */
+	len = make_rtp(pkt, seq++, 0xcafebabe, 160, 0);
+	slen = len;
+	T_OK(rtpsec_protect(pr.tx, pkt, &slen, sizeof(pkt)) == 0, "protect");
+	pkt[su->aead ? slen - 1 : slen - su->srtp_tag_len - 1] = 9;
+	memcpy(copy, pkt, slen);
+	len = slen;
+	T_OK(rtpsec_unprotect(pr.rx, copy, &len) == E_NOTFOUND &&
+	    len == slen && memcmp(copy, pkt, slen) == 0,
+	    "%s 3 keys: unknown MKI: E_NOTFOUND, packet untouched", su->name);
+	pair_free(&pr);
+}
+
+static void
+test_multi_key(void)
+{
+	static const enum suite_id ids[] = { SUITE_AES_CM_128_HMAC_SHA1_80,
+		SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_80,
+		SUITE_AEAD_AES_128_GCM, SUITE_AEAD_AES_256_GCM };
+	uint8_t key[16] = { 1 }, salt[14] = { 2 }, pkt[256];
+	uint8_t mki0[2] = { 0, 1 }, mki1[2] = { 0, 2 };
+	struct rtpsec_key more[RTPSEC_MAX_KEYS];
+	struct rtpsec_params p = { 0 }, q;
+	struct rtpsec *tx;
+	size_t len, i;
+	int err = 0, ok = 1;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		multi_key_suite(ids[i]);
+
+	p.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	p.key = key;
+	p.key_len = 16;
+	p.salt = salt;
+	p.salt_len = 14;
+	p.lifetime = 2;
+	/* one key with a lifetime: then E_LIMIT, nothing sent */
+	tx = rtpsec_new(&p, RTPSEC_PROTECT, NULL);
+	for (i = 0; i < 2; i++) {
+		len = make_rtp(pkt, (uint16_t)i, 1, 20, 0);
+		ok &= rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0;
+	}
+	len = make_rtp(pkt, 2, 1, 20, 0);
+	T_OK(ok && rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == E_LIMIT &&
+	    len == 32 && rtpsec_protect_rtcp(tx, pkt, &len, sizeof(pkt)) ==
+	    E_LIMIT, "lifetime 2: the third packet is E_LIMIT");
+	T_OK(rtpsec_same_params(tx, &p) == 1 && rtpsec_same_params(NULL, &p)
+	    == 0, "same_params: the same parameters");
+	q = p;
+	q.lifetime = 3;
+	T_EQ_INT(rtpsec_same_params(tx, &q), 0, "same_params: lifetime");
+	rtpsec_free(tx);
+
+	/* a second key changes the parameters; so does its key */
+	p.lifetime = 0;
+	p.mki = mki0;
+	p.mki_len = 2;
+	more[0].key = salt;
+	more[0].salt = salt;
+	more[0].mki = mki1;
+	more[0].lifetime = 0;
+	p.more = more;
+	p.nmore = 1;
+	tx = rtpsec_new(&p, RTPSEC_PROTECT, &err);
+	q = p;
+	q.nmore = 0;
+	T_OK(tx != NULL && rtpsec_same_params(tx, &p) == 1 &&
+	    rtpsec_same_params(tx, &q) == 0, "same_params: key 1 counts");
+	more[0].key = key;
+	T_EQ_INT(rtpsec_same_params(tx, &p), 0, "same_params: key 1's key");
+	rtpsec_free(tx);
+
+	/* what cannot be */
+	more[0].mki = mki0;
+	T_OK(rtpsec_new(&p, RTPSEC_UNPROTECT, &err) == NULL && err == E_KEY,
+	    "two keys with one MKI: E_KEY");
+	more[0].mki = mki1;
+	p.mki_len = 0;
+	p.mki = NULL;
+	T_OK(rtpsec_new(&p, RTPSEC_UNPROTECT, &err) == NULL && err == E_KEY,
+	    "two keys without MKIs: E_KEY");
+	p.mki = mki0;
+	p.mki_len = 1;
+	for (i = 0; i < RTPSEC_MAX_KEYS; i++) {
+		more[i] = more[0];
+		more[i].mki = (const uint8_t *)"\x01\x02\x03\x04\x05\x06\x07"
+		    "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10" + i;
+	}
+	p.nmore = RTPSEC_MAX_KEYS - 1;
+	tx = rtpsec_new(&p, RTPSEC_UNPROTECT, &err);
+	T_OK(tx != NULL && rtpsec_nkeys(tx) == RTPSEC_MAX_KEYS,
+	    "%d keys", RTPSEC_MAX_KEYS);
+	rtpsec_free(tx);
+	p.nmore = RTPSEC_MAX_KEYS;
+	T_OK(rtpsec_new(&p, RTPSEC_UNPROTECT, &err) == NULL && err == E_KEY,
+	    "%d keys: E_KEY", RTPSEC_MAX_KEYS + 1);
+}
+
 /* ---- ROC control, failure semantics, errors ---- */
 
 static void
@@ -691,6 +880,7 @@ main(void)
 	test_rfc7714();
 	test_aes256_kat();
 	test_compare();
+	test_multi_key();
 	test_roc();
 	test_errors();
 	return t_done();
