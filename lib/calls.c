@@ -32,9 +32,10 @@ static const enum suite_id accept_suites[] = {
 };
 
 struct call;
+struct branch;
 
 struct media {
-	struct call *call;
+	struct branch *br;
 	unsigned index;			/* m= line number */
 	struct relay_stream *rs;
 	struct keyline *rx[2];		/* the peer's key, per side */
@@ -47,17 +48,32 @@ struct media {
 	int ssrc_logged[2];
 };
 
+/*
+ * A branch is one dialog of a call: the offerer and one answerer (forked
+ * offers, told apart by via-branch, make one branch each, with their own
+ * ports on both sides, as rtpengine does).
+ */
+struct branch {
+	struct call *call;
+	struct branch *next;
+	uint8_t *tag[2];		/* tag of the party on each side */
+	size_t taglen[2];
+	uint8_t *via;			/* via-branch of its offer, or NULL */
+	size_t vialen;
+	int offer_from;			/* side of the last offer */
+	struct media *m[SDP_MAX_MEDIA];
+	size_t nm;
+	int64_t del_timer;		/* delete-delay pending, or 0 */
+};
+
 struct call {
 	struct calls *t;
 	struct call *prev, *next;
 	uint8_t *id;
 	size_t idlen;
-	uint8_t *tag[2];		/* tag of the party on each side */
-	size_t taglen[2];
-	int offer_from;			/* side of the last offer */
-	struct media *m[SDP_MAX_MEDIA];
-	size_t nm;
+	struct branch *br;		/* its dialogs, oldest first */
 	uint64_t created;		/* wall clock, seconds */
+	int64_t del_timer;		/* delete-delay pending, or 0 */
 };
 
 struct calls {
@@ -103,13 +119,70 @@ media_free(struct media *md)
 	free(md);
 }
 
+static int
+dup_slice(struct slice v, uint8_t **p, size_t *len)
+{
+	uint8_t *n;
+
+	if ((n = malloc(v.len + 1)) == NULL)
+		return E_NOMEM;
+	memcpy(n, v.p, v.len);
+	n[v.len] = '\0';
+	free(*p);
+	*p = n;
+	*len = v.len;
+	return 0;
+}
+
+static void
+branch_free(struct branch *b)
+{
+	struct call *c = b->call;
+	struct branch **pp;
+
+	for (pp = &c->br; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	if (b->del_timer > 0)
+		(void)ev_timer_del(c->t->loop, (uint64_t)b->del_timer);
+	for (size_t i = 0; i < b->nm; i++)
+		media_free(b->m[i]);
+	free(b->tag[0]);
+	free(b->tag[1]);
+	free(b->via);
+	free(b);
+}
+
+/* A new branch at the end of the call's list, for via-branch `via`. */
+static struct branch *
+branch_new(struct call *c, struct slice via)
+{
+	struct branch *b = calloc(1, sizeof(*b)), **pp;
+
+	if (b == NULL)
+		return NULL;
+	if (via.len > 0 && dup_slice(via, &b->via, &b->vialen) != 0) {
+		free(b);
+		return NULL;
+	}
+	b->call = c;
+	for (pp = &c->br; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = b;
+	return b;
+}
+
 static void
 call_free(struct call *call)
 {
 	struct calls *t = call->t;
 
-	for (size_t i = 0; i < call->nm; i++)
-		media_free(call->m[i]);
+	while (call->br != NULL)
+		branch_free(call->br);
+	if (call->del_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)call->del_timer);
 	if (call->prev != NULL)
 		call->prev->next = call->next;
 	else
@@ -118,8 +191,6 @@ call_free(struct call *call)
 		call->next->prev = call->prev;
 	t->ncalls--;
 	free(call->id);
-	free(call->tag[0]);
-	free(call->tag[1]);
 	free(call);
 }
 
@@ -156,31 +227,108 @@ call_new(struct calls *t, struct slice id)
 }
 
 static int
-call_set_tag(struct call *c, int side, struct slice tag)
+branch_set_tag(struct branch *b, int side, struct slice tag)
 {
-	uint8_t *p;
-
 	if (tag.len == 0)
 		return 0;
-	if ((p = malloc(tag.len + 1)) == NULL)
-		return E_NOMEM;
-	memcpy(p, tag.p, tag.len);
-	p[tag.len] = '\0';
-	free(c->tag[side]);
-	c->tag[side] = p;
-	c->taglen[side] = tag.len;
-	return 0;
+	return dup_slice(tag, &b->tag[side], &b->taglen[side]);
 }
 
-/* The side of the party with tag `tag`, or -1. */
+/* The side of the party with tag `tag` in branch `b`, or -1. */
 static int
-call_tag_side(const struct call *c, struct slice tag)
+branch_tag_side(const struct branch *b, struct slice tag)
 {
 	for (int i = 0; i < 2; i++)
-		if (c->tag[i] != NULL && tag.len > 0 &&
-		    slice_eq(slice_make(c->tag[i], c->taglen[i]), tag))
+		if (b->tag[i] != NULL && tag.len > 0 &&
+		    slice_eq(slice_make(b->tag[i], b->taglen[i]), tag))
 			return i;
 	return -1;
+}
+
+static int
+branch_via_is(const struct branch *b, struct slice via)
+{
+	return via.len > 0 && b->via != NULL &&
+	    slice_eq(slice_make(b->via, b->vialen), via);
+}
+
+/* The branch whose two parties are `a` and `b` (either way), or NULL. */
+static struct branch *
+branch_of_tags(const struct call *c, struct slice a, struct slice b)
+{
+	for (struct branch *br = c->br; br != NULL; br = br->next) {
+		int sa = branch_tag_side(br, a), sb = branch_tag_side(br, b);
+
+		if (sa >= 0 && sb >= 0 && sa != sb)
+			return br;
+	}
+	return NULL;
+}
+
+static struct branch *
+branch_of_via(const struct call *c, struct slice via)
+{
+	for (struct branch *br = c->br; br != NULL; br = br->next)
+		if (branch_via_is(br, via))
+			return br;
+	return NULL;
+}
+
+/*
+ * The branch an offer belongs to (*fork set when it needs a new one): the
+ * dialog of from-tag and to-tag (a re-INVITE); else the one of its
+ * via-branch; else a branch of the from-tag not told apart by via-branch;
+ * else, with a via-branch, a new fork of the from-tag's offer; else the
+ * first branch (a new call: none).
+ */
+static struct branch *
+offer_branch(const struct call *c, const struct ng_req *req, int *fork)
+{
+	struct branch *b;
+	int known = 0;
+
+	*fork = 0;
+	if (req->to_tag.len > 0 &&
+	    (b = branch_of_tags(c, req->from_tag, req->to_tag)) != NULL)
+		return b;
+	if ((b = branch_of_via(c, req->via_branch)) != NULL)
+		return b;
+	for (b = c->br; b != NULL; b = b->next) {
+		if (branch_tag_side(b, req->from_tag) < 0)
+			continue;
+		known = 1;
+		if (req->via_branch.len == 0 || b->via == NULL)
+			return b;
+	}
+	if (c->br == NULL || (known && req->via_branch.len > 0)) {
+		*fork = 1;
+		return NULL;
+	}
+	return c->br;
+}
+
+/*
+ * The branch an answer belongs to: the dialog of its tags (a re-answer),
+ * else the one of its via-branch, else an unanswered branch of the
+ * from-tag (the offerer), else any of the from-tag, else the first.
+ */
+static struct branch *
+answer_branch(const struct call *c, const struct ng_req *req)
+{
+	struct branch *b;
+	int side;
+
+	if ((b = branch_of_tags(c, req->from_tag, req->to_tag)) != NULL ||
+	    (b = branch_of_via(c, req->via_branch)) != NULL)
+		return b;
+	for (b = c->br; b != NULL; b = b->next)
+		if ((side = branch_tag_side(b, req->from_tag)) >= 0 &&
+		    b->tag[!side] == NULL)
+			return b;
+	for (b = c->br; b != NULL; b = b->next)
+		if (branch_tag_side(b, req->from_tag) >= 0)
+			return b;
+	return c->br;
 }
 
 /* ---- key handling ---- */
@@ -198,7 +346,7 @@ log_key(struct calls *t, struct media *md, int side, int rx,
 		memset(&loc, 0, sizeof(loc));
 	if (relay_side_peer(md->rs, side, RELAY_RTP, &peer) != 0)
 		memset(&peer, 0, sizeof(peer));
-	if (keylog_add(t->cfg.keylog, kl, (const char *)md->call->id,
+	if (keylog_add(t->cfg.keylog, kl, (const char *)md->br->call->id,
 	    rx ? KEYLINE_DIR_IN : KEYLINE_DIR_OUT, rx ? &peer : &loc,
 	    rx ? &loc : &peer, ssrc) != 0)
 		log_msg(t->lg, LOG_WARN, "key log: %s", sbk_strerror(E_IO));
@@ -332,7 +480,7 @@ iface_side(struct slice name)
 
 /* Which side an offer comes from (see calls.h). */
 static int
-offer_side(const struct call *c, const struct ng_req *req,
+offer_side(const struct branch *b, const struct ng_req *req,
     const struct sdp *s)
 {
 	int side;
@@ -343,8 +491,10 @@ offer_side(const struct call *c, const struct ng_req *req,
 	if (req->to_interface.len > 0 &&
 	    (side = iface_side(req->to_interface)) >= 0)
 		return !side;
-	if (c != NULL && (side = call_tag_side(c, req->from_tag)) >= 0)
+	if (b != NULL && (side = branch_tag_side(b, req->from_tag)) >= 0)
 		return side;
+	if (b != NULL && (side = branch_tag_side(b, req->to_tag)) >= 0)
+		return !side;
 	if (req->proto != NG_PROTO_NONE && req->proto != NG_PROTO_OTHER)
 		return ng_proto_is_srtp(req->proto) ? INSIDE : OUTSIDE;
 	for (size_t m = 0; m < sdp_media_count(s); m++)
@@ -405,7 +555,7 @@ struct reply_err {
 };
 
 static struct media *
-media_get(struct calls *t, struct call *c, size_t m, struct reply_err *re)
+media_get(struct calls *t, struct branch *c, size_t m, struct reply_err *re)
 {
 	struct media *md;
 	int e;
@@ -414,7 +564,7 @@ media_get(struct calls *t, struct call *c, size_t m, struct reply_err *re)
 		return c->m[m];
 	if ((md = calloc(1, sizeof(*md))) == NULL)
 		return NULL;
-	md->call = c;
+	md->br = c;
 	md->index = (unsigned)m;
 	md->rs = relay_stream_new(t->relay, md);
 	if (md->rs == NULL) {
@@ -444,7 +594,7 @@ media_get(struct calls *t, struct call *c, size_t m, struct reply_err *re)
 }
 
 static int
-offer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
+offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
     int from, const struct ng_req *req, struct reply_err *re)
 {
 	struct media *md;
@@ -538,7 +688,7 @@ offer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
 }
 
 static int
-answer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
+answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
     int to, struct reply_err *re)
 {
 	struct media *md = m < c->nm ? c->m[m] : NULL;
@@ -599,9 +749,6 @@ answer_media(struct calls *t, struct call *c, struct sdp *s, size_t m,
 	return set_media_addr(t, s, md, to);
 }
 
-typedef int media_fn(struct calls *, struct call *, struct sdp *, size_t,
-    int, const struct ng_req *, struct reply_err *);
-
 static int
 do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 {
@@ -610,7 +757,8 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 	struct sdp *s = NULL;
 	struct sdp_error se;
 	struct buf *body = NULL, *warn = NULL;
-	int is_new = 0, from, e = 0;
+	struct branch *b = NULL, *sib;
+	int is_new = 0, new_branch = 0, fork = 0, from, e = 0;
 	int offer = req->cmd == NG_CMD_OFFER;
 
 	if (!offer && c == NULL)
@@ -633,21 +781,42 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 		is_new = 1;
 	}
 	if (offer) {
-		from = offer_side(is_new ? NULL : c, req, s);
-		c->offer_from = from;
-		e = call_set_tag(c, from, req->from_tag);
+		b = offer_branch(c, req, &fork);
+		sib = b;
+		if (b == NULL) {
+			/* a new call, or a fork: on the side it has elsewhere */
+			for (sib = c->br; sib != NULL &&
+			    branch_tag_side(sib, req->from_tag) < 0;
+			    sib = sib->next)
+				;
+			if ((b = branch_new(c, req->via_branch)) == NULL) {
+				sdp_free(s);
+				if (is_new)
+					call_free(c);
+				return E_NOMEM;
+			}
+			new_branch = !is_new;
+		}
+		from = offer_side(sib, req, s);
+		b->offer_from = from;
+		e = branch_set_tag(b, from, req->from_tag);
+		if (e == 0 && b->via == NULL && req->via_branch.len > 0)
+			e = dup_slice(req->via_branch, &b->via, &b->vialen);
+	} else if ((b = answer_branch(c, req)) == NULL) {
+		sdp_free(s);
+		return ng_reply_error(out, req->cookie, NG_ERR_UNKNOWN_CALL);
 	} else {
 		/* from-tag names the offerer; the answer goes to it */
-		from = call_tag_side(c, req->from_tag);
+		from = branch_tag_side(b, req->from_tag);
 		if (from < 0)
-			from = c->offer_from;
-		e = call_set_tag(c, !from, req->to_tag);
+			from = b->offer_from;
+		e = branch_set_tag(b, !from, req->to_tag);
 	}
 	for (size_t m = 0; e == 0 && m < sdp_media_count(s); m++) {
 		if (!sdprw_media_is_rtp(s, m))
 			continue;
-		e = offer ? offer_media(t, c, s, m, from, req, &re) :
-		    answer_media(t, c, s, m, from, &re);
+		e = offer ? offer_media(t, b, s, m, from, req, &re) :
+		    answer_media(t, b, s, m, from, &re);
 	}
 	if (e == 0)
 		e = set_session_addr(t, s, offer ? !from : from, req);
@@ -660,6 +829,8 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 		buf_free(body);
 		if (is_new)
 			call_free(c);
+		else if (new_branch)
+			branch_free(b);
 		log_msg(t->lg, LOG_WARN, "%s %.*s: %s", offer ? "offer" :
 		    "answer", (int)req->call_id.len,
 		    (const char *)req->call_id.p, re.reason != NULL ?
@@ -676,34 +847,13 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 	    warn != NULL ? buf_slice(warn) : SLICE_NULL);
 	buf_free(warn);
 	buf_free(body);
-	log_msg(t->lg, LOG_INFO, "%s %.*s from %s", offer ? "offer" :
+	log_msg(t->lg, LOG_INFO, "%s %.*s from %s%s", offer ? "offer" :
 	    "answer", (int)req->call_id.len, (const char *)req->call_id.p,
-	    side_name[from]);
+	    side_name[from], fork ? " (a new branch)" : "");
 	return e;
 }
 
 /* ---- delete, query, list, statistics ---- */
-
-static int
-do_delete(struct calls *t, const struct ng_req *req, struct buf *out)
-{
-	struct call *c = call_find(t, req->call_id);
-
-	/* as rtpengine: an error only when the client asked for one with
-	 * `fatal`, else ok with a warning. One call is one branch here (no
-	 * forking), so to-tag and via-branch do not narrow the delete. */
-	if (c == NULL) {
-		if (req->flags & NG_FLAG_FATAL)
-			return ng_reply_error(out, req->cookie,
-			    NG_ERR_DELETE_NOT_FOUND);
-		return ng_reply_ok(out, req->cookie, SLICE_NULL,
-		    SLICE_LIT(NG_ERR_DELETE_NOT_FOUND));
-	}
-	log_msg(t->lg, LOG_INFO, "delete %.*s", (int)req->call_id.len,
-	    (const char *)req->call_id.p);
-	call_free(c);
-	return ng_reply_ok(out, req->cookie, SLICE_NULL, SLICE_NULL);
-}
 
 static uint64_t
 errors(const struct relay_ctr *k)
@@ -721,13 +871,16 @@ ngc(const struct relay_ctr *k)
 }
 
 static int
-query_side(struct calls *t, const struct call *c, int side, struct buf *out)
+query_side(struct calls *t, const struct branch *c, int side,
+    struct buf *out)
 {
 	uint64_t now_ms = ev_now_ms(t->loop), now = wall();
 	int e;
 
 	if ((e = ng_query_tag_begin(out, c->tag[side] != NULL ?
-	    slice_make(c->tag[side], c->taglen[side]) : SLICE_NULL)) != 0)
+	    slice_make(c->tag[side], c->taglen[side]) : SLICE_NULL,
+	    side != c->offer_from && c->via != NULL ?
+	    slice_make(c->via, c->vialen) : SLICE_NULL)) != 0)
 		return e;
 	for (size_t m = 0; m < c->nm; m++) {
 		const struct media *md = c->m[m];
@@ -777,35 +930,65 @@ query_side(struct calls *t, const struct call *c, int side, struct buf *out)
 	return ng_query_tag_end(out);
 }
 
+/* Is the party of `b`'s `side` also in a branch other than `b`? */
 static int
-do_query(struct calls *t, const struct ng_req *req, struct buf *out)
+tag_elsewhere(const struct call *c, const struct branch *b, int side,
+    const struct branch *upto)
 {
-	struct call *c = call_find(t, req->call_id);
+	struct slice tag = slice_make(b->tag[side], b->taglen[side]);
+
+	for (const struct branch *o = c->br; o != upto; o = o->next)
+		if (o != b && branch_tag_side(o, tag) >= 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The query body of call `c`, or with `only` of that branch's own parties
+ * (a branch deleted): "created", "tags" (each party once, with its
+ * streams in the first branch it is in), "totals" of those branches.
+ */
+static int
+call_stats(struct calls *t, const struct call *c, const struct branch *only,
+    struct slice cookie, struct buf *out)
+{
 	struct relay_ctr rtp, rtcp, k;
 	struct ng_counters nrtp, nrtcp;
 	size_t start = buf_len(out);
 	int e;
 
-	if (c == NULL)
-		return ng_reply_error(out, req->cookie, NG_ERR_UNKNOWN_CALL);
 	memset(&rtp, 0, sizeof(rtp));
 	memset(&rtcp, 0, sizeof(rtcp));
-	for (size_t m = 0; m < c->nm; m++)
-		for (int i = 0; c->m[m] != NULL && i < 2; i++) {
-			relay_side_counters(c->m[m]->rs, i, RELAY_RTP, &k);
-			relay_ctr_add(&rtp, &k);
-			relay_side_counters(c->m[m]->rs, i, RELAY_RTCP, &k);
-			relay_ctr_add(&rtcp, &k);
-		}
+	for (const struct branch *b = c->br; b != NULL; b = b->next) {
+		if (only != NULL && b != only)
+			continue;
+		for (size_t m = 0; m < b->nm; m++)
+			for (int i = 0; b->m[m] != NULL && i < 2; i++) {
+				relay_side_counters(b->m[m]->rs, i, RELAY_RTP,
+				    &k);
+				relay_ctr_add(&rtp, &k);
+				relay_side_counters(b->m[m]->rs, i, RELAY_RTCP,
+				    &k);
+				relay_ctr_add(&rtcp, &k);
+			}
+	}
 	nrtp = ngc(&rtp);
 	nrtcp = ngc(&rtcp);
-	if ((e = ng_reply_begin(out, req->cookie)) != 0 ||
+	if ((e = ng_reply_begin(out, cookie)) != 0 ||
 	    (e = ng_query_created(out, c->created)) != 0 ||
 	    (e = bencode_put_kdict(out, "tags")) != 0)
 		goto fail;
-	for (int i = 0; i < 2; i++)
-		if (c->tag[i] != NULL && (e = query_side(t, c, i, out)) != 0)
-			goto fail;
+	for (const struct branch *b = c->br; b != NULL; b = b->next) {
+		if (only != NULL && b != only)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (b->tag[i] == NULL || tag_elsewhere(c, b, i,
+			    only != NULL ? NULL : b))
+				continue;
+			if ((e = query_side(t, b, i, out)) != 0)
+				goto fail;
+		}
+	}
 	if ((e = bencode_put_end(out)) != 0 ||
 	    (e = ng_query_totals(out, &nrtp, &nrtcp)) != 0 ||
 	    (e = ng_reply_end(out)) != 0)
@@ -814,6 +997,107 @@ do_query(struct calls *t, const struct ng_req *req, struct buf *out)
 fail:
 	buf_truncate(out, start);
 	return e;
+}
+
+static void
+on_delete_call(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct call *c = arg;
+
+	(void)loop;
+	(void)id;
+	c->del_timer = 0;
+	log_msg(c->t->lg, LOG_INFO, "delete %s: delay over", c->id);
+	call_free(c);
+}
+
+static void
+on_delete_branch(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct branch *b = arg;
+	struct call *c = b->call;
+
+	(void)loop;
+	(void)id;
+	b->del_timer = 0;
+	branch_free(b);
+	if (c->br == NULL)
+		call_free(c);
+}
+
+/*
+ * delete (see calls.h): the branch of from-tag and to-tag, or of
+ * via-branch, or the whole call; after delete-delay seconds if given.
+ */
+static int
+do_delete(struct calls *t, const struct ng_req *req, struct buf *out)
+{
+	struct call *c = call_find(t, req->call_id);
+	struct branch *b = NULL;
+	int64_t delay = req->delete_delay > 0 ? req->delete_delay : 0;
+	int known = req->from_tag.len == 0, e;
+
+	for (b = c != NULL ? c->br : NULL; b != NULL && !known; b = b->next)
+		known = branch_tag_side(b, req->from_tag) >= 0;
+	b = NULL;
+	if (c != NULL && known && req->to_tag.len > 0 &&
+	    req->from_tag.len > 0 &&
+	    (b = branch_of_tags(c, req->from_tag, req->to_tag)) == NULL)
+		known = 0;	/* rtpengine: the tags must match */
+	/* as rtpengine: an error only when the client asked for one with
+	 * `fatal`, else ok with a warning */
+	if (c == NULL || !known) {
+		if (req->flags & NG_FLAG_FATAL)
+			return ng_reply_error(out, req->cookie,
+			    NG_ERR_DELETE_NOT_FOUND);
+		return ng_reply_ok(out, req->cookie, SLICE_NULL,
+		    SLICE_LIT(NG_ERR_DELETE_NOT_FOUND));
+	}
+	if (b == NULL && req->to_tag.len == 0 && req->via_branch.len > 0 &&
+	    (b = branch_of_via(c, req->via_branch)) != NULL &&
+	    req->from_tag.len > 0 && branch_tag_side(b, req->from_tag) < 0)
+		b = NULL;
+	if (b != NULL && b == c->br && b->next == NULL)
+		b = NULL;	/* its last branch: the whole call */
+	log_msg(t->lg, LOG_INFO, "delete %.*s%s%s", (int)req->call_id.len,
+	    (const char *)req->call_id.p, b != NULL ? ": one branch" : "",
+	    delay > 0 ? ", delayed" : "");
+	/* rtpengine answers a delete without tags with a bare ok */
+	e = req->from_tag.len == 0 && req->to_tag.len == 0 ?
+	    ng_reply_ok(out, req->cookie, SLICE_NULL, SLICE_NULL) :
+	    call_stats(t, c, b, req->cookie, out);
+	if (e != 0)
+		return e;
+	if (delay > 0) {
+		int64_t *tm = b != NULL ? &b->del_timer : &c->del_timer;
+		int64_t id;
+
+		if (*tm > 0)
+			(void)ev_timer_del(t->loop, (uint64_t)*tm);
+		id = ev_timer_add(t->loop, (uint64_t)delay * 1000,
+		    b != NULL ? on_delete_branch : on_delete_call,
+		    b != NULL ? (void *)b : (void *)c);
+		if (id > 0) {
+			*tm = id;
+			return 0;
+		}
+		*tm = 0;	/* no timer: at once */
+	}
+	if (b != NULL)
+		branch_free(b);
+	else
+		call_free(c);
+	return 0;
+}
+
+static int
+do_query(struct calls *t, const struct ng_req *req, struct buf *out)
+{
+	struct call *c = call_find(t, req->call_id);
+
+	if (c == NULL)
+		return ng_reply_error(out, req->cookie, NG_ERR_UNKNOWN_CALL);
+	return call_stats(t, c, NULL, req->cookie, out);
 }
 
 static int
@@ -1029,9 +1313,17 @@ void
 calls_stream_timeout(struct relay_stream *s, void *user)
 {
 	struct media *md = user;
-	struct call *c = md->call;
+	struct call *c = md->br->call;
+	uint64_t now = ev_now_ms(c->t->loop), tmo = c->t->cfg.timeout_ms;
 
 	(void)s;
+	/* the call ends when ALL its streams are idle: an unused video line
+	 * or an unanswered fork does not end a call whose audio flows */
+	for (const struct branch *b = c->br; tmo > 0 && b != NULL; b = b->next)
+		for (size_t m = 0; m < b->nm; m++)
+			if (b->m[m] != NULL &&
+			    now - relay_stream_last_ms(b->m[m]->rs) < tmo)
+				return;
 	log_msg(c->t->lg, LOG_INFO, "call %s: no media, deleted",
 	    (const char *)c->id);
 	call_free(c);
@@ -1047,7 +1339,7 @@ calls_stream_ssrc(struct relay_stream *s, int side, uint32_t ssrc,
 	if (md->ssrc_logged[side])
 		return;
 	md->ssrc_logged[side] = 1;
-	log_key(md->call->t, md, side, 1, &ssrc);
+	log_key(md->br->call->t, md, side, 1, &ssrc);
 }
 
 int
@@ -1057,9 +1349,18 @@ calls_summary(const struct calls *t, struct buf *b)
 	int e = buf_printf(b, "calls: %zu now, %llu since start\n", t->ncalls,
 	    (unsigned long long)t->total);
 
-	for (const struct call *c = t->head; c != NULL && e == 0; c = c->next)
-		e = buf_printf(b, "call %s: %zu media, %llu s\n",
-		    (const char *)c->id, c->nm,
+	for (const struct call *c = t->head; c != NULL && e == 0; c = c->next) {
+		size_t nb = 0, nm = 0;
+
+		for (const struct branch *br = c->br; br != NULL;
+		    br = br->next) {
+			nb++;
+			for (size_t m = 0; m < br->nm; m++)
+				nm += br->m[m] != NULL;
+		}
+		e = buf_printf(b, "call %s: %zu media, %zu branch%s, %llu s\n",
+		    (const char *)c->id, nm, nb, nb == 1 ? "" : "es",
 		    (unsigned long long)(now - c->created));
+	}
 	return e;
 }

@@ -36,6 +36,23 @@
  * makes a new receive context, an unchanged one keeps it. Media before a
  * key is known (early media) are dropped quietly by the relay.
  *
+ * Forks and branches: an offer with a via-branch not seen before, from a
+ * party that already made an offer in the call, is a new branch (a
+ * dialog) with its own streams and ports on both sides, as rtpengine
+ * does with parallel forking; answers find their branch by from-tag and
+ * to-tag, then by via-branch. `delete` with from-tag and to-tag ends only
+ * the branch of those two parties, and with via-branch (no to-tag) only
+ * that branch; the last branch, an unknown via-branch, or no to-tag nor
+ * via-branch end the whole call. Tags that match nothing: ok with the
+ * warning "Call-ID not found or tags didn't match" (error with `fatal`).
+ * The reply carries the query of what was deleted (a bare ok for a delete
+ * without tags), as rtpengine's. `delete-delay` N > 0 defers the deletion
+ * N seconds (media still flow, query still answers); without it (or 0)
+ * the deletion is at once (rtpengine's default is 30 s).
+ *
+ * Timeouts: a call ends when every stream of every branch has seen no
+ * media for calls_config.timeout_ms.
+ *
  * Ownership: the table borrows the relay, the loop, the logger and the
  * key log (all must outlive it) and owns its calls, their streams and
  * keys (wiped when freed) and its reply cache.
@@ -47,6 +64,9 @@ struct calls_config {
 	/* the address written into SDPs, when not the bound one (NAT) */
 	struct net_addr advertise[2];
 	size_t max_sessions;		/* parallel calls; 0: no limit */
+	/* the relay's timeout_ms (0: none): a call ends when all its
+	 * streams have been idle this long */
+	uint64_t timeout_ms;
 	struct keylog *keylog;		/* NULL: no key log */
 };
 

@@ -704,9 +704,7 @@ ng_req_check(const struct ng_req *req)
 	case NG_CMD_DELETE:
 		if (req->call_id.len == 0)
 			return NG_ERR_NO_CALL_ID;
-		if (req->from_tag.len == 0 && req->to_tag.len == 0)
-			return NG_ERR_NO_FROM_TAG;
-		return NULL;
+		return NULL;	/* no tags: the whole call (rtpengine) */
 	case NG_CMD_QUERY:
 		if (req->call_id.len == 0)
 			return NG_ERR_NO_CALL_ID;
@@ -1052,13 +1050,14 @@ ng_query_created(struct buf *out, uint64_t created)
 }
 
 int
-ng_query_tag_begin(struct buf *out, struct slice tag)
+ng_query_tag_begin(struct buf *out, struct slice tag, struct slice via)
 {
 	int r;
 
 	if ((r = bencode_put_str(out, tag)) != 0 ||
 	    (r = bencode_put_dict(out)) != 0 ||
-	    (r = bencode_put_kstr(out, "tag", tag)) != 0)
+	    (r = bencode_put_kstr(out, "tag", tag)) != 0 ||
+	    (r = put_opt(out, "via-branch", via)) != 0)
 		return r;
 	return bencode_put_klist(out, "medias");
 }

@@ -317,7 +317,7 @@ struct ng_stream_info {
  *   ng_reply_begin(out, cookie);
  *   ng_query_created(out, t);                      "created": t
  *   bencode_put_kdict(out, "tags");                "tags": {
- *     ng_query_tag_begin(out, tag);                  TAG: { "tag": TAG, "medias": [
+ *     ng_query_tag_begin(out, tag, via);             TAG: { "tag": TAG, "medias": [
  *       ng_query_media_begin(out, 1, type, proto);     { "index", "type", "protocol", "streams": [
  *         ng_query_stream(out, &rtp_info);               { "local port", "endpoint", "stats", ... }
  *         ng_query_stream(out, &rtcp_info);
@@ -328,7 +328,9 @@ struct ng_stream_info {
  *   ng_reply_end(out);
  */
 int ng_query_created(struct buf *out, uint64_t created) WUR;
-int ng_query_tag_begin(struct buf *out, struct slice tag) WUR;
+/* `via`: the tag's via-branch, or SLICE_NULL for none. */
+int ng_query_tag_begin(struct buf *out, struct slice tag, struct slice via)
+    WUR;
 int ng_query_media_begin(struct buf *out, unsigned index, struct slice type,
     struct slice protocol) WUR;
 int ng_query_stream(struct buf *out, const struct ng_stream_info *s) WUR;

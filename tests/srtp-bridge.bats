@@ -206,6 +206,11 @@ ng_peer() {
 	ng_peer mki
 }
 
+@test "srtp-bridge --ng: forks by via-branch; delete ends one branch, then the call" {
+	bridge_ng
+	ng_peer fork
+}
+
 @test "srtp-bridge --ng: session limit strings" {
 	bridge_ng --max-sessions 1
 	ng_peer limit
@@ -242,6 +247,35 @@ PYEOF
 	assert_line --index 2 --partial "5:callslee"
 }
 
+@test "srtp-bridge --ng: an idle video line does not time out a call whose audio flows" {
+	bridge_ng --timeout 1
+	run timeout 30 "$PY" - "$H" "$NG" <<'PYEOF'
+import re, socket, struct, sys, time
+h, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+def req(c, b):
+    s.sendto(c + b" " + b, (h, p))
+    return s.recvfrom(65536)[0]
+sdp = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+       b"t=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 96\r\n")
+r = req(b"v1", b"d7:command5:offer7:call-id2:av8:from-tag1:f3:sdp%d:%se" % (len(sdp), sdp))
+addr = re.search(rb"c=IN IP4 (\S+)", r).group(1).decode()
+port = int(re.search(rb"m=audio (\d+)", r).group(1))
+m = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20):	# 3 s of audio, no video
+    m.sendto(struct.pack("!BBHII", 0x80, 0, i, i * 160, 7) + b"x" * 160,
+             (addr, port))
+    time.sleep(0.15)
+print(req(b"v2", b"d7:command4:liste"))
+time.sleep(3.5)
+print(req(b"v3", b"d7:command4:liste"))
+PYEOF
+	echo "$output"
+	assert_line --index 0 --partial "5:callsl2:ave"
+	assert_line --index 1 --partial "5:callslee"
+}
+
 @test "srtp-bridge --ng: the same requests give rtpengine's answers (profiles, crypto)" {
 	command -v rtpengine > /dev/null || skip "rtpengine-daemon not installed"
 	bridge_ng
@@ -256,6 +290,23 @@ PYEOF
 	    "$NG" "$H2" "$H3" "$RE"
 	echo "$output"
 	assert_success
+}
+
+@test "srtp-bridge --ng: forks and branch deletes answered as rtpengine answers them" {
+	command -v rtpengine > /dev/null || skip "rtpengine-daemon not installed"
+	bridge_ng
+	RE=$((P + 101))
+	spawn "$T/rtpengine.log" rtpengine --config-file=none --foreground \
+	    --log-stderr --table=-1 --interface="outside/$H2" \
+	    --interface="inside/$H3" --listen-ng="$H:$RE" \
+	    --port-min="$((P + 400))" --port-max="$((P + 599))" \
+	    --pidfile="$T/rtpengine.pid"
+	wait_udp "$H" "$RE" || skip "rtpengine did not start: $(tail -3 "$T/rtpengine.log")"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/ng-peer.py" fork-compare \
+	    "$H" "$NG" "$H2" "$H3" "$RE"
+	echo "$output"
+	assert_success
+	refute_output --regexp "^fail "
 }
 
 @test "srtp-bridge: keys straight from sdp-rewrite --print-keys (offer, then answer)" {

@@ -266,6 +266,7 @@ open_ng(struct state *st)
 	iface_arg("--outside", o->outside, &cc.iface[OUT], &cc.advertise[OUT]);
 	iface_arg("--inside", o->inside, &cc.iface[IN], &cc.advertise[IN]);
 	cc.max_sessions = o->max_sessions;
+	cc.timeout_ms = o->timeout_ms;
 	cc.keylog = st->keylog;
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)

@@ -428,7 +428,7 @@ test_replies(void)
 		r = ng_reply_begin(b, ck);
 		if (r == 0) r = ng_query_created(b, 1700000000);
 		if (r == 0) r = bencode_put_kdict(b, "tags");
-		if (r == 0) r = ng_query_tag_begin(b, SLICE_LIT("ft1"));
+		if (r == 0) r = ng_query_tag_begin(b, SLICE_LIT("ft1"), SLICE_NULL);
 		if (r == 0) r = ng_query_media_begin(b, 1, SLICE_LIT("audio"),
 		    SLICE_LIT("RTP/SAVP"));
 		if (r == 0) r = ng_query_stream(b, &si);
