@@ -636,14 +636,20 @@ offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		md->rx[from] = chosen;
 		if ((e = apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0)
 			return e;
-		/* our key to the offerer: kept while the suite is the same */
+		/* our key to the offerer: kept while the suite and the
+		 * session parameters (mirrored, as rtpengine does: RFC 4568
+		 * UNENCRYPTED_SRTCP and friends hold both ways) are the same */
 		if (md->tx[from] == NULL ||
-		    keyline_suite(md->tx[from]) != keyline_suite(chosen)) {
+		    keyline_suite(md->tx[from]) != keyline_suite(chosen) ||
+		    keyline_flags(md->tx[from]) != keyline_flags(chosen)) {
 			keyline_free(md->tx[from]);
 			md->tx[from] = fresh_key(t, keyline_suite(chosen)->id,
 			    keyline_tag(chosen));
 			if (md->tx[from] == NULL)
 				return E_NOMEM;
+			if ((e = keyline_add_flags(md->tx[from],
+			    keyline_flags(chosen))) != 0)
+				return e;
 		} else if ((e = keyline_set_tag(md->tx[from],
 		    keyline_tag(chosen))) != 0) {
 			return e;
@@ -728,6 +734,9 @@ answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		keyline_free(md->tx[from]);
 		if ((md->tx[from] = keyline_dup(md->offered[i])) == NULL)
 			return E_NOMEM;
+		/* the answerer's session parameters hold for our key too */
+		if ((e = keyline_add_flags(md->tx[from], keyline_flags(k))) != 0)
+			return e;
 		if ((e = apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0 ||
 		    (e = apply_key(t, md, from, RTPSEC_PROTECT)) != 0)
 			return e;

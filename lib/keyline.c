@@ -743,6 +743,27 @@ parse_session_param(struct keyline *kl, struct slice t, char *why,
 	return 0;
 }
 
+int
+keyline_add_flags(struct keyline *kl, unsigned flags)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} fl[] = {
+		{ KEYLINE_UNENCRYPTED_SRTP, "UNENCRYPTED_SRTP" },
+		{ KEYLINE_UNENCRYPTED_SRTCP, "UNENCRYPTED_SRTCP" },
+		{ KEYLINE_UNAUTHENTICATED_SRTP, "UNAUTHENTICATED_SRTP" },
+	};
+	int r;
+
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
+		if ((flags & fl[i].flag) && !(kl->flags & fl[i].flag) &&
+		    (r = parse_session_param(kl, slice_cstr(fl[i].name), NULL,
+		    0)) != 0)
+			return r;
+	return 0;
+}
+
 /* The tag of an a=crypto value: "a=crypto:TAG" or a bare "TAG". */
 static int
 parse_tag(struct slice t, long *tag)

@@ -115,6 +115,12 @@ void keyline_clear_keys(struct keyline *kl);
 
 /* --- session parameters --- */
 unsigned keyline_flags(const struct keyline *kl);
+/*
+ * Add the session parameters of KEYLINE_* `flags` the line does not have
+ * yet (an answer mirrors the offer's UNENCRYPTED_SRTCP and friends).
+ * Returns 0 or E_BIG.
+ */
+int keyline_add_flags(struct keyline *kl, unsigned flags) WUR;
 /* KDR=n (0..24) or -1; WSH=n or -1. */
 int keyline_kdr(const struct keyline *kl);
 long keyline_wsh(const struct keyline *kl);

@@ -211,6 +211,12 @@ ng_peer() {
 	ng_peer fork
 }
 
+@test "srtp-bridge --ng: UNENCRYPTED_SRTCP offered: mirrored in the answer, clear SRTCP both ways" {
+	bridge_ng
+	export SRTP_REF=$SBK_BUILD/tests/helpers/srtp-ref
+	ng_peer params
+}
+
 @test "srtp-bridge --ng: session limit strings" {
 	bridge_ng --max-sessions 1
 	ng_peer limit

@@ -10,8 +10,10 @@
 # reverse (inside offers SRTP, tag renumbered in the answer),
 # rekey (re-INVITE with a new and with the same a=crypto),
 # limit (run with --max-sessions 1), ports (run with a 4-port range on two
-# interface addresses), mki (a two-key a=crypto line; needs $SRTP_REF, the
-# srtp-ref helper on stock libsrtp2).
+# interface addresses), mki (a two-key a=crypto line) and params
+# (UNENCRYPTED_SRTCP mirrored), both needing $SRTP_REF, the srtp-ref helper
+# on stock libsrtp2; fork (via-branch forks, branch deletes, delete-delay),
+# fork-compare (the same steps against rtpengine at argv[6] too).
 import base64
 import os
 import re
@@ -146,6 +148,23 @@ def recv(so):
         return so.recvfrom(4096)[0]
     except socket.timeout:
         return None
+
+
+def ref_run(op, keys, lines, mkis=(), index=0, flags=(),
+            suite="AES_CM_128_HMAC_SHA1_80"):
+    """Protect/unprotect with stock libsrtp2 (the srtp-ref helper)."""
+    import subprocess
+    args = [os.environ["SRTP_REF"]]
+    for m in mkis:
+        args += ["-m", m]
+    for f in flags:
+        args += ["-f", f]
+    args += ["-i", str(index), op, suite] + ["inline:" + k for k in keys]
+    out = subprocess.run(args, input="".join(
+        "%s %s\n" % (kind, p.hex()) for kind, p in lines).encode(),
+        capture_output=True, timeout=10, check=True).stdout.decode()
+    return [None if x.startswith("error") else bytes.fromhex(x)
+            for x in out.splitlines()]
 
 
 SBC_OUT = {"transport-protocol": "RTP/AVP", "direction": ["external",
@@ -389,19 +408,8 @@ elif scenario == "mki":
     # Alice's a=crypto carries two keys told apart by MKI (RFC 4568), as
     # some phones send; she moves from key 1 to key 2 mid-call. Her
     # packets come from stock libsrtp2 (the srtp-ref helper, $SRTP_REF).
-    import subprocess
-    ref = os.environ["SRTP_REF"]
-
     def ref_protect(keys, mkis, index, lines):
-        args = [ref]
-        for m in mkis:
-            args += ["-m", m]
-        args += ["-i", str(index), "protect", "AES_CM_128_HMAC_SHA1_80"]
-        args += ["inline:" + k for k in keys]
-        out = subprocess.run(args, input="".join(
-            "%s %s\n" % (kind, p.hex()) for kind, p in lines).encode(),
-            capture_output=True, timeout=10, check=True).stdout.decode()
-        return [bytes.fromhex(x) for x in out.split()]
+        return ref_run("protect", keys, lines, mkis, index)
 
     alice, bob = udp(PHONE_A), udp(PHONE_B)
     bob_rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -594,6 +602,49 @@ elif scenario in ("fork", "fork-compare"):
             if cmp:
                 check("as rtpengine: " + name, a == b,
                       "srtp-bridge %r, rtpengine %r" % (a, b))
+elif scenario == "params":
+    # Alice's a=crypto says UNENCRYPTED_SRTCP: our answer's key says it
+    # too (as rtpengine's does), her clear SRTCP reaches Bob, and what we
+    # send her is clear SRTCP that stock libsrtp2 configured so reads.
+    alice, bob = udp(PHONE_A), udp(PHONE_B)
+    socks = []
+    for so in (alice, bob):
+        r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        r.bind((PHONE_A, so.getsockname()[1] + 1))
+        r.settimeout(2)
+        socks.append(r)
+    alice_rtcp, bob_rtcp = socks
+    ka = key()
+    offer = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP",
+                [(1, "AES_CM_128_HMAC_SHA1_80", ka)]).replace(
+                    ka, ka + " UNENCRYPTED_SRTCP")
+    r = req(dict(SBC_OUT, command="offer", **{"call-id": "par@test",
+            "from-tag": "alice", "sdp": offer}))
+    _, oport, _, _ = media_of(s(r.get("sdp", b"")))
+    r = req({"command": "answer", "call-id": "par@test",
+             "from-tag": "alice", "to-tag": "bob",
+             "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")})
+    a = s(r.get("sdp", b""))
+    _, aport, _, cr = media_of(a)
+    line = [l for l in a.split("\r\n") if l.startswith("a=crypto:")]
+    check("answer mirrors UNENCRYPTED_SRTCP", len(line) == 1 and
+          line[0].endswith(" UNENCRYPTED_SRTCP"), a)
+    sr = struct.pack("!BBHI", 0x80, 200, 6, 0xa11ce) + b"\x22" * 20
+    p = ref_run("protect", [ka], [("rtcp", sr)],
+                flags=["unencrypted-srtcp"])[0]
+    check("alice's SRTCP is in the clear", p is not None and
+          p[8:28] == sr[8:] and not p[28] & 0x80, repr(p))
+    alice_rtcp.sendto(p, (out_addr, aport + 1))
+    check("her clear SRTCP reaches bob as the exact RTCP",
+          recv(bob_rtcp) == sr)
+    sr2 = struct.pack("!BBHI", 0x80, 200, 6, 0xb0b) + b"\x33" * 20
+    bob_rtcp.sendto(sr2, (in_addr, oport + 1))
+    g = recv(alice_rtcp)
+    check("our SRTCP to her: clear, E flag 0", g is not None and
+          g[8:28] == sr2[8:] and not g[28] & 0x80, repr(g))
+    got = ref_run("unprotect", [cr[0][2]] if cr else [key()],
+                  [("rtcp", g or b"")], flags=["unencrypted-srtcp"])[0]
+    check("... and libsrtp2 authenticates it", got == sr2, repr(got))
 elif scenario == "compare":
     # the same requests to srtp-bridge (NG_PORT) and to rtpengine
     # (argv[6]): equivalent answers (profiles, number of crypto lines,

@@ -305,6 +305,16 @@ test_build(void)
 	T_OK(kl != NULL && memcmp(keyline_master(kl, 1), keyline_master(d, 1),
 	    30) == 0, "random key survives the round trip");
 	keyline_free(kl);
+	/* session parameters added to a built line (an answer mirroring) */
+	T_EQ_INT(keyline_add_flags(d, KEYLINE_UNENCRYPTED_SRTCP |
+	    KEYLINE_UNAUTHENTICATED_SRTP), 0, "add flags");
+	T_EQ_INT(keyline_add_flags(d, KEYLINE_UNENCRYPTED_SRTCP), 0,
+	    "add a flag it has");
+	T_EQ_INT(keyline_flags(d), KEYLINE_UNENCRYPTED_SRTCP |
+	    KEYLINE_UNAUTHENTICATED_SRTP, "flags");
+	T_OK(slice_eq_cstr(keyline_session_params(d),
+	    "UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP"),
+	    "written once each, in order");
 	keyline_free(d);
 	keyline_free(NULL);
 	buf_free(b);
