@@ -26,6 +26,10 @@ keylog_params(const struct keyline *kl, struct keylog_keys *k)
 		return E_STATE;
 	if (n > KEYLINE_MAX_KEYS)
 		return E_KEY;
+	/* a key derivation rate re-keys every 2^KDR packets: neither we nor
+	 * libsrtp do that, and silently not doing it loses the media later */
+	if (keyline_kdr(kl) > 0)
+		return E_UNSUPPORTED;
 	memset(p, 0, sizeof(*p));
 	p->suite = su->id;
 	p->key_len = su->key_len;

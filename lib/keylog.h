@@ -28,7 +28,9 @@ struct keylog_keys {
  * lives, unchanged) and the MKIs, written big-endian into k->mki. Session
  * parameters map to RTPSEC_* flags. Returns 0, E_STATE (no key), E_KEY
  * (several keys whose MKI lengths differ, or without MKIs) or
- * E_UNSUPPORTED (an MKI longer than RTPSEC_MAX_MKI).
+ * E_UNSUPPORTED (an MKI longer than RTPSEC_MAX_MKI, or KDR=n with n > 0:
+ * session keys are derived once, as libsrtp does). WSH=n is a hint and
+ * ignored: the replay window is RTPSEC_WINDOW packets.
  */
 int keylog_params(const struct keyline *kl, struct keylog_keys *k) WUR;
 

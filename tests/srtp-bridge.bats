@@ -180,7 +180,17 @@ ng_peer() {
 @test "srtp-bridge --ng: offer/answer/media/query/list/delete, cookie cache" {
 	bridge_ng --keylog "$T/keylog"
 	ng_peer call
+	# the SIGUSR1 summary in ng mode: calls, then streams and totals
+	kill -USR1 "$BPID"
+	sleep 0.3
+	run grep -c "^calls: 2 now, 3 since start" "$T/bridge.log"
+	assert_output 1
+	run grep -c "^call call-2@test: 1 media, 1 branch, " "$T/bridge.log"
+	assert_output 1
 	stop_bridge
+	# and at exit
+	run grep -c "^calls: " "$T/bridge.log"
+	assert_output 2
 	# keys learned and generated are in the key log, with the call-id
 	run grep -c "^call-id=call-1@test " "$T/keylog"
 	assert_output 3		# alice's, ours to her, and hers again with ssrc

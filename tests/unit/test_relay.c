@@ -161,6 +161,19 @@ test_keylog_params(void)
 	    NULL, 0), 0, "parse keys with MKIs of different lengths");
 	T_EQ_INT(keylog_params(kl, &k), E_KEY, "MKI lengths differ: E_KEY");
 	keyline_free(kl);
+	kl = NULL;
+	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
+	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz KDR=0 WSH=256"), &kl,
+	    NULL, 0), 0, "parse KDR=0 WSH=256");
+	T_EQ_INT(keylog_params(kl, &k), 0, "KDR=0 is no rate: usable");
+	keyline_free(kl);
+	kl = NULL;
+	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
+	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz KDR=16"), &kl,
+	    NULL, 0), 0, "parse KDR=16");
+	T_EQ_INT(keylog_params(kl, &k), E_UNSUPPORTED,
+	    "KDR=16: E_UNSUPPORTED, not silently wrong keys later");
+	keyline_free(kl);
 }
 
 int
