@@ -649,7 +649,7 @@ test_multi_key(void)
 	static const enum suite_id ids[] = { SUITE_AES_CM_128_HMAC_SHA1_80,
 		SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_80,
 		SUITE_AEAD_AES_128_GCM, SUITE_AEAD_AES_256_GCM };
-	uint8_t key[16] = { 1 }, salt[14] = { 2 }, pkt[256];
+	uint8_t key[16] = { 1 }, key2[16] = { 3 }, salt[14] = { 2 }, pkt[256];
 	uint8_t mki0[2] = { 0, 1 }, mki1[2] = { 0, 2 };
 	struct rtpsec_key more[RTPSEC_MAX_KEYS];
 	struct rtpsec_params p = { 0 }, q;
@@ -687,7 +687,7 @@ test_multi_key(void)
 	p.lifetime = 0;
 	p.mki = mki0;
 	p.mki_len = 2;
-	more[0].key = salt;
+	more[0].key = key2;
 	more[0].salt = salt;
 	more[0].mki = mki1;
 	more[0].lifetime = 0;
