@@ -1,4 +1,4 @@
-/* proxy.c - the SIP proxy between TLS flows (outside) and UDP (inside). */
+/* proxy.c - the SIP proxy between TLS flows (outside) and UDP/TCP (inside). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,8 @@ struct txn {
 	uint32_t interval;
 	uint64_t deadline_ms;
 	int invite, got_resp;
+	int tcp;		/* sent over TCP: no retransmissions */
+	struct buf *udp_alt;	/* moved to TCP for size: the UDP form */
 	struct txn *next;
 };
 
@@ -51,6 +53,7 @@ struct proxy {
 	struct proxy_conf conf;
 	const struct logger *lg;
 	struct mediactl *mc;
+	struct tcpconn_table *tcp;	/* inside TCP, or NULL */
 	struct registrar *reg;
 	char in_host[NET_ADDR_STRLEN];	/* "10.0.0.2" or "[::1]" */
 	char in_hp[NET_ADDR_STRLEN + 8];	/* "10.0.0.2:5060" */
@@ -70,11 +73,20 @@ struct target {
 	int to_flow;
 	uint64_t flow;
 	struct net_addr dst;
+	int tcp;		/* inside over TCP: on `conn`, else to `dst` */
+	uint64_t conn;
 };
 
 static void udp_event(struct ev_loop *loop, int fd, unsigned ev, void *arg);
 static void register_local(struct proxy *px, uint64_t flow,
     const struct sip_msg *m);
+static int send_tcp(struct proxy *px, struct target *t, struct slice b);
+static int retransport(struct proxy *px, struct slice msg, int tcp,
+    struct buf *out);
+static void tcp_failed(struct proxy *px, uint64_t flow, struct slice orig);
+static int uri_tcp(struct proxy *px, struct slice uri);
+static void cancel_follows(struct proxy *px, struct slice branch,
+    struct target *t);
 
 /* ---- small helpers ---- */
 
@@ -299,13 +311,19 @@ send_flow(struct proxy *px, uint64_t flow, struct slice b)
 	}
 }
 
-static void
+/* 0, or why a TCP send failed (counted and logged here). */
+static int
 deliver(struct proxy *px, const struct target *t, struct slice b)
 {
+	struct target tt = *t;
+
 	if (t->to_flow)
 		send_flow(px, t->flow, b);
+	else if (t->tcp)
+		return send_tcp(px, &tt, b);
 	else
 		send_inside(px, &t->dst, b);
+	return 0;
 }
 
 /* Answer request `m` ourselves, back where it came from. */
@@ -388,6 +406,7 @@ txn_free(struct proxy *px, struct txn *t)
 		(void)ev_timer_del(px->loop, (uint64_t)t->timer);
 	buf_free(t->fwd);
 	buf_free(t->orig);
+	buf_free(t->udp_alt);
 	free(t);
 }
 
@@ -402,7 +421,7 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 	t->timer = 0;
 	if (now >= t->deadline_ms) {
 		struct sip_msg m;
-		struct target back = { 1, t->flow, { .len = 0 } };
+		struct target back = { 1, t->flow, { .len = 0 }, 0, 0 };
 
 		px->st.timeouts++;
 		log_msg(px->lg, LOG_INFO, "inside did not answer: 408");
@@ -414,14 +433,14 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 		txn_free(px, t);
 		return;
 	}
-	if (!t->got_resp || !t->invite) {
+	if (!t->tcp && (!t->got_resp || !t->invite)) {
 		if (!t->got_resp)
 			send_inside(px, &t->dst, buf_slice(t->fwd));
 		if (t->interval < 4000 || t->invite)
 			t->interval *= 2;
 	}
 	next = t->interval;
-	if (t->got_resp && t->invite)
+	if ((t->got_resp && t->invite) || t->tcp)
 		next = t->deadline_ms - now;	/* wait for the final answer */
 	if (now + next > t->deadline_ms)
 		next = t->deadline_ms - now;
@@ -430,8 +449,8 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 
 static void
 txn_start(struct proxy *px, struct slice key, uint64_t flow,
-    const struct net_addr *dst, struct slice fwd, struct slice orig,
-    int invite)
+    const struct target *dst, struct slice fwd, struct slice orig,
+    int invite, struct slice udp_alt)
 {
 	struct txn *t;
 
@@ -445,7 +464,8 @@ txn_start(struct proxy *px, struct slice key, uint64_t flow,
 	memcpy(t->key, key.p, key.len);
 	t->klen = key.len;
 	t->flow = flow;
-	t->dst = *dst;
+	t->dst = dst->dst;
+	t->tcp = dst->tcp;
 	t->invite = invite;
 	t->interval = px->conf.t1_ms;
 	t->deadline_ms = ev_now_ms(px->loop) + px->conf.timeout_ms;
@@ -458,7 +478,14 @@ txn_start(struct proxy *px, struct slice key, uint64_t flow,
 		free(t);
 		return;
 	}
-	t->timer = ev_timer_add(px->loop, t->interval, txn_timer, t);
+	if (udp_alt.len > 0 && ((t->udp_alt = buf_new(MAX_SIP + 4096)) == NULL
+	    || buf_append_slice(t->udp_alt, udp_alt) != 0)) {
+		buf_free(t->udp_alt);
+		t->udp_alt = NULL;
+	}
+	/* Reliable transports are not retransmitted (RFC 3261 §17.1.1.2). */
+	t->timer = ev_timer_add(px->loop, t->tcp ? px->conf.timeout_ms :
+	    t->interval, txn_timer, t);
 	t->next = px->txn[txn_hash(key)];
 	px->txn[txn_hash(key)] = t;
 	px->ntxn++;
@@ -558,10 +585,36 @@ static void
 send_final(struct proxy *px, struct target *t, struct slice bytes,
     const char *key, int klen, struct slice orig, int invite, uint64_t origin)
 {
-	deliver(px, t, bytes);
+	struct buf *conv = NULL;
+	struct slice udp = SLICE_NULL;
+
+	if (!t->to_flow && !t->tcp && px->tcp != NULL &&
+	    px->conf.tcp_switch > 0 && bytes.len > px->conf.tcp_switch &&
+	    (conv = buf_new(MAX_SIP + 4096)) != NULL &&
+	    retransport(px, bytes, 1, conv) == 0) {
+		/* RFC 3261 §18.1.1: too large for UDP, TCP instead. */
+		log_msg(px->lg, LOG_DEBUG, "%zu bytes: over TCP", bytes.len);
+		udp = bytes;
+		bytes = buf_slice(conv);
+		t->tcp = 1;
+		t->conn = 0;
+	}
+	if (deliver(px, t, bytes) != 0) {
+		if (udp.len > 0) {
+			/* ... and UDP after all when TCP fails. */
+			t->tcp = 0;
+			bytes = udp;
+			udp = SLICE_NULL;
+			deliver(px, t, bytes);
+		} else if (key != NULL && klen > 0) {
+			tcp_failed(px, origin, orig);
+			key = NULL;
+		}
+	}
 	if (key != NULL && klen > 0 && !t->to_flow)
-		txn_start(px, slice_make(key, (size_t)klen), origin, &t->dst,
-		    bytes, orig, invite);
+		txn_start(px, slice_make(key, (size_t)klen), origin, t,
+		    bytes, orig, invite, udp);
+	buf_free(conv);
 }
 
 static void
@@ -749,7 +802,7 @@ inside_ruri(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     const struct target *back)
 {
 	struct sip_uri u;
-	struct slice span;
+	struct slice span, v;
 	int r;
 
 	if (sip_uri_parse(m->ruri, &u) != 0) {
@@ -765,7 +818,9 @@ inside_ruri(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 		if ((r = sip_edit_replace(e, u.scheme, SLICE_LIT("sip"))) != 0)
 			return r;
 	}
-	if (sip_param(u.params, "transport", NULL, &span))
+	/* transport=tls is for the outside; udp/tcp are the inside's. */
+	if (sip_param(u.params, "transport", &v, &span) &&
+	    !slice_case_eq_cstr(v, "udp") && !slice_case_eq_cstr(v, "tcp"))
 		return sip_edit_delete(e, span);
 	return 0;
 }
@@ -781,7 +836,7 @@ add_text_top(struct sip_edits *e, const struct sip_msg *m, const char *text)
 /* REGISTER on the way in: Path or Contact rewrite. */
 static int
 register_reach(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
-    uint64_t flow, const char *tok)
+    uint64_t flow, const char *tok, const char *tp)
 {
 	char line[512];
 	long i = -1;
@@ -789,8 +844,8 @@ register_reach(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 
 	if (px->conf.reach == PROXY_PATH) {
 		const struct sip_hdr *sup = sip_find(m, SIP_H_SUPPORTED);
-		snprintf(line, sizeof(line), "Path: <sip:%s@%s;lr;ob>\r\n",
-		    tok, px->in_hp);
+		snprintf(line, sizeof(line), "Path: <sip:%s@%s%s;lr;ob>\r\n",
+		    tok, px->in_hp, tp);
 		if ((r = add_text_top(e, m, line)) != 0)
 			return r;
 		if (px->conf.no_path_tag)
@@ -816,8 +871,8 @@ register_reach(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
 			if (slice_eq_cstr(v, "*") || sip_addr_parse(v, &a) != 0)
 				continue;
 			cmap_set(px, flow, a.uri);
-			snprintf(line, sizeof(line), "sip:%s@%s", tok,
-			    px->in_hp);
+			snprintf(line, sizeof(line), "sip:%s@%s%s", tok,
+			    px->in_hp, tp);
 			if ((r = sip_edit_replace(e, a.uri, slice_cstr(line)))
 			    != 0)
 				return r;
@@ -971,7 +1026,7 @@ response_to_flow(struct proxy *px, const struct sip_msg *m, uint64_t to)
 static void
 request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
-	struct target back = { 1, flow, { .len = 0 } }, t;
+	struct target back = { 1, flow, { .len = 0 }, 0, 0 }, t;
 	struct sip_edits *e = sip_edits_new();
 	struct net_addr peer;
 	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
@@ -1014,8 +1069,10 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 			reply(px, m, &back, 502, NULL);
 			goto out;
 		}
+		t.tcp = uri_tcp(px, next);
 	} else if (px->conf.upstream.len != 0) {
 		t.dst = px->conf.upstream;
+		t.tcp = px->conf.upstream_tcp && px->tcp != NULL;
 	} else {
 		struct sip_uri u;
 		if (sip_uri_parse(m->ruri, &u) != 0 ||
@@ -1023,6 +1080,7 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 			reply(px, m, &back, 404, NULL);
 			goto out;
 		}
+		t.tcp = uri_tcp(px, m->ruri);
 	}
 	if (fix_via(e, m, &peer) != 0) {
 		reply(px, m, &back, 400, NULL);
@@ -1039,19 +1097,22 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	}
 	snprintf(branch, sizeof(branch), "z9hG4bK%s.%016llx", tok,
 	    (unsigned long long)h);
-	snprintf(line, sizeof(line), "Via: SIP/2.0/UDP %s;branch=%s;rport\r\n",
-	    px->in_hp, branch);
+	if (is_method(m, "CANCEL"))
+		cancel_follows(px, slice_cstr(branch), &t);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",
+	    t.tcp ? "TCP" : "UDP", px->in_hp, branch);
 	if (add_text_top(e, m, line) != 0)
 		goto out;
 	if (dialog_forming(m)) {
 		/* Two entries, one per face: the inside sees its own first. */
-		snprintf(line, sizeof(line), "Record-Route: <sip:%s@%s;lr>\r\n"
+		snprintf(line, sizeof(line), "Record-Route: <sip:%s@%s%s;lr>\r\n"
 		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n",
-		    tok, px->in_hp, tok, ohp);
+		    tok, px->in_hp, t.tcp ? ";transport=tcp" : "", tok, ohp);
 		if (add_text_top(e, m, line) != 0)
 			goto out;
 	}
-	if (is_method(m, "REGISTER") && register_reach(px, m, e, flow, tok) != 0)
+	if (is_method(m, "REGISTER") && register_reach(px, m, e, flow, tok,
+	    t.tcp ? ";transport=tcp" : "") != 0)
 		goto out;
 	if (is_method(m, "INVITE"))
 		reply(px, m, &back, 100, NULL);
@@ -1066,7 +1127,7 @@ out:
 static void
 register_local(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
-	struct target back = { 1, flow, { .len = 0 } };
+	struct target back = { 1, flow, { .len = 0 }, 0, 0 };
 	struct buf *c = buf_new(REG_MAX_BINDINGS * 1100);
 	int r, code;
 
@@ -1096,9 +1157,9 @@ register_local(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 
 static void
 request_from_inside(struct proxy *px, const struct net_addr *src,
-    const struct sip_msg *m)
+    uint64_t conn, const struct sip_msg *m)
 {
-	struct target back = { 0, 0, *src }, t;
+	struct target back = { 0, 0, *src, conn != 0, conn }, t;
 	struct sip_edits *e = sip_edits_new();
 	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
 	char ohp[NET_ADDR_STRLEN + 64];
@@ -1185,8 +1246,8 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 		/* The client (callee) sees its own face first. */
 		snprintf(line, sizeof(line),
 		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n"
-		    "Record-Route: <sip:%s@%s;lr>\r\n",
-		    tok, ohp, tok, px->in_hp);
+		    "Record-Route: <sip:%s@%s%s;lr>\r\n",
+		    tok, ohp, tok, px->in_hp, conn != 0 ? ";transport=tcp" : "");
 		if (add_text_top(e, m, line) != 0)
 			goto out;
 	}
@@ -1315,6 +1376,14 @@ response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 			px->st.dropped++;
 			return;
 		}
+		/* RFC 3261 §18.2.2: over TCP, the request's connection, else
+		 * a new one to the sent-by port. */
+		if (px->tcp != NULL && slice_case_eq_cstr(via.transport, "TCP")) {
+			t.tcp = 1;
+			if (tcpconn_find(px->tcp, &t.dst, &t.conn) != 0)
+				net_addr_set_port(&t.dst, via.port ? via.port :
+				    5060);
+		}
 	}
 	if ((e = sip_edits_new()) == NULL)
 		return;
@@ -1330,7 +1399,7 @@ proxy_from_flow(struct proxy *px, uint64_t flow, struct slice raw)
 	int r = sip_parse(&m, raw);
 
 	if (r != 0) {
-		struct target back = { 1, flow, { .len = 0 } };
+		struct target back = { 1, flow, { .len = 0 }, 0, 0 };
 		log_bad(px, 1, flow, NULL, "malformed SIP", r);
 		/* Answer what can be answered; responses are dropped. */
 		if (m.is_request && m.call_id.len > 0 && m.cseq_method.len > 0 &&
@@ -1345,7 +1414,8 @@ proxy_from_flow(struct proxy *px, uint64_t flow, struct slice raw)
 }
 
 static void
-from_inside(struct proxy *px, const struct net_addr *src, struct slice raw)
+from_inside(struct proxy *px, const struct net_addr *src, uint64_t conn,
+    struct slice raw)
 {
 	struct sip_msg m;
 	int r;
@@ -1355,7 +1425,7 @@ from_inside(struct proxy *px, const struct net_addr *src, struct slice raw)
 		return;
 	r = sip_parse(&m, raw);
 	if (r != 0) {
-		struct target back = { 0, 0, *src };
+		struct target back = { 0, 0, *src, conn != 0, conn };
 		log_bad(px, 0, 0, src, "malformed SIP", r);
 		if (m.is_request && m.call_id.len > 0 && m.cseq_method.len > 0 &&
 		    sip_find(&m, SIP_H_VIA) != NULL)
@@ -1363,7 +1433,7 @@ from_inside(struct proxy *px, const struct net_addr *src, struct slice raw)
 		return;
 	}
 	if (m.is_request)
-		request_from_inside(px, src, &m);
+		request_from_inside(px, src, conn, &m);
 	else
 		response_from_inside(px, &m);
 }
@@ -1386,7 +1456,196 @@ udp_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			return;
 		if (p.trunc)
 			continue;
-		from_inside(px, &p.addr, slice_make(p.buf, p.len));
+		from_inside(px, &p.addr, 0, slice_make(p.buf, p.len));
+	}
+}
+
+/* ---- inside TCP ---- */
+
+static int
+send_tcp(struct proxy *px, struct target *t, struct slice b)
+{
+	int r;
+
+	if (px->tcp == NULL)
+		r = E_STATE;
+	else if (t->conn != 0)
+		r = tcpconn_send_conn(px->tcp, t->conn, b.p, b.len);
+	else
+		r = tcpconn_send(px->tcp, &t->dst, b.p, b.len, &t->conn);
+	if (r != 0) {
+		px->st.dropped++;
+		log_msg(px->lg, LOG_INFO, "inside: tcp send: %s",
+		    sbk_strerror(r));
+	}
+	return r;
+}
+
+/* Does this next-hop URI ask for TCP (and do we have it)? */
+static int
+uri_tcp(struct proxy *px, struct slice uri)
+{
+	struct sip_uri u;
+	struct slice v;
+
+	return px->tcp != NULL && sip_uri_parse(uri, &u) == 0 &&
+	    sip_param(u.params, "transport", &v, NULL) &&
+	    slice_case_eq_cstr(v, "tcp");
+}
+
+/* A CANCEL goes where its INVITE went, on the same transport. */
+static void
+cancel_follows(struct proxy *px, struct slice branch, struct target *t)
+{
+	char key[BRANCH_MAX + 16];
+	int k = snprintf(key, sizeof(key), "%.*s INVITE", (int)branch.len,
+	    (const char *)branch.p);
+	struct txn *tx;
+
+	if (k <= 0 || (size_t)k >= sizeof(key))
+		return;
+	if ((tx = *txn_find(px, slice_make(key, (size_t)k))) != NULL) {
+		t->dst = tx->dst;
+		t->tcp = tx->tcp;
+		t->conn = 0;
+	}
+}
+
+/* One of our own inside URIs: a flow token at our inside host:port. */
+static int
+our_inside_uri(struct proxy *px, struct slice uri, struct sip_uri *u)
+{
+	uint64_t f;
+
+	return sip_uri_parse(uri, u) == 0 &&
+	    slice_case_eq_cstr(u->host, px->in_host) &&
+	    (u->port ? u->port : 5060) == px->in_port && uri_token(px, uri, &f);
+}
+
+/*
+ * Rewrite a request we built for the inside to another transport: our
+ * (top) Via says TCP or UDP, and our own Record-Route, Path and Contact
+ * entries get or lose ";transport=tcp". Appends the result to `out`.
+ */
+static int
+retransport(struct proxy *px, struct slice msg, int tcp, struct buf *out)
+{
+	static const enum sip_hid ids[] = {
+		SIP_H_RECORD_ROUTE, SIP_H_PATH, SIP_H_CONTACT
+	};
+	struct sip_msg m;
+	struct sip_edits *e;
+	struct sip_via via;
+	struct slice v;
+	size_t k;
+	int r;
+
+	if ((r = sip_parse(&m, msg)) != 0)
+		return r;
+	if (!m.is_request || !nth_value(&m, SIP_H_VIA, 0, &v) ||
+	    sip_via_parse(v, &via) != 0 ||
+	    !slice_case_eq_cstr(via.sent_by, px->in_hp))
+		return E_INVAL;
+	if ((e = sip_edits_new()) == NULL)
+		return E_NOMEM;
+	r = sip_edit_replace(e, via.transport, tcp ? SLICE_LIT("TCP") :
+	    SLICE_LIT("UDP"));
+	for (k = 0; r == 0 && k < sizeof(ids) / sizeof(ids[0]); k++) {
+		long i = -1;
+
+		while (r == 0 && (i = sip_next(&m, ids[k], (size_t)(i + 1)))
+		    >= 0) {
+			struct slice cur = m.hdr[i].value, val, span;
+			while (r == 0 && sip_value_next(&cur, &val)) {
+				struct sip_addr a;
+				struct sip_uri u;
+				int has;
+
+				if (sip_addr_parse(val, &a) != 0 ||
+				    !our_inside_uri(px, a.uri, &u))
+					continue;
+				has = sip_param(u.params, "transport", NULL,
+				    &span);
+				if (tcp && !has)
+					r = sip_edit_insert(e, u.params.len > 0 ?
+					    u.params.p : u.headers.len > 0 ?
+					    u.headers.p - 1 : a.uri.p + a.uri.len,
+					    SLICE_LIT(";transport=tcp"));
+				else if (!tcp && has)
+					r = sip_edit_delete(e, span);
+			}
+		}
+	}
+	if (r == 0)
+		r = sip_edits_apply(e, &m, out);
+	sip_edits_free(e);
+	return r;
+}
+
+/* A request could not go inside over TCP: the client gets a 503. */
+static void
+tcp_failed(struct proxy *px, uint64_t flow, struct slice orig)
+{
+	struct target back = { 1, flow, { .len = 0 }, 0, 0 };
+	struct sip_msg m;
+
+	if (flow == 0 || sip_parse(&m, orig) != 0)
+		return;
+	log_msg(px->lg, LOG_INFO, "inside TCP connection failed: 503");
+	if (px->mc != NULL)
+		mediactl_delete(px->mc, &m);
+	reply(px, &m, &back, 503, NULL);
+}
+
+void
+proxy_set_tcp(struct proxy *px, struct tcpconn_table *tc)
+{
+	px->tcp = tc;
+}
+
+void
+proxy_from_tcp(struct proxy *px, uint64_t conn, const struct net_addr *src,
+    struct slice msg)
+{
+	from_inside(px, src, conn, msg);
+}
+
+void
+proxy_tcp_closed(struct proxy *px, uint64_t conn, const struct net_addr *peer,
+    int err)
+{
+	struct txn *t, *next;
+	size_t i;
+
+	(void)conn;
+	/* A connection that was up: its transactions wait for an answer
+	 * (the peer may open a new connection) or their 408. */
+	if (err == 0)
+		return;
+	for (i = 0; i < TXN_BUCKETS; i++) {
+		for (t = px->txn[i]; t != NULL; t = next) {
+			next = t->next;
+			if (!t->tcp || t->got_resp || !net_addr_eq(&t->dst, peer))
+				continue;
+			if (t->udp_alt == NULL) {
+				tcp_failed(px, t->flow, buf_slice(t->orig));
+				txn_free(px, t);
+				continue;
+			}
+			/* RFC 3261 §18.1.1: moved to TCP for its size, and
+			 * the connection was refused: UDP after all. */
+			log_msg(px->lg, LOG_INFO, "inside TCP refused: UDP");
+			buf_free(t->fwd);
+			t->fwd = t->udp_alt;
+			t->udp_alt = NULL;
+			t->tcp = 0;
+			send_inside(px, &t->dst, buf_slice(t->fwd));
+			if (t->timer > 0)
+				(void)ev_timer_del(px->loop, (uint64_t)t->timer);
+			t->interval = px->conf.t1_ms;
+			t->timer = ev_timer_add(px->loop, t->interval, txn_timer,
+			    t);
+		}
 	}
 }
 

@@ -1,4 +1,4 @@
-/* proxy.h - the SIP proxy between TLS flows (outside) and UDP (inside). */
+/* proxy.h - the SIP proxy between TLS flows (outside) and UDP/TCP (inside). */
 #ifndef SBK_PROXY_H
 #define SBK_PROXY_H
 
@@ -11,10 +11,11 @@
 #include "log.h"
 #include "net.h"
 #include "slice.h"
+#include "tcpconn.h"
 
 /*
  * RFC 3261 §16 proxying between the outside (SIP over TLS flows, see
- * lib/flow) and the inside (SIP over UDP):
+ * lib/flow) and the inside (SIP over UDP, or TCP, see proxy_set_tcp()):
  *
  *  - Max-Forwards (483 at 0), loose routing (our own Route entries are
  *    popped, both faces), our Via pushed with a deterministic branch that
@@ -58,6 +59,9 @@ struct proxy_conf {
 	uint32_t reg_max_s;		/* built-in registrar cap, 0: 3600 */
 	size_t max_regs;		/* 0: 100000 */
 	size_t max_txns;		/* 0: 100000 */
+	/* Inside TCP (with proxy_set_tcp(); else everything goes UDP). */
+	int upstream_tcp;		/* reach `upstream` over TCP */
+	size_t tcp_switch;		/* larger requests go TCP (0: never) */
 };
 
 struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,
@@ -67,6 +71,21 @@ void proxy_free(struct proxy *px);
 
 /* Attach a media controller (borrowed); NULL: bodies pass unchanged. */
 void proxy_set_media(struct proxy *px, struct mediactl *mc);
+
+/*
+ * Inside TCP (lib/tcpconn, borrowed): requests go over TCP when their next
+ * hop says ";transport=tcp", the upstream is TCP, or they are larger than
+ * conf.tcp_switch (RFC 3261 §18.1.1; back to UDP when the connection is
+ * refused); requests from inside may arrive over TCP. Our inside Via,
+ * Record-Route and Path then say TCP.
+ */
+void proxy_set_tcp(struct proxy *px, struct tcpconn_table *tc);
+/* A message from inside over TCP (tcpconn_cbs.msg). */
+void proxy_from_tcp(struct proxy *px, uint64_t conn,
+    const struct net_addr *src, struct slice msg);
+/* An inside TCP connection is gone (tcpconn_cbs.closed). */
+void proxy_tcp_closed(struct proxy *px, uint64_t conn,
+    const struct net_addr *peer, int err);
 
 /* Feed a message that arrived on flow `flow` (flow_cbs.msg). */
 void proxy_from_flow(struct proxy *px, uint64_t flow, struct slice msg);

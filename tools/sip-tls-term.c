@@ -1,4 +1,4 @@
-/* sip-tls-term.c - SIP-aware TLS terminator: SIP/TLS outside, SIP/UDP inside. */
+/* sip-tls-term.c - SIP-aware TLS terminator: SIP/TLS outside, SIP/UDP+TCP inside. */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -15,6 +15,7 @@
 #include "../lib/mediactl.h"
 #include "../lib/net.h"
 #include "../lib/proxy.h"
+#include "../lib/tcpconn.h"
 #include "../lib/tls.h"
 
 #define MAX_LISTEN 4
@@ -23,6 +24,7 @@ struct app {
 	struct ev_loop *loop;
 	struct tls_server *tls;
 	struct flow_table *flows;
+	struct tcpconn_table *tcp;
 	struct proxy *px;
 	struct mediactl *mc;
 	struct logger lg;
@@ -39,8 +41,11 @@ usage(void)
 	    "      --verify-client MODE      off, optional or required (needs --ca)\n"
 	    "      --ca FILE                 CA certificates for client certificates\n"
 	    "      --tls-keylog FILE         NSS key log (also $SSLKEYLOGFILE)\n"
-	    "  -u, --upstream udp:ADDR:PORT  the inside SIP server\n"
-	    "  -i, --inside ADDR[:PORT]      inside UDP address (default: towards upstream)\n"
+	    "  -u, --upstream udp|tcp:ADDR:PORT  the inside SIP server\n"
+	    "  -i, --inside ADDR[:PORT]      inside address (default: towards upstream)\n"
+	    "      --inside-tcp              SIP over TCP inside too (same address and port)\n"
+	    "      --udp-max BYTES           larger requests go over TCP (1300; 0: never)\n"
+	    "      --inside-idle S           idle timeout of inside TCP connections (300)\n"
 	    "  -a, --advertise HOST[:PORT]   outside name for Via/Record-Route\n"
 	    "      --registrar               built-in registrar (no PBX)\n"
 	    "      --contact-rewrite         rewrite REGISTER Contacts instead of Path\n"
@@ -95,6 +100,45 @@ on_closed(void *arg, uint64_t flow)
 }
 
 static void
+on_tcp_msg(void *arg, uint64_t conn, const struct net_addr *src,
+    struct slice msg)
+{
+	proxy_from_tcp(((struct app *)arg)->px, conn, src, msg);
+}
+
+static void
+on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
+{
+	proxy_tcp_closed(((struct app *)arg)->px, conn, peer, err);
+}
+
+/*
+ * The inside UDP socket and, with `tcp`, a TCP listener on the same
+ * address and port (a kernel-chosen port is retried until both fit).
+ */
+static int
+bind_inside(const struct net_addr *a, int tcp, int *ufd, int *tfd)
+{
+	struct net_addr b;
+	int i;
+
+	*tfd = -1;
+	for (i = 0; i < 32; i++) {
+		if (net_udp_bind(a, 0, ufd) != 0)
+			return E_IO;
+		if (!tcp)
+			return 0;
+		if (net_local_addr(*ufd, &b) == 0 &&
+		    net_tcp_listen(&b, 256, 0, tfd) == 0)
+			return 0;
+		close(*ufd);
+		if (net_addr_port(a) != 0)
+			return E_IO;
+	}
+	return E_IO;
+}
+
+static void
 on_hup(struct ev_loop *loop, int signo, void *arg)
 {
 	struct app *a = arg;
@@ -138,7 +182,8 @@ main(int argc, char **argv)
 {
 	enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
 	    O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
-	    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF };
+	    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
+	    O_UDPMAX, O_INIDLE };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "cert", required_argument, NULL, 'c' },
@@ -150,6 +195,9 @@ main(int argc, char **argv)
 		{ "upstream", required_argument, NULL, 'u' },
 		{ "inside", required_argument, NULL, 'i' },
 		{ "advertise", required_argument, NULL, 'a' },
+		{ "inside-tcp", no_argument, NULL, O_INTCP },
+		{ "udp-max", required_argument, NULL, O_UDPMAX },
+		{ "inside-idle", required_argument, NULL, O_INIDLE },
 		{ "registrar", no_argument, NULL, O_REGISTRAR },
 		{ "contact-rewrite", no_argument, NULL, O_CREWRITE },
 		{ "no-path-tag", no_argument, NULL, O_NOPATHTAG },
@@ -175,6 +223,7 @@ main(int argc, char **argv)
 	struct tls_conf tc;
 	struct flow_conf fc;
 	struct proxy_conf pc;
+	struct tcpconn_conf tcf;
 	struct mediactl_conf mcf;
 	struct net_addr listen_a[MAX_LISTEN], up, tmp;
 	size_t nlisten = 0, nkeys = 0, i;
@@ -183,12 +232,14 @@ main(int argc, char **argv)
 	enum log_level lvl = LOG_INFO;
 	struct app app;
 	struct flow_cbs cbs;
-	int c, err, fd, have_up = 0;
+	int c, err, fd, tfd, have_up = 0, in_tcp = 0;
 
 	cli_init(argv[0]);
 	memset(&tc, 0, sizeof(tc));
 	memset(&fc, 0, sizeof(fc));
 	memset(&pc, 0, sizeof(pc));
+	memset(&tcf, 0, sizeof(tcf));
+	pc.tcp_switch = 1300;
 	memset(&mcf, 0, sizeof(mcf));
 	memset(&app, 0, sizeof(app));
 	memset(&up, 0, sizeof(up));
@@ -237,11 +288,21 @@ main(int argc, char **argv)
 		case O_CA: tc.ca_file = optarg; break;
 		case O_KEYLOG: tc.keylog = optarg; break;
 		case 'u':
-			if (strncmp(optarg, "udp:", 4) != 0)
+			if (strncmp(optarg, "tcp:", 4) == 0)
+				pc.upstream_tcp = in_tcp = 1;
+			else if (strncmp(optarg, "udp:", 4) != 0)
 				cli_die(XC_USAGE, "--upstream: want "
-				    "udp:ADDR:PORT");
+				    "udp:ADDR:PORT or tcp:ADDR:PORT");
 			addr("--upstream", optarg + 4, 5060, &up);
 			have_up = 1;
+			break;
+		case O_INTCP: in_tcp = 1; break;
+		case O_UDPMAX: pc.tcp_switch = num("--udp-max", optarg,
+			    1 << 20); break;
+		case O_INIDLE: tcf.idle_ms = (uint32_t)num("--inside-idle",
+			    optarg, 86400) * 1000;
+			if (tcf.idle_ms == 0)
+				cli_die(XC_USAGE, "--inside-idle: at least 1");
 			break;
 		case 'i': inside = optarg; break;
 		case 'a': advertise = optarg; break;
@@ -353,7 +414,7 @@ main(int argc, char **argv)
 		    net_addr_format(&tmp, a, sizeof(a)) == 0)
 			printf("listening tls %s\n", a);
 	}
-	if (net_udp_bind(&pc.inside, 0, &fd) != 0)
+	if (bind_inside(&pc.inside, in_tcp, &fd, &tfd) != 0)
 		cli_die(XC_FAIL, "inside: bind: %s", strerror(errno));
 	if ((app.px = proxy_new(app.loop, app.flows, fd, &pc, &app.lg, &err))
 	    == NULL)
@@ -363,6 +424,21 @@ main(int argc, char **argv)
 		if (net_local_addr(fd, &tmp) == 0 &&
 		    net_addr_format(&tmp, a, sizeof(a)) == 0)
 			printf("inside udp %s\n", a);
+	}
+	if (in_tcp) {
+		struct tcpconn_cbs tcb = { on_tcp_msg, on_tcp_closed, &app };
+		char a[NET_ADDR_STRLEN];
+
+		tcf.max_msg = fc.max_msg;
+		if ((app.tcp = tcpconn_new(app.loop, &tcf, &tcb, &app.lg)) ==
+		    NULL)
+			cli_die(XC_FAIL, "inside tcp: out of memory");
+		if (net_local_addr(tfd, &tmp) == 0 &&
+		    net_addr_format(&tmp, a, sizeof(a)) == 0)
+			printf("inside tcp %s\n", a);
+		if (tcpconn_listen(app.tcp, tfd) != 0)
+			cli_die(XC_FAIL, "inside tcp: listen failed");
+		proxy_set_tcp(app.px, app.tcp);
 	}
 	if (mcf.nrelay > 0) {
 		if ((app.mc = mediactl_new(app.loop, &mcf, &app.lg, &err))
@@ -379,6 +455,7 @@ main(int argc, char **argv)
 	/* Parked messages call back into the proxy: media goes first. */
 	mediactl_free(app.mc);
 	proxy_free(app.px);
+	tcpconn_free(app.tcp);
 	flow_table_free(app.flows);
 	tls_server_free(app.tls);
 	ev_free(app.loop);
