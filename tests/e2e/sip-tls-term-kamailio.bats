@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # sip-tls-term-kamailio.bats - Path (RFC 3327) against a real Kamailio
-# registrar, and media through a real rtpengine (userspace), with the C TLS
-# client outside and the C UDP peer inside.
+# registrar (over UDP, and over TCP), and media through a real rtpengine
+# (userspace), with the C TLS client outside and the C UDP or TCP peer
+# inside.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -9,6 +10,7 @@ load /usr/lib/bats/bats-assert/load
 GW=$SBK_BIN/sip-tls-term
 CLI=$SBK_BUILD/tests/helpers/sip-tls-client
 PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
+TPEER=$SBK_BUILD/tests/helpers/sip-tcp-peer
 FREEPORT=$SBK_BUILD/tests/helpers/freeport
 KMOD=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
 
@@ -67,16 +69,20 @@ start_gw() {
 	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
 }
 
-# A Kamailio registrar with Path (strict mode: the 5.6 default).
+# A Kamailio registrar with Path (strict mode: the 5.6 default); with
+# "tcp", it listens on TCP too (same port).
 start_kamailio() {
+	local tcp="disable_tcp=yes"
 	KPORT=$("$FREEPORT" "$IP")
+	[ "${1:-}" = tcp ] && tcp="tcp_children=1
+listen=tcp:$IP:$KPORT"
 	mkdir -p "$W/kam"
 	cat > "$W/kam/kamailio.cfg" <<EOF2
 #!KAMAILIO
 debug=2
 log_stderror=yes
 children=1
-disable_tcp=yes
+$tcp
 auto_aliases=no
 listen=udp:$IP:$KPORT
 mpath="$KMOD"
@@ -108,10 +114,22 @@ EOF2
 	kamailio -c -f "$W/kam/kamailio.cfg" > "$W/kam/check.log" 2>&1 ||
 	    { cat "$W/kam/check.log" >&2; return 1; }
 	timeout 40 kamailio -DD -E -f "$W/kam/kamailio.cfg" -Y "$W/kam" \
-	    -P "$W/kam/kamailio.pid" -m 64 -M 16 > "$W/kam/log" 2>&1 &
+	    -P "$W/kam/kamailio.pid" -m 64 -M 16 < /dev/null > "$W/kam/log" \
+	    2>&1 3>&- &
 	PIDS+=($!)
 	wait_line "$W/kam/log" "INFO.*\(listening\|init_.*children\|done\)" || true
 	sleep 0.5
+	# Kamailio listens on TCP only once its processes are up, which
+	# takes a while on a loaded machine.
+	if [ "${1:-}" = tcp ]; then
+		local i
+		for i in $(seq 200); do
+			(exec 3<>"/dev/tcp/$IP/$KPORT") 2>/dev/null && return 0
+			sleep 0.1
+		done
+		echo "kamailio is not listening on tcp:$IP:$KPORT" >&2
+		return 1
+	fi
 }
 
 register() {	# FILE
@@ -158,6 +176,43 @@ EOF2
 	assert_line "CSeq: 1 INVITE"
 	run cat "$W/alice.out"
 	assert_line "INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+}
+
+@test "kamailio: over TCP inside: REGISTER with Path, Bob calls Alice over TCP through Kamailio" {
+	command -v kamailio >/dev/null || skip "kamailio not installed"
+	start_kamailio tcp
+	start_gw -u "tcp:$IP:$KPORT"
+	register "$W/reg"
+	( timeout 15 "$CLI" -a -w 8000 "$L" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" '^CSeq: 1 REGISTER'
+	run cat "$W/alice.out"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=[0-9]+"
+	# the registrar stored a Path that brings requests back over TCP
+	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;transport=tcp;lr;ob>"
+	# Bob calls alice over TCP; Kamailio follows the Path over TCP.
+	mk "$W/inv" <<EOF2
+INVITE sip:alice@$IP:$KPORT;transport=tcp SIP/2.0
+Via: SIP/2.0/TCP $IP:5099;branch=z9hG4bKkamt1;rport
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <sip:alice@$IP>
+Call-ID: kamt-call-$RANDOM@bob
+CSeq: 1 INVITE
+Contact: <sip:bob@$IP:5099;transport=tcp>
+
+EOF2
+	run timeout 8 "$TPEER" -l "$IP:0" -t "$IP:$KPORT" -f "$W/inv" -w 3000
+	assert_line "<<< tcp"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "CSeq: 1 INVITE"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$IN;transport=tcp;lr>"
+	run cat "$W/alice.out"
+	assert_line "INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+	# Kamailio's hop to the gateway was TCP
+	assert_line --regexp "^Via: SIP/2.0/TCP $IP:$KPORT;"
+	refute_line --regexp "^Route:"
 }
 
 @test "kamailio: strict Path mode refuses Path without 'Supported: path' (--no-path-tag)" {
