@@ -142,7 +142,9 @@ sbk_tshark_fields() {
 	sbk_event bob CALL_ESTABLISHED 5
 	# baresip's hold is a re-INVITE with a=sendonly, resume one with
 	# a=sendrecv: Alice's go outside -> inside, Bob's over her flow.
-	local who
+	local who t
+	# baresip's recorder stops at a hold: give it over a second first
+	sleep 1.5
 	for who in alice bob; do
 		sleep 0.5
 		sbk_cmd "$who" hold
@@ -173,6 +175,17 @@ sbk_tshark_fields() {
 	run sbk_tshark_fields "$E2E_DIR/inside.pcap" \
 	    'sdp.media_attr contains "crypto"' frame.number
 	assert_output ""
+	# after the last resume, audio flows both ways on the inside leg
+	t=$(sbk_tshark_fields "$E2E_DIR/inside.pcap" 'sip.Method == "ACK"' \
+	    frame.time_relative | tail -1)
+	run sbk_tshark_fields "$E2E_DIR/inside.pcap" \
+	    "frame.time_relative > $t && udp.length == 180 && ip.src == $MINT" \
+	    frame.number
+	[ "${#lines[@]}" -ge 25 ]
+	run sbk_tshark_fields "$E2E_DIR/inside.pcap" \
+	    "frame.time_relative > $t && udp.length == 180 && ip.dst == $MINT" \
+	    frame.number
+	[ "${#lines[@]}" -ge 25 ]
 	sbk_heard alice 1000
 	sbk_heard bob 440
 }
