@@ -86,6 +86,63 @@ proc_ticks(long pid)
 	return ut + st;
 }
 
+/* Context switches of the relay so far (voluntary: it went to sleep,
+ * i.e. wake-ups; involuntary: preempted), from /proc/PID/status. */
+static void
+proc_switches(long pid, uint64_t *vol, uint64_t *invol)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	*vol = *invol = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+			*vol = strtoull(line + 24, NULL, 10);
+		else if (strncmp(line, "nonvoluntary_ctxt_switches:", 27) == 0)
+			*invol = strtoull(line + 27, NULL, 10);
+	}
+	fclose(f);
+}
+
+/* UDP receive buffer overflows, machine-wide (/proc/net/snmp): where
+ * loss happens when the relay or the receiver falls behind. */
+static uint64_t
+udp_rcvbuf_errors(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/net/snmp", "r");
+	int header = 1;
+	uint64_t v = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p;
+
+		if (strncmp(line, "Udp: ", 5) != 0)
+			continue;
+		if (header) {	/* names first, then values */
+			header = 0;
+			continue;
+		}
+		/* InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors */
+		p = line + 5;
+		for (int k = 0; k < 4 && p != NULL; k++) {
+			p = strchr(p, ' ');
+			if (p != NULL)
+				p++;
+		}
+		if (p != NULL)
+			v = strtoull(p, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
 /* ---- ng ---- */
 
 static int ngfd;
@@ -338,7 +395,8 @@ main(int argc, char **argv)
 	char dout[32], din[32];
 	struct net_addr la, any;
 	pthread_t th;
-	uint64_t npkts, total, sent = 0, t0, t1, k0, k1;
+	uint64_t npkts, total, sent = 0, t0, t1, k0, k1, v0, v1, i0, i1;
+	uint64_t rb0, rb1;
 	double cpu_us;
 	long hz = sysconf(_SC_CLK_TCK);
 
@@ -388,6 +446,8 @@ main(int argc, char **argv)
 	total = npkts * ncalls;
 	usleep(200000);
 	k0 = proc_ticks(pid);
+	proc_switches(pid, &v0, &i0);
+	rb0 = udp_rcvbuf_errors();
 	t0 = ev_clock_ns();
 	/* round-robin over the calls at the aggregate rate */
 	while (sent < total) {
@@ -434,17 +494,24 @@ main(int argc, char **argv)
 	t1 = ev_clock_ns();
 	usleep(500000);
 	k1 = proc_ticks(pid);
+	proc_switches(pid, &v1, &i1);
+	rb1 = udp_rcvbuf_errors();
 	done = 1;
 	pthread_join(th, NULL);
 	cpu_us = (double)(k1 - k0) * 1e6 / (double)hz;
 	printf("calls=%zu pps_per_call=%.0f seconds=%.2f sent=%llu "
 	    "received=%llu bad=%llu loss=%.4f%% offered_pps=%.0f "
-	    "relay_cpu_s=%.2f relay_us_per_pkt=%.3f\n", ncalls, pps,
+	    "relay_cpu_s=%.2f relay_us_per_pkt=%.3f pkts_per_wakeup=%.1f "
+	    "preempted=%llu udp_rcvbuf_errors=%llu send_err=%llu\n",
+	    ncalls, pps,
 	    (double)(t1 - t0) / 1e9, (unsigned long long)sent,
 	    (unsigned long long)rx_total, (unsigned long long)rx_bad,
 	    sent ? 100.0 * (double)(sent - rx_total) / (double)sent : 0.0,
 	    (double)sent * 1e9 / (double)(t1 - t0), cpu_us / 1e6,
-	    rx_total ? cpu_us / (double)rx_total : 0.0);
+	    rx_total ? cpu_us / (double)rx_total : 0.0,
+	    (double)rx_total / (double)(v1 - v0 ? v1 - v0 : 1),
+	    (unsigned long long)(i1 - i0), (unsigned long long)(rb1 - rb0),
+	    (unsigned long long)send_err);
 	for (size_t i = 0; i < ncalls; i++)
 		teardown(i);
 	free(calls);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # srtp-bridge.sh - relay CPU per bridged packet at many streams, and one
-# blasted stream: srtp-bridge against its own no-crypto run and, when
-# installed, rtpengine in userspace (--table=-1), in the same run.
+# blasted stream: srtp-bridge against its own baselines (no coalescing,
+# epoll, no crypto) and, when installed, rtpengine in userspace
+# (--table=-1), all in the same run.
 #
 #   SBK_BUILD=build bench/srtp-bridge.sh [CALLS] [PPS] [SECONDS] [BLAST_PPS]
 #
@@ -9,6 +10,12 @@
 # call blasted at 300000 packets/s for 3 s. Figures come from
 # build/bench/srtp-bridge (pre-encrypted packets; relay CPU from
 # /proc/PID/stat utime+stime). Ratios > 1 mean srtp-bridge is cheaper.
+#
+# Environment: REPEAT=N runs every configuration N times, interleaved (the
+# machine is shared and noisy), and reports the median with the spread
+# (min-max); PARTS="uring nocoal epoll plain rtpengine blast" picks
+# configurations (default: all); BRIDGE_ARGS adds srtp-bridge options to
+# the default (uring) configuration, e.g. "--coalesce 1000".
 set -u
 B=${SBK_BUILD:-build}
 GEN=$B/bench/srtp-bridge
@@ -17,6 +24,8 @@ CALLS=${1:-1000}
 PPS=${2:-50}
 SECS=${3:-20}
 BLAST=${4:-300000}
+REPEAT=${REPEAT:-1}
+PARTS=${PARTS:-uring nocoal epoll plain rtpengine blast}
 for f in "$GEN" "$BR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
 done
@@ -42,18 +51,30 @@ wait_udp() {
 
 # field NAME LINE: the value of NAME=... in a result line
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $2"; }
+has() { [[ " $PARTS " == *" $1 "* ]]; }
 
-ours() {	# ours ARGS...: start srtp-bridge ($IO), run the generator, stop it
-	timeout -k 2 600 "$BR" --io "${IO:-auto}" --ng "$NET.1:$NG" \
+ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
+	local bargs=$1 tp bp
+	shift
+	# shellcheck disable=SC2086
+	mkdir -p "$B/bench-srtp-bridge"
+	timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
 	    --outside "$NET.2" --inside "$NET.3" --port-min 30000 \
-	    --port-max 39999 --max-sessions 0 2>/dev/null &
-	local tp=$! bp
+	    --port-max 39999 --max-sessions 0 \
+	    2> "$B/bench-srtp-bridge/last.log" &
+	tp=$!
 	PIDS+=("$tp")
 	wait_udp "$NET.1:$NG" || return 1
 	bp=$(pgrep -P "$tp" | head -1)
-	timeout 600 "$GEN" -n "$NET.1:$NG" -p "$bp" -l "$NET.4" "$@"
+	timeout 600 "$GEN" -n "$NET.1:$NG" -p "$bp" -l "$NET.4" "$@" |
+	    tr -d '\n'
 	kill -TERM "$tp"
 	wait "$tp" 2>/dev/null
+	# the relay's own drop counters (RTP, all streams) from its summary
+	awk '/^total:/ { t = 1; next } t && $1 == "rtp" {
+	    for (i = 1; i <= NF; i++) if ($i ~ /^(auth|replay|malformed|nokey|nopeer|senderr)$/) { gsub(/[;,]/, "", $(i + 1)); printf " relay_%s=%s", $i, $(i + 1) }
+	    exit }' "$B/bench-srtp-bridge/last.log"
+	echo
 }
 
 theirs() {	# rtpengine, userspace only
@@ -73,34 +94,84 @@ theirs() {	# rtpengine, userspace only
 	wait "$tp" 2>/dev/null
 }
 
-echo "# srtp-bridge bench: $CALLS calls x $PPS pps x ${SECS}s, SRTP -> RTP; blast $BLAST pps"
+# stats VALUES...: "median min max" of numbers
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+	    if (NR == 0) { print "n/a n/a n/a"; exit }
+	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f", a / b; else print "n/a" }'; }
+
+declare -A US LOSS
+run_cfg() {	# run_cfg NAME LINE: keep its figures
+	local us loss
+	us=$(field relay_us_per_pkt "$2")
+	loss=$(field loss "$2")
+	[ "$(field received "$2")" = 0 ] && us=""
+	US[$1]="${US[$1]:-} $us"
+	LOSS[$1]="${LOSS[$1]:-} ${loss%\%}"
+}
+
+have_re=0
+command -v rtpengine > /dev/null 2>&1 && has rtpengine && have_re=1
+echo "# srtp-bridge bench: $CALLS calls x $PPS pps x ${SECS}s, SRTP -> RTP; blast $BLAST pps; $REPEAT run(s) each"
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-r_srtp=$(ours -c "$CALLS" -r "$PPS" -s "$SECS")
-echo "srtp-bridge  SRTP->RTP io_uring : $r_srtp"
-r_epoll=$(IO=epoll ours -c "$CALLS" -r "$PPS" -s "$SECS")
-echo "srtp-bridge  SRTP->RTP epoll    : $r_epoll"
-r_plain=$(ours -c "$CALLS" -r "$PPS" -s "$SECS" -P)
-echo "srtp-bridge  RTP->RTP  io_uring : $r_plain"
-us=$(field relay_us_per_pkt "$r_srtp")
-us_epoll=$(field relay_us_per_pkt "$r_epoll")
-us_plain=$(field relay_us_per_pkt "$r_plain")
-echo "ratio epoll / io_uring (CPU per packet) = $(ratio "$us_epoll" "$us")"
-echo "ratio crypto cost: SRTP / plain = $(ratio "$us" "$us_plain")"
-if command -v rtpengine > /dev/null 2>&1; then
-	r_re=$(theirs -c "$CALLS" -r "$PPS" -s "$SECS")
-	echo "rtpengine    SRTP->RTP : $r_re"
-	us_re=$(field relay_us_per_pkt "$r_re")
-	echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "$us_re" "$us")"
-else
-	echo "rtpengine not installed: no rtpengine ratio"
+G=(-c "$CALLS" -r "$PPS" -s "$SECS")
+for i in $(seq "$REPEAT"); do
+	if has uring; then
+		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
+		echo "srtp-bridge  SRTP->RTP io_uring            : $l"; run_cfg uring "$l"
+	fi
+	if has nocoal; then
+		l=$(ours "--io uring --coalesce 0" "${G[@]}")
+		echo "srtp-bridge  SRTP->RTP io_uring, coalesce 0: $l"; run_cfg nocoal "$l"
+	fi
+	if has epoll; then
+		l=$(ours "--io epoll" "${G[@]}")
+		echo "srtp-bridge  SRTP->RTP epoll               : $l"; run_cfg epoll "$l"
+	fi
+	if has plain; then
+		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}" -P)
+		echo "srtp-bridge  RTP->RTP  io_uring (no crypto): $l"; run_cfg plain "$l"
+	fi
+	if [ $have_re = 1 ]; then
+		l=$(theirs "${G[@]}")
+		echo "rtpengine    SRTP->RTP                     : $l"; run_cfg rtpengine "$l"
+	fi
+	if has blast; then
+		l=$(ours "--io uring ${BRIDGE_ARGS:-}" -c 1 -r "$BLAST" -s 3)
+		echo "srtp-bridge  blast                         : $l"; run_cfg blast "$l"
+		B_RX="${B_RX:-} $(awk -v r="$(field received "$l")" -v s="$(field seconds "$l")" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }')"
+	fi
+done
+if has blast && [ $have_re = 1 ]; then
+	l=$(theirs -c 1 -r "$BLAST" -s 3)
+	echo "rtpengine    blast                         : $l"; run_cfg reblast "$l"
+	RE_RX=$(awk -v r="$(field received "$l")" -v s="$(field seconds "$l")" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }')
 fi
-r_blast=$(ours -c 1 -r "$BLAST" -s 3)
-echo "srtp-bridge  blast     : $r_blast"
-if command -v rtpengine > /dev/null 2>&1; then
-	r_reb=$(theirs -c 1 -r "$BLAST" -s 3)
-	echo "rtpengine    blast     : $r_reb"
-	a=$(field received "$r_blast")
-	b=$(field received "$r_reb")
-	echo "ratio blast received srtp-bridge / rtpengine = $(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')"
+
+echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
+declare -A MED
+for k in uring nocoal epoll plain rtpengine blast reblast; do
+	[ -n "${US[$k]:-}" ] || continue
+	# shellcheck disable=SC2086
+	read -r med lo hi <<< "$(stats ${US[$k]})"
+	# shellcheck disable=SC2086
+	worst=$(printf '%s\n' ${LOSS[$k]} | sort -g | tail -1)
+	MED[$k]=$med
+	printf '%-10s %8s us/pkt (%s-%s)  loss <= %s%%\n' "$k" "$med" "$lo" "$hi" "$worst"
+done
+u=${MED[uring]:-}
+if [ -n "$u" ]; then
+	[ -n "${MED[rtpengine]:-}" ] && echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "${MED[rtpengine]}" "$u")"
+	[ -n "${MED[nocoal]:-}" ] && echo "ratio no coalescing / coalescing             = $(ratio "${MED[nocoal]}" "$u")"
+	[ -n "${MED[epoll]:-}" ] && echo "ratio epoll / io_uring                       = $(ratio "${MED[epoll]}" "$u")"
+	[ -n "${MED[plain]:-}" ] && echo "ratio SRTP / no crypto (crypto's share)      = $(ratio "$u" "${MED[plain]}")"
+fi
+if [ -n "${B_RX:-}" ]; then
+	# shellcheck disable=SC2086
+	read -r med lo hi <<< "$(stats $B_RX)"
+	echo "blast forwarded pkt/s: median ${med%.*} (${lo%.*}-${hi%.*})"
+	[ -n "${RE_RX:-}" ] && echo "ratio blast forwarded srtp-bridge / rtpengine = $(ratio "$med" "$RE_RX")"
 fi

@@ -42,6 +42,8 @@ struct ev_loop {
 	uint32_t *heap;
 	size_t nheap;
 	uint32_t seq;
+	ev_wait_fn *wait_fn;	/* NULL: epoll_wait() */
+	void *wait_arg;
 	sigset_t sigmask;
 	struct {
 		ev_signal_fn *fn;
@@ -371,6 +373,31 @@ ev_now_ns(const struct ev_loop *l)
 	return l->now_ns;
 }
 
+void
+ev_now_update(struct ev_loop *l)
+{
+	l->now_ns = ev_clock_ns();
+}
+
+int
+ev_set_waiter(struct ev_loop *l, ev_wait_fn *fn, void *arg)
+{
+	if (fn == NULL)
+		return E_INVAL;
+	if (l->wait_fn != NULL)
+		return E_EXIST;
+	l->wait_fn = fn;
+	l->wait_arg = arg;
+	return 0;
+}
+
+void
+ev_clear_waiter(struct ev_loop *l)
+{
+	l->wait_fn = NULL;
+	l->wait_arg = NULL;
+}
+
 static int
 run_timers(struct ev_loop *l)
 {
@@ -413,7 +440,17 @@ ev_run_once(struct ev_loop *l, int max_wait_ms)
 		if (wait < 0 || d < wait)
 			wait = (int)(d > 1000000 ? 1000000 : d);
 	}
-	n = epoll_wait(l->epfd, evs, EV_BATCH, wait);
+	if (l->wait_fn != NULL) {
+		int ready = 0, w = l->wait_fn(l, l->epfd, wait, &ready,
+		    l->wait_arg);
+
+		if (w < 0)
+			return E_IO;
+		ran += w;
+		n = ready ? epoll_wait(l->epfd, evs, EV_BATCH, 0) : 0;
+	} else {
+		n = epoll_wait(l->epfd, evs, EV_BATCH, wait);
+	}
 	if (n < 0 && errno != EINTR)
 		return E_IO;
 	l->now_ns = ev_clock_ns();

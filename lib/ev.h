@@ -61,9 +61,31 @@ int ev_timer_del(struct ev_loop *loop, uint64_t id);
 int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_fn *fn,
     void *arg) WUR;
 
+/*
+ * A waiter replaces the loop's epoll_wait() (e.g. an io_uring that
+ * watches the epoll descriptor among its own completions, so that one
+ * system call waits for both). Each iteration calls `fn` with the epoll
+ * descriptor and the longest it may block (`timeout_ms`, -1: no limit).
+ * `fn` returns when `epfd` is readable, when it has handled work of its
+ * own, or when the time is up; it should refresh the clock with
+ * ev_now_update() before handling its own work. It sets *ready to 1 when
+ * `epfd` may be readable (the loop then collects and dispatches its
+ * events without blocking) and leaves it 0 when not (then there is no
+ * epoll_wait() system call at all); it returns how many pieces of work it
+ * handled (added to ev_run_once()'s count) or a negative E_* code
+ * (ev_run_once() then fails with E_IO). One waiter per loop: E_EXIST;
+ * ev_clear_waiter() removes it.
+ */
+typedef int ev_wait_fn(struct ev_loop *loop, int epfd, int timeout_ms,
+    int *ready, void *arg);
+int ev_set_waiter(struct ev_loop *loop, ev_wait_fn *fn, void *arg) WUR;
+void ev_clear_waiter(struct ev_loop *loop);
+
 /* The cached monotonic time of this iteration, in ms / ns. */
 uint64_t ev_now_ms(const struct ev_loop *loop);
 uint64_t ev_now_ns(const struct ev_loop *loop);
+/* Refresh the cached time (for a waiter that handled work after blocking). */
+void ev_now_update(struct ev_loop *loop);
 /* Read the monotonic clock now (ns), uncached. */
 uint64_t ev_clock_ns(void);
 

@@ -72,6 +72,8 @@ struct relay {
 	uint64_t tick_no;
 	struct relay_ctr gone[2];	/* counters of freed streams */
 	struct uio *uio;		/* NULL: epoll + recvmmsg/sendmmsg */
+	int waiter;			/* the uio drives the loop's waits */
+	int busy;			/* the last wait found packets */
 	struct uio_pkt upkts[NET_BATCH_MAX];
 	/* the one packet pool: single-threaded, flushed before reuse */
 	struct net_pkt pkts[NET_BATCH_MAX];
@@ -82,6 +84,38 @@ struct relay {
 
 static void on_tick(struct ev_loop *loop, uint64_t id, void *arg);
 static void on_ring(struct ev_loop *loop, int fd, unsigned events, void *arg);
+static int ring_wait(struct ev_loop *loop, int epfd, int timeout_ms,
+    int *ready, void *arg);
+
+/* io_uring for `r`: driving the loop's waits if it has no waiter yet,
+ * else watched through its eventfd. */
+static int
+ring_setup(struct relay *r)
+{
+	int e = 0;
+
+	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, UIO_WAIT, &e);
+	if (r->uio == NULL)
+		return e;
+	if ((e = ev_set_waiter(r->loop, ring_wait, r)) == 0) {
+		r->waiter = 1;
+		return 0;
+	}
+	uio_free(r->uio);
+	if (e != E_EXIST) {
+		r->uio = NULL;
+		return e;
+	}
+	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, 0, &e);
+	if (r->uio == NULL)
+		return e;
+	if (ev_fd_add(r->loop, uio_fd(r->uio), EV_READ, on_ring, r) != 0) {
+		uio_free(r->uio);
+		r->uio = NULL;
+		return E_IO;
+	}
+	return 0;
+}
 
 struct relay *
 relay_new(struct ev_loop *loop, const struct relay_config *cfg,
@@ -111,6 +145,10 @@ relay_new(struct ev_loop *loop, const struct relay_config *cfg,
 		r->cfg.relatch_count = 8;
 	if (r->cfg.relatch_quiet_ms == 0)
 		r->cfg.relatch_quiet_ms = 2000;
+	if (r->cfg.coalesce_pkts == 0)
+		r->cfg.coalesce_pkts = 32;
+	if (r->cfg.coalesce_us == 0)
+		r->cfg.coalesce_us = 500;
 	/* the range, aligned to even RTP ports */
 	if (r->cfg.port_min != 0) {
 		if (r->cfg.port_min & 1)
@@ -128,15 +166,8 @@ relay_new(struct ev_loop *loop, const struct relay_config *cfg,
 		r->pkts[i].cap = RX_CAP;
 	}
 	if (r->cfg.io != RELAY_IO_EPOLL) {
-		int ue = 0;
+		int ue = ring_setup(r);
 
-		r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, &ue);
-		if (r->uio != NULL && ev_fd_add(loop, uio_fd(r->uio), EV_READ,
-		    on_ring, r) != 0) {
-			uio_free(r->uio);
-			r->uio = NULL;
-			ue = E_IO;
-		}
 		if (r->uio == NULL && r->cfg.io == RELAY_IO_URING) {
 			free(r);
 			if (err != NULL)
@@ -151,7 +182,8 @@ relay_new(struct ev_loop *loop, const struct relay_config *cfg,
 	if (r->tick < 0) {
 		if (err != NULL)
 			*err = (int)r->tick;
-		free(r);
+		r->tick = 0;
+		relay_free(r);
 		return NULL;
 	}
 	return r;
@@ -167,7 +199,10 @@ relay_free(struct relay *r)
 	if (r->tick > 0)
 		(void)ev_timer_del(r->loop, (uint64_t)r->tick);
 	if (r->uio != NULL) {
-		(void)ev_fd_del(r->loop, uio_fd(r->uio));
+		if (r->waiter)
+			ev_clear_waiter(r->loop);
+		else
+			(void)ev_fd_del(r->loop, uio_fd(r->uio));
 		uio_free(r->uio);
 	}
 	free(r);
@@ -546,8 +581,87 @@ flush(struct relay *r, struct relay_stream *s, int a, int comp,
 
 /*
  * io_uring: completions from every socket at once. Each packet is
- * processed in its receive buffer and sent from it; one submit per batch.
+ * processed in its receive buffer and queued to be sent from it.
  */
+static void
+ring_one(struct relay *r, struct uio_pkt *u)
+{
+	struct relay_fdref *ref = (struct relay_fdref *)(uintptr_t)u->tag;
+	struct relay_stream *s = ref->s;
+	struct net_pkt p = { u->buf, u->len, u->len, u->addr, u->trunc };
+	const struct net_addr *dst;
+	struct relay_comp *ca;
+	int c, ofd;
+
+	c = process(s, ref->side, ref->comp, &p, u->room);
+	if (c < 0) {
+		uio_drop(r->uio, u);
+		return;
+	}
+	ca = &s->side[ref->side].c[c];
+	if (!destination(s, ref->side, c, &ofd, &dst)) {
+		ca->ctr.nopeer++;
+		uio_drop(r->uio, u);
+		return;
+	}
+	u->len = p.len;
+	if (uio_send(r->uio, ofd, u, dst) != 0) {
+		ca->ctr.send_err++;
+		return;
+	}
+	ca->ctr.fwd_pkts++;
+	ca->ctr.fwd_bytes += p.len;
+}
+
+/* Everything the ring holds (a bounded number of rounds); sends stay
+ * queued for the next submit. Returns the packets handled. */
+static size_t
+ring_drain(struct relay *r, unsigned rounds)
+{
+	size_t total = 0;
+
+	while (rounds-- > 0) {
+		size_t n = uio_poll(r->uio, r->upkts, NET_BATCH_MAX);
+
+		for (size_t i = 0; i < n; i++)
+			ring_one(r, &r->upkts[i]);
+		total += n;
+		if (n < NET_BATCH_MAX)
+			break;
+	}
+	return total;
+}
+
+/* The loop's waiter: submit the sends, wait for packets (coalescing
+ * while they flow) or the epoll descriptor, handle the packets. */
+static int
+ring_wait(struct ev_loop *loop, int epfd, int timeout_ms, int *ready,
+    void *arg)
+{
+	struct relay *r = arg;
+	int64_t t = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000;
+	unsigned nr = 1;
+	size_t n;
+
+	if (uio_set_wake_fd(r->uio, epfd) != 0)
+		return E_STATE;
+	if (r->busy && r->cfg.coalesce_pkts > 1) {
+		nr = r->cfg.coalesce_pkts;
+		if (t < 0 || t > (int64_t)r->cfg.coalesce_us)
+			t = r->cfg.coalesce_us;
+	}
+	if (uio_wait(r->uio, nr, t) != 0)
+		return E_IO;
+	ev_now_update(loop);
+	/* the ring holds at most its completion queue: this ends */
+	n = ring_drain(r, RELAY_URING_BUFS * 4 / NET_BATCH_MAX + 1);
+	r->busy = n > 0;
+	*ready = uio_wake_ready(r->uio);
+	return n > 0;
+}
+
+/* The eventfd way (a second relay on a loop): what is there, in rounds;
+ * uio_poll() leaves the eventfd readable if completions remain. */
 static void
 on_ring(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
@@ -556,46 +670,8 @@ on_ring(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	for (unsigned round = 0; round < 16; round++) {
-		size_t n = uio_poll(r->uio, r->upkts, NET_BATCH_MAX);
-
-		if (n == 0)
-			break;
-		for (size_t i = 0; i < n; i++) {
-			struct uio_pkt *u = &r->upkts[i];
-			struct relay_fdref *ref = (struct relay_fdref *)
-			    (uintptr_t)u->tag;
-			struct relay_stream *s = ref->s;
-			struct net_pkt p = { u->buf, u->len, u->len, u->addr,
-				u->trunc };
-			const struct net_addr *dst;
-			struct relay_comp *ca;
-			int c, ofd;
-
-			c = process(s, ref->side, ref->comp, &p, u->room);
-			if (c < 0) {
-				uio_drop(r->uio, u);
-				continue;
-			}
-			ca = &s->side[ref->side].c[c];
-			if (!destination(s, ref->side, c, &ofd, &dst)) {
-				ca->ctr.nopeer++;
-				uio_drop(r->uio, u);
-				continue;
-			}
-			u->len = p.len;
-			if (uio_send(r->uio, ofd, u, dst) != 0) {
-				ca->ctr.send_err++;
-				continue;
-			}
-			ca->ctr.fwd_pkts++;
-			ca->ctr.fwd_bytes += p.len;
-		}
-		if (uio_submit(r->uio) != 0)
-			break;
-		if (n < NET_BATCH_MAX)
-			break;
-	}
+	(void)ring_drain(r, 16);
+	(void)uio_submit(r->uio);
 }
 
 static void

@@ -47,6 +47,19 @@
  * two per packet. With epoll, each readable socket is read with recvmmsg
  * and written with sendmmsg.
  *
+ * Wake-ups: with io_uring the relay drives the loop's waiting (ev
+ * waiter): one io_uring_enter() submits the last batch's sends and waits
+ * for the next batch, and the loop's epoll descriptor (control sockets,
+ * signals) is watched by a poll on the ring, timers by the wait's
+ * timeout. While packets flow, each wait returns when `coalesce_pkts`
+ * have arrived or `coalesce_us` have passed, whichever is first, so one
+ * wake-up carries many packets even when each socket has one: that
+ * bounds the latency added to a packet (and to a control request) by
+ * coalesce_us. After a wait that found nothing the relay is idle and the
+ * next wait returns at the first packet. When the loop has a waiter
+ * already (a second relay on it), the ring is watched through an eventfd
+ * and every wake-up takes what is there.
+ *
  * Fairness: with epoll each readable socket gets at most `budget` packets
  * per loop iteration (level-triggered epoll calls it again next time), so
  * a flood on one stream delays the others by at most one budget. With
@@ -59,7 +72,8 @@
  * Ownership: the relay borrows the loop; it owns its streams, their
  * sockets and crypto contexts (relay_free() frees them all). A stream is
  * freed with relay_stream_free(), or by the relay. No allocation, system
- * call other than recvmmsg/sendmmsg, or logging happens per packet.
+ * call other than recvmmsg/sendmmsg (epoll), or logging happens per
+ * packet.
  */
 struct relay;
 struct relay_stream;
@@ -88,6 +102,10 @@ struct relay_config {
 	uint16_t port_min, port_max;	/* 0, 0: the kernel picks ports */
 	unsigned budget;		/* packets per socket per wake-up */
 	unsigned batch;			/* recvmmsg/sendmmsg batch (<= 64) */
+	/* io_uring wake-ups, see above: 0: defaults 32 packets, 500 us;
+	 * coalesce_pkts 1: no coalescing (each wait returns at once) */
+	unsigned coalesce_pkts;
+	unsigned coalesce_us;
 	unsigned relatch_count;		/* see above; 0: default 8 */
 	uint64_t relatch_quiet_ms;	/* see above; 0: default 2000 */
 	uint64_t timeout_ms;		/* no media this long: on_timeout */

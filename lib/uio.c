@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <liburing.h>
@@ -16,6 +18,7 @@
 #define UD_RECV 1ull
 #define UD_SEND 2ull
 #define UD_CANCEL 3ull
+#define UD_WAKE 4ull
 #define UD(kind, idx, gen) (((kind) << 56) | ((uint64_t)(gen) << 24) | (idx))
 #define UD_KIND(u) ((u) >> 56)
 #define UD_IDX(u) ((uint32_t)((u) & 0xffffff))
@@ -27,6 +30,7 @@ struct uslot {
 	uint32_t gen;
 	uint64_t tag;
 	int armed;		/* a multishot receive is in flight */
+	int fixed;		/* registered at the slot's index */
 };
 
 /* What a send needs until it completes. */
@@ -39,7 +43,12 @@ struct usend {
 struct uio {
 	struct io_uring ring;
 	int ring_ok;
-	int efd;		/* signalled on every completion */
+	unsigned flags;		/* UIO_WAIT */
+	int sendto;		/* IORING_OP_SEND takes an address (6.1) */
+	int efd;		/* signalled on every completion; -1: UIO_WAIT */
+	int wake_fd;		/* uio_set_wake_fd(), or -1 */
+	int wake_armed, wake_ready;
+	unsigned sends_queued;	/* sends not submitted yet */
 	struct io_uring_buf_ring *br;
 	size_t br_size;
 	unsigned nbufs;
@@ -52,6 +61,12 @@ struct uio {
 	struct msghdr rmh;	/* the template for multishot recvmsg */
 	uint64_t send_errors;
 	uint32_t rearm_wanted;	/* slots whose receive ended (ENOBUFS...) */
+	/* registered files: the kernel takes no file reference per
+	 * operation; slot i is file i when i < nfixed. fdmap[fd]: the slot
+	 * of a registered fd (for sends), -1 */
+	unsigned nfixed;
+	int *fdmap;
+	size_t nfdmap;
 };
 
 static uint8_t *
@@ -78,21 +93,47 @@ recycle_flush(struct uio *u)
 	}
 }
 
+/* Hand the queued entries to the kernel (sends complete there: their
+ * completions are in the ring afterwards). */
+static int
+submit_now(struct uio *u)
+{
+	recycle_flush(u);
+	u->sends_queued = 0;
+	if (io_uring_sq_ready(&u->ring) == 0)
+		return 0;
+	return io_uring_submit(&u->ring) < 0 ? E_IO : 0;
+}
+
 static struct io_uring_sqe *
 sqe_get(struct uio *u)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
 	if (sqe == NULL) {
-		recycle_flush(u);
-		(void)io_uring_submit(&u->ring);
+		(void)submit_now(u);
 		sqe = io_uring_get_sqe(&u->ring);
 	}
 	return sqe;
 }
 
+/* Does IORING_OP_SEND take a destination address (Linux 6.1)? The same
+ * release brought IORING_SETUP_DEFER_TASKRUN, which older kernels
+ * refuse: a cheap and certain probe. */
+static int
+has_sendto(void)
+{
+	struct io_uring r;
+
+	if (io_uring_queue_init(1, &r, IORING_SETUP_SINGLE_ISSUER |
+	    IORING_SETUP_DEFER_TASKRUN) != 0)
+		return 0;
+	io_uring_queue_exit(&r);
+	return 1;
+}
+
 struct uio *
-uio_new(unsigned nbufs, size_t bufsize, int *err)
+uio_new(unsigned nbufs, size_t bufsize, unsigned flags, int *err)
 {
 	struct io_uring_params p;
 	struct io_uring_buf_reg reg;
@@ -108,11 +149,28 @@ uio_new(unsigned nbufs, size_t bufsize, int *err)
 		goto fail0;
 	u->nbufs = nbufs;
 	u->bufsize = bufsize;
+	u->flags = flags;
 	u->efd = -1;
+	u->wake_fd = -1;
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_CQSIZE;
 	p.cq_entries = nbufs * 4;
-	r = io_uring_queue_init_params(nbufs, &u->ring, &p);
+	r = -EINVAL;
+	if (flags & UIO_WAIT) {
+		/* task work (receives) runs only when uio_wait() enters the
+		 * kernel, which is woken only when enough of it is queued:
+		 * the batching this flag is for (Linux 6.1) */
+		p.flags |= IORING_SETUP_SINGLE_ISSUER |
+		    IORING_SETUP_DEFER_TASKRUN;
+		r = io_uring_queue_init_params(nbufs, &u->ring, &p);
+		if (r == -EINVAL) {	/* older kernel: without */
+			memset(&p, 0, sizeof(p));
+			p.flags = IORING_SETUP_CQSIZE;
+			p.cq_entries = nbufs * 4;
+		}
+	}
+	if (r == -EINVAL)
+		r = io_uring_queue_init_params(nbufs, &u->ring, &p);
 	if (r < 0) {
 		e = r == -ENOMEM ? E_NOMEM : E_UNSUPPORTED;
 		goto fail;
@@ -124,8 +182,9 @@ uio_new(unsigned nbufs, size_t bufsize, int *err)
 	}
 	/* an eventfd registered with the ring is signalled for every
 	 * completion: the documented way to wait for a ring in epoll */
-	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->efd < 0 || io_uring_register_eventfd(&u->ring, u->efd) != 0) {
+	if (!(flags & UIO_WAIT) &&
+	    ((u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    io_uring_register_eventfd(&u->ring, u->efd) != 0)) {
 		e = E_IO;
 		goto fail;
 	}
@@ -140,6 +199,21 @@ uio_new(unsigned nbufs, size_t bufsize, int *err)
 	u->sends = calloc(nbufs, sizeof(*u->sends));
 	if (u->mem == NULL || u->sends == NULL)
 		goto fail;
+	/* a sparse table of registered files, as big as the descriptor
+	 * limit allows (the kernel wants no more); none: plain fds */
+	{
+		struct rlimit rl;
+		unsigned nf = 65536;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < nf)
+			nf = (unsigned)rl.rlim_cur;
+		if (io_uring_register_files_sparse(&u->ring, nf) == 0)
+			u->nfixed = nf;
+	}
+	/* fault the pool in now, not on the first packets (a page fault is
+	 * dear, in a virtual machine more so) */
+	memset(u->mem, 0, (size_t)nbufs * bufsize);
+	u->sendto = has_sendto();
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (unsigned long)u->br;
 	reg.ring_entries = nbufs;
@@ -177,13 +251,77 @@ uio_free(struct uio *u)
 	free(u->mem);
 	free(u->sends);
 	free(u->slots);
+	free(u->fdmap);
 	free(u);
 }
 
 int
 uio_fd(const struct uio *u)
 {
-	return u->efd;
+	return u->efd >= 0 ? u->efd : E_STATE;
+}
+
+int
+uio_set_wake_fd(struct uio *u, int fd)
+{
+	if (fd < 0)
+		return E_INVAL;
+	if (u->wake_fd >= 0 && u->wake_fd != fd)
+		return E_STATE;
+	u->wake_fd = fd;
+	return 0;
+}
+
+int
+uio_wake_ready(struct uio *u)
+{
+	int r = u->wake_ready;
+
+	u->wake_ready = 0;
+	return r;
+}
+
+int
+uio_wait(struct uio *u, unsigned wait_nr, int64_t timeout_us)
+{
+	struct __kernel_timespec ts, *tsp = NULL;
+	struct io_uring_cqe *cqe;
+	unsigned want;
+	int r;
+
+	if (u->wake_fd >= 0 && !u->wake_armed) {
+		struct io_uring_sqe *sqe = sqe_get(u);
+
+		if (sqe != NULL) {
+			io_uring_prep_poll_add(sqe, u->wake_fd, POLLIN);
+			io_uring_sqe_set_data64(sqe, UD(UD_WAKE, 0, 0));
+			u->wake_armed = 1;
+		}
+	}
+	recycle_flush(u);
+	if (wait_nr == 0) {
+		u->sends_queued = 0;
+		r = io_uring_submit_and_get_events(&u->ring);
+		return r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY ?
+		    E_IO : 0;
+	}
+	/* the kernel waits for the completion queue to hold this many:
+	 * what is there already and the sends submitted now (they complete
+	 * on submission, MSG_DONTWAIT) do not count towards wait_nr */
+	want = io_uring_cq_ready(&u->ring) + u->sends_queued + wait_nr;
+	if (want > u->nbufs * 4)
+		want = u->nbufs * 4;
+	u->sends_queued = 0;
+	if (timeout_us >= 0) {
+		ts.tv_sec = timeout_us / 1000000;
+		ts.tv_nsec = (timeout_us % 1000000) * 1000;
+		tsp = &ts;
+	}
+	r = io_uring_submit_and_wait_timeout(&u->ring, &cqe, want, tsp, NULL);
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN &&
+	    r != -EBUSY)
+		return E_IO;
+	return 0;
 }
 
 static int
@@ -194,11 +332,35 @@ arm(struct uio *u, uint32_t idx)
 
 	if (sqe == NULL)
 		return E_AGAIN;
-	io_uring_prep_recvmsg_multishot(sqe, s->fd, &u->rmh, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
+	io_uring_prep_recvmsg_multishot(sqe, s->fixed ? (int)idx : s->fd,
+	    &u->rmh, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT | (s->fixed ? IOSQE_FIXED_FILE : 0);
 	sqe->buf_group = BGID;
 	io_uring_sqe_set_data64(sqe, UD(UD_RECV, idx, s->gen));
 	s->armed = 1;
+	return 0;
+}
+
+/* Record that `fd` is registered as file `slot` (-1: is not). */
+static int
+fdmap_set(struct uio *u, int fd, int slot)
+{
+	if ((size_t)fd >= u->nfdmap) {
+		size_t n = u->nfdmap ? u->nfdmap : 256;
+		int *m;
+
+		if (slot < 0)
+			return 0;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((m = realloc(u->fdmap, n * sizeof(*m))) == NULL)
+			return E_NOMEM;
+		for (size_t k = u->nfdmap; k < n; k++)
+			m[k] = -1;
+		u->fdmap = m;
+		u->nfdmap = n;
+	}
+	u->fdmap[fd] = slot;
 	return 0;
 }
 
@@ -222,6 +384,7 @@ uio_watch(struct uio *u, int fd, uint64_t tag)
 			ns[k].fd = -1;
 			ns[k].gen = 0;
 			ns[k].armed = 0;
+			ns[k].fixed = 0;
 		}
 		u->slots = ns;
 		u->nslots = n;
@@ -229,6 +392,10 @@ uio_watch(struct uio *u, int fd, uint64_t tag)
 	u->slots[i].fd = fd;
 	u->slots[i].tag = tag;
 	u->slots[i].gen++;
+	u->slots[i].fixed = i < u->nfixed && fdmap_set(u, fd, (int)i) == 0 &&
+	    io_uring_register_files_update(&u->ring, (unsigned)i, &fd, 1) == 1;
+	if (!u->slots[i].fixed)
+		(void)fdmap_set(u, fd, -1);
 	if (arm(u, (uint32_t)i) != 0)
 		return E_NOMEM;
 	return uio_submit(u);
@@ -237,6 +404,8 @@ uio_watch(struct uio *u, int fd, uint64_t tag)
 void
 uio_unwatch(struct uio *u, int fd)
 {
+	int minus1 = -1;
+
 	for (size_t i = 0; i < u->nslots; i++) {
 		struct uslot *s = &u->slots[i];
 		struct io_uring_sqe *sqe;
@@ -244,93 +413,105 @@ uio_unwatch(struct uio *u, int fd)
 		if (s->fd != fd)
 			continue;
 		if (s->armed && (sqe = sqe_get(u)) != NULL) {
-			io_uring_prep_cancel_fd(sqe, fd, 0);
+			if (s->fixed)
+				io_uring_prep_cancel_fd(sqe, (int)i,
+				    IORING_ASYNC_CANCEL_FD_FIXED);
+			else
+				io_uring_prep_cancel_fd(sqe, fd, 0);
 			io_uring_sqe_set_data64(sqe, UD(UD_CANCEL, 0, 0));
 		}
+		/* the cancel must reach the kernel and complete (its task
+		 * work runs only when we ask, with UIO_WAIT) before the file
+		 * leaves the table, and both before the caller closes fd:
+		 * else the receive keeps the socket, and its port, open */
+		recycle_flush(u);
+		u->sends_queued = 0;
+		(void)io_uring_submit_and_get_events(&u->ring);
+		if (s->fixed)
+			(void)io_uring_register_files_update(&u->ring,
+			    (unsigned)i, &minus1, 1);
+		(void)fdmap_set(u, fd, -1);
 		s->fd = -1;
 		s->armed = 0;
+		s->fixed = 0;
 		s->gen++;	/* what is still in flight is stale now */
 	}
-	/* the cancel must reach the kernel before the caller closes fd */
-	recycle_flush(u);
-	(void)io_uring_submit(&u->ring);
+	(void)submit_now(u);
 }
 
 size_t
 uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 {
-	struct io_uring_cqe *cqes[256];
+	struct io_uring_cqe *c;
 	size_t got = 0;
+	unsigned head, seen = 0;
 	uint64_t cnt;
 
 	/* reset the signal first: a completion after the reaping below
 	 * signals again */
-	if (read(u->efd, &cnt, sizeof(cnt)) < 0)
+	if (u->efd >= 0 && read(u->efd, &cnt, sizeof(cnt)) < 0)
 		cnt = 0;
-	while (got < n) {
-		unsigned k = io_uring_peek_batch_cqe(&u->ring, cqes,
-		    (unsigned)(n - got < 256 ? n - got : 256));
+	io_uring_for_each_cqe(&u->ring, head, c) {
+		uint64_t ud = io_uring_cqe_get_data64(c);
+		uint32_t idx = UD_IDX(ud);
+		int has_buf = (c->flags & IORING_CQE_F_BUFFER) != 0;
+		uint32_t bid = c->flags >> IORING_CQE_BUFFER_SHIFT;
+		struct uslot *s;
+		struct io_uring_recvmsg_out *o;
 
-		if (k == 0)
+		if (got == n)
 			break;
-		for (unsigned i = 0; i < k; i++) {
-			struct io_uring_cqe *c = cqes[i];
-			uint64_t ud = io_uring_cqe_get_data64(c);
-			uint32_t idx = UD_IDX(ud);
-			int has_buf = (c->flags & IORING_CQE_F_BUFFER) != 0;
-			uint32_t bid = c->flags >> IORING_CQE_BUFFER_SHIFT;
-			struct uslot *s;
-			struct io_uring_recvmsg_out *o;
-
-			switch (UD_KIND(ud)) {
-			case UD_SEND:
-				if (c->res < 0)
-					u->send_errors++;
-				recycle(u, idx);
-				continue;
-			case UD_RECV:
-				break;
-			default:
-				continue;
-			}
-			s = idx < u->nslots ? &u->slots[idx] : NULL;
-			if (s == NULL || s->fd < 0 || s->gen != UD_GEN(ud)) {
-				/* stale: the socket was unwatched */
-				if (has_buf)
-					recycle(u, bid);
-				continue;
-			}
-			if (!(c->flags & IORING_CQE_F_MORE)) {
-				s->armed = 0;	/* re-armed below */
-				u->rearm_wanted++;
-			}
-			if (c->res < 0 || !has_buf) {
-				if (has_buf)
-					recycle(u, bid);
-				continue;
-			}
-			o = io_uring_recvmsg_validate(bufp(u, bid), c->res,
-			    &u->rmh);
-			if (o == NULL) {
-				recycle(u, bid);
-				continue;
-			}
-			out[got].tag = s->tag;
-			out[got].bid = bid;
-			out[got].buf = io_uring_recvmsg_payload(o, &u->rmh);
-			out[got].len = io_uring_recvmsg_payload_length(o,
-			    c->res, &u->rmh);
-			out[got].room = u->bufsize - (size_t)(out[got].buf -
-			    bufp(u, bid));
-			out[got].trunc = (o->flags & MSG_TRUNC) != 0;
-			if (net_addr_from_sa(&out[got].addr,
-			    io_uring_recvmsg_name(o), o->namelen) != 0)
-				memset(&out[got].addr, 0,
-				    sizeof(out[got].addr));
-			got++;
+		seen++;
+		switch (UD_KIND(ud)) {
+		case UD_SEND:
+			if (c->res < 0)
+				u->send_errors++;
+			recycle(u, idx);
+			continue;
+		case UD_RECV:
+			break;
+		case UD_WAKE:
+			u->wake_armed = 0;
+			u->wake_ready = 1;
+			continue;
+		default:
+			continue;
 		}
-		io_uring_cq_advance(&u->ring, k);
+		s = idx < u->nslots ? &u->slots[idx] : NULL;
+		if (s == NULL || s->fd < 0 || s->gen != UD_GEN(ud)) {
+			/* stale: the socket was unwatched */
+			if (has_buf)
+				recycle(u, bid);
+			continue;
+		}
+		if (!(c->flags & IORING_CQE_F_MORE)) {
+			s->armed = 0;	/* re-armed below */
+			u->rearm_wanted++;
+		}
+		if (c->res < 0 || !has_buf) {
+			if (has_buf)
+				recycle(u, bid);
+			continue;
+		}
+		o = io_uring_recvmsg_validate(bufp(u, bid), c->res, &u->rmh);
+		if (o == NULL) {
+			recycle(u, bid);
+			continue;
+		}
+		out[got].tag = s->tag;
+		out[got].bid = bid;
+		out[got].buf = io_uring_recvmsg_payload(o, &u->rmh);
+		out[got].len = io_uring_recvmsg_payload_length(o, c->res,
+		    &u->rmh);
+		out[got].room = u->bufsize - (size_t)(out[got].buf -
+		    bufp(u, bid));
+		out[got].trunc = (o->flags & MSG_TRUNC) != 0;
+		if (net_addr_from_sa(&out[got].addr, io_uring_recvmsg_name(o),
+		    o->namelen) != 0)
+			memset(&out[got].addr, 0, sizeof(out[got].addr));
+		got++;
 	}
+	io_uring_cq_advance(&u->ring, seen);
 	recycle_flush(u);
 	if (u->rearm_wanted > 0) {
 		u->rearm_wanted = 0;
@@ -339,7 +520,13 @@ uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 				(void)arm(u, (uint32_t)i);
 		/* now: with nothing received the caller may not submit, and
 		 * an unsubmitted re-arm would leave the socket deaf */
-		(void)io_uring_submit(&u->ring);
+		(void)submit_now(u);
+	}
+	if (got == n && u->efd >= 0 && io_uring_cq_ready(&u->ring) > 0) {
+		/* completions left behind: keep the descriptor readable */
+		cnt = 1;
+		if (write(u->efd, &cnt, sizeof(cnt)) < 0)
+			cnt = 0;
 	}
 	return got;
 }
@@ -349,24 +536,37 @@ uio_send(struct uio *u, int fd, struct uio_pkt *p, const struct net_addr *dst)
 {
 	struct usend *s = &u->sends[p->bid];
 	struct io_uring_sqe *sqe = sqe_get(u);
+	int fx = fd >= 0 && (size_t)fd < u->nfdmap ? u->fdmap[fd] : -1;
 
 	if (sqe == NULL) {
 		uio_drop(u, p);
 		return E_AGAIN;
 	}
-	memset(&s->mh, 0, sizeof(s->mh));
 	memcpy(&s->addr, &dst->u, dst->len);
-	s->iov.iov_base = p->buf;
-	s->iov.iov_len = p->len;
-	s->mh.msg_name = &s->addr;
-	s->mh.msg_namelen = dst->len;
-	s->mh.msg_iov = &s->iov;
-	s->mh.msg_iovlen = 1;
 	/* MSG_DONTWAIT: a full socket buffer fails the send (counted, buffer
 	 * back at once) instead of parking it until writable, as sendmmsg
 	 * does with epoll; parked sends held the whole pool in a flood */
-	io_uring_prep_sendmsg(sqe, fd, &s->mh, MSG_DONTWAIT);
+	if (u->sendto) {
+		/* sendto(): no msghdr for the kernel to copy and check */
+		io_uring_prep_send(sqe, fx >= 0 ? fx : fd, p->buf, p->len,
+		    MSG_DONTWAIT);
+		sqe->addr2 = (uint64_t)(uintptr_t)&s->addr;
+		sqe->addr_len = (uint16_t)dst->len;
+	} else {
+		memset(&s->mh, 0, sizeof(s->mh));
+		s->iov.iov_base = p->buf;
+		s->iov.iov_len = p->len;
+		s->mh.msg_name = &s->addr;
+		s->mh.msg_namelen = dst->len;
+		s->mh.msg_iov = &s->iov;
+		s->mh.msg_iovlen = 1;
+		io_uring_prep_sendmsg(sqe, fx >= 0 ? fx : fd, &s->mh,
+		    MSG_DONTWAIT);
+	}
+	if (fx >= 0)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, UD(UD_SEND, p->bid, 0));
+	u->sends_queued++;
 	return 0;
 }
 
@@ -379,10 +579,7 @@ uio_drop(struct uio *u, struct uio_pkt *p)
 int
 uio_submit(struct uio *u)
 {
-	recycle_flush(u);
-	if (io_uring_sq_ready(&u->ring) == 0)
-		return 0;
-	return io_uring_submit(&u->ring) < 0 ? E_IO : 0;
+	return submit_now(u);
 }
 
 uint64_t

@@ -16,8 +16,18 @@
  * batch of packets however many sockets they belong to (with epoll it is
  * at least one recv and one send per packet when each socket has one).
  *
+ * Waiting: either the caller blocks in uio_wait() (with UIO_WAIT the
+ * kernel then handles arrivals in batches, only when uio_wait() is called:
+ * one wake-up for many packets, however many sockets they came on), or
+ * it watches uio_fd() in its own event loop and calls uio_poll() when
+ * that is readable. uio_poll() takes what is ready without entering the
+ * kernel.
+ *
  * Ownership: the uio owns its ring and buffers; it borrows the sockets
- * (uio_unwatch() before the caller closes one). A received packet's
+ * (uio_unwatch() before the caller closes one: it registers them with the
+ * ring, as fixed files where the descriptor limit allows, so that the
+ * kernel takes no file reference per operation, and unwatching drops
+ * every reference the ring holds). A received packet's
  * buffer belongs to the caller until it hands it back with uio_send()
  * (returned when the send completes) or uio_drop(). Completions that
  * arrive for a socket after uio_unwatch() are discarded here.
@@ -36,16 +46,45 @@ struct uio_pkt {
 	uint32_t bid;		/* the buffer (internal) */
 };
 
+/* uio_new() flags */
+enum {
+	/* Completions are collected only by uio_wait(), always from the
+	 * thread that made the uio (io_uring DEFER_TASKRUN where the kernel
+	 * has it): no uio_fd(). */
+	UIO_WAIT = 1,
+};
+
 /*
  * A uio with `nbufs` (a power of two, <= 32768) receive buffers of
- * `bufsize` bytes. NULL with *err: E_UNSUPPORTED (no io_uring here, or
- * too old for multishot receive and buffer rings), E_NOMEM, E_IO.
+ * `bufsize` bytes, `flags` as above. NULL with *err: E_UNSUPPORTED (no
+ * io_uring here, or too old for multishot receive and buffer rings),
+ * E_NOMEM, E_IO.
  */
-struct uio *uio_new(unsigned nbufs, size_t bufsize, int *err) WUR;
+struct uio *uio_new(unsigned nbufs, size_t bufsize, unsigned flags,
+    int *err) WUR;
 void uio_free(struct uio *u);
 
-/* A descriptor that is readable when completions wait (for ev_fd_add). */
+/* A descriptor that is readable when completions wait (for ev_fd_add);
+ * E_STATE with UIO_WAIT. */
 int uio_fd(const struct uio *u);
+
+/*
+ * Hand what is queued to the kernel and wait until at least `wait_nr`
+ * packets (or other completions: failed receives, the wake descriptor)
+ * are ready, or `timeout_us` microseconds have passed (-1: no limit).
+ * Completions of the sends just submitted do not count. With wait_nr 0
+ * it does not block: it only collects what has arrived. Returns 0 (also
+ * on timeout) or E_IO. Take the packets with uio_poll().
+ */
+int uio_wait(struct uio *u, unsigned wait_nr, int64_t timeout_us);
+/*
+ * Also end uio_wait() when `fd` (e.g. an epoll descriptor) is readable:
+ * a one-shot poll that uio_wait() arms whenever none is pending.
+ * uio_wake_ready() says whether it fired since the last call (and
+ * resets). One wake descriptor per uio: E_STATE for a second one.
+ */
+int uio_set_wake_fd(struct uio *u, int fd) WUR;
+int uio_wake_ready(struct uio *u);
 
 /* Receive on `fd`, reporting `tag` with each packet (submitted at once).
  * Returns 0, E_NOMEM, E_IO. */
@@ -54,9 +93,11 @@ int uio_watch(struct uio *u, int fd, uint64_t tag) WUR;
 void uio_unwatch(struct uio *u, int fd);
 
 /*
- * Reap completions: up to `n` received packets into `out` (returns how
+ * Reap completions that are ready, without entering the kernel (but for
+ * re-arming receives): up to `n` received packets into `out` (returns how
  * many, 0 when none wait). Send completions recycle their buffers and
- * finished receives are re-armed here, on the way.
+ * finished receives are re-armed here, on the way. When it leaves
+ * completions behind (`n` was reached), uio_fd() stays readable.
  */
 size_t uio_poll(struct uio *u, struct uio_pkt *out, size_t n);
 /* Queue `p`'s buffer (p->len bytes) to `dst` from `fd`; takes the buffer.

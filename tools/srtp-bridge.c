@@ -28,6 +28,8 @@ struct opts {
 	int mux[2];
 	uint64_t timeout_ms;
 	enum relay_io io;
+	int coalesce_set;
+	unsigned coalesce_us, coalesce_pkts;
 	unsigned relatch_count;
 	uint64_t relatch_quiet_ms;
 	enum log_level verbosity;
@@ -83,6 +85,10 @@ usage(void)
 	    "  -K, --keylog FILE           append every key (mode 0600)\n"
 	    "      --io auto|epoll|uring   packet I/O (auto: io_uring if "
 	    "available)\n"
+	    "      --coalesce USEC         io_uring: wait up to USEC for more "
+	    "packets\n"
+	    "                              per wake-up (500; 0: do not wait)\n"
+	    "      --coalesce-pkts N       ... or until N packets arrived (32)\n"
 	    "  -v, --verbose               more messages (repeat)\n"
 	    "  -h, --help, -V, --version\n");
 	exit(XC_OK);
@@ -358,6 +364,10 @@ run(struct opts *o)
 		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
 	memset(&rc, 0, sizeof(rc));
 	rc.io = o->io;
+	rc.coalesce_us = o->coalesce_us;
+	rc.coalesce_pkts = o->coalesce_pkts;
+	if (o->coalesce_set && o->coalesce_us == 0)
+		rc.coalesce_pkts = 1;	/* no coalescing */
 	rc.timeout_ms = o->timeout_ms;
 	rc.relatch_count = o->relatch_count;
 	rc.relatch_quiet_ms = o->relatch_quiet_ms;
@@ -395,7 +405,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
-		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO };
+		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN };
 	static const struct option lo[] = {
 		{ "outside", required_argument, NULL, 'o' },
 		{ "inside", required_argument, NULL, 'i' },
@@ -415,6 +425,8 @@ main(int argc, char **argv)
 		{ "relatch-quiet", required_argument, NULL, O_RQUIET },
 		{ "keylog", required_argument, NULL, 'K' },
 		{ "io", required_argument, NULL, O_IO },
+		{ "coalesce", required_argument, NULL, O_COAL },
+		{ "coalesce-pkts", required_argument, NULL, O_COALN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -490,6 +502,17 @@ main(int argc, char **argv)
 			else
 				cli_die(XC_USAGE, "--io: auto, epoll or uring, "
 				    "not %s", optarg);
+			break;
+		case O_COAL:
+			o.coalesce_us = (unsigned)num_arg("--coalesce", optarg,
+			    100000);
+			o.coalesce_set = 1;
+			break;
+		case O_COALN:
+			o.coalesce_pkts = (unsigned)num_arg("--coalesce-pkts",
+			    optarg, 4096);
+			if (o.coalesce_pkts == 0)
+				cli_die(XC_USAGE, "--coalesce-pkts: at least 1");
 			break;
 		case 'v':
 			if (o.verbosity < LOG_DEBUG)

@@ -1,4 +1,5 @@
 /* test_ev.c - unit tests for the event loop: fds, timer order, signals. */
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -49,6 +50,78 @@ on_stop(struct ev_loop *l, uint64_t id, void *arg)
 	(void)id;
 	(void)arg;
 	ev_stop(l);
+}
+
+/* A waiter as an io_uring one would be: it blocks on the epoll fd (with
+ * poll()), says whether that is readable, reports work of its own. */
+struct waiter {
+	int calls, last_timeout, lie, fail;
+};
+
+static int
+wait_fn(struct ev_loop *l, int epfd, int timeout_ms, int *ready, void *arg)
+{
+	struct waiter *w = arg;
+	struct pollfd pf = { epfd, POLLIN, 0 };
+
+	w->calls++;
+	w->last_timeout = timeout_ms;
+	if (w->fail)
+		return E_IO;
+	*ready = poll(&pf, 1, timeout_ms) == 1 && !w->lie;
+	ev_now_update(l);
+	return 7;
+}
+
+static int wreads;
+
+static void
+on_wread(struct ev_loop *l, int fd, unsigned ev, void *arg)
+{
+	char c;
+
+	(void)l;
+	(void)arg;
+	if ((ev & EV_READ) && read(fd, &c, 1) == 1)
+		wreads++;
+}
+
+static void
+test_waiter(void)
+{
+	struct ev_loop *l = ev_new(NULL);
+	struct waiter w = { 0, 0, 0, 0 }, w2 = { 0, 0, 0, 0 };
+	int p[2], r;
+
+	T_OK(l != NULL && pipe(p) == 0, "loop, pipe");
+	T_EQ_INT(ev_set_waiter(l, wait_fn, &w), 0, "set waiter");
+	T_EQ_INT(ev_set_waiter(l, wait_fn, &w2), E_EXIST, "one waiter");
+	T_EQ_INT(ev_fd_add(l, p[0], EV_READ, on_wread, NULL), 0, "fd add");
+	r = ev_run_once(l, 5);
+	T_OK(r == 7 && w.calls == 1 && w.last_timeout == 5 && wreads == 0,
+	    "the waiter waits (timeout handed on), its work counted");
+	T_OK(ev_timer_add(l, 0, on_timer, (void *)5) > 0, "due timer");
+	r = ev_run_once(l, -1);
+	T_OK(r == 8 && w.last_timeout == 0, "a due timer: no blocking, "
+	    "timer run");
+	T_OK(write(p[1], "ab", 2) == 2, "write");
+	w.lie = 1;
+	(void)ev_run_once(l, 0);
+	T_EQ_INT(wreads, 0, "not ready: no epoll dispatch");
+	w.lie = 0;
+	r = ev_run_once(l, 1000);
+	T_OK(r == 8 && wreads == 1, "ready: the fd callback runs");
+	ev_clear_waiter(l);
+	r = ev_run_once(l, 1000);
+	T_OK(r == 1 && wreads == 2 && w.calls == 4,
+	    "cleared: epoll_wait again");
+	T_EQ_INT(ev_set_waiter(l, wait_fn, &w2), 0, "another waiter");
+	w2.fail = 1;
+	T_EQ_INT(ev_run_once(l, 0), E_IO, "a failing waiter fails the loop");
+	ev_clear_waiter(l);
+	close(p[0]);
+	close(p[1]);
+	ev_free(l);
 }
 
 int
@@ -116,5 +189,6 @@ main(void)
 	close(p[1]);
 	ev_free(l);
 	ev_free(NULL);
+	test_waiter();
 	return t_done();
 }

@@ -37,25 +37,31 @@ recv_via(struct ev_loop *l, int fd, uint8_t *b, size_t cap, size_t *len)
 	return -1;
 }
 
+/* With `second`, another relay took the loop's waiter first: this one
+ * watches its ring through an eventfd. */
 static void
-test_plain(enum relay_io io)
+test_plain(enum relay_io io, int second)
 {
 	struct ev_loop *l = ev_new(NULL);
 	struct relay_config rc;
-	struct relay *r;
+	struct relay *r, *r0 = NULL;
 	struct relay_stream *s;
 	struct net_addr host, sa, sb, loc0, loc1;
 	int a, b, e;
 	uint8_t pkt[172], got[2048];
 	size_t len = 0;
 	struct relay_ctr k;
-	const char *name = io == RELAY_IO_URING ? "uring" : "epoll";
+	const char *name = io == RELAY_IO_URING ? (second ? "uring, second" :
+	    "uring") : "epoll";
 
 	memset(&rc, 0, sizeof(rc));
 	rc.io = io;
+	if (second)
+		r0 = relay_new(l, &rc, NULL, &e);
 	r = relay_new(l, &rc, NULL, &e);
 	if (r == NULL && io == RELAY_IO_URING) {
 		T_OK(1, "# skip io_uring not available here");
+		relay_free(r0);
 		ev_free(l);
 		return;
 	}
@@ -115,6 +121,7 @@ test_plain(enum relay_io io)
 	relay_totals(r, &k, &(struct relay_ctr){ 0 });
 	T_EQ_INT(k.malformed, 2, "totals keep freed streams' counters");
 	relay_free(r);
+	relay_free(r0);
 	close(a);
 	close(b);
 	ev_free(l);
@@ -179,8 +186,9 @@ test_keylog_params(void)
 int
 main(void)
 {
-	test_plain(RELAY_IO_EPOLL);
-	test_plain(RELAY_IO_URING);
+	test_plain(RELAY_IO_EPOLL, 0);
+	test_plain(RELAY_IO_URING, 0);
+	test_plain(RELAY_IO_URING, 1);
 	test_keylog_params();
 	return t_done();
 }

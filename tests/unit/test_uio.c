@@ -2,10 +2,16 @@
  * with a tiny buffer pool (every buffer reused hundreds of times, the
  * multishot receive ending on ENOBUFS and re-armed), each forwarded with
  * uio_send() or given back with uio_drop(); every forwarded datagram must
- * arrive exactly once, in order, with its own content. */
+ * arrive exactly once, in order, with its own content. Then uio_wait():
+ * it waits for packets (not for the completions of its own sends) and for
+ * the wake descriptor; and the eventfd stays readable while uio_poll()
+ * leaves completions behind. */
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "../../lib/net.h"
 #include "../../lib/uio.h"
@@ -59,7 +65,7 @@ test_lifetimes(void)
 	int have_last = 0, idle = 0;
 	static uint8_t seen[NPKT];
 
-	u = uio_new(8, 256, &e);
+	u = uio_new(8, 256, 0, &e);
 	if (u == NULL) {
 		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
 		return;
@@ -141,9 +147,191 @@ test_lifetimes(void)
 	close(c);
 }
 
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+send_n(int from, const struct net_addr *to, uint32_t first, int n)
+{
+	for (int k = 0; k < n; k++) {
+		uint8_t p[PLEN];
+
+		fill(p, first + (uint32_t)k);
+		if (net_send(from, &(struct net_pkt){ p, PLEN, PLEN, *to, 0 })
+		    != 0)
+			T_OK(0, "send");
+	}
+}
+
+/* A child that sends `n` datagrams (or writes `n` bytes to a pipe when
+ * `to` is NULL) after `delay_ms`, one every 20 ms. */
+static pid_t
+later(int fd, const struct net_addr *to, int n, long delay_ms)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	nap_ms(delay_ms);
+	for (int k = 0; k < n; k++) {
+		if (to != NULL)
+			send_n(fd, to, 1000 + (uint32_t)k, 1);
+		else if (write(fd, "x", 1) != 1)
+			_exit(1);
+		nap_ms(20);
+	}
+	_exit(0);
+}
+
+static void
+reap(pid_t pid)
+{
+	int st;
+
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+	}
+}
+
+static void
+test_wait(void)
+{
+	struct net_addr la, lb, lc;
+	struct uio_pkt pk[64];
+	struct uio *u;
+	int a, b, c, e = 0, pp[2], bad = 0;
+	size_t n;
+	pid_t kid;
+
+	u = uio_new(64, 256, UIO_WAIT, &e);
+	if (u == NULL) {
+		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+		return;
+	}
+	T_EQ_INT(uio_fd(u), E_STATE, "UIO_WAIT: no eventfd");
+	a = udp(&la);
+	b = udp(&lb);
+	c = udp(&lc);
+	T_OK(a >= 0 && b >= 0 && c >= 0 && pipe(pp) == 0, "sockets, pipe");
+	T_EQ_INT(uio_watch(u, b, 7), 0, "watch");
+	/* five queued before the wait: all five after it */
+	send_n(a, &lb, 0, 5);
+	T_EQ_INT(uio_wait(u, 5, 2000000), 0, "wait for 5");
+	n = uio_poll(u, pk, 64);
+	T_EQ_INT((long long)n, 5, "5 packets after waiting for 5");
+	/* forward them: the wait below must not end on their completions
+	 * but on the 3 datagrams the child sends after it began */
+	for (size_t i = 0; i < n; i++)
+		if (uio_send(u, b, &pk[i], &lc) != 0)
+			bad++;
+	kid = later(a, &lb, 3, 100);
+	T_EQ_INT(uio_wait(u, 3, 5000000), 0, "wait for 3 more");
+	n = uio_poll(u, pk, 64);
+	T_EQ_INT((long long)n, 3, "the wait counted packets, not its sends");
+	reap(kid);
+	for (size_t i = 0; i < n; i++)
+		uio_drop(u, &pk[i]);
+	for (int k = 0; k < 5; k++) {
+		uint8_t g[512];
+		struct net_pkt gp = { g, sizeof(g), 0, { .len = 0 }, 0 };
+		uint32_t seq;
+
+		for (int t = 0; t < 100 && net_recv(c, &gp) != 0; t++)
+			nap_ms(10);
+		if (check(g, gp.len, &seq) != 0 || seq != (uint32_t)k)
+			bad++;
+	}
+	T_EQ_INT(bad, 0, "the 5 forwarded sends arrived, intact, in order");
+	/* the wake descriptor ends a wait for packets that do not come */
+	T_EQ_INT(uio_set_wake_fd(u, pp[0]), 0, "wake fd");
+	T_EQ_INT(uio_set_wake_fd(u, c), E_STATE, "one wake fd only");
+	T_EQ_INT(uio_wait(u, 1, 50000), 0, "wait, nothing to wake");
+	(void)uio_poll(u, pk, 64);
+	T_EQ_INT(uio_wake_ready(u), 0, "not woken while the fd is quiet");
+	kid = later(pp[1], NULL, 1, 100);
+	T_EQ_INT(uio_wait(u, 1, 5000000), 0, "wait with a long timeout");
+	T_EQ_INT((long long)uio_poll(u, pk, 64), 0, "no packet");
+	T_EQ_INT(uio_wake_ready(u), 1, "woken by the wake fd");
+	T_EQ_INT(uio_wake_ready(u), 0, "reported once");
+	reap(kid);
+	/* unwatched and closed, the socket is gone: its port binds again
+	 * (the ring keeps no reference to it, registered file or not) */
+	uio_unwatch(u, b);
+	close(b);
+	b = -1;
+	T_EQ_INT(net_udp_bind(&lb, 0, &b), 0, "the unwatched port is free");
+	uio_free(u);
+	close(a);
+	if (b >= 0)
+		close(b);
+	close(c);
+	close(pp[0]);
+	close(pp[1]);
+}
+
+static int
+readable(int fd)
+{
+	struct pollfd pf = { fd, POLLIN, 0 };
+
+	return poll(&pf, 1, 0) == 1;
+}
+
+static void
+test_resignal(void)
+{
+	struct net_addr la, lb;
+	struct uio_pkt pk[4];
+	struct uio *u;
+	int a, b, e = 0;
+	size_t n, total = 0;
+
+	u = uio_new(64, 256, 0, &e);
+	if (u == NULL) {
+		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+		return;
+	}
+	a = udp(&la);
+	b = udp(&lb);
+	T_EQ_INT(uio_watch(u, b, 9), 0, "watch");
+	send_n(a, &lb, 0, 5);
+	for (int t = 0; t < 100 && !readable(uio_fd(u)); t++)
+		nap_ms(10);
+	nap_ms(50);	/* all five in the ring */
+	n = uio_poll(u, pk, 2);
+	T_EQ_INT((long long)n, 2, "2 of 5");
+	total += n;
+	T_OK(readable(uio_fd(u)), "eventfd readable while 3 wait");
+	for (size_t i = 0; i < n; i++)
+		uio_drop(u, &pk[i]);
+	n = uio_poll(u, pk, 2);
+	total += n;
+	T_OK(n == 2 && readable(uio_fd(u)), "2 more, 1 waits: readable");
+	for (size_t i = 0; i < n; i++)
+		uio_drop(u, &pk[i]);
+	n = uio_poll(u, pk, 2);
+	total += n;
+	for (size_t i = 0; i < n; i++)
+		uio_drop(u, &pk[i]);
+	T_EQ_INT((long long)total, 5, "all 5");
+	T_OK(!readable(uio_fd(u)), "drained: not readable");
+	uio_unwatch(u, b);
+	uio_free(u);
+	close(a);
+	close(b);
+}
+
 int
 main(void)
 {
 	test_lifetimes();
+	test_wait();
+	test_resignal();
 	return t_done();
 }
