@@ -72,6 +72,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	wait "$tp" 2>/dev/null
 	# the relay's own drop counters (RTP, all streams) from its summary
 	awk '/^total:/ { t = 1; next } t && $1 == "rtp" {
+	    printf " relay_in=%s relay_out=%s", $3, $8
 	    for (i = 1; i <= NF; i++) if ($i ~ /^(auth|replay|malformed|nokey|nopeer|senderr)$/) { gsub(/[;,]/, "", $(i + 1)); printf " relay_%s=%s", $i, $(i + 1) }
 	    exit }' "$B/bench-srtp-bridge/last.log"
 	echo
