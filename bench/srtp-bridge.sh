@@ -148,20 +148,20 @@ for i in $(seq "$REPEAT"); do
 done
 if has blast && [ $have_re = 1 ]; then
 	l=$(theirs -c 1 -r "$BLAST" -s 3)
-	echo "rtpengine    blast                         : $l"; run_cfg reblast "$l"
+	echo "rtpengine    blast                         : $l"; run_cfg rtpengine-blast "$l"
 	RE_RX=$(awk -v r="$(field received "$l")" -v s="$(field seconds "$l")" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }')
 fi
 
 echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
 declare -A MED
-for k in uring nocoal epoll plain rtpengine blast reblast; do
+for k in uring nocoal epoll plain rtpengine blast rtpengine-blast; do
 	[ -n "${US[$k]:-}" ] || continue
 	# shellcheck disable=SC2086
 	read -r med lo hi <<< "$(stats ${US[$k]})"
 	# shellcheck disable=SC2086
 	worst=$(printf '%s\n' ${LOSS[$k]} | sort -g | tail -1)
 	MED[$k]=$med
-	printf '%-10s %8s us/pkt (%s-%s)  loss <= %s%%\n' "$k" "$med" "$lo" "$hi" "$worst"
+	printf '%-15s %8s us/pkt (%s-%s)  loss <= %s%%\n' "$k" "$med" "$lo" "$hi" "$worst"
 done
 u=${MED[uring]:-}
 if [ -n "$u" ]; then
