@@ -1,15 +1,12 @@
 /* sbc-gateway.c - start srtp-bridge and sip-tls-term together, supervise. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,6 +18,7 @@
 #include "../lib/gwconf.h"
 #include "../lib/net.h"
 #include "../lib/ng.h"
+#include "../lib/proc.h"
 
 #define CONF_MAX	(64 * 1024)	/* largest config file */
 #define MAX_OPTS	64
@@ -65,41 +63,6 @@ usage(void)
 		    k.def != NULL ? " [" : "", k.def != NULL ? k.def : "",
 		    k.def != NULL ? "]" : "");
 	exit(XC_OK);
-}
-
-/* PROG, or the tool next to this program, or PROG on $PATH. */
-static char *
-find_prog(const char *prog)
-{
-	char self[PATH_MAX], *slash, *path, *dir, *save, *r = NULL;
-	struct buf *b;
-	ssize_t n;
-
-	if (strchr(prog, '/') != NULL)
-		return strdup(prog);
-	if ((b = buf_new(PATH_MAX)) == NULL)
-		return NULL;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if (buf_printf(b, "%s/%s", self, prog) == 0 &&
-			    access(buf_str(b), X_OK) == 0)
-				r = strdup(buf_str(b));
-		}
-	}
-	path = getenv("PATH") != NULL ? strdup(getenv("PATH")) : NULL;
-	for (dir = path != NULL ? strtok_r(path, ":", &save) : NULL;
-	    r == NULL && dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		buf_reset(b);
-		if (buf_printf(b, "%s/%s", dir, prog) == 0 &&
-		    access(buf_str(b), X_OK) == 0)
-			r = strdup(buf_str(b));
-	}
-	free(path);
-	buf_free(b);
-	return r;
 }
 
 /* Fill in what needs the system: inside (towards upstream), ng port. */
@@ -196,10 +159,9 @@ static void
 spawn(struct gw *g, enum gw_child i)
 {
 	struct child *c = &g->ch[i];
-	int p[2] = { -1, -1 }, ep[2], e = 0;
-	pid_t parent = getpid();
+	struct proc_opts po;
 	sigset_t mask;
-	ssize_t n;
+	int e, xe;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -207,61 +169,24 @@ spawn(struct gw *g, enum gw_child i)
 	sigaddset(&mask, SIGHUP);
 	if (i == GW_SRTP_BRIDGE)
 		sigaddset(&mask, SIGUSR1);
-	if ((i == GW_SIP_TLS_TERM && pipe2(p, O_CLOEXEC) != 0) ||
-	    pipe2(ep, O_CLOEXEC) != 0)
-		cli_die(XC_FAIL, "%s: pipe: %s", c->name, strerror(errno));
-	fflush(stdout);
-	if ((c->pid = fork()) < 0)
-		cli_die(XC_FAIL, "%s: fork: %s", c->name, strerror(errno));
-	if (c->pid == 0) {
-		/* the child: only async-signal-safe calls from here */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
-		    getppid() != parent ||
-		    (p[1] >= 0 && dup2(p[1], STDOUT_FILENO) < 0) ||
-		    signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-		    sigprocmask(SIG_SETMASK, &mask, NULL) != 0)
-			e = errno;
-		else {
-			execv(c->argv[0], c->argv);
-			e = errno;
-		}
-		(void)write(ep[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(ep[1]);
-	if (p[1] >= 0)
-		close(p[1]);
-	/* exec closed the pipe (CLOEXEC) if it worked */
-	while ((n = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	close(ep[0]);
-	if (n == (ssize_t)sizeof(e)) {
+	po = (struct proc_opts){ &mask, i == GW_SIP_TLS_TERM, SIGTERM };
+	e = proc_spawn(c->argv, &po, &c->pid, &g->outfd, &xe);
+	if (e == E_NOTFOUND)
 		cli_err("%s: cannot run %s: %s", c->name, c->argv[0],
-		    strerror(e));
-		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		c->pid = 0;
-		if (p[0] >= 0)
-			close(p[0]);
-		return;
-	}
-	if (p[0] >= 0) {
-		g->outfd = p[0];
-		if (net_set_nonblock(g->outfd) != 0)
-			cli_die(XC_FAIL, "pipe: %s", strerror(errno));
-	}
-	cli_err("%s: started, pid %ld", c->name, (long)c->pid);
+		    strerror(xe));
+	else if (e != 0)
+		cli_die(XC_FAIL, "%s: %s", c->name, strerror(errno));
+	else
+		cli_err("%s: started, pid %ld", c->name, (long)c->pid);
 }
 
 static void
 describe_exit(const struct child *c)
 {
-	if (WIFEXITED(c->status))
-		cli_err("%s: exited with status %d", c->name,
-		    WEXITSTATUS(c->status));
-	else if (WIFSIGNALED(c->status))
-		cli_err("%s: killed by signal %d (%s)", c->name,
-		    WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+	char st[64];
+
+	if (proc_status_str(c->status, st, sizeof(st)) == 0)
+		cli_err("%s: %s", c->name, st);
 }
 
 static void
@@ -529,6 +454,18 @@ run(struct gw *g)
 	return XC_FAIL;
 }
 
+static int
+key_index(const char *name)
+{
+	struct gwconf_key k;
+	int i;
+
+	for (i = 0; gwconf_key((size_t)i, &k) == 0; i++)
+		if (strcmp(k.name, name) == 0)
+			return i;
+	abort();	/* a key the table must have */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -537,6 +474,7 @@ main(int argc, char **argv)
 	struct { int key; const char *val; } ov[256];
 	struct gw g = { .sfd = -1, .outfd = -1 };
 	const char *conf_file = NULL;
+	char *self;
 	struct gwconf_key k;
 	char why[256];
 	size_t i, nlo = 0, nov = 0, line;
@@ -564,9 +502,9 @@ main(int argc, char **argv)
 		case 'v': nverb++; continue;
 		case 'h': usage(); break;
 		case 'V': cli_version(); break;
-		case 'o': key = 0; break;
-		case 'i': key = 1; break;
-		case 'u': key = 2; break;
+		case 'o': key = key_index("outside"); break;
+		case 'i': key = key_index("inside"); break;
+		case 'u': key = key_index("upstream"); break;
 		default:
 			if (o < O_KEY)
 				cli_usage_hint();
@@ -619,9 +557,11 @@ main(int argc, char **argv)
 	if (gwconf_check(g.conf, why, sizeof(why)) != 0)
 		cli_die(XC_USAGE, "%s", why);
 	resolve(g.conf);
+	self = proc_self_dir();
 	for (i = 0; i < GW_NCHILD; i++) {
 		const char *name = gwconf_child_name((enum gw_child)i);
-		char *prog = find_prog(gwconf_get(g.conf, name));
+		char *prog = proc_find(gwconf_get(g.conf, name), self,
+		    getenv("PATH"), &r);
 
 		g.ch[i].name = name;
 		if (prog == NULL)
@@ -633,6 +573,7 @@ main(int argc, char **argv)
 			cli_die(XC_FAIL, "%s: command line: %s", name,
 			    sbk_strerror(r));
 	}
+	free(self);
 	if (dry) {
 		struct buf *b = buf_new(CONF_MAX);
 
