@@ -90,44 +90,11 @@ report_fail() {
 
 say "sbckit demo: $what on $E2E_NET.0/24 (files in $D/)" >&2
 
-# lab_launcher: the lab of sbk_lab_gateway (tests/e2e/lib.bash), with the
-# gateway started by sbc-gateway from one command line: TLS and SRTP on
-# $E2E_NET.1, SIP and RTP inside on .2, upstream Bob's phone on .30.
-lab_launcher() {
-	EXT=$E2E_NET.1 INT=$E2E_NET.2 BOBIP=$E2E_NET.30
-	sbk_certs "$D/pki" "$EXT" && sbk_lab_tones || return 1
-	sbk_baresip bob "$BOBIP" "$D/bob.wav" \
-	    "<sip:bob@$BOBIP:@SIPPORT@>;regint=0;answermode=auto;audio_codecs=pcmu" ||
-	    return 1
-	E2E_GW_TLS=$(sbk_freeport "$EXT") && E2E_GW_UDP=$(sbk_freeport "$INT") ||
-	    return 1
-	E2E_KEYLOG=$D/keys.log E2E_TLSKEYS=$D/tls.keys
-	local base=$((30000 + (RANDOM % 300) * 100))
-	sbk_spawn sbc-gateway "$SBK_BIN/sbc-gateway" --outside "$EXT" \
-	    --inside "$INT" --tls-port "$E2E_GW_TLS" --sip-port "$E2E_GW_UDP" \
-	    --upstream "$BOBIP:$(sbk_sipport bob)" --registrar \
-	    --cert "$D/pki/gw.pem" --key "$D/pki/gw.key" \
-	    --media-ports "$base-$((base + 99))" \
-	    --keylog "$E2E_KEYLOG" --tls-keylog "$E2E_TLSKEYS" -v
-	sbk_wait_for 15 grep -q '^sbc-gateway: ready: ' "$D/sbc-gateway.log" ||
-	    { sbk_fail "sbc-gateway not ready: see $D/sbc-gateway.log"; return 1; }
-	grep '^sbc-gateway: ready: ' "$D/sbc-gateway.log"
-	sbk_capture outside "host $EXT" &&
-	sbk_capture inside "host $INT or host $BOBIP" || return 1
-	local gw="$EXT:$E2E_GW_TLS;transport=tls"
-	sbk_baresip alice "$E2E_NET.10" "$D/alice.wav" \
-	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
-	    "$D/pki/ca.pem" || return 1
-	sbk_registered alice || return 1
-	BOB_FROM_ALICE="sip:bob@$gw"
-	ALICE_FROM_BOB="sip:alice@$INT:$E2E_GW_UDP"
-}
-
 # --- the lab -------------------------------------------------------------
 t_reg=$(date +%s%N)
 case $mode in
 launcher) step "sbc-gateway, phones, captures; Alice registers over TLS" \
-	    lab_launcher || report_fail ;;
+	    sbk_lab_launcher || report_fail ;;
 gateway) step "gateway, phones, captures; Alice registers over TLS" \
 	    sbk_lab_gateway || report_fail ;;
 kamailio) step "Kamailio, srtp-bridge, phones, captures; both register" \

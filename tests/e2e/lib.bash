@@ -574,3 +574,39 @@ sbk_signal() {
 		for c in $(pgrep -P "$pid"); do kill "-$2" "$c"; done
 	done < "$E2E_DIR/pids"
 }
+
+# sbk_lab_launcher [ARGS...]: the lab of sbk_lab_gateway, the gateway
+# started by sbc-gateway from one command line (process name
+# "sbc-gateway", its log has both tools' messages): TLS and SRTP on
+# $E2E_NET.1, SIP and RTP inside on .2, upstream Bob's phone on .30;
+# captures "outside" and "inside" running; Alice registered. ARGS go to
+# sbc-gateway.
+sbk_lab_launcher() {
+	EXT=$E2E_NET.1 INT=$E2E_NET.2 BOBIP=$E2E_NET.30
+	sbk_certs "$E2E_DIR/pki" "$EXT" && sbk_lab_tones || return 1
+	sbk_baresip bob "$BOBIP" "$E2E_DIR/bob.wav" \
+	    "<sip:bob@$BOBIP:@SIPPORT@>;regint=0;answermode=auto;audio_codecs=pcmu" ||
+	    return 1
+	E2E_GW_TLS=$(sbk_freeport "$EXT") && E2E_GW_UDP=$(sbk_freeport "$INT") ||
+	    return 1
+	E2E_KEYLOG=$E2E_DIR/keys.log E2E_TLSKEYS=$E2E_DIR/tls.keys
+	local base=$((30000 + (RANDOM % 300) * 100))
+	sbk_spawn sbc-gateway "$SBK_BIN/sbc-gateway" --outside "$EXT" \
+	    --inside "$INT" --tls-port "$E2E_GW_TLS" --sip-port "$E2E_GW_UDP" \
+	    --upstream "$BOBIP:$(sbk_sipport bob)" --registrar \
+	    --cert "$E2E_DIR/pki/gw.pem" --key "$E2E_DIR/pki/gw.key" \
+	    --media-ports "$base-$((base + 99))" \
+	    --keylog "$E2E_KEYLOG" --tls-keylog "$E2E_TLSKEYS" -v "$@"
+	sbk_wait_for 15 grep -q '^sbc-gateway: ready: ' "$E2E_DIR/sbc-gateway.log" ||
+	    { sbk_fail "sbc-gateway not ready: see $E2E_DIR/sbc-gateway.log"; return 1; }
+	sbk_log "$(grep '^sbc-gateway: ready: ' "$E2E_DIR/sbc-gateway.log")"
+	sbk_capture outside "host $EXT" &&
+	sbk_capture inside "host $INT or host $BOBIP" || return 1
+	local gw="$EXT:$E2E_GW_TLS;transport=tls"
+	sbk_baresip alice "$E2E_NET.10" "$E2E_DIR/alice.wav" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "$E2E_DIR/pki/ca.pem" || return 1
+	sbk_registered alice || return 1
+	BOB_FROM_ALICE="sip:bob@$gw"
+	ALICE_FROM_BOB="sip:alice@$INT:$E2E_GW_UDP"
+}
