@@ -354,6 +354,29 @@ EOF
 	run timeout 30 "$SG" --outside "$IP" --registrar --srtp-bridge "$W/fake"
 	assert_failure 1
 	assert_line --partial "sbc-gateway: srtp-bridge: cannot run $W/fake: Exec format error"
+	# the second tool that cannot run: the first one is stopped
+	run timeout 30 "$SG" --outside "$IP" --registrar --sip-tls-term "$W/nope/stt"
+	assert_failure 1
+	assert_line "sbc-gateway: sip-tls-term: cannot run $W/nope/stt: No such file or directory"
+	refute_line --partial "not ready"
+	assert_line "sbc-gateway: start-up failed"
+	BRPID=$(sed -n 's/^sbc-gateway: srtp-bridge: started, pid //p' <<< "$output")
+	gone "$BRPID"
+}
+
+@test "sbc-gateway: a tool never ready, deaf to SIGTERM: SIGKILL after stop-timeout, exit 1" {
+	# ignored signals stay ignored across exec: sleep ignores TERM
+	printf '#!/bin/sh\necho $$ > "%s"\ntrap "" TERM INT\nexec sleep 30\n' \
+	    "$W/fake.pid" > "$W/fake"
+	chmod 755 "$W/fake"
+	run timeout 30 "$SG" --outside "$IP" --registrar --srtp-bridge "$W/fake" \
+	    --ready-timeout 1 --stop-timeout 1
+	assert_failure 1
+	assert_line "sbc-gateway: srtp-bridge: not ready after 1 s"
+	assert_line "sbc-gateway: srtp-bridge: still running after 1 s: SIGKILL"
+	assert_line "sbc-gateway: start-up failed"
+	refute_line --partial "sip-tls-term: started"
+	gone "$(cat "$W/fake.pid")"
 }
 
 @test "sbc-gateway: the launcher killed with SIGKILL leaves no orphans" {

@@ -386,6 +386,25 @@ stop_all(struct gw *g)
 	return a == 0 && b == 0 ? 0 : -1;
 }
 
+/* Start child `i` and wait until it is ready; 1 if it is. */
+static int
+start(struct gw *g, enum gw_child i, uint64_t ready_ms)
+{
+	uint64_t deadline;
+
+	spawn(g, i);
+	if (g->ch[i].pid == 0)
+		return 0;
+	deadline = now_ms() + ready_ms;
+	if (i == GW_SRTP_BRIDGE ? wait_bridge(g, deadline) :
+	    wait_term(g, deadline))
+		return 1;
+	if (!g->stop && !dead(g))
+		cli_err("%s: not ready after %u s", g->ch[i].name,
+		    conf_uint(g->conf, "ready-timeout"));
+	return 0;
+}
+
 static int
 run(struct gw *g)
 {
@@ -406,22 +425,12 @@ run(struct gw *g)
 	if ((g->out = buf_new(64 * 1024)) == NULL)
 		cli_die(XC_FAIL, "out of memory");
 
-	spawn(g, GW_SRTP_BRIDGE);
-	ok = g->ch[GW_SRTP_BRIDGE].pid != 0 &&
-	    wait_bridge(g, now_ms() + ready_ms);
-	if (ok) {
-		spawn(g, GW_SIP_TLS_TERM);
-		ok = g->ch[GW_SIP_TLS_TERM].pid != 0 &&
-		    wait_term(g, now_ms() + ready_ms);
-	}
+	ok = start(g, GW_SRTP_BRIDGE, ready_ms) &&
+	    start(g, GW_SIP_TLS_TERM, ready_ms);
 	if (!ok && !g->stop) {
-		for (i = 0; i < GW_NCHILD; i++) {
+		for (i = 0; i < GW_NCHILD; i++)
 			if (g->ch[i].reaped)
 				describe_exit(&g->ch[i]);
-			else if (g->ch[i].pid != 0 && !dead(g))
-				cli_err("%s: not ready after %u s", g->ch[i].name,
-				    conf_uint(g->conf, "ready-timeout"));
-		}
 		(void)stop_all(g);
 		cli_err("start-up failed");
 		return XC_FAIL;
