@@ -198,7 +198,7 @@ sbckit demo report ($what)
   decrypted       $dec_line$wavs
   files           $D/
                   outside.pcap, inside.pcap, keys.log, tls.keys, */rec/*.wav (what each phone heard)
-  open it:        wireshark ${tlsopt}-o rtp.heuristic_rtp:TRUE $pcap
+  open it:        wireshark ${tlsopt}-o rtp.heuristic_rtp:TRUE -o udp.try_heuristic_first:TRUE $pcap
   took            $(ms_since "$t_start") ms
 EOF
 if [ $failed != 0 ]; then

@@ -397,7 +397,8 @@ sbk_registered() {
 # the size of a 20 ms G.711 packet plus an 80-bit SRTP tag (12+160+10
 # bytes); plain: exactly a 20 ms G.711 RTP packet (12+160 bytes).
 sbk_pcap_classes() {
-	tshark -r "$1" -o rtp.heuristic_rtp:TRUE -T fields \
+	tshark -r "$1" -o rtp.heuristic_rtp:TRUE \
+	    -o udp.try_heuristic_first:TRUE -T fields \
 	    -e frame.protocols -e udp.length 2>/dev/null |
 	awk '
 	{ p = $1; u = $2 }
@@ -535,7 +536,8 @@ sbk_lab_gateway() {
 
 # sbk_rtp_tuples PCAP: "SSRC SEQ PAYLOAD-HEX" for every RTP packet, sorted.
 sbk_rtp_tuples() {
-	tshark -r "$1" -o rtp.heuristic_rtp:TRUE -Y rtp -T fields \
+	tshark -r "$1" -o rtp.heuristic_rtp:TRUE \
+	    -o udp.try_heuristic_first:TRUE -Y rtp -T fields \
 	    -e rtp.ssrc -e rtp.seq -e rtp.payload 2>/dev/null | sort
 }
 
