@@ -7,54 +7,12 @@
 # signals (TERM, HUP with a new certificate served, USR1), a tool dying,
 # the launcher killed. Every process is checked gone by PID.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load "$SBK_TOP/tests/lib-sip"
 
 SG=$SBK_BIN/sbc-gateway
-CLI=$SBK_BUILD/tests/helpers/sip-tls-client
-PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
 NGSEND=$SBK_BUILD/tests/helpers/ng-send
 
-setup_file() {
-	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-sg.XXXXXX")
-	for n in gw gw2; do
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -keyout "$D/$n.key" -out "$D/$n.pem" \
-		    -subj "/CN=$n.test" -days 2 2>/dev/null
-	done
-}
-
-teardown_file() {
-	rm -rf "$D"
-}
-
-setup() {
-	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
-	W=$D/$BATS_TEST_NUMBER
-	mkdir -p "$W"
-	PIDS=()
-	KIDS=()
-}
-
-teardown() {
-	local p
-	for p in "${KIDS[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for p in "${KIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	true
-}
-
-# wait_line FILE PATTERN: until a line matches (max ~10 s).
-wait_line() {
-	local i
-	for i in $(seq 200); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1" >&2
-	return 1
-}
+setup_file() { sip_setup_file gw gw2; }
 
 # gone PID...: none of them runs any more (within ~5 s).
 gone() {
@@ -70,12 +28,7 @@ gone() {
 }
 
 # start_peer: the inside UDP peer (answers 200 with an SDP); sets UP.
-start_peer() {
-	timeout 30 "$PEER" -l "$IP:0" -w 25000 > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
-}
+start_peer() { sip_peer udp 25; }
 
 # start_sg ARGS: the launcher, gateway on $IP with a copy of the test
 # certificate; waits for "ready". Sets SGPID (the launcher), BRPID,
@@ -84,7 +37,7 @@ start_peer() {
 start_sg() {
 	cp "$D/gw.pem" "$W/cert.pem"
 	cp "$D/gw.key" "$W/cert.key"
-	TLSPORT=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	TLSPORT=$("$FREEPORT" "$IP")
 	timeout -k 2 40 "$SG" --outside "$IP" --inside "$IP" --sip-port 0 \
 	    --tls-port "$TLSPORT" --cert "$W/cert.pem" --key "$W/cert.key" \
 	    --media-ports 40000-40999 "$@" > "$W/sg.out" 2> "$W/sg.err" &
@@ -106,18 +59,6 @@ stop_sg() {
 	kill -TERM "$SGPID"
 	SGST=0
 	wait "$TPID" || SGST=$?
-}
-
-# mk FILE: headers on stdin, a blank line, a body; CRLFs and
-# Content-Length added.
-mk() {
-	local line hdr="" body="" inbody=0
-	while IFS= read -r line; do
-		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
-		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
-		else body+="$line"$'\r\n'; fi
-	done
-	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
 }
 
 # served: the SHA-256 fingerprint of the certificate the gateway serves.
@@ -238,20 +179,10 @@ served() {
 	assert_line --regexp "^ *$SGPID$"
 	assert_equal "$(pgrep -P "$SGPID" | sort | tr '\n' ' ')" \
 	    "$(printf '%s\n' "$BRPID" "$STPID" | sort | tr '\n' ' ')"
-	mk "$W/reg" <<EOF
-REGISTER sip:gw.test;transport=tls SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>;expires=300
-Max-Forwards: 70
-To: <sip:alice@gw.test;transport=tls>
-From: <sip:alice@gw.test;transport=tls>;tag=r1
-Call-ID: reg-$RANDOM@alice
-CSeq: 1 REGISTER
-
-EOF
+	register "$W/reg"
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
 	assert_line "SIP/2.0 200 OK"
-	assert_line --regexp "^Contact: <sip:alice@127.0.0.10:5061;transport=tls>;expires=(300|299)"
+	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|299)"
 	run timeout 10 "$NGSEND" "$NG" ping
 	assert_success
 	assert_output --partial "pong"
@@ -269,27 +200,7 @@ EOF
 @test "sbc-gateway: an SDES call goes through the launched srtp-bridge" {
 	start_peer
 	start_sg --upstream "$UP" --keylog "$W/keys.log"
-	mk "$W/inv" <<EOF
-INVITE sip:bob@$IP SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKsrtp1;rport
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=a1
-To: <sip:bob@gw.test>
-Call-ID: srtp-$RANDOM@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>
-Content-Type: application/sdp
-
-v=0
-o=- 1 1 IN IP4 127.0.0.10
-s=-
-c=IN IP4 127.0.0.10
-t=0 0
-m=audio 10000 RTP/SAVP 0
-a=rtpmap:0 PCMU/8000
-a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
-a=sendrecv
-EOF
+	sdes_invite "$W/inv"
 	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
 	# the answer is SRTP on the relay's outside, from the configured range
@@ -340,7 +251,7 @@ EOF
 @test "sbc-gateway: a tool failing at start-up: exit 1, nothing left running" {
 	cp "$D/gw.pem" "$W/cert.pem"
 	run timeout 30 "$SG" --outside "$IP" --registrar --sip-port 0 \
-	    --tls-port "$("$SBK_BUILD/tests/helpers/freeport" "$IP")" \
+	    --tls-port "$("$FREEPORT" "$IP")" \
 	    --cert "$W/cert.pem" --key "$W/missing.key"
 	assert_failure 1
 	assert_line --regexp "^sbc-gateway: sip-tls-term: exited with status [1-9]"

@@ -5,51 +5,15 @@
 # offers, re-INVITE and UPDATE from each side, calls from the inside, and
 # outside-to-outside calls with the built-in registrar.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load "$SBK_TOP/tests/lib-sip"
 
-GW=$SBK_BIN/sip-tls-term
 DLG=$SBK_TOP/tests/helpers/sip-dialog.py
-
-setup_file() {
-	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-dlg.XXXXXX")
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
-	    2>/dev/null
-}
-
-teardown_file() {
-	rm -rf "$D"
-}
 
 setup() {
 	/usr/bin/python3 -c 'import pylibsrtp' 2>/dev/null ||
 	    skip "needs python3-pylibsrtp"
-	NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
-	Z=$((RANDOM % 240 + 2))
-	IP=$NET.$Z		# gateway, phones, relay outside
-	RIN=$NET.$((Z + 1))	# relay inside
-	W=$D/$BATS_TEST_NUMBER
-	mkdir -p "$W"
-	PIDS=()
-}
-
-teardown() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	true
-}
-
-wait_line() {
-	local i
-	for i in $(seq 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1" >&2
-	return 1
+	sip_setup			# IP: gateway, phones, relay outside
+	RIN=${IP%.*}.$((${IP##*.} + 1))	# relay inside
 }
 
 # lab [GW ARGS]: srtp-bridge (outside $IP, inside $RIN) and the gateway
@@ -57,19 +21,11 @@ wait_line() {
 # port on $IP the driver's Bob binds); sets L, IN, BOB.
 lab() {
 	local ng
-	ng=$("$SBK_BUILD/tests/helpers/freeport" "$RIN")
-	BOB=$IP:$("$SBK_BUILD/tests/helpers/freeport" "$IP")
-	timeout 40 "$SBK_BIN/srtp-bridge" --ng "$RIN:$ng" --outside "$IP" \
-	    --inside "$RIN" -v > "$W/bridge.log" 2>&1 &
-	PIDS+=($!)
-	timeout 40 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" -i "$IP:0" \
-	    -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
-	    --media-direction outside,inside -vv "$@" > "$W/gw.out" \
-	    2> "$W/gw.err" &
-	PIDS+=($!)
-	wait_line "$W/gw.out" '^inside udp '
-	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
-	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+	ng=$("$FREEPORT" "$RIN")
+	BOB=$IP:$("$FREEPORT" "$IP")
+	sip_bridge 40 "$RIN:$ng" "$IP" "$RIN" -v
+	sip_gw 40 -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	    --media-direction outside,inside "$@"
 }
 
 # dialog SCENARIO [RELAY_OUT]: run the driver; every check must pass.
@@ -125,25 +81,17 @@ dialog() {
 @test "sip-tls-term dialog: the same dialogs through a real rtpengine" {
 	command -v rtpengine >/dev/null || skip "rtpengine not installed"
 	local ng pmin
-	ng=$("$SBK_BUILD/tests/helpers/freeport" "$RIN")
-	BOB=$IP:$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	ng=$("$FREEPORT" "$RIN")
+	BOB=$IP:$("$FREEPORT" "$IP")
 	pmin=$(( 30000 + (RANDOM % 300) * 100 ))
 	timeout 60 rtpengine --config-file=none --foreground --log-stderr \
 	    --table=-1 --interface="outside/$IP" --interface="inside/$RIN" \
 	    --listen-ng="$RIN:$ng" --port-min=$pmin --port-max=$((pmin + 99)) \
 	    > "$W/bridge.log" 2>&1 &
 	PIDS+=($!)
-	for i in $(seq 50); do
-		ss -Hlun "src $RIN:$ng" | grep -q . && break
-		sleep 0.1
-	done
-	timeout 60 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" -i "$IP:0" \
-	    -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
-	    --media-direction outside,inside -vv > "$W/gw.out" 2> "$W/gw.err" &
-	PIDS+=($!)
-	wait_line "$W/gw.out" '^inside udp '
-	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
-	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
+	sbk_wait_port udp "$RIN" "$ng" 5
+	sip_gw 60 -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	    --media-direction outside,inside
 	dialog early
 	assert_line "ok a re-INVITE refused with 491 keeps the media"
 	dialog late

@@ -4,127 +4,17 @@
 # (tests/helpers/sip-tcp-peer, which also answers on UDP on the same port),
 # on a random 127.x.y.z address.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
-
-GW=$SBK_BIN/sip-tls-term
-CLI=$SBK_BUILD/tests/helpers/sip-tls-client
-TPEER=$SBK_BUILD/tests/helpers/sip-tcp-peer
-UPEER=$SBK_BUILD/tests/helpers/sip-udp-peer
-
-setup_file() {
-	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-sttt.XXXXXX")
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
-	    2>/dev/null
-}
-
-teardown_file() {
-	rm -rf "$D"
-}
-
-setup() {
-	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
-	W=$D/$BATS_TEST_NUMBER
-	mkdir -p "$W"
-	PIDS=()
-}
-
-teardown() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	true
-}
-
-wait_line() {
-	local i
-	for i in $(seq 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1" >&2
-	return 1
-}
+load "$SBK_TOP/tests/lib-sip"
 
 # start_peer [ARGS]: the inside TCP+UDP peer; sets UP.
-start_peer() {
-	timeout 20 "$TPEER" -l "$IP:0" -w 15000 "$@" > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
-}
+start_peer() { sip_peer tcp 15 "$@"; }
 
 # start_gw ARGS: sets L (TLS), IN (inside UDP) and INT (inside TCP).
-start_gw() {
-	timeout 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
-	PIDS+=($!)
-	wait_line "$W/gw.out" '^inside udp '
-	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
-	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
-	INT=$(sed -n 's/^inside tcp //p' "$W/gw.out")
-}
+start_gw() { sip_gw 25 "$@"; }
 
-mk() {
-	local line hdr="" body="" inbody=0
-	while IFS= read -r line; do
-		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
-		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
-		else body+="$line"$'\r\n'; fi
-	done
-	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
-}
-
-invite() {	# FILE [EXTRA-SDP-LINES]
-	mk "$1" <<EOF
-INVITE sip:bob@$IP;transport=tls SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKinv1;rport
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=a1
-To: <sip:bob@gw.test>
-Call-ID: call-$RANDOM@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>
-Content-Type: application/sdp
-
-v=0
-o=- 1 1 IN IP4 127.0.0.10
-s=-
-c=IN IP4 127.0.0.10
-t=0 0
-m=audio 10000 RTP/AVP 0
-${2:-a=sendrecv}
-EOF
-}
-
-options() {	# FILE N
-	mk "$1" <<EOF
-OPTIONS sip:bob@$IP SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKopt$2
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=o$2
-To: <sip:bob@gw.test>
-Call-ID: opt-$2@alice
-CSeq: $2 OPTIONS
-
-EOF
-}
-
-register() {	# FILE
-	mk "$1" <<EOF
-REGISTER sip:gw.test;transport=tls SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
-Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300
-Max-Forwards: 70
-To: <sip:alice@gw.test;transport=tls>
-From: <sip:alice@gw.test;transport=tls>;tag=r1
-Call-ID: reg-$RANDOM@alice
-CSeq: 1 REGISTER
-
-EOF
-}
+# tinvite FILE [SDP-LINE]: invite to sip:bob@$IP;transport=tls, the offer
+# ending in SDP-LINE (default a=sendrecv).
+tinvite() { invite "$1" 70 "sip:bob@$IP;transport=tls" "${2:-a=sendrecv}"; }
 
 # An SDP attribute block that takes a request past 1300 bytes.
 big_sdp() {
@@ -152,7 +42,7 @@ big_sdp() {
 	start_peer
 	start_gw -u "tcp:$UP"
 	[ "$INT" = "$IN" ]
-	invite "$W/inv"
+	tinvite "$W/inv"
 	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv"
 	assert_success
 	assert_line "SIP/2.0 100 Trying"
@@ -232,7 +122,7 @@ EOF
 	options "$W/o1" 1
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
 	assert_line "SIP/2.0 200 OK"
-	invite "$W/inv" "$(big_sdp)"
+	tinvite "$W/inv" "$(big_sdp)"
 	[ "$(stat -c %s "$W/inv")" -gt 1300 ]
 	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
@@ -249,7 +139,7 @@ EOF
 @test "sip-tls-term tcp: --udp-max 0 keeps large requests on UDP" {
 	start_peer
 	start_gw -u "udp:$UP" --inside-tcp --udp-max 0
-	invite "$W/inv" "$(big_sdp)"
+	tinvite "$W/inv" "$(big_sdp)"
 	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
 	run sed -n '/^<<< /p' "$W/peer.out"
@@ -259,12 +149,9 @@ EOF
 }
 
 @test "sip-tls-term tcp: a peer without TCP gets the large request over UDP after all" {
-	timeout 20 "$UPEER" -l "$IP:0" -w 15000 > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+	sip_peer udp 15
 	start_gw -u "udp:$UP" --inside-tcp
-	invite "$W/inv" "$(big_sdp)"
+	tinvite "$W/inv" "$(big_sdp)"
 	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
 	run cat "$W/peer.out"
@@ -274,12 +161,9 @@ EOF
 }
 
 @test "sip-tls-term tcp: an upstream that refuses TCP gets the caller a 503" {
-	timeout 20 "$UPEER" -l "$IP:0" -w 15000 > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+	sip_peer udp 15
 	start_gw -u "tcp:$UP"
-	invite "$W/inv"
+	tinvite "$W/inv"
 	run timeout 10 "$CLI" -c 2 -w 5000 "$L" "$W/inv"
 	assert_line "SIP/2.0 100 Trying"
 	assert_line "SIP/2.0 503 Service Unavailable"
@@ -307,7 +191,7 @@ EOF
 @test "sip-tls-term tcp: answers split across TCP segments are reassembled" {
 	start_peer -s 23
 	start_gw -u "tcp:$UP"
-	invite "$W/inv"
+	tinvite "$W/inv"
 	run timeout 10 "$CLI" -c 3 -w 8000 "$L" "$W/inv"
 	assert_line "SIP/2.0 100 Trying"
 	assert_line "SIP/2.0 180 Ringing"

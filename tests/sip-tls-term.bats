@@ -3,129 +3,13 @@
 # a C TLS client (tests/helpers/sip-tls-client) outside and a C UDP peer
 # (tests/helpers/sip-udp-peer) inside, on a random 127.x.y.z address.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
-
-GW=$SBK_BIN/sip-tls-term
-CLI=$SBK_BUILD/tests/helpers/sip-tls-client
-PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
-
-setup_file() {
-	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-stt.XXXXXX")
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
-	    2>/dev/null
-}
-
-teardown_file() {
-	rm -rf "$D"
-}
-
-setup() {
-	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
-	W=$D/$BATS_TEST_NUMBER
-	mkdir -p "$W"
-	PIDS=()
-}
-
-teardown() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	true
-}
-
-# wait_line FILE PATTERN: until a line matches (max ~5 s).
-wait_line() {
-	local i
-	for i in $(seq 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1" >&2
-	return 1
-}
+load "$SBK_TOP/tests/lib-sip"
 
 # start_peer [ARGS]: the inside UDP peer; sets UP.
-start_peer() {
-	timeout 20 "$PEER" -l "$IP:0" -w 15000 "$@" > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
-}
+start_peer() { sip_peer udp 15 "$@"; }
 
 # start_gw ARGS: the gateway on $IP; sets L (TLS) and IN (inside UDP).
-start_gw() {
-	timeout 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
-	PIDS+=($!)
-	GWPID=$!
-	wait_line "$W/gw.out" '^inside udp '
-	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
-	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
-}
-
-# mk FILE: headers on stdin, a blank line, a body; CRLFs and
-# Content-Length added.
-mk() {
-	local line hdr="" body="" inbody=0
-	while IFS= read -r line; do
-		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
-		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
-		else body+="$line"$'\r\n'; fi
-	done
-	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
-}
-
-invite() {	# FILE [MAX-FORWARDS] [R-URI]
-	mk "$1" <<EOF
-INVITE ${3:-sip:bob@$IP;transport=tls} SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKinv1;rport
-Max-Forwards: ${2:-70}
-From: <sip:alice@gw.test>;tag=a1
-To: <sip:bob@gw.test>
-Call-ID: call-$RANDOM@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>
-Content-Type: application/sdp
-
-v=0
-o=- 1 1 IN IP4 127.0.0.10
-s=-
-c=IN IP4 127.0.0.10
-t=0 0
-m=audio 10000 RTP/AVP 0
-EOF
-}
-
-options() {	# FILE N
-	mk "$1" <<EOF
-OPTIONS sip:bob@$IP SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKopt$2
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=o$2
-To: <sip:bob@gw.test>
-Call-ID: opt-$2@alice
-CSeq: $2 OPTIONS
-
-EOF
-}
-
-register() {	# FILE [EXPIRES]
-	mk "$1" <<EOF
-REGISTER sip:gw.test;transport=tls SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
-Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=${2:-300}
-Max-Forwards: 70
-To: <sip:alice@gw.test;transport=tls>
-From: <sip:alice@gw.test;transport=tls>;tag=r1
-Call-ID: reg-$RANDOM@alice
-CSeq: 1 REGISTER
-Supported: gruu,replaces
-
-EOF
-}
+start_gw() { sip_gw 25 "$@"; }
 
 @test "sip-tls-term: --help, --version, usage errors" {
 	run "$GW" --help
@@ -259,7 +143,7 @@ EOF
 @test "sip-tls-term: Path on REGISTER, Contact back unchanged, inside reaches the flow" {
 	start_peer
 	start_gw -u "udp:$UP"
-	register "$W/reg"
+	register "$W/reg" 300 gruu,replaces
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
 	assert_line "SIP/2.0 200 OK"
 	assert_line "Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300"
@@ -309,7 +193,7 @@ CSeq: 1 OPTIONS
 EOF
 	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/req" -w 1000
 	assert_line "SIP/2.0 404 Not Found"
-	register "$W/reg"
+	register "$W/reg" 300 gruu,replaces
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
 	path=$(sed -n 's/^Path: <\(.*\)>$/\1/p' "$W/peer.out" | head -1)
 	sed -i "s|^Route: .*|Route: <$path>\r|" "$W/req"
@@ -321,7 +205,7 @@ EOF
 @test "sip-tls-term: Contact rewriting keeps the client's Contact" {
 	start_peer
 	start_gw -u "udp:$UP" --contact-rewrite
-	register "$W/reg"
+	register "$W/reg" 300 gruu,replaces
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
 	assert_line "SIP/2.0 200 OK"
 	assert_line "Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300"
@@ -332,7 +216,7 @@ EOF
 
 @test "sip-tls-term: built-in registrar, calls from the inside reach the flow" {
 	start_gw --registrar
-	register "$W/reg"
+	register "$W/reg" 300 gruu,replaces
 	( timeout 10 "$CLI" -a -w 5000 "$L" "$W/reg" > "$W/alice.out" ) &
 	PIDS+=($!)
 	wait_line "$W/alice.out" "^Contact:"
@@ -367,8 +251,8 @@ EOF
 
 @test "sip-tls-term: built-in registrar, two devices for one AoR, newest live one called" {
 	start_gw --registrar
-	register "$W/reg1"
-	register "$W/reg2" 120
+	register "$W/reg1" 300 gruu,replaces
+	register "$W/reg2" 120 gruu,replaces
 	sed -i 's/alice-0x55d1@127.0.0.10/alice-0x77e2@127.0.0.11/' "$W/reg2"
 	( timeout 10 "$CLI" -a -w 8000 "$L" "$W/reg1" > "$W/a1.out" ) &
 	PIDS+=($!)
@@ -407,14 +291,14 @@ EOF
 	run grep -c '^INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0$' "$W/a1.out"
 	assert_output 1
 	# expires=0 removes one Contact; the others are listed
-	register "$W/unreg" 0
+	register "$W/unreg" 0 gruu,replaces
 	sed -i 's/alice-0x55d1@127.0.0.10/alice-0x77e2@127.0.0.11/' "$W/unreg"
 	run timeout 5 "$CLI" -c 1 -w 3000 "$L" "$W/unreg"
 	assert_line "SIP/2.0 200 OK"
 	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|2[0-9][0-9])$"
 	refute_line --partial "alice-0x77e2"
 	# "Contact: *" with Expires: 0 removes them all
-	register "$W/star"
+	register "$W/star" 300 gruu,replaces
 	sed -i 's/^Contact: .*/Contact: *\r/; s/^CSeq: .*/Expires: 0\r\nCSeq: 1 REGISTER\r/' "$W/star"
 	run timeout 5 "$CLI" -c 1 -w 3000 "$L" "$W/star"
 	assert_line "SIP/2.0 200 OK"
@@ -427,7 +311,7 @@ EOF
 @test "sip-tls-term: built-in registrar, outside requests for a local AoR never go inside" {
 	start_peer
 	start_gw -u "udp:$UP" --registrar
-	register "$W/reg"
+	register "$W/reg" 300 gruu,replaces
 	# Alice registers, then her connection goes away
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
 	assert_line "SIP/2.0 200 OK"
@@ -456,41 +340,13 @@ EOF
 	assert_output 1
 }
 
-sdes_invite() {	# FILE
-	mk "$1" <<EOF2
-INVITE sip:bob@$IP SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKsrtp1;rport
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=a1
-To: <sip:bob@gw.test>
-Call-ID: srtp-$RANDOM@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>
-Content-Type: application/sdp
-
-v=0
-o=- 1 1 IN IP4 127.0.0.10
-s=-
-c=IN IP4 127.0.0.10
-t=0 0
-m=audio 10000 RTP/SAVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
-a=sendrecv
-EOF2
-}
-
 @test "sip-tls-term: SDP through srtp-bridge (ng): RTP/AVP inside, RTP/SAVP outside" {
 	start_peer
-	ngport=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
-	timeout 25 "$SBK_BIN/srtp-bridge" --ng "$IP:$ngport" --outside "$IP" \
-	    --inside "$IP" > "$W/bridge.log" 2>&1 &
-	PIDS+=($!)
-	sleep 0.3
+	ngport=$("$FREEPORT" "$IP")
+	sip_bridge 25 "$IP:$ngport" "$IP" "$IP"
 	start_gw -u "udp:$UP" --media "ng:$IP:$ngport" \
 	    --media-direction outside,inside
-	sdes_invite "$W/inv"
+	sdes_invite "$W/inv" 101
 	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
 	# the answer the client gets is SRTP with one key, on the relay
@@ -505,9 +361,9 @@ EOF2
 
 @test "sip-tls-term: a relay that does not answer gets the caller a 5xx" {
 	start_peer
-	ngport=$("$SBK_BUILD/tests/helpers/freeport" "$IP")
+	ngport=$("$FREEPORT" "$IP")
 	start_gw -u "udp:$UP" --media "ng:$IP:$ngport"
-	sdes_invite "$W/inv"
+	sdes_invite "$W/inv" 101
 	run timeout 15 "$CLI" -c 2 -w 8000 "$L" "$W/inv"
 	assert_line "SIP/2.0 100 Trying"
 	assert_line "SIP/2.0 503 Service Unavailable"
@@ -521,7 +377,7 @@ EOF2
 	invite "$W/inv"
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/inv"
 	assert_line "SIP/2.0 488 Not Acceptable Here"
-	sdes_invite "$W/inv2"
+	sdes_invite "$W/inv2" 101
 	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv2"
 	assert_line "SIP/2.0 200 OK"
 }

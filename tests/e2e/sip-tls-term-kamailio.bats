@@ -4,70 +4,9 @@
 # (userspace), with the C TLS client outside and the C UDP or TCP peer
 # inside.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load "$SBK_TOP/tests/lib-sip"
 
-GW=$SBK_BIN/sip-tls-term
-CLI=$SBK_BUILD/tests/helpers/sip-tls-client
-PEER=$SBK_BUILD/tests/helpers/sip-udp-peer
-TPEER=$SBK_BUILD/tests/helpers/sip-tcp-peer
-FREEPORT=$SBK_BUILD/tests/helpers/freeport
-KMOD=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
-
-setup_file() {
-	export D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/sbk-sttk.XXXXXX")
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$D/gw.key" -out "$D/gw.pem" -subj /CN=gw.test -days 2 \
-	    2>/dev/null
-}
-
-teardown_file() {
-	rm -rf "$D"
-}
-
-setup() {
-	IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
-	W=$D/$BATS_TEST_NUMBER
-	mkdir -p "$W"
-	PIDS=()
-}
-
-teardown() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	true
-}
-
-wait_line() {
-	local i
-	for i in $(seq 150); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1" >&2
-	return 1
-}
-
-mk() {
-	local line hdr="" body="" inbody=0
-	while IFS= read -r line; do
-		if [ $inbody = 0 ] && [ -z "$line" ]; then inbody=1; continue; fi
-		if [ $inbody = 0 ]; then hdr+="$line"$'\r\n'
-		else body+="$line"$'\r\n'; fi
-	done
-	printf '%sContent-Length: %d\r\n\r\n%s' "$hdr" "${#body}" "$body" > "$1"
-}
-
-start_gw() {
-	timeout 40 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
-	PIDS+=($!)
-	wait_line "$W/gw.out" '^inside udp '
-	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
-	IN=$(sed -n 's/^inside udp //p' "$W/gw.out")
-}
+start_gw() { sip_gw 40 "$@"; }
 
 # A Kamailio registrar with Path (strict mode: the 5.6 default); with
 # "tcp", it listens on TCP too (same port).
@@ -85,7 +24,7 @@ children=1
 $tcp
 auto_aliases=no
 listen=udp:$IP:$KPORT
-mpath="$KMOD"
+mpath="$KAMAILIO_MODULES"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -130,20 +69,6 @@ EOF2
 		echo "kamailio is not listening on tcp:$IP:$KPORT" >&2
 		return 1
 	fi
-}
-
-register() {	# FILE
-	mk "$1" <<EOF2
-REGISTER sip:gw.test;transport=tls SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKreg$RANDOM;rport
-Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=300
-Max-Forwards: 70
-To: <sip:alice@gw.test;transport=tls>
-From: <sip:alice@gw.test;transport=tls>;tag=r1
-Call-ID: reg-$RANDOM@alice
-CSeq: 1 REGISTER
-
-EOF2
 }
 
 @test "kamailio: REGISTER with Path through sip-tls-term, Bob reaches Alice's flow" {
@@ -227,10 +152,7 @@ EOF2
 @test "rtpengine: SDP through a real rtpengine (ng), RTP/AVP inside, RTP/SAVP outside" {
 	command -v rtpengine >/dev/null || skip "rtpengine not installed"
 	IP2=${IP%.*}.$(( ${IP##*.} + 1 ))
-	timeout 40 "$PEER" -l "$IP:0" -w 30000 > "$W/peer.out" &
-	PIDS+=($!)
-	wait_line "$W/peer.out" '^bound '
-	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+	sip_peer udp 30
 	ngport=$("$FREEPORT" 127.0.0.1)
 	pmin=$(( 30000 + (RANDOM % 300) * 100 ))
 	timeout 40 rtpengine --config-file=none --foreground --log-stderr \
@@ -241,27 +163,7 @@ EOF2
 	sleep 1
 	start_gw -u "udp:$UP" --media "ng:127.0.0.1:$ngport" \
 	    --media-direction outside,inside
-	mk "$W/inv" <<EOF2
-INVITE sip:bob@$IP SIP/2.0
-Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKre1;rport
-Max-Forwards: 70
-From: <sip:alice@gw.test>;tag=a1
-To: <sip:bob@gw.test>
-Call-ID: re-$RANDOM@alice
-CSeq: 1 INVITE
-Contact: <sip:alice@127.0.0.10:5061;transport=tls>
-Content-Type: application/sdp
-
-v=0
-o=- 1 1 IN IP4 127.0.0.10
-s=-
-c=IN IP4 127.0.0.10
-t=0 0
-m=audio 10000 RTP/SAVP 0
-a=rtpmap:0 PCMU/8000
-a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz
-a=sendrecv
-EOF2
+	sdes_invite "$W/inv"
 	run timeout 10 "$CLI" -c 3 -w 6000 "$L" "$W/inv"
 	assert_line "SIP/2.0 200 OK"
 	assert_line --regexp "^m=audio [0-9]+ RTP/SAVP 0"
