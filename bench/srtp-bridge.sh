@@ -13,7 +13,7 @@
 #
 # Environment: REPEAT=N runs every configuration N times, interleaved (the
 # machine is shared and noisy), and reports the median with the spread
-# (min-max); PARTS="uring nocoal epoll plain rtpengine blast" picks
+# (min-max); PARTS="uring nosteer nocoal epoll plain rtpengine blast" picks
 # configurations (default: all); BRIDGE_ARGS adds srtp-bridge options to
 # the default (uring) configuration, e.g. "--coalesce 1000".
 set -u
@@ -25,7 +25,7 @@ PPS=${2:-50}
 SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
-PARTS=${PARTS:-uring nocoal epoll plain rtpengine blast}
+PARTS=${PARTS:-uring nosteer nocoal epoll plain rtpengine blast}
 for f in "$GEN" "$BR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
 done
@@ -124,6 +124,10 @@ for i in $(seq "$REPEAT"); do
 		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring            : $l"; run_cfg uring "$l"
 	fi
+	if has nosteer; then
+		l=$(ours "--io uring --steer off ${BRIDGE_ARGS:-}" "${G[@]}")
+		echo "srtp-bridge  SRTP->RTP io_uring, no steer  : $l"; run_cfg nosteer "$l"
+	fi
 	if has nocoal; then
 		l=$(ours "--io uring --coalesce 0" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring, coalesce 0: $l"; run_cfg nocoal "$l"
@@ -154,7 +158,7 @@ fi
 
 echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
 declare -A MED
-for k in uring nocoal epoll plain rtpengine blast rtpengine-blast; do
+for k in uring nosteer nocoal epoll plain rtpengine blast rtpengine-blast; do
 	[ -n "${US[$k]:-}" ] || continue
 	# shellcheck disable=SC2086
 	read -r med lo hi <<< "$(stats ${US[$k]})"
@@ -166,6 +170,7 @@ done
 u=${MED[uring]:-}
 if [ -n "$u" ]; then
 	[ -n "${MED[rtpengine]:-}" ] && echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "${MED[rtpengine]}" "$u")"
+	[ -n "${MED[nosteer]:-}" ] && echo "ratio no steering / steering                 = $(ratio "${MED[nosteer]}" "$u")"
 	[ -n "${MED[nocoal]:-}" ] && echo "ratio no coalescing / coalescing             = $(ratio "${MED[nocoal]}" "$u")"
 	[ -n "${MED[epoll]:-}" ] && echo "ratio epoll / io_uring                       = $(ratio "${MED[epoll]}" "$u")"
 	[ -n "${MED[plain]:-}" ] && echo "ratio SRTP / no crypto (crypto's share)      = $(ratio "$u" "${MED[plain]}")"

@@ -24,6 +24,7 @@ sbk_strerror(int e)
 	case E_AGAIN:		return "try again";
 	case E_TIMEOUT:		return "timed out";
 	case E_INVAL:		return "invalid argument";
+	case E_PERM:		return "not permitted";
 	}
 	return "unknown error";
 }

@@ -27,9 +27,10 @@ enum {
 	E_AGAIN = -16,		/* try again later (would block) */
 	E_TIMEOUT = -17,	/* a deadline passed */
 	E_INVAL = -18,		/* invalid argument from the caller */
+	E_PERM = -19,		/* not permitted (a privilege is missing) */
 };
 
-#define E_MIN E_INVAL
+#define E_MIN E_PERM
 
 /* A static, lower-case, human-readable message for code `e`. */
 const char *sbk_strerror(int e);

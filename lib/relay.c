@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "relay.h"
+#include "steer.h"
 #include "rtp.h"
 #include "uio.h"
 
@@ -34,6 +35,7 @@ struct relay_comp {
 	struct net_addr cand;
 	unsigned cand_n;
 	uint64_t peer_last_ms;	/* last good packet from `peer` */
+	uint64_t tick_pkts;	/* ctr.pkts at the last tick */
 	struct relay_ctr ctr;
 };
 
@@ -72,6 +74,14 @@ struct relay {
 	uint64_t tick_no;
 	struct relay_ctr gone[2];	/* counters of freed streams */
 	struct uio *uio;		/* NULL: epoll + recvmmsg/sendmmsg */
+	/* relay_steer(): the port range of each steered host delivered to
+	 * one socket; byport[host * span + port - port_min] is the
+	 * component bound there */
+	struct steer *steer;
+	struct relay_fdref **byport;
+	unsigned span;
+	uint64_t stray;			/* steered to a port not in use */
+	uint64_t moved;			/* ports moved off steering (floods) */
 	int waiter;			/* the uio drives the loop's waits */
 	int busy;			/* the last wait found packets */
 	struct uio_pkt upkts[NET_BATCH_MAX];
@@ -84,6 +94,7 @@ struct relay {
 
 static void on_tick(struct ev_loop *loop, uint64_t id, void *arg);
 static void on_ring(struct ev_loop *loop, int fd, unsigned events, void *arg);
+static void on_read(struct ev_loop *loop, int fd, unsigned events, void *arg);
 static int ring_wait(struct ev_loop *loop, int epfd, int timeout_ms,
     int *ready, void *arg);
 
@@ -94,7 +105,7 @@ ring_setup(struct relay *r)
 {
 	int e = 0;
 
-	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, UIO_WAIT, &e);
+	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, UIO_WAIT | UIO_DST, &e);
 	if (r->uio == NULL)
 		return e;
 	if ((e = ev_set_waiter(r->loop, ring_wait, r)) == 0) {
@@ -106,7 +117,7 @@ ring_setup(struct relay *r)
 		r->uio = NULL;
 		return e;
 	}
-	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, 0, &e);
+	r->uio = uio_new(RELAY_URING_BUFS, PKT_CAP, UIO_DST, &e);
 	if (r->uio == NULL)
 		return e;
 	if (ev_fd_add(r->loop, uio_fd(r->uio), EV_READ, on_ring, r) != 0) {
@@ -149,6 +160,8 @@ relay_new(struct ev_loop *loop, const struct relay_config *cfg,
 		r->cfg.coalesce_pkts = 32;
 	if (r->cfg.coalesce_us == 0)
 		r->cfg.coalesce_us = 500;
+	if (r->cfg.flood_pps == 0)
+		r->cfg.flood_pps = 5000;
 	/* the range, aligned to even RTP ports */
 	if (r->cfg.port_min != 0) {
 		if (r->cfg.port_min & 1)
@@ -205,7 +218,43 @@ relay_free(struct relay *r)
 			(void)ev_fd_del(r->loop, uio_fd(r->uio));
 		uio_free(r->uio);
 	}
+	steer_free(r->steer);
+	free(r->byport);
 	free(r);
+}
+
+int
+relay_steer(struct relay *r, const struct net_addr *hosts, unsigned n)
+{
+	int e = 0;
+
+	if (r->uio == NULL || r->cfg.port_min == 0 || r->head != NULL)
+		return E_STATE;
+	if (r->steer != NULL || n == 0 || n > STEER_MAX_HOSTS)
+		return E_INVAL;
+	r->span = (unsigned)(r->cfg.port_max - r->cfg.port_min) + 1;
+	r->byport = calloc((size_t)n * r->span, sizeof(*r->byport));
+	if (r->byport == NULL)
+		return E_NOMEM;
+	r->steer = steer_new(hosts, n, r->cfg.port_min, r->cfg.port_max, &e);
+	for (unsigned i = 0; e == 0 && i < n; i++)
+		e = uio_watch(r->uio, steer_fd(r->steer, i),
+		    ((uint64_t)i << 1) | 1);
+	if (e != 0) {
+		for (unsigned i = 0; r->steer != NULL && i < n; i++)
+			uio_unwatch(r->uio, steer_fd(r->steer, i));
+		steer_free(r->steer);
+		r->steer = NULL;
+		free(r->byport);
+		r->byport = NULL;
+	}
+	return e;
+}
+
+uint64_t
+relay_stray(const struct relay *r)
+{
+	return r->stray;
 }
 
 struct relay_stream *
@@ -233,14 +282,93 @@ relay_stream_new(struct relay *r, void *user)
 	return s;
 }
 
-/* Stop reading a socket the relay is about to close. */
-static void
-unwatch(struct relay *r, int fd)
+/* Where the component bound at `local` is registered when its host is
+ * steered (its port in the range), else NULL. */
+static struct relay_fdref **
+steer_slot(struct relay *r, const struct net_addr *local)
 {
-	if (r->uio != NULL)
-		uio_unwatch(r->uio, fd);
-	else
-		(void)ev_fd_del(r->loop, fd);
+	int h = steer_host(r->steer, local);
+	unsigned port = net_addr_port(local);
+
+	if (h < 0 || port < r->cfg.port_min || port > r->cfg.port_max)
+		return NULL;
+	return &r->byport[(unsigned)h * r->span + port - r->cfg.port_min];
+}
+
+/* Start reading a component's socket: its own receive, or the steering
+ * socket's packets for its port. */
+static int
+comp_watch(struct relay *r, struct relay_side *sd, int c)
+{
+	struct relay_fdref **slot;
+
+	if (r->steer != NULL &&
+	    (slot = steer_slot(r, &sd->c[c].local)) != NULL) {
+		int e = steer_port(r->steer, (unsigned)steer_host(r->steer,
+		    &sd->c[c].local), net_addr_port(&sd->c[c].local), 1);
+
+		if (e == 0)
+			*slot = &sd->ref[c];
+		return e;
+	}
+	return r->uio != NULL ? uio_watch(r->uio, sd->c[c].fd,
+	    (uint64_t)(uintptr_t)&sd->ref[c]) :
+	    ev_fd_add(r->loop, sd->c[c].fd, EV_READ, on_read, &sd->ref[c]);
+}
+
+/*
+ * A steered port that received more than the flood rate since the last
+ * tick goes back to its own socket, whose buffer then takes the flood
+ * alone instead of the steering socket's, shared by every stream.
+ */
+static void
+unsteer_floods(struct relay *r)
+{
+	for (struct relay_stream *s = r->head; s != NULL; s = s->next)
+		for (int i = 0; i < 2; i++)
+			for (int c = 0; c < 2; c++) {
+				struct relay_side *sd = &s->side[i];
+				struct relay_comp *rc = &sd->c[c];
+				struct relay_fdref **slot;
+				uint64_t n = rc->ctr.pkts - rc->tick_pkts;
+
+				rc->tick_pkts = rc->ctr.pkts;
+				if (rc->fd < 0 || n <= r->cfg.flood_pps ||
+				    (slot = steer_slot(r, &rc->local)) ==
+				    NULL || *slot != &sd->ref[c])
+					continue;
+				if (uio_watch(r->uio, rc->fd,
+				    (uint64_t)(uintptr_t)&sd->ref[c]) != 0)
+					continue;
+				*slot = NULL;
+				(void)steer_port(r->steer, (unsigned)steer_host(
+				    r->steer, &rc->local),
+				    net_addr_port(&rc->local), 0);
+				r->moved++;
+			}
+}
+
+/* Stop reading a component's socket and close it. */
+static void
+comp_close(struct relay *r, struct relay_side *sd, int c)
+{
+	struct relay_comp *rc = &sd->c[c];
+	struct relay_fdref **slot;
+
+	if (rc->fd < 0)
+		return;
+	if (r->steer != NULL && (slot = steer_slot(r, &rc->local)) != NULL &&
+	    *slot == &sd->ref[c]) {
+		*slot = NULL;
+		(void)steer_port(r->steer, (unsigned)steer_host(r->steer,
+		    &rc->local), net_addr_port(&rc->local), 0);
+	} else if (r->uio != NULL) {
+		uio_unwatch(r->uio, rc->fd);
+	} else {
+		(void)ev_fd_del(r->loop, rc->fd);
+	}
+	close(rc->fd);
+	rc->fd = -1;
 }
 
 static void
@@ -272,10 +400,7 @@ relay_stream_free(struct relay_stream *s)
 		struct relay_side *sd = &s->side[i];
 
 		for (int c = 0; c < 2; c++) {
-			if (sd->c[c].fd >= 0) {
-				unwatch(r, sd->c[c].fd);
-				close(sd->c[c].fd);
-			}
+			comp_close(r, sd, c);
 			relay_ctr_add(&r->gone[c], &sd->c[c].ctr);
 		}
 		side_drop_keys(sd);
@@ -587,12 +712,27 @@ static void
 ring_one(struct relay *r, struct uio_pkt *u)
 {
 	struct relay_fdref *ref = (struct relay_fdref *)(uintptr_t)u->tag;
-	struct relay_stream *s = ref->s;
+	struct relay_stream *s;
 	struct net_pkt p = { u->buf, u->len, u->len, u->addr, u->trunc };
 	const struct net_addr *dst;
 	struct relay_comp *ca;
 	int c, ofd;
 
+	if (u->tag & 1) {	/* a steering socket: by destination port */
+		unsigned port = net_addr_port(&u->dst);
+
+		ref = NULL;
+		if (u->dst.len != 0 && port >= r->cfg.port_min &&
+		    port <= r->cfg.port_max)
+			ref = r->byport[(unsigned)(u->tag >> 1) * r->span +
+			    port - r->cfg.port_min];
+		if (ref == NULL) {
+			r->stray++;
+			uio_drop(r->uio, u);
+			return;
+		}
+	}
+	s = ref->s;
 	c = process(s, ref->side, ref->comp, &p, u->room);
 	if (c < 0) {
 		uio_drop(r->uio, u);
@@ -734,15 +874,8 @@ open_comp(struct relay_stream *s, int side, int comp,
 static void
 close_side(struct relay_stream *s, int side)
 {
-	for (int c = 0; c < 2; c++) {
-		struct relay_comp *rc = &s->side[side].c[c];
-
-		if (rc->fd >= 0) {
-			unwatch(s->r, rc->fd);
-			close(rc->fd);
-			rc->fd = -1;
-		}
-	}
+	for (int c = 0; c < 2; c++)
+		comp_close(s->r, &s->side[side], c);
 	s->side[side].open = 0;
 }
 
@@ -805,11 +938,7 @@ relay_side_open(struct relay_stream *s, int side, const struct net_addr *host,
 		return e;
 	sd->mux = mux;
 	for (int c = 0; c < (mux ? 1 : 2); c++) {
-		e = r->uio != NULL ? uio_watch(r->uio, sd->c[c].fd,
-		    (uint64_t)(uintptr_t)&sd->ref[c]) :
-		    ev_fd_add(r->loop, sd->c[c].fd, EV_READ, on_read,
-		    &sd->ref[c]);
-		if (e != 0) {
+		if ((e = comp_watch(r, sd, c)) != 0) {
 			close_side(s, side);
 			return e;
 		}
@@ -985,6 +1114,8 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 
 	(void)id;
 	r->tick = ev_timer_add(loop, 1000, on_tick, r);
+	if (r->steer != NULL)
+		unsteer_floods(r);
 	if (r->cfg.timeout_ms == 0 || r->cfg.on_timeout == NULL)
 		return;
 	/* The callback may free any streams (a whole call): start over after
@@ -1053,5 +1184,10 @@ relay_summary(const struct relay *r, const char *const names[2],
 		e = ctr_line(b, "rtp", &rtp);
 	if (e == 0)
 		e = ctr_line(b, "rtcp", &rtcp);
+	if (e == 0 && r->steer != NULL)
+		e = buf_printf(b, "steering: %llu ports moved to their own "
+		    "socket (floods), %llu packets to ports not in use\n",
+		    (unsigned long long)r->moved,
+		    (unsigned long long)r->stray);
 	return e;
 }

@@ -60,6 +60,12 @@
  * already (a second relay on it), the ring is watched through an eventfd
  * and every wake-up takes what is there.
  *
+ * Steering (relay_steer()): the ports of the range arrive on one socket
+ * per host. A flood on one port would fill that socket's buffer and take
+ * every stream's packets with it: a port that receives more than
+ * `flood_pps` packets in a second (a tick) goes back to its own socket for
+ * the rest of its life, so a flood starves the others for at most a tick.
+ *
  * Fairness: with epoll each readable socket gets at most `budget` packets
  * per loop iteration (level-triggered epoll calls it again next time), so
  * a flood on one stream delays the others by at most one budget. With
@@ -106,6 +112,9 @@ struct relay_config {
 	 * coalesce_pkts 1: no coalescing (each wait returns at once) */
 	unsigned coalesce_pkts;
 	unsigned coalesce_us;
+	/* relay_steer(): a port receiving more packets than this in a
+	 * second goes back to its own socket; 0: default 5000 */
+	unsigned flood_pps;
 	unsigned relatch_count;		/* see above; 0: default 8 */
 	uint64_t relatch_quiet_ms;	/* see above; 0: default 2000 */
 	uint64_t timeout_ms;		/* no media this long: on_timeout */
@@ -124,6 +133,20 @@ struct relay *relay_new(struct ev_loop *loop, const struct relay_config *cfg,
     const struct logger *lg, int *err) WUR;
 /* Frees every stream (closing its sockets) and the relay. NULL: no-op. */
 void relay_free(struct relay *r);
+
+/*
+ * Receive the whole port range of `hosts` (addresses; ports ignored) on
+ * one socket per host (lib/steer: a BPF sk_lookup program), so a wake-up
+ * reads a few hot sockets instead of one cold socket per packet; streams
+ * still send from their own port sockets. Only with io_uring and a port
+ * range, before the first stream: E_STATE otherwise. Sides opened on other
+ * hosts are read as before. Errors of steer_new() (E_PERM without
+ * CAP_BPF/CAP_NET_ADMIN, E_UNSUPPORTED): the relay is unchanged.
+ */
+int relay_steer(struct relay *r, const struct net_addr *hosts, unsigned n)
+    WUR;
+/* Steered datagrams to a port of the range no stream has (dropped). */
+uint64_t relay_stray(const struct relay *r);
 
 /* A new stream with no sockets yet; `user` is handed to the callbacks. */
 struct relay_stream *relay_stream_new(struct relay *r, void *user) WUR;

@@ -43,7 +43,7 @@ struct usend {
 struct uio {
 	struct io_uring ring;
 	int ring_ok;
-	unsigned flags;		/* UIO_WAIT */
+	unsigned flags;		/* UIO_WAIT, UIO_DST */
 	int sendto;		/* IORING_OP_SEND takes an address (6.1) */
 	int efd;		/* signalled on every completion; -1: UIO_WAIT */
 	int wake_fd;		/* uio_set_wake_fd(), or -1 */
@@ -227,7 +227,10 @@ uio_new(unsigned nbufs, size_t bufsize, unsigned flags, int *err)
 		recycle(u, i);
 	recycle_flush(u);
 	u->rmh.msg_namelen = sizeof(struct sockaddr_in6);
-	u->rmh.msg_controllen = 0;
+	/* room for a destination address (IP_ORIGDSTADDR), filled only on
+	 * sockets that ask for it */
+	u->rmh.msg_controllen = flags & UIO_DST ?
+	    CMSG_SPACE(sizeof(struct sockaddr_in6)) : 0;
 	return u;
 fail:
 	uio_free(u);
@@ -439,6 +442,30 @@ uio_unwatch(struct uio *u, int fd)
 	(void)submit_now(u);
 }
 
+/* The destination a socket with IP_RECVORIGDSTADDR reported. */
+static void
+orig_dst(struct io_uring_recvmsg_out *o, struct msghdr *mh,
+    struct net_addr *dst)
+{
+	struct cmsghdr *c;
+
+	dst->len = 0;
+	if (o->controllen == 0)
+		return;
+	for (c = io_uring_recvmsg_cmsg_firsthdr(o, mh); c != NULL;
+	    c = io_uring_recvmsg_cmsg_nexthdr(o, mh, c))
+		if ((c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_ORIGDSTADDR) ||
+		    (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_ORIGDSTADDR)) {
+			if (net_addr_from_sa(dst,
+			    (const struct sockaddr *)CMSG_DATA(c),
+			    (socklen_t)(c->cmsg_len - CMSG_LEN(0))) != 0)
+				dst->len = 0;
+			return;
+		}
+}
+
 size_t
 uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 {
@@ -509,6 +536,7 @@ uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 		if (net_addr_from_sa(&out[got].addr, io_uring_recvmsg_name(o),
 		    o->namelen) != 0)
 			memset(&out[got].addr, 0, sizeof(out[got].addr));
+		orig_dst(o, &u->rmh, &out[got].dst);
 		got++;
 	}
 	io_uring_cq_advance(&u->ring, seen);

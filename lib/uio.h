@@ -42,6 +42,8 @@ struct uio_pkt {
 	size_t len;
 	size_t room;
 	struct net_addr addr;	/* source */
+	struct net_addr dst;	/* destination, when the socket reports it
+				 * (IP_RECVORIGDSTADDR); else len 0 */
 	int trunc;		/* the datagram did not fit */
 	uint32_t bid;		/* the buffer (internal) */
 };
@@ -52,6 +54,9 @@ enum {
 	 * thread that made the uio (io_uring DEFER_TASKRUN where the kernel
 	 * has it): no uio_fd(). */
 	UIO_WAIT = 1,
+	/* Keep room in every buffer for the destination address, reported
+	 * in uio_pkt.dst for sockets with IP_RECVORIGDSTADDR set. */
+	UIO_DST = 2,
 };
 
 /*

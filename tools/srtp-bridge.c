@@ -19,6 +19,8 @@
 
 static const char *const side_names[2] = { "outside", "inside" };
 
+enum { STEER_AUTO, STEER_ON, STEER_OFF };
+
 struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
 	const char *key_in, *key_out, *keys_file, *keylog;
@@ -28,6 +30,7 @@ struct opts {
 	int mux[2];
 	uint64_t timeout_ms;
 	enum relay_io io;
+	int steer;		/* STEER_* */
 	int coalesce_set;
 	unsigned coalesce_us, coalesce_pkts;
 	unsigned relatch_count;
@@ -85,6 +88,11 @@ usage(void)
 	    "  -K, --keylog FILE           append every key (mode 0600)\n"
 	    "      --io auto|epoll|uring   packet I/O (auto: io_uring if "
 	    "available)\n"
+	    "      --steer auto|on|off     ng: read the port range through one "
+	    "socket\n"
+	    "                              per interface (BPF sk_lookup; auto: "
+	    "when\n"
+	    "                              privileged)\n"
 	    "      --coalesce USEC         io_uring: wait up to USEC for more "
 	    "packets\n"
 	    "                              per wake-up (500; 0: do not wait)\n"
@@ -277,6 +285,15 @@ open_ng(struct state *st)
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)
 		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
+	if (o->steer != STEER_OFF) {
+		e = relay_steer(st->relay, cc.iface, 2);
+		if (e != 0 && o->steer == STEER_ON)
+			cli_die(XC_FAIL, "--steer on: %s%s", sbk_strerror(e),
+			    e == E_PERM ? " (needs CAP_BPF and CAP_NET_ADMIN)"
+			    : e == E_STATE ? " (needs io_uring)" : "");
+		log_msg(&st->lg, LOG_INFO, "port range steered to one socket "
+		    "per interface: %s", e == 0 ? "yes" : sbk_strerror(e));
+	}
 	addr_arg("--ng", o->ng, 1, &a);
 	if ((e = calls_listen(st->calls, &a)) != 0)
 		cli_die(XC_FAIL, "--ng %s: %s", o->ng, e == E_IO ?
@@ -405,7 +422,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
-		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN };
+		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER };
 	static const struct option lo[] = {
 		{ "outside", required_argument, NULL, 'o' },
 		{ "inside", required_argument, NULL, 'i' },
@@ -426,6 +443,7 @@ main(int argc, char **argv)
 		{ "keylog", required_argument, NULL, 'K' },
 		{ "io", required_argument, NULL, O_IO },
 		{ "coalesce", required_argument, NULL, O_COAL },
+		{ "steer", required_argument, NULL, O_STEER },
 		{ "coalesce-pkts", required_argument, NULL, O_COALN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -501,6 +519,17 @@ main(int argc, char **argv)
 				o.io = RELAY_IO_URING;
 			else
 				cli_die(XC_USAGE, "--io: auto, epoll or uring, "
+				    "not %s", optarg);
+			break;
+		case O_STEER:
+			if (strcmp(optarg, "auto") == 0)
+				o.steer = STEER_AUTO;
+			else if (strcmp(optarg, "on") == 0)
+				o.steer = STEER_ON;
+			else if (strcmp(optarg, "off") == 0)
+				o.steer = STEER_OFF;
+			else
+				cli_die(XC_USAGE, "--steer: auto, on or off, "
 				    "not %s", optarg);
 			break;
 		case O_COAL:
