@@ -200,6 +200,50 @@ ng_peer() {
 	assert_output 2		# the retransmitted offer ran once
 }
 
+@test "srtp-bridge --ng --steer: the port range through one socket per interface, or not" {
+	run "$BR" --steer bogus --ng "$H:1" --outside "$H" --inside "$H"
+	assert_failure 2
+	assert_output --partial "--steer: auto, on or off"
+	run "$BR" --steer on --outside "$H:$P" --inside "$H:$((P + 10))"
+	assert_failure 2
+	assert_output --partial "only with --ng"
+	# the whole call flow, media both ways, steered
+	bridge_ng --steer on
+	ng_peer call
+	kill -USR1 "$BPID"
+	sleep 0.3
+	run grep -c "^steering: 0 ports moved to their own socket (floods), 0 packets to ports not in use" "$T/bridge.log"
+	assert_output 1
+	stop_bridge
+	# the same, not steered: no steering line
+	bridge_ng --steer off
+	ng_peer call
+	stop_bridge
+	run grep -c "^steering:" "$T/bridge.log"
+	assert_output 0
+	# without CAP_BPF/CAP_NET_ADMIN: on fails, auto reads the port sockets
+	run timeout 10 setpriv --bounding-set=-bpf,-net_admin,-sys_admin -- \
+	    "$BR" --steer on --ng "$H:$((P + 100))" --outside "$H" --inside "$H"
+	assert_failure 1
+	assert_output --partial "--steer on: not permitted (needs CAP_BPF and CAP_NET_ADMIN)"
+	spawn "$T/bridge.log" setpriv --bounding-set=-bpf,-net_admin,-sys_admin \
+	    -- "$BR" -v --ng "$H:$((P + 100))" --outside "${H%.*}.$(( (${H##*.} % 250) + 2 ))" \
+	    --inside "${H%.*}.$(( (${H##*.} % 250) + 3 ))" \
+	    --port-min "$((P + 200))" --port-max "$((P + 399))"
+	H2=${H%.*}.$(( (${H##*.} % 250) + 2 ))
+	H3=${H%.*}.$(( (${H##*.} % 250) + 3 ))
+	NG=$((P + 100))
+	wait_udp "$H" "$NG"
+	ng_peer call
+	run grep -c "port range steered to one socket per interface: not permitted" "$T/bridge.log"
+	assert_output 1
+	# --io epoll cannot steer
+	run timeout 10 "$BR" --steer on --io epoll --ng "$H:$((P + 102))" \
+	    --outside "$H" --inside "$H"
+	assert_failure 1
+	assert_output --partial "needs io_uring"
+}
+
 @test "srtp-bridge --ng: inside offers, SRTP towards outside, answer matched by suite" {
 	bridge_ng
 	ng_peer reverse

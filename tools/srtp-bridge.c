@@ -556,6 +556,8 @@ main(int argc, char **argv)
 		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
 	if (o.outside == NULL || o.inside == NULL)
 		cli_die(XC_USAGE, "need --outside and --inside");
+	if (o.steer == STEER_ON && o.ng == NULL)
+		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
 	if (o.ng != NULL) {
 		if (o.port_min == 0 && o.port_max == 0) {
 			o.port_min = 30000;
