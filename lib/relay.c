@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include <openssl/crypto.h>
 
@@ -17,6 +19,8 @@
 /* io_uring receive buffers shared by all sockets (16 MiB): ~0.3 s of a
  * 50,000 pps load if the relay is descheduled */
 #define RELAY_URING_BUFS 8192
+/* Flooded ports being moved to their own socket at a time. */
+#define RELAY_MOVING 16
 
 /* What identifies a key: equal material keeps the context. */
 struct keyid {
@@ -36,6 +40,9 @@ struct relay_comp {
 	unsigned cand_n;
 	uint64_t peer_last_ms;	/* last good packet from `peer` */
 	uint64_t tick_pkts;	/* ctr.pkts at the last tick */
+	uint8_t steered;	/* its port's slot is set (relay_steer()) */
+	uint8_t watched;	/* its own socket is read */
+	uint8_t moving;		/* in relay.moving[] */
 	struct relay_ctr ctr;
 };
 
@@ -82,6 +89,10 @@ struct relay {
 	unsigned span;
 	uint64_t stray;			/* steered to a port not in use */
 	uint64_t moved;			/* ports moved off steering (floods) */
+	/* ports being moved: unsteered, read from their own socket once
+	 * the steering socket holds nothing older for them */
+	struct relay_fdref *moving[RELAY_MOVING];
+	unsigned nmoving;
 	int waiter;			/* the uio drives the loop's waits */
 	int busy;			/* the last wait found packets */
 	struct uio_pkt upkts[NET_BATCH_MAX];
@@ -300,26 +311,41 @@ steer_slot(struct relay *r, const struct net_addr *local)
 static int
 comp_watch(struct relay *r, struct relay_side *sd, int c)
 {
+	struct relay_comp *rc = &sd->c[c];
 	struct relay_fdref **slot;
+	int e;
 
-	if (r->steer != NULL &&
-	    (slot = steer_slot(r, &sd->c[c].local)) != NULL) {
-		int e = steer_port(r->steer, (unsigned)steer_host(r->steer,
-		    &sd->c[c].local), net_addr_port(&sd->c[c].local), 1);
-
-		if (e == 0)
+	if (r->steer != NULL && (slot = steer_slot(r, &rc->local)) != NULL) {
+		e = steer_port(r->steer, (unsigned)steer_host(r->steer,
+		    &rc->local), net_addr_port(&rc->local), 1);
+		if (e == 0) {
 			*slot = &sd->ref[c];
+			rc->steered = 1;
+		}
 		return e;
 	}
-	return r->uio != NULL ? uio_watch(r->uio, sd->c[c].fd,
+	e = r->uio != NULL ? uio_watch(r->uio, rc->fd,
 	    (uint64_t)(uintptr_t)&sd->ref[c]) :
-	    ev_fd_add(r->loop, sd->c[c].fd, EV_READ, on_read, &sd->ref[c]);
+	    ev_fd_add(r->loop, rc->fd, EV_READ, on_read, &sd->ref[c]);
+	if (e == 0)
+		rc->watched = 1;
+	return e;
+}
+
+static struct relay_comp *
+ref_comp(const struct relay_fdref *ref)
+{
+	return &ref->s->side[ref->side].c[ref->comp];
 }
 
 /*
  * A steered port that received more than the flood rate since the last
  * tick goes back to its own socket, whose buffer then takes the flood
- * alone instead of the steering socket's, shared by every stream.
+ * alone instead of the steering socket's, shared by every stream. In two
+ * steps, so that its packets stay in order (SRTP's replay window is
+ * short): here it stops being steered, and its new packets wait in its
+ * own socket; relay_moves() reads that socket once the steering socket
+ * has been emptied of the older ones.
  */
 static void
 unsteer_floods(struct relay *r)
@@ -329,23 +355,44 @@ unsteer_floods(struct relay *r)
 			for (int c = 0; c < 2; c++) {
 				struct relay_side *sd = &s->side[i];
 				struct relay_comp *rc = &sd->c[c];
-				struct relay_fdref **slot;
 				uint64_t n = rc->ctr.pkts - rc->tick_pkts;
 
 				rc->tick_pkts = rc->ctr.pkts;
-				if (rc->fd < 0 || n <= r->cfg.flood_pps ||
-				    (slot = steer_slot(r, &rc->local)) ==
-				    NULL || *slot != &sd->ref[c])
+				if (rc->fd < 0 || !rc->steered ||
+				    rc->watched || rc->moving ||
+				    n <= r->cfg.flood_pps ||
+				    r->nmoving == RELAY_MOVING)
 					continue;
-				if (uio_watch(r->uio, rc->fd,
-				    (uint64_t)(uintptr_t)&sd->ref[c]) != 0)
-					continue;
-				*slot = NULL;
-				(void)steer_port(r->steer, (unsigned)steer_host(
+				if (steer_port(r->steer, (unsigned)steer_host(
 				    r->steer, &rc->local),
-				    net_addr_port(&rc->local), 0);
-				r->moved++;
+				    net_addr_port(&rc->local), 0) != 0)
+					continue;
+				rc->moving = 1;
+				r->moving[r->nmoving++] = &sd->ref[c];
 			}
+}
+
+/* Read the own sockets of ports being moved whose steering socket is
+ * empty: nothing older can come after. */
+static void
+relay_moves(struct relay *r)
+{
+	for (unsigned i = 0; i < r->nmoving; ) {
+		struct relay_fdref *ref = r->moving[i];
+		struct relay_comp *rc = ref_comp(ref);
+		int h = steer_host(r->steer, &rc->local), q = 1;
+
+		if (ioctl(steer_fd(r->steer, (unsigned)h), SIOCINQ, &q) != 0 ||
+		    q != 0 || uio_watch(r->uio, rc->fd,
+		    (uint64_t)(uintptr_t)ref) != 0) {
+			i++;
+			continue;
+		}
+		rc->moving = 0;
+		rc->watched = 1;
+		r->moved++;
+		r->moving[i] = r->moving[--r->nmoving];
+	}
 }
 
 /* Stop reading a component's socket and close it. */
@@ -357,18 +404,23 @@ comp_close(struct relay *r, struct relay_side *sd, int c)
 
 	if (rc->fd < 0)
 		return;
-	if (r->steer != NULL && (slot = steer_slot(r, &rc->local)) != NULL &&
-	    *slot == &sd->ref[c]) {
-		*slot = NULL;
+	for (unsigned i = 0; rc->moving && i < r->nmoving; i++)
+		if (r->moving[i] == &sd->ref[c])
+			r->moving[i--] = r->moving[--r->nmoving];
+	if (rc->steered) {
+		slot = steer_slot(r, &rc->local);
+		if (slot != NULL && *slot == &sd->ref[c])
+			*slot = NULL;
 		(void)steer_port(r->steer, (unsigned)steer_host(r->steer,
 		    &rc->local), net_addr_port(&rc->local), 0);
-	} else if (r->uio != NULL) {
-		uio_unwatch(r->uio, rc->fd);
-	} else {
-		(void)ev_fd_del(r->loop, rc->fd);
 	}
+	if (rc->watched && r->uio != NULL)
+		uio_unwatch(r->uio, rc->fd);
+	else if (rc->watched)
+		(void)ev_fd_del(r->loop, rc->fd);
 	close(rc->fd);
 	rc->fd = -1;
+	rc->steered = rc->watched = rc->moving = 0;
 }
 
 static void
@@ -795,6 +847,8 @@ ring_wait(struct ev_loop *loop, int epfd, int timeout_ms, int *ready,
 	ev_now_update(loop);
 	/* the ring holds at most its completion queue: this ends */
 	n = ring_drain(r, RELAY_URING_BUFS * 4 / NET_BATCH_MAX + 1);
+	if (r->nmoving > 0)
+		relay_moves(r);
 	r->busy = n > 0;
 	*ready = uio_wake_ready(r->uio);
 	return n > 0;
@@ -811,6 +865,8 @@ on_ring(struct ev_loop *loop, int fd, unsigned events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)ring_drain(r, 16);
+	if (r->nmoving > 0)
+		relay_moves(r);
 	(void)uio_submit(r->uio);
 }
 
