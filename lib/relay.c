@@ -262,12 +262,6 @@ relay_steer(struct relay *r, const struct net_addr *hosts, unsigned n)
 	return e;
 }
 
-uint64_t
-relay_stray(const struct relay *r)
-{
-	return r->stray;
-}
-
 struct relay_stream *
 relay_stream_new(struct relay *r, void *user)
 {

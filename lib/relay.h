@@ -145,8 +145,6 @@ void relay_free(struct relay *r);
  */
 int relay_steer(struct relay *r, const struct net_addr *hosts, unsigned n)
     WUR;
-/* Steered datagrams to a port of the range no stream has (dropped). */
-uint64_t relay_stray(const struct relay *r);
 
 /* A new stream with no sockets yet; `user` is handed to the callbacks. */
 struct relay_stream *relay_stream_new(struct relay *r, void *user) WUR;
