@@ -226,7 +226,9 @@ uio_new(unsigned nbufs, size_t bufsize, unsigned flags, int *err)
 	for (uint32_t i = 0; i < nbufs; i++)
 		recycle(u, i);
 	recycle_flush(u);
-	u->rmh.msg_namelen = sizeof(struct sockaddr_in6);
+	/* the name's room rounded up to 8: the control data after it (in
+	 * io_uring's recvmsg_out layout) must be aligned for cmsghdr */
+	u->rmh.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~(size_t)7;
 	/* room for a destination address (IP_ORIGDSTADDR), filled only on
 	 * sockets that ask for it */
 	u->rmh.msg_controllen = flags & UIO_DST ?
