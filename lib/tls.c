@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "ev.h"
 #include "tls.h"
+#include "wqueue.h"
 
 struct ctxset {
 	SSL_CTX *def;
@@ -369,27 +370,29 @@ tls_conn_read(struct tls_conn *c, void *p, size_t n, size_t *got)
 	return rc;
 }
 
+/* The SSL object as a write queue's writer. */
+static int
+ssl_write(void *arg, const uint8_t *p, size_t len, size_t *done)
+{
+	struct tls_conn *c = arg;
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_write_ex(c->ssl, p, len, done);
+	if (rc != 1)
+		return map_err(c, rc, &c->wr_want);
+	c->wr_want = 0;
+	return 0;
+}
+
 int
 tls_conn_flush(struct tls_conn *c)
 {
-	while (c->wq != NULL && buf_len(c->wq) > 0) {
-		size_t w = 0;
-		int rc;
+	int r = wq_flush(&c->wq, ssl_write, c);
 
-		ERR_clear_error();
-		rc = SSL_write_ex(c->ssl, buf_data(c->wq), buf_len(c->wq), &w);
-		if (rc != 1)
-			return map_err(c, rc, &c->wr_want);
+	if (r == 0)
 		c->wr_want = 0;
-		buf_consume(c->wq, w);
-	}
-	if (c->wq != NULL) {
-		/* An idle connection keeps no queue (memory per flow). */
-		buf_free(c->wq);
-		c->wq = NULL;
-	}
-	c->wr_want = 0;
-	return 0;
+	return r;
 }
 
 int
@@ -397,12 +400,10 @@ tls_conn_write(struct tls_conn *c, const void *p, size_t len)
 {
 	int r;
 
-	if (c->wq == NULL && (c->wq = buf_new(c->s->conf.wq_max)) == NULL)
-		return E_NOMEM;
-	if (buf_len(c->wq) + len > buf_max(c->wq))
-		return E_LIMIT;
-	if ((r = buf_append(c->wq, p, len)) != 0)
-		return r == E_BIG ? E_LIMIT : r;
+	/* Always through the queue: after a WANT_WRITE, OpenSSL wants the
+	 * same bytes again, and the queue keeps them. */
+	if ((r = wq_push(&c->wq, c->s->conf.wq_max, p, len)) != 0)
+		return r;
 	if (!c->hs_done)
 		return 0;
 	r = tls_conn_flush(c);
@@ -412,7 +413,7 @@ tls_conn_write(struct tls_conn *c, const void *p, size_t len)
 size_t
 tls_conn_queued(const struct tls_conn *c)
 {
-	return c->wq != NULL ? buf_len(c->wq) : 0;
+	return wq_len(c->wq);
 }
 
 unsigned
