@@ -6,14 +6,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conntab.h"
 #include "sip.h"
 #include "tcpconn.h"
+#include "wqueue.h"
 
 #define ADDR_BUCKETS 256
-#define MAX_LISTEN 4
 
 struct tconn {
-	struct tcpconn_table *t;
 	uint64_t handle;
 	int fd;
 	int connecting;		/* non-blocking connect in progress */
@@ -22,31 +22,18 @@ struct tconn {
 	struct net_addr peer;
 	struct sip_framer *fr;
 	struct buf *wq;		/* unsent bytes; NULL when empty */
-	uint64_t born_ms, active_ms;
-	unsigned ev;		/* interest registered with the loop */
 	struct tconn *next_addr;
-	struct tconn *next_dead;
 };
 
 struct tcpconn_table {
 	struct ev_loop *loop;
+	struct conntab *ct;
 	struct tcpconn_conf conf;
 	struct tcpconn_cbs cbs;
 	const struct logger *lg;
-	struct tconn **slot;
-	size_t nslot, nconn;
-	uint32_t *freelist;
-	size_t nfree;
-	uint32_t gen;
 	struct tconn *addr[ADDR_BUCKETS];
-	int lfd[MAX_LISTEN];
-	size_t nlfd;
-	int64_t sweep_timer, reap_timer;
-	struct tconn *dead;
 	uint8_t rbuf[16384];	/* shared: an idle connection holds none */
 };
-
-static void conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg);
 
 static unsigned
 addr_hash(const struct net_addr *a)
@@ -66,18 +53,6 @@ addr_hash(const struct net_addr *a)
 		h = (h ^ p[i]) * 16777619u;
 	h = (h ^ net_addr_port(a)) * 16777619u;
 	return h % ADDR_BUCKETS;
-}
-
-static struct tconn *
-lookup(const struct tcpconn_table *t, uint64_t h)
-{
-	uint32_t s = (uint32_t)(h & 0xffffffffu);
-	struct tconn *c;
-
-	if (s >= t->nslot || (c = t->slot[s]) == NULL || c->handle != h ||
-	    c->dead)
-		return NULL;
-	return c;
 }
 
 static struct tconn *
@@ -102,8 +77,11 @@ addr_unlink(struct tcpconn_table *t, struct tconn *c)
 }
 
 static void
-conn_free(struct tconn *c)
+conn_free(void *arg, void *conn)
 {
+	struct tconn *c = conn;
+
+	(void)arg;
 	sip_framer_free(c->fr);
 	buf_free(c->wq);
 	if (c->fd >= 0)
@@ -111,29 +89,21 @@ conn_free(struct tconn *c)
 	free(c);
 }
 
-/* Closed callbacks, then memory, once no tcpconn_* call is running. */
+/* The closed callback runs from the reap timer: no tcpconn_* call runs. */
 static void
-reap(struct ev_loop *loop, uint64_t id, void *arg)
+conn_reaped(void *arg, void *conn)
 {
 	struct tcpconn_table *t = arg;
-	struct tconn *c;
+	struct tconn *c = conn;
 
-	(void)loop;
-	(void)id;
-	t->reap_timer = 0;
-	while ((c = t->dead) != NULL) {
-		t->dead = c->next_dead;
-		if (t->cbs.closed != NULL)
-			t->cbs.closed(t->cbs.arg, c->handle, &c->peer, c->err);
-		conn_free(c);
-	}
+	if (t->cbs.closed != NULL)
+		t->cbs.closed(t->cbs.arg, c->handle, &c->peer, c->err);
 }
 
 /* Unlink a connection now; report and free it from the loop. */
 static void
 conn_kill(struct tcpconn_table *t, struct tconn *c, int err, const char *why)
 {
-	uint32_t s = (uint32_t)(c->handle & 0xffffffffu);
 	char a[NET_ADDR_STRLEN];
 
 	if (c->dead)
@@ -144,17 +114,10 @@ conn_kill(struct tcpconn_table *t, struct tconn *c, int err, const char *why)
 		a[0] = '\0';
 	log_msg(t->lg, err != 0 ? LOG_INFO : LOG_DEBUG, "tcp %s: closed: %s",
 	    a, why);
-	(void)ev_fd_del(t->loop, c->fd);
+	(void)conntab_kill(t->ct, c->handle);
 	close(c->fd);
 	c->fd = -1;
 	addr_unlink(t, c);
-	t->slot[s] = NULL;
-	t->freelist[t->nfree++] = s;
-	t->nconn--;
-	c->next_dead = t->dead;
-	t->dead = c;
-	if (t->reap_timer <= 0)
-		t->reap_timer = ev_timer_add(t->loop, 0, reap, t);
 }
 
 static void
@@ -166,10 +129,9 @@ conn_update_events(struct tcpconn_table *t, struct tconn *c)
 		return;
 	if (c->connecting)
 		ev = EV_WRITE;
-	else if (c->wq != NULL && buf_len(c->wq) > 0)
+	else if (wq_len(c->wq) > 0)
 		ev |= EV_WRITE;
-	if (ev != c->ev && ev_fd_mod(t->loop, c->fd, ev) == 0)
-		c->ev = ev;
+	conntab_want(t->ct, c->handle, ev);
 }
 
 /* A new connection object for `fd` (taken over), indexed by `peer`. */
@@ -179,34 +141,21 @@ conn_add(struct tcpconn_table *t, int fd, const struct net_addr *peer,
 {
 	struct tconn *c;
 	unsigned h;
-	uint32_t s;
 
-	if (t->nconn >= t->conf.max_conns ||
+	if (conntab_count(t->ct) >= t->conf.max_conns ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return NULL;
 	}
-	if ((c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
-		free(c);
-		close(fd);
-		return NULL;
-	}
-	c->t = t;
 	c->fd = fd;
 	c->peer = *peer;
 	c->connecting = connecting;
-	c->born_ms = c->active_ms = ev_now_ms(t->loop);
-	c->ev = connecting ? EV_WRITE : EV_READ;
-	if (ev_fd_add(t->loop, fd, c->ev, conn_event, c) != 0) {
-		conn_free(c);
+	if ((c->fr = sip_framer_new(t->conf.max_msg)) == NULL ||
+	    conntab_add(t->ct, fd, connecting ? EV_WRITE : EV_READ,
+	    !connecting, c, &c->handle) != 0) {
+		conn_free(t, c);
 		return NULL;
 	}
-	s = t->nfree > 0 ? t->freelist[--t->nfree] : (uint32_t)t->nslot++;
-	if (++t->gen == 0)
-		t->gen = 1;
-	c->handle = ((uint64_t)t->gen << 32) | s;
-	t->slot[s] = c;
-	t->nconn++;
 	/* The newest connection to an address is the one reused. */
 	h = addr_hash(peer);
 	c->next_addr = t->addr[h];
@@ -214,28 +163,36 @@ conn_add(struct tcpconn_table *t, int fd, const struct net_addr *peer,
 	return c;
 }
 
+/* The socket as a write queue's writer. */
+static int
+sock_write(void *arg, const uint8_t *p, size_t len, size_t *done)
+{
+	struct tconn *c = arg;
+	ssize_t n;
+
+	do
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
+		    E_IO;
+	*done = (size_t)n;
+	return 0;
+}
+
 /* Write what the kernel takes; 0, or -1 after killing the connection. */
 static int
 conn_flush(struct tcpconn_table *t, struct tconn *c)
 {
-	while (c->wq != NULL && buf_len(c->wq) > 0) {
-		ssize_t n = send(c->fd, buf_data(c->wq), buf_len(c->wq),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	size_t before = wq_len(c->wq);
+	int r = wq_flush(&c->wq, sock_write, c);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			conn_kill(t, c, 0, "write failed");
-			return -1;
-		}
-		buf_consume(c->wq, (size_t)n);
-		c->active_ms = ev_now_ms(t->loop);
+	if (wq_len(c->wq) != before)
+		conntab_touch(t->ct, c->handle);
+	if (r != 0 && r != E_AGAIN) {
+		conn_kill(t, c, 0, "write failed");
+		return -1;
 	}
-	/* An idle connection keeps no queue. */
-	buf_free(c->wq);
-	c->wq = NULL;
 	return 0;
 }
 
@@ -244,41 +201,32 @@ static int
 conn_send(struct tcpconn_table *t, struct tconn *c, const void *p,
     size_t len)
 {
-	size_t queued = c->wq != NULL ? buf_len(c->wq) : 0, off = 0;
+	size_t sent = 0;
+	int r;
 
-	if (len > t->conf.wq_max || queued > t->conf.wq_max - len) {
+	if (c->connecting) {
+		r = wq_push(&c->wq, t->conf.wq_max, p, len);
+	} else {
+		/* A write is tried now unless bytes wait already. */
+		if (wq_len(c->wq) == 0)
+			conntab_touch(t->ct, c->handle);
+		r = wq_send(&c->wq, t->conf.wq_max, p, len, sock_write, c,
+		    &sent);
+	}
+	if (r == E_LIMIT) {
 		log_msg(t->lg, LOG_WARN, "tcp: write queue full, %zu bytes "
 		    "dropped", len);
 		return E_LIMIT;
 	}
-	if (queued == 0 && !c->connecting) {
-		while (off < len) {
-			ssize_t n = send(c->fd, (const uint8_t *)p + off,
-			    len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK)
-					break;
-				conn_kill(t, c, 0, "write failed");
-				return E_IO;
-			}
-			off += (size_t)n;
-		}
-		c->active_ms = ev_now_ms(t->loop);
-		if (off == len)
-			return 0;
-	}
-	if (c->wq == NULL && (c->wq = buf_new(t->conf.wq_max)) == NULL) {
+	if (r == E_NOMEM) {
 		/* Part of a message went: the stream cannot continue. */
-		if (off > 0)
+		if (sent > 0)
 			conn_kill(t, c, 0, "out of memory");
 		return E_NOMEM;
 	}
-	if (buf_append(c->wq, (const uint8_t *)p + off, len - off) != 0) {
-		if (off > 0)
-			conn_kill(t, c, 0, "out of memory");
-		return E_NOMEM;
+	if (r != 0) {
+		conn_kill(t, c, 0, "write failed");
+		return E_IO;
 	}
 	conn_update_events(t, c);
 	return 0;
@@ -309,7 +257,7 @@ conn_read(struct tcpconn_table *t, struct tconn *c)
 			conn_kill(t, c, 0, "message too large");
 			return;
 		}
-		c->active_ms = ev_now_ms(t->loop);
+		conntab_touch(t->ct, h);
 		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
 			if (r == SIP_FRAME_PING) {
 				/* RFC 5626 pong: a single CRLF, at once. */
@@ -333,16 +281,12 @@ conn_read(struct tcpconn_table *t, struct tconn *c)
 }
 
 static void
-conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+conn_event(void *arg, void *conn, unsigned ev)
 {
-	/* The fd is unwatched before a connection dies (conn_kill()), so
-	 * `arg` is always live here. */
-	struct tconn *c = arg;
-	struct tcpconn_table *t = c->t;
+	struct tcpconn_table *t = arg;
+	struct tconn *c = conn;
 	int e;
 
-	(void)loop;
-	(void)fd;
 	if (c->connecting) {
 		if (!(ev & (EV_WRITE | EV_ERROR)))
 			return;
@@ -351,7 +295,7 @@ conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			return;
 		}
 		c->connecting = 0;
-		c->active_ms = ev_now_ms(t->loop);
+		conntab_up(t->ct, c->handle);
 		log_msg(t->lg, LOG_DEBUG, "tcp: connected");
 		ev |= EV_WRITE;
 	}
@@ -363,56 +307,25 @@ conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 }
 
 static void
-sweep(struct ev_loop *loop, uint64_t id, void *arg)
+conn_expire(void *arg, void *conn, enum conntab_expiry why)
 {
 	struct tcpconn_table *t = arg;
-	uint64_t now = ev_now_ms(loop);
-	size_t i;
+	struct tconn *c = conn;
 
-	(void)id;
-	for (i = 0; i < t->nslot; i++) {
-		struct tconn *c = t->slot[i];
-
-		if (c == NULL || c->dead)
-			continue;
-		if (c->connecting && now - c->born_ms > t->conf.connect_ms)
-			conn_kill(t, c, E_TIMEOUT, "connect timeout");
-		else if (!c->connecting && now - c->active_ms > t->conf.idle_ms)
-			conn_kill(t, c, 0, "idle timeout");
-	}
-	t->sweep_timer = ev_timer_add(loop, 1000, sweep, t);
+	if (why == CONNTAB_SETUP)
+		conn_kill(t, c, E_TIMEOUT, "connect timeout");
+	else if (!c->connecting)	/* connecting: the connect timeout */
+		conn_kill(t, c, 0, "idle timeout");
 }
 
 static void
-accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
+conn_accept(void *arg, int fd, const struct net_addr *peer)
 {
 	struct tcpconn_table *t = arg;
-	int n;
 
-	(void)loop;
-	(void)ev;
-	for (n = 0; n < 64; n++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct net_addr peer;
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_msg(t->lg, LOG_WARN, "tcp: accept: %s",
-				    strerror(errno));
-			return;
-		}
-		if (net_addr_from_sa(&peer, (struct sockaddr *)&ss, sl) != 0) {
-			close(fd);
-			continue;
-		}
-		if (conn_add(t, fd, &peer, 0) == NULL)
-			log_msg(t->lg, LOG_WARN, "tcp: connection refused "
-			    "(limit or memory)");
-	}
+	if (conn_add(t, fd, peer, 0) == NULL)
+		log_msg(t->lg, LOG_WARN, "tcp: connection refused "
+		    "(limit or memory)");
 }
 
 struct tcpconn_table *
@@ -420,6 +333,9 @@ tcpconn_new(struct ev_loop *loop, const struct tcpconn_conf *conf,
     const struct tcpconn_cbs *cbs, const struct logger *lg)
 {
 	struct tcpconn_table *t = calloc(1, sizeof(*t));
+	struct conntab_conf cc;
+	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
+	    conn_reaped, conn_free, NULL };
 
 	if (t == NULL)
 		return NULL;
@@ -437,12 +353,10 @@ tcpconn_new(struct ev_loop *loop, const struct tcpconn_conf *conf,
 		t->conf.wq_max = 1 << 20;
 	t->cbs = *cbs;
 	t->lg = lg;
-	t->slot = calloc(t->conf.max_conns, sizeof(*t->slot));
-	t->freelist = calloc(t->conf.max_conns, sizeof(*t->freelist));
-	if (t->slot == NULL || t->freelist == NULL ||
-	    (t->sweep_timer = ev_timer_add(loop, 1000, sweep, t)) < 0) {
-		free(t->slot);
-		free(t->freelist);
+	cc = (struct conntab_conf){ t->conf.max_conns, t->conf.connect_ms,
+	    t->conf.idle_ms, "tcp" };
+	ops.arg = t;
+	if ((t->ct = conntab_new(loop, &cc, &ops, lg)) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -452,54 +366,22 @@ tcpconn_new(struct ev_loop *loop, const struct tcpconn_conf *conf,
 void
 tcpconn_free(struct tcpconn_table *t)
 {
-	struct tconn *c;
-	size_t i;
-
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nslot; i++) {
-		if ((c = t->slot[i]) != NULL) {
-			(void)ev_fd_del(t->loop, c->fd);
-			conn_free(c);
-		}
-	}
-	while ((c = t->dead) != NULL) {
-		t->dead = c->next_dead;
-		conn_free(c);
-	}
-	tcpconn_stop_listening(t);
-	if (t->sweep_timer > 0)
-		(void)ev_timer_del(t->loop, (uint64_t)t->sweep_timer);
-	if (t->reap_timer > 0)
-		(void)ev_timer_del(t->loop, (uint64_t)t->reap_timer);
-	free(t->slot);
-	free(t->freelist);
+	conntab_free(t->ct);
 	free(t);
 }
 
 int
 tcpconn_listen(struct tcpconn_table *t, int fd)
 {
-	int r;
-
-	if (t->nlfd >= MAX_LISTEN)
-		return E_LIMIT;
-	if ((r = ev_fd_add(t->loop, fd, EV_READ, accept_event, t)) != 0)
-		return r;
-	t->lfd[t->nlfd++] = fd;
-	return 0;
+	return conntab_listen(t->ct, fd);
 }
 
 void
 tcpconn_stop_listening(struct tcpconn_table *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->nlfd; i++) {
-		(void)ev_fd_del(t->loop, t->lfd[i]);
-		close(t->lfd[i]);
-	}
-	t->nlfd = 0;
+	conntab_stop_listening(t->ct);
 }
 
 int
@@ -510,7 +392,7 @@ tcpconn_send(struct tcpconn_table *t, const struct net_addr *dst,
 	int fd, r;
 
 	if (c == NULL) {
-		if (t->nconn >= t->conf.max_conns)
+		if (conntab_count(t->ct) >= t->conf.max_conns)
 			return E_LIMIT;
 		r = net_tcp_connect(dst, &fd);
 		if (r != 0 && r != E_AGAIN) {
@@ -533,7 +415,7 @@ int
 tcpconn_send_conn(struct tcpconn_table *t, uint64_t conn, const void *p,
     size_t len)
 {
-	struct tconn *c = lookup(t, conn);
+	struct tconn *c = conntab_get(t->ct, conn);
 
 	return c == NULL ? E_NOTFOUND : conn_send(t, c, p, len);
 }
@@ -554,7 +436,7 @@ int
 tcpconn_peer(const struct tcpconn_table *t, uint64_t conn,
     struct net_addr *peer)
 {
-	struct tconn *c = lookup(t, conn);
+	struct tconn *c = conntab_get(t->ct, conn);
 
 	if (c == NULL)
 		return E_NOTFOUND;
@@ -565,7 +447,7 @@ tcpconn_peer(const struct tcpconn_table *t, uint64_t conn,
 void
 tcpconn_close(struct tcpconn_table *t, uint64_t conn)
 {
-	struct tconn *c = lookup(t, conn);
+	struct tconn *c = conntab_get(t->ct, conn);
 
 	if (c != NULL) {
 		/* Best effort: what the kernel does not take now is lost. */
@@ -577,5 +459,5 @@ tcpconn_close(struct tcpconn_table *t, uint64_t conn)
 size_t
 tcpconn_count(const struct tcpconn_table *t)
 {
-	return t->nconn;
+	return conntab_count(t->ct);
 }
