@@ -8,21 +8,18 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "conntab.h"
 #include "flow.h"
 #include "rnd.h"
 #include "sip.h"
 
 struct conn {
-	struct flow_table *t;
 	uint64_t handle;
 	int fd;
+	int dead;
 	struct tls_conn *tls;
 	struct sip_framer *fr;
 	struct net_addr peer, local;
-	uint64_t born_ms, active_ms;
-	unsigned ev;		/* interest registered with the loop */
-	int dead;
-	struct conn *next_dead;
 };
 
 struct ipcount {
@@ -35,26 +32,15 @@ struct ipcount {
 
 struct flow_table {
 	struct ev_loop *loop;
+	struct conntab *ct;
 	struct tls_server *tls;
 	struct flow_conf conf;
 	struct flow_cbs cbs;
 	const struct logger *lg;
-	struct conn **slot;
-	size_t nslot, nconn;
-	uint32_t *freelist;
-	size_t nfree;
-	uint32_t gen;
-	int lfd[8];
-	size_t nlfd;
 	struct ipcount *ips[IP_BUCKETS];
 	uint8_t key[32];
-	int64_t sweep_timer, reap_timer;
-	struct conn *dead;
-	int serving;		/* depth of callbacks running */
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 };
-
-static void conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg);
 
 static unsigned
 ip_hash(const struct net_addr *a)
@@ -114,21 +100,12 @@ ip_dec(struct flow_table *t, const struct net_addr *a)
 	}
 }
 
-static struct conn *
-lookup(const struct flow_table *t, uint64_t h)
-{
-	uint32_t s = (uint32_t)(h & 0xffffffffu);
-	struct conn *c;
-
-	if (s >= t->nslot || (c = t->slot[s]) == NULL || c->handle != h ||
-	    c->dead)
-		return NULL;
-	return c;
-}
-
 static void
-conn_free(struct conn *c)
+conn_free(void *arg, void *conn)
 {
+	struct conn *c = conn;
+
+	(void)arg;
 	tls_conn_free(c->tls);
 	sip_framer_free(c->fr);
 	if (c->fd >= 0)
@@ -136,26 +113,10 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-static void
-reap(struct ev_loop *loop, uint64_t id, void *arg)
-{
-	struct flow_table *t = arg;
-	struct conn *c;
-
-	(void)loop;
-	(void)id;
-	t->reap_timer = 0;
-	while ((c = t->dead) != NULL) {
-		t->dead = c->next_dead;
-		conn_free(c);
-	}
-}
-
 /* Unlink a connection now; free its memory once no callback runs. */
 static void
 conn_kill(struct flow_table *t, struct conn *c, const char *why)
 {
-	uint32_t s = (uint32_t)(c->handle & 0xffffffffu);
 	char a[NET_ADDR_STRLEN];
 
 	if (c->dead)
@@ -164,121 +125,63 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	if (log_on(t->lg, LOG_DEBUG) && net_addr_format(&c->peer, a,
 	    sizeof(a)) == 0)
 		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
-	(void)ev_fd_del(t->loop, c->fd);
+	(void)conntab_kill(t->ct, c->handle);
 	tls_conn_shutdown(c->tls);
-	t->slot[s] = NULL;
-	t->freelist[t->nfree++] = s;
-	t->nconn--;
 	ip_dec(t, &c->peer);
-	if (t->cbs.closed != NULL && tls_conn_established(c->tls)) {
-		t->serving++;
+	if (t->cbs.closed != NULL && tls_conn_established(c->tls))
 		t->cbs.closed(t->cbs.arg, c->handle);
-		t->serving--;
-	}
-	c->next_dead = t->dead;
-	t->dead = c;
-	if (t->reap_timer <= 0)
-		t->reap_timer = ev_timer_add(t->loop, 0, reap, t);
 }
 
 static void
 conn_update_events(struct flow_table *t, struct conn *c)
 {
-	unsigned ev = tls_conn_events(c->tls);
-
-	if (ev != c->ev && !c->dead) {
-		if (ev_fd_mod(t->loop, c->fd, ev) == 0)
-			c->ev = ev;
-	}
+	if (!c->dead)
+		conntab_want(t->ct, c->handle, tls_conn_events(c->tls));
 }
 
 static void
-sweep(struct ev_loop *loop, uint64_t id, void *arg)
+conn_expire(void *arg, void *conn, enum conntab_expiry why)
 {
-	struct flow_table *t = arg;
-	uint64_t now = ev_now_ms(loop);
-	size_t i;
-
-	(void)id;
-	for (i = 0; i < t->nslot; i++) {
-		struct conn *c = t->slot[i];
-
-		if (c == NULL || c->dead)
-			continue;
-		if (!tls_conn_established(c->tls) &&
-		    now - c->born_ms > t->conf.handshake_ms)
-			conn_kill(t, c, "handshake timeout");
-		else if (now - c->active_ms > t->conf.idle_ms)
-			conn_kill(t, c, "idle timeout");
-	}
-	t->sweep_timer = ev_timer_add(loop, 1000, sweep, t);
+	conn_kill(arg, conn, why == CONNTAB_SETUP ? "handshake timeout" :
+	    "idle timeout");
 }
 
 static void
-accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
+conn_accept(void *arg, int fd, const struct net_addr *peer)
 {
 	struct flow_table *t = arg;
-	int n;
+	struct conn *c;
 
-	(void)ev;
-	for (n = 0; n < 64; n++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		struct conn *c;
-		struct net_addr peer;
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		uint32_t s;
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_msg(t->lg, LOG_WARN, "accept: %s",
-				    strerror(errno));
-			return;
+	if (conntab_count(t->ct) >= t->conf.max_conns) {
+		log_msg(t->lg, LOG_WARN, "flow: connection limit");
+		close(fd);
+		return;
+	}
+	if (ip_inc(t, peer) != 0) {
+		log_msg(t->lg, LOG_INFO, "flow: per-address limit");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->tls = tls_conn_new(t->tls, fd)) == NULL ||
+	    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
+		if (c != NULL) {
+			tls_conn_free(c->tls);
+			free(c);
 		}
-		if (net_addr_from_sa(&peer, (struct sockaddr *)&ss, sl) != 0 ||
-		    t->nconn >= t->conf.max_conns) {
-			log_msg(t->lg, LOG_WARN, "flow: connection limit");
-			close(fd);
-			continue;
-		}
-		if (ip_inc(t, &peer) != 0) {
-			log_msg(t->lg, LOG_INFO, "flow: per-address limit");
-			close(fd);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->tls = tls_conn_new(t->tls, fd)) == NULL ||
-		    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
-			if (c != NULL) {
-				tls_conn_free(c->tls);
-				free(c);
-			}
-			ip_dec(t, &peer);
-			close(fd);
-			continue;
-		}
-		if (t->conf.sndbuf > 0)
-			net_set_bufs(fd, 0, t->conf.sndbuf);
-		c->t = t;
-		c->fd = fd;
-		c->peer = peer;
-		if (net_local_addr(fd, &c->local) != 0)
-			memset(&c->local, 0, sizeof(c->local));
-		c->born_ms = c->active_ms = ev_now_ms(loop);
-		c->ev = EV_READ;
-		if (t->nfree > 0)
-			s = t->freelist[--t->nfree];
-		else
-			s = (uint32_t)t->nslot++;
-		c->handle = ((uint64_t)++t->gen << 32) | s;
-		t->slot[s] = c;
-		t->nconn++;
-		if (ev_fd_add(loop, fd, EV_READ, conn_event, c) != 0) {
-			c->fd = fd;
-			conn_kill(t, c, "loop");
-		}
+		ip_dec(t, peer);
+		close(fd);
+		return;
+	}
+	if (t->conf.sndbuf > 0)
+		net_set_bufs(fd, 0, t->conf.sndbuf);
+	c->fd = fd;
+	c->peer = *peer;
+	if (net_local_addr(fd, &c->local) != 0)
+		memset(&c->local, 0, sizeof(c->local));
+	if (conntab_add(t->ct, fd, EV_READ, 0, c, &c->handle) != 0) {
+		ip_dec(t, peer);
+		conn_free(t, c);
 	}
 }
 
@@ -305,7 +208,7 @@ conn_read(struct flow_table *t, struct conn *c)
 			conn_kill(t, c, "message too large");
 			return;
 		}
-		c->active_ms = ev_now_ms(t->loop);
+		conntab_touch(t->ct, h);
 		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
 			if (r == SIP_FRAME_PING) {
 				/* RFC 5626 pong: a single CRLF, at once. */
@@ -315,19 +218,14 @@ conn_read(struct flow_table *t, struct conn *c)
 				}
 				continue;
 			}
-			t->serving++;
 			t->cbs.msg(t->cbs.arg, h, msg);
-			t->serving--;
-			if (lookup(t, h) == NULL)
+			if (conntab_get(t->ct, h) == NULL)
 				return;
 		}
 		if (r < 0) {
-			if (t->cbs.bad != NULL) {
-				t->serving++;
+			if (t->cbs.bad != NULL)
 				t->cbs.bad(t->cbs.arg, h, r);
-				t->serving--;
-			}
-			if (lookup(t, h) != NULL)
+			if (conntab_get(t->ct, h) != NULL)
 				conn_kill(t, c, r == E_BIG ? "message too large" :
 				    "unframeable stream");
 			return;
@@ -337,22 +235,14 @@ conn_read(struct flow_table *t, struct conn *c)
 }
 
 static void
-conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+conn_event(void *arg, void *conn, unsigned ev)
 {
-	/* The fd is unwatched before a connection is freed (conn_kill()),
-	 * so `arg` is always a live connection here. */
-	struct conn *c = arg;
-	struct flow_table *t = c->t;
-	uint64_t h;
+	struct flow_table *t = arg;
+	struct conn *c = conn;
+	uint64_t h = c->handle;
 	int r;
 
-	(void)loop;
 	(void)ev;
-	if (c->dead) {
-		(void)ev_fd_del(t->loop, fd);
-		return;
-	}
-	h = c->handle;
 	if (!tls_conn_established(c->tls)) {
 		r = tls_conn_handshake(c->tls);
 		if (r == E_AGAIN) {
@@ -364,7 +254,7 @@ conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			    "handshake failed");
 			return;
 		}
-		c->active_ms = ev_now_ms(t->loop);
+		conntab_up(t->ct, h);
 	}
 	if (tls_conn_queued(c->tls) > 0) {
 		r = tls_conn_flush(c->tls);
@@ -374,7 +264,7 @@ conn_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		}
 	}
 	conn_read(t, c);
-	if ((c = lookup(t, h)) != NULL)
+	if ((c = conntab_get(t->ct, h)) != NULL)
 		conn_update_events(t, c);
 }
 
@@ -384,6 +274,9 @@ flow_table_new(struct ev_loop *loop, struct tls_server *tls,
     const struct logger *lg)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
+	struct conntab_conf cc;
+	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
+	    NULL, conn_free, NULL };
 
 	if (t == NULL)
 		return NULL;
@@ -400,14 +293,14 @@ flow_table_new(struct ev_loop *loop, struct tls_server *tls,
 		t->conf.max_msg = 65535;
 	t->cbs = *cbs;
 	t->lg = lg;
-	t->slot = calloc(t->conf.max_conns, sizeof(*t->slot));
-	t->freelist = calloc(t->conf.max_conns, sizeof(*t->freelist));
-	if (t->slot == NULL || t->freelist == NULL ||
+	cc = (struct conntab_conf){ t->conf.max_conns, t->conf.handshake_ms,
+	    t->conf.idle_ms, "flow" };
+	ops.arg = t;
+	if ((t->ct = conntab_new(loop, &cc, &ops, lg)) == NULL ||
 	    rnd_bytes(t->key, sizeof(t->key)) != 0) {
 		flow_table_free(t);
 		return NULL;
 	}
-	t->sweep_timer = ev_timer_add(loop, 1000, sweep, t);
 	return t;
 }
 
@@ -418,14 +311,7 @@ flow_table_free(struct flow_table *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nslot; i++) {
-		if (t->slot[i] != NULL) {
-			(void)ev_fd_del(t->loop, t->slot[i]->fd);
-			conn_free(t->slot[i]);
-		}
-	}
-	reap(t->loop, 0, t);
-	flow_stop_listening(t);
+	conntab_free(t->ct);
 	for (i = 0; i < IP_BUCKETS; i++) {
 		while (t->ips[i] != NULL) {
 			struct ipcount *x = t->ips[i];
@@ -433,45 +319,26 @@ flow_table_free(struct flow_table *t)
 			free(x);
 		}
 	}
-	if (t->sweep_timer > 0)
-		(void)ev_timer_del(t->loop, (uint64_t)t->sweep_timer);
-	if (t->reap_timer > 0)
-		(void)ev_timer_del(t->loop, (uint64_t)t->reap_timer);
 	OPENSSL_cleanse(t->key, sizeof(t->key));
-	free(t->slot);
-	free(t->freelist);
 	free(t);
 }
 
 int
 flow_listen(struct flow_table *t, int fd)
 {
-	int r;
-
-	if (t->nlfd >= sizeof(t->lfd) / sizeof(t->lfd[0]))
-		return E_LIMIT;
-	if ((r = ev_fd_add(t->loop, fd, EV_READ, accept_event, t)) != 0)
-		return r;
-	t->lfd[t->nlfd++] = fd;
-	return 0;
+	return conntab_listen(t->ct, fd);
 }
 
 void
 flow_stop_listening(struct flow_table *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->nlfd; i++) {
-		(void)ev_fd_del(t->loop, t->lfd[i]);
-		close(t->lfd[i]);
-	}
-	t->nlfd = 0;
+	conntab_stop_listening(t->ct);
 }
 
 int
 flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
 {
-	struct conn *c = lookup(t, flow);
+	struct conn *c = conntab_get(t->ct, flow);
 	int r;
 
 	if (c == NULL || !tls_conn_established(c->tls))
@@ -488,7 +355,7 @@ flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
 void
 flow_close(struct flow_table *t, uint64_t flow)
 {
-	struct conn *c = lookup(t, flow);
+	struct conn *c = conntab_get(t->ct, flow);
 
 	if (c != NULL) {
 		/* Best effort: what does not go now is dropped. */
@@ -501,14 +368,14 @@ flow_close(struct flow_table *t, uint64_t flow)
 int
 flow_alive(const struct flow_table *t, uint64_t flow)
 {
-	return lookup(t, flow) != NULL;
+	return conntab_get(t->ct, flow) != NULL;
 }
 
 int
 flow_addrs(const struct flow_table *t, uint64_t flow, struct net_addr *peer,
     struct net_addr *local)
 {
-	struct conn *c = lookup(t, flow);
+	struct conn *c = conntab_get(t->ct, flow);
 
 	if (c == NULL)
 		return E_NOTFOUND;
@@ -522,7 +389,7 @@ flow_addrs(const struct flow_table *t, uint64_t flow, struct net_addr *peer,
 size_t
 flow_count(const struct flow_table *t)
 {
-	return t->nconn;
+	return conntab_count(t->ct);
 }
 
 static int
