@@ -45,20 +45,7 @@ struct flow_table {
 static unsigned
 ip_hash(const struct net_addr *a)
 {
-	const uint8_t *p;
-	size_t n, i;
-	unsigned h = 2166136261u;
-
-	if (net_addr_family(a) == AF_INET6) {
-		p = a->u.in6.sin6_addr.s6_addr;
-		n = 16;
-	} else {
-		p = (const uint8_t *)&a->u.in4.sin_addr;
-		n = 4;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h % IP_BUCKETS;
+	return net_addr_hash(a, 0) % IP_BUCKETS;
 }
 
 static struct ipcount **

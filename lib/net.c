@@ -193,6 +193,27 @@ net_addr_eq(const struct net_addr *a, const struct net_addr *b)
 	return net_addr_host_eq(a, b) && net_addr_port(a) == net_addr_port(b);
 }
 
+unsigned
+net_addr_hash(const struct net_addr *a, int with_port)
+{
+	const uint8_t *p;
+	size_t n, i;
+	unsigned h = 2166136261u;
+
+	if (net_addr_family(a) == AF_INET6) {
+		p = a->u.in6.sin6_addr.s6_addr;
+		n = 16;
+	} else {
+		p = (const uint8_t *)&a->u.in4.sin_addr;
+		n = 4;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	if (with_port)
+		h = (h ^ net_addr_port(a)) * 16777619u;
+	return h;
+}
+
 int
 net_addr_is_any(const struct net_addr *a)
 {

@@ -373,6 +373,22 @@ test_listen(struct ev_loop *l)
 	close(fd);
 }
 
+/* The address hash the tables index by: FNV-1a 32, values from Python. */
+static void
+test_hash(void)
+{
+	struct net_addr a, b, c;
+
+	T_OK(net_addr_parse(SLICE_LIT("127.0.0.1:5060"), &a) == 0 &&
+	    net_addr_parse(SLICE_LIT("127.0.0.1:5061"), &b) == 0 &&
+	    net_addr_parse(SLICE_LIT("[::1]:5060"), &c) == 0, "addresses");
+	T_EQ_INT(net_addr_hash(&a, 0), 0xdaaf40edu, "IPv4 host");
+	T_EQ_INT(net_addr_hash(&a, 1), 0x6affe98bu, "IPv4 host and port");
+	T_EQ_INT(net_addr_hash(&b, 0), net_addr_hash(&a, 0),
+	    "the port counts only when asked");
+	T_EQ_INT(net_addr_hash(&c, 0), 0x68691772u, "IPv6 host");
+}
+
 int
 main(void)
 {
@@ -380,6 +396,7 @@ main(void)
 
 	T_OK(l != NULL, "loop");
 	test_wqueue();
+	test_hash();
 	if (l != NULL) {
 		test_table(l);
 		test_timeouts(l);
