@@ -222,7 +222,7 @@ conntab_add(struct conntab *t, int fd, unsigned ev, int up, void *conn,
 	uint32_t s;
 	int r;
 
-	if (t->nconn >= t->conf.max_conns)
+	if (conntab_full(t))
 		return E_LIMIT;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return E_NOMEM;
@@ -306,4 +306,10 @@ size_t
 conntab_count(const struct conntab *t)
 {
 	return t->nconn;
+}
+
+int
+conntab_full(const struct conntab *t)
+{
+	return t->nconn >= t->conf.max_conns;
 }

@@ -107,7 +107,8 @@ void conntab_touch(struct conntab *t, uint64_t h);
 /* Watch the socket of `h` for `ev` from now on (a no-op if unchanged). */
 void conntab_want(struct conntab *t, uint64_t h, unsigned ev);
 
-/* Live connections. */
+/* Live connections; 1 if max_conns of them are open. */
 size_t conntab_count(const struct conntab *t);
+int conntab_full(const struct conntab *t);
 
 #endif

@@ -31,7 +31,6 @@ struct ipcount {
 #define IP_BUCKETS 1024
 
 struct flow_table {
-	struct ev_loop *loop;
 	struct conntab *ct;
 	struct tls_server *tls;
 	struct flow_conf conf;
@@ -139,7 +138,7 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 	struct flow_table *t = arg;
 	struct conn *c;
 
-	if (conntab_count(t->ct) >= t->conf.max_conns) {
+	if (conntab_full(t->ct)) {
 		log_msg(t->lg, LOG_WARN, "flow: connection limit");
 		close(fd);
 		return;
@@ -260,28 +259,22 @@ flow_table_new(struct ev_loop *loop, struct tls_server *tls,
     const struct flow_conf *conf, const struct flow_cbs *cbs,
     const struct logger *lg)
 {
-	struct flow_table *t = calloc(1, sizeof(*t));
-	struct conntab_conf cc;
+	struct conntab_conf cc = {
+		conf->max_conns != 0 ? conf->max_conns : 10000,
+		conf->handshake_ms != 0 ? conf->handshake_ms : 10000,
+		conf->idle_ms != 0 ? conf->idle_ms : 600000, "flow" };
 	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
 	    NULL, conn_free, NULL };
+	struct flow_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	t->loop = loop;
 	t->tls = tls;
 	t->conf = *conf;
-	if (t->conf.max_conns == 0)
-		t->conf.max_conns = 10000;
-	if (t->conf.handshake_ms == 0)
-		t->conf.handshake_ms = 10000;
-	if (t->conf.idle_ms == 0)
-		t->conf.idle_ms = 600000;
 	if (t->conf.max_msg == 0)
 		t->conf.max_msg = 65535;
 	t->cbs = *cbs;
 	t->lg = lg;
-	cc = (struct conntab_conf){ t->conf.max_conns, t->conf.handshake_ms,
-	    t->conf.idle_ms, "flow" };
 	ops.arg = t;
 	if ((t->ct = conntab_new(loop, &cc, &ops, lg)) == NULL ||
 	    rnd_bytes(t->key, sizeof(t->key)) != 0) {

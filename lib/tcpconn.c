@@ -26,9 +26,8 @@ struct tconn {
 };
 
 struct tcpconn_table {
-	struct ev_loop *loop;
 	struct conntab *ct;
-	struct tcpconn_conf conf;
+	size_t max_msg, wq_max;
 	struct tcpconn_cbs cbs;
 	const struct logger *lg;
 	struct tconn *addr[ADDR_BUCKETS];
@@ -128,15 +127,14 @@ conn_add(struct tcpconn_table *t, int fd, const struct net_addr *peer,
 	struct tconn *c;
 	unsigned h;
 
-	if (conntab_count(t->ct) >= t->conf.max_conns ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (conntab_full(t->ct) || (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return NULL;
 	}
 	c->fd = fd;
 	c->peer = *peer;
 	c->connecting = connecting;
-	if ((c->fr = sip_framer_new(t->conf.max_msg)) == NULL ||
+	if ((c->fr = sip_framer_new(t->max_msg)) == NULL ||
 	    conntab_add(t->ct, fd, connecting ? EV_WRITE : EV_READ,
 	    !connecting, c, &c->handle) != 0) {
 		conn_free(t, c);
@@ -191,13 +189,12 @@ conn_send(struct tcpconn_table *t, struct tconn *c, const void *p,
 	int r;
 
 	if (c->connecting) {
-		r = wq_push(&c->wq, t->conf.wq_max, p, len);
+		r = wq_push(&c->wq, t->wq_max, p, len);
 	} else {
 		/* A write is tried now unless bytes wait already. */
 		if (wq_len(c->wq) == 0)
 			conntab_touch(t->ct, c->handle);
-		r = wq_send(&c->wq, t->conf.wq_max, p, len, sock_write, c,
-		    &sent);
+		r = wq_send(&c->wq, t->wq_max, p, len, sock_write, c, &sent);
 	}
 	if (r == E_LIMIT) {
 		log_msg(t->lg, LOG_WARN, "tcp: write queue full, %zu bytes "
@@ -318,29 +315,20 @@ struct tcpconn_table *
 tcpconn_new(struct ev_loop *loop, const struct tcpconn_conf *conf,
     const struct tcpconn_cbs *cbs, const struct logger *lg)
 {
-	struct tcpconn_table *t = calloc(1, sizeof(*t));
-	struct conntab_conf cc;
+	struct conntab_conf cc = {
+		conf->max_conns != 0 ? conf->max_conns : 1024,
+		conf->connect_ms != 0 ? conf->connect_ms : 5000,
+		conf->idle_ms != 0 ? conf->idle_ms : 300000, "tcp" };
 	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
 	    conn_reaped, conn_free, NULL };
+	struct tcpconn_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	t->loop = loop;
-	t->conf = *conf;
-	if (t->conf.max_conns == 0)
-		t->conf.max_conns = 1024;
-	if (t->conf.connect_ms == 0)
-		t->conf.connect_ms = 5000;
-	if (t->conf.idle_ms == 0)
-		t->conf.idle_ms = 300000;
-	if (t->conf.max_msg == 0)
-		t->conf.max_msg = 65535;
-	if (t->conf.wq_max == 0)
-		t->conf.wq_max = 1 << 20;
+	t->max_msg = conf->max_msg != 0 ? conf->max_msg : 65535;
+	t->wq_max = conf->wq_max != 0 ? conf->wq_max : 1 << 20;
 	t->cbs = *cbs;
 	t->lg = lg;
-	cc = (struct conntab_conf){ t->conf.max_conns, t->conf.connect_ms,
-	    t->conf.idle_ms, "tcp" };
 	ops.arg = t;
 	if ((t->ct = conntab_new(loop, &cc, &ops, lg)) == NULL) {
 		free(t);
@@ -378,7 +366,7 @@ tcpconn_send(struct tcpconn_table *t, const struct net_addr *dst,
 	int fd, r;
 
 	if (c == NULL) {
-		if (conntab_count(t->ct) >= t->conf.max_conns)
+		if (conntab_full(t->ct))
 			return E_LIMIT;
 		r = net_tcp_connect(dst, &fd);
 		if (r != 0 && r != E_AGAIN) {

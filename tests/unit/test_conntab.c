@@ -234,6 +234,7 @@ test_table(struct ev_loop *l)
 	T_EQ_INT(conntab_add(w.t, a.fd, EV_READ, 1, &a, &a.h), 0, "add a");
 	T_EQ_INT(conntab_add(w.t, b.fd, EV_READ, 1, &b, &b.h), 0, "add b");
 	T_OK(a.h != 0 && b.h != 0 && a.h != b.h, "distinct handles");
+	T_EQ_INT(conntab_full(w.t), 1, "full at max_conns");
 	T_EQ_INT(conntab_add(w.t, c.fd, EV_READ, 1, &c, &c.h), E_LIMIT,
 	    "max_conns");
 	T_EQ_INT(conntab_count(w.t), 2, "count");
@@ -252,6 +253,7 @@ test_table(struct ev_loop *l)
 	T_OK(conntab_get(w.t, a.h) == NULL, "a's handle is dead at once");
 	T_EQ_INT(conntab_kill(w.t, a.h), E_NOTFOUND, "a second kill");
 	T_EQ_INT(conntab_count(w.t), 1, "count after the kill");
+	T_EQ_INT(conntab_full(w.t), 0, "room again");
 	T_EQ_INT(a.reaped + a.freed, 0, "not reaped inside the call");
 	T_EQ_INT(write(pa[1], "x", 1), 1, "poke dead a");
 	/* The slot is free again: a new connection takes it, the old
