@@ -720,6 +720,12 @@ answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 			re->reason = re->buf;
 			return e;
 		}
+		/* an answer has no alternative to fall back on: say why */
+		if ((e = keylog_check(k, re->buf, sizeof(re->buf))) != 0) {
+			keyline_free(k);
+			re->reason = re->buf;
+			return e;
+		}
 		/* matched by suite: answerers renumber tags */
 		for (i = 0; i < md->noffered; i++)
 			if (keyline_suite(md->offered[i]) == keyline_suite(k))

@@ -1,6 +1,7 @@
 /* keylog.c - map key lines onto rtpsec contexts and append them to key logs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +15,70 @@ struct keylog {
 	char *path;
 };
 
+static void __attribute__((format(printf, 3, 4)))
+why_set(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(why, whysz, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
+}
+
+int
+keylog_check(const struct keyline *kl, char *why, size_t whysz)
+{
+	size_t n = keyline_nkeys(kl), ml = 0, l;
+	uint64_t v;
+
+	if (keyline_suite(kl) == NULL || n == 0) {
+		why_set(why, whysz, "no key");
+		return E_STATE;
+	}
+	if (n > KEYLINE_MAX_KEYS) {
+		why_set(why, whysz, "more than %d keys", KEYLINE_MAX_KEYS);
+		return E_KEY;
+	}
+	/* a key derivation rate re-keys every 2^KDR packets: neither we nor
+	 * libsrtp do that, and silently not doing it loses the media later */
+	if (keyline_kdr(kl) > 0) {
+		why_set(why, whysz, "KDR=%d: key derivation rate not "
+		    "supported", keyline_kdr(kl));
+		return E_UNSUPPORTED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		l = keyline_mki(kl, i, &v);
+		if (l > RTPSEC_MAX_MKI) {
+			why_set(why, whysz, "MKI of %zu bytes not supported "
+			    "(at most %d)", l, RTPSEC_MAX_MKI);
+			return E_UNSUPPORTED;
+		}
+		if (i > 0 && (l != ml || l == 0)) {
+			why_set(why, whysz, "several keys need MKIs of one "
+			    "length");
+			return E_KEY;
+		}
+		ml = l;
+	}
+	return 0;
+}
+
 int
 keylog_params(const struct keyline *kl, struct keylog_keys *k)
 {
 	const struct suite *su = keyline_suite(kl);
 	struct rtpsec_params *p = &k->p;
-	size_t n = keyline_nkeys(kl), ml = 0;
+	size_t n = keyline_nkeys(kl);
 	unsigned f = keyline_flags(kl);
+	int e;
 
 	if (su == NULL || n == 0 || keyline_master(kl, 0) == NULL)
 		return E_STATE;
-	if (n > KEYLINE_MAX_KEYS)
-		return E_KEY;
-	/* a key derivation rate re-keys every 2^KDR packets: neither we nor
-	 * libsrtp do that, and silently not doing it loses the media later */
-	if (keyline_kdr(kl) > 0)
-		return E_UNSUPPORTED;
+	if ((e = keylog_check(kl, NULL, 0)) != 0)
+		return e;
 	memset(p, 0, sizeof(*p));
 	p->suite = su->id;
 	p->key_len = su->key_len;
@@ -39,11 +88,6 @@ keylog_params(const struct keyline *kl, struct keylog_keys *k)
 		uint64_t v = 0;
 		size_t l = keyline_mki(kl, i, &v);
 
-		if (i > 0 && (l != ml || l == 0))
-			return E_KEY;
-		if (l > RTPSEC_MAX_MKI)
-			return E_UNSUPPORTED;
-		ml = l;
 		memset(k->mki[i], 0, l);
 		for (size_t j = 0; j < l && j < 8; j++)
 			k->mki[i][l - 1 - j] = (uint8_t)(v >> (8 * j));

@@ -35,6 +35,15 @@ struct keylog_keys {
 int keylog_params(const struct keyline *kl, struct keylog_keys *k) WUR;
 
 /*
+ * 0 if keylog_params() can map `kl` onto rtpsec, so a relay or a decoder
+ * can honour the line as written; else its error (E_STATE, E_KEY,
+ * E_UNSUPPORTED, as above) with a lower-case reason in `why` (may be
+ * NULL), e.g. "KDR=1: key derivation rate not supported". A caller with
+ * a choice of lines (an offer's a=crypto list) skips such a line.
+ */
+int keylog_check(const struct keyline *kl, char *why, size_t whysz) WUR;
+
+/*
  * A key log: a file that gets one key line per key learned or generated,
  * appended with one write() each, created mode 0600. The struct owns its
  * descriptor and its copy of the path.

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "keylog.h"
 #include "rnd.h"
 #include "sdprw.h"
 
@@ -305,6 +306,8 @@ sdprw_offer_choose(const struct sdp *offer, size_t m,
 {
 	struct keyline *kl;
 	struct slice v;
+	char skip[160] = "";
+	long skip_tag = -1;
 	size_t i, j;
 
 	*chosen = NULL;
@@ -319,14 +322,28 @@ sdprw_offer_choose(const struct sdp *offer, size_t m,
 		for (j = 0; allowed != NULL && j < nallowed; j++)
 			if (keyline_suite(kl)->id == allowed[j])
 				break;
-		if (allowed == NULL || j < nallowed) {
-			*chosen = kl;
-			return 0;
+		if (allowed != NULL && j == nallowed) {
+			keyline_free(kl);
+			continue;
 		}
-		keyline_free(kl);
+		/* a line whose parameters we cannot run (KDR=n, n > 0): a
+		 * later alternative may do; remember why for the error */
+		if (keylog_check(kl, skip[0] == '\0' ? skip : NULL,
+		    sizeof(skip)) != 0) {
+			if (skip_tag < 0)
+				skip_tag = keyline_tag(kl);
+			keyline_free(kl);
+			continue;
+		}
+		*chosen = kl;
+		return 0;
 	}
-	why_set(why, whysz, "media %zu: no acceptable crypto suite in the "
-	    "offer", m);
+	if (skip_tag >= 0)
+		why_set(why, whysz, "media %zu: no usable a=crypto in the "
+		    "offer (tag %ld: %s)", m, skip_tag, skip);
+	else
+		why_set(why, whysz, "media %zu: no acceptable crypto suite in "
+		    "the offer", m);
 	return E_NOTFOUND;
 }
 

@@ -47,8 +47,11 @@ int sdprw_media_to_srtp(struct sdp *s, size_t m,
 /*
  * The offer's crypto that an answer to media `m` of `offer` should take:
  * the first a=crypto of that media (offer order) whose suite is in
- * `allowed` (NULL: any suite sbckit knows). *chosen is a new keyline (the
- * offerer's key, with its tag); E_NOTFOUND when none fits.
+ * `allowed` (NULL: any suite sbckit knows) and whose parameters the relay
+ * can honour (keylog_check(): no KDR=n with n > 0, ...); lines that do not
+ * parse or cannot be honoured are skipped. *chosen is a new keyline (the
+ * offerer's key, with its tag); E_NOTFOUND when none fits, `why` saying
+ * why (the first line skipped as unusable, if any).
  */
 int sdprw_offer_choose(const struct sdp *offer, size_t m,
     const enum suite_id *allowed, size_t nallowed, struct keyline **chosen,

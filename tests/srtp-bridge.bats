@@ -271,6 +271,11 @@ ng_peer() {
 	ng_peer params
 }
 
+@test "srtp-bridge --ng: an a=crypto with KDR=n is skipped for a later line; only KDR lines: refused" {
+	bridge_ng
+	ng_peer kdr
+}
+
 @test "srtp-bridge --ng: session limit strings" {
 	bridge_ng --max-sessions 1
 	ng_peer limit

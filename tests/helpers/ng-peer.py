@@ -13,7 +13,8 @@
 # interface addresses), mki (a two-key a=crypto line) and params
 # (UNENCRYPTED_SRTCP mirrored), both needing $SRTP_REF, the srtp-ref helper
 # on stock libsrtp2; fork (via-branch forks, branch deletes, delete-delay),
-# fork-compare (the same steps against rtpengine at argv[6] too).
+# fork-compare (the same steps against rtpengine at argv[6] too), kdr
+# (a=crypto lines with KDR=n skipped, see srtp-bridge(1)).
 import base64
 import os
 import re
@@ -645,6 +646,83 @@ elif scenario == "params":
     got = ref_run("unprotect", [cr[0][2]] if cr else [key()],
                   [("rtcp", g or b"")], flags=["unencrypted-srtcp"])[0]
     check("... and libsrtp2 authenticates it", got == sr2, repr(got))
+elif scenario == "kdr":
+    # RFC 4568 KDR=n (n > 0) re-derives the session keys every 2^n
+    # packets; neither we nor libsrtp2 do that, so such an a=crypto line
+    # is skipped and a later one taken; an offer with no other line is
+    # refused with a reason. (rtpengine 10.5 takes the KDR line and
+    # ignores the KDR: its media fails after 2^n packets.)
+    def kdr_offer(cid, lines):
+        o = sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP").replace(
+            "a=sendrecv", "".join("a=crypto:%d %s\r\n" % (t, v)
+                                  for t, v in lines) + "a=sendrecv")
+        return req(dict(SBC_OUT, command="offer", **{
+            "call-id": cid, "from-tag": "alice-tag", "sdp": o}))
+
+    def kdr_answer(cid):
+        r = req({"command": "answer", "call-id": cid,
+                 "from-tag": "alice-tag", "to-tag": "bob-tag",
+                 "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")})
+        return media_of(s(r.get("sdp", b"")))
+
+    alice, bob = udp(PHONE_A), udp(PHONE_B)
+    k1, k2 = key(), key()
+    r = kdr_offer("kdr-1@test", [
+        (1, "AES_CM_128_HMAC_SHA1_80 inline:%s|2^20|1:32 KDR=1" % k1),
+        (2, "AES_CM_128_HMAC_SHA1_32 inline:%s" % k2)])
+    check("first line KDR=1, second usable: offer ok",
+          s(r.get("result")) == "ok", repr(r))
+    if s(r.get("result")) != "ok":
+        sys.exit(1)
+    oport = media_of(s(r.get("sdp", b"")))[1]
+    _, aport, proto, cr = kdr_answer("kdr-1@test")
+    check("answer takes the second line: one a=crypto, tag 2, its suite",
+          proto == "RTP/SAVP" and [(t, su) for t, su, _ in cr] ==
+          [("2", "AES_CM_128_HMAC_SHA1_32")], repr(cr))
+    # alice encrypts with the key of the line the answer took (libsrtp2)
+    atx = session(k2, True, Policy.SRTP_PROFILE_AES128_CM_SHA1_32)
+    got, sent = [], []
+    for i in range(5):
+        p = rtp(700 + i, 0xa11ce, bytes([97 + i]) * 160)
+        sent.append(p)
+        alice.sendto(atx.protect(p), (out_addr, aport))
+        got.append(recv(bob))
+    check("her SRTP under the tag-2 key reaches bob as the exact RTP",
+          got == sent, repr([g is not None and g[:12] for g in got]))
+    if cr:
+        arx = session(cr[0][2], False, Policy.SRTP_PROFILE_AES128_CM_SHA1_32)
+        p = rtp(900, 0xb0b, b"B" * 160)
+        bob.sendto(p, (in_addr, oport))
+        g = recv(alice)
+        check("bob's RTP reaches her under our tag-2 key",
+              g is not None and arx.unprotect(g) == p, repr(g))
+    r = kdr_offer("kdr-2@test", [
+        (1, "AES_CM_128_HMAC_SHA1_80 inline:%s KDR=1" % k1),
+        (2, "AES_CM_128_HMAC_SHA1_32 inline:%s KDR=24" % k2)])
+    check("only KDR lines: offer refused, the reason names the KDR",
+          s(r.get("result")) == "error" and
+          "no usable a=crypto" in s(r.get("error-reason", b"")) and
+          "KDR=1" in s(r.get("error-reason", b"")), repr(r))
+    r = req({"command": "list"})
+    check("the refused call is not kept",
+          [s(x) for x in r.get("calls", [])] == ["kdr-1@test"], repr(r))
+    r = kdr_offer("kdr-3@test", [
+        (1, "AES_CM_128_HMAC_SHA1_80 inline:%s KDR=0" % k1)])
+    check("KDR=0 (keys derived once) is fine", s(r.get("result")) == "ok",
+          repr(r))
+    # an answer has no other line to fall back on: an error that says why
+    r = req(dict(SBC_IN, command="offer", **{
+        "call-id": "kdr-4@test", "from-tag": "bob-tag",
+        "sdp": sdp(PHONE_B, bob.getsockname()[1], "RTP/AVP")}))
+    cr = media_of(s(r.get("sdp", b"")))[3] if r.get("sdp") else []
+    r = req({"command": "answer", "call-id": "kdr-4@test",
+             "from-tag": "bob-tag", "to-tag": "alice-tag",
+             "sdp": sdp(PHONE_A, alice.getsockname()[1], "RTP/SAVP").replace(
+                 "a=sendrecv", "a=crypto:%s %s inline:%s KDR=2\r\n"
+                 "a=sendrecv" % (cr[0][0], cr[0][1], k1) if cr else "")})
+    check("an answer with KDR=2: error naming the KDR",
+          s(r.get("result")) == "error" and
+          "KDR=2" in s(r.get("error-reason", b"")), repr(r))
 elif scenario == "compare":
     # the same requests to srtp-bridge (NG_PORT) and to rtpengine
     # (argv[6]): equivalent answers (profiles, number of crypto lines,

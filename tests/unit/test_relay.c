@@ -133,6 +133,7 @@ test_keylog_params(void)
 	struct keyline *kl = NULL;
 	struct keylog_keys k;
 	const struct rtpsec_params *pp = &k.p;
+	char why[100] = "";
 
 	T_EQ_INT(keyline_parse(SLICE_LIT("AES_CM_128_HMAC_SHA1_80 inline:"
 	    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31|258:2 "
@@ -180,6 +181,10 @@ test_keylog_params(void)
 	    NULL, 0), 0, "parse KDR=16");
 	T_EQ_INT(keylog_params(kl, &k), E_UNSUPPORTED,
 	    "KDR=16: E_UNSUPPORTED, not silently wrong keys later");
+	T_EQ_INT(keylog_check(kl, why, sizeof(why)), E_UNSUPPORTED,
+	    "keylog_check agrees");
+	T_EQ_STR(why, "KDR=16: key derivation rate not supported",
+	    "... and says why");
 	keyline_free(kl);
 }
 
