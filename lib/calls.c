@@ -60,6 +60,8 @@ struct branch {
 	size_t taglen[2];
 	uint8_t *via;			/* via-branch of its offer, or NULL */
 	size_t vialen;
+	unsigned seq;			/* 1, 2, ... in its call: names an
+					 * untagged party "<untagged N>" */
 	int offer_from;			/* side of the last offer */
 	struct media *m[SDP_MAX_MEDIA];
 	size_t nm;
@@ -72,6 +74,7 @@ struct call {
 	uint8_t *id;
 	size_t idlen;
 	struct branch *br;		/* its dialogs, oldest first */
+	unsigned nbranch;		/* branches made so far */
 	uint64_t created;		/* wall clock, seconds */
 	int64_t del_timer;		/* delete-delay pending, or 0 */
 };
@@ -168,6 +171,7 @@ branch_new(struct call *c, struct slice via)
 		return NULL;
 	}
 	b->call = c;
+	b->seq = ++c->nbranch;
 	for (pp = &c->br; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = b;
@@ -890,12 +894,15 @@ query_side(struct calls *t, const struct branch *c, int side,
     struct buf *out)
 {
 	uint64_t now_ms = ev_now_ms(t->loop), now = wall();
+	struct slice via = side != c->offer_from && c->via != NULL ?
+	    slice_make(c->via, c->vialen) : SLICE_NULL;
 	int e;
 
-	if ((e = ng_query_tag_begin(out, c->tag[side] != NULL ?
-	    slice_make(c->tag[side], c->taglen[side]) : SLICE_NULL,
-	    side != c->offer_from && c->via != NULL ?
-	    slice_make(c->via, c->vialen) : SLICE_NULL)) != 0)
+	/* a fork not answered yet: its ports are open all the same */
+	e = c->tag[side] != NULL ? ng_query_tag_begin(out,
+	    slice_make(c->tag[side], c->taglen[side]), via) :
+	    ng_query_untagged_begin(out, c->seq, via);
+	if (e != 0)
 		return e;
 	for (size_t m = 0; m < c->nm; m++) {
 		const struct media *md = c->m[m];
@@ -961,7 +968,9 @@ tag_elsewhere(const struct call *c, const struct branch *b, int side,
 /*
  * The query body of call `c`, or with `only` of that branch's own parties
  * (a branch deleted): "created", "tags" (each party once, with its
- * streams in the first branch it is in), "totals" of those branches.
+ * streams in the first branch it is in; the party of a fork without a
+ * to-tag yet as "<untagged N>", as rtpengine lists it), "totals" of
+ * those branches.
  */
 static int
 call_stats(struct calls *t, const struct call *c, const struct branch *only,
@@ -997,7 +1006,7 @@ call_stats(struct calls *t, const struct call *c, const struct branch *only,
 		if (only != NULL && b != only)
 			continue;
 		for (int i = 0; i < 2; i++) {
-			if (b->tag[i] == NULL || tag_elsewhere(c, b, i,
+			if (b->tag[i] != NULL && tag_elsewhere(c, b, i,
 			    only != NULL ? NULL : b))
 				continue;
 			if ((e = query_side(t, b, i, out)) != 0)

@@ -46,9 +46,11 @@
  * via-branch end the whole call. Tags that match nothing: ok with the
  * warning "Call-ID not found or tags didn't match" (error with `fatal`).
  * The reply carries the query of what was deleted (a bare ok for a delete
- * without tags), as rtpengine's. `delete-delay` N > 0 defers the deletion
- * N seconds (media still flow, query still answers); without it (or 0)
- * the deletion is at once (rtpengine's default is 30 s).
+ * without tags), as rtpengine's; in it and in `query`, the party of a fork
+ * with no to-tag yet is "<untagged N>" (tag "", its via-branch).
+ * `delete-delay` N > 0 defers the deletion N seconds (media still flow,
+ * query still answers); without it (or 0) the deletion is at once
+ * (rtpengine's default is 30 s).
  *
  * Timeouts: a call ends when every stream of every branch has seen no
  * media for calls_config.timeout_ms.

@@ -1063,6 +1063,31 @@ ng_query_tag_begin(struct buf *out, struct slice tag, struct slice via)
 }
 
 int
+ng_query_untagged_begin(struct buf *out, unsigned n, struct slice via)
+{
+	char key[32];
+	size_t i = sizeof(key), k;
+	int r;
+
+	/* "<untagged N>", without printf: N backwards, then in place */
+	key[--i] = '>';
+	do {
+		key[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	k = sizeof("<untagged ") - 1;
+	memcpy(key + i - k, "<untagged ", k);
+	i -= k;
+	if ((r = bencode_put_str(out, slice_make(key + i,
+	    sizeof(key) - i))) != 0 ||
+	    (r = bencode_put_dict(out)) != 0 ||
+	    (r = bencode_put_kstr(out, "tag", SLICE_LIT(""))) != 0 ||
+	    (r = put_opt(out, "via-branch", via)) != 0)
+		return r;
+	return bencode_put_klist(out, "medias");
+}
+
+int
 ng_query_media_begin(struct buf *out, unsigned index, struct slice type,
     struct slice protocol)
 {

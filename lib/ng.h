@@ -331,6 +331,13 @@ int ng_query_created(struct buf *out, uint64_t created) WUR;
 /* `via`: the tag's via-branch, or SLICE_NULL for none. */
 int ng_query_tag_begin(struct buf *out, struct slice tag, struct slice via)
     WUR;
+/*
+ * The same for a party without a tag yet (a fork not answered): key
+ * "<untagged N>" and "tag": "", as rtpengine writes it; `n` tells such
+ * parties of one call apart.
+ */
+int ng_query_untagged_begin(struct buf *out, unsigned n, struct slice via)
+    WUR;
 int ng_query_media_begin(struct buf *out, unsigned index, struct slice type,
     struct slice protocol) WUR;
 int ng_query_stream(struct buf *out, const struct ng_stream_info *s) WUR;

@@ -584,6 +584,37 @@ elif scenario in ("fork", "fork-compare"):
         time.sleep(2.2)
         note("... gone after it", gone(c))
 
+        # a fork not answered yet has ports all the same: query and the
+        # delete reply list its party as rtpengine does, "<untagged N>"
+        def parties(r):
+            return sorted((k, s(v.get("tag")), s(v.get("via-branch", b"")),
+                           sum(len(m.get("streams", []))
+                               for m in v.get("medias", [])))
+                          for k, v in r.get("tags", {}).items())
+
+        every = [("<untagged 2>", "", "b2", 2), ("A", "A", "", 2),
+                 ("B1", "B1", "b1", 2)]
+        c = cid(5)
+        off(c, "b1")
+        off(c, "b2")
+        ans(c, "B1", "b1", 5006)
+        r = req({"command": "query", "call-id": c})
+        note("query, fork b2 unanswered: A, B1 and b2's untagged party",
+             parties(r), every)
+        r = dele(c, from_tag="A", via_branch="b2")
+        note("delete via-branch b2 (unanswered): its party in the reply",
+             ("<untagged 2>", "", "b2", 2) in parties(r))
+        note("... the call lives on", not gone(c))
+        c = cid(6)
+        off(c, "b1")
+        off(c, "b2")
+        ans(c, "B1", "b1", 5008)
+        r = dele(c, from_tag="A")
+        note("delete of the call, fork b2 unanswered: every party, "
+             "untagged b2 too", (s(r.get("result")), parties(r)),
+             ("ok", every))
+        note("... the call is gone", gone(c))
+
         c = cid(4)
         off(c, "")
         r = req({"command": "delete", "call-id": c, "delete-delay": 0})

@@ -458,6 +458,18 @@ test_replies(void)
 	    "totals");
 	ng_reply_release(&rep);
 
+	/* a fork with no to-tag yet, as rtpengine names it */
+	buf_reset(b);
+	T_EQ_INT(ng_query_untagged_begin(b, 12, SLICE_LIT("z9hG4bK1")), 0,
+	    "untagged party");
+	T_EQ_MEM(buf_data(b), buf_len(b), "13:<untagged 12>d3:tag0:"
+	    "10:via-branch8:z9hG4bK16:mediasl", strlen("13:<untagged 12>d3:"
+	    "tag0:10:via-branch8:z9hG4bK16:mediasl"), "untagged key and tag");
+	buf_reset(b);
+	T_EQ_INT(ng_query_untagged_begin(b, 0, SLICE_NULL), 0, "untagged 0");
+	T_EQ_MEM(buf_data(b), buf_len(b), "12:<untagged 0>d3:tag0:6:mediasl",
+	    strlen("12:<untagged 0>d3:tag0:6:mediasl"), "... no via-branch");
+
 	T_EQ_INT(ng_reply_parse(&rep, SLICE_LIT("x d6:result7:strangee")), 0,
 	    "odd result");
 	T_EQ_INT(rep.result, NG_RESULT_OTHER, "odd result is OTHER");
