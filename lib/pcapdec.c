@@ -42,6 +42,7 @@ struct key {
 	uint32_t ssrc;
 	struct cap_addr src, dst;
 	struct slice call_id;	/* borrowed from kl */
+	char unusable[80];	/* "": usable; else why not (KDR=n), nctx 0 */
 };
 
 /* A media endpoint seen in SDP, and its call. */
@@ -62,6 +63,7 @@ struct stream {
 	struct stream *next;	/* hash chain */
 	struct key *key;
 	size_t ctxi;
+	struct key *unsup;	/* an unusable key that fits it, or NULL */
 	uint64_t packets, decrypted, fail[PCAPDEC_NFAIL];
 	uint32_t bind_fails;
 	int roc_known;
@@ -114,7 +116,8 @@ struct pcapdec {
 const char *
 pcapdec_fail_name(enum pcapdec_fail f)
 {
-	static const char *n[] = { "no-key", "auth", "replay", "malformed" };
+	static const char *n[] = { "no-key", "auth", "replay", "malformed",
+	    "unsupported" };
 
 	return (unsigned)f < PCAPDEC_NFAIL ? n[f] : "?";
 }
@@ -173,6 +176,7 @@ key_known(const struct pcapdec *d, const struct key *k)
 		    (k->has_dst && memcmp(&x->dst, &k->dst, sizeof(k->dst))) ||
 		    keyline_nkeys(x->kl) != keyline_nkeys(k->kl) ||
 		    keyline_flags(x->kl) != keyline_flags(k->kl) ||
+		    keyline_kdr(x->kl) != keyline_kdr(k->kl) ||
 		    !slice_eq(x->call_id, k->call_id))
 			continue;
 		n = k->suite->key_len + k->suite->salt_len;
@@ -186,8 +190,16 @@ key_known(const struct pcapdec *d, const struct key *k)
 	return 0;
 }
 
+/*
+ * Add `kl`. A line with a key derivation rate (KDR=n, n > 0) cannot be
+ * decrypted here (session keys are derived once, as libsrtp does):
+ * E_UNSUPPORTED with a reason in `why`; or, with `keep_unusable` (an
+ * SDP's alternatives), kept without contexts, so that the streams it
+ * fits are reported as such rather than decrypted with wrong keys.
+ */
 static int
-add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
+add_key(struct pcapdec *d, const struct keyline *kl, int from_sip,
+    int keep_unusable, char *why, size_t whysz)
 {
 	struct rtpsec_params p;
 	struct sockaddr_storage ss;
@@ -198,10 +210,22 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
 	int v, err = 0;
 	unsigned fl = keyline_flags(kl);
 
-	if (keyline_nkeys(kl) == 0)
+	if (keyline_nkeys(kl) == 0) {
+		if (whysz)
+			snprintf(why, whysz, "no key");
 		return E_KEY;
-	if (d->nkeys == MAX_KEYS)
+	}
+	if (keyline_kdr(kl) > 0 && !keep_unusable) {
+		if (whysz)
+			snprintf(why, whysz, "KDR=%d: key derivation rate not "
+			    "supported, cannot decrypt", keyline_kdr(kl));
+		return E_UNSUPPORTED;
+	}
+	if (d->nkeys == MAX_KEYS) {
+		if (whysz)
+			snprintf(why, whysz, "more than %d keys", MAX_KEYS);
 		return E_LIMIT;
+	}
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return E_NOMEM;
 	if ((k->kl = keyline_dup(kl)) == NULL) {
@@ -218,6 +242,14 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
 	if (key_known(d, k)) {
 		key_free(k);
 		return 0;
+	}
+	if (keyline_kdr(kl) > 0) {
+		snprintf(k->unusable, sizeof(k->unusable), "KDR=%d: key "
+		    "derivation rate not supported", keyline_kdr(kl));
+		log_msg(d->o.log, LOG_WARN, "a=crypto %s from %s: %s; the "
+		    "streams it fits are reported, not decrypted",
+		    k->suite->name, from_sip ? "SIP" : "SDP", k->unusable);
+		goto keep;
 	}
 	memset(&p, 0, sizeof(p));
 	p.suite = k->suite->id;
@@ -250,12 +282,16 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
 			k->ctx[k->nctx] = rtpsec_new(&p, RTPSEC_UNPROTECT, &err);
 			if (k->ctx[k->nctx] == NULL) {
 				key_free(k);
+				if (whysz)
+					snprintf(why, whysz, "%s",
+					    sbk_strerror(err ? err : E_KEY));
 				return err ? err : E_KEY;
 			}
 			k->libsrtp_kdf[k->nctx] = v;
 			k->nctx++;
 		}
 	}
+keep:
 	k->order = ++d->key_order;
 	d->keys[d->nkeys++] = k;
 	d->t.keys++;
@@ -265,9 +301,10 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip)
 }
 
 int
-pcapdec_add_key(struct pcapdec *d, const struct keyline *kl)
+pcapdec_add_key(struct pcapdec *d, const struct keyline *kl, char *why,
+    size_t whysz)
 {
-	return add_key(d, kl, 0);
+	return add_key(d, kl, 0, 0, why, whysz);
 }
 
 int
@@ -290,12 +327,11 @@ pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
 				snprintf(why, whysz, "line %zu: %s", n, r);
 			return e;
 		}
-		e = add_key(d, kl, 0);
+		e = add_key(d, kl, 0, 0, r, sizeof(r));
 		keyline_free(kl);
 		if (e != 0) {
 			if (whysz)
-				snprintf(why, whysz, "line %zu: %s", n,
-				    sbk_strerror(e));
+				snprintf(why, whysz, "line %zu: %s", n, r);
 			return e;
 		}
 	}
@@ -336,6 +372,7 @@ add_sdp(struct pcapdec *d, struct slice body, struct slice call_id,
 	struct cap_addr a;
 	struct sdp *s = NULL;
 	size_t n = 0, i;
+	char tmp[160] = "";
 	int e;
 
 	if ((e = sdp_parse(body, &s, NULL)) != 0) {
@@ -356,9 +393,9 @@ add_sdp(struct pcapdec *d, struct slice body, struct slice call_id,
 				    "call-id not kept as a selector");
 		if (keyline_src(kls[i], &ss) == 0 && ss_to_addr(&ss, &a) == 0)
 			remember_endpoint(d, &a, call_id);
-		e = add_key(d, kls[i], from_sip);
+		e = add_key(d, kls[i], from_sip, 1, tmp, sizeof(tmp));
 		if (e != 0 && whysz)
-			snprintf(why, whysz, "a=crypto: %s", sbk_strerror(e));
+			snprintf(why, whysz, "a=crypto: %s", tmp);
 	}
 	sdprw_keys_free(kls, n);
 	return e;
@@ -660,6 +697,7 @@ fail_of(int r)
 	case E_REPLAY: return PCAPDEC_REPLAY;
 	case E_NOTFOUND: return PCAPDEC_NOKEY;
 	case E_SHORT: case E_SYNTAX: return PCAPDEC_MALFORMED;
+	case E_UNSUPPORTED: return PCAPDEC_UNSUPPORTED;
 	default: return PCAPDEC_AUTH;
 	}
 }
@@ -673,7 +711,7 @@ static int
 bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
     int rebind)
 {
-	struct key *cands[64];
+	struct key *cands[64], *unsup = NULL;
 	size_t nc = 0, i, j;
 	uint32_t roc = 0, cur = 0, nroc;
 	int any_fit = 0, r, worst = E_NOTFOUND, f;
@@ -683,7 +721,12 @@ bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
 		f = key_fits(d, d->keys[i], s);
 		if (f == 2)
 			any_fit = 1;
-		if (f)
+		if (d->keys[i]->unusable[0] != '\0') {
+			/* only by its selectors: a stream no key names is
+			 * not blamed on it */
+			if (f == 2 && unsup == NULL)
+				unsup = d->keys[i];
+		} else if (f)
 			cands[nc++] = d->keys[i];
 	}
 	if (!any_fit) {		/* SIP keys whose address did not fit (NAT) */
@@ -691,7 +734,7 @@ bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
 			if (d->keys[i]->from_sip && key_fits(d, d->keys[i], s) == 0)
 				cands[nc++] = d->keys[i];
 	}
-	if (nc == 0)
+	if (nc == 0 && unsup == NULL)
 		return E_NOTFOUND;
 	if (rebind && s->key != NULL)
 		if (rtpsec_get_roc(s->key->ctx[s->ctxi], s->k.ssrc, &cur) != 0)
@@ -732,6 +775,12 @@ bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
 	}
 	if (!rebind)
 		s->bind_fails++;
+	/* a key that fits but cannot decrypt (KDR): most likely the one
+	 * the stream is under, so say that rather than "auth" */
+	if (unsup != NULL) {
+		s->unsup = unsup;
+		return E_UNSUPPORTED;
+	}
 	return worst;
 }
 
@@ -1125,6 +1174,24 @@ pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
 
 /* --- results --- */
 
+/* A key fits it: it decrypted, or failed under a key, or fits one we
+ * cannot use. */
+static int
+stream_keyed(const struct stream *s)
+{
+	return s->key != NULL || s->unsup != NULL || s->fail[PCAPDEC_AUTH] ||
+	    s->fail[PCAPDEC_REPLAY] || s->fail[PCAPDEC_UNSUPPORTED];
+}
+
+/* The suite shown for it: its key's, else the unusable key's. */
+static const char *
+stream_suite(const struct stream *s)
+{
+	if (s->key != NULL)
+		return s->key->suite->name;
+	return s->unsup != NULL ? s->unsup->suite->name : NULL;
+}
+
 void
 pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
 {
@@ -1138,8 +1205,7 @@ pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
 		t->decrypted += s->decrypted;
 		for (j = 0; j < PCAPDEC_NFAIL; j++)
 			t->failed[j] += s->fail[j];
-		if (s->key != NULL || s->fail[PCAPDEC_AUTH] ||
-		    s->fail[PCAPDEC_REPLAY]) {
+		if (stream_keyed(s)) {
 			t->keyed_streams++;
 			if (s->decrypted == 0)
 				t->streams_without_plaintext++;
@@ -1191,21 +1257,22 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 	int e = 0;
 
 	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %7s %9s %6s %6s "
-	    "%6s %9s %5s %s\n", "ssrc", "kind", "source", "destination",
+	    "%6s %9s %11s %5s %s\n", "ssrc", "kind", "source", "destination",
 	    "suite", "packets", "decrypted", "no-key", "auth", "replay",
-	    "malformed", "lost", "roc");
+	    "malformed", "unsupported", "lost", "roc");
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
+		const char *su = stream_suite(s);
+		static const int w[PCAPDEC_NFAIL] = { 6, 6, 6, 9, 11 };
 
 		addr_fmt(&s->k.src, a, sizeof(a));
 		addr_fmt(&s->k.dst, b, sizeof(b));
 		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %7llu %9llu",
 		    s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
-		    s->key ? s->key->suite->name : "-",
-		    (unsigned long long)s->packets,
+		    su != NULL ? su : "-", (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);
 		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
-			e = buf_printf(out, " %*llu", j == 3 ? 9 : 6,
+			e = buf_printf(out, " %*llu", w[j],
 			    (unsigned long long)s->fail[j]);
 		if (e == 0 && s->k.rtcp)
 			e = buf_printf(out, " %5s %s\n", "-", "-");
@@ -1239,6 +1306,8 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t.frag_dropped);
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
+		const struct key *k = s->key != NULL ? s->key : s->unsup;
+		const char *su = stream_suite(s);
 
 		addr_fmt(&s->k.src, a, sizeof(a));
 		addr_fmt(&s->k.dst, b, sizeof(b));
@@ -1247,19 +1316,24 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 		    "\"suite\": %s%s%s, \"key_from\": \"%s\", "
 		    "\"packets\": %llu, \"decrypted\": %llu, \"failed\": {",
 		    i ? "," : "", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
-		    s->key ? "\"" : "", s->key ? s->key->suite->name : "null",
-		    s->key ? "\"" : "",
-		    s->key ? (s->key->from_sip ? "sip" : "given") : "none",
+		    su ? "\"" : "", su ? su : "null", su ? "\"" : "",
+		    k ? (k->from_sip ? "sip" : "given") : "none",
 		    (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);
 		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
 			e = buf_printf(out, "%s\"%s\": %llu", j ? ", " : "",
 			    pcapdec_fail_name((enum pcapdec_fail)j),
 			    (unsigned long long)s->fail[j]);
+		if (e == 0)
+			e = buf_printf(out, "}");
+		if (e == 0 && s->decrypted == 0 &&
+		    s->fail[PCAPDEC_UNSUPPORTED] && s->unsup != NULL)
+			e = buf_printf(out, ", \"unsupported\": \"%s\"",
+			    s->unsup->unusable);
 		if (e == 0 && s->k.rtcp)
-			e = buf_printf(out, "}}");
+			e = buf_printf(out, "}");
 		else if (e == 0)
-			e = buf_printf(out, "}, \"lost\": %llu, \"roc\": %u, "
+			e = buf_printf(out, ", \"lost\": %llu, \"roc\": %u, "
 			    "\"roc_first\": %u, \"payload_type\": %d%s}",
 			    (unsigned long long)lost(s), roc_now(s),
 			    s->roc_first, s->pt,

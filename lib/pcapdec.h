@@ -36,6 +36,7 @@ enum pcapdec_fail {
 	PCAPDEC_AUTH,		/* authentication failed with every key */
 	PCAPDEC_REPLAY,		/* a duplicate, or older than the window */
 	PCAPDEC_MALFORMED,	/* too short or not RTP/RTCP after all */
+	PCAPDEC_UNSUPPORTED,	/* its key has KDR=n, n > 0 (from SDP) */
 	PCAPDEC_NFAIL
 };
 
@@ -56,8 +57,13 @@ struct pcapdec_opts {
 struct pcapdec *pcapdec_new(const struct pcapdec_opts *o, int *err) WUR;
 void pcapdec_free(struct pcapdec *d);
 
-/* Add a key (copied; the caller keeps `kl`). E_KEY for an unusable key. */
-int pcapdec_add_key(struct pcapdec *d, const struct keyline *kl) WUR;
+/*
+ * Add a key (copied; the caller keeps `kl`). E_KEY for an unusable key,
+ * E_UNSUPPORTED for one with a key derivation rate (KDR=n, n > 0), with
+ * a reason in `why` (`whysz` bytes; 0 for none).
+ */
+int pcapdec_add_key(struct pcapdec *d, const struct keyline *kl, char *why,
+    size_t whysz) WUR;
 
 /*
  * Add every key line of `text` (one a line, '#' comments and blank lines
@@ -67,7 +73,13 @@ int pcapdec_add_key(struct pcapdec *d, const struct keyline *kl) WUR;
 int pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
     size_t whysz) WUR;
 
-/* Add the a=crypto keys of an SDP body (selectors as for SIP). */
+/*
+ * Add the a=crypto keys of an SDP body (selectors as for SIP). An offer
+ * lists alternatives, so a line with KDR=n (n > 0) is not an error: it is
+ * kept as a key that cannot decrypt, and the packets of the streams it
+ * fits are counted PCAPDEC_UNSUPPORTED rather than decrypted wrongly (the
+ * same for SDP found in the capture).
+ */
 int pcapdec_add_sdp(struct pcapdec *d, struct slice body, char *why,
     size_t whysz) WUR;
 

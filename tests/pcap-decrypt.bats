@@ -173,6 +173,36 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	[ "$(json "[s['decrypted'] for s in r['streams']]")" = "[46, 46]" ]
 }
 
+@test "KDR>0 key lines are refused with the reason: -k exit 2, key file exit 3" {
+	gen --kdr 1
+	grep -q ' KDR=1$' "$T/k.txt"
+	decrypt
+	assert_failure 3
+	assert_output --partial "line 1: KDR=1: key derivation rate not supported"
+	run timeout 60 "$PD" -k "$(sed -n 1p "$T/k.txt")" -r "$T/e.pcap"
+	assert_failure 2
+	assert_output --partial "-k: KDR=1: key derivation rate not supported"
+	# KDR=0 is no rate at all
+	sed -i 's/ KDR=1$/ KDR=0/' "$T/k.txt"
+	decrypt
+	assert_success
+}
+
+@test "KDR>0 in the capture's SDP: its streams counted unsupported, not decrypted" {
+	# the generator's libsrtp2 ignores the KDR it writes in the SDP, so a
+	# decrypter that ignored it too would decrypt these streams
+	gen --sip udp --kdr 1 --rtcp
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --json "$T/r.json"
+	assert_failure 4
+	assert_output --partial "nothing decrypted (the keys that fit cannot be used)"
+	cmp "$T/o.pcap" "$T/e.pcap"
+	[ "$(json "[s['failed']['unsupported'] for s in r['streams']]")" = \
+	    "[50, 50, 5, 5]" ]
+	[ "$(json "set(s['unsupported'] for s in r['streams'])")" = \
+	    "{'KDR=1: key derivation rate not supported'}" ]
+	[ "$(json "r['decrypted']")" = 0 ]
+}
+
 @test "reordering and loss" {
 	variant --reorder 4 --loss 9 --packets 50
 	[ "$(json "[s['lost'] for s in r['streams']]")" = "[5, 5]" ]

@@ -70,10 +70,10 @@ add_line(struct pcapdec *d, const char *line)
 		cli_err("-k: %s", why);
 		return XC_USAGE;
 	}
-	e = pcapdec_add_key(d, kl);
+	e = pcapdec_add_key(d, kl, why, sizeof(why));
 	keyline_free(kl);
 	if (e != 0) {
-		cli_err("-k: %s", sbk_strerror(e));
+		cli_err("-k: %s", why);
 		return XC_USAGE;
 	}
 	return XC_OK;
@@ -240,6 +240,8 @@ main(int argc, char **argv)
 	if (t.decrypted == 0) {
 		cli_err("nothing decrypted (%s)", t.keys == 0 ?
 		    "no keys given or found in the capture" :
+		    t.failed[PCAPDEC_UNSUPPORTED] > 0 ?
+		    "the keys that fit cannot be used" :
 		    "wrong keys, or no stream fits them");
 		return XC_CRYPTO;
 	}

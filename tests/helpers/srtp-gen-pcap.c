@@ -13,6 +13,11 @@
  *   --raw DIR     DIR/SSRC.raw: the RTP payloads that must decrypt, in
  *                 capture order (SSRC as 8 lower-case hex digits)
  *
+ * --kdr N [--kdr-call C] writes KDR=N into the key lines and SDP of every
+ * call (or of call C only) while libsrtp2 still encrypts with KDR 0, as it
+ * can do no other: a decrypter that ignores the KDR "decrypts" those
+ * streams, one that honours it cannot, and must say so.
+ *
  * Options choose the variant; see usage().
  */
 #include <arpa/inet.h>
@@ -35,14 +40,14 @@ struct opt {
 	enum link link;
 	int ipv6, ext, frag, pcapng, calls, packets, rtcp, rtcp_mux, roc;
 	int seq, mki, corrupt, replay, reorder, loss, sip, rekey, unenc_srtcp;
-	int truncate, pt, sport_base, tick_us;
+	int truncate, pt, sport_base, tick_us, kdr, kdr_call;
 	unsigned long long seed;
 	const char *suite, *out, *plain, *keys, *raw;
 };
 
 static struct opt o = {
 	.calls = 1, .packets = 50, .seq = 1000, .suite = "AES_CM_128_HMAC_SHA1_80",
-	.seed = 1, .sport_base = 20000, .tick_us = 20000,
+	.seed = 1, .sport_base = 20000, .tick_us = 20000, .kdr_call = -1,
 };
 
 struct ep {
@@ -56,6 +61,7 @@ struct stream {
 	uint16_t seq;
 	struct ep src, dst;
 	int iface;
+	int kdr;		/* KDR=n written for it, 0: none */
 	uint8_t key[46];
 	char line[512];
 	FILE *raw;
@@ -472,15 +478,19 @@ key_len(void)
 	return 16 + 14;
 }
 
-/* The SDES value: "SUITE inline:KEY[|2^31|1:4][ UNENCRYPTED_SRTCP]". */
+/* The SDES value: "SUITE inline:KEY[|2^31|1:4][ UNENCRYPTED_SRTCP]
+ * [ KDR=n]". */
 static void
 crypto_value(const struct stream *st, char *b, size_t n)
 {
-	char k[128];
+	char k[128], kdr[16] = "";
 
 	b64(st->key, key_len(), k);
-	snprintf(b, n, "%s inline:%s%s%s", o.suite, k,
-	    o.mki ? "|2^31|1:4" : "", o.unenc_srtcp ? " UNENCRYPTED_SRTCP" : "");
+	if (st->kdr > 0)
+		snprintf(kdr, sizeof(kdr), " KDR=%d", st->kdr);
+	snprintf(b, n, "%s inline:%s%s%s%s", o.suite, k,
+	    o.mki ? "|2^31|1:4" : "", o.unenc_srtcp ? " UNENCRYPTED_SRTCP" : "",
+	    kdr);
 }
 
 static void
@@ -796,7 +806,7 @@ usage(FILE *f)
 	    "  [--rtcp | --rtcp-mux] [--unencrypted-srtcp] [--roc N] [--seq N]\n"
 	    "  [--mki] [--suite NAME] [--corrupt N] [--replay N] [--reorder N]\n"
 	    "  [--loss N] [--sip udp|tcp] [--rekey] [--truncate BYTES]\n"
-	    "  [--pt 0|8] [--seed N]\n");
+	    "  [--pt 0|8] [--seed N] [--kdr N [--kdr-call C]]\n");
 }
 
 int
@@ -816,7 +826,9 @@ main(int argc, char **argv)
 		{ "loss", 1, 0, 'L' }, { "sip", 1, 0, 'S' },
 		{ "rekey", 0, 0, 'k' }, { "unencrypted-srtcp", 0, 0, 'u' },
 		{ "truncate", 1, 0, 't' }, { "pt", 1, 0, 'T' },
-		{ "seed", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "seed", 1, 0, 'z' }, { "kdr", 1, 0, 'Y' },
+		{ "kdr-call", 1, 0, 'y' },
+		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	static const char *links[] = { "ethernet", "vlan", "qinq", "sll",
 	    "sll2", "raw", "null" };
@@ -864,6 +876,8 @@ main(int argc, char **argv)
 		case 't': o.truncate = (int)strtol(optarg, NULL, 10); break;
 		case 'T': o.pt = (int)strtol(optarg, NULL, 10); break;
 		case 'z': o.seed = strtoull(optarg, NULL, 10); break;
+		case 'Y': o.kdr = (int)strtol(optarg, NULL, 10); break;
+		case 'y': o.kdr_call = (int)strtol(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -916,6 +930,7 @@ main(int argc, char **argv)
 		s->seq = (uint16_t)o.seq;
 		s->ts = (uint32_t)rnd();
 		s->iface = o.pcapng ? side : 0;
+		s->kdr = o.kdr_call < 0 || o.kdr_call == call ? o.kdr : 0;
 		tf[call].seq[0] = (uint32_t)rnd();
 		tf[call].seq[1] = (uint32_t)rnd();
 		stream_key(s, call);
