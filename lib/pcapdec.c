@@ -122,6 +122,15 @@ pcapdec_fail_name(enum pcapdec_fail f)
 	return (unsigned)f < PCAPDEC_NFAIL ? n[f] : "?";
 }
 
+const char *
+pcapdec_status_name(enum pcapdec_status st)
+{
+	static const char *n[] = { "ok", "partial", "failed", "unsupported",
+	    "no-key" };
+
+	return (unsigned)st <= PCAPDEC_ST_NOKEY ? n[st] : "?";
+}
+
 /* --- keys --- */
 
 static void
@@ -1183,6 +1192,22 @@ stream_keyed(const struct stream *s)
 	    s->fail[PCAPDEC_REPLAY] || s->fail[PCAPDEC_UNSUPPORTED];
 }
 
+static enum pcapdec_status
+stream_status(const struct stream *s)
+{
+	if (!stream_keyed(s))
+		return PCAPDEC_ST_NOKEY;
+	if (s->decrypted == 0)
+		return s->fail[PCAPDEC_UNSUPPORTED] ? PCAPDEC_ST_UNSUPPORTED :
+		    PCAPDEC_ST_FAILED;
+	/* replays are duplicates of packets that did decrypt (a capture
+	 * on two interfaces sees each twice): not a failure */
+	if (s->fail[PCAPDEC_AUTH] || s->fail[PCAPDEC_NOKEY] ||
+	    s->fail[PCAPDEC_UNSUPPORTED])
+		return PCAPDEC_ST_PARTIAL;
+	return PCAPDEC_ST_OK;
+}
+
 /* The suite shown for it: its key's, else the unusable key's. */
 static const char *
 stream_suite(const struct stream *s)
@@ -1209,6 +1234,8 @@ pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
 			t->keyed_streams++;
 			if (s->decrypted == 0)
 				t->streams_without_plaintext++;
+			if (stream_status(s) != PCAPDEC_ST_OK)
+				t->streams_not_ok++;
 		}
 	}
 }
@@ -1256,10 +1283,11 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 	size_t i, j;
 	int e = 0;
 
-	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %7s %9s %6s %6s "
-	    "%6s %9s %11s %5s %s\n", "ssrc", "kind", "source", "destination",
-	    "suite", "packets", "decrypted", "no-key", "auth", "replay",
-	    "malformed", "unsupported", "lost", "roc");
+	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %-11s %7s %9s %6s "
+	    "%6s %6s %9s %11s %5s %s\n", "ssrc", "kind", "source",
+	    "destination", "suite", "status", "packets", "decrypted",
+	    "no-key", "auth", "replay", "malformed", "unsupported", "lost",
+	    "roc");
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
 		const char *su = stream_suite(s);
@@ -1267,9 +1295,10 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 
 		addr_fmt(&s->k.src, a, sizeof(a));
 		addr_fmt(&s->k.dst, b, sizeof(b));
-		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %7llu %9llu",
-		    s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
-		    su != NULL ? su : "-", (unsigned long long)s->packets,
+		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %-11s %7llu "
+		    "%9llu", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		    su != NULL ? su : "-", pcapdec_status_name(stream_status(s)),
+		    (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);
 		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
 			e = buf_printf(out, " %*llu", w[j],
@@ -1288,6 +1317,41 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 }
 
 int
+pcapdec_report_problems(const struct pcapdec *d, struct buf *out)
+{
+	char a[64], b[64];
+	size_t i, j;
+	int e = 0, n;
+	enum pcapdec_status st;
+
+	for (i = 0; i < d->nstreams && e == 0; i++) {
+		const struct stream *s = d->list[i];
+
+		st = stream_status(s);
+		if (st == PCAPDEC_ST_OK || st == PCAPDEC_ST_NOKEY)
+			continue;
+		addr_fmt(&s->k.src, a, sizeof(a));
+		addr_fmt(&s->k.dst, b, sizeof(b));
+		e = buf_printf(out, "0x%08x %s %s -> %s: %s, %llu of %llu "
+		    "decrypted (", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		    pcapdec_status_name(st), (unsigned long long)s->decrypted,
+		    (unsigned long long)s->packets);
+		for (j = 0, n = 0; j < PCAPDEC_NFAIL && e == 0; j++) {
+			if (s->fail[j] == 0)
+				continue;
+			e = buf_printf(out, "%s%s %llu", n++ ? ", " : "",
+			    pcapdec_fail_name((enum pcapdec_fail)j),
+			    (unsigned long long)s->fail[j]);
+		}
+		if (e == 0 && s->fail[PCAPDEC_UNSUPPORTED] && s->unsup != NULL)
+			e = buf_printf(out, ": %s", s->unsup->unusable);
+		if (e == 0)
+			e = buf_printf(out, ")\n");
+	}
+	return e;
+}
+
+int
 pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 {
 	struct pcapdec_totals t;
@@ -1299,11 +1363,14 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	e = buf_printf(out, "{\n  \"frames\": %llu,\n  \"written\": %llu,\n"
 	    "  \"truncated\": %s,\n  \"keys\": %llu,\n  \"sip_keys\": %llu,\n"
 	    "  \"decrypted\": %llu,\n  \"fragments_dropped\": %llu,\n"
+	    "  \"keyed_streams\": %llu,\n  \"streams_not_ok\": %llu,\n"
 	    "  \"streams\": [",
 	    (unsigned long long)t.frames, (unsigned long long)t.written,
 	    t.truncated ? "true" : "false", (unsigned long long)t.keys,
 	    (unsigned long long)t.sip_keys, (unsigned long long)t.decrypted,
-	    (unsigned long long)t.frag_dropped);
+	    (unsigned long long)t.frag_dropped,
+	    (unsigned long long)t.keyed_streams,
+	    (unsigned long long)t.streams_not_ok);
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
 		const struct key *k = s->key != NULL ? s->key : s->unsup;
@@ -1314,10 +1381,12 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 		e = buf_printf(out, "%s\n    {\"ssrc\": \"0x%08x\", "
 		    "\"kind\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", "
 		    "\"suite\": %s%s%s, \"key_from\": \"%s\", "
+		    "\"status\": \"%s\", "
 		    "\"packets\": %llu, \"decrypted\": %llu, \"failed\": {",
 		    i ? "," : "", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
 		    su ? "\"" : "", su ? su : "null", su ? "\"" : "",
 		    k ? (k->from_sip ? "sip" : "given") : "none",
+		    pcapdec_status_name(stream_status(s)),
 		    (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);
 		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
@@ -1326,8 +1395,8 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 			    (unsigned long long)s->fail[j]);
 		if (e == 0)
 			e = buf_printf(out, "}");
-		if (e == 0 && s->decrypted == 0 &&
-		    s->fail[PCAPDEC_UNSUPPORTED] && s->unsup != NULL)
+		if (e == 0 && stream_status(s) == PCAPDEC_ST_UNSUPPORTED &&
+		    s->unsup != NULL)
 			e = buf_printf(out, ", \"unsupported\": \"%s\"",
 			    s->unsup->unusable);
 		if (e == 0 && s->k.rtcp)

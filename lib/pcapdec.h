@@ -40,6 +40,23 @@ enum pcapdec_fail {
 	PCAPDEC_NFAIL
 };
 
+/*
+ * A stream's outcome. A stream is keyed when a key fits it (it
+ * decrypted, failed authentication or replay checks under a key, or fits
+ * only a key we cannot use); a keyed stream is OK when every packet that
+ * was not a replay decrypted, PARTIAL when some did, FAILED when none
+ * did, UNSUPPORTED when none did and a key that fits it has a key
+ * derivation rate (KDR=n, n > 0: session keys are derived once here, as
+ * in libsrtp). NOKEY: not keyed (no key fits; not counted as a failure).
+ */
+enum pcapdec_status {
+	PCAPDEC_ST_OK = 0,
+	PCAPDEC_ST_PARTIAL,
+	PCAPDEC_ST_FAILED,
+	PCAPDEC_ST_UNSUPPORTED,
+	PCAPDEC_ST_NOKEY
+};
+
 struct pcapdec_opts {
 	const char *out_pcap;	/* -w: NULL for none, "-" stdout */
 	const char *wav_dir;	/* NULL: no WAV (PCMU/PCMA streams) */
@@ -77,8 +94,9 @@ int pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
  * Add the a=crypto keys of an SDP body (selectors as for SIP). An offer
  * lists alternatives, so a line with KDR=n (n > 0) is not an error: it is
  * kept as a key that cannot decrypt, and the packets of the streams it
- * fits are counted PCAPDEC_UNSUPPORTED rather than decrypted wrongly (the
- * same for SDP found in the capture).
+ * fits are counted PCAPDEC_UNSUPPORTED (the streams reported
+ * PCAPDEC_ST_UNSUPPORTED) rather than decrypted wrongly (the same for SDP
+ * found in the capture).
  */
 int pcapdec_add_sdp(struct pcapdec *d, struct slice body, char *why,
     size_t whysz) WUR;
@@ -96,6 +114,7 @@ int pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
 struct pcapdec_totals {
 	uint64_t frames, written;
 	uint64_t streams, keyed_streams, streams_without_plaintext;
+	uint64_t streams_not_ok;	/* keyed, status other than OK */
 	uint64_t decrypted, failed[PCAPDEC_NFAIL];
 	uint64_t keys, sip_keys;
 	uint64_t frag_dropped;
@@ -107,8 +126,17 @@ void pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t);
 int pcapdec_report_text(const struct pcapdec *d, struct buf *out) WUR;
 /* The same as a JSON document. */
 int pcapdec_report_json(const struct pcapdec *d, struct buf *out) WUR;
+/*
+ * One line per keyed stream that is not OK, appended to `out`:
+ * "0x0000abcd rtp 10.1.0.1:20000 -> 10.2.0.1:30000: partial, 46 of 50
+ * decrypted (auth 4)". Nothing when every keyed stream is OK.
+ */
+int pcapdec_report_problems(const struct pcapdec *d, struct buf *out) WUR;
 
 /* A failure reason's report name ("no-key", "auth", ...). */
 const char *pcapdec_fail_name(enum pcapdec_fail f);
+/* A status's report name ("ok", "partial", "failed", "unsupported",
+ * "no-key"). */
+const char *pcapdec_status_name(enum pcapdec_status st);
 
 #endif

@@ -165,12 +165,60 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 @test "suite AEAD_AES_128_GCM" { variant --suite AEAD_AES_128_GCM --rtcp; }
 @test "suite AEAD_AES_256_GCM" { variant --suite AEAD_AES_256_GCM --rtcp; }
 
-@test "corrupted and replayed packets are counted, not written decrypted" {
+@test "corrupted and replayed packets are counted, not written decrypted: exit 5" {
+	gen --corrupt 11 --replay 5 --packets 50
+	decrypt
+	# some packets of each stream did not authenticate: partly decrypted
+	assert_failure 5
+	assert_output --partial "2 of 2 keyed streams did not decrypt fully"
+	assert_output --regexp "0x[0-9a-f]{8} rtp 10\.1\.0\.1:20000 -> 10\.2\.0\.1:30000: partial, 46 of 60 decrypted \(auth 4, replay 10\)"
 	# (tshark would see the failed frames' ciphertext as RTP too)
-	NO_TSHARK=1 variant --corrupt 11 --replay 5 --packets 50
+	same
 	[ "$(json "[s['failed']['auth'] for s in r['streams']]")" = "[4, 4]" ]
 	[ "$(json "[s['failed']['replay'] for s in r['streams']]")" = "[10, 10]" ]
 	[ "$(json "[s['decrypted'] for s in r['streams']]")" = "[46, 46]" ]
+	[ "$(json "[s['status'] for s in r['streams']]")" = "['partial', 'partial']" ]
+	[ "$(json "r['streams_not_ok']")" = 2 ]
+}
+
+@test "duplicates alone (replays) are not a failure: exit 0" {
+	NO_TSHARK=1 variant --replay 5 --packets 50
+	[ "$(json "[s['failed']['replay'] for s in r['streams']]")" = "[10, 10]" ]
+	[ "$(json "[s['status'] for s in r['streams']]")" = "['ok', 'ok']" ]
+}
+
+@test "one keyed stream fails, the others decrypt: exit 5, that stream named" {
+	gen --calls 2
+	# the third stream's key line gets another (valid) key
+	sed -i '3s#inline:[^ ]*#inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz#' \
+	    "$T/k.txt"
+	bad=$(sed -n '3s/.*ssrc=\(0x[0-9a-f]*\).*/\1/p' "$T/k.txt")
+	decrypt
+	assert_failure 5
+	assert_output --partial "1 of 4 keyed streams did not decrypt fully"
+	assert_output --partial "$bad rtp 10.1.1.1:20004 -> 10.2.1.1:30004: failed, 0 of 50 decrypted (auth 50)"
+	[ "$(json "[s['status'] for s in r['streams']]")" = \
+	    "['ok', 'ok', 'failed', 'ok']" ]
+	# the others are decrypted exactly
+	for f in "$T"/raw/*.raw; do
+		[ "$(basename "$f" .raw)" = "${bad#0x}" ] && continue
+		cmp "$f" "$T/out/$(basename "$f")"
+	done
+	# -q leaves out the report, not the streams that failed
+	run timeout 60 "$PD" -q -K "$T/k.txt" -r "$T/e.pcap"
+	assert_failure 5
+	assert_output --partial "$bad rtp"
+	refute_output --partial "ssrc       kind"
+}
+
+@test "streams no key fits are not failures: exit 0" {
+	gen --calls 2
+	sed -i '3,4d' "$T/k.txt"	# no keys for the second call
+	decrypt
+	assert_success
+	[ "$(json "[s['status'] for s in r['streams']]")" = \
+	    "['ok', 'ok', 'no-key', 'no-key']" ]
+	[ "$(json "r['keyed_streams']")" = 2 ]
 }
 
 @test "KDR>0 key lines are refused with the reason: -k exit 2, key file exit 3" {
@@ -188,19 +236,29 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	assert_success
 }
 
-@test "KDR>0 in the capture's SDP: its streams counted unsupported, not decrypted" {
+@test "KDR>0 in the capture's SDP: its streams reported unsupported, not decrypted" {
 	# the generator's libsrtp2 ignores the KDR it writes in the SDP, so a
 	# decrypter that ignored it too would decrypt these streams
 	gen --sip udp --kdr 1 --rtcp
 	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --json "$T/r.json"
 	assert_failure 4
 	assert_output --partial "nothing decrypted (the keys that fit cannot be used)"
+	assert_output --partial "unsupported, 0 of 50 decrypted (unsupported 50: KDR=1: key derivation rate not supported)"
 	cmp "$T/o.pcap" "$T/e.pcap"
+	[ "$(json "set(s['status'] for s in r['streams'])")" = "{'unsupported'}" ]
 	[ "$(json "[s['failed']['unsupported'] for s in r['streams']]")" = \
 	    "[50, 50, 5, 5]" ]
-	[ "$(json "set(s['unsupported'] for s in r['streams'])")" = \
-	    "{'KDR=1: key derivation rate not supported'}" ]
 	[ "$(json "r['decrypted']")" = 0 ]
+}
+
+@test "KDR>0 in one call's SDP: exit 5, that call unsupported, the other decrypted" {
+	gen --sip udp --calls 2 --kdr 1 --kdr-call 1
+	run timeout 60 "$PD" -r "$T/e.pcap" --raw "$T/out" --json "$T/r.json"
+	assert_failure 5
+	assert_output --partial "2 of 4 keyed streams did not decrypt fully"
+	[ "$(json "[s['status'] for s in r['streams']]")" = \
+	    "['ok', 'ok', 'unsupported', 'unsupported']" ]
+	[ "$(json "[s['decrypted'] for s in r['streams']]")" = "[50, 50, 0, 0]" ]
 }
 
 @test "reordering and loss" {

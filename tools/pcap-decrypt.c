@@ -11,6 +11,10 @@
 #include "../lib/pcapdec.h"
 #include "common.h"
 
+/* pcap-decrypt's own exit status: something decrypted, but not every
+ * keyed stream fully (see pcap-decrypt(1), EXIT STATUS) */
+#define XC_PARTIAL 5
+
 #define KEYFILE_MAX (16u << 20)
 #define SDP_MAX (1u << 20)
 
@@ -44,6 +48,31 @@ progress(void *arg, uint64_t frames, uint64_t bytes)
 	(void)arg;
 	fprintf(stderr, "\r%s: %llu frames, %llu MB", cli_prog(),
 	    (unsigned long long)frames, (unsigned long long)(bytes >> 20));
+}
+
+#define PROBLEMS_MAX 50	/* streams named on stderr; the report has all */
+
+/* The keyed streams that did not decrypt fully, one stderr line each. */
+static void
+problems(const struct pcapdec *d)
+{
+	struct buf *b = buf_new(16u << 20);
+	struct slice all, line;
+	size_t n = 0;
+
+	if (b == NULL || pcapdec_report_problems(d, b) != 0) {
+		buf_free(b);
+		return;
+	}
+	all = buf_slice(b);
+	while (all.len > 0) {
+		slice_split(&all, '\n', &line);
+		if (n++ < PROBLEMS_MAX)
+			cli_err("  %.*s", (int)line.len, (const char *)line.p);
+	}
+	if (n > PROBLEMS_MAX)
+		cli_err("  ... and %zu more (see the report)", n - PROBLEMS_MAX);
+	buf_free(b);
 }
 
 static struct buf *
@@ -227,13 +256,14 @@ main(int argc, char **argv)
 		}
 		buf_free(b);
 	}
-	pcapdec_free(d);
 
 	if (rc == E_SHORT || rc == E_SYNTAX) {
+		pcapdec_free(d);
 		cli_err("%s", why);
 		return XC_INPUT;
 	}
 	if (rc != 0) {
+		pcapdec_free(d);
 		cli_err("%s", why);
 		return XC_FAIL;
 	}
@@ -243,13 +273,19 @@ main(int argc, char **argv)
 		    t.failed[PCAPDEC_UNSUPPORTED] > 0 ?
 		    "the keys that fit cannot be used" :
 		    "wrong keys, or no stream fits them");
+		problems(d);
+		pcapdec_free(d);
 		return XC_CRYPTO;
 	}
-	if (t.streams_without_plaintext > 0) {
-		cli_err("%llu stream(s) with a key decrypted nothing",
-		    (unsigned long long)t.streams_without_plaintext);
-		return XC_CRYPTO;
+	if (t.streams_not_ok > 0) {
+		cli_err("%llu of %llu keyed streams did not decrypt fully:",
+		    (unsigned long long)t.streams_not_ok,
+		    (unsigned long long)t.keyed_streams);
+		problems(d);
+		pcapdec_free(d);
+		return XC_PARTIAL;
 	}
+	pcapdec_free(d);
 	if (!quiet)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames\n",
 		    cli_prog(), (unsigned long long)t.decrypted,
