@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dialog.h"
 #include "mediactl.h"
 #include "proxy.h"
 #include "registrar.h"
+#include "rnd.h"
 #include "sip.h"
 
 #define MAX_SIP 65535
@@ -35,6 +37,7 @@ struct txn {
 	uint64_t deadline_ms;
 	int invite, got_resp;
 	int tcp;		/* sent over TCP: no retransmissions */
+	int own;		/* our own request (a BYE): answers stop here */
 	struct buf *udp_alt;	/* moved to TCP for size: the UDP form */
 	struct txn *next;
 };
@@ -55,6 +58,8 @@ struct proxy {
 	struct mediactl *mc;
 	struct tcpconn_table *tcp;	/* inside TCP, or NULL */
 	struct registrar *reg;
+	struct dialog_table *dlg;	/* --bye-on-loss, or NULL */
+	int64_t dlg_timer;
 	char in_host[NET_ADDR_STRLEN];	/* "10.0.0.2" or "[::1]" */
 	char in_hp[NET_ADDR_STRLEN + 8];	/* "10.0.0.2:5060" */
 	uint16_t in_port;
@@ -87,6 +92,13 @@ static void tcp_failed(struct proxy *px, uint64_t flow, struct slice orig);
 static int uri_tcp(struct proxy *px, struct slice uri);
 static void cancel_follows(struct proxy *px, struct slice branch,
     struct target *t);
+static void bye_for_lost(void *arg, const struct dialog *d);
+static int own_response(struct proxy *px, const struct sip_msg *m,
+    struct slice branch);
+static void dlg_request(struct proxy *px, const struct sip_msg *m,
+    int from_outside, uint64_t flow);
+static void dlg_response(struct proxy *px, const struct sip_msg *m,
+    int from_outside, uint64_t flow);
 
 /* ---- small helpers ---- */
 
@@ -424,6 +436,13 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 		struct target back = { 1, t->flow, { .len = 0 }, 0, 0 };
 
 		px->st.timeouts++;
+		if (t->own) {
+			/* Timer F: give up, nobody to tell. */
+			log_msg(px->lg, LOG_INFO, "inside did not answer our "
+			    "BYE: given up");
+			txn_free(px, t);
+			return;
+		}
 		log_msg(px->lg, LOG_INFO, "inside did not answer: 408");
 		if (sip_parse(&m, buf_slice(t->orig)) == 0) {
 			if (px->mc != NULL)
@@ -447,7 +466,7 @@ txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 	t->timer = ev_timer_add(loop, next, txn_timer, t);
 }
 
-static void
+static struct txn *
 txn_start(struct proxy *px, struct slice key, uint64_t flow,
     const struct target *dst, struct slice fwd, struct slice orig,
     int invite, struct slice udp_alt)
@@ -455,11 +474,11 @@ txn_start(struct proxy *px, struct slice key, uint64_t flow,
 	struct txn *t;
 
 	if (px->ntxn >= px->conf.max_txns || key.len > sizeof(t->key))
-		return;
+		return NULL;
 	if (*txn_find(px, key) != NULL)
-		return;
+		return NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return;
+		return NULL;
 	t->px = px;
 	memcpy(t->key, key.p, key.len);
 	t->klen = key.len;
@@ -476,7 +495,7 @@ txn_start(struct proxy *px, struct slice key, uint64_t flow,
 		buf_free(t->fwd);
 		buf_free(t->orig);
 		free(t);
-		return;
+		return NULL;
 	}
 	if (udp_alt.len > 0 && ((t->udp_alt = buf_new(MAX_SIP + 4096)) == NULL
 	    || buf_append_slice(t->udp_alt, udp_alt) != 0)) {
@@ -489,6 +508,7 @@ txn_start(struct proxy *px, struct slice key, uint64_t flow,
 	t->next = px->txn[txn_hash(key)];
 	px->txn[txn_hash(key)] = t;
 	px->ntxn++;
+	return t;
 }
 
 /* Transaction key: our branch and the CSeq method. */
@@ -548,12 +568,18 @@ void
 proxy_flow_closed(struct proxy *px, uint64_t flow)
 {
 	struct cmap **pp = cmap_find(px, flow), *c = *pp;
+	size_t n;
 
 	if (c != NULL) {
 		*pp = c->next;
 		free(c->uri);
 		free(c);
 	}
+	/* The phone cannot end its calls any more: we do (--bye-on-loss). */
+	if (px->dlg != NULL && (n = dialog_flow_lost(px->dlg, flow,
+	    bye_for_lost, px)) > 0)
+		log_msg(px->lg, LOG_INFO, "flow lost: BYE sent for %zu "
+		    "call%s", n, n == 1 ? "" : "s");
 }
 
 /* ---- forwarding with the media hook ---- */
@@ -612,7 +638,7 @@ send_final(struct proxy *px, struct target *t, struct slice bytes,
 		}
 	}
 	if (key != NULL && klen > 0 && !t->to_flow)
-		txn_start(px, slice_make(key, (size_t)klen), origin, t,
+		(void)txn_start(px, slice_make(key, (size_t)klen), origin, t,
 		    bytes, orig, invite, udp);
 	buf_free(conv);
 }
@@ -1118,6 +1144,7 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		reply(px, m, &back, 100, NULL);
 	if (px->mc != NULL && is_method(m, "BYE"))
 		mediactl_delete(px->mc, m);
+	dlg_request(px, m, 1, flow);
 	forward(px, m, e, &t, &back, 0, slice_cstr(branch), flow);
 out:
 	sip_edits_free(e);
@@ -1253,6 +1280,7 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 	}
 	if (px->mc != NULL && is_method(m, "BYE"))
 		mediactl_delete(px->mc, m);
+	dlg_request(px, m, 0, flow);
 	forward(px, m, e, &t, &back, 1, slice_cstr(branch), flow);
 out:
 	sip_edits_free(e);
@@ -1300,6 +1328,10 @@ response_from_inside(struct proxy *px, const struct sip_msg *m)
 	(void)dummy;
 	px->st.in_resp++;
 	memset(&t, 0, sizeof(t));
+	if (nth_value(m, SIP_H_VIA, 0, &v) && sip_via_parse(v, &via) == 0 &&
+	    slice_case_eq_cstr(via.sent_by, px->in_hp) &&
+	    own_response(px, m, via.branch))
+		return;
 	if (!nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
 	    !slice_case_eq_cstr(via.sent_by, px->in_hp) ||
 	    via.branch.len < 7 + FLOW_TOKEN_LEN ||
@@ -1328,6 +1360,7 @@ response_from_inside(struct proxy *px, const struct sip_msg *m)
 	    slice_eq_cstr(m->cseq_method, "REGISTER") &&
 	    restore_contacts(px, m, e, t.flow) != 0)
 		goto out;
+	dlg_response(px, m, 0, t.flow);
 	forward(px, m, e, &t, &t, 1, SLICE_NULL, t.flow);
 out:
 	sip_edits_free(e);
@@ -1387,6 +1420,7 @@ response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	}
 	if ((e = sip_edits_new()) == NULL)
 		return;
+	dlg_response(px, m, 1, flow);
 	if (drop_values(e, m, SIP_H_VIA, 1) == 0)
 		forward(px, m, e, &t, &t, 0, SLICE_NULL, flow);
 	sip_edits_free(e);
@@ -1649,6 +1683,140 @@ proxy_tcp_closed(struct proxy *px, uint64_t conn, const struct net_addr *peer,
 	}
 }
 
+/* ---- ending the dialogs of a lost flow (--bye-on-loss) ---- */
+
+#define OWN_BRANCH "z9hG4bKsbye."
+
+static int
+dlg_is_us(void *arg, struct slice uri, uint64_t flow)
+{
+	return uri_is_us(arg, uri, flow);
+}
+
+static void
+dlg_request(struct proxy *px, const struct sip_msg *m, int from_outside,
+    uint64_t flow)
+{
+	int r;
+
+	if (px->dlg == NULL)
+		return;
+	r = dialog_request(px->dlg, m, from_outside, flow, ev_now_ms(px->loop));
+	if (r != 0 && r != E_SYNTAX)
+		log_msg(px->lg, LOG_INFO, "dialog not followed: %s",
+		    sbk_strerror(r));
+}
+
+static void
+dlg_response(struct proxy *px, const struct sip_msg *m, int from_outside,
+    uint64_t flow)
+{
+	int r;
+
+	if (px->dlg == NULL)
+		return;
+	r = dialog_response(px->dlg, m, from_outside, flow,
+	    ev_now_ms(px->loop));
+	if (r != 0 && r != E_SYNTAX)
+		log_msg(px->lg, LOG_INFO, "dialog not followed: %s",
+		    sbk_strerror(r));
+}
+
+/*
+ * The BYE of a lost flow's dialog: to the first Route, else the upstream,
+ * else the remote target (the rule for requests from the flow), over UDP
+ * with retransmissions (timers E and F) or TCP, as a transaction of our
+ * own whose answer ends here.
+ */
+static void
+bye_for_lost(void *arg, const struct dialog *d)
+{
+	struct proxy *px = arg;
+	struct target t;
+	struct sip_uri u;
+	struct sip_msg m;
+	struct buf *b = NULL;
+	uint8_t rb[8];
+	char branch[BRANCH_MAX], via[BRANCH_MAX + NET_ADDR_STRLEN + 64];
+	char key[BRANCH_MAX + 16];
+	struct slice hop;
+	struct txn *tx;
+	int routed, klen;
+
+	memset(&t, 0, sizeof(t));
+	hop = dialog_next_hop(d, &routed);
+	if (routed || px->conf.upstream.len == 0) {
+		if (sip_uri_parse(hop, &u) != 0 || uri_dest(&u, &t.dst) != 0)
+			goto fail;
+		t.tcp = uri_tcp(px, hop);
+	} else {
+		t.dst = px->conf.upstream;
+		t.tcp = px->conf.upstream_tcp && px->tcp != NULL;
+	}
+	if (rnd_bytes(rb, sizeof(rb)) != 0)
+		goto fail;
+	snprintf(branch, sizeof(branch), OWN_BRANCH
+	    "%02x%02x%02x%02x%02x%02x%02x%02x", rb[0], rb[1], rb[2], rb[3],
+	    rb[4], rb[5], rb[6], rb[7]);
+	snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s;rport",
+	    t.tcp ? "TCP" : "UDP", px->in_hp, branch);
+	if ((b = buf_new(MAX_SIP)) == NULL || dialog_bye(d, via, b) != 0 ||
+	    sip_parse(&m, buf_slice(b)) != 0)
+		goto fail;
+	/* The relay's call ends with it (From tag: the whole call). */
+	if (px->mc != NULL)
+		mediactl_delete(px->mc, &m);
+	px->st.byes++;
+	if (deliver(px, &t, buf_slice(b)) == 0 &&
+	    (klen = txn_key(&m, slice_cstr(branch), key, sizeof(key))) > 0 &&
+	    (tx = txn_start(px, slice_make(key, (size_t)klen), 0, &t,
+	    buf_slice(b), buf_slice(b), 0, SLICE_NULL)) != NULL)
+		tx->own = 1;
+	log_msg(px->lg, LOG_DEBUG, "BYE for lost flow, call %.*s",
+	    (int)dialog_call_id(d).len, (const char *)dialog_call_id(d).p);
+	buf_free(b);
+	return;
+fail:
+	buf_free(b);
+	log_msg(px->lg, LOG_WARN, "flow lost: no BYE for call %.*s",
+	    (int)dialog_call_id(d).len, (const char *)dialog_call_id(d).p);
+}
+
+/* An answer to one of our own BYEs: 1 (dealt with), else 0. */
+static int
+own_response(struct proxy *px, const struct sip_msg *m, struct slice branch)
+{
+	char key[BRANCH_MAX + 16];
+	struct txn *tx;
+	int klen;
+
+	if (branch.len < sizeof(OWN_BRANCH) - 1 ||
+	    memcmp(branch.p, OWN_BRANCH, sizeof(OWN_BRANCH) - 1) != 0)
+		return 0;
+	klen = txn_key(m, branch, key, sizeof(key));
+	if (klen > 0 && (tx = *txn_find(px, slice_make(key, (size_t)klen)))
+	    != NULL) {
+		tx->got_resp = 1;
+		if (m->status >= 200) {
+			log_msg(px->lg, LOG_INFO, "BYE for lost flow: %d %.*s",
+			    m->status, (int)m->reason.len,
+			    (const char *)m->reason.p);
+			txn_free(px, tx);
+		}
+	}
+	return 1;
+}
+
+static void
+dlg_sweep(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct proxy *px = arg;
+
+	(void)id;
+	(void)dialog_expire(px->dlg, ev_now_ms(loop));
+	px->dlg_timer = ev_timer_add(loop, 10000, dlg_sweep, px);
+}
+
 static void
 reg_sweep(struct ev_loop *loop, uint64_t id, void *arg)
 {
@@ -1701,7 +1869,25 @@ proxy_new(struct ev_loop *loop, struct flow_table *flows, int udp_fd,
 		}
 		px->reg_timer = ev_timer_add(loop, 10000, reg_sweep, px);
 	}
+	if (conf->bye_on_loss) {
+		struct dialog_conf dc;
+
+		memset(&dc, 0, sizeof(dc));
+		dc.max = conf->max_dialogs;
+		dc.is_us = dlg_is_us;
+		dc.arg = px;
+		if ((px->dlg = dialog_table_new(&dc, &r)) == NULL) {
+			registrar_free(px->reg);
+			free(px);
+			*err = r;
+			return NULL;
+		}
+		px->dlg_timer = ev_timer_add(loop, 10000, dlg_sweep, px);
+	}
 	if ((r = ev_fd_add(loop, udp_fd, EV_READ, udp_event, px)) != 0) {
+		if (px->dlg_timer > 0)
+			(void)ev_timer_del(loop, (uint64_t)px->dlg_timer);
+		dialog_table_free(px->dlg);
 		registrar_free(px->reg);
 		free(px);
 		*err = r;
@@ -1718,6 +1904,11 @@ proxy_free(struct proxy *px)
 
 	if (px == NULL)
 		return;
+	/* First: dropping the contact map below must send no BYEs. */
+	if (px->dlg_timer > 0)
+		(void)ev_timer_del(px->loop, (uint64_t)px->dlg_timer);
+	dialog_table_free(px->dlg);
+	px->dlg = NULL;
 	for (i = 0; i < TXN_BUCKETS; i++)
 		while (px->txn[i] != NULL)
 			txn_free(px, px->txn[i]);
@@ -1744,4 +1935,5 @@ proxy_stats(const struct proxy *px, struct proxy_stats *st)
 	*st = px->st;
 	st->txns = px->ntxn;
 	st->regs = px->reg != NULL ? registrar_count(px->reg) : 0;
+	st->dialogs = px->dlg != NULL ? dialog_confirmed(px->dlg) : 0;
 }

@@ -62,6 +62,10 @@ struct proxy_conf {
 	/* Inside TCP (with proxy_set_tcp(); else everything goes UDP). */
 	int upstream_tcp;		/* reach `upstream` over TCP */
 	size_t tcp_switch;		/* larger requests go TCP (0: never) */
+	/* Follow the dialogs that cross the border (lib/dialog) and send
+	 * the inside party a BYE when the outside party's flow is lost. */
+	int bye_on_loss;
+	size_t max_dialogs;		/* 0: 100000 */
 };
 
 struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,
@@ -95,7 +99,8 @@ void proxy_flow_closed(struct proxy *px, uint64_t flow);
 /* Counters for logs and tests. */
 struct proxy_stats {
 	uint64_t in_req, in_resp, out_req, out_resp, bad, dropped, timeouts;
-	size_t txns, regs;
+	uint64_t byes;			/* sent for lost flows */
+	size_t txns, regs, dialogs;	/* dialogs: confirmed, followed */
 };
 void proxy_stats(const struct proxy *px, struct proxy_stats *st);
 

@@ -99,3 +99,51 @@ dialog() {
 	dialog o2o
 	assert_line "ok o2o: nothing went inside"
 }
+
+# A phone that vanishes mid-call (--bye-on-loss, the default): the inside
+# party gets the BYE the phone can no longer send, and the relay the
+# delete.
+@test "sip-tls-term dialog: Alice's connection closes mid-call: Bob gets a BYE on her behalf" {
+	lab
+	dialog lost
+	assert_line "ok BYE: Request-URI is Bob's remote target"
+	assert_line "ok BYE: Route is the route set beyond the gateway"
+	assert_line "ok BYE: CSeq is Alice's last + 1"
+	assert_line "ok BYE: To is Bob with his tag"
+	assert_line "ok BYE answered: no more copies"
+	grep -q "flow lost: BYE sent for 1 call" "$W/gw.err"
+	grep -q "BYE for lost flow: 200" "$W/gw.err"
+	grep -q "delete" "$W/bridge.log"
+}
+
+@test "sip-tls-term dialog: Alice goes silent mid-call: after --idle-timeout Bob gets a BYE, retransmitted until answered" {
+	lab --idle-timeout 3
+	dialog silent
+	assert_line "ok BYE: From is Alice with her tag"
+	assert_line "ok BYE retransmission 2 unchanged"
+	assert_line "ok BYE answered: no more copies"
+	grep -q "closed: idle timeout" "$W/gw.err"
+}
+
+@test "sip-tls-term dialog: Bob called Alice; her connection closes: the BYE comes from her side of the dialog" {
+	lab
+	dialog lostrev
+	assert_line "ok Alice's UPDATE: routed by Bob's proxy entry"
+	assert_line "ok BYE: From is Alice with her tag"
+	assert_line "ok BYE: CSeq is Alice's last + 1"
+	assert_line "ok BYE: Route is the route set beyond the gateway"
+}
+
+@test "sip-tls-term dialog: calls ended by BYE, CANCEL or 486 are forgotten: no BYE when the connection closes" {
+	lab
+	dialog ended
+	assert_line "ok calls already over: no BYE when the connection closes"
+	run grep -c "flow lost: BYE sent" "$W/gw.err"
+	assert_output 0
+}
+
+@test "sip-tls-term dialog: --no-bye-on-loss sends no BYE" {
+	lab --no-bye-on-loss
+	dialog nobye
+	assert_line "ok --no-bye-on-loss: no BYE when the connection closes"
+}

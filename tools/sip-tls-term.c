@@ -62,6 +62,8 @@ usage(void)
 	    "      --write-queue BYTES       per-connection write queue cap (262144)\n"
 	    "      --socket-sndbuf BYTES     kernel send buffer per connection (default: auto)\n"
 	    "      --timeout MS              inside transaction timeout, then 408 (32000)\n"
+	    "      --no-bye-on-loss          no BYE to the inside when a phone's flow is lost\n"
+	    "      --max-dialogs N           calls followed for --bye-on-loss (100000)\n"
 	    "      --no-release-buffers      keep OpenSSL's buffers (benchmark baseline)\n"
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
@@ -183,7 +185,7 @@ main(int argc, char **argv)
 	enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
 	    O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
 	    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
-	    O_UDPMAX, O_INIDLE };
+	    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "cert", required_argument, NULL, 'c' },
@@ -212,6 +214,9 @@ main(int argc, char **argv)
 		{ "max-msg", required_argument, NULL, O_MAXMSG },
 		{ "write-queue", required_argument, NULL, O_WQ },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "bye-on-loss", no_argument, NULL, O_BYE },
+		{ "no-bye-on-loss", no_argument, NULL, O_NOBYE },
+		{ "max-dialogs", required_argument, NULL, O_MAXDLG },
 		{ "no-release-buffers", no_argument, NULL, O_NORB },
 		{ "socket-sndbuf", required_argument, NULL, O_SNDBUF },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -240,6 +245,7 @@ main(int argc, char **argv)
 	memset(&pc, 0, sizeof(pc));
 	memset(&tcf, 0, sizeof(tcf));
 	pc.tcp_switch = 1300;
+	pc.bye_on_loss = 1;
 	memset(&mcf, 0, sizeof(mcf));
 	memset(&app, 0, sizeof(app));
 	memset(&up, 0, sizeof(up));
@@ -342,6 +348,13 @@ main(int argc, char **argv)
 		case O_TIMEOUT: pc.timeout_ms = (uint32_t)num("--timeout",
 			    optarg, 3600000); break;
 		case O_NORB: tc.no_release_buffers = 1; break;
+		case O_BYE: pc.bye_on_loss = 1; break;
+		case O_NOBYE: pc.bye_on_loss = 0; break;
+		case O_MAXDLG: pc.max_dialogs = num("--max-dialogs", optarg,
+			    100000000);
+			if (pc.max_dialogs == 0)
+				cli_die(XC_USAGE, "--max-dialogs: at least 1");
+			break;
 		case O_SNDBUF: fc.sndbuf = (int)num("--socket-sndbuf", optarg,
 			    1 << 26); break;
 		case 'v': if (lvl < LOG_DEBUG) lvl++; break;

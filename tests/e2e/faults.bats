@@ -3,16 +3,18 @@
 # (sip-tls-term --registrar + srtp-bridge) with baresip phones: what is
 # reaped, by which timeout, and what the other side sees.
 #
-# What the gateway does: it never sends a BYE of its own (neither does
-# Kamailio + rtpengine without the dialog module). sip-tls-term drops a
-# TLS flow at once when the peer closes it, or after --idle-timeout without
-# traffic when the peer went silent; a request for a dropped flow gets 430
-# Flow Failed. A BYE deletes the call from the relay, whether forwarded or
-# answered 430.
-# srtp-bridge ends a call once neither direction has carried media for
-# --timeout (as rtpengine does): while the inside phone keeps sending, the
-# call is kept; the inside phone's own RTP timeout (baresip: rtp_timeout)
-# or its user ends it.
+# sip-tls-term drops a TLS flow at once when the peer closes it, or after
+# --idle-timeout without traffic when the peer went silent. With
+# --bye-on-loss (the default) it then ends the phone's calls itself: the
+# inside party gets the BYE the phone can no longer send (checked here
+# field by field against the INVITE and 200 tshark reads off the inside
+# capture, and answered 200 by a real baresip), and the relay a delete.
+# With --no-bye-on-loss it sends nothing (as Kamailio + rtpengine without
+# the dialog module): a request for the dropped flow gets 430 Flow Failed,
+# and a BYE deletes the call from the relay, whether forwarded or answered
+# 430; srtp-bridge ends a call once neither direction has carried media
+# for --timeout (as rtpengine does), and the inside phone's own RTP
+# timeout (baresip: rtp_timeout) or its user ends it.
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
@@ -80,10 +82,72 @@ vanish_silently() {
 # flow_closed WHY: sip-tls-term logged a flow closed for reason WHY.
 flow_closed() { grep -q "flow .*: closed: $1" "$E2E_DIR/sip-tls-term.log"; }
 
-@test "faults: a phone closes its connection mid-call: flow dropped at once; the inside phone's BYE gets 430 and still deletes the call from the relay" {
+# sip_field FILTER FIELD: FIELD of the SIP messages on the inside leg that
+# match FILTER (tshark), one a line.
+sip_field() {
+	tshark -r "$E2E_DIR/inside.pcap" -Y "$1" -T fields -e "$2" 2>/dev/null
+}
+
+# inside_bye_ok: the one BYE Bob got is the one Alice would have sent:
+# Call-ID, tags and URIs of the dialog, CSeq one more than her INVITE's,
+# Request-URI Bob's Contact from his 200, no Route (nothing inside
+# record-routed), our Via; and Bob answered it 200.
+inside_bye_ok() {
+	local inv='sip.Method == "INVITE"' ok='sip.Status-Code == 200 && sip.CSeq.method == "INVITE"'
+	local bye='sip.Method == "BYE"'
+	sbk_capture_stop inside
+	run sip_field "$bye" sip.Call-ID
+	[ "${#lines[@]}" -ge 1 ] || { sbk_fail "no BYE on the inside leg"; return 1; }
+	[ "$(sip_field "$bye" sip.Call-ID | sort -u)" = "$(sip_field "$inv" sip.Call-ID | sort -u)" ]
+	[ "$(sip_field "$bye" sip.from.tag | sort -u)" = "$(sip_field "$inv" sip.from.tag | sort -u)" ]
+	[ "$(sip_field "$bye" sip.from.addr | sort -u)" = "$(sip_field "$inv" sip.from.addr | sort -u)" ]
+	[ "$(sip_field "$bye" sip.to.tag | sort -u)" = "$(sip_field "$ok" sip.to.tag | sort -u)" ]
+	[ "$(sip_field "$bye" sip.to.addr | sort -u)" = "$(sip_field "$inv" sip.to.addr | sort -u)" ]
+	[ "$(sip_field "$bye" sip.CSeq.seq | sort -u)" = "$(( $(sip_field "$inv" sip.CSeq.seq | sort -u) + 1 ))" ]
+	[ "$(sip_field "$bye" sip.r-uri | sort -u)" = "$(sip_field "$ok" sip.contact.uri | sort -u)" ]
+	[ -z "$(sip_field "$bye" sip.Route)" ]
+	[ "$(sip_field "$bye" sip.Max-Forwards | sort -u)" = 70 ]
+	sip_field "$bye" sip.Via | grep -q "^SIP/2.0/UDP $INT:$E2E_GW_UDP;branch=z9hG4bK"
+	run sip_field 'sip.Status-Code == 200 && sip.CSeq.method == "BYE"' sip.Call-ID
+	[ "${#lines[@]}" -ge 1 ]
+	grep -q "BYE for lost flow: 200" "$E2E_DIR/sip-tls-term.log"
+}
+
+@test "faults: a phone closes its connection mid-call: flow dropped at once, the inside phone gets a BYE on its behalf, the relay a delete" {
+	E2E_BRIDGE_ARGS=		# no media timeout: only a BYE can end it
+	sbk_lab_gateway --idle-timeout 60 -v
+	call_up
+	sbk_signal alice KILL		# the kernel closes its TCP (FIN)
+	sbk_wait_for 5 no_flows
+	flow_closed "peer closed"
+	# Bob has no RTP timeout: only our BYE ends his call.
+	sbk_event bob CALL_CLOSED 10
+	sbk_log "bob: $E2E_EVENT"
+	sbk_wait_for 5 no_calls
+	grep -q "flow lost: BYE sent for 1 call" "$E2E_DIR/sip-tls-term.log"
+	grep -E 'delete [0-9a-f]+' "$E2E_DIR/srtp-bridge.log"
+	inside_bye_ok
+}
+
+@test "faults: a phone vanishes silently mid-call: after the idle timeout the inside phone gets a BYE on its behalf" {
+	E2E_BRIDGE_ARGS=		# no media timeout: only a BYE can end it
+	sbk_lab_gateway --idle-timeout 8 -v
+	call_up
+	vanish_silently
+	# Bob still sends and nothing times his call out; the idle timeout
+	# drops Alice's flow, and the gateway ends the call for her.
+	sbk_wait_for 20 no_flows
+	flow_closed "idle timeout"
+	sbk_event bob CALL_CLOSED 10
+	sbk_log "bob: $E2E_EVENT"
+	sbk_wait_for 5 no_calls
+	inside_bye_ok
+}
+
+@test "faults: --no-bye-on-loss: a phone closes its connection mid-call: flow dropped at once; the inside phone's BYE gets 430 and still deletes the call from the relay" {
 	E2E_CONF_bob="rtp_timeout	3"
 	E2E_BRIDGE_ARGS=		# no media timeout: only the BYE can end it
-	sbk_lab_gateway --idle-timeout 60 -v
+	sbk_lab_gateway --idle-timeout 60 --no-bye-on-loss -v
 	call_up
 	sbk_signal alice KILL		# the kernel closes its TCP (FIN)
 	sbk_wait_for 5 no_flows
@@ -101,8 +165,8 @@ flow_closed() { grep -q "flow .*: closed: $1" "$E2E_DIR/sip-tls-term.log"; }
 	assert_output --partial '"managedsessions": 1'
 }
 
-@test "faults: both phones vanish silently mid-call (no FIN): the relay's media timeout deletes the call, the idle timeout drops the flow" {
-	sbk_lab_gateway --idle-timeout 10 -v
+@test "faults: --no-bye-on-loss: both phones vanish silently mid-call (no FIN): the relay's media timeout deletes the call, the idle timeout drops the flow" {
+	sbk_lab_gateway --idle-timeout 10 --no-bye-on-loss -v
 	call_up
 	vanish_silently
 	# Bob still sends: the call is alive for the relay (as for

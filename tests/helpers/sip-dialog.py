@@ -21,6 +21,22 @@
 #            183 with SDP from Alice, then 200
 #   o2o      Alice calls Carol, both registered outside: flow to flow,
 #            SRTP on both legs, BYE from the callee
+#   lost     Alice calls Bob (an inside proxy's Record-Route in the 200),
+#            re-INVITE and UPDATE from Alice, a target refresh from Bob,
+#            then Alice's TLS connection closes: Bob must get the BYE the
+#            gateway sends for her (every header checked), answer it, and
+#            get no retransmission after
+#   silent   as lost, but Alice only goes silent (the gateway runs with a
+#            short --idle-timeout): Bob lets the BYE go unanswered for a
+#            while (retransmissions, the same branch, no storm), then 200
+#   lostrev  Bob calls Alice (registered; his INVITE carries an inside
+#            proxy's Record-Route), Alice sends an UPDATE, then her
+#            connection closes: Bob gets the BYE from Alice's side
+#   ended    three calls on one connection, all over before it closes:
+#            one ended by BYE, one cancelled, one refused (486); then the
+#            connection closes and Bob must get nothing
+#   nobye    one call, then the connection closes; the gateway runs with
+#            --no-bye-on-loss: Bob must get nothing
 # RELAY_OUT "-" skips the address check of outside SDPs (a relay with one
 # face per side puts the callee of an outside-to-outside call on its other
 # address).
@@ -677,9 +693,222 @@ def sc_o2o():
     check("o2o: nothing went inside", d == b"", d[:200])
 
 
+# ---- a phone that vanishes: the gateway's BYE ----
+def quiet(peer, secs):
+    """Everything `peer` gets within `secs` (plus what it has)."""
+    until = time.time() + secs
+    while time.time() < until:
+        peer.pump(until)
+    got, peer.inbox = peer.inbox, []
+    return got
+
+
+def proxy_rr():
+    """The Record-Route of an inside proxy: Bob's own address, so that
+    a request routed there reaches Bob."""
+    return "<sip:inproxy@%s:%d;lr;x=p1>" % BOB
+
+
+def call_out(alice, bob, am, bm, extra_rr=True):
+    """Alice calls Bob; Bob answers (with an inside proxy's RR)."""
+    a = Leg(alice, "TLS", "sip:alice@gw.test", "alice" + rnd()[:4],
+            alice.contact)
+    b = Leg(bob, "UDP", "sip:bob@gw.test", "bob" + rnd()[:4],
+            "sip:bob@%s:%d" % BOB)
+    a.remote_uri = "sip:bob@gw.test"
+    alice_invites(alice, a, am, "sip:bob@%s:%d;transport=tls" % TLS)
+    inv = wait(bob, is_req("INVITE", 1), "the INVITE")
+    b.uas_from(inv)
+    if extra_rr:
+        # As if an inside proxy had record-routed: it sits on top (and
+        # takes its own entry off Bob's requests before they reach us).
+        inv.hdrs.insert(0, ("record-route", proxy_rr()))
+    b.respond(inv, 200, bm.sdp())
+    r = wait(alice, is_resp(200, "INVITE", 1), "200 to INVITE")
+    a.uac_from(r)
+    a.request("ACK", cseq=1)
+    wait(bob, is_req("ACK", 1), "the ACK")
+    return a, b
+
+
+def check_bye(bye, a, b, cseq, target, route):
+    """The BYE the gateway sent for Alice, as RFC 3261 §12.2.1.1 says."""
+    check("BYE: Request-URI is Bob's remote target", bye.ruri == target,
+          bye.ruri)
+    check("BYE: Route is the route set beyond the gateway",
+          bye.all("route") == route, "%r, want %r" % (bye.all("route"),
+                                                     route))
+    check("BYE: Call-ID", bye.get("call-id") == a.cid, bye.get("call-id"))
+    check("BYE: From is Alice with her tag",
+          uri_of(bye.get("from")) == a.local_uri and
+          bye.tag("from") == a.local_tag, bye.get("from"))
+    check("BYE: To is Bob with his tag",
+          uri_of(bye.get("to")) == b.local_uri and
+          bye.tag("to") == b.local_tag, bye.get("to"))
+    check("BYE: CSeq is Alice's last + 1", bye.cseq() == (cseq, "BYE"),
+          bye.get("cseq"))
+    via = bye.lines("via")
+    check("BYE: one Via, the gateway's inside face, fresh branch",
+          len(via) == 1 and "%s:%d" % GWU in via[0] and
+          ";branch=z9hG4bK" in via[0], repr(via))
+    check("BYE: Max-Forwards 70", bye.get("max-forwards") == "70",
+          bye.get("max-forwards"))
+    check("BYE: Content-Length 0", bye.get("content-length") == "0" and
+          bye.body == "", bye.raw)
+
+
+def branch_of(m):
+    return re.search(r"branch=([^;\s,]+)", m.lines("via")[0]).group(1)
+
+
+def sc_lost(silent=False):
+    alice = Tls("alice")
+    bob = Udp(BOB)
+    am, bm = Media(True), Media(False)
+    a, b = call_out(alice, bob, am, bm)
+    # Alice: a re-INVITE (CSeq 2) and an UPDATE (CSeq 3).
+    a.request("INVITE", am.sdp("sendrecv"))
+    ri = wait(bob, is_req("INVITE", 2), "Alice's re-INVITE")
+    b.respond(ri, 200, bm.sdp())
+    r = wait(alice, is_resp(200, "INVITE", 2), "200 to her re-INVITE")
+    a.request("ACK", cseq=2)
+    wait(bob, is_req("ACK", 2), "the ACK of her re-INVITE")
+    a.request("UPDATE", am.sdp("sendrecv"))
+    up = wait(bob, is_req("UPDATE", 3), "Alice's UPDATE")
+    b.respond(up, 200, bm.sdp())
+    wait(alice, is_resp(200, "UPDATE", 3), "200 to her UPDATE")
+    # Bob: a target refresh to a new Contact.
+    b.contact = "sip:bob-moved@%s:%d" % BOB
+    b.request("INVITE", bm.sdp())
+    bi = wait(alice, is_req("INVITE"), "Bob's re-INVITE")
+    a.respond(bi, 200, am.sdp(tag=int(sdp_info(bi.body)["crypto"][0][0])))
+    wait(bob, is_resp(200, "INVITE", b.cseq), "200 to his re-INVITE")
+    b.request("ACK", cseq=b.cseq)
+    wait(alice, is_req("ACK"), "the ACK of his re-INVITE")
+    if not silent:
+        alice.s.close()         # TLS close_notify and FIN
+        bye = wait(bob, is_req("BYE"), "the gateway's BYE", 5)
+    else:
+        # Nothing more from Alice: the idle timeout drops her flow.
+        bye = wait(bob, is_req("BYE"), "the gateway's BYE", 15)
+    check_bye(bye, a, b, 4, b.contact, [proxy_rr()])
+    if silent:
+        # Unanswered: retransmitted (timer E), the same transaction;
+        # answered right after the second copy (the next one is due
+        # 2 s later), so anything more is a storm or a lost answer.
+        for n in (1, 2):
+            again = wait(bob, is_req("BYE"), "retransmission %d" % n, 4)
+            check("BYE retransmission %d unchanged" % n,
+                  again.raw == bye.raw, again.raw)
+    b.respond(bye, 200)
+    late = [m for m in quiet(bob, 3.0) if m.is_req]
+    check("BYE answered: no more copies", late == [], repr(late))
+
+
+def sc_lostrev():
+    alice = Tls("alice")
+    register(alice, "alice")
+    bob = Udp(BOB)
+    am, bm = Media(True), Media(False)
+    b = Leg(bob, "UDP", "sip:bob@gw.test", "bob" + rnd()[:4],
+            "sip:bob@%s:%d" % BOB)
+    b.remote_uri = "sip:alice@%s:%d" % GWU
+    b.cid = "dlg-%s@bob" % rnd()
+    b.target = "sip:alice@%s:%d" % GWU
+    b.cseq = 10
+    b.request("INVITE", bm.sdp(), extra=[("Record-Route", proxy_rr())])
+    inv = wait(alice, is_req("INVITE"), "Bob's INVITE")
+    so = sdp_info(inv.body)
+    a = Leg(alice, "TLS", "sip:alice@gw.test", "alice" + rnd()[:4],
+            alice.contact)
+    a.uas_from(inv)
+    a.respond(inv, 200, am.sdp(tag=int(so["crypto"][0][0])))
+    r200 = wait(bob, is_resp(200, "INVITE"), "200 from Alice")
+    b.remote_tag = r200.tag("to")
+    # (the inside proxy takes its own entry off)
+    b.route = [v for v in reversed(r200.all("record-route"))
+               if v != proxy_rr()]
+    b.request("ACK", cseq=b.cseq)
+    wait(alice, is_req("ACK"), "the ACK")
+    a.cseq = 6
+    a.request("UPDATE", am.sdp(tag=int(so["crypto"][0][0])))
+    up = wait(bob, is_req("UPDATE", 7), "Alice's UPDATE")
+    check("Alice's UPDATE: routed by Bob's proxy entry",
+          up.all("route") == [proxy_rr()], repr(up.all("route")))
+    b.respond(up, 200, bm.sdp())
+    wait(alice, is_resp(200, "UPDATE", 7), "200 to her UPDATE")
+    alice.s.close()
+    bye = wait(bob, is_req("BYE"), "the gateway's BYE", 5)
+    # Alice's side of the dialog: she was the UAS.
+    a.remote_uri = b.local_uri
+    b.local_uri = uri_of(inv.get("from"))
+    a.local_uri = uri_of(inv.get("to"))
+    check_bye(bye, a, b, 8, b.contact, [proxy_rr()])
+    b.respond(bye, 200)
+
+
+def sc_ended():
+    alice = Tls("alice")
+    bob = Udp(BOB)
+    am, bm = Media(True), Media(False)
+    # 1: ended by Alice's BYE.
+    a, b = call_out(alice, bob, am, bm)
+    a.request("BYE")
+    bye = wait(bob, is_req("BYE"), "Alice's BYE")
+    b.respond(bye, 200)
+    wait(alice, is_resp(200, "BYE"), "200 to her BYE")
+    # 2: cancelled while ringing.
+    a2 = Leg(alice, "TLS", "sip:alice@gw.test", "alice" + rnd()[:4],
+             alice.contact)
+    a2.remote_uri = "sip:bob@gw.test"
+    alice_invites(alice, a2, am, "sip:bob@%s:%d;transport=tls" % TLS)
+    inv = wait(bob, is_req("INVITE", 1), "the second INVITE")
+    b2 = Leg(bob, "UDP", "sip:bob@gw.test", "bob" + rnd()[:4],
+             "sip:bob@%s:%d" % BOB)
+    b2.uas_from(inv)
+    b2.respond(inv, 180)
+    wait(alice, is_resp(180, "INVITE"), "180")
+    a2.request("CANCEL", cseq=1, branch=a2.branch)
+    c = wait(bob, is_req("CANCEL"), "the CANCEL")
+    b2.respond(c, 200)
+    b2.respond(inv, 487, reason="Request Terminated")
+    wait(alice, is_resp(487, "INVITE"), "487")
+    a2.request("ACK", cseq=1, branch=a2.branch)
+    # 3: refused.
+    a3 = Leg(alice, "TLS", "sip:alice@gw.test", "alice" + rnd()[:4],
+             alice.contact)
+    a3.remote_uri = "sip:bob@gw.test"
+    alice_invites(alice, a3, am, "sip:bob@%s:%d;transport=tls" % TLS)
+    inv = wait(bob, is_req("INVITE", 1), "the third INVITE")
+    b3 = Leg(bob, "UDP", "sip:bob@gw.test", "bob" + rnd()[:4],
+             "sip:bob@%s:%d" % BOB)
+    b3.uas_from(inv)
+    b3.respond(inv, 486, reason="Busy Here")
+    wait(alice, is_resp(486, "INVITE"), "486")
+    a3.request("ACK", cseq=1, branch=a3.branch)
+    quiet(bob, 0.3)             # the ACKs
+    alice.s.close()
+    got = [m for m in quiet(bob, 2.0) if m.is_req]
+    check("calls already over: no BYE when the connection closes",
+          got == [], repr(got))
+
+
+def sc_nobye():
+    alice = Tls("alice")
+    bob = Udp(BOB)
+    am, bm = Media(True), Media(False)
+    call_out(alice, bob, am, bm)
+    alice.s.close()
+    got = [m for m in quiet(bob, 2.0) if m.is_req]
+    check("--no-bye-on-loss: no BYE when the connection closes",
+          got == [], repr(got))
+
+
 try:
     {"early": sc_early, "late": sc_late, "reverse": sc_reverse,
-     "o2o": sc_o2o}[scenario]()
+     "o2o": sc_o2o, "lost": sc_lost, "silent": lambda: sc_lost(True),
+     "lostrev": sc_lostrev, "ended": sc_ended,
+     "nobye": sc_nobye}[scenario]()
 except SystemExit:
     pass
 sys.exit(1 if failed else 0)
