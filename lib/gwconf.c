@@ -15,7 +15,7 @@
 enum kt {
 	KT_HOST,	/* ADDR[!PUBLIC] */
 	KT_ADDR,	/* ADDR:PORT */
-	KT_UPSTREAM,	/* [udp:]ADDR:PORT, stored without udp: */
+	KT_UPSTREAM,	/* [udp:|tcp:]ADDR:PORT, stored without udp: */
 	KT_PATH,	/* a file or program name */
 	KT_KEYLOG,	/* a file or "off" */
 	KT_BOOL,	/* yes/no (true/false, on/off, 1/0), stored yes/no */
@@ -40,9 +40,11 @@ static const struct key keys[] = {
 	{ "inside", KT_HOST, NULL, 0, 0,
 	    "inside address for SIP and RTP (default: towards upstream)" },
 	{ "upstream", KT_UPSTREAM, NULL, 0, 0,
-	    "inside SIP server, [udp:]ADDR:PORT" },
+	    "inside SIP server, [udp:|tcp:]ADDR:PORT" },
 	{ "registrar", KT_BOOL, "no", 0, 0,
 	    "built-in registrar (then upstream is optional)" },
+	{ "inside-tcp", KT_BOOL, "no", 0, 0,
+	    "SIP over TCP inside too (on with a tcp: upstream)" },
 	{ "tls-port", KT_UINT, "5061", 1, 65535, "outside TLS port" },
 	{ "sip-port", KT_UINT, "5060", 0, 65535,
 	    "inside SIP UDP port (0: any)" },
@@ -54,6 +56,8 @@ static const struct key keys[] = {
 	    "outside name for Via/Record-Route, HOST[:PORT]" },
 	{ "require-srtp", KT_BOOL, "no", 0, 0,
 	    "reject outside offers without SRTP" },
+	{ "bye-on-loss", KT_BOOL, "yes", 0, 0,
+	    "BYE to the inside for the calls of a phone whose TLS is lost" },
 	{ "media-ports", KT_RANGE, "30000-39999", 0, 0,
 	    "media port range, MIN-MAX" },
 	{ "ng", KT_ADDR, "127.0.0.1:0", 0, 0,
@@ -265,6 +269,11 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 		if (v.len > 4 && slice_case_eq_cstr(slice_make(v.p, 4), "udp:")) {
 			(void)slice_skip(&v, 4);
 			memmove(out, out + 4, v.len + 1);
+		} else if (v.len > 4 &&
+		    slice_case_eq_cstr(slice_make(v.p, 4), "tcp:")) {
+			/* kept, lower case: the address follows */
+			(void)slice_skip(&v, 4);
+			memcpy(out, "tcp:", 4);
 		}
 		/* FALLTHROUGH */
 	case KT_ADDR:
@@ -612,8 +621,14 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 	push(a, gwconf_get(c, "cert"));
 	push(a, "--key");
 	push(a, gwconf_get(c, "key"));
-	if (gwconf_get(c, "upstream") != NULL)
-		pushf(a, "--upstream=udp:%s", gwconf_get(c, "upstream"));
+	if (gwconf_get(c, "upstream") != NULL) {
+		int tcp;
+		const char *up = gwconf_upstream(c, &tcp);
+
+		pushf(a, "--upstream=%s:%s", tcp ? "tcp" : "udp", up);
+	}
+	if (gwconf_bool(c, "inside-tcp"))
+		push(a, "--inside-tcp");
 	if (host_port(gwconf_get(c, "inside"), uval(c, "sip-port"), hp,
 	    sizeof(hp)) != 0) {
 		a->err = E_INVAL;
@@ -627,6 +642,8 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		push(a, "--registrar");
 	if (gwconf_bool(c, "require-srtp"))
 		push(a, "--require-srtp");
+	if (!gwconf_bool(c, "bye-on-loss"))
+		push(a, "--no-bye-on-loss");
 	/* ADDR!PUBLIC: the public name is what the phones see. */
 	if (gwconf_get(c, "advertise") != NULL) {
 		push(a, "--advertise");
@@ -645,6 +662,15 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		push(a, "-v");
 	if (gwconf_get(c, "sip-tls-term-args") != NULL)
 		push_words(a, gwconf_get(c, "sip-tls-term-args"));
+}
+
+const char *
+gwconf_upstream(const struct gwconf *c, int *tcp)
+{
+	const char *up = gwconf_get(c, "upstream");
+
+	*tcp = up != NULL && strncmp(up, "tcp:", 4) == 0;
+	return up != NULL && *tcp ? up + 4 : up;
 }
 
 int

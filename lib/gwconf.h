@@ -62,6 +62,11 @@ int gwconf_parse(struct gwconf *c, struct slice text, size_t *line,
 
 /* The value of `key` (borrowed), its default when unset, NULL if neither. */
 const char *gwconf_get(const struct gwconf *c, const char *key);
+/*
+ * The upstream's ADDR:PORT (borrowed; NULL if none), *tcp 1 when it was
+ * given as tcp:ADDR:PORT.
+ */
+const char *gwconf_upstream(const struct gwconf *c, int *tcp);
 /* Was `key` set explicitly (file or command line)? */
 int gwconf_is_set(const struct gwconf *c, const char *key);
 /* A yes/no key as 1/0 (unknown or unset without default: 0). */

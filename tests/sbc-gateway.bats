@@ -336,3 +336,57 @@ while True:
 	wait_line "$W/notify.log" '^STOPPING=1$'
 	gone "$SGPID" "$BRPID" "$STPID"
 }
+
+@test "sbc-gateway: inside-tcp, a tcp: upstream and bye-on-loss reach sip-tls-term's command line" {
+	cat > "$W/tcp.conf" <<-EOF
+	outside    = $IP
+	upstream   = TCP:$IP:5080
+	inside-tcp = yes
+	bye-on-loss = no
+	ng         = $IP:2223
+	EOF
+	run "$SG" -c "$W/tcp.conf" --print-config
+	assert_success
+	assert_line "upstream = tcp:$IP:5080"
+	assert_line "inside-tcp = yes"
+	assert_line "bye-on-loss = no"
+	run "$SG" -c "$W/tcp.conf" --dry-run
+	assert_success
+	assert_line --regexp "^$SBK_BIN/sip-tls-term .* --upstream=tcp:$IP:5080 --inside-tcp --inside [0-9.]+:5060 .* --no-bye-on-loss"
+	# the defaults: UDP, BYE on loss (no option needed)
+	run "$SG" -o "$IP" -u "$IP:5080" --ng "$IP:2223" --dry-run
+	assert_success
+	refute_output --partial "--inside-tcp"
+	refute_output --partial "bye-on-loss"
+	run "$SG" -c "$W/tcp.conf" --inside-tcp=maybe --dry-run
+	assert_failure 2
+}
+
+@test "sbc-gateway: upstream = tcp:ADDR:PORT: a call goes inside over TCP" {
+	timeout 30 "$SBK_BUILD/tests/helpers/sip-tcp-peer" -l "$IP:0" -w 25000 \
+	    > "$W/peer.out" &
+	PIDS+=($!)
+	wait_line "$W/peer.out" '^bound '
+	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+	start_sg --upstream "tcp:$UP"
+	# sip-tls-term listens on TCP inside, on its UDP address and port
+	run grep "^inside tcp " "$W/sg.out"
+	assert_output "inside tcp $IN"
+	mk "$W/inv" <<EOF
+INVITE sip:bob@$IP SIP/2.0
+Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKtcp1;rport
+Max-Forwards: 70
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>
+Call-ID: tcp-$RANDOM@alice
+CSeq: 1 INVITE
+Contact: <sip:alice@127.0.0.10:5061;transport=tls>
+
+EOF
+	run timeout 10 "$CLI" -c 3 -w 5000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	run cat "$W/peer.out"
+	assert_line "<<< tcp"
+	refute_line "<<< udp"
+	assert_line --regexp "^Via: SIP/2.0/TCP $IN;branch="
+}

@@ -71,8 +71,8 @@ resolve(struct gwconf *c)
 {
 	char a[NET_ADDR_STRLEN], why[256];
 	struct net_addr na, src;
-	const char *up = gwconf_get(c, "upstream");
-	int fd;
+	int fd, tcp;
+	const char *up = gwconf_upstream(c, &tcp);
 
 	if (!gwconf_is_set(c, "inside")) {
 		struct slice o = slice_cstr(gwconf_get(c, "outside")), host;

@@ -180,7 +180,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 23, "23 keys");
+	T_EQ_INT(i, 25, "25 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -242,6 +242,35 @@ test_argv(void)
 	    " --media-direction=outside,inside --registrar --require-srtp"
 	    " --advertise sbc.example.org --tls-keylog /tmp/tls -v -v"
 	    " --max-per-ip 10\n", "argv: sip-tls-term, everything");
+	free(s);
+	/* Inside TCP, and no BYE for lost flows. */
+	{
+		int tcp = 0;
+		T_EQ_INT(set(c, "upstream", "TCP:10.0.0.5:5080"), 0,
+		    "upstream over TCP");
+		T_EQ_STR(gwconf_get(c, "upstream"), "tcp:10.0.0.5:5080",
+		    "tcp: kept, lower case");
+		T_EQ_STR(gwconf_upstream(c, &tcp), "10.0.0.5:5080",
+		    "gwconf_upstream: the address");
+		T_EQ_INT(tcp, 1, "gwconf_upstream: tcp");
+		T_EQ_INT(set(c, "upstream", "tcp:10.0.0.5"), E_SYNTAX,
+		    "tcp: without a port");
+		T_EQ_INT(set(c, "upstream", "sctp:10.0.0.5:5080"), E_SYNTAX,
+		    "another transport");
+		T_EQ_STR(gwconf_get(c, "bye-on-loss"), "yes",
+		    "bye-on-loss: on by default");
+		T_EQ_INT(set(c, "bye-on-loss", "off"), 0, "bye-on-loss off");
+		T_EQ_INT(set(c, "inside-tcp", "maybe"), E_SYNTAX,
+		    "inside-tcp: a bool");
+		T_EQ_INT(set(c, "inside-tcp", "yes"), 0, "inside-tcp");
+	}
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
+	    " --key /etc/sbckit/gateway.key --upstream=tcp:10.0.0.5:5080"
+	    " --inside-tcp --inside '[::2]:0' --media=ng:127.0.0.1:2223"
+	    " --media-direction=outside,inside --registrar --require-srtp"
+	    " --no-bye-on-loss --advertise sbc.example.org --tls-keylog /tmp/tls"
+	    " -v -v --max-per-ip 10\n", "argv: sip-tls-term, TCP, no BYE");
 	free(s);
 	T_EQ_INT(gwconf_argv(c, GW_NCHILD, "/bin/x", &argv), E_INVAL,
 	    "argv: bad child");
