@@ -18,13 +18,14 @@ setup() {
 
 # lab [GW ARGS]: srtp-bridge (outside $IP, inside $RIN) and the gateway
 # (TLS and inside UDP on $IP, built-in registrar, upstream: BOB, a free
-# port on $IP the driver's Bob binds); sets L, IN, BOB.
+# port on $IP the driver's Bob binds, unless set, or $UPSTREAM); sets L,
+# IN, BOB.
 lab() {
 	local ng
 	ng=$("$FREEPORT" "$RIN")
-	BOB=$IP:$("$FREEPORT" "$IP")
+	BOB=${BOB:-$IP:$("$FREEPORT" "$IP")}
 	sip_bridge 40 "$RIN:$ng" "$IP" "$RIN" -v
-	sip_gw 40 -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	sip_gw 40 -u "udp:${UPSTREAM:-$BOB}" --registrar --media "ng:$RIN:$ng" \
 	    --media-direction outside,inside "$@"
 }
 
@@ -146,4 +147,63 @@ dialog() {
 	lab --no-bye-on-loss
 	dialog nobye
 	assert_line "ok --no-bye-on-loss: no BYE when the connection closes"
+}
+
+@test "sip-tls-term dialog: through a real Kamailio that record-routes: Alice's connection closes, the BYE reaches Bob through Kamailio" {
+	command -v kamailio >/dev/null || skip "kamailio not installed"
+	local kmod=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
+	local kport
+	kport=$("$FREEPORT" "$IP")
+	BOB=$IP:$("$FREEPORT" "$IP")
+	mkdir -p "$W/kam"
+	cat > "$W/kam/kamailio.cfg" <<EOF
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:$IP:$kport
+mpath="$kmod"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (has_totag()) {
+		if (loose_route()) { t_relay(); exit; }
+		if (is_method("ACK")) { t_relay(); exit; }
+		sl_send_reply("404", "Not here"); exit;
+	}
+	if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
+	record_route();
+	\$du = "sip:$BOB";
+	t_relay();
+}
+EOF
+	kamailio -c -f "$W/kam/kamailio.cfg" > "$W/kam/check.log" 2>&1 ||
+	    { cat "$W/kam/check.log" >&2; return 1; }
+	timeout 40 kamailio -DD -E -f "$W/kam/kamailio.cfg" -Y "$W/kam" \
+	    -P "$W/kam/kamailio.pid" -m 64 -M 16 < /dev/null > "$W/kam/log" \
+	    2>&1 3>&- &
+	PIDS+=($!)
+	sbk_wait_port udp "$IP" "$kport" 10
+	UPSTREAM=$IP:$kport lab
+	# Bob talks to Kamailio, not to the gateway
+	run timeout 30 /usr/bin/python3 "$DLG" kam "$L" "$IP:$kport" "$BOB" \
+	    "$IP" "$RIN" "$IP"
+	echo "$output" > "$W/dialog.out"
+	[ "$status" -eq 0 ] || { cat "$W/gw.err" "$W/kam/log" >&2; }
+	refute_line --partial "fail "
+	assert_success
+	assert_line "ok Kamailio record-routed the INVITE"
+	assert_line "ok BYE: the proxy's Via above the gateway's"
+	assert_line "ok BYE: Request-URI is Bob's remote target"
+	assert_line "ok BYE: CSeq is Alice's last + 1"
+	assert_line "ok BYE answered: no more copies"
+	grep -q "BYE for lost flow: 200" "$W/gw.err"
 }

@@ -37,6 +37,9 @@
 #            connection closes and Bob must get nothing
 #   nobye    one call, then the connection closes; the gateway runs with
 #            --no-bye-on-loss: Bob must get nothing
+#   kam      as lost, with a real Kamailio between the gateway and Bob
+#            (record-routing; GW_UDP_ADDR:PORT is then Kamailio's): the
+#            BYE is routed through it
 # RELAY_OUT "-" skips the address check of outside SDPs (a relay with one
 # face per side puts the callee of an outside-to-outside call on its other
 # address).
@@ -731,7 +734,7 @@ def call_out(alice, bob, am, bm, extra_rr=True):
     return a, b
 
 
-def check_bye(bye, a, b, cseq, target, route):
+def check_bye(bye, a, b, cseq, target, route, via_hops=1):
     """The BYE the gateway sent for Alice, as RFC 3261 §12.2.1.1 says."""
     check("BYE: Request-URI is Bob's remote target", bye.ruri == target,
           bye.ruri)
@@ -747,11 +750,17 @@ def check_bye(bye, a, b, cseq, target, route):
           bye.tag("to") == b.local_tag, bye.get("to"))
     check("BYE: CSeq is Alice's last + 1", bye.cseq() == (cseq, "BYE"),
           bye.get("cseq"))
-    via = bye.lines("via")
-    check("BYE: one Via, the gateway's inside face, fresh branch",
-          len(via) == 1 and "%s:%d" % GWU in via[0] and
-          ";branch=z9hG4bK" in via[0], repr(via))
-    check("BYE: Max-Forwards 70", bye.get("max-forwards") == "70",
+    via = bye.all("via")
+    if via_hops == 1:
+        check("BYE: one Via, the gateway's inside face, fresh branch",
+              len(via) == 1 and "%s:%d" % GWU in via[0] and
+              ";branch=z9hG4bK" in via[0], repr(via))
+    else:
+        check("BYE: the proxy's Via above the gateway's",
+              len(via) == via_hops and "%s:%d" % GWU in via[0] and
+              ";branch=z9hG4bKsbye." in via[-1], repr(via))
+    check("BYE: Max-Forwards 70 (less one per proxy)",
+          bye.get("max-forwards") == str(71 - via_hops),
           bye.get("max-forwards"))
     check("BYE: Content-Length 0", bye.get("content-length") == "0" and
           bye.body == "", bye.raw)
@@ -761,11 +770,15 @@ def branch_of(m):
     return re.search(r"branch=([^;\s,]+)", m.lines("via")[0]).group(1)
 
 
-def sc_lost(silent=False):
+def sc_lost(silent=False, kam=False):
     alice = Tls("alice")
     bob = Udp(BOB)
     am, bm = Media(True), Media(False)
-    a, b = call_out(alice, bob, am, bm)
+    a, b = call_out(alice, bob, am, bm, extra_rr=not kam)
+    if kam:
+        check("Kamailio record-routed the INVITE",
+              len(b.route) == 3 and "%s:%d" % GWU in b.route[0],
+              repr(b.route))
     # Alice: a re-INVITE (CSeq 2) and an UPDATE (CSeq 3).
     a.request("INVITE", am.sdp("sendrecv"))
     ri = wait(bob, is_req("INVITE", 2), "Alice's re-INVITE")
@@ -791,7 +804,11 @@ def sc_lost(silent=False):
     else:
         # Nothing more from Alice: the idle timeout drops her flow.
         bye = wait(bob, is_req("BYE"), "the gateway's BYE", 15)
-    check_bye(bye, a, b, 4, b.contact, [proxy_rr()])
+    if kam:
+        # Kamailio took its own Route entry off.
+        check_bye(bye, a, b, 4, b.contact, [], via_hops=2)
+    else:
+        check_bye(bye, a, b, 4, b.contact, [proxy_rr()])
     if silent:
         # Unanswered: retransmitted (timer E), the same transaction;
         # answered right after the second copy (the next one is due
@@ -908,7 +925,7 @@ try:
     {"early": sc_early, "late": sc_late, "reverse": sc_reverse,
      "o2o": sc_o2o, "lost": sc_lost, "silent": lambda: sc_lost(True),
      "lostrev": sc_lostrev, "ended": sc_ended,
-     "nobye": sc_nobye}[scenario]()
+     "nobye": sc_nobye, "kam": lambda: sc_lost(kam=True)}[scenario]()
 except SystemExit:
     pass
 sys.exit(1 if failed else 0)
