@@ -229,12 +229,16 @@ static int
 open_host(struct steer *st, unsigned i)
 {
 	struct net_addr a = st->host[i];
-	int on = 1, fd, e;
+	int on = 1, big = 32 << 20, fd, e;
 
 	net_addr_set_port(&a, 0);
 	if ((e = net_udp_bind(&a, 0, &fd)) != 0)
 		return e;
+	/* every stream's packets wait here while the relay is busy or
+	 * descheduled: more room than net.core.rmem_max allows (often
+	 * 208 KiB), which steering's CAP_NET_ADMIN may take */
 	net_set_bufs(fd, 16 << 20, 1 << 20);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	if (net_addr_family(&a) == AF_INET6 ?
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &on,
 	    sizeof(on)) != 0 :

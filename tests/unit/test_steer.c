@@ -69,6 +69,17 @@ one_host(const char *host, const char *other)
 	}
 	if (!T_OK(st != NULL, "%s: steer_new (%s)", host, sbk_strerror(e)))
 		return;
+	{
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		int r = getsockopt(steer_fd(st, 0), SOL_SOCKET, SO_RCVBUF, &v,
+		    &vl);
+
+		T_OK(r == 0 && v >= 32 << 20,
+		    "%s: the steering socket's buffer is big (%d), whatever "
+		    "rmem_max says", host, v);
+	}
 	T_EQ_INT(steer_host(st, &h[0]), 0, "%s: host index", host);
 	T_EQ_INT(steer_host(st, &h[1]), 1, "%s: second host index", host);
 	/* the port sockets: one in the range, one just outside */
