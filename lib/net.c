@@ -338,6 +338,46 @@ net_tcp_listen(const struct net_addr *a, int backlog, int flags, int *fd)
 }
 
 int
+net_udp_tcp_bind(const struct net_addr *a, int backlog, int *ufd, int *tfd)
+{
+	struct net_addr b;
+	int i, e;
+
+	for (i = 0; i < 32; i++) {
+		if (net_udp_bind(a, 0, ufd) != 0)
+			return E_IO;
+		if (net_local_addr(*ufd, &b) == 0 &&
+		    net_tcp_listen(&b, backlog, 0, tfd) == 0)
+			return 0;
+		e = errno;
+		close(*ufd);
+		errno = e;
+		if (net_addr_port(a) != 0)
+			break;
+	}
+	return E_IO;
+}
+
+int
+net_route_src(const struct net_addr *to, struct net_addr *src)
+{
+	int fd, e, r = 0;
+
+	fd = socket(net_addr_family(to), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return E_IO;
+	if (connect(fd, &to->u.sa, to->len) != 0 ||
+	    net_local_addr(fd, src) != 0)
+		r = E_NOTFOUND;
+	else
+		net_addr_set_port(src, 0);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+int
 net_tcp_connect(const struct net_addr *a, int *fd)
 {
 	int r, s, e, one = 1;

@@ -74,6 +74,20 @@ int net_udp_bind(const struct net_addr *a, int flags, int *fd) WUR;
 int net_tcp_listen(const struct net_addr *a, int backlog, int flags,
     int *fd) WUR;
 /*
+ * A UDP socket and a TCP listener on the same address and port: `a`'s
+ * port, or if it is 0 one the kernel picks for UDP that TCP can have too
+ * (tried up to 32 times). Both non-blocking, owned by the caller. Returns
+ * 0 or E_IO (errno set).
+ */
+int net_udp_tcp_bind(const struct net_addr *a, int backlog, int *ufd,
+    int *tfd) WUR;
+/*
+ * The local address a datagram towards `to` would leave from (port 0), as
+ * the routing table says; nothing is sent. Returns 0, E_NOTFOUND (no
+ * route; errno set) or E_IO (no socket).
+ */
+int net_route_src(const struct net_addr *to, struct net_addr *src) WUR;
+/*
  * A non-blocking TCP connect. Returns 0 (connected), E_AGAIN (in progress:
  * wait for writability, then net_sock_error()) or E_IO. *fd is set in the
  * first two cases and owned by the caller.

@@ -71,7 +71,7 @@ resolve(struct gwconf *c)
 {
 	char a[NET_ADDR_STRLEN], why[256];
 	struct net_addr na, src;
-	int fd, tcp;
+	int fd, tcp, r = 0;
 	const char *up = gwconf_upstream(c, &tcp);
 
 	if (!gwconf_is_set(c, "inside")) {
@@ -80,15 +80,12 @@ resolve(struct gwconf *c)
 		(void)slice_split(&o, '!', &host);
 		if (up != NULL) {
 			if (net_addr_parse(slice_cstr(up), &na) != 0 ||
-			    (fd = socket(net_addr_family(&na),
-			    SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+			    (r = net_route_src(&na, &src)) == E_IO)
 				cli_die(XC_FAIL, "inside: %s", strerror(errno));
-			if (connect(fd, &na.u.sa, na.len) != 0 ||
-			    net_local_addr(fd, &src) != 0 ||
+			if (r != 0 ||
 			    net_addr_format_host(&src, a, sizeof(a)) != 0)
 				cli_die(XC_FAIL, "inside: no route to %s: %s",
 				    up, strerror(errno));
-			close(fd);
 			host = slice_cstr(a);
 		}
 		if (gwconf_set(c, slice_cstr("inside"), host, why,

@@ -114,32 +114,6 @@ on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
 	proxy_tcp_closed(((struct app *)arg)->px, conn, peer, err);
 }
 
-/*
- * The inside UDP socket and, with `tcp`, a TCP listener on the same
- * address and port (a kernel-chosen port is retried until both fit).
- */
-static int
-bind_inside(const struct net_addr *a, int tcp, int *ufd, int *tfd)
-{
-	struct net_addr b;
-	int i;
-
-	*tfd = -1;
-	for (i = 0; i < 32; i++) {
-		if (net_udp_bind(a, 0, ufd) != 0)
-			return E_IO;
-		if (!tcp)
-			return 0;
-		if (net_local_addr(*ufd, &b) == 0 &&
-		    net_tcp_listen(&b, 256, 0, tfd) == 0)
-			return 0;
-		close(*ufd);
-		if (net_addr_port(a) != 0)
-			return E_IO;
-	}
-	return E_IO;
-}
-
 static void
 on_hup(struct ev_loop *loop, int signo, void *arg)
 {
@@ -161,22 +135,16 @@ on_term(struct ev_loop *loop, int signo, void *arg)
 	ev_stop(loop);
 }
 
-/* The local address a datagram towards `to` would leave from. */
-static int
-route_src(const struct net_addr *to, struct net_addr *src)
+/* "WHAT ADDR:PORT" on stdout: where socket `fd` is bound. */
+static void
+say_bound(const char *what, int fd)
 {
-	int fd = socket(net_addr_family(to), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int r = E_IO;
+	struct net_addr a;
+	char s[NET_ADDR_STRLEN];
 
-	if (fd < 0)
-		return E_IO;
-	if (connect(fd, &to->u.sa, to->len) == 0 &&
-	    net_local_addr(fd, src) == 0) {
-		net_addr_set_port(src, 0);
-		r = 0;
-	}
-	close(fd);
-	return r;
+	if (net_local_addr(fd, &a) == 0 &&
+	    net_addr_format(&a, s, sizeof(s)) == 0)
+		printf("%s %s\n", what, s);
 }
 
 int
@@ -230,14 +198,14 @@ main(int argc, char **argv)
 	struct proxy_conf pc;
 	struct tcpconn_conf tcf;
 	struct mediactl_conf mcf;
-	struct net_addr listen_a[MAX_LISTEN], up, tmp;
+	struct net_addr listen_a[MAX_LISTEN], up;
 	size_t nlisten = 0, nkeys = 0, i;
 	const char *inside = NULL, *advertise = NULL;
 	char *adv_host = NULL;
 	enum log_level lvl = LOG_INFO;
 	struct app app;
 	struct flow_cbs cbs;
-	int c, err, fd, tfd, have_up = 0, in_tcp = 0;
+	int c, err, fd, tfd = -1, have_up = 0, in_tcp = 0;
 
 	cli_init(argv[0]);
 	memset(&tc, 0, sizeof(tc));
@@ -380,7 +348,7 @@ main(int argc, char **argv)
 	/* The inside face: given, or the source address towards upstream. */
 	if (inside != NULL)
 		addr("--inside", inside, 0, &pc.inside);
-	else if (have_up && route_src(&up, &pc.inside) == 0)
+	else if (have_up && net_route_src(&up, &pc.inside) == 0)
 		;
 	else if (!net_addr_is_any(&listen_a[0])) {
 		pc.inside = listen_a[0];
@@ -418,37 +386,28 @@ main(int argc, char **argv)
 	    &app.lg)) == NULL)
 		cli_die(XC_FAIL, "flows: out of memory");
 	for (i = 0; i < nlisten; i++) {
-		char a[NET_ADDR_STRLEN];
 		if (net_tcp_listen(&listen_a[i], 1024, 0, &fd) != 0)
 			cli_die(XC_FAIL, "listen: %s", strerror(errno));
 		if (flow_listen(app.flows, fd) != 0)
 			cli_die(XC_FAIL, "listen: too many");
-		if (net_local_addr(fd, &tmp) == 0 &&
-		    net_addr_format(&tmp, a, sizeof(a)) == 0)
-			printf("listening tls %s\n", a);
+		say_bound("listening tls", fd);
 	}
-	if (bind_inside(&pc.inside, in_tcp, &fd, &tfd) != 0)
+	/* The inside face; TCP on the same address and port. */
+	if ((in_tcp ? net_udp_tcp_bind(&pc.inside, 256, &fd, &tfd) :
+	    net_udp_bind(&pc.inside, 0, &fd)) != 0)
 		cli_die(XC_FAIL, "inside: bind: %s", strerror(errno));
 	if ((app.px = proxy_new(app.loop, app.flows, fd, &pc, &app.lg, &err))
 	    == NULL)
 		cli_die(XC_FAIL, "proxy: %s", sbk_strerror(err));
-	{
-		char a[NET_ADDR_STRLEN];
-		if (net_local_addr(fd, &tmp) == 0 &&
-		    net_addr_format(&tmp, a, sizeof(a)) == 0)
-			printf("inside udp %s\n", a);
-	}
+	say_bound("inside udp", fd);
 	if (in_tcp) {
 		struct tcpconn_cbs tcb = { on_tcp_msg, on_tcp_closed, &app };
-		char a[NET_ADDR_STRLEN];
 
 		tcf.max_msg = fc.max_msg;
 		if ((app.tcp = tcpconn_new(app.loop, &tcf, &tcb, &app.lg)) ==
 		    NULL)
 			cli_die(XC_FAIL, "inside tcp: out of memory");
-		if (net_local_addr(tfd, &tmp) == 0 &&
-		    net_addr_format(&tmp, a, sizeof(a)) == 0)
-			printf("inside tcp %s\n", a);
+		say_bound("inside tcp", tfd);
 		if (tcpconn_listen(app.tcp, tfd) != 0)
 			cli_die(XC_FAIL, "inside tcp: listen failed");
 		proxy_set_tcp(app.px, app.tcp);

@@ -112,6 +112,44 @@ test_tcp(void)
 	close(l);
 }
 
+static void
+test_udp_tcp_bind(void)
+{
+	struct net_addr a, ua, ta;
+	int u, t, l, r;
+
+	T_EQ_INT(net_addr_parse(SLICE_LIT("127.0.0.1:0"), &a), 0, "pair addr");
+	r = net_udp_tcp_bind(&a, 4, &u, &t);
+	T_EQ_INT(r, 0, "udp+tcp on a kernel-chosen port");
+	if (r != 0)
+		return;
+	T_OK(net_local_addr(u, &ua) == 0 && net_local_addr(t, &ta) == 0 &&
+	    net_addr_eq(&ua, &ta) && net_addr_port(&ua) != 0,
+	    "udp and tcp on one address and port");
+	close(u);
+	close(t);
+	/* A given port taken on TCP: no retry, and the UDP socket is gone. */
+	T_EQ_INT(net_tcp_listen(&a, 4, 0, &l), 0, "a listener");
+	T_EQ_INT(net_local_addr(l, &ta), 0, "its address");
+	T_EQ_INT(net_udp_tcp_bind(&ta, 4, &u, &t), E_IO, "taken port: E_IO");
+	T_EQ_INT(net_udp_bind(&ta, 0, &u), 0, "its udp port was let go");
+	close(u);
+	close(l);
+}
+
+static void
+test_route_src(void)
+{
+	struct net_addr to, src;
+	char s[NET_ADDR_STRLEN];
+
+	T_EQ_INT(net_addr_parse(SLICE_LIT("127.0.0.1:5060"), &to), 0, "to");
+	T_EQ_INT(net_route_src(&to, &src), 0, "route towards 127.0.0.1");
+	if (net_addr_format(&src, s, sizeof(s)) != 0)
+		s[0] = '\0';
+	T_EQ_STR(s, "127.0.0.1:0", "source 127.0.0.1, port 0");
+}
+
 int
 main(void)
 {
@@ -119,5 +157,7 @@ main(void)
 	test_udp("127.0.0.1");
 	test_udp("::1");
 	test_tcp();
+	test_udp_tcp_bind();
+	test_route_src();
 	return t_done();
 }
