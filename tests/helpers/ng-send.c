@@ -35,6 +35,7 @@
 #include "../../lib/bencode.h"
 #include "../../lib/buf.h"
 #include "../../lib/ng.h"
+#include "peer.h"
 
 enum { XS_OK = 0, XS_FAIL = 1, XS_USAGE = 2, XS_INPUT = 3 };
 
@@ -241,15 +242,6 @@ open_peer(const char *spec, const char *local)
 	return fd;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Send `req` on the retry schedule; the matching reply into `rep`. */
 static void
 exchange(int fd, struct slice req, struct slice cookie, unsigned tries,
@@ -260,10 +252,10 @@ exchange(int fd, struct slice req, struct slice cookie, unsigned tries,
 	uint8_t *w;
 	int st;
 
-	ng_retry_init(&rt, tries, timeout, now_ms());
+	ng_retry_init(&rt, tries, timeout, peer_now_ms());
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		uint64_t t = now_ms();
+		uint64_t t = peer_now_ms();
 		ssize_t n;
 
 		st = ng_retry_next(&rt, t, &when);
@@ -273,7 +265,7 @@ exchange(int fd, struct slice req, struct slice cookie, unsigned tries,
 		    send(fd, req.p, req.len, 0) != (ssize_t)req.len &&
 		    errno != ECONNREFUSED)
 			die(XS_FAIL, "send: %s", strerror(errno));
-		t = now_ms();
+		t = peer_now_ms();
 		if (poll(&pfd, 1, when > t ? (int)(when - t) : 0) <= 0)
 			continue;
 		buf_reset(rep);

@@ -6,15 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/net.h"
-#include "../../lib/sip.h"
+#include "peer.h"
 
 /*
  * sip-tls-client [-s CHUNK] [-j] [-w MS] [-c N] [-n] [-a] [-S SNI]
@@ -28,26 +25,6 @@
  * -n: never read (a client that stops reading). -a: answer requests
  * with 200 OK (100 first for INVITE). -h: only the handshake, then wait.
  */
-
-/* Print with CRLFs as LFs (line-oriented test output). */
-static void
-print_lf(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
-			putchar(p[i]);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 die(const char *m)
@@ -193,20 +170,20 @@ main(int argc, char **argv)
 				usleep(delay * 1000);
 		}
 	}
-	end = now_ms() + wait;
+	end = peer_now_ms() + wait;
 	if (noread) {
-		while (now_ms() < end)
+		while (peer_now_ms() < end)
 			usleep(10000);
 		printf("DONE\n");
 		return 0;
 	}
-	while (now_ms() < end && (count < 0 || got < count)) {
+	while (peer_now_ms() < end && (count < 0 || got < count)) {
 		struct pollfd pf = { fd, POLLIN, 0 };
 		uint8_t rb[16384];
 		int r;
 
 		if (SSL_pending(ssl) == 0 &&
-		    poll(&pf, 1, (int)(end - now_ms())) <= 0)
+		    poll(&pf, 1, (int)(end - peer_now_ms())) <= 0)
 			continue;
 		r = SSL_read(ssl, rb, sizeof(rb));
 		if (r <= 0) {
@@ -228,7 +205,7 @@ main(int argc, char **argv)
 			}
 			if (k == SIP_FRAME_PING)
 				continue;
-			print_lf(msg.p, msg.len);
+			peer_print_lf(msg.p, msg.len);
 			printf("----\n");
 			got++;
 			if (ans)
