@@ -1,5 +1,6 @@
 /* common.c - shared command-line helpers for the sbckit tools. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../lib/ev.h"
 
 static const char *progname = "sbckit";
 
@@ -180,4 +182,27 @@ cli_exit_code(int e)
 		return XC_USAGE;
 	}
 	return XC_FAIL;
+}
+
+uint64_t
+cli_num(const char *opt, const char *s, uint64_t max)
+{
+	uint64_t v;
+
+	if (slice_to_u64(slice_cstr(s), max, &v) != 0)
+		cli_die(XC_USAGE, "%s: not a number up to %llu: %s", opt,
+		    (unsigned long long)max, s);
+	return v;
+}
+
+struct ev_loop *
+cli_loop(void)
+{
+	struct ev_loop *loop;
+	int e;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((loop = ev_new(&e)) == NULL)
+		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(e));
+	return loop;
 }

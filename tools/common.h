@@ -3,6 +3,7 @@
 #define SBK_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../lib/buf.h"
 #include "../lib/log.h"
@@ -55,5 +56,18 @@ void cli_logger(struct logger *lg, enum log_level lvl);
 
 /* Exit code for a library error code (E_SYNTAX -> 3, E_AUTH -> 4, ...). */
 int cli_exit_code(int e);
+
+/*
+ * The number `s` given to option `opt`, 0 to `max`; otherwise exit 2 with
+ * `prog: OPT: not a number up to MAX: S`.
+ */
+uint64_t cli_num(const char *opt, const char *s, uint64_t max);
+
+struct ev_loop;
+/*
+ * A daemon's event loop, with SIGPIPE ignored (a peer gone shows as a
+ * write error); exit 1 with `prog: event loop: reason` if there is none.
+ */
+struct ev_loop *cli_loop(void);
 
 #endif

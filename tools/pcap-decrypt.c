@@ -139,7 +139,6 @@ main(int argc, char **argv)
 	size_t nkeyf = 0, nsdp = 0, nkeyl = 0, i;
 	int c, e, quiet = 0, verbose = 0, rc, key_stdin = 0;
 	char why[512];
-	uint64_t v;
 
 	cli_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "r:w:k:K:qvhV", lo, NULL)) != -1) {
@@ -169,10 +168,8 @@ main(int argc, char **argv)
 		case 'R': o.raw_dir = optarg; break;
 		case 'J': json = optarg; break;
 		case 'O':
-			if (slice_to_u64(slice_cstr(optarg), 1u << 20, &v) != 0)
-				cli_die(XC_USAGE, "--roc-max: not a number "
-				    "up to 1048576: %s", optarg);
-			o.roc_max = (uint32_t)v;
+			o.roc_max = (uint32_t)cli_num("--roc-max", optarg,
+			    1u << 20);
 			break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;

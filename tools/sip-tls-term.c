@@ -369,15 +369,13 @@ main(int argc, char **argv)
 		pc.outside_host = adv_host;
 	}
 	cli_logger(&app.lg, lvl);
-	signal(SIGPIPE, SIG_IGN);
 	/* With SSL_MODE_RELEASE_BUFFERS every TLS record mallocs and frees a
 	 * ~17 KiB buffer; glibc's default 128 KiB trim threshold then gives
 	 * memory back to the kernel (brk) over and over, which cost ~60% more
 	 * CPU per call (bench/sip-tls-term.sh). Trim only above 4 MiB. */
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 
-	if ((app.loop = ev_new(&err)) == NULL)
-		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(err));
+	app.loop = cli_loop();
 	if ((app.tls = tls_server_new(&tc, &app.lg, &err)) == NULL)
 		cli_die(err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
 		    sbk_strerror(err));

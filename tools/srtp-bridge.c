@@ -102,17 +102,6 @@ usage(void)
 	exit(XC_OK);
 }
 
-static uint64_t
-num_arg(const char *name, const char *s, uint64_t max)
-{
-	uint64_t v;
-
-	if (slice_to_u64(slice_cstr(s), max, &v) != 0)
-		cli_die(XC_USAGE, "%s: not a number up to %llu: %s", name,
-		    (unsigned long long)max, s);
-	return v;
-}
-
 static void
 addr_arg(const char *name, const char *s, int need_port, struct net_addr *a)
 {
@@ -370,9 +359,7 @@ run(struct opts *o)
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	cli_logger(&st.lg, o->verbosity);
-	signal(SIGPIPE, SIG_IGN);
-	if ((st.loop = ev_new(&e)) == NULL)
-		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(e));
+	st.loop = cli_loop();
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (ev_signal_add(st.loop, sigs[i], on_signal, &st) != 0)
 			cli_die(XC_FAIL, "signals: %s", strerror(errno));
@@ -487,26 +474,26 @@ main(int argc, char **argv)
 				    " or inside=ADDR, not %s", optarg);
 			break;
 		case O_PMIN:
-			o.port_min = (uint16_t)num_arg("--port-min", optarg,
+			o.port_min = (uint16_t)cli_num("--port-min", optarg,
 			    65534);
 			break;
 		case O_PMAX:
-			o.port_max = (uint16_t)num_arg("--port-max", optarg,
+			o.port_max = (uint16_t)cli_num("--port-max", optarg,
 			    65535);
 			break;
 		case O_MAXS:
-			o.max_sessions = (size_t)num_arg("--max-sessions",
+			o.max_sessions = (size_t)cli_num("--max-sessions",
 			    optarg, 1000000);
 			break;
 		case 't':
-			o.timeout_ms = num_arg("--timeout", optarg, 86400) * 1000;
+			o.timeout_ms = cli_num("--timeout", optarg, 86400) * 1000;
 			break;
 		case O_RCOUNT:
-			o.relatch_count = (unsigned)num_arg("--relatch-count",
+			o.relatch_count = (unsigned)cli_num("--relatch-count",
 			    optarg, 1000000);
 			break;
 		case O_RQUIET:
-			o.relatch_quiet_ms = num_arg("--relatch-quiet", optarg,
+			o.relatch_quiet_ms = cli_num("--relatch-quiet", optarg,
 			    86400000);
 			break;
 		case 'K': o.keylog = optarg; break;
@@ -533,12 +520,12 @@ main(int argc, char **argv)
 				    "not %s", optarg);
 			break;
 		case O_COAL:
-			o.coalesce_us = (unsigned)num_arg("--coalesce", optarg,
+			o.coalesce_us = (unsigned)cli_num("--coalesce", optarg,
 			    100000);
 			o.coalesce_set = 1;
 			break;
 		case O_COALN:
-			o.coalesce_pkts = (unsigned)num_arg("--coalesce-pkts",
+			o.coalesce_pkts = (unsigned)cli_num("--coalesce-pkts",
 			    optarg, 4096);
 			if (o.coalesce_pkts == 0)
 				cli_die(XC_USAGE, "--coalesce-pkts: at least 1");
