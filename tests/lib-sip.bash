@@ -172,6 +172,24 @@ sdes_invite() {
 	} | mk "$1"
 }
 
+# bob_invite FILE R-URI TO BRANCH CALL-ID [tcp]: Bob's INVITE from the
+# inside ($IP:5099, over UDP, or TCP), without a body.
+bob_invite() {
+	local via=UDP ct=""
+	[ "${6:-}" = tcp ] && via=TCP ct=";transport=tcp"
+	mk "$1" <<EOF
+INVITE $2 SIP/2.0
+Via: SIP/2.0/$via $IP:5099;branch=z9hG4bK$4;rport
+Max-Forwards: 70
+From: <sip:bob@$IP>;tag=b1
+To: <$3>
+Call-ID: $5@bob
+CSeq: 1 INVITE
+Contact: <sip:bob@$IP:5099$ct>
+
+EOF
+}
+
 # options FILE N: Alice's OPTIONS to Bob, CSeq N.
 options() {
 	mk "$1" <<EOF

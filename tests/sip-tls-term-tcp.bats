@@ -90,17 +90,8 @@ EOF
 	( timeout 10 "$CLI" -a -w 5000 "$L" "$W/reg" > "$W/alice.out" ) &
 	PIDS+=($!)
 	wait_line "$W/alice.out" "^Contact:"
-	mk "$W/inv" <<EOF
-INVITE sip:alice@$IN SIP/2.0
-Via: SIP/2.0/TCP $IP:5099;branch=z9hG4bKbob1;rport
-Max-Forwards: 70
-From: <sip:bob@$IP>;tag=b1
-To: <sip:alice@$IN>
-Call-ID: bob-call-$RANDOM@bob
-CSeq: 1 INVITE
-Contact: <sip:bob@$IP:5099;transport=tcp>
-
-EOF
+	bob_invite "$W/inv" "sip:alice@$IN" "sip:alice@$IN" bob1 \
+	    "bob-call-$RANDOM" tcp
 	# Bob writes in 40-byte segments: the gateway reassembles
 	run timeout 5 "$TPEER" -l "$IP:0" -t "$INT" -f "$W/inv" -s 40 -w 2500
 	assert_line "<<< tcp"

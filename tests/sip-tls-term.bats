@@ -223,17 +223,7 @@ EOF
 	run cat "$W/alice.out"
 	assert_line "SIP/2.0 200 OK"
 	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|299)"
-	mk "$W/inv" <<EOF
-INVITE sip:alice@$IN SIP/2.0
-Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKbob1;rport
-Max-Forwards: 70
-From: <sip:bob@$IP>;tag=b1
-To: <sip:alice@$IN>
-Call-ID: bob-call@bob
-CSeq: 1 INVITE
-Contact: <sip:bob@$IP:5099>
-
-EOF
+	bob_invite "$W/inv" "sip:alice@$IN" "sip:alice@$IN" bob1 bob-call
 	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1500
 	assert_line "SIP/2.0 200 OK"
 	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
@@ -265,17 +255,7 @@ EOF
 	run cat "$W/a2.out"
 	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=(300|299)$"
 	assert_line --regexp "^Contact: <sip:alice-0x77e2@127.0.0.11:5061;transport=tls>;expires=(120|119)$"
-	mk "$W/inv" <<EOF
-INVITE sip:alice@$IN SIP/2.0
-Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKtwo1;rport
-Max-Forwards: 70
-From: <sip:bob@$IP>;tag=b1
-To: <sip:alice@$IN>
-Call-ID: two-1@bob
-CSeq: 1 INVITE
-Contact: <sip:bob@$IP:5099>
-
-EOF
+	bob_invite "$W/inv" "sip:alice@$IN" "sip:alice@$IN" two1 two-1
 	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1000
 	assert_line "SIP/2.0 200 OK"
 	# the newest registration gets the call

@@ -85,17 +85,8 @@ EOF2
 	assert_line --regexp "^Contact: <sip:alice-0x55d1@127.0.0.10:5061;transport=tls>;expires=[0-9]+"
 	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;lr;ob>"
 	# Bob, inside, calls alice at Kamailio; Kamailio routes by Path.
-	mk "$W/inv" <<EOF2
-INVITE sip:alice@$IP:$KPORT SIP/2.0
-Via: SIP/2.0/UDP $IP:5099;branch=z9hG4bKkam1;rport
-Max-Forwards: 70
-From: <sip:bob@$IP>;tag=b1
-To: <sip:alice@$IP>
-Call-ID: kam-call-$RANDOM@bob
-CSeq: 1 INVITE
-Contact: <sip:bob@$IP:5099>
-
-EOF2
+	bob_invite "$W/inv" "sip:alice@$IP:$KPORT" "sip:alice@$IP" kam1 \
+	    "kam-call-$RANDOM"
 	run timeout 8 "$PEER" -l "$IP:0" -t "$IP:$KPORT" -f "$W/inv" -w 3000
 	assert_line "SIP/2.0 200 OK"
 	assert_line "CSeq: 1 INVITE"
@@ -117,17 +108,8 @@ EOF2
 	# the registrar stored a Path that brings requests back over TCP
 	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;transport=tcp;lr;ob>"
 	# Bob calls alice over TCP; Kamailio follows the Path over TCP.
-	mk "$W/inv" <<EOF2
-INVITE sip:alice@$IP:$KPORT;transport=tcp SIP/2.0
-Via: SIP/2.0/TCP $IP:5099;branch=z9hG4bKkamt1;rport
-Max-Forwards: 70
-From: <sip:bob@$IP>;tag=b1
-To: <sip:alice@$IP>
-Call-ID: kamt-call-$RANDOM@bob
-CSeq: 1 INVITE
-Contact: <sip:bob@$IP:5099;transport=tcp>
-
-EOF2
+	bob_invite "$W/inv" "sip:alice@$IP:$KPORT;transport=tcp" \
+	    "sip:alice@$IP" kamt1 "kamt-call-$RANDOM" tcp
 	run timeout 8 "$TPEER" -l "$IP:0" -t "$IP:$KPORT" -f "$W/inv" -w 3000
 	assert_line "<<< tcp"
 	assert_line "SIP/2.0 200 OK"
