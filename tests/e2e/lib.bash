@@ -312,13 +312,24 @@ sbk_heard() {
 
 # sbk_capture NAME FILTER: tcpdump on lo into $E2E_DIR/NAME.pcap.
 sbk_capture() {
-	sbk_spawn "cap-$1" tcpdump -i lo -U -s 0 -w "$E2E_DIR/$1.pcap" "$2"
+	sbk_spawn "cap-$1" tcpdump -i lo --immediate-mode -U -s 0 -w "$E2E_DIR/$1.pcap" "$2"
 	sbk_wait_for 5 grep -q 'listening on' "$E2E_DIR/cap-$1.log"
 }
 
-# sbk_capture_stop NAME: end a capture so the file is complete.
+# sbk_capture_stop NAME: end a capture so the file is complete. What
+# tcpdump has not yet written when it is stopped is lost ("362 received
+# by filter, 166 captured" before --immediate-mode, when packets waited
+# for a 1 s block timeout): wait until the file stops growing (at most
+# ~6 s) first.
 sbk_capture_stop() {
-	sleep 0.3
+	local f=$E2E_DIR/$1.pcap a b i
+	b=$(stat -c %s "$f" 2>/dev/null || echo 0)
+	for i in $(seq 20); do
+		sleep 0.3
+		a=$b
+		b=$(stat -c %s "$f" 2>/dev/null || echo 0)
+		[ "$a" = "$b" ] && break
+	done
 	sbk_stop "cap-$1"
 }
 
