@@ -1,4 +1,7 @@
 /* err.c - messages for the library's error codes. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "err.h"
 
 const char *
@@ -27,4 +30,17 @@ sbk_strerror(int e)
 	case E_PERM:		return "not permitted";
 	}
 	return "unknown error";
+}
+
+void
+sbk_why(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || n == 0)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(why, n, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
 }

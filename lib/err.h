@@ -2,6 +2,8 @@
 #ifndef SBK_ERR_H
 #define SBK_ERR_H
 
+#include <stddef.h>
+
 /*
  * Library functions return 0 on success or one of these (negative) codes.
  * Functions that return a pointer return NULL on failure; where the reason
@@ -34,6 +36,11 @@ enum {
 
 /* A static, lower-case, human-readable message for code `e`. */
 const char *sbk_strerror(int e);
+
+/* Format a reason into the caller's `why` buffer of `n` bytes (nothing
+ * when `why` is NULL or `n` 0): how parsers say why they refused. */
+void sbk_why(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #if defined(__GNUC__)
 #define WUR __attribute__((warn_unused_result))

@@ -88,19 +88,6 @@ struct gwconf {
 	char *val[NKEYS];	/* NULL: unset */
 };
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *why, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || n == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(why, n, fmt, ap) < 0)
-		why[0] = '\0';
-	va_end(ap);
-}
-
 struct gwconf *
 gwconf_new(void)
 {
@@ -235,21 +222,21 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 	int b, r;
 
 	if (v.len >= outn) {
-		say(why, n, "%s: value longer than %zu bytes", k->name,
+		sbk_why(why, n, "%s: value longer than %zu bytes", k->name,
 		    outn - 1);
 		return E_BIG;
 	}
 	for (size_t i = 0; i < v.len; i++)
 		if ((v.p[i] < 0x20 && v.p[i] != '\t') || v.p[i] == 0x7f) {
-			say(why, n, "%s: control character in value", k->name);
+			sbk_why(why, n, "%s: control character in value", k->name);
 			return E_SYNTAX;
 		}
 	if (strip_comment(v).len != v.len) {
-		say(why, n, "%s: '#' after a blank starts a comment", k->name);
+		sbk_why(why, n, "%s: '#' after a blank starts a comment", k->name);
 		return E_SYNTAX;
 	}
 	if (k->type != KT_ARGS && has_blank(v)) {
-		say(why, n, "%s: blank in value", k->name);
+		sbk_why(why, n, "%s: blank in value", k->name);
 		return E_SYNTAX;
 	}
 	memcpy(out, v.p, v.len);
@@ -263,7 +250,7 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 			goto bad_host;
 		return 0;
 	bad_host:
-		say(why, n, "%s: want an IP address, ADDR[!PUBLIC]", k->name);
+		sbk_why(why, n, "%s: want an IP address, ADDR[!PUBLIC]", k->name);
 		return E_SYNTAX;
 	case KT_UPSTREAM:
 		if (v.len > 4 && slice_case_eq_cstr(slice_make(v.p, 4), "udp:")) {
@@ -278,12 +265,12 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 		/* FALLTHROUGH */
 	case KT_ADDR:
 		if ((r = net_addr_parse(v, &a)) != 0) {
-			say(why, n, "%s: want ADDR:PORT (IPv6: [ADDR]:PORT)",
+			sbk_why(why, n, "%s: want ADDR:PORT (IPv6: [ADDR]:PORT)",
 			    k->name);
 			return r;
 		}
 		if (k->type == KT_UPSTREAM && net_addr_port(&a) == 0) {
-			say(why, n, "%s: port 0", k->name);
+			sbk_why(why, n, "%s: port 0", k->name);
 			return E_RANGE;
 		}
 		return 0;
@@ -292,7 +279,7 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 	case KT_WORD:
 	case KT_ARGS:
 		if (v.len == 0) {
-			say(why, n, "%s: empty value", k->name);
+			sbk_why(why, n, "%s: empty value", k->name);
 			return E_SYNTAX;
 		}
 		if (k->type == KT_KEYLOG && slice_case_eq_cstr(v, "off")) {
@@ -302,14 +289,14 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 		return 0;
 	case KT_BOOL:
 		if (parse_bool(v, &b) != 0) {
-			say(why, n, "%s: want yes or no", k->name);
+			sbk_why(why, n, "%s: want yes or no", k->name);
 			return E_SYNTAX;
 		}
 		memcpy(out, b ? "yes" : "no", b ? 4 : 3);
 		return 0;
 	case KT_UINT:
 		if ((r = slice_to_u64(v, k->max, &u)) != 0 || u < k->min) {
-			say(why, n, "%s: want a number from %lu to %lu",
+			sbk_why(why, n, "%s: want a number from %lu to %lu",
 			    k->name, (unsigned long)k->min,
 			    (unsigned long)k->max);
 			return r != 0 ? r : E_RANGE;
@@ -320,7 +307,7 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 		if (!slice_split(&v, '-', &head) ||
 		    slice_to_u64(head, 65535, &lo) != 0 ||
 		    slice_to_u64(v, 65535, &hi) != 0 || lo == 0 || lo > hi) {
-			say(why, n, "%s: want MIN-MAX, 1 <= MIN <= MAX <= 65535",
+			sbk_why(why, n, "%s: want MIN-MAX, 1 <= MIN <= MAX <= 65535",
 			    k->name);
 			return E_RANGE;
 		}
@@ -361,11 +348,11 @@ gwconf_set(struct gwconf *c, struct slice key, struct slice value,
 	long i;
 
 	if (!key_name_ok(key)) {
-		say(why, n, "bad key name");
+		sbk_why(why, n, "bad key name");
 		return E_NOTFOUND;
 	}
 	if ((i = find_key(key)) < 0) {
-		say(why, n, "unknown key '%.*s'", (int)key.len,
+		sbk_why(why, n, "unknown key '%.*s'", (int)key.len,
 		    (const char *)key.p);
 		return E_NOTFOUND;
 	}
@@ -388,32 +375,32 @@ gwconf_parse(struct gwconf *c, struct slice text, size_t *line, char *why,
 		if (l.len > 0 && l.p[l.len - 1] == '\r')
 			l.len--;
 		if (l.len > GW_LINE_MAX) {
-			say(why, n, "line longer than %d bytes", GW_LINE_MAX);
+			sbk_why(why, n, "line longer than %d bytes", GW_LINE_MAX);
 			return E_BIG;
 		}
 		if (memchr(l.p, '\0', l.len) != NULL) {
-			say(why, n, "NUL byte");
+			sbk_why(why, n, "NUL byte");
 			return E_SYNTAX;
 		}
 		l = slice_trim(l);
 		if (l.len == 0 || l.p[0] == '#')
 			continue;
 		if (!slice_split(&l, '=', &k)) {
-			say(why, n, "want key = value");
+			sbk_why(why, n, "want key = value");
 			return E_SYNTAX;
 		}
 		k = slice_trim(k);
 		if (!key_name_ok(k)) {
-			say(why, n, "bad key name");
+			sbk_why(why, n, "bad key name");
 			return E_SYNTAX;
 		}
 		if ((i = find_key(k)) < 0) {
-			say(why, n, "unknown key '%.*s'", (int)k.len,
+			sbk_why(why, n, "unknown key '%.*s'", (int)k.len,
 			    (const char *)k.p);
 			return E_NOTFOUND;
 		}
 		if (seen[i] != 0) {
-			say(why, n, "%s set twice (first on line %zu)",
+			sbk_why(why, n, "%s set twice (first on line %zu)",
 			    keys[i].name, seen[i]);
 			return E_SYNTAX;
 		}
@@ -456,12 +443,12 @@ int
 gwconf_check(const struct gwconf *c, char *why, size_t n)
 {
 	if (gwconf_get(c, "outside") == NULL) {
-		say(why, n, "no outside address (outside = ADDR)");
+		sbk_why(why, n, "no outside address (outside = ADDR)");
 		return E_INVAL;
 	}
 	if (gwconf_get(c, "upstream") == NULL &&
 	    !gwconf_bool(c, "registrar")) {
-		say(why, n, "no upstream (upstream = ADDR:PORT), "
+		sbk_why(why, n, "no upstream (upstream = ADDR:PORT), "
 		    "and not a registrar (registrar = yes)");
 		return E_INVAL;
 	}

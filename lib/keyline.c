@@ -46,19 +46,6 @@ struct keyline {
 	size_t splen;
 };
 
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(why, whysz, fmt, ap) < 0)
-		why[0] = '\0';
-	va_end(ap);
-}
-
 struct keyline *
 keyline_new(const struct suite *suite)
 {
@@ -275,7 +262,7 @@ check_selector(struct slice name, struct slice val, char *why, size_t whysz)
 	}
 	return 0;
 bad:
-	why_set(why, whysz, "bad %.*s= selector '%.*s'", (int)name.len,
+	sbk_why(why, whysz, "bad %.*s= selector '%.*s'", (int)name.len,
 	    (const char *)name.p, (int)(val.len > 64 ? 64 : val.len),
 	    (const char *)val.p);
 	return r;
@@ -290,13 +277,13 @@ set_selector(struct keyline *kl, struct slice name, struct slice val,
 	int r;
 
 	if (!is_name(name)) {
-		why_set(why, whysz, "bad selector name");
+		sbk_why(why, whysz, "bad selector name");
 		return E_SYNTAX;
 	}
 	for (i = 0; i < val.len; i++) {
 		if (is_blank(val.p[i]) || val.p[i] == '\r' ||
 		    val.p[i] == '\n' || val.p[i] == '\0') {
-			why_set(why, whysz, "blank in selector value");
+			sbk_why(why, whysz, "blank in selector value");
 			return E_SYNTAX;
 		}
 	}
@@ -318,13 +305,13 @@ set_selector(struct keyline *kl, struct slice name, struct slice val,
 	if ((r = check_selector(name, val, why, whysz)) != 0)
 		return r;
 	if (val.len >= SEL_VAL_MAX) {
-		why_set(why, whysz, "selector %.*s= longer than %d bytes",
+		sbk_why(why, whysz, "selector %.*s= longer than %d bytes",
 		    (int)name.len, (const char *)name.p, SEL_VAL_MAX - 1);
 		return E_BIG;
 	}
 	if (s == NULL) {
 		if (kl->nsel == MAX_SEL) {
-			why_set(why, whysz, "more than %d selectors", MAX_SEL);
+			sbk_why(why, whysz, "more than %d selectors", MAX_SEL);
 			return E_BIG;
 		}
 		s = &kl->sel[kl->nsel++];
@@ -568,7 +555,7 @@ parse_lifetime(struct slice s, struct kl_key *k, char *why, size_t whysz)
 		struct slice e = slice_make(s.p + 2, s.len - 2);
 
 		if (!slice_is_digits(e) || slice_to_u64(e, 63, &v) != 0) {
-			why_set(why, whysz, "bad lifetime '%.*s' (2^0..2^63)",
+			sbk_why(why, whysz, "bad lifetime '%.*s' (2^0..2^63)",
 			    (int)(s.len > 32 ? 32 : s.len),
 			    (const char *)s.p);
 			return slice_is_digits(e) ? E_RANGE : E_SYNTAX;
@@ -578,12 +565,12 @@ parse_lifetime(struct slice s, struct kl_key *k, char *why, size_t whysz)
 		return 0;
 	}
 	if (!slice_is_digits(s)) {
-		why_set(why, whysz, "bad lifetime '%.*s'",
+		sbk_why(why, whysz, "bad lifetime '%.*s'",
 		    (int)(s.len > 32 ? 32 : s.len), (const char *)s.p);
 		return E_SYNTAX;
 	}
 	if (slice_to_u64(s, UINT64_MAX, &v) != 0 || v == 0) {
-		why_set(why, whysz, "lifetime '%.*s' out of range",
+		sbk_why(why, whysz, "lifetime '%.*s' out of range",
 		    (int)(s.len > 32 ? 32 : s.len), (const char *)s.p);
 		return E_RANGE;
 	}
@@ -601,17 +588,17 @@ parse_mki(struct slice s, struct kl_key *k, char *why, size_t whysz)
 
 	slice_split(&s, ':', &v);
 	if (!slice_is_digits(v) || !slice_is_digits(s)) {
-		why_set(why, whysz, "bad MKI (want VALUE:LENGTH)");
+		sbk_why(why, whysz, "bad MKI (want VALUE:LENGTH)");
 		return E_SYNTAX;
 	}
 	if (slice_to_u64(s, KEYLINE_MAX_MKI, &len) != 0 || len == 0) {
-		why_set(why, whysz, "MKI length must be 1..%d bytes",
+		sbk_why(why, whysz, "MKI length must be 1..%d bytes",
 		    KEYLINE_MAX_MKI);
 		return E_RANGE;
 	}
 	if (slice_to_u64(v, UINT64_MAX, &val) != 0 ||
 	    !mki_fits(val, (size_t)len)) {
-		why_set(why, whysz, "MKI value does not fit in %u bytes",
+		sbk_why(why, whysz, "MKI value does not fit in %u bytes",
 		    (unsigned)len);
 		return E_RANGE;
 	}
@@ -631,12 +618,12 @@ parse_key(struct keyline *kl, struct slice s, char *why, size_t whysz)
 	int n, r = 0, nparts = 0, more;
 
 	if (s.len < 7 || memcmp(s.p, "inline:", 7) != 0) {
-		why_set(why, whysz, "key method is not 'inline:'");
+		sbk_why(why, whysz, "key method is not 'inline:'");
 		return E_SYNTAX;
 	}
 	slice_skip(&s, 7);
 	if (kl->nkeys == KEYLINE_MAX_KEYS) {
-		why_set(why, whysz, "more than %d keys", KEYLINE_MAX_KEYS);
+		sbk_why(why, whysz, "more than %d keys", KEYLINE_MAX_KEYS);
 		return E_BIG;
 	}
 	k = &kl->keys[kl->nkeys];
@@ -645,18 +632,18 @@ parse_key(struct keyline *kl, struct slice s, char *why, size_t whysz)
 	more = slice_split(&s, '|', &b);
 	n = b64_decode(b, tmp, sizeof(tmp));
 	if (n == E_BIG) {
-		why_set(why, whysz, "key is longer than %zu bytes, %s needs %zu",
+		sbk_why(why, whysz, "key is longer than %zu bytes, %s needs %zu",
 		    sizeof(tmp), kl->suite->name, need);
 		r = E_KEY;
 		goto out;
 	}
 	if (n < 0) {
-		why_set(why, whysz, "key is not valid base64");
+		sbk_why(why, whysz, "key is not valid base64");
 		r = E_KEY;
 		goto out;
 	}
 	if ((size_t)n != need) {
-		why_set(why, whysz, "key is %d bytes, %s needs %zu", n,
+		sbk_why(why, whysz, "key is %d bytes, %s needs %zu", n,
 		    kl->suite->name, need);
 		r = E_KEY;
 		goto out;
@@ -665,20 +652,20 @@ parse_key(struct keyline *kl, struct slice s, char *why, size_t whysz)
 	while (more) {
 		more = slice_split(&s, '|', &part);
 		if (++nparts > 2 || part.len == 0) {
-			why_set(why, whysz, "bad key parameters after '|'");
+			sbk_why(why, whysz, "bad key parameters after '|'");
 			r = E_SYNTAX;
 			goto out;
 		}
 		if (slice_chr(part, ':') >= 0) {
 			if (k->mki_len != 0) {
-				why_set(why, whysz, "two MKIs");
+				sbk_why(why, whysz, "two MKIs");
 				r = E_SYNTAX;
 				goto out;
 			}
 			r = parse_mki(part, k, why, whysz);
 		} else {
 			if (k->mki_len != 0 || k->lifetime != 0) {
-				why_set(why, whysz,
+				sbk_why(why, whysz,
 				    "lifetime must come before the MKI");
 				r = E_SYNTAX;
 				goto out;
@@ -711,14 +698,14 @@ parse_session_param(struct keyline *kl, struct slice t, char *why,
 		kl->flags |= KEYLINE_UNAUTHENTICATED_SRTP;
 	else if (t.len > 4 && memcmp(t.p, "KDR=", 4) == 0) {
 		if (slice_to_u64(slice_make(t.p + 4, t.len - 4), 24, &v) != 0) {
-			why_set(why, whysz, "bad KDR (0..24)");
+			sbk_why(why, whysz, "bad KDR (0..24)");
 			return E_RANGE;
 		}
 		kl->kdr = (int)v;
 	} else if (t.len > 4 && memcmp(t.p, "WSH=", 4) == 0) {
 		if (slice_to_u64(slice_make(t.p + 4, t.len - 4), 0x7fffffff,
 		    &v) != 0 || v < 64) {
-			why_set(why, whysz, "bad WSH (64 or more)");
+			sbk_why(why, whysz, "bad WSH (64 or more)");
 			return E_RANGE;
 		}
 		kl->wsh = (long)v;
@@ -727,13 +714,13 @@ parse_session_param(struct keyline *kl, struct slice t, char *why,
 
 		if (!slice_eq_cstr(o, "FEC_SRTP") &&
 		    !slice_eq_cstr(o, "SRTP_FEC")) {
-			why_set(why, whysz, "bad FEC_ORDER");
+			sbk_why(why, whysz, "bad FEC_ORDER");
 			return E_SYNTAX;
 		}
 	}
 	/* FEC_KEY=... and extensions are kept as written, not acted on. */
 	if (kl->splen + (kl->splen > 0) + t.len >= SP_MAX) {
-		why_set(why, whysz, "session parameters too long");
+		sbk_why(why, whysz, "session parameters too long");
 		return E_BIG;
 	}
 	if (kl->splen > 0)
@@ -792,29 +779,29 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 	size_t nsel = 0, i;
 
 	*out = NULL;
-	why_set(why, whysz, "%s", "");
+	sbk_why(why, whysz, "%s", "");
 	while (s.len > 0 && (s.p[s.len - 1] == '\n' || s.p[s.len - 1] == '\r'))
 		s.len--;
 	if (s.len > KEYLINE_MAX_LEN) {
-		why_set(why, whysz, "line longer than %d bytes",
+		sbk_why(why, whysz, "line longer than %d bytes",
 		    KEYLINE_MAX_LEN);
 		return E_BIG;
 	}
 	for (;;) {
 		if (!next_token(&s, &tok)) {
-			why_set(why, whysz, "no crypto suite");
+			sbk_why(why, whysz, "no crypto suite");
 			return E_SYNTAX;
 		}
 		if (tok.len > 9 && memcmp(tok.p, "a=crypto:", 9) == 0) {
 			if (parse_tag(tok, &tag) != 0) {
-				why_set(why, whysz, "bad a=crypto tag");
+				sbk_why(why, whysz, "bad a=crypto tag");
 				return E_SYNTAX;
 			}
 			continue;
 		}
 		if (tag < 0 && slice_is_digits(tok)) {
 			if (parse_tag(tok, &tag) != 0) {
-				why_set(why, whysz, "bad a=crypto tag");
+				sbk_why(why, whysz, "bad a=crypto tag");
 				return E_SYNTAX;
 			}
 			continue;
@@ -822,11 +809,11 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 		if (slice_chr(tok, '=') < 0 || (suite = suite_by_name(tok)))
 			break;
 		if (tag >= 0) {
-			why_set(why, whysz, "selector after the tag");
+			sbk_why(why, whysz, "selector after the tag");
 			return E_SYNTAX;
 		}
 		if (nsel == MAX_SEL) {
-			why_set(why, whysz, "more than %d selectors", MAX_SEL);
+			sbk_why(why, whysz, "more than %d selectors", MAX_SEL);
 			return E_BIG;
 		}
 		slice_split(&tok, '=', &name);
@@ -834,12 +821,12 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 		selval[nsel++] = tok;
 	}
 	if (suite == NULL && (suite = suite_by_name(tok)) == NULL) {
-		why_set(why, whysz, "unknown crypto suite '%.*s'",
+		sbk_why(why, whysz, "unknown crypto suite '%.*s'",
 		    (int)(tok.len > 40 ? 40 : tok.len), (const char *)tok.p);
 		return E_KEY;
 	}
 	if (!next_token(&s, &keys)) {
-		why_set(why, whysz, "no key after the suite");
+		sbk_why(why, whysz, "no key after the suite");
 		return E_SYNTAX;
 	}
 	if ((kl = keyline_new(suite)) == NULL)
@@ -847,7 +834,7 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 	kl->tag = tag;
 	for (i = 0; i < nsel; i++) {
 		if (selval[i].len == 0) {
-			why_set(why, whysz, "empty selector %.*s=",
+			sbk_why(why, whysz, "empty selector %.*s=",
 			    (int)(selname[i].len > 32 ? 32 : selname[i].len),
 			    (const char *)selname[i].p);
 			r = E_SYNTAX;
@@ -855,7 +842,7 @@ keyline_parse(struct slice line, struct keyline **out, char *why,
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (slice_eq(selname[j], selname[i])) {
-				why_set(why, whysz, "selector given twice");
+				sbk_why(why, whysz, "selector given twice");
 				r = E_SYNTAX;
 				goto fail;
 			}

@@ -15,19 +15,6 @@ struct keylog {
 	char *path;
 };
 
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(why, whysz, fmt, ap) < 0)
-		why[0] = '\0';
-	va_end(ap);
-}
-
 int
 keylog_check(const struct keyline *kl, char *why, size_t whysz)
 {
@@ -35,29 +22,29 @@ keylog_check(const struct keyline *kl, char *why, size_t whysz)
 	uint64_t v;
 
 	if (keyline_suite(kl) == NULL || n == 0) {
-		why_set(why, whysz, "no key");
+		sbk_why(why, whysz, "no key");
 		return E_STATE;
 	}
 	if (n > KEYLINE_MAX_KEYS) {
-		why_set(why, whysz, "more than %d keys", KEYLINE_MAX_KEYS);
+		sbk_why(why, whysz, "more than %d keys", KEYLINE_MAX_KEYS);
 		return E_KEY;
 	}
 	/* a key derivation rate re-keys every 2^KDR packets: neither we nor
 	 * libsrtp do that, and silently not doing it loses the media later */
 	if (keyline_kdr(kl) > 0) {
-		why_set(why, whysz, "KDR=%d: key derivation rate not "
+		sbk_why(why, whysz, "KDR=%d: key derivation rate not "
 		    "supported", keyline_kdr(kl));
 		return E_UNSUPPORTED;
 	}
 	for (size_t i = 0; i < n; i++) {
 		l = keyline_mki(kl, i, &v);
 		if (l > RTPSEC_MAX_MKI) {
-			why_set(why, whysz, "MKI of %zu bytes not supported "
+			sbk_why(why, whysz, "MKI of %zu bytes not supported "
 			    "(at most %d)", l, RTPSEC_MAX_MKI);
 			return E_UNSUPPORTED;
 		}
 		if (i > 0 && (l != ml || l == 0)) {
-			why_set(why, whysz, "several keys need MKIs of one "
+			sbk_why(why, whysz, "several keys need MKIs of one "
 			    "length");
 			return E_KEY;
 		}

@@ -188,6 +188,28 @@ nth_value(const struct sip_msg *m, enum sip_hid id, size_t idx,
 }
 
 /*
+ * The branch of our Via on `m`, from the client's: deterministic, because
+ * the CANCEL and the non-2xx ACK of an INVITE carry the client's INVITE
+ * branch and must get ours too. `tok` names the flow it came from.
+ */
+static void
+our_branch(const struct sip_msg *m, const char *tok, char *out, size_t n)
+{
+	struct sip_via via;
+	struct slice v, cbranch;
+	uint64_t h;
+
+	(void)nth_value(m, SIP_H_VIA, 0, &v);
+	cbranch = sip_via_parse(v, &via) == 0 ? via.branch : SLICE_NULL;
+	h = fnv64(1469598103934665603ull, cbranch);
+	if (cbranch.len == 0) {
+		h = fnv64(h, m->call_id);
+		h ^= m->cseq;
+	}
+	snprintf(out, n, "z9hG4bK%s.%016llx", tok, (unsigned long long)h);
+}
+
+/*
  * Drop the first `ndrop` values of the headers `id`: a header left empty
  * loses its line, one partly dropped gets its remaining values.
  */
@@ -936,9 +958,6 @@ flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
 	char ftok[FLOW_TOKEN_LEN + 1], ttok[FLOW_TOKEN_LEN + 1];
 	char fohp[NET_ADDR_STRLEN + 64], tohp[NET_ADDR_STRLEN + 64];
 	char branch[BRANCH_MAX], line[1024];
-	struct slice v, cbranch;
-	struct sip_via via;
-	uint64_t h;
 
 	if (!flow_alive(px->flows, to) ||
 	    flow_token(px->flows, to, ttok, sizeof(ttok)) != 0 ||
@@ -953,17 +972,8 @@ flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
 		reply(px, m, back, 400, NULL);
 		return;
 	}
-	/* Deterministic, as towards the inside: CANCEL and the non-2xx ACK
-	 * get the branch of their INVITE. */
-	(void)nth_value(m, SIP_H_VIA, 0, &v);
-	cbranch = sip_via_parse(v, &via) == 0 ? via.branch : SLICE_NULL;
-	h = fnv64(1469598103934665603ull, cbranch);
-	if (cbranch.len == 0) {
-		h = fnv64(h, m->call_id);
-		h ^= m->cseq;
-	}
-	snprintf(branch, sizeof(branch), "z9hG4bK%s.%016llx", ftok,
-	    (unsigned long long)h);
+	/* deterministic, as towards the inside */
+	our_branch(m, ftok, branch, sizeof(branch));
 	snprintf(line, sizeof(line), "Via: SIP/2.0/TLS %s;branch=%s\r\n", tohp,
 	    branch);
 	if (add_text_top(e, m, line) != 0)
@@ -1057,9 +1067,8 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	struct net_addr peer;
 	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
 	char ohp[NET_ADDR_STRLEN + 64];
-	struct slice cbranch, next, v;
-	struct sip_via via;
-	uint64_t h, rtok;
+	struct slice next;
+	uint64_t rtok;
 	int have_tok;
 
 	px->st.out_req++;
@@ -1112,17 +1121,7 @@ request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		reply(px, m, &back, 400, NULL);
 		goto out;
 	}
-	/* A deterministic branch: the CANCEL and the non-2xx ACK of an
-	 * INVITE carry the client's INVITE branch, so they get ours too. */
-	(void)nth_value(m, SIP_H_VIA, 0, &v);
-	cbranch = sip_via_parse(v, &via) == 0 ? via.branch : SLICE_NULL;
-	h = fnv64(1469598103934665603ull, cbranch);
-	if (cbranch.len == 0) {
-		h = fnv64(h, m->call_id);
-		h ^= m->cseq;
-	}
-	snprintf(branch, sizeof(branch), "z9hG4bK%s.%016llx", tok,
-	    (unsigned long long)h);
+	our_branch(m, tok, branch, sizeof(branch));
 	if (is_method(m, "CANCEL"))
 		cancel_follows(px, slice_cstr(branch), &t);
 	snprintf(line, sizeof(line), "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",

@@ -14,19 +14,6 @@
 
 #define CRYPTO_MAX 1024		/* one formatted a=crypto value */
 
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(why, whysz, fmt, ap) < 0)
-		why[0] = '\0';
-	va_end(ap);
-}
-
 /* The RTP profiles we rewrite. */
 enum { P_NONE, P_AVP, P_AVPF, P_SAVP, P_SAVPF, P_DTLS, P_DTLSF };
 
@@ -339,10 +326,10 @@ sdprw_offer_choose(const struct sdp *offer, size_t m,
 		return 0;
 	}
 	if (skip_tag >= 0)
-		why_set(why, whysz, "media %zu: no usable a=crypto in the "
+		sbk_why(why, whysz, "media %zu: no usable a=crypto in the "
 		    "offer (tag %ld: %s)", m, skip_tag, skip);
 	else
-		why_set(why, whysz, "media %zu: no acceptable crypto suite in "
+		sbk_why(why, whysz, "media %zu: no acceptable crypto suite in "
 		    "the offer", m);
 	return E_NOTFOUND;
 }
@@ -375,7 +362,7 @@ sdprw_media_crypto(const struct sdp *s, size_t m, size_t i,
 	if ((k = crypto_value(s, m, i, &v)) < 0)
 		return E_NOTFOUND;
 	if ((r = keyline_parse(v, &kl, tmp, sizeof(tmp))) != 0) {
-		why_set(why, whysz, "line %u: a=crypto: %s",
+		sbk_why(why, whysz, "line %u: a=crypto: %s",
 		    sdp_line_number(s, (int)m, (size_t)k), tmp);
 		return r;
 	}
@@ -390,7 +377,7 @@ sdprw_media_crypto(const struct sdp *s, size_t m, size_t i,
 		/* an address we cannot express (a name): no src= */
 	}
 	if (r != 0) {
-		why_set(why, whysz, "media %zu: bad media type for a selector",
+		sbk_why(why, whysz, "media %zu: bad media type for a selector",
 		    m);
 		keyline_free(kl);
 		return r;
@@ -678,7 +665,7 @@ answer_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
 	if (!sdprw_media_is_rtp(s, m))
 		return 0;
 	if (m >= sdp_media_count(o->answer_to)) {
-		why_set(why, whysz, "answer has media %zu, the offer has %zu",
+		sbk_why(why, whysz, "answer has media %zu, the offer has %zu",
 		    m, sdp_media_count(o->answer_to));
 		return E_SYNTAX;
 	}
@@ -694,7 +681,7 @@ answer_media(struct sdp *s, size_t m, const struct sdprw_opts *o,
 		return r;
 	if (given_keys(o, m, given, 1) == 1) {
 		if (keyline_suite(given[0]) != keyline_suite(chosen)) {
-			why_set(why, whysz, "media %zu: the given key is %s, "
+			sbk_why(why, whysz, "media %zu: the given key is %s, "
 			    "the offer's choice is %s", m,
 			    keyline_suite(given[0])->name,
 			    keyline_suite(chosen)->name);
@@ -800,21 +787,21 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 	int r = 0;
 	long k;
 
-	why_set(why, whysz, "%s", "");
+	sbk_why(why, whysz, "%s", "");
 	if (ids == NULL) {
 		nids = suite_default_order(def, SUITE_COUNT);
 		ids = def;
 	}
 	for (i = 0; i < o->nports; i++) {
 		if (o->ports[i].media >= nm) {
-			why_set(why, whysz, "port map: no media %zu (%zu m= "
+			sbk_why(why, whysz, "port map: no media %zu (%zu m= "
 			    "lines)", o->ports[i].media, nm);
 			return E_INVAL;
 		}
 	}
 	if (o->answer_to == NULL && o->to == SDPRW_TO_SRTP && o->nkeys == 0 &&
 	    (r = key_pool(s, o->rnd, ids, nids, &pool, &poollen)) != 0) {
-		why_set(why, whysz, "fresh keys: %s", sbk_strerror(r));
+		sbk_why(why, whysz, "fresh keys: %s", sbk_strerror(r));
 		return r;
 	}
 	next = pool;
@@ -847,20 +834,20 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 				    o->addr);
 		}
 		if (r != 0) {
-			why_set(why, whysz, "bad address '%s'", o->addr);
+			sbk_why(why, whysz, "bad address '%s'", o->addr);
 			return r;
 		}
 	}
 	if (o->origin_addr != NULL &&
 	    (r = sdprw_set_origin(s, o->origin_addr)) != 0) {
-		why_set(why, whysz, "bad origin address '%s'", o->origin_addr);
+		sbk_why(why, whysz, "bad origin address '%s'", o->origin_addr);
 		return r;
 	}
 	for (i = 0; i < o->nports; i++) {
 		r = sdprw_media_set_port(s, o->ports[i].media, o->ports[i].rtp,
 		    o->ports[i].rtcp, o->addr);
 		if (r != 0) {
-			why_set(why, whysz, "port map: media %zu: %s",
+			sbk_why(why, whysz, "port map: media %zu: %s",
 			    o->ports[i].media, sbk_strerror(r));
 			return r;
 		}
@@ -870,6 +857,6 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 	return 0;
 fail:
 	if (why != NULL && whysz > 0 && why[0] == '\0')
-		why_set(why, whysz, "%s", sbk_strerror(r));
+		sbk_why(why, whysz, "%s", sbk_strerror(r));
 	return r;
 }
