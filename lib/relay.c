@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "relay.h"
+#include "rawudp.h"
 #include "steer.h"
 #include "rtp.h"
 #include "uio.h"
@@ -89,6 +90,8 @@ struct relay {
 	unsigned span;
 	uint64_t stray;			/* steered to a port not in use */
 	uint64_t moved;			/* ports moved off steering (floods) */
+	int raw[2];			/* relay_raw_send(): IPv4, IPv6; -1 */
+	uint64_t raw_sent;		/* packets queued on them */
 	/* ports being moved: unsteered, read from their own socket once
 	 * the steering socket holds nothing older for them */
 	struct relay_fdref *moving[RELAY_MOVING];
@@ -158,6 +161,7 @@ relay_new(struct ev_loop *loop, const struct relay_config *cfg,
 	}
 	r->loop = loop;
 	r->cfg = *cfg;
+	r->raw[0] = r->raw[1] = -1;
 	r->lg = lg;
 	if (r->cfg.budget == 0)
 		r->cfg.budget = 64;
@@ -230,8 +234,39 @@ relay_free(struct relay *r)
 		uio_free(r->uio);
 	}
 	steer_free(r->steer);
+	for (int i = 0; i < 2; i++)
+		if (r->raw[i] >= 0)
+			close(r->raw[i]);
 	free(r->byport);
 	free(r);
+}
+
+int
+relay_raw_send(struct relay *r)
+{
+	int e;
+
+	if (r->uio == NULL)
+		return E_STATE;
+	if (r->raw[0] >= 0)
+		return 0;
+	if ((e = rawudp_open(AF_INET, &r->raw[0])) != 0)
+		return e;
+	if (rawudp_open(AF_INET6, &r->raw[1]) != 0)
+		r->raw[1] = -1;
+	for (int i = 0; i < 2; i++)
+		if (r->raw[i] >= 0 && (e = uio_register(r->uio, r->raw[i]))
+		    != 0) {
+			for (int k = 0; k < 2; k++) {
+				if (r->raw[k] >= 0) {
+					uio_unwatch(r->uio, r->raw[k]);
+					close(r->raw[k]);
+				}
+				r->raw[k] = -1;
+			}
+			return e;
+		}
+	return 0;
 }
 
 int
@@ -709,16 +744,15 @@ malformed:
 }
 
 /* Where a packet that came in on side `a` goes out for component `comp`:
- * the other side's socket and peer (RTP ones when it is muxed). */
-static int
-destination(struct relay_stream *s, int a, int comp, int *fd,
-    const struct net_addr **dst)
+ * the other side's component (the RTP one when it is muxed): its socket,
+ * local address and peer. */
+static const struct relay_comp *
+destination(struct relay_stream *s, int a, int comp)
 {
 	struct relay_side *sb = &s->side[!a];
+	const struct relay_comp *o = &sb->c[sb->mux ? 0 : comp];
 
-	*fd = sb->c[sb->mux ? 0 : comp].fd;
-	*dst = sb->mux ? &sb->c[0].peer : &sb->c[comp].peer;
-	return *fd >= 0 && (*dst)->len != 0;
+	return o->fd >= 0 && o->peer.len != 0 ? o : NULL;
 }
 
 static void
@@ -726,21 +760,21 @@ flush(struct relay *r, struct relay_stream *s, int a, int comp,
     struct net_pkt **v, size_t n)
 {
 	struct relay_comp *ca = &s->side[a].c[comp];
-	const struct net_addr *dst;
-	int fd, sent;
+	const struct relay_comp *o = destination(s, a, comp);
+	int sent;
 
-	if (!destination(s, a, comp, &fd, &dst)) {
+	if (o == NULL) {
 		ca->ctr.nopeer += n;
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		r->outv[i] = *v[i];
-		r->outv[i].addr = *dst;
+		r->outv[i].addr = o->peer;
 	}
 	if (n == 1)
-		sent = net_send(fd, &r->outv[0]) == 0 ? 1 : 0;
+		sent = net_send(o->fd, &r->outv[0]) == 0 ? 1 : 0;
 	else
-		sent = net_send_batch(fd, r->outv, n);
+		sent = net_send_batch(o->fd, r->outv, n);
 	if (sent < 0)
 		sent = 0;
 	for (size_t i = 0; i < (size_t)sent; i++) {
@@ -760,9 +794,10 @@ ring_one(struct relay *r, struct uio_pkt *u)
 	struct relay_fdref *ref = (struct relay_fdref *)(uintptr_t)u->tag;
 	struct relay_stream *s;
 	struct net_pkt p = { u->buf, u->len, u->len, u->addr, u->trunc };
-	const struct net_addr *dst;
+	const struct relay_comp *o;
 	struct relay_comp *ca;
-	int c, ofd;
+	struct net_addr raw_dst;
+	int c, ofd, hl;
 
 	if (u->tag & 1) {	/* a steering socket: by destination port */
 		unsigned port = net_addr_port(&u->dst);
@@ -785,13 +820,26 @@ ring_one(struct relay *r, struct uio_pkt *u)
 		return;
 	}
 	ca = &s->side[ref->side].c[c];
-	if (!destination(s, ref->side, c, &ofd, &dst)) {
+	if ((o = destination(s, ref->side, c)) == NULL) {
 		ca->ctr.nopeer++;
 		uio_drop(r->uio, u);
 		return;
 	}
 	u->len = p.len;
-	if (uio_send(r->uio, ofd, u, dst) != 0) {
+	ofd = r->raw[o->peer.u.sa.sa_family == AF_INET6];
+	if (ofd >= 0 && (hl = rawudp_frame(u->buf, u->len, u->head,
+	    &o->local, &o->peer)) > 0) {
+		/* from the hot raw socket; its address takes no port */
+		u->buf -= hl;
+		u->len += (size_t)hl;
+		raw_dst = o->peer;
+		net_addr_set_port(&raw_dst, 0);
+		r->raw_sent++;
+	} else {
+		ofd = o->fd;
+		raw_dst = o->peer;
+	}
+	if (uio_send(r->uio, ofd, u, &raw_dst) != 0) {
 		ca->ctr.send_err++;
 		return;
 	}
@@ -1239,5 +1287,8 @@ relay_summary(const struct relay *r, const char *const names[2],
 		    "socket (floods), %llu packets to ports not in use\n",
 		    (unsigned long long)r->moved,
 		    (unsigned long long)r->stray);
+	if (e == 0 && r->raw[0] >= 0)
+		e = buf_printf(b, "raw sockets: %llu packets sent from them\n",
+		    (unsigned long long)r->raw_sent);
 	return e;
 }

@@ -146,6 +146,16 @@ void relay_free(struct relay *r);
 int relay_steer(struct relay *r, const struct net_addr *hosts, unsigned n)
     WUR;
 
+/*
+ * Send every packet that fits (RAWUDP_MAX_PAYLOAD) from one raw socket
+ * per address family (lib/rawudp), the IP and UDP headers written into
+ * the receive buffer's head room, instead of from the cold port socket of
+ * each stream; packets from a wildcard-bound port still leave from it.
+ * Only with io_uring: E_STATE otherwise. E_PERM without CAP_NET_RAW (the
+ * relay is unchanged); IPv6 alone failing leaves IPv6 on port sockets.
+ */
+int relay_raw_send(struct relay *r) WUR;
+
 /* A new stream with no sockets yet; `user` is handed to the callbacks. */
 struct relay_stream *relay_stream_new(struct relay *r, void *user) WUR;
 /* Close its sockets, wipe its keys, free it. NULL does nothing. */

@@ -30,6 +30,7 @@ struct uslot {
 	uint32_t gen;
 	uint64_t tag;
 	int armed;		/* a multishot receive is in flight */
+	int recv;		/* receiving (uio_watch), not only sending */
 	int fixed;		/* registered at the slot's index */
 };
 
@@ -369,11 +370,18 @@ fdmap_set(struct uio *u, int fd, int slot)
 	return 0;
 }
 
-int
-uio_watch(struct uio *u, int fd, uint64_t tag)
+/* A slot for `fd`: its own when it has one, else a free one (the
+ * table grows), registered as a fixed file where room allows. */
+static int
+slot_get(struct uio *u, int fd, size_t *idx)
 {
 	size_t i;
 
+	if (fd >= 0 && (size_t)fd < u->nfdmap && u->fdmap[fd] >= 0 &&
+	    u->slots[u->fdmap[fd]].fd == fd) {
+		*idx = (size_t)u->fdmap[fd];
+		return 0;
+	}
 	for (i = 0; i < u->nslots; i++)
 		if (u->slots[i].fd < 0)
 			break;
@@ -389,18 +397,44 @@ uio_watch(struct uio *u, int fd, uint64_t tag)
 			ns[k].fd = -1;
 			ns[k].gen = 0;
 			ns[k].armed = 0;
+			ns[k].recv = 0;
 			ns[k].fixed = 0;
 		}
 		u->slots = ns;
 		u->nslots = n;
 	}
 	u->slots[i].fd = fd;
-	u->slots[i].tag = tag;
+	u->slots[i].tag = 0;
+	u->slots[i].recv = 0;
 	u->slots[i].gen++;
 	u->slots[i].fixed = i < u->nfixed && fdmap_set(u, fd, (int)i) == 0 &&
 	    io_uring_register_files_update(&u->ring, (unsigned)i, &fd, 1) == 1;
 	if (!u->slots[i].fixed)
 		(void)fdmap_set(u, fd, -1);
+	*idx = i;
+	return 0;
+}
+
+int
+uio_register(struct uio *u, int fd)
+{
+	size_t i;
+
+	return slot_get(u, fd, &i);
+}
+
+int
+uio_watch(struct uio *u, int fd, uint64_t tag)
+{
+	size_t i;
+	int e;
+
+	if ((e = slot_get(u, fd, &i)) != 0)
+		return e;
+	if (u->slots[i].recv)
+		return E_STATE;
+	u->slots[i].tag = tag;
+	u->slots[i].recv = 1;
 	if (arm(u, (uint32_t)i) != 0)
 		return E_NOMEM;
 	return uio_submit(u);
@@ -438,6 +472,7 @@ uio_unwatch(struct uio *u, int fd)
 		(void)fdmap_set(u, fd, -1);
 		s->fd = -1;
 		s->armed = 0;
+		s->recv = 0;
 		s->fixed = 0;
 		s->gen++;	/* what is still in flight is stale now */
 	}
@@ -532,8 +567,8 @@ uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 		out[got].buf = io_uring_recvmsg_payload(o, &u->rmh);
 		out[got].len = io_uring_recvmsg_payload_length(o, c->res,
 		    &u->rmh);
-		out[got].room = u->bufsize - (size_t)(out[got].buf -
-		    bufp(u, bid));
+		out[got].head = (size_t)(out[got].buf - bufp(u, bid));
+		out[got].room = u->bufsize - out[got].head;
 		out[got].trunc = (o->flags & MSG_TRUNC) != 0;
 		if (net_addr_from_sa(&out[got].addr, io_uring_recvmsg_name(o),
 		    o->namelen) != 0)
@@ -546,7 +581,7 @@ uio_poll(struct uio *u, struct uio_pkt *out, size_t n)
 	if (u->rearm_wanted > 0) {
 		u->rearm_wanted = 0;
 		for (size_t i = 0; i < u->nslots; i++)
-			if (u->slots[i].fd >= 0 && !u->slots[i].armed)
+			if (u->slots[i].recv && !u->slots[i].armed)
 				(void)arm(u, (uint32_t)i);
 		/* now: with nothing received the caller may not submit, and
 		 * an unsubmitted re-arm would leave the socket deaf */

@@ -41,6 +41,8 @@ struct uio_pkt {
 	uint8_t *buf;
 	size_t len;
 	size_t room;
+	size_t head;		/* bytes before `buf` that are free to
+				 * overwrite (headers to prepend) */
 	struct net_addr addr;	/* source */
 	struct net_addr dst;	/* destination, when the socket reports it
 				 * (IP_RECVORIGDSTADDR); else len 0 */
@@ -92,9 +94,14 @@ int uio_set_wake_fd(struct uio *u, int fd) WUR;
 int uio_wake_ready(struct uio *u);
 
 /* Receive on `fd`, reporting `tag` with each packet (submitted at once).
- * Returns 0, E_NOMEM, E_IO. */
+ * Returns 0, E_NOMEM, E_IO, E_LIMIT, E_STATE (already receiving). */
 int uio_watch(struct uio *u, int fd, uint64_t tag) WUR;
-/* Stop receiving on `fd` (cancels; late completions are discarded). */
+/* Register `fd` for sends only (a fixed file where the table has room,
+ * so that no send takes a file reference); uio_watch() may follow.
+ * Returns 0, E_NOMEM, E_LIMIT. */
+int uio_register(struct uio *u, int fd) WUR;
+/* Stop receiving on `fd` and forget it (cancels; late completions are
+ * discarded); also for a socket only registered. */
 void uio_unwatch(struct uio *u, int fd);
 
 /*
@@ -105,7 +112,8 @@ void uio_unwatch(struct uio *u, int fd);
  * completions behind (`n` was reached), uio_fd() stays readable.
  */
 size_t uio_poll(struct uio *u, struct uio_pkt *out, size_t n);
-/* Queue `p`'s buffer (p->len bytes) to `dst` from `fd`; takes the buffer.
+/* Queue `p`'s buffer (p->len bytes from p->buf, which may have moved
+ * back into the head room) to `dst` from `fd`; takes the buffer.
  * Returns 0 or E_AGAIN (the queue is full even after a submit: the packet
  * is dropped and its buffer recycled). */
 int uio_send(struct uio *u, int fd, struct uio_pkt *p,

@@ -244,6 +244,36 @@ ng_peer() {
 	assert_output --partial "needs io_uring"
 }
 
+@test "srtp-bridge --ng --raw-send: packets leave from one raw socket, or from the port sockets" {
+	run "$BR" --raw-send bogus --ng "$H:1" --outside "$H" --inside "$H"
+	assert_failure 2
+	assert_output --partial "--raw-send: auto, on or off"
+	# the whole call flow, media both ways (the peers check the source
+	# address and port), sent raw
+	bridge_ng --raw-send on
+	ng_peer call
+	kill -USR1 "$BPID"
+	sleep 0.3
+	run grep -E "^raw sockets: [1-9][0-9]* packets sent from them" "$T/bridge.log"
+	assert_success
+	stop_bridge
+	# the same from the port sockets: no raw line
+	bridge_ng --raw-send off
+	ng_peer call
+	stop_bridge
+	run grep -c "^raw sockets:" "$T/bridge.log"
+	assert_output 0
+	# without CAP_NET_RAW: on fails to start
+	run timeout 10 setpriv --bounding-set=-net_raw -- "$BR" --raw-send on \
+	    --ng "$H:$((P + 100))" --outside "$H" --inside "$H"
+	assert_failure 1
+	assert_output --partial "--raw-send on: not permitted (needs CAP_NET_RAW)"
+	run timeout 10 "$BR" --raw-send on --io epoll --ng "$H:$((P + 102))" \
+	    --outside "$H" --inside "$H"
+	assert_failure 1
+	assert_output --partial "needs io_uring"
+}
+
 @test "srtp-bridge --ng: inside offers, SRTP towards outside, answer matched by suite" {
 	bridge_ng
 	ng_peer reverse

@@ -19,7 +19,7 @@
 
 static const char *const side_names[2] = { "outside", "inside" };
 
-enum { STEER_AUTO, STEER_ON, STEER_OFF };
+enum { TRI_AUTO, TRI_ON, TRI_OFF };	/* --steer, --raw-send */
 
 struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
@@ -30,7 +30,8 @@ struct opts {
 	int mux[2];
 	uint64_t timeout_ms;
 	enum relay_io io;
-	int steer;		/* STEER_* */
+	int steer;		/* TRI_* */
+	int raw;		/* TRI_* */
 	int coalesce_set;
 	unsigned coalesce_us, coalesce_pkts;
 	unsigned relatch_count;
@@ -93,6 +94,10 @@ usage(void)
 	    "                              per interface (BPF sk_lookup; auto: "
 	    "when\n"
 	    "                              privileged)\n"
+	    "      --raw-send auto|on|off  io_uring: send from one raw socket, "
+	    "not\n"
+	    "                              each port's own (auto: with "
+	    "CAP_NET_RAW)\n"
 	    "      --coalesce USEC         io_uring: wait up to USEC for more "
 	    "packets\n"
 	    "                              per wake-up (500; 0: do not wait)\n"
@@ -100,6 +105,19 @@ usage(void)
 	    "  -v, --verbose               more messages (repeat)\n"
 	    "  -h, --help, -V, --version\n");
 	exit(XC_OK);
+}
+
+/* auto, on or off (TRI_*), for option `name` */
+static int
+tri_arg(const char *name, const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return TRI_AUTO;
+	if (strcmp(s, "on") == 0)
+		return TRI_ON;
+	if (strcmp(s, "off") == 0)
+		return TRI_OFF;
+	cli_die(XC_USAGE, "%s: auto, on or off, not %s", name, s);
 }
 
 static void
@@ -274,9 +292,9 @@ open_ng(struct state *st)
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)
 		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
-	if (o->steer != STEER_OFF) {
+	if (o->steer != TRI_OFF) {
 		e = relay_steer(st->relay, cc.iface, 2);
-		if (e != 0 && o->steer == STEER_ON)
+		if (e != 0 && o->steer == TRI_ON)
 			cli_die(XC_FAIL, "--steer on: %s%s", sbk_strerror(e),
 			    e == E_PERM ? " (needs CAP_BPF and CAP_NET_ADMIN)"
 			    : e == E_STATE ? " (needs io_uring)" : "");
@@ -383,6 +401,15 @@ run(struct opts *o)
 	}
 	if ((st.relay = relay_new(st.loop, &rc, &st.lg, &e)) == NULL)
 		cli_die(XC_FAIL, "relay: %s", sbk_strerror(e));
+	if (o->raw != TRI_OFF) {
+		e = relay_raw_send(st.relay);
+		if (e != 0 && o->raw == TRI_ON)
+			cli_die(XC_FAIL, "--raw-send on: %s%s", sbk_strerror(e),
+			    e == E_PERM ? " (needs CAP_NET_RAW)" :
+			    e == E_STATE ? " (needs io_uring)" : "");
+		log_msg(&st.lg, LOG_INFO, "sending from raw sockets: %s",
+		    e == 0 ? "yes" : sbk_strerror(e));
+	}
 	if (o->ng != NULL) {
 		open_ng(&st);
 		log_msg(&st.lg, LOG_INFO, "ng on %s, outside %s, inside %s",
@@ -409,7 +436,8 @@ int
 main(int argc, char **argv)
 {
 	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
-		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER };
+		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
+		O_RAW };
 	static const struct option lo[] = {
 		{ "outside", required_argument, NULL, 'o' },
 		{ "inside", required_argument, NULL, 'i' },
@@ -431,6 +459,7 @@ main(int argc, char **argv)
 		{ "io", required_argument, NULL, O_IO },
 		{ "coalesce", required_argument, NULL, O_COAL },
 		{ "steer", required_argument, NULL, O_STEER },
+		{ "raw-send", required_argument, NULL, O_RAW },
 		{ "coalesce-pkts", required_argument, NULL, O_COALN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -509,15 +538,10 @@ main(int argc, char **argv)
 				    "not %s", optarg);
 			break;
 		case O_STEER:
-			if (strcmp(optarg, "auto") == 0)
-				o.steer = STEER_AUTO;
-			else if (strcmp(optarg, "on") == 0)
-				o.steer = STEER_ON;
-			else if (strcmp(optarg, "off") == 0)
-				o.steer = STEER_OFF;
-			else
-				cli_die(XC_USAGE, "--steer: auto, on or off, "
-				    "not %s", optarg);
+			o.steer = tri_arg("--steer", optarg);
+			break;
+		case O_RAW:
+			o.raw = tri_arg("--raw-send", optarg);
 			break;
 		case O_COAL:
 			o.coalesce_us = (unsigned)cli_num("--coalesce", optarg,
@@ -543,7 +567,7 @@ main(int argc, char **argv)
 		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
 	if (o.outside == NULL || o.inside == NULL)
 		cli_die(XC_USAGE, "need --outside and --inside");
-	if (o.steer == STEER_ON && o.ng == NULL)
+	if (o.steer == TRI_ON && o.ng == NULL)
 		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
 	if (o.ng != NULL) {
 		if (o.port_min == 0 && o.port_max == 0) {

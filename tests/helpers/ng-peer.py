@@ -144,11 +144,15 @@ def udp(addr):
     return so
 
 
-def recv(so):
+def recv_from(so):
     try:
-        return so.recvfrom(4096)[0]
+        return so.recvfrom(4096)
     except socket.timeout:
-        return None
+        return None, None
+
+
+def recv(so):
+    return recv_from(so)[0]
 
 
 def ref_run(op, keys, lines, mkis=(), index=0, flags=(),
@@ -209,23 +213,27 @@ def call_flow(cid):
 
 def media(alice, bob, ka, kb, oport, aport, n=10, tag=""):
     atx, arx = session(ka, True), session(kb, False)
-    ok = True
+    ok = src_ok = True
     for i in range(n):
         p = rtp(100 + i, 0xa11ce, b"A" * 160)
         alice.sendto(atx.protect(p), (out_addr, aport))
-        if recv(bob) != p:
-            ok = False
+        g, src = recv_from(bob)
+        ok = ok and g == p
+        src_ok = src_ok and src == (in_addr, oport)
     check("alice SRTP reaches bob as the exact RTP" + tag, ok)
-    ok = True
+    check("... from the relay's inside port" + tag, src_ok)
+    ok = src_ok = True
     for i in range(n):
         p = rtp(200 + i, 0xb0b, b"B" * 160)
         bob.sendto(p, (in_addr, oport))
-        g = recv(alice)
+        g, src = recv_from(alice)
+        src_ok = src_ok and src == (out_addr, aport)
         try:
             ok = ok and g is not None and arx.unprotect(g) == p
         except Exception:
             ok = False
     check("bob RTP reaches alice as SRTP she decrypts" + tag, ok)
+    check("... from the relay's outside port" + tag, src_ok)
 
 
 if scenario == "call":

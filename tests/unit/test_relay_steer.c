@@ -4,8 +4,11 @@
  * the other streams keep flowing; closing a stream stops its steering.
  * Needs root (BPF sk_lookup) and io_uring; skipped without. The same
  * flows run unsteered too (one socket per port): a flood on one stream
- * must not starve the other there either. */
+ * must not starve the other there either. And all of it again sending
+ * from raw sockets (relay_raw_send()): every packet still comes from the
+ * relay's port on its side. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +32,8 @@ udp(struct net_addr *la)
 	return fd;
 }
 
+static struct net_addr last_from;	/* of recv_via()'s datagram */
+
 /* Run the loop until `fd` has a datagram or ~1 s passed. */
 static int
 recv_via(struct ev_loop *l, int fd, uint8_t *b, size_t cap, size_t *len)
@@ -39,6 +44,7 @@ recv_via(struct ev_loop *l, int fd, uint8_t *b, size_t cap, size_t *len)
 		(void)ev_run_once(l, 10);
 		if (net_recv(fd, &p) == 0) {
 			*len = p.len;
+			last_from = p.addr;
 			return 0;
 		}
 	}
@@ -100,7 +106,7 @@ call_close(struct call *c)
 }
 
 static void
-test_steer(const char *hs0, int steer)
+test_steer(const char *hs0, int steer, int raw)
 {
 	struct ev_loop *l = ev_new(NULL);
 	struct relay_config rc;
@@ -116,7 +122,8 @@ test_steer(const char *hs0, int steer)
 	uint64_t t0;
 	char hs[64];
 
-	snprintf(hs, sizeof(hs), "%s%s", hs0, steer ? "" : " unsteered");
+	snprintf(hs, sizeof(hs), "%s%s%s", hs0, steer ? "" : " unsteered",
+	    raw ? " raw-send" : "");
 	if (net_addr_parse_host(slice_cstr(hs0), 0, &host) != 0) {
 		T_OK(0, "%s: host", hs);
 		return;
@@ -143,6 +150,15 @@ test_steer(const char *hs0, int steer)
 		return;
 	}
 	T_EQ_INT(e, 0, "%s: relay_steer", hs);
+	if (raw && (e = relay_raw_send(r)) == E_PERM) {
+		T_OK(1, "# skip raw sockets not available here");
+		relay_free(r);
+		ev_free(l);
+		buf_free(sum);
+		return;
+	}
+	if (raw)
+		T_EQ_INT(e, 0, "%s: relay_raw_send", hs);
 	if (steer)
 		T_EQ_INT(relay_steer(r, hosts, 1), E_INVAL, "%s: steer twice",
 		    hs);
@@ -156,11 +172,15 @@ test_steer(const char *hs0, int steer)
 	T_OK(recv_via(l, c1.b, got, sizeof(got), &len) == 0 &&
 	    len == sizeof(pkt) && memcmp(got, pkt, len) == 0,
 	    "%s: steered packet forwarded as is", hs);
+	T_OK(net_addr_eq(&last_from, &c1.loc1),
+	    "%s: from the relay's port on that side", hs);
 	rtp(pkt, 2, 2);
 	T_OK(net_send(c1.b, &(struct net_pkt){ pkt, 0, sizeof(pkt), c1.loc1,
 	    0 }) == 0, "send back");
 	T_OK(recv_via(l, c1.a, got, sizeof(got), &len) == 0 &&
 	    len == sizeof(pkt), "%s: and back to the latched peer", hs);
+	T_OK(net_addr_eq(&last_from, &c1.loc0),
+	    "%s: from the relay's port on the other side", hs);
 	/* an RTCP receiver report to side 1's RTCP port goes to a (mux) */
 	{
 		uint8_t rr[8] = { 0x80, 201, 0, 1, 0, 0, 0, 2 };
@@ -195,6 +215,13 @@ test_steer(const char *hs0, int steer)
 	    "%s: call 1 kept flowing (%u of %u)", hs, c1_got, c1_sent);
 	T_EQ_INT(relay_summary(r, (const char *const[2]){ "a", "b" }, sum), 0,
 	    "summary");
+	if (raw)
+		T_OK(strstr(buf_str(sum), "raw sockets: ") != NULL &&
+		    strtoull(strstr(buf_str(sum), "raw sockets: ") + 13, NULL,
+		    10) >= flood / 2, "%s: sent from the raw sockets", hs);
+	else
+		T_OK(strstr(buf_str(sum), "raw sockets:") == NULL,
+		    "%s: no raw sockets line", hs);
 	if (steer)
 		T_OK(strstr(buf_str(sum), "steering: 1 ports moved") != NULL,
 		    "%s: the flooded port went back to its own socket", hs);
@@ -241,8 +268,11 @@ test_steer(const char *hs0, int steer)
 int
 main(void)
 {
-	test_steer("127.0.0.1", 1);
-	test_steer("::1", 1);
-	test_steer("127.0.0.1", 0);
+	test_steer("127.0.0.1", 1, 0);
+	test_steer("::1", 1, 0);
+	test_steer("127.0.0.1", 0, 0);
+	test_steer("127.0.0.1", 1, 1);
+	test_steer("::1", 1, 1);
+	test_steer("127.0.0.1", 0, 1);
 	return t_done();
 }
