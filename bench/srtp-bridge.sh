@@ -1,7 +1,8 @@
 #!/bin/bash
 # srtp-bridge.sh - relay CPU per bridged packet at many streams, and one
-# blasted stream: srtp-bridge against its own baselines (no coalescing,
-# epoll, no crypto) and, when installed, rtpengine in userspace
+# blasted stream: srtp-bridge against its own baselines (no steering, no
+# raw sending, no coalescing, epoll, no crypto) and, when installed,
+# rtpengine in userspace
 # (--table=-1), all in the same run.
 #
 #   SBK_BUILD=build bench/srtp-bridge.sh [CALLS] [PPS] [SECONDS] [BLAST_PPS]
@@ -13,9 +14,10 @@
 #
 # Environment: REPEAT=N runs every configuration N times, interleaved (the
 # machine is shared and noisy), and reports the median with the spread
-# (min-max); PARTS="uring nosteer nocoal epoll plain rtpengine blast" picks
-# configurations (default: all); BRIDGE_ARGS adds srtp-bridge options to
-# the default (uring) configuration, e.g. "--coalesce 1000".
+# (min-max); PARTS="uring nosteer noraw nocoal epoll plain rtpengine
+# blast" picks configurations (default: all); BRIDGE_ARGS adds
+# srtp-bridge options to the default (uring) configuration, e.g.
+# "--coalesce 1000".
 set -u
 B=${SBK_BUILD:-build}
 GEN=$B/bench/srtp-bridge
@@ -25,7 +27,7 @@ PPS=${2:-50}
 SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
-PARTS=${PARTS:-uring nosteer nocoal epoll plain rtpengine blast}
+PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain rtpengine blast}
 for f in "$GEN" "$BR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
 done
@@ -128,6 +130,10 @@ for i in $(seq "$REPEAT"); do
 		l=$(ours "--io uring --steer off ${BRIDGE_ARGS:-}" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring, no steer  : $l"; run_cfg nosteer "$l"
 	fi
+	if has noraw; then
+		l=$(ours "--io uring --raw-send off ${BRIDGE_ARGS:-}" "${G[@]}")
+		echo "srtp-bridge  SRTP->RTP io_uring, no raw    : $l"; run_cfg noraw "$l"
+	fi
 	if has nocoal; then
 		l=$(ours "--io uring --coalesce 0" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring, coalesce 0: $l"; run_cfg nocoal "$l"
@@ -158,7 +164,7 @@ fi
 
 echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
 declare -A MED
-for k in uring nosteer nocoal epoll plain rtpengine blast rtpengine-blast; do
+for k in uring nosteer noraw nocoal epoll plain rtpengine blast rtpengine-blast; do
 	[ -n "${US[$k]:-}" ] || continue
 	# shellcheck disable=SC2086
 	read -r med lo hi <<< "$(stats ${US[$k]})"
@@ -171,6 +177,7 @@ u=${MED[uring]:-}
 if [ -n "$u" ]; then
 	[ -n "${MED[rtpengine]:-}" ] && echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "${MED[rtpengine]}" "$u")"
 	[ -n "${MED[nosteer]:-}" ] && echo "ratio no steering / steering                 = $(ratio "${MED[nosteer]}" "$u")"
+	[ -n "${MED[noraw]:-}" ] && echo "ratio port-socket sends / raw sends           = $(ratio "${MED[noraw]}" "$u")"
 	[ -n "${MED[nocoal]:-}" ] && echo "ratio no coalescing / coalescing             = $(ratio "${MED[nocoal]}" "$u")"
 	[ -n "${MED[epoll]:-}" ] && echo "ratio epoll / io_uring                       = $(ratio "${MED[epoll]}" "$u")"
 	[ -n "${MED[plain]:-}" ] && echo "ratio SRTP / no crypto (crypto's share)      = $(ratio "$u" "${MED[plain]}")"
