@@ -108,7 +108,7 @@ failover_to_rb() {
 	local before
 	before=$(sessions "$RB")
 	calls_until 16 ra_tried
-	sbk_call alice bob "$BOB_FROM_ALICE" 1
+	sbk_call alice bob "$BOB_FROM_ALICE" 2
 	sbk_heard alice 1000
 	sbk_heard bob 440
 	[ "$(sessions "$RB")" -gt "$before" ] ||
