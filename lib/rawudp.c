@@ -26,30 +26,32 @@ rawudp_open(int family, int *fd)
 	return 0;
 }
 
-/* The ones' complement sum of n bytes, not folded (RFC 1071). */
+/* acc + w in ones' complement arithmetic on 64 bits (end-around carry). */
+static inline uint64_t
+add1c(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+/* The ones' complement sum of n bytes, 64 bits at a time, not folded
+ * (RFC 1071: any word size folds to the same 16-bit sum). */
 static uint64_t
 sum_bytes(uint64_t acc, const uint8_t *p, size_t n)
 {
-	uint32_t w;
+	uint64_t w;
+	uint8_t tail[8] = { 0 };
 
-	for (; n >= 4; p += 4, n -= 4) {
-		memcpy(&w, p, 4);
-		acc += w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		acc = add1c(acc, w);
 	}
-	if (n >= 2) {
-		uint16_t h;
-
-		memcpy(&h, p, 2);
-		acc += h;
-		p += 2;
-		n -= 2;
-	}
-	if (n == 1) {
-		uint8_t last[2] = { p[0], 0 };
-		uint16_t h;
-
-		memcpy(&h, last, 2);
-		acc += h;
+	if (n > 0) {
+		/* zero-padded: an odd last byte is the high half of its
+		 * 16-bit word in network order, as RFC 768 pads */
+		memcpy(tail, p, n);
+		memcpy(&w, tail, 8);
+		acc = add1c(acc, w);
 	}
 	return acc;
 }
@@ -61,6 +63,7 @@ csum_final(uint64_t acc)
 {
 	uint16_t c;
 
+	acc = (acc & 0xffffffff) + (acc >> 32);
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
 	c = (uint16_t)~acc;
