@@ -680,6 +680,24 @@ srtp_open(const struct rtpsec *c, const struct mkey *k, uint8_t *pkt,
 	return 0;
 }
 
+void
+rtpsec_prefetch(const struct rtpsec *c, int rtcp)
+{
+	const struct mkey *k;
+	const uint8_t *ks;
+
+	if (c == NULL || c->nk == 0)
+		return;
+	if (c->ns > 0)
+		__builtin_prefetch(&c->s[c->last]);
+	/* the key protect uses; unprotect's is named by the packet's MKI,
+	 * most often the first */
+	k = &c->k[c->dir == RTPSEC_PROTECT && c->txk < c->nk ? c->txk : 0];
+	ks = (const uint8_t *)(rtcp ? &k->rtcp : &k->rtp);
+	for (size_t off = 0; off < sizeof(struct keys); off += 64)
+		__builtin_prefetch(ks + off);
+}
+
 int
 rtpsec_unprotect(struct rtpsec *c, uint8_t *pkt, size_t *len)
 {

@@ -127,6 +127,15 @@ struct rtpsec_params {
  */
 struct rtpsec *rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir,
     int *err);
+/*
+ * A hint, no effect on results: start fetching into the cache what the
+ * next protect or unprotect of an RTP (rtcp 0) or RTCP packet on `c`
+ * will read (the last SSRC's state, the keys). For a caller with many
+ * contexts, a batch at a time: prefetch `c` itself first, then call this,
+ * then work. NULL: nothing.
+ */
+void rtpsec_prefetch(const struct rtpsec *c, int rtcp);
+
 /* Wipe the keys and free; rtpsec_free(NULL) does nothing. */
 void rtpsec_free(struct rtpsec *c);
 
