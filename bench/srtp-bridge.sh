@@ -15,17 +15,9 @@
 # Environment: REPEAT=N runs every configuration N times, interleaved (the
 # machine is shared and noisy), and reports the median with the spread
 # (min-max); PARTS="uring nosteer noraw nocoal epoll plain rtpengine
-# blast wire wire-rtpengine" picks configurations (default: all); BRIDGE_ARGS adds
+# blast" picks configurations (default: all); BRIDGE_ARGS adds
 # srtp-bridge options to the default (uring) configuration, e.g.
 # "--coalesce 1000".
-#
-# The parts "wire" and "wire-rtpengine" (root, 2+ cores) run the default
-# load again with the receiving end's kernel work off the relay's CPU: on
-# loopback the kernel delivers each packet the relay sends into the
-# bench's receiving socket (lookup, queueing, waking it) on the sender's
-# CPU, charged to the relay, where a NIC would end the relay's part at
-# the transmit. RPS on lo sends that work to CPU 0, the relay is pinned to
-# CPU 1 and the generator to CPU 0; lo's setting is restored afterwards.
 set -u
 B=${SBK_BUILD:-build}
 GEN=$B/bench/srtp-bridge
@@ -35,37 +27,17 @@ PPS=${2:-50}
 SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
-PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain rtpengine blast wire wire-rtpengine}
+PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain rtpengine blast}
 for f in "$GEN" "$BR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
 done
 NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
 NG=$((20000 + RANDOM % 20000))
 PIDS=()
-RPS=/sys/class/net/lo/queues/rx-0/rps_cpus
-RPS_OLD=
-PIN_R=()	# the relay's and the generator's CPU, for the "wire" parts
-PIN_G=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	wire_off
-}
-# wire_on: loopback's receive work to CPU 0, the relay on CPU 1
-wire_on() {
-	[ -w "$RPS" ] && [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null ||
-	    return 1
-	RPS_OLD=$(cat "$RPS")
-	echo 1 > "$RPS" || return 1
-	PIN_R=(taskset -c 1)
-	PIN_G=(taskset -c 0)
-}
-wire_off() {
-	[ -n "$RPS_OLD" ] && echo "$RPS_OLD" > "$RPS"
-	RPS_OLD=
-	PIN_R=()
-	PIN_G=()
 }
 trap cleanup EXIT
 
@@ -88,7 +60,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	shift
 	# shellcheck disable=SC2086
 	mkdir -p "$B/bench-srtp-bridge"
-	timeout -k 2 600 "${PIN_R[@]}" "$BR" --ng "$NET.1:$NG" $bargs \
+	timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
 	    --outside "$NET.2" --inside "$NET.3" --port-min 30000 \
 	    --port-max 39999 --max-sessions 0 \
 	    2> "$B/bench-srtp-bridge/last.log" &
@@ -96,7 +68,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	PIDS+=("$tp")
 	wait_udp "$NET.1:$NG" || return 1
 	bp=$(pgrep -P "$tp" | head -1)
-	timeout 600 "${PIN_G[@]}" "$GEN" -n "$NET.1:$NG" -p "$bp" -l "$NET.4" "$@" |
+	timeout 600 "$GEN" -n "$NET.1:$NG" -p "$bp" -l "$NET.4" "$@" |
 	    tr -d '\n'
 	kill -TERM "$tp"
 	wait "$tp" 2>/dev/null
@@ -111,7 +83,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 theirs() {	# rtpengine, userspace only
 	local d=$B/bench-rtpengine tp bp
 	mkdir -p "$d"
-	timeout -k 2 600 "${PIN_R[@]}" rtpengine --config-file=none --foreground \
+	timeout -k 2 600 rtpengine --config-file=none --foreground \
 	    --log-stderr --log-level=3 --table=-1 --interface="outside/$NET.2" \
 	    --interface="inside/$NET.3" --listen-ng="$NET.1:$((NG + 1))" \
 	    --port-min=40000 --port-max=49999 --pidfile="$d/pid" \
@@ -120,7 +92,7 @@ theirs() {	# rtpengine, userspace only
 	PIDS+=("$tp")
 	wait_udp "$NET.1:$((NG + 1))" || return 1
 	bp=$(pgrep -P "$tp" | head -1)
-	timeout 600 "${PIN_G[@]}" "$GEN" -n "$NET.1:$((NG + 1))" -p "$bp" -l "$NET.4" "$@"
+	timeout 600 "$GEN" -n "$NET.1:$((NG + 1))" -p "$bp" -l "$NET.4" "$@"
 	kill -TERM "$tp"
 	wait "$tp" 2>/dev/null
 }
@@ -144,10 +116,8 @@ run_cfg() {	# run_cfg NAME LINE: keep its figures
 	LOSS[$1]="${LOSS[$1]:-} ${loss%\%}"
 }
 
-re_bin=0
-command -v rtpengine > /dev/null 2>&1 && re_bin=1
 have_re=0
-[ $re_bin = 1 ] && has rtpengine && have_re=1
+command -v rtpengine > /dev/null 2>&1 && has rtpengine && have_re=1
 echo "# srtp-bridge bench: $CALLS calls x $PPS pps x ${SECS}s, SRTP -> RTP; blast $BLAST pps; $REPEAT run(s) each"
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 G=(-c "$CALLS" -r "$PPS" -s "$SECS")
@@ -180,19 +150,6 @@ for i in $(seq "$REPEAT"); do
 		l=$(theirs "${G[@]}")
 		echo "rtpengine    SRTP->RTP                     : $l"; run_cfg rtpengine "$l"
 	fi
-	if { has wire || has wire-rtpengine; } && wire_on; then
-		if has wire; then
-			l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
-			echo "srtp-bridge  SRTP->RTP io_uring, wire      : $l"; run_cfg wire "$l"
-		fi
-		if [ $re_bin = 1 ] && has wire-rtpengine; then
-			l=$(theirs "${G[@]}")
-			echo "rtpengine    SRTP->RTP, wire               : $l"; run_cfg wire-rtpengine "$l"
-		fi
-		wire_off
-	elif has wire || has wire-rtpengine; then
-		echo "# wire: skipped (needs root, 2 cores, taskset)"
-	fi
 	if has blast; then
 		l=$(ours "--io uring ${BRIDGE_ARGS:-}" -c 1 -r "$BLAST" -s 3)
 		echo "srtp-bridge  blast                         : $l"; run_cfg blast "$l"
@@ -207,7 +164,7 @@ fi
 
 echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
 declare -A MED
-for k in uring nosteer noraw nocoal epoll plain rtpengine wire wire-rtpengine blast rtpengine-blast; do
+for k in uring nosteer noraw nocoal epoll plain rtpengine blast rtpengine-blast; do
 	[ -n "${US[$k]:-}" ] || continue
 	# shellcheck disable=SC2086
 	read -r med lo hi <<< "$(stats ${US[$k]})"
@@ -224,10 +181,6 @@ if [ -n "$u" ]; then
 	[ -n "${MED[nocoal]:-}" ] && echo "ratio no coalescing / coalescing             = $(ratio "${MED[nocoal]}" "$u")"
 	[ -n "${MED[epoll]:-}" ] && echo "ratio epoll / io_uring                       = $(ratio "${MED[epoll]}" "$u")"
 	[ -n "${MED[plain]:-}" ] && echo "ratio SRTP / no crypto (crypto's share)      = $(ratio "$u" "${MED[plain]}")"
-	[ -n "${MED[wire]:-}" ] && echo "ratio with / without the receiving end's work = $(ratio "$u" "${MED[wire]}")"
-fi
-if [ -n "${MED[wire]:-}" ] && [ -n "${MED[wire-rtpengine]:-}" ]; then
-	echo "ratio rtpengine / srtp-bridge, wire          = $(ratio "${MED[wire-rtpengine]}" "${MED[wire]}")"
 fi
 if [ -n "${B_RX:-}" ]; then
 	# shellcheck disable=SC2086
