@@ -24,9 +24,10 @@
 #define RAWUDP_HEAD4 28		/* IPv4 header + UDP header */
 #define RAWUDP_HEAD6 48		/* IPv6 header + UDP header */
 #define RAWUDP_HEAD_MAX RAWUDP_HEAD6
-/* The largest payload sent raw: larger ones would need fragments, which
- * an IP_HDRINCL socket does not make (the caller uses its port socket). */
-#define RAWUDP_MAX_PAYLOAD 1400
+/* The largest payload sent raw: with its headers it fits IPv6's minimum
+ * MTU (1280), so it never needs the fragments that an IP_HDRINCL socket
+ * does not make; larger ones go out of the caller's port socket. */
+#define RAWUDP_MAX_PAYLOAD 1200
 
 /* A raw socket for `family` (AF_INET or AF_INET6), non-blocking, in *fd.
  * Returns 0, E_PERM (no CAP_NET_RAW), E_INVAL, E_IO. */

@@ -174,6 +174,19 @@ test_steer(const char *hs0, int steer, int raw)
 	    "%s: steered packet forwarded as is", hs);
 	T_OK(net_addr_eq(&last_from, &c1.loc1),
 	    "%s: from the relay's port on that side", hs);
+	/* too big for a raw send without fragments: from the port socket */
+	{
+		uint8_t big[1300];
+
+		rtp(big, 2, 1);
+		memset(big + 172, 'y', sizeof(big) - 172);
+		T_OK(net_send(c1.a, &(struct net_pkt){ big, 0, sizeof(big),
+		    c1.loc0, 0 }) == 0, "send big");
+		T_OK(recv_via(l, c1.b, got, sizeof(got), &len) == 0 &&
+		    len == sizeof(big) && memcmp(got, big, len) == 0 &&
+		    net_addr_eq(&last_from, &c1.loc1),
+		    "%s: a 1300-byte packet forwarded as is, same source", hs);
+	}
 	rtp(pkt, 2, 2);
 	T_OK(net_send(c1.b, &(struct net_pkt){ pkt, 0, sizeof(pkt), c1.loc1,
 	    0 }) == 0, "send back");
