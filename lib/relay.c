@@ -44,6 +44,7 @@ struct relay_comp {
 	uint8_t steered;	/* its port's slot is set (relay_steer()) */
 	uint8_t watched;	/* its own socket is read */
 	uint8_t moving;		/* in relay.moving[] */
+	uint8_t hot;		/* over the flood rate in the last tick */
 	struct relay_ctr ctr;
 };
 
@@ -369,8 +370,9 @@ ref_comp(const struct relay_fdref *ref)
 }
 
 /*
- * A steered port that received more than the flood rate since the last
- * tick goes back to its own socket, whose buffer then takes the flood
+ * Every tick: a component that received more than the flood rate since
+ * the last one is hot (relay_raw_send(): it forwards from its port
+ * socket). A steered port that did goes back to its own socket, whose buffer then takes the flood
  * alone instead of the steering socket's, shared by every stream. In two
  * steps, so that its packets stay in order (SRTP's replay window is
  * short): here it stops being steered, and its new packets wait in its
@@ -378,7 +380,7 @@ ref_comp(const struct relay_fdref *ref)
  * has been emptied of the older ones.
  */
 static void
-unsteer_floods(struct relay *r)
+tick_floods(struct relay *r)
 {
 	for (struct relay_stream *s = r->head; s != NULL; s = s->next)
 		for (int i = 0; i < 2; i++)
@@ -388,7 +390,11 @@ unsteer_floods(struct relay *r)
 				uint64_t n = rc->ctr.pkts - rc->tick_pkts;
 
 				rc->tick_pkts = rc->ctr.pkts;
-				if (rc->fd < 0 || !rc->steered ||
+				/* what it forwards leaves from a socket hot
+				 * with its own traffic, not the raw one */
+				rc->hot = n > r->cfg.flood_pps;
+				if (r->steer == NULL || rc->fd < 0 ||
+				    !rc->steered ||
 				    rc->watched || rc->moving ||
 				    n <= r->cfg.flood_pps ||
 				    r->nmoving == RELAY_MOVING)
@@ -817,7 +823,9 @@ ring_one(struct relay *r, struct uio_pkt *u, struct relay_fdref *ref)
 		return;
 	}
 	u->len = p.len;
-	ofd = r->raw[o->peer.u.sa.sa_family == AF_INET6];
+	/* the raw socket spares a cold port socket; a flooded stream's
+	 * is hot, and the kernel checksums for it (offload) */
+	ofd = ca->hot ? -1 : r->raw[o->peer.u.sa.sa_family == AF_INET6];
 	if (ofd >= 0 && (hl = rawudp_frame(u->buf, u->len, u->head,
 	    &o->local, &o->peer)) > 0) {
 		/* from the hot raw socket; its address takes no port */
@@ -1282,8 +1290,7 @@ on_tick(struct ev_loop *loop, uint64_t id, void *arg)
 
 	(void)id;
 	r->tick = ev_timer_add(loop, 1000, on_tick, r);
-	if (r->steer != NULL)
-		unsteer_floods(r);
+	tick_floods(r);
 	if (r->cfg.timeout_ms == 0 || r->cfg.on_timeout == NULL)
 		return;
 	/* The callback may free any streams (a whole call): start over after
