@@ -375,16 +375,17 @@ fdmap_set(struct uio *u, int fd, int slot)
 static int
 slot_get(struct uio *u, int fd, size_t *idx)
 {
-	size_t i;
+	size_t i, fr = SIZE_MAX;
 
-	if (fd >= 0 && (size_t)fd < u->nfdmap && u->fdmap[fd] >= 0 &&
-	    u->slots[u->fdmap[fd]].fd == fd) {
-		*idx = (size_t)u->fdmap[fd];
-		return 0;
+	for (i = 0; i < u->nslots; i++) {
+		if (u->slots[i].fd == fd) {
+			*idx = i;
+			return 0;
+		}
+		if (u->slots[i].fd < 0 && fr == SIZE_MAX)
+			fr = i;
 	}
-	for (i = 0; i < u->nslots; i++)
-		if (u->slots[i].fd < 0)
-			break;
+	i = fr != SIZE_MAX ? fr : u->nslots;
 	if (i == u->nslots) {
 		size_t n = u->nslots ? u->nslots * 2 : 64;
 		struct uslot *ns;

@@ -327,9 +327,74 @@ test_resignal(void)
 	close(b);
 }
 
+/* uio_register(): a send-only socket (the relay's raw ones) sends as a
+ * registered file, may be watched later (once), and uio_unwatch() lets
+ * it go: its port can be bound again once it is closed. */
+static void
+test_register(void)
+{
+	struct net_addr la, lb, lc, from;
+	struct uio_pkt pk[4];
+	struct uio *u;
+	uint8_t got[PLEN];
+	uint32_t seq = 0;
+	int a, b, c, e = 0, again;
+	size_t n;
+
+	u = uio_new(16, 512, UIO_WAIT, &e);
+	if (u == NULL) {
+		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+		return;
+	}
+	a = udp(&la);
+	b = udp(&lb);
+	c = udp(&lc);
+	T_OK(a >= 0 && b >= 0 && c >= 0, "sockets");
+	T_EQ_INT(uio_register(u, b), 0, "register a send-only socket");
+	T_EQ_INT(uio_register(u, b), 0, "register it again: the same slot");
+	T_EQ_INT(uio_watch(u, a, 1), 0, "watch another");
+	send_n(c, &la, 42, 1);
+	T_EQ_INT(uio_wait(u, 1, 2000000), 0, "wait");
+	n = uio_poll(u, pk, 4);
+	T_EQ_INT((long long)n, 1, "one packet");
+	if (n == 1) {
+		T_EQ_INT(pk[0].tag, 1, "its tag");
+		T_OK(pk[0].head >= 48, "head room for headers (%zu)",
+		    pk[0].head);
+		T_EQ_INT(uio_send(u, b, &pk[0], &lc), 0,
+		    "sent from the registered socket");
+		T_EQ_INT(uio_submit(u), 0, "submit");
+	}
+	{
+		struct net_pkt p = { got, sizeof(got), 0, { .len = 0 }, 0 };
+
+		e = -1;
+		for (int w = 0; w < 100 && e != 0; w++)
+			if ((e = net_recv(c, &p)) != 0)
+				nap_ms(5);
+		from = p.addr;
+		T_OK(e == 0 && check(got, p.len, &seq) == 0 && seq == 42 &&
+		    net_addr_eq(&from, &lb),
+		    "arrives whole, from the registered socket's port");
+	}
+	T_EQ_INT(uio_watch(u, b, 2), 0, "a registered socket may be watched");
+	T_EQ_INT(uio_watch(u, b, 2), E_STATE, "but not twice");
+	uio_unwatch(u, b);
+	close(b);
+	again = -1;
+	T_OK(net_udp_bind(&lb, 0, &again) == 0, "its port is free after "
+	    "uio_unwatch() and close()");
+	if (again >= 0)
+		close(again);
+	uio_free(u);
+	close(a);
+	close(c);
+}
+
 int
 main(void)
 {
+	test_register();
 	test_lifetimes();
 	test_wait();
 	test_resignal();
