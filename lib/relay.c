@@ -802,8 +802,8 @@ ring_one(struct relay *r, struct uio_pkt *u, struct relay_fdref *ref)
 	struct net_pkt p = { u->buf, u->len, u->len, u->addr, u->trunc };
 	const struct relay_comp *o;
 	struct relay_comp *ca;
-	struct net_addr raw_dst;
-	int c, ofd, hl;
+	struct net_addr to;
+	int c, ofd, hl, raw = 0;
 
 	if (ref == NULL) {
 		r->stray++;
@@ -831,17 +831,18 @@ ring_one(struct relay *r, struct uio_pkt *u, struct relay_fdref *ref)
 		/* from the hot raw socket; its address takes no port */
 		u->buf -= hl;
 		u->len += (size_t)hl;
-		raw_dst = o->peer;
-		net_addr_set_port(&raw_dst, 0);
-		r->raw_sent++;
+		to = o->peer;
+		net_addr_set_port(&to, 0);
+		raw = 1;
 	} else {
 		ofd = o->fd;
-		raw_dst = o->peer;
+		to = o->peer;
 	}
-	if (uio_send(r->uio, ofd, u, &raw_dst) != 0) {
+	if (uio_send(r->uio, ofd, u, &to) != 0) {
 		ca->ctr.send_err++;
 		return;
 	}
+	r->raw_sent += (uint64_t)raw;
 	ca->ctr.fwd_pkts++;
 	ca->ctr.fwd_bytes += p.len;
 }
