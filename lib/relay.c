@@ -899,30 +899,29 @@ ring_prefetch(struct relay *r, size_t n)
 		__builtin_prefetch(&sa->rx);
 		__builtin_prefetch(&sb->tx);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct relay_side *sa, *sb;
+	/* the key contexts, then what is read through them */
+	for (int step = 0; step < 2; step++)
+		for (size_t i = 0; i < n; i++) {
+			const struct relay_side *sa, *sb;
+			int rtcp;
 
-		if (refs[i] == NULL)
-			continue;
-		sa = &refs[i]->s->side[refs[i]->side];
-		sb = &refs[i]->s->side[!refs[i]->side];
-		if (sa->srtp && sa->rx != NULL)
-			__builtin_prefetch(sa->rx);
-		if (sb->srtp && sb->tx != NULL)
-			__builtin_prefetch(sb->tx);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct relay_side *sa, *sb;
-
-		if (refs[i] == NULL)
-			continue;
-		sa = &refs[i]->s->side[refs[i]->side];
-		sb = &refs[i]->s->side[!refs[i]->side];
-		if (sa->srtp)
-			rtpsec_prefetch(sa->rx, refs[i]->comp == RELAY_RTCP);
-		if (sb->srtp)
-			rtpsec_prefetch(sb->tx, refs[i]->comp == RELAY_RTCP);
-	}
+			if (refs[i] == NULL)
+				continue;
+			sa = &refs[i]->s->side[refs[i]->side];
+			sb = &refs[i]->s->side[!refs[i]->side];
+			rtcp = refs[i]->comp == RELAY_RTCP;
+			if (step == 0) {
+				if (sa->srtp && sa->rx != NULL)
+					__builtin_prefetch(sa->rx);
+				if (sb->srtp && sb->tx != NULL)
+					__builtin_prefetch(sb->tx);
+				continue;
+			}
+			if (sa->srtp)
+				rtpsec_prefetch(sa->rx, rtcp);
+			if (sb->srtp)
+				rtpsec_prefetch(sb->tx, rtcp);
+		}
 }
 
 /* Everything the ring holds (a bounded number of rounds); sends stay
