@@ -72,11 +72,12 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	    tr -d '\n'
 	kill -TERM "$tp"
 	wait "$tp" 2>/dev/null
-	# the relay's own drop counters (RTP, all streams) from its summary
+	# the relay's own drop counters (RTP, all streams) from its last
+	# summary (the one at exit; SIGUSR1 may have printed earlier ones)
 	awk '/^total:/ { t = 1; next } t && $1 == "rtp" {
-	    printf " relay_in=%s relay_out=%s", $3, $8
-	    for (i = 1; i <= NF; i++) if ($i ~ /^(auth|replay|malformed|nokey|nopeer|senderr)$/) { gsub(/[;,]/, "", $(i + 1)); printf " relay_%s=%s", $i, $(i + 1) }
-	    exit }' "$B/bench-srtp-bridge/last.log"
+	    l = sprintf(" relay_in=%s relay_out=%s", $3, $8)
+	    for (i = 1; i <= NF; i++) if ($i ~ /^(auth|replay|malformed|nokey|nopeer|senderr)$/) { gsub(/[;,]/, "", $(i + 1)); l = l sprintf(" relay_%s=%s", $i, $(i + 1)) }
+	    t = 0 } END { printf "%s", l }' "$B/bench-srtp-bridge/last.log"
 	echo
 }
 
