@@ -253,6 +253,18 @@ net_set_nonblock(int fd)
 	return 0;
 }
 
+int
+net_udp_pending(int fd)
+{
+	uint8_t b;
+
+	/* one byte, not none: a sockmap socket answers a 0-byte read with 0
+	 * whether or not anything waits */
+	if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		return 1;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : E_IO;
+}
+
 void
 net_set_bufs(int fd, int rcv, int snd)
 {

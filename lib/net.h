@@ -100,6 +100,13 @@ int net_local_addr(int fd, struct net_addr *a) WUR;
 int net_set_nonblock(int fd) WUR;
 /* Set SO_RCVBUF/SO_SNDBUF (best effort; 0 leaves one alone). */
 void net_set_bufs(int fd, int rcv, int snd);
+/*
+ * Whether a datagram waits on `fd` (1) or none (0); E_IO on error. It
+ * peeks, taking nothing. (SIOCINQ cannot say: on a socket in a BPF
+ * sockmap, as a steering socket is, Linux 6.x answers it with the
+ * sockmap's own queue only, 0 while datagrams wait.)
+ */
+int net_udp_pending(int fd) WUR;
 
 /*
  * One datagram for batched I/O. The caller owns `buf` (`cap` bytes);

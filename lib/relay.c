@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/sockios.h>
 #include <sys/ioctl.h>
 
 #include <openssl/crypto.h>
@@ -416,10 +415,10 @@ relay_moves(struct relay *r)
 	for (unsigned i = 0; i < r->nmoving; ) {
 		struct relay_fdref *ref = r->moving[i];
 		struct relay_comp *rc = ref_comp(ref);
-		int h = steer_host(r->steer, &rc->local), q = 1;
+		int h = steer_host(r->steer, &rc->local);
 
-		if (ioctl(steer_fd(r->steer, (unsigned)h), SIOCINQ, &q) != 0 ||
-		    q != 0 || uio_watch(r->uio, rc->fd,
+		if (net_udp_pending(steer_fd(r->steer, (unsigned)h)) != 0 ||
+		    uio_watch(r->uio, rc->fd,
 		    (uint64_t)(uintptr_t)ref) != 0) {
 			i++;
 			continue;

@@ -106,9 +106,16 @@ one_host(const char *host, const char *other)
 	memcpy(b, "steered", 7);
 	p = (struct net_pkt){ b, sizeof(b), 7, h[0], 0 };
 	net_addr_set_port(&p.addr, base);
+	T_EQ_INT(net_udp_pending(steer_fd(st, 0)), 0,
+	    "%s: nothing pending on the steering socket", host);
 	T_EQ_INT(net_send(txfd, &p), 0, "%s: send in range", host);
+	/* the relay's move waits on this; SIOCINQ said 0 here (6.x) */
+	T_EQ_INT(net_udp_pending(steer_fd(st, 0)), 1,
+	    "%s: a datagram pending on the steering socket", host);
 	T_EQ_INT(recv_dst(steer_fd(st, 0), b, sizeof(b), &dst), 7,
 	    "%s: the steering socket has it", host);
+	T_EQ_INT(net_udp_pending(steer_fd(st, 0)), 0,
+	    "%s: and then nothing", host);
 	T_EQ_INT(net_addr_port(&dst), base, "%s: original port reported",
 	    host);
 	T_OK(net_addr_host_eq(&dst, &h[0]), "%s: original address", host);
