@@ -403,6 +403,13 @@ tick_floods(struct relay *r)
 				    net_addr_port(&rc->local), 0) != 0)
 					continue;
 				rc->moving = 1;
+				/* its new packets wait in its own socket while
+				 * the steering socket drains: as many as that
+				 * may hold, or a loss run longer than SRTP's
+				 * index estimate bridges (2^15) could follow */
+				(void)setsockopt(rc->fd, SOL_SOCKET,
+				    SO_RCVBUFFORCE, &(int){ STEER_RCVBUF },
+				    sizeof(int));
 				r->moving[r->nmoving++] = &sd->ref[c];
 			}
 }

@@ -229,7 +229,7 @@ static int
 open_host(struct steer *st, unsigned i)
 {
 	struct net_addr a = st->host[i];
-	int on = 1, big = 32 << 20, fd, e;
+	int on = 1, big = STEER_RCVBUF, fd, e;
 
 	net_addr_set_port(&a, 0);
 	if ((e = net_udp_bind(&a, 0, &fd)) != 0)

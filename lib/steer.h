@@ -32,6 +32,9 @@
 struct steer;
 
 #define STEER_MAX_HOSTS 4
+/* The receive buffer of a steering socket (SO_RCVBUFFORCE): it holds
+ * every steered stream's packets while the relay is busy. */
+#define STEER_RCVBUF (32 << 20)
 
 /*
  * Steer UDP to hosts[i] (address only; the port is ignored) at ports
