@@ -89,6 +89,16 @@ test_udp(const char *host)
 	rx[0].cap = 16;
 	T_OK(net_recv(fa, &rx[0]) == 0 && rx[0].trunc && rx[0].len == 16,
 	    "truncation reported");
+	/* net_udp_pending() peeks: an empty datagram counts, and stays */
+	T_EQ_INT(net_udp_pending(fa), 0, "nothing pending");
+	T_EQ_INT(net_send(fb, &(struct net_pkt){ out[1], 64, 0, la, 0 }), 0,
+	    "send an empty datagram");
+	T_EQ_INT(net_udp_pending(fa), 1, "an empty datagram is pending");
+	T_EQ_INT(net_udp_pending(fa), 1, "still, after a peek");
+	rx[0].cap = 64;
+	T_OK(net_recv(fa, &rx[0]) == 0 && rx[0].len == 0, "and is read");
+	T_EQ_INT(net_udp_pending(fa), 0, "then nothing pending");
+	T_EQ_INT(net_udp_pending(-1), E_IO, "a bad descriptor: E_IO");
 	close(fa);
 	close(fb);
 }
