@@ -1,8 +1,6 @@
 /* rawudp.c - IP and UDP headers written in place, sent from one raw socket. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
