@@ -33,6 +33,18 @@ udp(struct net_addr *la)
 	return fd;
 }
 
+/* A uio, or NULL after reporting the skip (no io_uring here). */
+static struct uio *
+ring(unsigned nbufs, size_t bufsize, unsigned flags)
+{
+	int e = 0;
+	struct uio *u = uio_new(nbufs, bufsize, flags, &e);
+
+	if (u == NULL)
+		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+	return u;
+}
+
 static void
 fill(uint8_t *b, uint32_t seq)
 {
@@ -59,17 +71,14 @@ test_lifetimes(void)
 	struct net_addr la, lb, lc;
 	struct uio_pkt pk[64];
 	struct uio *u;
-	int a, b, c, e = 0, bad = 0, dup = 0, order = 0;
+	int a, b, c, bad = 0, dup = 0, order = 0;
 	uint32_t next_tx = 0, rx = 0, fwd = 0, out = 0;
 	uint32_t last = 0;
 	int have_last = 0, idle = 0;
 	static uint8_t seen[NPKT];
 
-	u = uio_new(8, 256, 0, &e);
-	if (u == NULL) {
-		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+	if ((u = ring(8, 256, 0)) == NULL)
 		return;
-	}
 	a = udp(&la);
 	b = udp(&lb);
 	c = udp(&lc);
@@ -205,15 +214,12 @@ test_wait(void)
 	struct net_addr la, lb, lc;
 	struct uio_pkt pk[64];
 	struct uio *u;
-	int a, b, c, e = 0, pp[2], bad = 0;
+	int a, b, c, pp[2], bad = 0;
 	size_t n;
 	pid_t kid;
 
-	u = uio_new(64, 256, UIO_WAIT, &e);
-	if (u == NULL) {
-		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+	if ((u = ring(64, 256, UIO_WAIT)) == NULL)
 		return;
-	}
 	T_EQ_INT(uio_fd(u), E_STATE, "UIO_WAIT: no eventfd");
 	a = udp(&la);
 	b = udp(&lb);
@@ -289,14 +295,11 @@ test_resignal(void)
 	struct net_addr la, lb;
 	struct uio_pkt pk[4];
 	struct uio *u;
-	int a, b, e = 0;
+	int a, b;
 	size_t n, total = 0;
 
-	u = uio_new(64, 256, 0, &e);
-	if (u == NULL) {
-		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+	if ((u = ring(64, 256, 0)) == NULL)
 		return;
-	}
 	a = udp(&la);
 	b = udp(&lb);
 	T_EQ_INT(uio_watch(u, b, 9), 0, "watch");
@@ -341,11 +344,8 @@ test_register(void)
 	int a, b, c, e = 0, again;
 	size_t n;
 
-	u = uio_new(16, 512, UIO_WAIT, &e);
-	if (u == NULL) {
-		T_OK(e == E_UNSUPPORTED, "# skip io_uring not available");
+	if ((u = ring(16, 512, UIO_WAIT)) == NULL)
 		return;
-	}
 	a = udp(&la);
 	b = udp(&lb);
 	c = udp(&lc);
