@@ -10,9 +10,11 @@
  *
  *   srtp-bridge -n ADDR:PORT -p PID [-l LOCAL] [-c CALLS] [-r PPS]
  *               [-s SECONDS] [-d OUT,IN] [-P]
+ *               [-a SEND_CPU,RECV_CPU]
  *
- * -P: plain RTP on both sides (the relay's no-crypto baseline). Prints
- * one line of key=value figures on stdout.
+ * -P: plain RTP on both sides (the relay's no-crypto baseline). -a pins
+ * the sending thread and the receiving one (-1: not pinned). Prints one
+ * line of key=value figures on stdout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,12 +50,28 @@ static struct call *calls;
 static size_t ncalls;
 static volatile int done;
 static uint64_t rx_total, rx_bad, send_err;
+static int send_cpu = -1, recv_cpu = -1;	/* -a: pinned threads */
+
 
 static void
 die(const char *what)
 {
 	fprintf(stderr, "bench srtp-bridge: %s\n", what);
 	exit(1);
+}
+
+/* Pin the calling thread to `cpu` (-1: leave it to the scheduler). */
+static void
+pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		die("cannot pin a thread (-a)");
 }
 
 static uint64_t
@@ -350,6 +368,7 @@ receiver(void *arg)
 	struct net_pkt p[NET_BATCH_MAX];
 
 	(void)arg;
+	pin(recv_cpu);
 	for (size_t i = 0; i < ncalls; i++) {
 		struct epoll_event e = { .events = EPOLLIN, .data.u64 = i };
 
@@ -403,7 +422,7 @@ main(int argc, char **argv)
 	double cpu_us;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:P")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:Pa:")) != -1) {
 		switch (c) {
 		case 'n': ng = optarg; break;
 		case 'p': pid = strtol(optarg, NULL, 10); break;
@@ -413,10 +432,14 @@ main(int argc, char **argv)
 		case 's': secs = strtod(optarg, NULL); break;
 		case 'd': dirs = optarg; break;
 		case 'P': plain = 1; break;
+		case 'a':
+			if (sscanf(optarg, "%d,%d", &send_cpu, &recv_cpu) != 2)
+				die("-a SEND_CPU,RECV_CPU");
+			break;
 		default:
 			fprintf(stderr, "usage: srtp-bridge -n NG -p PID [-l "
 			    "LOCAL] [-c CALLS] [-r PPS] [-s SECONDS] "
-			    "[-d OUT,IN] [-P]\n");
+			    "[-d OUT,IN] [-P] [-a SEND_CPU,RECV_CPU]\n");
 			return 2;
 		}
 	}
@@ -446,6 +469,7 @@ main(int argc, char **argv)
 		setup(i, &la, dout, din, plain, npkts);
 	if (pthread_create(&th, NULL, receiver, NULL) != 0)
 		die("thread");
+	pin(send_cpu);
 	total = npkts * ncalls;
 	usleep(200000);
 	k0 = proc_ticks(pid);

@@ -19,6 +19,22 @@
 # blast" picks configurations (default: all); BRIDGE_ARGS adds
 # srtp-bridge options to the default (uring) configuration, e.g.
 # "--coalesce 1000".
+#
+# LAYOUT says where the relay and the generator's two threads (sending,
+# receiving) run for the 1000-call parts, the same for every relay:
+#   split (default): the relay and the receiving thread on CPU 0, the
+#     sending thread on CPU 1. Loopback delivers a datagram on the
+#     sender's CPU, so the relay's packets come in processed on another
+#     CPU (as from a NIC whose interrupts are elsewhere), and what it
+#     sends is taken by a reader on its own CPU. A reader on the other
+#     CPU would charge the relay for waking it across CPUs (1.5-2x the
+#     relay's CPU per packet in these VMs), which no peer on a network
+#     costs it.
+#   local: all three on CPU 0 (packets come in processed on the relay's
+#     CPU, as with NIC interrupts steered to it).
+#   free: nothing pinned; the scheduler's placement moves the figures
+#     by up to 2x between runs.
+# The blast is never pinned: it needs the relay alone on a CPU.
 set -u
 B=${SBK_BUILD:-build}
 GEN=$B/bench/srtp-bridge
@@ -29,6 +45,17 @@ SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
 PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain bare bare32 rtpengine blast}
+LAYOUT=${LAYOUT:-split}
+case $LAYOUT in
+split) RPIN=(taskset -c 0); GPIN=(-a "1,0") ;;
+local) RPIN=(taskset -c 0); GPIN=(-a "0,0") ;;
+free) RPIN=(); GPIN=() ;;
+*) echo "srtp-bridge.sh: LAYOUT is split, local or free" >&2; exit 2 ;;
+esac
+if [ "$LAYOUT" = split ] && [ "$(nproc)" -lt 2 ]; then
+	echo "srtp-bridge.sh: LAYOUT=split needs 2 CPUs; using local" >&2
+	LAYOUT=local GPIN=(-a "0,0")
+fi
 UR=$B/bench/udp-relay
 for f in "$GEN" "$BR" "$UR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
@@ -44,8 +71,7 @@ cleanup() {
 trap cleanup EXIT
 
 wait_udp() {
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		ss -Hnlu "src $1" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
@@ -60,9 +86,9 @@ has() { [[ " $PARTS " == *" $1 "* ]]; }
 ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	local bargs=$1 tp bp
 	shift
-	# shellcheck disable=SC2086
 	mkdir -p "$B/bench-srtp-bridge"
-	timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
+	# shellcheck disable=SC2086
+	"${PIN[@]}" timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
 	    --outside "$NET.2" --inside "$NET.3" --port-min 30000 \
 	    --port-max 39999 --max-sessions 0 \
 	    2> "$B/bench-srtp-bridge/last.log" &
@@ -86,7 +112,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 theirs() {	# rtpengine, userspace only
 	local d=$B/bench-rtpengine tp bp
 	mkdir -p "$d"
-	timeout -k 2 600 rtpengine --config-file=none --foreground \
+	"${PIN[@]}" timeout -k 2 600 rtpengine --config-file=none --foreground \
 	    --log-stderr --log-level=3 --table=-1 --interface="outside/$NET.2" \
 	    --interface="inside/$NET.3" --listen-ng="$NET.1:$((NG + 1))" \
 	    --port-min=40000 --port-max=49999 --pidfile="$d/pid" \
@@ -104,7 +130,7 @@ bare() {	# bare BATCH GEN ARGS...: the bare UDP relay, plain RTP
 	local batch=$1 d=$B/bench-srtp-bridge tp bp
 	shift
 	mkdir -p "$d"
-	timeout -k 2 600 "$UR" "$NET.1:$((NG + 2))" "$NET.2" "$NET.3" \
+	"${PIN[@]}" timeout -k 2 600 "$UR" "$NET.1:$((NG + 2))" "$NET.2" "$NET.3" \
 	    "$batch" 2> "$d/udp-relay.log" &
 	tp=$!
 	PIDS+=("$tp")
@@ -137,9 +163,10 @@ run_cfg() {	# run_cfg NAME LINE: keep its figures
 have_re=0
 command -v rtpengine > /dev/null 2>&1 && has rtpengine && have_re=1
 echo "# srtp-bridge bench: $CALLS calls x $PPS pps x ${SECS}s, SRTP -> RTP; blast $BLAST pps; $REPEAT run(s) each"
-echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-G=(-c "$CALLS" -r "$PPS" -s "$SECS")
-for i in $(seq "$REPEAT"); do
+echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); layout $LAYOUT"
+G=(-c "$CALLS" -r "$PPS" -s "$SECS" "${GPIN[@]}")
+PIN=("${RPIN[@]}")
+for _ in $(seq "$REPEAT"); do
 	if has uring; then
 		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring            : $l"; run_cfg uring "$l"
@@ -177,12 +204,15 @@ for i in $(seq "$REPEAT"); do
 		echo "rtpengine    SRTP->RTP                     : $l"; run_cfg rtpengine "$l"
 	fi
 	if has blast; then
+		PIN=()
 		l=$(ours "--io uring ${BRIDGE_ARGS:-}" -c 1 -r "$BLAST" -s 3)
+		PIN=("${RPIN[@]}")
 		echo "srtp-bridge  blast                         : $l"; run_cfg blast "$l"
 		B_RX="${B_RX:-} $(awk -v r="$(field received "$l")" -v s="$(field seconds "$l")" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }')"
 	fi
 done
 if has blast && [ $have_re = 1 ]; then
+	PIN=()
 	l=$(theirs -c 1 -r "$BLAST" -s 3)
 	echo "rtpengine    blast                         : $l"; run_cfg rtpengine-blast "$l"
 	RE_RX=$(awk -v r="$(field received "$l")" -v s="$(field seconds "$l")" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }')
