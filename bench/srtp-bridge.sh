@@ -23,7 +23,7 @@
 # LAYOUT says where the relay and the generator's two threads (sending,
 # receiving) run for the 1000-call parts, the same for every relay:
 #   split (default): the relay and the receiving thread on CPU 0, the
-#     sending thread on CPU 1. Loopback delivers a datagram on the
+#     sending thread on CPU 1 (the first two CPUs this script may use). Loopback delivers a datagram on the
 #     sender's CPU, so the relay's packets come in processed on another
 #     CPU (as from a NIC whose interrupts are elsewhere), and what it
 #     sends is taken by a reader on its own CPU. A reader on the other
@@ -45,17 +45,27 @@ SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
 PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain bare bare32 rtpengine blast}
+# the CPUs this script may use (its cpuset), in order
+cpus() {
+	local r a b
+	for r in $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',' ' '); do
+		a=${r%-*} b=${r#*-}
+		seq "$a" "$b"
+	done
+}
+mapfile -t CPUS < <(cpus)
 LAYOUT=${LAYOUT:-split}
+if [ "$LAYOUT" = split ] && [ "${#CPUS[@]}" -lt 2 ]; then
+	echo "srtp-bridge.sh: LAYOUT=split needs 2 CPUs; using local" >&2
+	LAYOUT=local
+fi
+C0=${CPUS[0]:-0} C1=${CPUS[1]:-0}
 case $LAYOUT in
-split) RPIN=(taskset -c 0); GPIN=(-a "1,0") ;;
-local) RPIN=(taskset -c 0); GPIN=(-a "0,0") ;;
+split) RPIN=(taskset -c "$C0"); GPIN=(-a "$C1,$C0") ;;
+local) RPIN=(taskset -c "$C0"); GPIN=(-a "$C0,$C0") ;;
 free) RPIN=(); GPIN=() ;;
 *) echo "srtp-bridge.sh: LAYOUT is split, local or free" >&2; exit 2 ;;
 esac
-if [ "$LAYOUT" = split ] && [ "$(nproc)" -lt 2 ]; then
-	echo "srtp-bridge.sh: LAYOUT=split needs 2 CPUs; using local" >&2
-	LAYOUT=local GPIN=(-a "0,0")
-fi
 UR=$B/bench/udp-relay
 for f in "$GEN" "$BR" "$UR"; do
 	[ -x "$f" ] || { echo "srtp-bridge.sh: $f not built (make tests)" >&2; exit 1; }
