@@ -52,7 +52,6 @@ static volatile int done;
 static uint64_t rx_total, rx_bad, send_err;
 static int send_cpu = -1, recv_cpu = -1;	/* -a: pinned threads */
 
-
 static void
 die(const char *what)
 {

@@ -23,10 +23,11 @@
 # LAYOUT says where the relay and the generator's two threads (sending,
 # receiving) run for the 1000-call parts, the same for every relay:
 #   split (default): the relay and the receiving thread on CPU 0, the
-#     sending thread on CPU 1 (the first two CPUs this script may use). Loopback delivers a datagram on the
-#     sender's CPU, so the relay's packets come in processed on another
-#     CPU (as from a NIC whose interrupts are elsewhere), and what it
-#     sends is taken by a reader on its own CPU. A reader on the other
+#     sending thread on CPU 1 (the first two CPUs this script may use).
+#     Loopback delivers a datagram on the sender's CPU, so the relay's
+#     packets come in processed on another CPU (as from a NIC whose
+#     interrupts are elsewhere), and what it sends is taken by a reader
+#     on its own CPU. A reader on the other
 #     CPU would charge the relay for waking it across CPUs (1.5-2x the
 #     relay's CPU per packet in these VMs), which no peer on a network
 #     costs it.
