@@ -13,10 +13,14 @@
 # build/bench/srtp-bridge (pre-encrypted packets; relay CPU from
 # /proc/PID/stat utime+stime). Ratios > 1 mean srtp-bridge is cheaper.
 #
+# Part thp runs srtp-bridge with its whole malloc heap on transparent
+# huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as the example
+# systemd unit sets it).
+#
 # Environment: REPEAT=N runs every configuration N times, interleaved (the
 # machine is shared and noisy), and reports the median with the spread
-# (min-max); PARTS="uring nosteer noraw nocoal epoll plain rtpengine
-# blast" picks configurations (default: all); BRIDGE_ARGS adds
+# (min-max); PARTS="uring thp nosteer noraw nocoal epoll plain bare
+# bare32 rtpengine blast" picks configurations (default: all); BRIDGE_ARGS adds
 # srtp-bridge options to the default (uring) configuration, e.g.
 # "--coalesce 1000".
 #
@@ -45,7 +49,8 @@ PPS=${2:-50}
 SECS=${3:-20}
 BLAST=${4:-300000}
 REPEAT=${REPEAT:-1}
-PARTS=${PARTS:-uring nosteer noraw nocoal epoll plain bare bare32 rtpengine blast}
+PARTS=${PARTS:-uring thp nosteer noraw nocoal epoll plain bare bare32 rtpengine blast}
+BRENV=()
 # the CPUs this script may use (its cpuset), in order
 cpus() {
 	local r a b
@@ -99,7 +104,7 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	shift
 	mkdir -p "$B/bench-srtp-bridge"
 	# shellcheck disable=SC2086
-	"${PIN[@]}" timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
+	"${PIN[@]}" env "${BRENV[@]}" timeout -k 2 600 "$BR" --ng "$NET.1:$NG" $bargs \
 	    --outside "$NET.2" --inside "$NET.3" --port-min 30000 \
 	    --port-max 39999 --max-sessions 0 \
 	    2> "$B/bench-srtp-bridge/last.log" &
@@ -182,6 +187,12 @@ for _ in $(seq "$REPEAT"); do
 		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring            : $l"; run_cfg uring "$l"
 	fi
+	if has thp; then
+		BRENV=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
+		l=$(ours "--io uring ${BRIDGE_ARGS:-}" "${G[@]}")
+		BRENV=()
+		echo "srtp-bridge  SRTP->RTP io_uring, THP heap: $l"; run_cfg thp "$l"
+	fi
 	if has nosteer; then
 		l=$(ours "--io uring --steer off ${BRIDGE_ARGS:-}" "${G[@]}")
 		echo "srtp-bridge  SRTP->RTP io_uring, no steer  : $l"; run_cfg nosteer "$l"
@@ -231,7 +242,7 @@ fi
 
 echo "# summary: CPU-us per bridged packet, median (min-max) of $REPEAT; worst loss"
 declare -A MED
-for k in uring nosteer noraw nocoal epoll plain bare bare32 rtpengine blast rtpengine-blast; do
+for k in uring thp nosteer noraw nocoal epoll plain bare bare32 rtpengine blast rtpengine-blast; do
 	[ -n "${US[$k]:-}" ] || continue
 	# shellcheck disable=SC2086
 	read -r med lo hi <<< "$(stats ${US[$k]})"
@@ -243,6 +254,7 @@ done
 u=${MED[uring]:-}
 if [ -n "$u" ]; then
 	[ -n "${MED[rtpengine]:-}" ] && echo "ratio rtpengine / srtp-bridge (CPU per packet) = $(ratio "${MED[rtpengine]}" "$u")"
+	[ -n "${MED[thp]:-}" ] && echo "ratio default / heap on huge pages           = $(ratio "$u" "${MED[thp]}")"
 	[ -n "${MED[nosteer]:-}" ] && echo "ratio no steering / steering                 = $(ratio "${MED[nosteer]}" "$u")"
 	[ -n "${MED[noraw]:-}" ] && echo "ratio port-socket sends / raw sends           = $(ratio "${MED[noraw]}" "$u")"
 	[ -n "${MED[nocoal]:-}" ] && echo "ratio no coalescing / coalescing             = $(ratio "${MED[nocoal]}" "$u")"
