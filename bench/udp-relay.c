@@ -252,7 +252,7 @@ main(int argc, char **argv)
 {
 	struct net_addr nga;
 	struct epoll_event ev[256], e = { .events = EPOLLIN, .data.ptr = NULL };
-	struct buf *out = buf_new(65536);
+	struct buf *out;
 	unsigned batch = 1;
 	int ngfd;
 
@@ -271,7 +271,7 @@ main(int argc, char **argv)
 		die("bad address");
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	if ((ep = epoll_create1(0)) < 0 || out == NULL)
+	if ((ep = epoll_create1(0)) < 0 || (out = buf_new(65536)) == NULL)
 		die("epoll");
 	if (net_udp_bind(&nga, 0, &ngfd) != 0)
 		die("cannot bind the ng port");
