@@ -92,7 +92,7 @@ sip_peer() {
 # (inside UDP) and INT (inside TCP, when it listens on TCP).
 sip_gw() {
 	local secs=$1; shift
-	timeout "$secs" "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	timeout -k 5 "$secs" "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
 	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp ' || return 1
@@ -106,7 +106,7 @@ sip_gw() {
 # waits until the ng port is bound.
 sip_bridge() {
 	local secs=$1 ng=$2 out=$3 in=$4; shift 4
-	timeout "$secs" "$SBK_BIN/srtp-bridge" --ng "$ng" --outside "$out" \
+	timeout -k 5 "$secs" "$SBK_BIN/srtp-bridge" --ng "$ng" --outside "$out" \
 	    --inside "$in" "$@" > "$W/bridge.log" 2>&1 &
 	PIDS+=($!)
 	sbk_wait_port udp "${ng%:*}" "${ng##*:}" 10
