@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +78,8 @@ proc_self_dir(void)
 
 /* In the child: only async-signal-safe calls; never returns. */
 static void __attribute__((noreturn))
-child(char *const argv[], const struct proc_opts *o, pid_t parent,
-    int out_w, int err_w)
+child(char *const argv[], char *const envp[], const struct proc_opts *o,
+    pid_t parent, int out_w, int err_w)
 {
 	sigset_t none;
 	int e = 0, s;
@@ -96,12 +97,35 @@ child(char *const argv[], const struct proc_opts *o, pid_t parent,
 	    NULL) != 0)
 		e = errno;
 	else {
-		execv(argv[0], argv);
+		execve(argv[0], argv, envp);
 		e = errno;
 	}
 	if (write(err_w, &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(127);
+}
+
+/* The caller's environment with `nv` ("NAME=VALUE") added, or NULL:
+ * NAME is set already (or no memory), the environment as it is. */
+static char **
+env_with(const char *nv)
+{
+	const char *eq = strchr(nv, '=');
+	size_t n = 0, len;
+	char **v;
+
+	if (eq == NULL)
+		return NULL;
+	len = (size_t)(eq - nv) + 1;	/* "NAME=" */
+	for (; environ[n] != NULL; n++)
+		if (strncmp(environ[n], nv, len) == 0)
+			return NULL;
+	if ((v = malloc((n + 2) * sizeof(*v))) == NULL)
+		return NULL;
+	memcpy(v, environ, n * sizeof(*v));
+	v[n] = (char *)(uintptr_t)nv;
+	v[n + 1] = NULL;
+	return v;
 }
 
 int
@@ -110,6 +134,7 @@ proc_spawn(char *const argv[], const struct proc_opts *o, pid_t *pid,
 {
 	int p[2] = { -1, -1 }, ep[2], e = 0, saved;
 	pid_t parent = getpid();
+	char **mine = NULL;
 	ssize_t n;
 
 	*pid = 0;
@@ -125,6 +150,8 @@ proc_spawn(char *const argv[], const struct proc_opts *o, pid_t *pid,
 	if (pipe2(ep, O_CLOEXEC) != 0)
 		goto fail;
 	fflush(stdout);		/* not twice from the child's copy */
+	if (o->env_default != NULL)
+		mine = env_with(o->env_default);
 	if ((*pid = fork()) < 0) {
 		saved = errno;
 		close(ep[0]);
@@ -133,7 +160,10 @@ proc_spawn(char *const argv[], const struct proc_opts *o, pid_t *pid,
 		goto fail;
 	}
 	if (*pid == 0)
-		child(argv, o, parent, p[1], ep[1]);
+		child(argv, mine != NULL ? mine : environ, o, parent, p[1],
+		    ep[1]);
+	free(mine);
+	mine = NULL;
 	close(ep[1]);
 	if (p[1] >= 0)
 		close(p[1]);
@@ -155,6 +185,7 @@ proc_spawn(char *const argv[], const struct proc_opts *o, pid_t *pid,
 	return 0;
 fail:
 	saved = errno;
+	free(mine);
 	if (p[0] >= 0) {
 		close(p[0]);
 		close(p[1]);

@@ -30,11 +30,14 @@ struct proc_opts {
 	const sigset_t *mask;
 	int pipe_stdout;	/* the child's stdout into *outfd */
 	int pdeathsig;		/* sent to the child when the caller dies; 0 */
+	/* "NAME=VALUE" added to the child's environment unless the caller's
+	 * has NAME already; NULL: none */
+	const char *env_default;
 };
 
 /*
  * Start argv[0] (a path, no $PATH search) with `argv` and the caller's
- * environment; signal dispositions are reset to the default in the child.
+ * environment (plus o->env_default); signal dispositions are reset to the default in the child.
  * Returns 0 with the child's *pid (and, with pipe_stdout, the read end of
  * its stdout in *outfd, non-blocking, close-on-exec: the caller closes
  * it). Returns E_IO if a pipe or fork failed (errno says why), or

@@ -174,9 +174,16 @@ served() {
 }
 
 @test "sbc-gateway: REGISTER over TLS and an ng ping through the launched gateway; SIGTERM stops both" {
+	unset GLIBC_TUNABLES
 	start_sg --registrar
 	run ps -o ppid= -p "$BRPID" "$STPID"
 	assert_line --regexp "^ *$SGPID$"
+	# srtp-bridge alone runs with its heap on huge pages
+	run grep -cx 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1' \
+	    <(tr '\0' '\n' < "/proc/$BRPID/environ")
+	assert_output 1
+	run grep -c '^GLIBC_TUNABLES=' <(tr '\0' '\n' < "/proc/$STPID/environ")
+	assert_output 0
 	assert_equal "$(pgrep -P "$SGPID" | sort | tr '\n' ' ')" \
 	    "$(printf '%s\n' "$BRPID" "$STPID" | sort | tr '\n' ' ')"
 	register "$W/reg"

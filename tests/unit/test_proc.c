@@ -68,7 +68,7 @@ test_spawn(void)
 	char *const three[] = { "/bin/sh", "-c", "exit 3", NULL };
 	char *const bad[] = { "/no/such/prog", NULL };
 	char *const sleeper[] = { "/bin/sleep", "30", NULL };
-	struct proc_opts po = { NULL, 1, 0 };
+	struct proc_opts po = { NULL, 1, 0, NULL };
 	char out[512], st[64];
 	sigset_t mask;
 	pid_t pid;
@@ -88,13 +88,13 @@ test_spawn(void)
 	T_EQ_INT(waitpid(pid, &status, 0), pid, "spawn: waited");
 	T_OK(proc_status_str(status, st, sizeof(st)) == 0, "status str");
 	T_EQ_STR(st, "exited with status 0", "status: success");
-	po = (struct proc_opts){ NULL, 0, 0 };
+	po = (struct proc_opts){ NULL, 0, 0, NULL };
 	T_EQ_INT(proc_spawn(three, &po, &pid, NULL, &xe), 0, "spawn: exit 3");
 	T_EQ_INT(waitpid(pid, &status, 0), pid, "spawn: waited");
 	T_OK(proc_status_str(status, st, sizeof(st)) == 0, "status str");
 	T_EQ_STR(st, "exited with status 3", "status: exit code");
 
-	po = (struct proc_opts){ NULL, 0, SIGTERM };
+	po = (struct proc_opts){ NULL, 0, SIGTERM, NULL };
 	T_EQ_INT(proc_spawn(bad, &po, &pid, NULL, &xe), E_NOTFOUND,
 	    "spawn: missing program");
 	T_OK(pid == 0 && xe == ENOENT, "spawn: exec's errno (%d)", xe);
@@ -108,9 +108,40 @@ test_spawn(void)
 	T_OK(proc_status_str(status, st, sizeof(st)) == 0, "status str");
 	T_EQ_STR(st, "killed by signal 9 (Killed)", "status: signal");
 	T_EQ_INT(proc_status_str(status, st, 8), E_BIG, "status: too small");
-	po = (struct proc_opts){ NULL, 1, 0 };
+	po = (struct proc_opts){ NULL, 1, 0, NULL };
 	T_EQ_INT(proc_spawn(ok, &po, &pid, NULL, &xe), E_IO,
 	    "spawn: pipe_stdout needs outfd");
+}
+
+/* env_default reaches the child unless the name is set already. */
+static void
+test_env_default(void)
+{
+	char *const env[] = { "/usr/bin/env", NULL };
+	struct proc_opts po = { NULL, 1, 0, "SBK_PROC_TEST=one" };
+	char out[65536];
+	pid_t pid;
+	int fd, xe, status;
+
+	unsetenv("SBK_PROC_TEST");
+	T_EQ_INT(proc_spawn(env, &po, &pid, &fd, &xe), 0, "env: spawn");
+	slurp(fd, out, sizeof(out));
+	close(fd);
+	T_EQ_INT(waitpid(pid, &status, 0), pid, "env: waited");
+	T_OK(strstr(out, "\nSBK_PROC_TEST=one\n") != NULL ||
+	    strncmp(out, "SBK_PROC_TEST=one\n", 18) == 0,
+	    "env: the default is added");
+	T_OK(strstr(out, "PATH=") != NULL, "env: the rest is kept");
+	T_OK(getenv("SBK_PROC_TEST") == NULL, "env: not in the caller's");
+	setenv("SBK_PROC_TEST", "two", 1);
+	T_EQ_INT(proc_spawn(env, &po, &pid, &fd, &xe), 0, "env: spawn again");
+	slurp(fd, out, sizeof(out));
+	close(fd);
+	T_EQ_INT(waitpid(pid, &status, 0), pid, "env: waited");
+	T_OK(strstr(out, "SBK_PROC_TEST=two") != NULL &&
+	    strstr(out, "SBK_PROC_TEST=one") == NULL,
+	    "env: a value set already wins");
+	unsetenv("SBK_PROC_TEST");
 }
 
 int
@@ -118,5 +149,6 @@ main(void)
 {
 	test_find();
 	test_spawn();
+	test_env_default();
 	return t_done();
 }
