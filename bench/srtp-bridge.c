@@ -432,8 +432,10 @@ main(int argc, char **argv)
 		case 'd': dirs = optarg; break;
 		case 'P': plain = 1; break;
 		case 'a':
-			if (sscanf(optarg, "%d,%d", &send_cpu, &recv_cpu) != 2)
-				die("-a SEND_CPU,RECV_CPU");
+			if (sscanf(optarg, "%d,%d", &send_cpu, &recv_cpu) != 2 ||
+			    send_cpu < -1 || recv_cpu < -1 ||
+			    send_cpu >= CPU_SETSIZE || recv_cpu >= CPU_SETSIZE)
+				die("-a SEND_CPU,RECV_CPU: CPU numbers, or -1");
 			break;
 		default:
 			fprintf(stderr, "usage: srtp-bridge -n NG -p PID [-l "

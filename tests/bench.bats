@@ -62,4 +62,9 @@ all_arrived() {
 	run timeout 5 "$B/bench/srtp-bridge" -n 127.0.0.1:1 -p 1 -a 3
 	assert_failure 1
 	assert_output --partial "-a SEND_CPU,RECV_CPU"
+	run timeout 5 "$B/bench/srtp-bridge" -n 127.0.0.1:1 -p 1 -a 0,99999
+	assert_failure 1
+	assert_output --partial "-a SEND_CPU,RECV_CPU: CPU numbers, or -1"
+	run timeout 5 "$B/bench/srtp-bridge" -n 127.0.0.1:1 -p 1 -a -2,0
+	assert_failure 1
 }
