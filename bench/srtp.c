@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/aesctr.h"
 #include "../lib/rtpsec.h"
 #include "../lib/suite.h"
 #include "../tests/helpers/srtp_ref.h"
@@ -13,7 +14,9 @@
  * bytes of payload: 20 ms of G.711) protected and unprotected by lib/rtpsec
  * and by stock libsrtp2 in the same run. Packets are prepared in batches
  * outside the timed loops; each figure is thread CPU time, the best of
- * several rounds, because these machines are noisy.
+ * several rounds, because these machines are noisy. Where AES-NI is
+ * used for AES-CM (lib/aesctr.c), AES_CM_128_HMAC_SHA1_80 is run again
+ * with OpenSSL's EVP AES instead, hot and cold, as its baseline.
  * Usage: srtp [PACKETS] [PAYLOAD]
  */
 
@@ -201,6 +204,23 @@ out:
 	return r;
 }
 
+/* Our hot protect/unprotect of one suite; 1: not available, -1: failed. */
+static int
+hot(const struct rtpsec_params *p, size_t n, size_t payload, double *op,
+    double *ou)
+{
+	struct impl ours = { "rtpsec", NULL, NULL, { 0 }, { 0 }, 0 };
+	int r = 1;
+
+	ours.tx = rtpsec_new(p, RTPSEC_PROTECT, NULL);
+	ours.rx = rtpsec_new(p, RTPSEC_UNPROTECT, NULL);
+	if (ours.tx != NULL && ours.rx != NULL)
+		r = run(&ours, n, payload, op, ou) != 0 ? -1 : 0;
+	rtpsec_free(ours.tx);
+	rtpsec_free(ours.rx);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,8 +229,9 @@ main(int argc, char **argv)
 	uint8_t key[32], salt[14];
 	struct rtpsec_params p = { 0 };
 	enum suite_id id;
-	double op, ou, rp, ru;
-	int k192 = RTPSEC_LIBSRTP_AES192_KDF, fail = 0;
+	double op, ou, rp, ru, eop, eou, c, ec;
+	int k192 = RTPSEC_LIBSRTP_AES192_KDF, fail = 0, r;
+	int ni = aesctr_use_ni(-1);
 
 	if (payload > SLOT - 12 - RTPSEC_MAX_OVERHEAD || n == 0 ||
 	    (pkts = malloc((size_t)BATCH * SLOT)) == NULL) {
@@ -226,7 +247,6 @@ main(int argc, char **argv)
 	    "libsrtp", "ratio", "unprot", "libsrtp", "ratio");
 	for (id = SUITE_AES_CM_128_HMAC_SHA1_80; id < SUITE_COUNT; id++) {
 		const struct suite *su = suite_by_id(id);
-		struct impl ours = { "rtpsec", NULL, NULL, { 0 }, { 0 }, 0 };
 		struct impl ref = { "libsrtp2", NULL, NULL, { 0 }, { 0 }, 1 };
 
 		p.suite = id;
@@ -235,32 +255,39 @@ main(int argc, char **argv)
 		p.salt = salt;
 		p.salt_len = su->salt_len;
 		p.flags = su->key_len == 24 ? (unsigned)k192 : 0;
-		ours.tx = rtpsec_new(&p, RTPSEC_PROTECT, NULL);
-		ours.rx = rtpsec_new(&p, RTPSEC_UNPROTECT, NULL);
-		if (ours.tx == NULL || ours.rx == NULL ||
-		    srtp_ref_new(&ref.rtx, &p, RTPSEC_PROTECT) != 0 ||
-		    srtp_ref_new(&ref.rrx, &p, RTPSEC_UNPROTECT) != 0) {
+		if (srtp_ref_new(&ref.rtx, &p, RTPSEC_PROTECT) != 0 ||
+		    srtp_ref_new(&ref.rrx, &p, RTPSEC_UNPROTECT) != 0 ||
+		    (r = hot(&p, n, payload, &op, &ou)) == 1) {
 			printf("%-24s (not available)\n", su->name);
-		} else if (run(&ours, n, payload, &op, &ou) != 0 ||
-		    run(&ref, n, payload, &rp, &ru) != 0) {
+		} else if (r != 0 || run(&ref, n, payload, &rp, &ru) != 0) {
 			printf("%-24s FAILED\n", su->name);
 			fail = 1;
 		} else {
 			printf("%-24s %9.0f %9.0f %5.1fx   %9.0f %9.0f %5.1fx\n",
 			    su->name, op, rp, rp / op, ou, ru, ru / ou);
 		}
-		rtpsec_free(ours.tx);
-		rtpsec_free(ours.rx);
 		srtp_ref_free(&ref.rtx);
 		srtp_ref_free(&ref.rrx);
+		if (id != SUITE_AES_CM_128_HMAC_SHA1_80 || !ni || fail)
+			continue;
+		/* the same with OpenSSL's AES (ratio = EVP / AES-NI) */
+		aesctr_use_ni(0);
+		r = hot(&p, n, payload, &eop, &eou);
+		aesctr_use_ni(1);
+		if (r != 0) {
+			printf("%-24s EVP AES: FAILED\n", su->name);
+			fail = 1;
+			continue;
+		}
+		printf("%-24s %9.0f %9s %5.2fx   %9.0f %9s %5.2fx\n",
+		    "  ...on OpenSSL EVP AES", eop, "", eop / op, eou, "",
+		    eou / ou);
 	}
 	printf("# budget: <= 600 ns per packet for AES_CM_128_HMAC_SHA1_80 "
-	    "(ratio = libsrtp2 / rtpsec)\n");
+	    "(ratio = libsrtp2 / rtpsec; on EVP AES: EVP / AES-NI)\n");
 	printf("# unprotect with %d contexts round robin (cold in the "
 	    "cache), best of %d\n", NCOLD, ROUNDS);
 	for (id = SUITE_AES_CM_128_HMAC_SHA1_80; id < SUITE_COUNT; id++) {
-		double c;
-
 		if (id != SUITE_AES_CM_128_HMAC_SHA1_80 &&
 		    id != SUITE_AEAD_AES_128_GCM)
 			continue;
@@ -271,6 +298,18 @@ main(int argc, char **argv)
 		}
 		printf("%-24s %9s %9s %6s   %9.0f\n", suite_by_id(id)->name,
 		    "", "", "", c);
+		if (id != SUITE_AES_CM_128_HMAC_SHA1_80 || !ni)
+			continue;
+		aesctr_use_ni(0);
+		r = cold(id, ROUNDS, &ec);
+		aesctr_use_ni(1);
+		if (r != 0) {
+			printf("%-24s cold EVP AES: FAILED\n", "");
+			fail = 1;
+			continue;
+		}
+		printf("%-24s %9s %9s %6s   %9.0f %9s %5.2fx\n",
+		    "  ...on OpenSSL EVP AES", "", "", "", ec, "", ec / c);
 	}
 	free(pkts);
 	return fail;

@@ -19,9 +19,10 @@
 #define SRTCP_INDEX_MAX 0x7fffffffu
 
 struct keys {			/* the session keys of RTP, or of RTCP */
-	EVP_CIPHER_CTX *aes;	/* AES-ECB for AES-CM, or AES-GCM */
 	struct rtpsec_hmac hmac;
 	uint8_t salt[14];
+	EVP_CIPHER_CTX *gcm;	/* AEAD suites */
+	struct aesctr ctr;	/* AES-CM suites; 64 bytes in, for its lines */
 };
 
 struct stream {			/* what one SSRC needs */
@@ -270,15 +271,15 @@ derive(struct keys *k, const struct rtpsec_params *p, const uint8_t *key,
 	    k->salt, salt_len)) != 0)
 		goto out;
 	if (aead) {
-		k->aes = rtpsec_gcm_new(ek, klen, enc);
+		k->gcm = rtpsec_gcm_new(ek, klen, enc);
+		r = k->gcm != NULL ? 0 : E_CRYPTO;
 	} else {
 		if ((r = rtpsec_kdf(mk, mklen, ms, mslen,
 		    (uint8_t)(label_base + 1), ak, sizeof(ak))) != 0)
 			goto out;
 		rtpsec_hmac_init(&k->hmac, ak, sizeof(ak));
-		k->aes = rtpsec_aes_new(ek, klen);
+		r = aesctr_init(&k->ctr, ek, klen);
 	}
-	r = k->aes != NULL ? 0 : E_CRYPTO;
 out:
 	OPENSSL_cleanse(mk, sizeof(mk));
 	OPENSSL_cleanse(ek, sizeof(ek));
@@ -420,8 +421,10 @@ rtpsec_free(struct rtpsec *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; c->k != NULL && i < c->nk; i++) {
-		EVP_CIPHER_CTX_free(c->k[i].rtp.aes);
-		EVP_CIPHER_CTX_free(c->k[i].rtcp.aes);
+		EVP_CIPHER_CTX_free(c->k[i].rtp.gcm);
+		EVP_CIPHER_CTX_free(c->k[i].rtcp.gcm);
+		aesctr_wipe(&c->k[i].rtp.ctr);
+		aesctr_wipe(&c->k[i].rtcp.ctr);
 	}
 	if (c->k != NULL)
 		OPENSSL_cleanse(c->k, c->nk * sizeof(*c->k));
@@ -601,14 +604,14 @@ rtpsec_protect(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 	if (c->aead) {
 		gcm_iv(iv, k->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
 		    (uint32_t)est);
-		if ((r = rtpsec_gcm_seal(k->rtp.aes, iv, pkt, hlen, NULL, 0,
+		if ((r = rtpsec_gcm_seal(k->rtp.gcm, iv, pkt, hlen, NULL, 0,
 		    pkt + hlen, n - hlen, pkt + n)) != 0)
 			return r;
 		memcpy(pkt + n + 16, k->mki, c->mki_len);
 	} else {
 		if (!(c->flags & RTPSEC_UNENCRYPTED_SRTP)) {
 			cm_iv(iv, k->rtp.salt, pkt + 8, est);
-			if ((r = rtpsec_aes_ctr(k->rtp.aes, iv, pkt + hlen,
+			if ((r = aesctr_xor(&k->rtp.ctr, iv, pkt + hlen,
 			    n - hlen)) != 0)
 				return r;
 		}
@@ -664,7 +667,7 @@ srtp_open(const struct rtpsec *c, const struct mkey *k, uint8_t *pkt,
 	if (c->aead) {
 		gcm_iv(iv, k->rtp.salt, pkt + 8, (uint16_t)(est >> 32),
 		    (uint32_t)est);
-		return rtpsec_gcm_open(k->rtp.aes, iv, pkt, hlen, NULL, 0,
+		return rtpsec_gcm_open(k->rtp.gcm, iv, pkt, hlen, NULL, 0,
 		    pkt + hlen, plen - hlen, pkt + tag_at, decrypt);
 	}
 	if (c->rtp_tag > 0) {
@@ -675,7 +678,7 @@ srtp_open(const struct rtpsec *c, const struct mkey *k, uint8_t *pkt,
 	}
 	if (decrypt && !(c->flags & RTPSEC_UNENCRYPTED_SRTP)) {
 		cm_iv(iv, k->rtp.salt, pkt + 8, est);
-		return rtpsec_aes_ctr(k->rtp.aes, iv, pkt + hlen, plen - hlen);
+		return aesctr_xor(&k->rtp.ctr, iv, pkt + hlen, plen - hlen);
 	}
 	return 0;
 }
@@ -776,10 +779,10 @@ rtpsec_protect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 	if (c->aead) {
 		gcm_iv(iv, k->rtcp.salt, pkt + 4, 0, idx);
 		if (enc)
-			r = rtpsec_gcm_seal(k->rtcp.aes, iv, pkt, 8, tr, 4,
+			r = rtpsec_gcm_seal(k->rtcp.gcm, iv, pkt, 8, tr, 4,
 			    pkt + 8, n - 8, pkt + n);
 		else	/* RFC 7714 9.3: all of it is AAD */
-			r = rtpsec_gcm_seal(k->rtcp.aes, iv, pkt, n, tr, 4,
+			r = rtpsec_gcm_seal(k->rtcp.gcm, iv, pkt, n, tr, 4,
 			    NULL, 0, pkt + n);
 		if (r != 0)
 			return r;
@@ -788,7 +791,7 @@ rtpsec_protect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len, size_t cap)
 	} else {
 		if (enc) {
 			cm_iv(iv, k->rtcp.salt, pkt + 4, idx);
-			if ((r = rtpsec_aes_ctr(k->rtcp.aes, iv, pkt + 8,
+			if ((r = aesctr_xor(&k->rtcp.ctr, iv, pkt + 8,
 			    n - 8)) != 0)
 				return r;
 		}
@@ -847,10 +850,10 @@ rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 	if (c->aead) {
 		gcm_iv(iv, k->rtcp.salt, pkt + 4, 0, idx);
 		if (enc)
-			r = rtpsec_gcm_open(k->rtcp.aes, iv, pkt, 8,
+			r = rtpsec_gcm_open(k->rtcp.gcm, iv, pkt, 8,
 			    pkt + tr_at, 4, pkt + 8, body - 8, pkt + tag_at, 1);
 		else
-			r = rtpsec_gcm_open(k->rtcp.aes, iv, pkt, body,
+			r = rtpsec_gcm_open(k->rtcp.gcm, iv, pkt, body,
 			    pkt + tr_at, 4, NULL, 0, pkt + tag_at, 1);
 		if (r != 0)
 			return r;
@@ -860,7 +863,7 @@ rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 			return E_AUTH;
 		if (enc) {
 			cm_iv(iv, k->rtcp.salt, pkt + 4, idx);
-			if ((r = rtpsec_aes_ctr(k->rtcp.aes, iv, pkt + 8,
+			if ((r = aesctr_xor(&k->rtcp.ctr, iv, pkt + 8,
 			    body - 8)) != 0)
 				return r;
 		}

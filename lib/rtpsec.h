@@ -24,8 +24,9 @@
  * sent or expected). AEAD suites support UNENCRYPTED_SRTCP only.
  * One exception, AES-192 key derivation: see RTPSEC_LIBSRTP_AES192_KDF.
  *
- * Crypto is OpenSSL's (AES-NI, SHA extensions) with all key schedules and
- * HMAC inner/outer states computed when the context is made; a packet
+ * Crypto is OpenSSL's (SHA extensions, AES-GCM) and, for AES-CM on x86-64,
+ * AES-NI's own (lib/aesctr.h), with all key schedules and HMAC inner/outer
+ * states computed when the context is made and kept inline; a packet
  * costs no allocation, no logging and no system call. A context is not
  * thread-safe: use one per thread (or lock around it).
  *

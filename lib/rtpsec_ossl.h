@@ -8,22 +8,13 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "aesctr.h"
 #include "err.h"
 
 /*
  * Not a public header: only lib/rtpsec.c includes it. All functions return
  * 0 or E_CRYPTO (E_AUTH where a tag is checked) and never allocate.
  */
-
-/*
- * AES in counter mode (RFC 3711 4.1.1) from an AES-ECB context: counter
- * blocks are built here and encrypted in batches, which is cheaper with
- * OpenSSL 3 than re-initialising a CTR context's IV for every packet.
- */
-EVP_CIPHER_CTX *rtpsec_aes_new(const uint8_t *key, size_t key_len);
-/* XOR `n` bytes at `p` with the keystream from counter block `iv`. */
-int rtpsec_aes_ctr(EVP_CIPHER_CTX *ecb, const uint8_t iv[16], uint8_t *p,
-    size_t n) WUR;
 
 /*
  * The RFC 3711 4.3 key derivation (key_derivation_rate 0): `n` bytes for
@@ -35,7 +26,7 @@ int rtpsec_kdf(const uint8_t *mkey, size_t mkey_len, const uint8_t *msalt,
 
 /* HMAC-SHA1 with the inner and outer states computed once per key. */
 struct rtpsec_hmac {
-	SHA_CTX inner, outer;
+	uint32_t inner[5], outer[5];	/* SHA-1 chaining values */
 };
 
 void rtpsec_hmac_init(struct rtpsec_hmac *h, const uint8_t *key, size_t len);
