@@ -38,9 +38,9 @@ struct stream {			/* what one SSRC needs */
 };
 
 struct mkey {			/* one master key: its MKI and session keys */
-	struct keys rtp, rtcp;
 	uint64_t lifetime;	/* packets; 0: none */
 	uint64_t used;		/* packets protected with it */
+	struct keys rtp, rtcp;	/* `used` shares the first line of rtp's */
 	uint8_t mki[RTPSEC_MAX_MKI];
 };
 
@@ -697,6 +697,8 @@ rtpsec_prefetch(const struct rtpsec *c, int rtcp)
 	 * most often the first */
 	k = &c->k[c->dir == RTPSEC_PROTECT && c->txk < c->nk ? c->txk : 0];
 	ks = (const uint8_t *)(rtcp ? &k->rtcp : &k->rtp);
+	if (c->dir == RTPSEC_PROTECT)
+		__builtin_prefetch(&k->used);
 	for (size_t off = 0; off < sizeof(struct keys); off += 64)
 		__builtin_prefetch(ks + off);
 }
@@ -721,7 +723,6 @@ rtpsec_unprotect(struct rtpsec *c, uint8_t *pkt, size_t *len)
 		return E_REPLAY;
 	if ((r = srtp_open(c, k, pkt, hlen, plen, tag_at, est, 1)) != 0)
 		return r;
-	k->used++;
 	st = keep(c, st, fresh);
 	rtp_commit(st, est, delta);
 	*len = plen;
@@ -868,7 +869,6 @@ rtpsec_unprotect_rtcp(struct rtpsec *c, uint8_t *pkt, size_t *len)
 				return r;
 		}
 	}
-	k->used++;
 	st = keep(c, st, fresh);
 	win_add(st->rtcp_win, delta);
 	if (delta > 0)
