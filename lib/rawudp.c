@@ -76,7 +76,7 @@ rawudp_frame(uint8_t *payload, size_t len, size_t head,
 	uint8_t *ip, *udp;
 	uint64_t acc;
 	uint16_t v, c;
-	uint8_t pseudo[4];
+	uint8_t pseudo[4], uh[8];
 
 	if (src->len == 0 || dst->len == 0 ||
 	    src->u.sa.sa_family != dst->u.sa.sa_family ||
@@ -95,17 +95,23 @@ rawudp_frame(uint8_t *payload, size_t len, size_t head,
 		return E_INVAL;
 	ip = payload - hl;
 	udp = payload - 8;
-	/* the UDP header: ports are kept in network order by sockaddr */
+	/*
+	 * The UDP header is made and summed here, then stored: the bytes
+	 * before a received payload are on a line nobody has touched for
+	 * thousands of packets, and summing them back from there made the
+	 * load wait for that line (its 2-byte stores cannot be forwarded to
+	 * an 8-byte load): 3.5% of the relay's CPU.
+	 */
 	if (hl == RAWUDP_HEAD4) {
-		memcpy(udp, &src->u.in4.sin_port, 2);
-		memcpy(udp + 2, &dst->u.in4.sin_port, 2);
+		memcpy(uh, &src->u.in4.sin_port, 2);
+		memcpy(uh + 2, &dst->u.in4.sin_port, 2);
 	} else {
-		memcpy(udp, &src->u.in6.sin6_port, 2);
-		memcpy(udp + 2, &dst->u.in6.sin6_port, 2);
+		memcpy(uh, &src->u.in6.sin6_port, 2);
+		memcpy(uh + 2, &dst->u.in6.sin6_port, 2);
 	}
 	v = htons((uint16_t)ulen);
-	memcpy(udp + 4, &v, 2);
-	memset(udp + 6, 0, 2);
+	memcpy(uh + 4, &v, 2);
+	memset(uh + 6, 0, 2);
 	/* pseudo-header: addresses, protocol, UDP length */
 	pseudo[0] = 0;
 	pseudo[1] = IPPROTO_UDP;
@@ -118,10 +124,11 @@ rawudp_frame(uint8_t *payload, size_t len, size_t head,
 		acc = sum_bytes(acc, dst->u.in6.sin6_addr.s6_addr, 16);
 	}
 	acc = sum_bytes(acc, pseudo, 4);
-	acc = sum_bytes(acc, udp, 8);
+	acc = sum_bytes(acc, uh, 8);
 	acc = sum_bytes(acc, payload, len);
 	c = csum_final(acc);
-	memcpy(udp + 6, &c, 2);
+	memcpy(uh + 6, &c, 2);
+	memcpy(udp, uh, 8);
 	if (hl == RAWUDP_HEAD4) {
 		/* the kernel fills in the ID (when 0) and the checksum */
 		ip[0] = 0x45;
