@@ -90,10 +90,10 @@ enum { RELAY_RTP = 0, RELAY_RTCP = 1 };
 struct relay_ctr {
 	uint64_t pkts, bytes;		/* received on this socket */
 	uint64_t fwd_pkts, fwd_bytes;	/* forwarded to the other side */
+	uint64_t last_ms;		/* monotonic ms of the last good packet */
 	uint64_t malformed, auth, replay, nokey, nopeer, other;
 	uint64_t send_err, crypto_err;
 	uint64_t relatched;		/* times the peer moved */
-	uint64_t last_ms;		/* monotonic ms of the last good packet */
 };
 
 /* How packets are read and written. */
