@@ -1,5 +1,6 @@
 /* relay.c - per-packet forwarding between stream sides, with SRTP and latching. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
