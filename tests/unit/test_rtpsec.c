@@ -80,6 +80,15 @@ test_rfc3711_b2(void)
 	    memcmp(ks, want, 48) == 0,
 	    "RFC 3711 B.2 keystream at counter FEFF..FF01");
 	aesctr_wipe(&c);
+	/* bad input: a key length AES has not, a context wiped */
+	T_EQ_INT(aesctr_init(&c, key, 20), E_KEY, "AES key of 20 bytes refused");
+	T_EQ_INT(aesctr_xor(&c, iv, ks, 16), E_CRYPTO,
+	    "a context that was not set up encrypts nothing");
+	aesctr_wipe(&c);
+	T_EQ_INT(aesctr_xor(&c, iv, ks, 16), E_CRYPTO,
+	    "nor a wiped one");
+	T_OK(rtpsec_kdf(key, 20, iv, 14, 0, ks, 16) == E_KEY,
+	    "KDF with a 20-byte master key refused");
 }
 
 static void
