@@ -1,8 +1,9 @@
 # sbckit - a Session Border Controller built from small composable tools.
 #
-# Everything is found by name: lib/*.c is the library, tools/NAME.c is a
-# tool, tests/unit/test_*.c a unit test, tests/helpers/*.c a test helper,
-# tests/fuzz/fuzz_*.c a libFuzzer target, bench/*.c a benchmark program.
+# Everything is found by name: lib/WING/*.c is the library (its wings in
+# lib/README.md), tools/NAME.c is a tool, tests/unit/test_*.c a unit test,
+# tests/helpers/*.c a test helper, tests/fuzz/fuzz_*.c a libFuzzer target,
+# bench/*.c a benchmark program.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -28,12 +29,13 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 # Our flags first, the user's CFLAGS appended (never overwritten).
-SBK_CFLAGS := -O2 -g -D_GNU_SOURCE -DSBK_VERSION='"$(VERSION)"' $(WARN) \
+SBK_CFLAGS := -O2 -g -D_GNU_SOURCE -Ilib -DSBK_VERSION='"$(VERSION)"' $(WARN) \
 	$(PKG_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
 SBK_LDFLAGS := $(SAN_CFLAGS) $(LDFLAGS)
 SBK_LIBS := $(PKG_LIBS) -lm $(LIBS)
 
-LIB_SRC    := $(sort $(wildcard lib/*.c))
+WINGS      := base media ng sip relay cap gw
+LIB_SRC    := $(sort $(foreach w,$(WINGS),$(wildcard lib/$(w)/*.c)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 LIBA       := $(O)/libsbckit.a
 TOOL_SRC   := $(filter-out tools/common.c,$(sort $(wildcard tools/*.c)))
@@ -122,7 +124,7 @@ asan:
 
 # libFuzzer targets: the library is built once more with clang and the
 # sanitizers (build/fuzz/lib/), and each target links against it.
-FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined \
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -fsanitize=address,undefined \
 	$(PKG_CFLAGS)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(O)/fuzz/%.o)
 

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/buf.h"
-#include "../lib/rnd.h"
-#include "../lib/sdp.h"
-#include "../lib/sdprw.h"
+#include "base/buf.h"
+#include "base/rnd.h"
+#include "media/sdp.h"
+#include "media/sdprw.h"
 
 /*
  * What sip-tls-term and srtp-bridge do for every offer and answer: parse

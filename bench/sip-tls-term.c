@@ -13,9 +13,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../lib/buf.h"
-#include "../lib/net.h"
-#include "../lib/sip.h"
+#include "base/buf.h"
+#include "base/net.h"
+#include "sip/sip.h"
 
 /*
  * sip-tls-term-bench calls ADDR:PORT CLIENTS SECONDS

@@ -26,14 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/b64.h"
-#include "../lib/buf.h"
-#include "../lib/ev.h"
-#include "../lib/net.h"
-#include "../lib/ng.h"
-#include "../lib/rnd.h"
-#include "../lib/rtpsec.h"
-#include "../lib/sdp.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "ng/ng.h"
+#include "base/rnd.h"
+#include "media/rtpsec.h"
+#include "media/sdp.h"
 
 #define PAYLOAD 160
 #define PLAIN_LEN (12 + PAYLOAD)

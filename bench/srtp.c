@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/aesctr.h"
-#include "../lib/rtpsec.h"
-#include "../lib/suite.h"
+#include "media/aesctr.h"
+#include "media/rtpsec.h"
+#include "media/suite.h"
 #include "../tests/helpers/srtp_ref.h"
 
 /*
@@ -15,7 +15,7 @@
  * and by stock libsrtp2 in the same run. Packets are prepared in batches
  * outside the timed loops; each figure is thread CPU time, the best of
  * several rounds, because these machines are noisy. Where AES-NI is
- * used for AES-CM (lib/aesctr.c), AES_CM_128_HMAC_SHA1_80 is run again
+ * used for AES-CM (lib/media/aesctr.c), AES_CM_128_HMAC_SHA1_80 is run again
  * with OpenSSL's EVP AES instead, hot and cold, as its baseline.
  * Usage: srtp [PACKETS] [PAYLOAD]
  */

@@ -24,10 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/buf.h"
-#include "../lib/net.h"
-#include "../lib/ng.h"
-#include "../lib/sdp.h"
+#include "base/buf.h"
+#include "base/net.h"
+#include "ng/ng.h"
+#include "media/sdp.h"
 
 #define MAXB 64
 

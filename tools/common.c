@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "../lib/ev.h"
+#include "base/ev.h"
 
 static const char *progname = "sbckit";
 

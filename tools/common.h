@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/buf.h"
-#include "../lib/log.h"
+#include "base/buf.h"
+#include "base/log.h"
 
 /* Exit codes, the same in every tool (see sbckit(7)). */
 enum {

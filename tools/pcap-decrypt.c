@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "../lib/keyline.h"
-#include "../lib/pcapdec.h"
+#include "media/keyline.h"
+#include "cap/pcapdec.h"
 #include "common.h"
 
 /* pcap-decrypt's own exit status: something decrypted, but not every

@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "../lib/ev.h"
-#include "../lib/gwconf.h"
-#include "../lib/net.h"
-#include "../lib/ng.h"
-#include "../lib/proc.h"
+#include "base/ev.h"
+#include "gw/gwconf.h"
+#include "base/net.h"
+#include "ng/ng.h"
+#include "gw/proc.h"
 
 #define CONF_MAX	(64 * 1024)	/* largest config file */
 #define MAX_OPTS	64

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/keyline.h"
-#include "../lib/sdp.h"
-#include "../lib/sdprw.h"
+#include "media/keyline.h"
+#include "media/sdp.h"
+#include "media/sdprw.h"
 #include "common.h"
 
 #define MAX_KEYS 64

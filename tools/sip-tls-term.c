@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "../lib/ev.h"
-#include "../lib/flow.h"
-#include "../lib/mediactl.h"
-#include "../lib/net.h"
-#include "../lib/proxy.h"
-#include "../lib/tcpconn.h"
-#include "../lib/tls.h"
+#include "base/ev.h"
+#include "sip/flow.h"
+#include "sip/mediactl.h"
+#include "base/net.h"
+#include "sip/proxy.h"
+#include "sip/tcpconn.h"
+#include "sip/tls.h"
 
 #define MAX_LISTEN 4
 

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/calls.h"
-#include "../lib/ev.h"
-#include "../lib/keyline.h"
-#include "../lib/keylog.h"
-#include "../lib/net.h"
-#include "../lib/relay.h"
+#include "relay/calls.h"
+#include "base/ev.h"
+#include "media/keyline.h"
+#include "media/keylog.h"
+#include "base/net.h"
+#include "relay/relay.h"
 #include "common.h"
 
 #define OUT 0		/* relay side 0: outside (SRTP) */

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lib/b64.h"
+#include "base/b64.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/dialog.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/dialog.h"
+#include "sip/sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

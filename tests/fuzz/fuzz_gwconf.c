@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/gwconf.h"
+#include "base/buf.h"
+#include "gw/gwconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

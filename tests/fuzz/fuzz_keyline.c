@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/keyline.h"
+#include "base/buf.h"
+#include "media/keyline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

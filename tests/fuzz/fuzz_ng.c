@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/ng.h"
+#include "base/buf.h"
+#include "ng/ng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,9 +2,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/registrar.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/registrar.h"
+#include "sip/sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/rtpsec.h"
+#include "media/rtpsec.h"
 
 /*
  * Byte 0 picks the suite, the flags and the operation; the rest is the

@@ -3,10 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/keyline.h"
-#include "../../lib/sdp.h"
-#include "../../lib/sdprw.h"
+#include "base/buf.h"
+#include "media/keyline.h"
+#include "media/sdp.h"
+#include "media/sdprw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,8 +2,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

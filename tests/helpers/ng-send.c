@@ -32,9 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/bencode.h"
-#include "../../lib/buf.h"
-#include "../../lib/ng.h"
+#include "ng/bencode.h"
+#include "base/buf.h"
+#include "ng/ng.h"
 #include "peer.h"
 
 enum { XS_OK = 0, XS_FAIL = 1, XS_USAGE = 2, XS_INPUT = 3 };

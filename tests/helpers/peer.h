@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/net.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "base/net.h"
+#include "sip/sip.h"
 
 /* Print with CRLFs as LFs (line-oriented test output). */
 static inline void

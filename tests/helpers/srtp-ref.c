@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/b64.h"
+#include "base/b64.h"
 #include "srtp_ref.h"
 
 #define LINE_MAX_BYTES 65536

@@ -13,8 +13,8 @@
 #include <srtp2/srtp.h>
 #include <srtp2/crypto_types.h>
 
-#include "../../lib/rtpsec.h"
-#include "../../lib/suite.h"
+#include "media/rtpsec.h"
+#include "media/suite.h"
 
 struct srtp_ref {
 	srtp_t s;

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/slice.h"
+#include "base/slice.h"
 
 #define BIN_HZ		10.0
 #define MAX_WAV		(64u << 20)	/* 64 MiB: over an hour at 8 kHz */

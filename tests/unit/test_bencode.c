@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../lib/bencode.h"
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
+#include "ng/bencode.h"
+#include "base/buf.h"
+#include "base/err.h"
 #include "t.h"
 
 static int

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/cap.h"
-#include "../../lib/g711.h"
-#include "../../lib/wav.h"
+#include "cap/cap.h"
+#include "cap/g711.h"
+#include "cap/wav.h"
 #include "t.h"
 
 /* An independent one's-complement sum (RFC 1071), byte by byte. */

@@ -6,11 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/conntab.h"
-#include "../../lib/ev.h"
-#include "../../lib/net.h"
-#include "../../lib/wqueue.h"
+#include "base/buf.h"
+#include "base/conntab.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "base/wqueue.h"
 #include "t.h"
 
 /* ---- write queues, against a writer that takes a few bytes a call ---- */

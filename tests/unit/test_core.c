@@ -1,12 +1,12 @@
 /* test_core.c - unit tests for slice, buf, err, base64, rnd and suites. */
 #include <stdint.h>
 
-#include "../../lib/b64.h"
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/rnd.h"
-#include "../../lib/slice.h"
-#include "../../lib/suite.h"
+#include "base/b64.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/rnd.h"
+#include "base/slice.h"
+#include "media/suite.h"
 #include "t.h"
 
 static void

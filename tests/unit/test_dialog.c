@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/dialog.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/dialog.h"
+#include "sip/sip.h"
 #include "t.h"
 
 /* Our faces: any URI at host gw.in or gw.out. */

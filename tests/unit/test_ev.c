@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "../../lib/ev.h"
+#include "base/ev.h"
 #include "t.h"
 
 static int order[16], norder;

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/gwconf.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "gw/gwconf.h"
 #include "t.h"
 
 static char why[256];

@@ -3,9 +3,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/keyline.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "media/keyline.h"
 #include "t.h"
 
 /* RFC 4568 section 4 and 9 example keys (30 bytes each). */

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/ev.h"
-#include "../../lib/mediactl.h"
-#include "../../lib/net.h"
-#include "../../lib/ng.h"
-#include "../../lib/sip.h"
+#include "base/ev.h"
+#include "sip/mediactl.h"
+#include "base/net.h"
+#include "ng/ng.h"
+#include "sip/sip.h"
 #include "t.h"
 
 /*

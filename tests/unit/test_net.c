@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "../../lib/net.h"
+#include "base/net.h"
 #include "t.h"
 
 static void

@@ -2,10 +2,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../lib/bencode.h"
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/ng.h"
+#include "ng/bencode.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "ng/ng.h"
 #include "t.h"
 
 #define SDP "v=0\r\no=- 1 1 IN IP4 127.0.0.10\r\ns=-\r\n" \

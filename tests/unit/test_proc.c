@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../lib/err.h"
-#include "../../lib/proc.h"
+#include "base/err.h"
+#include "gw/proc.h"
 #include "t.h"
 
 /* Everything the child writes to the pipe, up to EOF (5 s at most). */

@@ -9,8 +9,8 @@
 
 #include <netinet/in.h>
 
-#include "../../lib/net.h"
-#include "../../lib/rawudp.h"
+#include "base/net.h"
+#include "relay/rawudp.h"
 #include "t.h"
 
 /* RFC 1071 the slow way: big-endian 16-bit words, folded. */

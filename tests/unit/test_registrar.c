@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/registrar.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/registrar.h"
+#include "sip/sip.h"
 #include "t.h"
 
 static char msgbuf[4096];

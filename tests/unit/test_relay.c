@@ -3,10 +3,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/ev.h"
-#include "../../lib/keylog.h"
-#include "../../lib/net.h"
-#include "../../lib/relay.h"
+#include "base/ev.h"
+#include "media/keylog.h"
+#include "base/net.h"
+#include "relay/relay.h"
 #include "t.h"
 
 static int

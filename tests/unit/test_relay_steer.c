@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/ev.h"
-#include "../../lib/net.h"
-#include "../../lib/relay.h"
+#include "base/buf.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "relay/relay.h"
 #include "t.h"
 
 static struct net_addr host;

@@ -3,10 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/keyline.h"
-#include "../../lib/rnd.h"
-#include "../../lib/suite.h"
+#include "base/buf.h"
+#include "media/keyline.h"
+#include "base/rnd.h"
+#include "media/suite.h"
 #include "t.h"
 
 static int

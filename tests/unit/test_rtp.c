@@ -1,7 +1,7 @@
 /* test_rtp.c - unit tests for the RTP/RTCP header views and the demux. */
 #include <stdint.h>
 
-#include "../../lib/rtp.h"
+#include "media/rtp.h"
 #include "t.h"
 
 static void

@@ -2,10 +2,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/err.h"
-#include "../../lib/rtpsec.h"
-#include "../../lib/rtpsec_ossl.h"
-#include "../../lib/suite.h"
+#include "base/err.h"
+#include "media/rtpsec.h"
+#include "media/rtpsec_ossl.h"
+#include "media/suite.h"
 #include "../helpers/srtp_ref.h"
 #include "t.h"
 

@@ -1,11 +1,11 @@
 /* test_sdp.c - unit tests for the SDP parser/writer and the SBC rewrites. */
 #include <stdint.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/keyline.h"
-#include "../../lib/sdp.h"
-#include "../../lib/sdprw.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "media/keyline.h"
+#include "media/sdp.h"
+#include "media/sdprw.h"
 #include "t.h"
 
 #define K1 "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"

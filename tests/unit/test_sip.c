@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../lib/buf.h"
-#include "../../lib/sip.h"
+#include "base/buf.h"
+#include "sip/sip.h"
 #include "t.h"
 
 /* What baresip 1.0 sends over TLS (trimmed of nothing but its UUIDs). */

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/net.h"
-#include "../../lib/steer.h"
+#include "base/net.h"
+#include "relay/steer.h"
 #include "t.h"
 
 /* Receive one datagram on fd (waiting up to 1 s); its destination in

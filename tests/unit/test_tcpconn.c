@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../lib/ev.h"
-#include "../../lib/net.h"
-#include "../../lib/tcpconn.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "sip/tcpconn.h"
 #include "t.h"
 
 #define MSG1 "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 4\r\n" \

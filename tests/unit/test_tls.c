@@ -13,8 +13,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "../../lib/ev.h"
-#include "../../lib/tls.h"
+#include "base/ev.h"
+#include "sip/tls.h"
 #include "t.h"
 
 static char dir[] = "/tmp/sbk-test-tls-XXXXXX";

@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "../../lib/net.h"
-#include "../../lib/uio.h"
+#include "base/net.h"
+#include "relay/uio.h"
 #include "t.h"
 
 #define NPKT 20000

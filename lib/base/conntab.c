@@ -1,0 +1,315 @@
+/* conntab.c - a table of connections: handles, listeners, timeouts, reaping. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/conntab.h"
+
+#define MAX_LISTEN 8
+#define SWEEP_MS 1000
+
+/* The table's record of one connection; the owner's object is `conn`. */
+struct ent {
+	struct conntab *t;
+	void *conn;
+	uint64_t handle;
+	int fd;
+	int up;
+	unsigned ev;		/* interest registered with the loop */
+	uint64_t born_ms, active_ms;
+	struct ent *next_dead;
+};
+
+struct conntab {
+	struct ev_loop *loop;
+	struct conntab_conf conf;
+	struct conntab_ops ops;
+	const struct logger *lg;
+	struct ent **slot;
+	size_t nslot, nconn;
+	uint32_t *freelist;
+	size_t nfree;
+	uint32_t gen;
+	int lfd[MAX_LISTEN];
+	size_t nlfd;
+	int64_t sweep_timer, reap_timer;
+	struct ent *dead;	/* killed, waiting for the reap timer */
+};
+
+static struct ent *
+lookup(const struct conntab *t, uint64_t h)
+{
+	uint32_t s = (uint32_t)(h & 0xffffffffu);
+	struct ent *e;
+
+	if (s >= t->nslot || (e = t->slot[s]) == NULL || e->handle != h)
+		return NULL;
+	return e;
+}
+
+static void
+fd_event(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+{
+	/* A socket is unwatched when its connection is killed, so `arg` is
+	 * a live record here. */
+	struct ent *e = arg;
+
+	(void)loop;
+	(void)fd;
+	e->t->ops.event(e->t->ops.arg, e->conn, ev);
+}
+
+/* Reaped callbacks, then memory, once no conntab_* call is running. */
+static void
+reap(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct conntab *t = arg;
+	struct ent *e;
+
+	(void)loop;
+	(void)id;
+	t->reap_timer = 0;
+	while ((e = t->dead) != NULL) {
+		t->dead = e->next_dead;
+		if (t->ops.reaped != NULL)
+			t->ops.reaped(t->ops.arg, e->conn);
+		t->ops.free(t->ops.arg, e->conn);
+		free(e);
+	}
+}
+
+static void
+sweep(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct conntab *t = arg;
+	uint64_t now = ev_now_ms(loop);
+	size_t i;
+
+	(void)id;
+	for (i = 0; i < t->nslot; i++) {
+		struct ent *e = t->slot[i];
+
+		if (e == NULL)
+			continue;
+		if (!e->up && now - e->born_ms > t->conf.setup_ms)
+			t->ops.expire(t->ops.arg, e->conn, CONNTAB_SETUP);
+		else if (now - e->active_ms > t->conf.idle_ms)
+			t->ops.expire(t->ops.arg, e->conn, CONNTAB_IDLE);
+	}
+	t->sweep_timer = ev_timer_add(loop, SWEEP_MS, sweep, t);
+}
+
+static void
+accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
+{
+	struct conntab *t = arg;
+	int n;
+
+	(void)loop;
+	(void)ev;
+	for (n = 0; n < 64; n++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct net_addr peer;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_msg(t->lg, LOG_WARN, "%s: accept: %s",
+				    t->conf.name, strerror(errno));
+			return;
+		}
+		if (t->ops.accept == NULL ||
+		    net_addr_from_sa(&peer, (struct sockaddr *)&ss, sl) != 0) {
+			close(fd);
+			continue;
+		}
+		t->ops.accept(t->ops.arg, fd, &peer);
+	}
+}
+
+struct conntab *
+conntab_new(struct ev_loop *loop, const struct conntab_conf *conf,
+    const struct conntab_ops *ops, const struct logger *lg)
+{
+	struct conntab *t;
+
+	if (conf->max_conns == 0 || conf->max_conns > UINT32_MAX ||
+	    (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->loop = loop;
+	t->conf = *conf;
+	if (t->conf.name == NULL)
+		t->conf.name = "conn";
+	t->ops = *ops;
+	t->lg = lg;
+	t->slot = calloc(t->conf.max_conns, sizeof(*t->slot));
+	t->freelist = calloc(t->conf.max_conns, sizeof(*t->freelist));
+	if (t->slot == NULL || t->freelist == NULL ||
+	    (t->sweep_timer = ev_timer_add(loop, SWEEP_MS, sweep, t)) < 0) {
+		free(t->slot);
+		free(t->freelist);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+conntab_free(struct conntab *t)
+{
+	struct ent *e;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nslot; i++) {
+		if ((e = t->slot[i]) != NULL) {
+			(void)ev_fd_del(t->loop, e->fd);
+			t->ops.free(t->ops.arg, e->conn);
+			free(e);
+		}
+	}
+	while ((e = t->dead) != NULL) {
+		t->dead = e->next_dead;
+		t->ops.free(t->ops.arg, e->conn);
+		free(e);
+	}
+	conntab_stop_listening(t);
+	if (t->sweep_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->sweep_timer);
+	if (t->reap_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->reap_timer);
+	free(t->slot);
+	free(t->freelist);
+	free(t);
+}
+
+int
+conntab_listen(struct conntab *t, int fd)
+{
+	int r;
+
+	if (t->nlfd >= MAX_LISTEN)
+		return E_LIMIT;
+	if ((r = ev_fd_add(t->loop, fd, EV_READ, accept_event, t)) != 0)
+		return r;
+	t->lfd[t->nlfd++] = fd;
+	return 0;
+}
+
+void
+conntab_stop_listening(struct conntab *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlfd; i++) {
+		(void)ev_fd_del(t->loop, t->lfd[i]);
+		close(t->lfd[i]);
+	}
+	t->nlfd = 0;
+}
+
+int
+conntab_add(struct conntab *t, int fd, unsigned ev, int up, void *conn,
+    uint64_t *h)
+{
+	struct ent *e;
+	uint32_t s;
+	int r;
+
+	if (conntab_full(t))
+		return E_LIMIT;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return E_NOMEM;
+	e->t = t;
+	e->conn = conn;
+	e->fd = fd;
+	e->up = up;
+	e->ev = ev;
+	e->born_ms = e->active_ms = ev_now_ms(t->loop);
+	if ((r = ev_fd_add(t->loop, fd, ev, fd_event, e)) != 0) {
+		free(e);
+		return r;
+	}
+	s = t->nfree > 0 ? t->freelist[--t->nfree] : (uint32_t)t->nslot++;
+	if (++t->gen == 0)
+		t->gen = 1;
+	e->handle = ((uint64_t)t->gen << 32) | s;
+	t->slot[s] = e;
+	t->nconn++;
+	*h = e->handle;
+	return 0;
+}
+
+void *
+conntab_get(const struct conntab *t, uint64_t h)
+{
+	struct ent *e = lookup(t, h);
+
+	return e != NULL ? e->conn : NULL;
+}
+
+int
+conntab_kill(struct conntab *t, uint64_t h)
+{
+	struct ent *e = lookup(t, h);
+	uint32_t s = (uint32_t)(h & 0xffffffffu);
+
+	if (e == NULL)
+		return E_NOTFOUND;
+	(void)ev_fd_del(t->loop, e->fd);
+	t->slot[s] = NULL;
+	t->freelist[t->nfree++] = s;
+	t->nconn--;
+	e->next_dead = t->dead;
+	t->dead = e;
+	if (t->reap_timer <= 0)
+		t->reap_timer = ev_timer_add(t->loop, 0, reap, t);
+	return 0;
+}
+
+void
+conntab_up(struct conntab *t, uint64_t h)
+{
+	struct ent *e = lookup(t, h);
+
+	if (e != NULL) {
+		e->up = 1;
+		e->active_ms = ev_now_ms(t->loop);
+	}
+}
+
+void
+conntab_touch(struct conntab *t, uint64_t h)
+{
+	struct ent *e = lookup(t, h);
+
+	if (e != NULL)
+		e->active_ms = ev_now_ms(t->loop);
+}
+
+void
+conntab_want(struct conntab *t, uint64_t h, unsigned ev)
+{
+	struct ent *e = lookup(t, h);
+
+	if (e != NULL && ev != e->ev && ev_fd_mod(t->loop, e->fd, ev) == 0)
+		e->ev = ev;
+}
+
+size_t
+conntab_count(const struct conntab *t)
+{
+	return t->nconn;
+}
+
+int
+conntab_full(const struct conntab *t)
+{
+	return t->nconn >= t->conf.max_conns;
+}

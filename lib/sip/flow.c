@@ -1,0 +1,452 @@
+/* flow.c - TLS client connections carrying SIP, limits, timeouts, tokens. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "base/conntab.h"
+#include "sip/flow.h"
+#include "base/rnd.h"
+#include "sip/sip.h"
+
+struct conn {
+	uint64_t handle;
+	int fd;
+	int dead;
+	struct tls_conn *tls;
+	struct sip_framer *fr;
+	struct net_addr peer, local;
+};
+
+struct ipcount {
+	struct net_addr ip;	/* port zeroed */
+	size_t n;
+	struct ipcount *next;
+};
+
+#define IP_BUCKETS 1024
+
+struct flow_table {
+	struct conntab *ct;
+	struct tls_server *tls;
+	struct flow_conf conf;
+	struct flow_cbs cbs;
+	const struct logger *lg;
+	struct ipcount *ips[IP_BUCKETS];
+	uint8_t key[32];
+	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
+};
+
+static unsigned
+ip_hash(const struct net_addr *a)
+{
+	return net_addr_hash(a, 0) % IP_BUCKETS;
+}
+
+static struct ipcount **
+ip_find(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = &t->ips[ip_hash(a)];
+
+	while (*pp != NULL && !net_addr_host_eq(&(*pp)->ip, a))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int
+ip_inc(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = ip_find(t, a);
+
+	if (*pp == NULL) {
+		if ((*pp = calloc(1, sizeof(**pp))) == NULL)
+			return E_NOMEM;
+		(*pp)->ip = *a;
+	}
+	if (t->conf.max_per_ip > 0 && (*pp)->n >= t->conf.max_per_ip)
+		return E_LIMIT;
+	(*pp)->n++;
+	return 0;
+}
+
+static void
+ip_dec(struct flow_table *t, const struct net_addr *a)
+{
+	struct ipcount **pp = ip_find(t, a), *x;
+
+	if ((x = *pp) == NULL)
+		return;
+	if (--x->n == 0) {
+		*pp = x->next;
+		free(x);
+	}
+}
+
+static void
+conn_free(void *arg, void *conn)
+{
+	struct conn *c = conn;
+
+	(void)arg;
+	tls_conn_free(c->tls);
+	sip_framer_free(c->fr);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+/* Unlink a connection now; free its memory once no callback runs. */
+static void
+conn_kill(struct flow_table *t, struct conn *c, const char *why)
+{
+	char a[NET_ADDR_STRLEN];
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	if (log_on(t->lg, LOG_DEBUG) && net_addr_format(&c->peer, a,
+	    sizeof(a)) == 0)
+		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
+	(void)conntab_kill(t->ct, c->handle);
+	tls_conn_shutdown(c->tls);
+	ip_dec(t, &c->peer);
+	if (t->cbs.closed != NULL && tls_conn_established(c->tls))
+		t->cbs.closed(t->cbs.arg, c->handle);
+}
+
+static void
+conn_update_events(struct flow_table *t, struct conn *c)
+{
+	if (!c->dead)
+		conntab_want(t->ct, c->handle, tls_conn_events(c->tls));
+}
+
+static void
+conn_expire(void *arg, void *conn, enum conntab_expiry why)
+{
+	conn_kill(arg, conn, why == CONNTAB_SETUP ? "handshake timeout" :
+	    "idle timeout");
+}
+
+static void
+conn_accept(void *arg, int fd, const struct net_addr *peer)
+{
+	struct flow_table *t = arg;
+	struct conn *c;
+
+	if (conntab_full(t->ct)) {
+		log_msg(t->lg, LOG_WARN, "flow: connection limit");
+		close(fd);
+		return;
+	}
+	if (ip_inc(t, peer) != 0) {
+		log_msg(t->lg, LOG_INFO, "flow: per-address limit");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->tls = tls_conn_new(t->tls, fd)) == NULL ||
+	    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
+		if (c != NULL) {
+			tls_conn_free(c->tls);
+			free(c);
+		}
+		ip_dec(t, peer);
+		close(fd);
+		return;
+	}
+	if (t->conf.sndbuf > 0)
+		net_set_bufs(fd, 0, t->conf.sndbuf);
+	c->fd = fd;
+	c->peer = *peer;
+	if (net_local_addr(fd, &c->local) != 0)
+		memset(&c->local, 0, sizeof(c->local));
+	if (conntab_add(t->ct, fd, EV_READ, 0, c, &c->handle) != 0) {
+		ip_dec(t, peer);
+		conn_free(t, c);
+	}
+}
+
+static void
+conn_read(struct flow_table *t, struct conn *c)
+{
+	uint64_t h = c->handle;
+	int r, guard;
+
+	for (guard = 0; guard < 1024; guard++) {
+		size_t got = 0;
+		struct slice msg;
+
+		/* Read into the table's scratch buffer: an idle connection
+		 * holds no read buffer of its own. */
+		r = tls_conn_read(c->tls, t->rbuf, sizeof(t->rbuf), &got);
+		if (r == E_AGAIN)
+			break;
+		if (r != 0 || got == 0) {
+			conn_kill(t, c, r != 0 ? "tls error" : "peer closed");
+			return;
+		}
+		if (sip_framer_feed(c->fr, t->rbuf, got) != 0) {
+			conn_kill(t, c, "message too large");
+			return;
+		}
+		conntab_touch(t->ct, h);
+		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
+			if (r == SIP_FRAME_PING) {
+				/* RFC 5626 pong: a single CRLF, at once. */
+				if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
+					conn_kill(t, c, "write");
+					return;
+				}
+				continue;
+			}
+			t->cbs.msg(t->cbs.arg, h, msg);
+			if (conntab_get(t->ct, h) == NULL)
+				return;
+		}
+		if (r < 0) {
+			if (t->cbs.bad != NULL)
+				t->cbs.bad(t->cbs.arg, h, r);
+			if (conntab_get(t->ct, h) != NULL)
+				conn_kill(t, c, r == E_BIG ? "message too large" :
+				    "unframeable stream");
+			return;
+		}
+	}
+	sip_framer_release(c->fr);
+}
+
+static void
+conn_event(void *arg, void *conn, unsigned ev)
+{
+	struct flow_table *t = arg;
+	struct conn *c = conn;
+	uint64_t h = c->handle;
+	int r;
+
+	(void)ev;
+	if (!tls_conn_established(c->tls)) {
+		r = tls_conn_handshake(c->tls);
+		if (r == E_AGAIN) {
+			conn_update_events(t, c);
+			return;
+		}
+		if (r != 0) {
+			conn_kill(t, c, r == E_AUTH ? "client certificate" :
+			    "handshake failed");
+			return;
+		}
+		conntab_up(t->ct, h);
+	}
+	if (tls_conn_queued(c->tls) > 0) {
+		r = tls_conn_flush(c->tls);
+		if (r < 0 && r != E_AGAIN) {
+			conn_kill(t, c, "write");
+			return;
+		}
+	}
+	conn_read(t, c);
+	if ((c = conntab_get(t->ct, h)) != NULL)
+		conn_update_events(t, c);
+}
+
+struct flow_table *
+flow_table_new(struct ev_loop *loop, struct tls_server *tls,
+    const struct flow_conf *conf, const struct flow_cbs *cbs,
+    const struct logger *lg)
+{
+	struct conntab_conf cc = {
+		conf->max_conns != 0 ? conf->max_conns : 10000,
+		conf->handshake_ms != 0 ? conf->handshake_ms : 10000,
+		conf->idle_ms != 0 ? conf->idle_ms : 600000, "flow" };
+	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
+	    NULL, conn_free, NULL };
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->tls = tls;
+	t->conf = *conf;
+	if (t->conf.max_msg == 0)
+		t->conf.max_msg = 65535;
+	t->cbs = *cbs;
+	t->lg = lg;
+	ops.arg = t;
+	if ((t->ct = conntab_new(loop, &cc, &ops, lg)) == NULL ||
+	    rnd_bytes(t->key, sizeof(t->key)) != 0) {
+		flow_table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	conntab_free(t->ct);
+	for (i = 0; i < IP_BUCKETS; i++) {
+		while (t->ips[i] != NULL) {
+			struct ipcount *x = t->ips[i];
+			t->ips[i] = x->next;
+			free(x);
+		}
+	}
+	OPENSSL_cleanse(t->key, sizeof(t->key));
+	free(t);
+}
+
+int
+flow_listen(struct flow_table *t, int fd)
+{
+	return conntab_listen(t->ct, fd);
+}
+
+void
+flow_stop_listening(struct flow_table *t)
+{
+	conntab_stop_listening(t->ct);
+}
+
+int
+flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
+{
+	struct conn *c = conntab_get(t->ct, flow);
+	int r;
+
+	if (c == NULL || !tls_conn_established(c->tls))
+		return E_NOTFOUND;
+	r = tls_conn_write(c->tls, p, len);
+	if (r != 0) {
+		conn_kill(t, c, r == E_LIMIT ? "write queue full" : "write");
+		return r == E_LIMIT ? E_LIMIT : E_NOTFOUND;
+	}
+	conn_update_events(t, c);
+	return 0;
+}
+
+void
+flow_close(struct flow_table *t, uint64_t flow)
+{
+	struct conn *c = conntab_get(t->ct, flow);
+
+	if (c != NULL) {
+		/* Best effort: what does not go now is dropped. */
+		if (tls_conn_flush(c->tls) != 0)
+			log_msg(t->lg, LOG_DEBUG, "flow: unsent bytes dropped");
+		conn_kill(t, c, "closed by us");
+	}
+}
+
+int
+flow_alive(const struct flow_table *t, uint64_t flow)
+{
+	return conntab_get(t->ct, flow) != NULL;
+}
+
+int
+flow_addrs(const struct flow_table *t, uint64_t flow, struct net_addr *peer,
+    struct net_addr *local)
+{
+	struct conn *c = conntab_get(t->ct, flow);
+
+	if (c == NULL)
+		return E_NOTFOUND;
+	if (peer != NULL)
+		*peer = c->peer;
+	if (local != NULL)
+		*local = c->local;
+	return 0;
+}
+
+size_t
+flow_count(const struct flow_table *t)
+{
+	return conntab_count(t->ct);
+}
+
+static int
+mac(const struct flow_table *t, uint64_t h, uint8_t out[32])
+{
+	uint8_t m[8];
+	size_t olen = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		m[i] = (uint8_t)(h >> (56 - 8 * i));
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, t->key,
+	    sizeof(t->key), m, sizeof(m), out, 32, &olen) == NULL || olen != 32)
+		return E_CRYPTO;
+	return 0;
+}
+
+#define MAC_BYTES 10
+
+int
+flow_token(const struct flow_table *t, uint64_t flow, char *out, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint8_t m[32];
+	size_t k = 0;
+	int i, r;
+
+	if (n < FLOW_TOKEN_LEN + 1)
+		return E_BIG;
+	if ((r = mac(t, flow, m)) != 0)
+		return r;
+	out[k++] = 's';
+	out[k++] = 'b';
+	out[k++] = 'k';
+	for (i = 15; i >= 0; i--)
+		out[k++] = hx[(flow >> (4 * i)) & 15];
+	for (i = 0; i < MAC_BYTES; i++) {
+		out[k++] = hx[m[i] >> 4];
+		out[k++] = hx[m[i] & 15];
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+static int
+unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+flow_token_check(const struct flow_table *t, struct slice tok, uint64_t *flow)
+{
+	uint8_t m[32], got[MAC_BYTES];
+	uint64_t h = 0;
+	size_t i;
+
+	if (tok.len != FLOW_TOKEN_LEN || memcmp(tok.p, "sbk", 3) != 0)
+		return E_AUTH;
+	for (i = 3; i < 19; i++) {
+		int v = unhex(tok.p[i]);
+		if (v < 0)
+			return E_AUTH;
+		h = (h << 4) | (uint64_t)v;
+	}
+	for (i = 0; i < MAC_BYTES; i++) {
+		int a = unhex(tok.p[19 + 2 * i]), b = unhex(tok.p[20 + 2 * i]);
+		if (a < 0 || b < 0)
+			return E_AUTH;
+		got[i] = (uint8_t)(a << 4 | b);
+	}
+	if (mac(t, h, m) != 0 || CRYPTO_memcmp(m, got, MAC_BYTES) != 0)
+		return E_AUTH;
+	*flow = h;
+	return 0;
+}

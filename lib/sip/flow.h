@@ -1,0 +1,98 @@
+/* flow.h - TLS client connections ("flows") carrying SIP, and flow tokens. */
+#ifndef SBK_FLOW_H
+#define SBK_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ev.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/slice.h"
+#include "sip/tls.h"
+
+/*
+ * A flow table accepts TLS connections on listening sockets, drives their
+ * handshakes, reassembles SIP messages (lib/sip framer), answers RFC 5626
+ * CRLF keep-alive pings, enforces the connection limits and timeouts, and
+ * hands each complete message to a callback.
+ *
+ * A flow is named by a 64-bit handle (a slot and a generation that is never
+ * reused within the process), so a handle to a closed flow never reaches a
+ * newer one in the same slot. A flow token is that handle plus an HMAC
+ * under a per-process random key: printable, safe in a SIP URI user part,
+ * and impossible to forge for a flow it does not name.
+ *
+ * Ownership: the table borrows the loop, the TLS server and the logger
+ * (all must outlive it) and owns the listening fds given to
+ * flow_listen() and every accepted connection. Callbacks run from the
+ * loop; they may call flow_send() and flow_close() on any flow, including
+ * the one being served (closing is deferred until the callback returns).
+ */
+struct flow_table;
+
+struct flow_conf {
+	size_t max_conns;		/* total TLS connections (0: 10000) */
+	size_t max_per_ip;		/* per client IP (0: unlimited) */
+	uint32_t handshake_ms;		/* handshake timeout (0: 10 s) */
+	uint32_t idle_ms;		/* idle timeout (0: 600 s) */
+	size_t max_msg;			/* largest SIP message (0: 65535) */
+	int sndbuf;			/* SO_SNDBUF per connection (0: kernel) */
+};
+
+/* A complete message from flow `flow` (borrowed until return). */
+typedef void flow_msg_fn(void *arg, uint64_t flow, struct slice msg);
+/* Flow `flow` is gone (closed by either side, timed out or failed). */
+typedef void flow_closed_fn(void *arg, uint64_t flow);
+/* A stream that could not be framed (oversize, no Content-Length). */
+typedef void flow_bad_fn(void *arg, uint64_t flow, int err);
+
+struct flow_cbs {
+	flow_msg_fn *msg;
+	flow_closed_fn *closed;		/* may be NULL */
+	flow_bad_fn *bad;		/* may be NULL */
+	void *arg;
+};
+
+struct flow_table *flow_table_new(struct ev_loop *loop, struct tls_server *tls,
+    const struct flow_conf *conf, const struct flow_cbs *cbs,
+    const struct logger *lg) WUR;
+/* Closes every flow and listener (no callbacks); NULL does nothing. */
+void flow_table_free(struct flow_table *t);
+
+/* Accept TLS connections on listening socket `fd` (taken over). */
+int flow_listen(struct flow_table *t, int fd) WUR;
+
+/*
+ * Queue bytes on a flow. 0, E_NOTFOUND (gone), E_LIMIT (its write queue
+ * is full: the flow is closed, the peer is not reading).
+ */
+int flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
+    WUR;
+/* Close a flow (deferred if it is being served). */
+void flow_close(struct flow_table *t, uint64_t flow);
+/* 1 if the flow is open. */
+int flow_alive(const struct flow_table *t, uint64_t flow);
+/* The client's address and our local address of the connection. */
+int flow_addrs(const struct flow_table *t, uint64_t flow,
+    struct net_addr *peer, struct net_addr *local) WUR;
+size_t flow_count(const struct flow_table *t);
+
+/* Token length, without NUL. */
+#define FLOW_TOKEN_LEN 39
+
+/* Write the token of `flow` into `out` (NUL-terminated, n > LEN). */
+int flow_token(const struct flow_table *t, uint64_t flow, char *out,
+    size_t n) WUR;
+/*
+ * Check a token: 0 and the handle in *flow; E_AUTH (not ours, forged or
+ * malformed). The flow may be gone: check flow_alive().
+ */
+int flow_token_check(const struct flow_table *t, struct slice tok,
+    uint64_t *flow) WUR;
+
+/* Stop accepting (SIGTERM drain); live flows keep running. */
+void flow_stop_listening(struct flow_table *t);
+
+#endif

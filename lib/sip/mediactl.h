@@ -1,0 +1,88 @@
+/* mediactl.h - media control: SDP bodies through an ng relay, parked. */
+#ifndef SBK_MEDIACTL_H
+#define SBK_MEDIACTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ev.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "sip/sip.h"
+#include "base/slice.h"
+
+/*
+ * The SIP side of media: for every SDP body, an ng "offer" or "answer" to
+ * a relay (srtp-bridge or rtpengine), and the message waits ("parked")
+ * until the rewritten body comes back; "delete" when a call ends. Several
+ * relays may be given: a relay that does not answer after its retries is
+ * skipped for the next one. Never blocks.
+ *
+ * Outside->inside bodies get "transport-protocol RTP/AVP", inside->outside
+ * and outside->outside bodies "RTP/SAVP"; offers carry replace-origin,
+ * replace-session-connection, ICE=remove, rtcp-mux-demux and DTLS=off,
+ * and "direction" naming the two interfaces when configured (the outside
+ * name twice for outside->outside).
+ *
+ * Offer or answer: the body of a request is an offer, of a response or an
+ * ACK an answer, except after an INVITE without SDP (a late offer: the
+ * offer comes in its 2xx, the answer in the ACK) and for a PRACK answering
+ * a reliable provisional's offer. To tell these apart, and to tell an
+ * initial INVITE from a re-INVITE, every INVITE, ACK and final response
+ * to an INVITE goes through mediactl_track() first.
+ */
+struct mediactl;
+
+struct mediactl_conf {
+	struct net_addr relay[4];
+	size_t nrelay;
+	const char *dir_outside;	/* ng "direction" names (optional) */
+	const char *dir_inside;
+	uint32_t timeout_ms;		/* first retry (0: 500) */
+	unsigned retries;		/* per relay (0: 3) */
+};
+
+struct mediactl_req {
+	const struct sip_msg *msg;	/* borrowed for the call only */
+	int outward;			/* the body goes to the outside */
+	int outside_both;		/* ... and comes from the outside too */
+	int require_srtp;		/* E_UNSUPPORTED if no a=crypto */
+};
+
+/*
+ * Called once with 0 and the new body (borrowed for the call), or an
+ * error: E_TIMEOUT (no relay answered), E_UNSUPPORTED (--require-srtp and
+ * no usable a=crypto), E_SYNTAX (relay refused).
+ */
+typedef void mediactl_fn(void *arg, int err, struct slice sdp);
+
+struct mediactl *mediactl_new(struct ev_loop *loop,
+    const struct mediactl_conf *conf, const struct logger *lg,
+    int *err) WUR;
+/* Pending callbacks are called with E_STATE first. */
+void mediactl_free(struct mediactl *mc);
+
+/*
+ * Submit `rq`; `fn` is called later from the loop (only if nothing can be
+ * parked at all, E_LIMIT, is it called before this returns).
+ */
+void mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
+    mediactl_fn *fn, void *arg);
+/* Fire-and-forget "delete" of the call of `m` (Call-ID, From tag). */
+void mediactl_delete(struct mediactl *mc, const struct sip_msg *m);
+
+/*
+ * Follow the INVITE transactions of `m` (any message; borrowed for the
+ * call), before mediactl_submit() of its body: remembers whether each
+ * INVITE carried an offer and whether it was a re-INVITE (To tag), and
+ * forgets it at its ACK, its failure or after 200 s. A CANCEL or a final
+ * failure of an initial INVITE deletes the call; a failed re-INVITE (491,
+ * 488...) keeps it.
+ */
+void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
+
+/* Does `sdp` carry an a=crypto line with a suite we know and a key? */
+int mediactl_sdp_has_crypto(struct slice sdp);
+
+#endif

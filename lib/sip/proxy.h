@@ -1,0 +1,107 @@
+/* proxy.h - the SIP proxy between TLS flows (outside) and UDP/TCP (inside). */
+#ifndef SBK_PROXY_H
+#define SBK_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ev.h"
+#include "sip/flow.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/slice.h"
+#include "sip/tcpconn.h"
+
+/*
+ * RFC 3261 §16 proxying between the outside (SIP over TLS flows, see
+ * lib/flow) and the inside (SIP over UDP, or TCP, see proxy_set_tcp()):
+ *
+ *  - Max-Forwards (483 at 0), loose routing (our own Route entries are
+ *    popped, both faces), our Via pushed with a deterministic branch that
+ *    carries the flow token, received/rport forced on the client's Via,
+ *    responses routed by our Via (never by sent-by), double Record-Route
+ *    on dialog-forming requests, the inside Request-URI rebuilt for UDP.
+ *  - A small client transaction table for outside->inside requests: 100
+ *    Trying for INVITE, UDP retransmissions (T1 doubling), 408 when the
+ *    inside stays silent.
+ *  - Reaching clients from the inside: Path (RFC 3327, default, with
+ *    "Supported: path" added), Contact rewriting, or a built-in registrar
+ *    (lib/registrar), with which outside requests for a registered AoR go
+ *    flow to flow, never inside.
+ *  - A media hook (lib/mediactl) that rewrites every SDP body through an ng
+ *    relay while the message waits parked (offers and answers told apart
+ *    by mediactl_track(), late offers included).
+ *
+ * Ownership: the proxy borrows the loop, the flow table and the logger; it
+ * takes over the inside UDP socket `udp_fd`.
+ */
+struct proxy;
+struct mediactl;
+
+enum proxy_reach {
+	PROXY_PATH = 0,		/* add Path to REGISTERs (default) */
+	PROXY_CONTACT,		/* rewrite REGISTER Contacts to a token */
+	PROXY_REGISTRAR,	/* answer REGISTER ourselves */
+};
+
+struct proxy_conf {
+	struct net_addr inside;		/* our inside face (Via, RR, Path) */
+	struct net_addr upstream;	/* .len 0: route by Route/R-URI */
+	const char *outside_host;	/* advertised (NULL: connection's) */
+	uint16_t outside_port;		/* 0: connection's local port */
+	enum proxy_reach reach;
+	int no_path_tag;		/* do not add "Supported: path" */
+	int allow_sips;			/* relay sips: inward over UDP */
+	int require_srtp;		/* 488 for offers without a=crypto */
+	uint32_t t1_ms;			/* 0: 500 */
+	uint32_t timeout_ms;		/* 0: 32000 (408 after) */
+	uint32_t reg_max_s;		/* built-in registrar cap, 0: 3600 */
+	size_t max_regs;		/* 0: 100000 */
+	size_t max_txns;		/* 0: 100000 */
+	/* Inside TCP (with proxy_set_tcp(); else everything goes UDP). */
+	int upstream_tcp;		/* reach `upstream` over TCP */
+	size_t tcp_switch;		/* larger requests go TCP (0: never) */
+	/* Follow the dialogs that cross the border (lib/dialog) and send
+	 * the inside party a BYE when the outside party's flow is lost. */
+	int bye_on_loss;
+	size_t max_dialogs;		/* 0: 100000 */
+};
+
+struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,
+    int udp_fd, const struct proxy_conf *conf, const struct logger *lg,
+    int *err) WUR;
+void proxy_free(struct proxy *px);
+
+/* Attach a media controller (borrowed); NULL: bodies pass unchanged. */
+void proxy_set_media(struct proxy *px, struct mediactl *mc);
+
+/*
+ * Inside TCP (lib/tcpconn, borrowed): requests go over TCP when their next
+ * hop says ";transport=tcp", the upstream is TCP, or they are larger than
+ * conf.tcp_switch (RFC 3261 §18.1.1; back to UDP when the connection is
+ * refused); requests from inside may arrive over TCP. Our inside Via,
+ * Record-Route and Path then say TCP.
+ */
+void proxy_set_tcp(struct proxy *px, struct tcpconn_table *tc);
+/* A message from inside over TCP (tcpconn_cbs.msg). */
+void proxy_from_tcp(struct proxy *px, uint64_t conn,
+    const struct net_addr *src, struct slice msg);
+/* An inside TCP connection is gone (tcpconn_cbs.closed). */
+void proxy_tcp_closed(struct proxy *px, uint64_t conn,
+    const struct net_addr *peer, int err);
+
+/* Feed a message that arrived on flow `flow` (flow_cbs.msg). */
+void proxy_from_flow(struct proxy *px, uint64_t flow, struct slice msg);
+/* Flow gone (flow_cbs.closed). */
+void proxy_flow_closed(struct proxy *px, uint64_t flow);
+
+/* Counters for logs and tests. */
+struct proxy_stats {
+	uint64_t in_req, in_resp, out_req, out_resp, bad, dropped, timeouts;
+	uint64_t byes;			/* sent for lost flows */
+	size_t txns, regs, dialogs;	/* dialogs: confirmed, followed */
+};
+void proxy_stats(const struct proxy *px, struct proxy_stats *st);
+
+#endif
