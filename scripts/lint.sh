@@ -36,6 +36,12 @@ for d in lib/*/; do
 		done
 	done
 done
+for f in lib/*/*.[ch]; do
+	if grep -qE '^#include "[a-z_0-9]+\.h"' "$f"; then
+		echo "lint: $f: an include that does not name its wing" >&2
+		st=1
+	fi
+done
 for f in lib/*.[ch]; do
 	[ -e "$f" ] && { echo "lint: $f: outside every wing" >&2; st=1; }
 done

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/hash.h"
 #include "base/net.h"
 
 /* Copy a slice into a NUL-terminated stack string for inet_pton(). */
@@ -197,8 +198,8 @@ unsigned
 net_addr_hash(const struct net_addr *a, int with_port)
 {
 	const uint8_t *p;
-	size_t n, i;
-	unsigned h = 2166136261u;
+	size_t n;
+	uint32_t h;
 
 	if (net_addr_family(a) == AF_INET6) {
 		p = a->u.in6.sin6_addr.s6_addr;
@@ -207,10 +208,13 @@ net_addr_hash(const struct net_addr *a, int with_port)
 		p = (const uint8_t *)&a->u.in4.sin_addr;
 		n = 4;
 	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	if (with_port)
-		h = (h ^ net_addr_port(a)) * 16777619u;
+	h = hash32(HASH32_INIT, p, n);
+	if (with_port) {
+		uint16_t port = net_addr_port(a);
+		uint8_t be[2] = { port >> 8, port & 0xff };
+
+		h = hash32(h, be, sizeof(be));
+	}
 	return h;
 }
 

@@ -49,7 +49,8 @@ void net_addr_set_port(struct net_addr *a, uint16_t port);
 int net_addr_eq(const struct net_addr *a, const struct net_addr *b);
 /* True if family and address (not port) are equal. */
 int net_addr_host_eq(const struct net_addr *a, const struct net_addr *b);
-/* FNV-1a of the address bytes, and of the port when `with_port`. */
+/* FNV-1a of the address bytes, and of the port (network order) when
+ * `with_port`. */
 unsigned net_addr_hash(const struct net_addr *a, int with_port);
 /* True for 0.0.0.0 and :: */
 int net_addr_is_any(const struct net_addr *a);

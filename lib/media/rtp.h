@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "slice.h"
+#include "base/err.h"
+#include "base/slice.h"
 
 /*
  * A parsed RTP header (RFC 3550 5.1). All slices borrow the packet given to

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "ng/ng.h"
 #include "base/rnd.h"
 
@@ -1327,15 +1328,10 @@ struct ng_cache {
 static uint32_t
 chash(struct slice peer, struct slice cookie)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	static const uint8_t sep = 0xff;
 
-	for (i = 0; i < peer.len; i++)
-		h = (h ^ peer.p[i]) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (i = 0; i < cookie.len; i++)
-		h = (h ^ cookie.p[i]) * 16777619u;
-	return h;
+	return hash32_slice(hash32(hash32_slice(HASH32_INIT, peer), &sep, 1),
+	    cookie);
 }
 
 struct ng_cache *

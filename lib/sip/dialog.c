@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "sip/dialog.h"
 
 #define BUCKETS 4096
@@ -47,12 +48,7 @@ struct view {
 static unsigned
 hash_slice(struct slice s)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		h = (h ^ s.p[i]) * 1099511628211ull;
-	return (unsigned)(h % BUCKETS);
+	return (unsigned)(hash64_slice(HASH64_INIT, s) % BUCKETS);
 }
 
 static unsigned

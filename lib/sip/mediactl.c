@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/hash.h"
 #include "base/buf.h"
 #include "sip/mediactl.h"
 #include "ng/ng.h"
@@ -260,12 +261,7 @@ tag_of(const struct sip_msg *m, enum sip_hid id)
 static unsigned
 inv_hash(struct slice cid, uint32_t cseq)
 {
-	unsigned h = 2166136261u ^ cseq;
-	size_t i;
-
-	for (i = 0; i < cid.len; i++)
-		h = (h ^ cid.p[i]) * 16777619u;
-	return h % INV_BUCKETS;
+	return hash32_slice(HASH32_INIT ^ cseq, cid) % INV_BUCKETS;
 }
 
 static void

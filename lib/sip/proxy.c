@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/hash.h"
 #include "sip/dialog.h"
 #include "sip/mediactl.h"
 #include "sip/proxy.h"
@@ -102,16 +103,6 @@ static void dlg_response(struct proxy *px, const struct sip_msg *m,
 
 /* ---- small helpers ---- */
 
-static uint64_t
-fnv64(uint64_t h, struct slice s)
-{
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		h = (h ^ s.p[i]) * 1099511628211ull;
-	return h;
-}
-
 static int
 is_method(const struct sip_msg *m, const char *name)
 {
@@ -201,9 +192,9 @@ our_branch(const struct sip_msg *m, const char *tok, char *out, size_t n)
 
 	(void)nth_value(m, SIP_H_VIA, 0, &v);
 	cbranch = sip_via_parse(v, &via) == 0 ? via.branch : SLICE_NULL;
-	h = fnv64(1469598103934665603ull, cbranch);
+	h = hash64_slice(HASH64_INIT, cbranch);
 	if (cbranch.len == 0) {
-		h = fnv64(h, m->call_id);
+		h = hash64_slice(h, m->call_id);
 		h ^= m->cseq;
 	}
 	snprintf(out, n, "z9hG4bK%s.%016llx", tok, (unsigned long long)h);
@@ -374,7 +365,7 @@ reply(struct proxy *px, const struct sip_msg *m, const struct target *back,
 	if ((b = buf_new(MAX_SIP)) == NULL)
 		return;
 	/* A stable To tag: retransmitted requests get the same answer. */
-	h = fnv64(1469598103934665603ull, m->call_id);
+	h = hash64_slice(HASH64_INIT, m->call_id);
 	snprintf(tag, sizeof(tag), "sbk%016llx", (unsigned long long)h);
 	if (sip_build_response(m, code, NULL, slice_cstr(tag),
 	    extra != NULL ? slice_cstr(extra) : SLICE_NULL, b) == 0)
@@ -413,7 +404,7 @@ log_bad(struct proxy *px, int from_flow, uint64_t flow,
 static unsigned
 txn_hash(struct slice k)
 {
-	return (unsigned)(fnv64(1469598103934665603ull, k) % TXN_BUCKETS);
+	return (unsigned)(hash64_slice(HASH64_INIT, k) % TXN_BUCKETS);
 }
 
 static struct txn **
@@ -1260,7 +1251,7 @@ request_from_inside(struct proxy *px, const struct net_addr *src,
 		goto out;
 	}
 	(void)nth_value(m, SIP_H_VIA, 0, &v);
-	h = fnv64(1469598103934665603ull, sip_via_parse(v, &via) == 0 ?
+	h = hash64_slice(HASH64_INIT, sip_via_parse(v, &via) == 0 ?
 	    via.branch : m->call_id);
 	snprintf(branch, sizeof(branch), "z9hG4bKsbi.%016llx",
 	    (unsigned long long)h);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "sip/registrar.h"
 
 struct binding {
@@ -43,12 +44,7 @@ struct op {
 static unsigned
 hash(struct slice s)
 {
-	unsigned h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		h = (h ^ s.p[i]) * 16777619u;
-	return h % REG_BUCKETS;
+	return hash32_slice(HASH32_INIT, s) % REG_BUCKETS;
 }
 
 static struct aor **
