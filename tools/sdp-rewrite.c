@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/secfile.h"
 #include "media/keyline.h"
 #include "media/sdp.h"
 #include "media/sdprw.h"
@@ -215,14 +216,14 @@ static void
 write_keys_out(const char *path, const struct sdp *s)
 {
 	struct buf *b = buf_new_secret(SDP_MAX_LEN);
+	char why[160];
 	int fd;
 
 	if (b == NULL)
 		cli_die(XC_FAIL, "out of memory");
 	format_keys(s, b);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		cli_die(XC_FAIL, "%s: %s", path, strerror(errno));
+	if (secfile_append(path, &fd, why, sizeof(why)) != 0)
+		cli_die(XC_FAIL, "%s: %s", path, why);
 	if (write(fd, buf_data(b), buf_len(b)) != (ssize_t)buf_len(b) ||
 	    close(fd) != 0)
 		cli_die(XC_FAIL, "%s: write error: %s", path, strerror(errno));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/secfile.h"
 #include "media/keylog.h"
 
 struct keylog {
@@ -129,11 +130,15 @@ keylog_open(const char *path, int *err)
 int
 keylog_reopen(struct keylog *k)
 {
-	int fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600);
+	int fd, r;
 
-	if (fd < 0)
+	if ((r = secfile_append(k->path, &fd, NULL, 0)) != 0) {
+		if (r == E_PERM)
+			errno = EPERM;
+		else if (r == E_INVAL)
+			errno = EINVAL;
 		return E_IO;
+	}
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = fd;

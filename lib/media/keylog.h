@@ -50,7 +50,12 @@ int keylog_check(const struct keyline *kl, char *why, size_t whysz) WUR;
  */
 struct keylog;
 
-/* Open (create 0600, append) `path`. NULL with *err (E_IO, errno). */
+/*
+ * Open `path` as base/secfile.h's secfile_append() does (create 0600 or
+ * reset to 0600, append, no symbolic link, our own regular file). NULL
+ * with *err E_IO and errno: ELOOP (a link), EPERM (another user's file),
+ * EINVAL (not a regular file), or the open's own.
+ */
 struct keylog *keylog_open(const char *path, int *err) WUR;
 /* Reopen the same path (after log rotation). Returns 0 or E_IO. */
 int keylog_reopen(struct keylog *k) WUR;

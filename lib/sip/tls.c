@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "base/buf.h"
+#include "base/secfile.h"
 #include "base/ev.h"
 #include "sip/tls.h"
 #include "base/wqueue.h"
@@ -96,6 +97,7 @@ mk_ctx(struct tls_server *s, const struct tls_certkey *ck, size_t nck,
     int *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[160];
 	long mode;
 	size_t i;
 
@@ -128,6 +130,15 @@ mk_ctx(struct tls_server *s, const struct tls_certkey *ck, size_t nck,
 			    strerror(errno));
 			*err = E_IO;
 			goto fail;
+		}
+		if (secfile_check_private(ck[i].key, why, sizeof(why)) ==
+		    E_PERM) {
+			log_msg(s->lg, s->conf.key_mode_strict ? LOG_ERR :
+			    LOG_WARN, "tls: %s: %s", ck[i].key, why);
+			if (s->conf.key_mode_strict) {
+				*err = E_PERM;
+				goto fail;
+			}
 		}
 		if (SSL_CTX_use_certificate_chain_file(ctx, ck[i].cert) != 1) {
 			log_ssl_errors(s->lg, ck[i].cert);
@@ -221,17 +232,16 @@ tls_server_new(const struct tls_conf *conf, const struct logger *lg, int *err)
 	s->lg = lg;
 	s->keylog_fd = -1;
 	if (conf->keylog != NULL) {
-		s->keylog_fd = open(conf->keylog, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC, 0600);
-		if (s->keylog_fd < 0) {
-			log_msg(lg, LOG_ERR, "tls: %s: %s", conf->keylog,
-			    strerror(errno));
+		char why[160];
+
+		if ((r = secfile_append(conf->keylog, &s->keylog_fd, why,
+		    sizeof(why))) != 0) {
+			log_msg(lg, LOG_ERR, "tls: %s: %s", conf->keylog, why);
+			s->keylog_fd = -1;
 			free(s);
-			*err = E_IO;
+			*err = r;
 			return NULL;
 		}
-		/* An existing file may have looser bits: keys are secrets. */
-		(void)fchmod(s->keylog_fd, 0600);
 	}
 	if ((r = ctxset_build(s, &s->cur)) != 0) {
 		tls_server_free(s);

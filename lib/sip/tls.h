@@ -42,6 +42,8 @@ struct tls_conf {
 	const char *keylog;		/* NSS key log file, or NULL */
 	int no_release_buffers;		/* 1: OpenSSL default buffers (bench) */
 	int no_tickets;			/* 1: stateful session cache only */
+	int key_mode_strict;		/* 1: a key file group/others may
+					 * read is an error, not a warning */
 	size_t wq_max;			/* write queue cap per connection */
 };
 
@@ -51,7 +53,9 @@ struct tls_server;
  * Build a server from `conf` (the struct is copied; its strings are
  * borrowed and must outlive the server: files are read now and again at
  * each reload). Returns NULL with *err set (E_IO unreadable file, E_CRYPTO
- * bad certificate/key or mismatch, E_INVAL no certificate). Details go to
+ * bad certificate/key or mismatch, E_INVAL no certificate, E_PERM a key
+ * file group or others may read when `key_mode_strict`, else a warning;
+ * for the key log, what base/secfile.h's secfile_append() refuses). Details go to
  * `lg` (borrowed, may be NULL).
  */
 struct tls_server *tls_server_new(const struct tls_conf *conf,
