@@ -9,6 +9,8 @@
 
 #define MAX_LISTEN 8
 #define SWEEP_MS 1000
+#define ACCEPT_BACKOFF_MIN_MS 50
+#define ACCEPT_BACKOFF_MAX_MS 2000
 
 /* The table's record of one connection; the owner's object is `conn`. */
 struct ent {
@@ -35,6 +37,9 @@ struct conntab {
 	int lfd[MAX_LISTEN];
 	size_t nlfd;
 	int64_t sweep_timer, reap_timer;
+	int64_t accept_timer;	/* accepts paused until it fires */
+	uint32_t backoff_ms;	/* the pause after the next hard error */
+	uint64_t accept_errors;	/* hard accept() errors, all told */
 	struct ent *dead;	/* killed, waiting for the reap timer */
 };
 
@@ -101,6 +106,73 @@ sweep(struct ev_loop *loop, uint64_t id, void *arg)
 	t->sweep_timer = ev_timer_add(loop, SWEEP_MS, sweep, t);
 }
 
+/*
+ * Errors of accept(2) that concern one connection only (Linux passes the
+ * new socket's pending network errors up through accept): take the next.
+ */
+static int
+accept_transient(int e)
+{
+	switch (e) {
+	case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO:
+	case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
+	case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+listeners_watch(struct conntab *t, unsigned ev)
+{
+	for (size_t i = 0; i < t->nlfd; i++)
+		if (ev_fd_mod(t->loop, t->lfd[i], ev) != 0)
+			log_msg(t->lg, LOG_ERR, "%s: listener %d: %s",
+			    t->conf.name, t->lfd[i], strerror(errno));
+}
+
+static void
+accept_resume(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct conntab *t = arg;
+
+	(void)loop;
+	(void)id;
+	t->accept_timer = 0;
+	listeners_watch(t, EV_READ);
+}
+
+/*
+ * accept() failed for want of a resource (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM): the pending connection stays in the backlog and the listener
+ * stays readable, so retrying at once would spin a core and flood the log.
+ * Stop watching the listeners for a while instead: 50 ms, doubling to 2 s
+ * while it goes on; one log line per pause that starts the series, one
+ * more each time the pause reaches its ceiling.
+ */
+static void
+accept_pause(struct conntab *t, int e)
+{
+	t->accept_errors++;
+	if (t->backoff_ms == 0)
+		t->backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+	if (t->backoff_ms == ACCEPT_BACKOFF_MIN_MS ||
+	    t->backoff_ms == ACCEPT_BACKOFF_MAX_MS)
+		log_msg(t->lg, LOG_WARN, "%s: accept: %s: accepts paused for "
+		    "%u ms (%llu errors)", t->conf.name, strerror(e),
+		    t->backoff_ms, (unsigned long long)t->accept_errors);
+	listeners_watch(t, 0);
+	if (t->accept_timer <= 0)
+		t->accept_timer = ev_timer_add(t->loop, t->backoff_ms,
+		    accept_resume, t);
+	if (t->accept_timer < 0)	/* no timer: never stay deaf */
+		listeners_watch(t, EV_READ);
+	if (t->backoff_ms < ACCEPT_BACKOFF_MAX_MS)
+		t->backoff_ms = t->backoff_ms * 2 > ACCEPT_BACKOFF_MAX_MS ?
+		    ACCEPT_BACKOFF_MAX_MS : t->backoff_ms * 2;
+}
+
 static void
 accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
 {
@@ -117,12 +189,14 @@ accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_msg(t->lg, LOG_WARN, "%s: accept: %s",
-				    t->conf.name, strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (accept_transient(errno))
+				continue;
+			accept_pause(t, errno);
 			return;
 		}
+		t->backoff_ms = 0;
 		if (t->ops.accept == NULL ||
 		    net_addr_from_sa(&peer, (struct sockaddr *)&ss, sl) != 0) {
 			close(fd);
@@ -130,6 +204,12 @@ accept_event(struct ev_loop *loop, int lfd, unsigned ev, void *arg)
 		}
 		t->ops.accept(t->ops.arg, fd, &peer);
 	}
+}
+
+uint64_t
+conntab_accept_errors(const struct conntab *t)
+{
+	return t->accept_errors;
 }
 
 struct conntab *
@@ -184,6 +264,8 @@ conntab_free(struct conntab *t)
 		(void)ev_timer_del(t->loop, (uint64_t)t->sweep_timer);
 	if (t->reap_timer > 0)
 		(void)ev_timer_del(t->loop, (uint64_t)t->reap_timer);
+	if (t->accept_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->accept_timer);
 	free(t->slot);
 	free(t->freelist);
 	free(t);
@@ -212,6 +294,9 @@ conntab_stop_listening(struct conntab *t)
 		close(t->lfd[i]);
 	}
 	t->nlfd = 0;
+	if (t->accept_timer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->accept_timer);
+	t->accept_timer = 0;
 }
 
 int

@@ -82,6 +82,12 @@ void conntab_free(struct conntab *t);
 int conntab_listen(struct conntab *t, int fd) WUR;
 /* Stop accepting (SIGTERM drain); open connections keep running. */
 void conntab_stop_listening(struct conntab *t);
+/*
+ * accept() errors for want of a resource (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM) so far. Each pauses the listeners, 50 ms doubling to 2 s while
+ * they go on, rather than retrying at once (a spinning core).
+ */
+uint64_t conntab_accept_errors(const struct conntab *t);
 
 /*
  * Add connection `conn` on socket `fd` (borrowed), watched for `ev`;
