@@ -250,8 +250,7 @@ keep(struct rtpsec *c, struct stream *st, int fresh)
 
 static int
 derive(struct keys *k, const struct rtpsec_params *p, const uint8_t *key,
-    const uint8_t *salt, int aead, int enc, uint8_t label_base,
-    size_t salt_len)
+    const uint8_t *salt, const struct suite *su, int enc, uint8_t label_base)
 {
 	uint8_t ek[32], ak[20], mk[32];
 	const uint8_t *ms = salt;
@@ -259,7 +258,8 @@ derive(struct keys *k, const struct rtpsec_params *p, const uint8_t *key,
 	int r;
 
 	memcpy(mk, key, klen);
-	if (klen == 24 && (p->flags & RTPSEC_LIBSRTP_AES192_KDF)) {
+	if (su->cipher == SUITE_CIPHER_AES_CM_192 &&
+	    (p->flags & RTPSEC_LIBSRTP_AES192_KDF)) {
 		/* libsrtp <= 2.6: AES-256 keyed with key | salt[0..7]. */
 		memcpy(mk + 24, salt, 8);
 		mklen = 32;
@@ -268,10 +268,10 @@ derive(struct keys *k, const struct rtpsec_params *p, const uint8_t *key,
 	}
 	if ((r = rtpsec_kdf(mk, mklen, ms, mslen, label_base, ek, klen)) != 0 ||
 	    (r = rtpsec_kdf(mk, mklen, ms, mslen, (uint8_t)(label_base + 2),
-	    k->salt, salt_len)) != 0)
+	    k->salt, su->salt_len)) != 0)
 		goto out;
-	if (aead) {
-		k->gcm = rtpsec_gcm_new(ek, klen, enc);
+	if (su->aead) {
+		k->gcm = rtpsec_gcm_new(ek, su->cipher, enc);
 		r = k->gcm != NULL ? 0 : E_CRYPTO;
 	} else {
 		if ((r = rtpsec_kdf(mk, mklen, ms, mslen,
@@ -399,10 +399,10 @@ rtpsec_new(const struct rtpsec_params *p, enum rtpsec_dir dir, int *err)
 		key_at(p, i, &key, &salt, &mki, &k->lifetime);
 		if (p->mki_len > 0)
 			memcpy(k->mki, mki, p->mki_len);
-		if ((r = derive(&k->rtp, p, key, salt, su->aead,
-		    dir == RTPSEC_PROTECT, 0, su->salt_len)) != 0 ||
-		    (r = derive(&k->rtcp, p, key, salt, su->aead,
-		    dir == RTPSEC_PROTECT, 3, su->salt_len)) != 0)
+		if ((r = derive(&k->rtp, p, key, salt, su,
+		    dir == RTPSEC_PROTECT, 0)) != 0 ||
+		    (r = derive(&k->rtcp, p, key, salt, su,
+		    dir == RTPSEC_PROTECT, 3)) != 0)
 			goto fail;
 	}
 	if ((r = params_id(p, c->id)) != 0)

@@ -113,10 +113,11 @@ rtpsec_hmac_wipe(struct rtpsec_hmac *h)
 }
 
 EVP_CIPHER_CTX *
-rtpsec_gcm_new(const uint8_t *key, size_t key_len, int enc)
+rtpsec_gcm_new(const uint8_t *key, enum suite_cipher cipher, int enc)
 {
-	const EVP_CIPHER *ciph = key_len == 16 ? EVP_aes_128_gcm() :
-	    key_len == 32 ? EVP_aes_256_gcm() : NULL;
+	const EVP_CIPHER *ciph = cipher == SUITE_CIPHER_AES_GCM_128 ?
+	    EVP_aes_128_gcm() : cipher == SUITE_CIPHER_AES_GCM_256 ?
+	    EVP_aes_256_gcm() : NULL;
 	EVP_CIPHER_CTX *c;
 
 	if (ciph == NULL || (c = EVP_CIPHER_CTX_new()) == NULL)

@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 
 #include "media/aesctr.h"
+#include "media/suite.h"
 #include "base/err.h"
 
 /*
@@ -35,8 +36,12 @@ void rtpsec_hmac(const struct rtpsec_hmac *h, const uint8_t *a, size_t an,
     const uint8_t *b, size_t bn, uint8_t md[20]);
 void rtpsec_hmac_wipe(struct rtpsec_hmac *h);
 
-/* AES-GCM (RFC 7714), 12-byte IVs, 16-byte tags. */
-EVP_CIPHER_CTX *rtpsec_gcm_new(const uint8_t *key, size_t key_len, int enc);
+/*
+ * AES-GCM (RFC 7714), 12-byte IVs, 16-byte tags; `cipher` one of the GCM
+ * ones (else NULL), `key` as long as its AES key.
+ */
+EVP_CIPHER_CTX *rtpsec_gcm_new(const uint8_t *key, enum suite_cipher cipher,
+    int enc);
 /*
  * Encrypt `n` bytes at `p` in place, authenticating aad1|aad2 too, and
  * write the tag to `tag`.

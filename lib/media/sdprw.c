@@ -789,7 +789,9 @@ sdprw_apply(struct sdp *s, const struct sdprw_opts *o, char *why,
 
 	sbk_why(why, whysz, "%s", "");
 	if (ids == NULL) {
-		nids = suite_default_order(def, SUITE_COUNT);
+		nids = o->answer_to != NULL ?
+		    suite_accept_order(SUITE_FOR_SDP_REWRITE, def, SUITE_COUNT) :
+		    suite_offer_order(SUITE_FOR_SDP_REWRITE, def, SUITE_COUNT);
 		ids = def;
 	}
 	for (i = 0; i < o->nports; i++) {

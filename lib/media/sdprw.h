@@ -114,7 +114,9 @@ struct sdprw_port {
 struct sdprw_opts {
 	enum sdprw_to to;
 	/* to-srtp offer: the suites, one fresh key each, in this order;
-	 * answer mode: the suites allowed. NULL: suite_default_order(). */
+	 * answer mode: the suites allowed. NULL: sdp-rewrite's (the suite
+	 * table's, lib/media/suite.h: suite_offer_order() for an offer,
+	 * suite_accept_order() for an answer). */
 	const enum suite_id *suites;
 	size_t nsuites;
 	/* to-srtp with given keys instead of fresh ones: a key with a

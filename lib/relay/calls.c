@@ -24,12 +24,20 @@
 
 static const char *const side_name[2] = { "outside", "inside" };
 
-/* The suites we accept from an offerer, in our order of preference. */
-static const enum suite_id accept_suites[] = {
-	SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_CM_128_HMAC_SHA1_32,
-	SUITE_AES_256_CM_HMAC_SHA1_80, SUITE_AES_256_CM_HMAC_SHA1_32,
-	SUITE_AEAD_AES_128_GCM, SUITE_AEAD_AES_256_GCM,
+/* The suites we accept from an offerer: the suite table's (media/suite.h). */
+struct accept_suites {
+	enum suite_id id[SUITE_COUNT];
+	size_t n;
 };
+
+static struct accept_suites
+accept_suites(void)
+{
+	struct accept_suites a;
+
+	a.n = suite_accept_order(SUITE_FOR_SRTP_BRIDGE, a.id, SUITE_COUNT);
+	return a;
+}
 
 struct call;
 struct branch;
@@ -409,7 +417,7 @@ make_offer_keys(struct calls *t, struct media *md, int to,
     const struct ng_req *req)
 {
 	enum suite_id order[SUITE_COUNT];
-	size_t n = suite_default_order(order, SUITE_COUNT);
+	size_t n = suite_offer_order(SUITE_FOR_SRTP_BRIDGE, order, SUITE_COUNT);
 
 	if (md->noffered > 0 && md->offered_to == to)
 		return 0;	/* keep our keys across re-offers */
@@ -629,8 +637,9 @@ offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	srtp_from = sdprw_media_is_srtp(s, m);
 	relay_side_set_srtp(md->rs, from, srtp_from);
 	if (srtp_from) {
-		e = sdprw_offer_choose(s, m, accept_suites,
-		    sizeof(accept_suites) / sizeof(accept_suites[0]), &chosen,
+		struct accept_suites acc = accept_suites();
+
+		e = sdprw_offer_choose(s, m, acc.id, acc.n, &chosen,
 		    re->buf, sizeof(re->buf));
 		if (e != 0) {
 			re->reason = re->buf;

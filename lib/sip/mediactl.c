@@ -515,14 +515,15 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	if (offer && q.proto == NG_PROTO_RTP_SAVP) {
 		/* rtpengine offers AEAD_AES_256_GCM first, and baresip 1.0
 		 * takes the first suite it knows but cannot decrypt that
-		 * one: AES_CM_128_HMAC_SHA1_80 first (rtpengine 10.5 has no
-		 * only-SUITE, hence the list of no-). */
-		static const char *const no[] = { "AEAD_AES_256_GCM",
-		    "AEAD_AES_128_GCM", "AES_256_CM_HMAC_SHA1_80",
-		    "AES_256_CM_HMAC_SHA1_32", "AES_192_CM_HMAC_SHA1_80",
-		    "AES_192_CM_HMAC_SHA1_32" };
-		for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-			q.sdes_no[q.n_sdes_no++] = slice_cstr(no[i]);
+		 * one: every suite the suite table has sip-tls-term not
+		 * offer goes in a no- (rtpengine 10.5 has no only-SUITE). */
+		enum suite_id no[SUITE_COUNT];
+		size_t nno = suite_not_offered(SUITE_FOR_SIP_TLS_TERM, no,
+		    NG_LIST_MAX < SUITE_COUNT ? NG_LIST_MAX : SUITE_COUNT);
+
+		for (size_t i = 0; i < nno; i++)
+			q.sdes_no[q.n_sdes_no++] = slice_cstr(
+			    suite_by_id(no[i])->name);
 	}
 	q.ice = NG_ICE_REMOVE;
 	q.dtls = NG_DTLS_OFF;

@@ -139,31 +139,32 @@ test_rfc7714(void)
 	    "207061727465732074726573";
 	struct {
 		const char *name, *key, *ct;
+		enum suite_cipher cipher;
 	} v[] = {
 		{ "RFC 7714 16.1.1 AEAD_AES_128_GCM",
 		    "000102030405060708090a0b0c0d0e0f",
 		    "8040f17b8041f8d35501a0b2f24de3a3fb34de6cacba861c9d7e4bca"
 		    "be633bd50d294e6f42a5f47a51c7d19b36de3adf8833899d7f27beb1"
-		    "6a9152cf765ee4390cce" },
+		    "6a9152cf765ee4390cce", SUITE_CIPHER_AES_GCM_128 },
 		{ "RFC 7714 16.2.1 AEAD_AES_256_GCM",
 		    "000102030405060708090a0b0c0d0e0f"
 		    "101112131415161718191a1b1c1d1e1f",
 		    "8040f17b8041f8d35501a0b232b1de78a822fe12ef9f78fa332e33aa"
 		    "b18012389a58e2f3b50b2a0276ffae0f1ba63799b87b7aa3db36dfff"
-		    "d6b0f9bb7878d7a76c13" },
+		    "d6b0f9bb7878d7a76c13", SUITE_CIPHER_AES_GCM_256 },
 	};
 	uint8_t key[32], iv[12], pkt[128], want[128];
-	size_t i, klen, plen, wlen;
+	size_t i, plen, wlen;
 	EVP_CIPHER_CTX *e, *d;
 
 	/* The vectors' salt is "Quid pro quo"; IV = salt ^ SSRC|ROC|SEQ. */
 	unhex("51753c6580c2726f20718414", iv);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		klen = unhex(v[i].key, key);
+		(void)unhex(v[i].key, key);
 		plen = unhex(pt, pkt);
 		wlen = unhex(v[i].ct, want);
-		e = rtpsec_gcm_new(key, klen, 1);
-		d = rtpsec_gcm_new(key, klen, 0);
+		e = rtpsec_gcm_new(key, v[i].cipher, 1);
+		d = rtpsec_gcm_new(key, v[i].cipher, 0);
 		T_OK(e != NULL && rtpsec_gcm_seal(e, iv, pkt, 12, NULL, 0,
 		    pkt + 12, plen - 12, pkt + plen) == 0 &&
 		    plen + 16 == wlen && memcmp(pkt, want, wlen) == 0,

@@ -412,6 +412,57 @@ test_apply(void)
 	sdp_free(s);
 }
 
+/*
+ * sdp-rewrite's default suites, pinned: an offer towards SRTP carries
+ * AES_CM_128_HMAC_SHA1_80 then _32 (baresip 1.0 takes the first it
+ * knows), and an answer takes only those two from an offer.
+ */
+static void
+test_default_suites(void)
+{
+	static const char plain[] = "v=0\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+	    "m=audio 5004 RTP/AVP 0\r\n";
+	struct sdp *s = parse(plain), *a;
+	struct sdprw_opts o = { 0 };
+	enum suite_id id;
+	struct slice v;
+	long i;
+
+	o.to = SDPRW_TO_SRTP;
+	T_EQ_INT(sdprw_apply(s, &o, why, sizeof(why)), 0, "default offer");
+	T_EQ_INT(sdprw_media_ncrypto(s, 0), 2, "default offer: two suites");
+	T_OK((i = sdp_attr_find(s, 0, "crypto", 0, &v)) > 0 && v.len > 26 &&
+	    memcmp(v.p, "1 AES_CM_128_HMAC_SHA1_80 ", 26) == 0,
+	    "default offer: first _80");
+	T_OK(sdp_attr_find(s, 0, "crypto", (size_t)i + 1, &v) > 0 &&
+	    v.len > 26 &&
+	    memcmp(v.p, "2 AES_CM_128_HMAC_SHA1_32 ", 26) == 0,
+	    "default offer: then _32");
+	sdp_free(s);
+	for (id = SUITE_AES_CM_128_HMAC_SHA1_80; id < SUITE_COUNT; id++) {
+		int want = id == SUITE_AES_CM_128_HMAC_SHA1_80 ||
+		    id == SUITE_AES_CM_128_HMAC_SHA1_32;
+
+		s = parse(plain);
+		a = parse(plain);
+		o.to = SDPRW_TO_SRTP;
+		o.suites = &id;
+		o.nsuites = 1;
+		T_EQ_INT(sdprw_apply(s, &o, why, sizeof(why)), 0,
+		    "offer of %s", suite_by_id(id)->name);
+		o.to = SDPRW_TO_KEEP;
+		o.suites = NULL;
+		o.nsuites = 0;
+		o.answer_to = s;
+		T_EQ_INT(sdprw_apply(a, &o, why, sizeof(why)),
+		    want ? 0 : E_NOTFOUND, "default answer %s %s",
+		    want ? "takes" : "refuses", suite_by_id(id)->name);
+		o.answer_to = NULL;
+		sdp_free(a);
+		sdp_free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -424,5 +475,6 @@ main(void)
 	test_to_srtp();
 	test_answer();
 	test_apply();
+	test_default_suites();
 	return t_done();
 }
