@@ -1,0 +1,181 @@
+/* proxy_int.h - the proxy's parts: its state and what they share. */
+#ifndef SBK_PROXY_INT_H
+#define SBK_PROXY_INT_H
+
+/*
+ * The proxy in parts: proxy.c (life cycle, dispatch), proxy_route.c (where
+ * a message goes), proxy_o2o.c (outside to outside), proxy_reach.c (Path,
+ * Contact map, registrar), proxy_media.c (forwarding, the media hook),
+ * proxy_txn.c (client transactions), proxy_tcp.c (inside TCP),
+ * proxy_end.c (bye-on-loss), proxy_util.c (helpers). Internal to lib/sip.
+ */
+
+#include "base/buf.h"
+#include "base/hash.h"
+#include "sip/dialog.h"
+#include "sip/mediactl.h"
+#include "sip/proxy.h"
+#include "sip/registrar.h"
+#include "sip/sip.h"
+
+#define MAX_SIP 65535
+#define TXN_BUCKETS 4096
+#define CMAP_BUCKETS 1024
+#define BRANCH_MAX 96
+
+/* Where a body goes (px_forward()'s `outward`): the relay's profiles. */
+#define LEG_IN 0		/* outside -> inside: RTP/AVP */
+#define LEG_OUT 1		/* inside -> outside: RTP/SAVP */
+#define LEG_OUT_OUT 2		/* outside -> outside: RTP/SAVP */
+
+/* An outside->inside client transaction (UDP retransmission, 408). */
+struct txn {
+	struct proxy *px;
+	char key[BRANCH_MAX + 16];
+	size_t klen;
+	uint64_t flow;
+	struct net_addr dst;
+	struct buf *fwd;	/* what went inside (retransmitted) */
+	struct buf *orig;	/* the request as the client sent it */
+	int64_t timer;
+	uint32_t interval;
+	uint64_t deadline_ms;
+	int invite, got_resp;
+	int tcp;		/* sent over TCP: no retransmissions */
+	int own;		/* our own request (a BYE): answers stop here */
+	struct buf *udp_alt;	/* moved to TCP for size: the UDP form */
+	struct txn *next;
+};
+
+/* Contact-rewriting mode: the client's own Contact per flow. */
+struct cmap {
+	uint64_t flow;
+	char *uri;
+	struct cmap *next;
+};
+
+struct proxy {
+	struct ev_loop *loop;
+	struct flow_table *flows;
+	int udp_fd;
+	struct proxy_conf conf;
+	const struct logger *lg;
+	struct mediactl *mc;
+	struct tcpconn_table *tcp;	/* inside TCP, or NULL */
+	struct registrar *reg;
+	struct dialog_table *dlg;	/* --bye-on-loss, or NULL */
+	int64_t dlg_timer;
+	char in_host[NET_ADDR_STRLEN];	/* "10.0.0.2" or "[::1]" */
+	char in_hp[NET_ADDR_STRLEN + 8];	/* "10.0.0.2:5060" */
+	uint16_t in_port;
+	struct txn *txn[TXN_BUCKETS];
+	size_t ntxn;
+	struct cmap *cmap[CMAP_BUCKETS];
+	struct proxy_stats st;
+	uint64_t last_bad_flow;
+	struct net_addr last_bad_src;
+	int64_t reg_timer;
+	uint8_t rbuf[MAX_SIP + 1];
+};
+
+/* Where a message goes. */
+struct target {
+	int to_flow;
+	uint64_t flow;
+	struct net_addr dst;
+	int tcp;		/* inside over TCP: on `conn`, else to `dst` */
+	uint64_t conn;
+};
+
+/* proxy.c */
+void px_from_inside(struct proxy *px, const struct net_addr *src,
+    uint64_t conn, struct slice raw);
+
+/* proxy_route.c */
+int px_fix_via(struct sip_edits *e, const struct sip_msg *m,
+    const struct net_addr *src);
+int px_add_text_top(struct sip_edits *e, const struct sip_msg *m,
+    const char *text);
+void px_request_from_flow(struct proxy *px, uint64_t flow,
+    const struct sip_msg *m);
+void px_request_from_inside(struct proxy *px, const struct net_addr *src,
+    uint64_t conn, const struct sip_msg *m);
+void px_response_from_inside(struct proxy *px, const struct sip_msg *m);
+void px_response_from_flow(struct proxy *px, uint64_t flow,
+    const struct sip_msg *m);
+
+/* proxy_o2o.c */
+int px_other_flow(struct proxy *px, const struct sip_msg *m,
+    struct sip_edits *e, const struct target *back, int have_tok,
+    uint64_t rtok, struct slice next, uint64_t from);
+void px_response_to_flow(struct proxy *px, const struct sip_msg *m,
+    uint64_t to);
+
+/* proxy_reach.c */
+const char *px_cmap_get(struct proxy *px, uint64_t flow);
+int px_register_reach(struct proxy *px, const struct sip_msg *m,
+    struct sip_edits *e, uint64_t flow, const char *tok, const char *tp);
+int px_flow_live(void *arg, uint64_t flow);
+void px_register_local(struct proxy *px, uint64_t flow,
+    const struct sip_msg *m);
+int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
+    struct sip_edits *e, uint64_t flow);
+
+/* proxy_media.c */
+int px_has_sdp(const struct sip_msg *m);
+void px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    struct target *t, const struct target *back, int outward,
+    struct slice branch, uint64_t flow);
+
+/* proxy_txn.c */
+struct txn **px_txn_find(struct proxy *px, struct slice key);
+void px_txn_free(struct proxy *px, struct txn *t);
+void px_txn_timer(struct ev_loop *loop, uint64_t id, void *arg);
+struct txn *px_txn_start(struct proxy *px, struct slice key, uint64_t flow,
+    const struct target *dst, struct slice fwd, struct slice orig, int invite,
+    struct slice udp_alt);
+int px_txn_key(const struct sip_msg *m, struct slice branch, char *out,
+    size_t n);
+void px_cancel_follows(struct proxy *px, struct slice branch, struct target *t);
+
+/* proxy_tcp.c */
+int px_send_tcp(struct proxy *px, struct target *t, struct slice b);
+int px_uri_tcp(struct proxy *px, struct slice uri);
+int px_retransport(struct proxy *px, struct slice msg, int tcp,
+    struct buf *out);
+void px_tcp_failed(struct proxy *px, uint64_t flow, struct slice orig);
+
+/* proxy_end.c */
+int px_dlg_is_us(void *arg, struct slice uri, uint64_t flow);
+void px_dlg_request(struct proxy *px, const struct sip_msg *m,
+    int from_outside, uint64_t flow);
+void px_dlg_response(struct proxy *px, const struct sip_msg *m,
+    int from_outside, uint64_t flow);
+void px_bye_for_lost(void *arg, const struct dialog *d);
+int px_own_response(struct proxy *px, const struct sip_msg *m,
+    struct slice branch);
+
+/* proxy_util.c */
+int px_is_method(const struct sip_msg *m, const char *name);
+int px_dialog_forming(const struct sip_msg *m);
+void px_uri_host(const struct net_addr *a, char *out, size_t n);
+void px_outside_hp(struct proxy *px, uint64_t flow, char *out, size_t n);
+int px_nth_value(const struct sip_msg *m, enum sip_hid id, size_t idx,
+    struct slice *val);
+void px_our_branch(const struct sip_msg *m, const char *tok, char *out,
+    size_t n);
+int px_drop_values(struct sip_edits *e, const struct sip_msg *m,
+    enum sip_hid id, size_t ndrop);
+int px_uri_dest(const struct sip_uri *u, struct net_addr *a);
+int px_uri_is_inside(struct proxy *px, struct slice uri);
+int px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow);
+int px_uri_token(struct proxy *px, struct slice uri, uint64_t *flow);
+void px_send_inside(struct proxy *px, const struct net_addr *dst,
+    struct slice b);
+int px_deliver(struct proxy *px, const struct target *t, struct slice b);
+void px_reply(struct proxy *px, const struct sip_msg *m,
+    const struct target *back, int code, const char *extra);
+void px_log_bad(struct proxy *px, int from_flow, uint64_t flow,
+    const struct net_addr *src, const char *what, int err);
+
+#endif

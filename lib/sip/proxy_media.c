@@ -1,0 +1,165 @@
+/* proxy_media.c - forwarding, bodies parked while the media relay rewrites them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sip/proxy_int.h"
+
+int
+px_has_sdp(const struct sip_msg *m)
+{
+	const struct sip_hdr *ct = sip_find(m, SIP_H_CONTENT_TYPE);
+
+	return m->body.len > 0 && ct != NULL &&
+	    slice_find(ct->value, SLICE_LIT("sdp")) >= 0;
+}
+
+struct parked {
+	struct proxy *px;
+	struct target t;
+	struct target back;	/* where a failure answer goes */
+	struct buf *msg;	/* edited message, old body */
+	int outward;		/* body goes outside (RTP/SAVP) */
+	int txn;		/* start a transaction when sent */
+	char key[BRANCH_MAX + 16];
+	int klen;
+	struct buf *orig;
+	uint64_t origin;	/* the flow a request came from (or 0) */
+};
+
+/* Send; requests going inside get a transaction for `origin`. */
+static void
+send_final(struct proxy *px, struct target *t, struct slice bytes,
+    const char *key, int klen, struct slice orig, int invite, uint64_t origin)
+{
+	struct buf *conv = NULL;
+	struct slice udp = SLICE_NULL;
+
+	if (!t->to_flow && !t->tcp && px->tcp != NULL &&
+	    px->conf.tcp_switch > 0 && bytes.len > px->conf.tcp_switch &&
+	    (conv = buf_new(MAX_SIP + 4096)) != NULL &&
+	    px_retransport(px, bytes, 1, conv) == 0) {
+		/* RFC 3261 §18.1.1: too large for UDP, TCP instead. */
+		log_msg(px->lg, LOG_DEBUG, "%zu bytes: over TCP", bytes.len);
+		udp = bytes;
+		bytes = buf_slice(conv);
+		t->tcp = 1;
+		t->conn = 0;
+	}
+	if (px_deliver(px, t, bytes) != 0) {
+		if (udp.len > 0) {
+			/* ... and UDP after all when TCP fails. */
+			t->tcp = 0;
+			bytes = udp;
+			udp = SLICE_NULL;
+			px_deliver(px, t, bytes);
+		} else if (key != NULL && klen > 0) {
+			px_tcp_failed(px, origin, orig);
+			key = NULL;
+		}
+	}
+	if (key != NULL && klen > 0 && !t->to_flow)
+		(void)px_txn_start(px, slice_make(key, (size_t)klen), origin, t,
+		    bytes, orig, invite, udp);
+	buf_free(conv);
+}
+
+static void
+media_done(void *arg, int err, struct slice sdp)
+{
+	struct parked *pk = arg;
+	struct proxy *px = pk->px;
+	struct sip_msg m;
+	struct sip_edits *e = NULL;
+	struct buf *out = NULL;
+
+	if (sip_parse(&m, buf_slice(pk->msg)) != 0)
+		goto done;
+	if (err != 0) {
+		/* The relay failed: a request gets a 5xx from us, not a hang. */
+		struct sip_msg o;
+		log_msg(px->lg, LOG_WARN, "media relay: %s", sbk_strerror(err));
+		if (m.is_request && pk->orig != NULL &&
+		    sip_parse(&o, buf_slice(pk->orig)) == 0)
+			px_reply(px, &o, &pk->back, err == E_UNSUPPORTED ? 488 :
+			    503, NULL);
+		goto done;
+	}
+	if ((e = sip_edits_new()) == NULL || (out = buf_new(MAX_SIP)) == NULL)
+		goto done;
+	if (sip_edit_body(e, &m, sdp) != 0 || sip_edits_apply(e, &m, out) != 0)
+		goto done;
+	send_final(px, &pk->t, buf_slice(out), pk->klen > 0 ? pk->key : NULL,
+	    pk->klen, pk->orig != NULL ? buf_slice(pk->orig) : SLICE_NULL,
+	    m.is_request && px_is_method(&m, "INVITE"), pk->origin);
+done:
+	sip_edits_free(e);
+	buf_free(out);
+	buf_free(pk->msg);
+	buf_free(pk->orig);
+	free(pk);
+}
+
+/*
+ * Send `m` with edits `e` to `t`. With a media controller and an SDP body,
+ * the message is parked until the relay has rewritten the body.
+ */
+void
+px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    struct target *t, const struct target *back, int outward,
+    struct slice branch, uint64_t flow)
+{
+	struct buf *out = buf_new(MAX_SIP + 4096);
+	char key[BRANCH_MAX + 16];
+	int klen = -1;
+	int txn = m->is_request && !t->to_flow && !px_is_method(m, "ACK");
+
+	if (out == NULL)
+		return;
+	/* INVITEs, their ACKs, CANCELs and failures: offer/answer roles,
+	 * and the call deleted when an initial INVITE fails. */
+	if (px->mc != NULL)
+		mediactl_track(px->mc, m);
+	if (txn)
+		klen = px_txn_key(m, branch, key, sizeof(key));
+	if (sip_edits_apply(e, m, out) != 0) {
+		buf_free(out);
+		return;
+	}
+	if (px->mc != NULL && px_has_sdp(m)) {
+		struct parked *pk = calloc(1, sizeof(*pk));
+		struct mediactl_req rq;
+		struct sip_msg em;
+
+		if (pk == NULL || sip_parse(&em, buf_slice(out)) != 0) {
+			free(pk);
+			buf_free(out);
+			return;
+		}
+		pk->px = px;
+		pk->t = *t;
+		pk->back = *back;
+		pk->msg = out;
+		pk->outward = outward;
+		if (klen > 0) {
+			memcpy(pk->key, key, (size_t)klen);
+			pk->klen = klen;
+		}
+		if ((pk->orig = buf_new(MAX_SIP)) != NULL &&
+		    buf_append_slice(pk->orig, m->raw) != 0) {
+			buf_free(pk->orig);
+			pk->orig = NULL;
+		}
+		memset(&rq, 0, sizeof(rq));
+		rq.msg = &em;
+		rq.outward = outward != LEG_IN;
+		rq.outside_both = outward == LEG_OUT_OUT;
+		rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
+		pk->origin = flow;
+		mediactl_submit(px->mc, &rq, media_done, pk);
+		return;
+	}
+	send_final(px, t, buf_slice(out), klen > 0 ? key : NULL, klen, m->raw,
+	    m->is_request && px_is_method(m, "INVITE"), flow);
+	buf_free(out);
+}

@@ -1,0 +1,428 @@
+/* proxy_route.c - where requests and responses go, and their edits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sip/proxy_int.h"
+
+/* Max-Forwards: 483 at zero, else decrement or insert 70. */
+static int
+max_forwards(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    const struct target *back)
+{
+	const struct sip_hdr *h = sip_find(m, SIP_H_MAX_FORWARDS);
+	char v[16];
+	int r;
+
+	if (m->max_forwards == 0) {
+		px_reply(px, m, back, 483, NULL);
+		return -1;
+	}
+	if (h == NULL)
+		r = sip_edit_add_top(e, m, "Max-Forwards", SLICE_LIT("70"));
+	else {
+		snprintf(v, sizeof(v), "%d", m->max_forwards - 1);
+		r = sip_edit_replace(e, h->value, slice_cstr(v));
+	}
+	return r;
+}
+
+/* received/rport on the sender's (top) Via, always (RFC 3581). */
+int
+px_fix_via(struct sip_edits *e, const struct sip_msg *m,
+    const struct net_addr *src)
+{
+	struct slice v, rv, span;
+	struct sip_via via;
+	char ip[NET_ADDR_STRLEN];
+	int r;
+
+	if (!px_nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0)
+		return E_SYNTAX;
+	if (net_addr_format_host(src, ip, sizeof(ip)) != 0)
+		return E_INVAL;
+	if (sip_param(via.params, "received", NULL, &span)) {
+		if ((r = sip_edit_delete(e, span)) != 0)
+			return r;
+	}
+	if (sip_param(via.params, "rport", &rv, &span)) {
+		if ((r = sip_edit_delete(e, span)) != 0)
+			return r;
+	}
+	return sip_edit_insertf(e, v.p + v.len, ";received=%s;rport=%u", ip,
+	    net_addr_port(src));
+}
+
+/*
+ * Pop our own Route entries (both faces); the token of the last one that
+ * has one, *have_tok 1 if that entry is our inside face, 2 if an outside
+ * one (a dialog between two outside clients), 0 if none had a token.
+ */
+static int
+pop_routes(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    uint64_t flow, uint64_t *tok, int *have_tok, struct slice *next)
+{
+	struct slice v;
+	struct sip_addr a;
+	size_t n = 0;
+
+	*have_tok = 0;
+	*next = SLICE_NULL;
+	while (n < 4 && px_nth_value(m, SIP_H_ROUTE, n, &v)) {
+		if (sip_addr_parse(v, &a) != 0)
+			return E_SYNTAX;
+		if (!px_uri_is_us(px, a.uri, flow)) {
+			*next = a.uri;
+			break;
+		}
+		if (px_uri_token(px, a.uri, tok))
+			*have_tok = px_uri_is_inside(px, a.uri) ? 1 : 2;
+		n++;
+	}
+	return n > 0 ? px_drop_values(e, m, SIP_H_ROUTE, n) : 0;
+}
+
+/* The Request-URI for UDP: no transport=tls, no sips: (if allowed). */
+static int
+inside_ruri(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
+    const struct target *back)
+{
+	struct sip_uri u;
+	struct slice span, v;
+	int r;
+
+	if (sip_uri_parse(m->ruri, &u) != 0) {
+		px_reply(px, m, back, 416, NULL);
+		return -1;
+	}
+	if (slice_case_eq_cstr(u.scheme, "sips")) {
+		if (!px->conf.allow_sips) {
+			/* RFC 5630: sips: means TLS on every hop. */
+			px_reply(px, m, back, 480, NULL);
+			return -1;
+		}
+		if ((r = sip_edit_replace(e, u.scheme, SLICE_LIT("sip"))) != 0)
+			return r;
+	}
+	/* transport=tls is for the outside; udp/tcp are the inside's. */
+	if (sip_param(u.params, "transport", &v, &span) &&
+	    !slice_case_eq_cstr(v, "udp") && !slice_case_eq_cstr(v, "tcp"))
+		return sip_edit_delete(e, span);
+	return 0;
+}
+
+int
+px_add_text_top(struct sip_edits *e, const struct sip_msg *m, const char *text)
+{
+	const uint8_t *at = m->nhdr > 0 ? m->hdr[0].line.p : m->hdr_end.p;
+
+	return sip_edit_insert(e, at, slice_cstr(text));
+}
+
+void
+px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
+{
+	struct target back = { 1, flow, { .len = 0 }, 0, 0 }, t;
+	struct sip_edits *e = sip_edits_new();
+	struct net_addr peer;
+	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
+	char ohp[NET_ADDR_STRLEN + 64];
+	struct slice next;
+	uint64_t rtok;
+	int have_tok;
+
+	px->st.out_req++;
+	memset(&t, 0, sizeof(t));
+	if (e == NULL || flow_addrs(px->flows, flow, &peer, NULL) != 0 ||
+	    flow_token(px->flows, flow, tok, sizeof(tok)) != 0)
+		goto out;
+	px_outside_hp(px, flow, ohp, sizeof(ohp));
+	if (px->conf.reach == PROXY_REGISTRAR && px_is_method(m, "REGISTER")) {
+		px_register_local(px, flow, m);
+		goto out;
+	}
+	if (max_forwards(px, m, e, &back) != 0)
+		goto out;
+	if (pop_routes(px, m, e, flow, &rtok, &have_tok, &next) != 0) {
+		px_reply(px, m, &back, 400, NULL);
+		goto out;
+	}
+	if (px->conf.require_srtp && px_has_sdp(m) && !px_is_method(m, "ACK") &&
+	    !mediactl_sdp_has_crypto(m->body)) {
+		/* The outside leg must be encrypted. */
+		px_reply(px, m, &back, 488, NULL);
+		goto out;
+	}
+	if (px_other_flow(px, m, e, &back, have_tok, rtok, next, flow))
+		goto out;
+	if (inside_ruri(px, m, e, &back) != 0)
+		goto out;
+	/* Next hop: a remaining Route, else upstream, else the R-URI. */
+	if (next.len > 0) {
+		struct sip_uri u;
+		if (sip_uri_parse(next, &u) != 0 ||
+		    px_uri_dest(&u, &t.dst) != 0) {
+			px_reply(px, m, &back, 502, NULL);
+			goto out;
+		}
+		t.tcp = px_uri_tcp(px, next);
+	} else if (px->conf.upstream.len != 0) {
+		t.dst = px->conf.upstream;
+		t.tcp = px->conf.upstream_tcp && px->tcp != NULL;
+	} else {
+		struct sip_uri u;
+		if (sip_uri_parse(m->ruri, &u) != 0 ||
+		    px_uri_dest(&u, &t.dst) != 0 ||
+		    px_uri_is_us(px, m->ruri, flow)) {
+			px_reply(px, m, &back, 404, NULL);
+			goto out;
+		}
+		t.tcp = px_uri_tcp(px, m->ruri);
+	}
+	if (px_fix_via(e, m, &peer) != 0) {
+		px_reply(px, m, &back, 400, NULL);
+		goto out;
+	}
+	px_our_branch(m, tok, branch, sizeof(branch));
+	if (px_is_method(m, "CANCEL"))
+		px_cancel_follows(px, slice_cstr(branch), &t);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",
+	    t.tcp ? "TCP" : "UDP", px->in_hp, branch);
+	if (px_add_text_top(e, m, line) != 0)
+		goto out;
+	if (px_dialog_forming(m)) {
+		/* Two entries, one per face: the inside sees its own first. */
+		snprintf(line, sizeof(line), "Record-Route: <sip:%s@%s%s;lr>\r\n"
+		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n",
+		    tok, px->in_hp, t.tcp ? ";transport=tcp" : "", tok, ohp);
+		if (px_add_text_top(e, m, line) != 0)
+			goto out;
+	}
+	if (px_is_method(m, "REGISTER") && px_register_reach(px, m, e, flow,
+	    tok, t.tcp ? ";transport=tcp" : "") != 0)
+		goto out;
+	if (px_is_method(m, "INVITE"))
+		px_reply(px, m, &back, 100, NULL);
+	if (px->mc != NULL && px_is_method(m, "BYE"))
+		mediactl_delete(px->mc, m);
+	px_dlg_request(px, m, 1, flow);
+	px_forward(px, m, e, &t, &back, 0, slice_cstr(branch), flow);
+out:
+	sip_edits_free(e);
+}
+
+void
+px_request_from_inside(struct proxy *px, const struct net_addr *src,
+    uint64_t conn, const struct sip_msg *m)
+{
+	struct target back = { 0, 0, *src, conn != 0, conn }, t;
+	struct sip_edits *e = sip_edits_new();
+	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
+	char ohp[NET_ADDR_STRLEN + 64];
+	struct slice next, v;
+	struct sip_via via;
+	struct sip_uri ru;
+	uint64_t flow = 0, h;
+	int have_tok = 0, gone_code = 430;
+
+	px->st.in_req++;
+	memset(&t, 0, sizeof(t));
+	if (e == NULL)
+		goto out;
+	if (max_forwards(px, m, e, &back) != 0)
+		goto out;
+	if (pop_routes(px, m, e, 0, &flow, &have_tok, &next) != 0 ||
+	    sip_uri_parse(m->ruri, &ru) != 0) {
+		px_reply(px, m, &back, 400, NULL);
+		goto out;
+	}
+	if (next.len > 0 && !have_tok) {
+		/* Not for us to route further inside. */
+		px_reply(px, m, &back, 404, NULL);
+		goto out;
+	}
+	if (!have_tok && ru.user.len == FLOW_TOKEN_LEN &&
+	    flow_token_check(px->flows, ru.user, &flow) == 0) {
+		/* Contact rewriting: back to the client's own Contact. */
+		const char *c = px_cmap_get(px, flow);
+		have_tok = 1;
+		if (c != NULL && sip_edit_replace(e, m->ruri, slice_cstr(c))
+		    != 0)
+			goto out;
+	}
+	if (!have_tok && px->reg != NULL) {
+		struct reg_binding b;
+		int r = registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop),
+		    px_flow_live, px, &b);
+
+		gone_code = 480;
+		if (r != 0) {
+			/* Unknown AoR: 404; bindings on dead flows only: 480. */
+			px_reply(px, m, &back, r == E_NOTFOUND ? 404 : gone_code,
+			    NULL);
+			goto out;
+		}
+		flow = b.flow;
+		have_tok = 1;
+		if (sip_edit_replace(e, m->ruri, b.uri) != 0)
+			goto out;
+	}
+	if (!have_tok) {
+		px_reply(px, m, &back, 404, NULL);
+		goto out;
+	}
+	if (!flow_alive(px->flows, flow) ||
+	    flow_token(px->flows, flow, tok, sizeof(tok)) != 0) {
+		/* RFC 5626: the flow this request must use is gone. A BYE or
+		 * CANCEL still ends the call's media: nobody will send
+		 * another for it, and the relay may have no media timeout. */
+		if (px->mc != NULL &&
+		    (px_is_method(m, "BYE") || px_is_method(m, "CANCEL")))
+			mediactl_delete(px->mc, m);
+		px_reply(px, m, &back, gone_code, NULL);
+		goto out;
+	}
+	t.to_flow = 1;
+	t.flow = flow;
+	px_outside_hp(px, flow, ohp, sizeof(ohp));
+	if (px_fix_via(e, m, src) != 0) {
+		px_reply(px, m, &back, 400, NULL);
+		goto out;
+	}
+	(void)px_nth_value(m, SIP_H_VIA, 0, &v);
+	h = hash64_slice(HASH64_INIT, sip_via_parse(v, &via) == 0 ?
+	    via.branch : m->call_id);
+	snprintf(branch, sizeof(branch), "z9hG4bKsbi.%016llx",
+	    (unsigned long long)h);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/TLS %s;branch=%s\r\n",
+	    ohp, branch);
+	if (px_add_text_top(e, m, line) != 0)
+		goto out;
+	if (px_dialog_forming(m)) {
+		/* The client (callee) sees its own face first. */
+		snprintf(line, sizeof(line),
+		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n"
+		    "Record-Route: <sip:%s@%s%s;lr>\r\n",
+		    tok, ohp, tok, px->in_hp, conn != 0 ? ";transport=tcp" : "");
+		if (px_add_text_top(e, m, line) != 0)
+			goto out;
+	}
+	if (px->mc != NULL && px_is_method(m, "BYE"))
+		mediactl_delete(px->mc, m);
+	px_dlg_request(px, m, 0, flow);
+	px_forward(px, m, e, &t, &back, 1, slice_cstr(branch), flow);
+out:
+	sip_edits_free(e);
+}
+
+void
+px_response_from_inside(struct proxy *px, const struct sip_msg *m)
+{
+	struct sip_edits *e = NULL;
+	struct slice v;
+	struct sip_via via;
+	struct sip_uri dummy;
+	struct target t;
+	char key[BRANCH_MAX + 16];
+	struct txn *tx;
+	int klen;
+
+	(void)dummy;
+	px->st.in_resp++;
+	memset(&t, 0, sizeof(t));
+	if (px_nth_value(m, SIP_H_VIA, 0, &v) && sip_via_parse(v, &via) == 0 &&
+	    slice_case_eq_cstr(via.sent_by, px->in_hp) &&
+	    px_own_response(px, m, via.branch))
+		return;
+	if (!px_nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
+	    !slice_case_eq_cstr(via.sent_by, px->in_hp) ||
+	    via.branch.len < 7 + FLOW_TOKEN_LEN ||
+	    flow_token_check(px->flows, slice_make(via.branch.p + 7,
+	    FLOW_TOKEN_LEN), &t.flow) != 0) {
+		px->st.dropped++;
+		log_msg(px->lg, LOG_DEBUG, "response not for us: dropped");
+		return;
+	}
+	t.to_flow = 1;
+	klen = px_txn_key(m, via.branch, key, sizeof(key));
+	if (klen > 0 && (tx = *px_txn_find(px, slice_make(key, (size_t)klen)))
+	    != NULL) {
+		tx->got_resp = 1;
+		if (m->status >= 200)
+			px_txn_free(px, tx);
+	}
+	/* 100 Trying is hop by hop (we sent our own). */
+	if (m->status == 100)
+		return;
+	if ((e = sip_edits_new()) == NULL)
+		return;
+	if (px_drop_values(e, m, SIP_H_VIA, 1) != 0)
+		goto out;
+	if (px->conf.reach == PROXY_CONTACT &&
+	    slice_eq_cstr(m->cseq_method, "REGISTER") &&
+	    px_restore_contacts(px, m, e, t.flow) != 0)
+		goto out;
+	px_dlg_response(px, m, 0, t.flow);
+	px_forward(px, m, e, &t, &t, 1, SLICE_NULL, t.flow);
+out:
+	sip_edits_free(e);
+}
+
+void
+px_response_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
+{
+	struct sip_edits *e = NULL;
+	struct slice v, rp, rc;
+	struct sip_via via;
+	struct target t;
+
+	px->st.out_resp++;
+	memset(&t, 0, sizeof(t));
+	/* For another outside client: our branch carries its flow token. */
+	if (px_nth_value(m, SIP_H_VIA, 0, &v) && sip_via_parse(v, &via) == 0 &&
+	    via.branch.len > 7 + FLOW_TOKEN_LEN && flow_token_check(px->flows,
+	    slice_make(via.branch.p + 7, FLOW_TOKEN_LEN), &t.flow) == 0) {
+		px_response_to_flow(px, m, t.flow);
+		return;
+	}
+	if (!px_nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
+	    !(via.branch.len > 11 && memcmp(via.branch.p, "z9hG4bKsbi.", 11)
+	    == 0)) {
+		px->st.dropped++;
+		px_log_bad(px, 1, flow, NULL, "response with a foreign Via",
+		    E_NOTFOUND);
+		return;
+	}
+	/* Back to the sender of the request, by its received/rport. */
+	if (!px_nth_value(m, SIP_H_VIA, 1, &v) || sip_via_parse(v, &via) != 0) {
+		px->st.dropped++;
+		return;
+	}
+	{
+		uint16_t port = via.port ? via.port : 5060;
+		uint64_t p;
+		struct slice host = via.host;
+		if (sip_param(via.params, "rport", &rp, NULL) && rp.len > 0 &&
+		    slice_to_u64(rp, 65535, &p) == 0 && p > 0)
+			port = (uint16_t)p;
+		if (sip_param(via.params, "received", &rc, NULL) && rc.len > 0)
+			host = rc;
+		if (net_addr_parse_host(host, port, &t.dst) != 0) {
+			px->st.dropped++;
+			return;
+		}
+		/* RFC 3261 §18.2.2: over TCP, the request's connection, else
+		 * a new one to the sent-by port. */
+		if (px->tcp != NULL && slice_case_eq_cstr(via.transport, "TCP")) {
+			t.tcp = 1;
+			if (tcpconn_find(px->tcp, &t.dst, &t.conn) != 0)
+				net_addr_set_port(&t.dst, via.port ? via.port :
+				    5060);
+		}
+	}
+	if ((e = sip_edits_new()) == NULL)
+		return;
+	px_dlg_response(px, m, 1, flow);
+	if (px_drop_values(e, m, SIP_H_VIA, 1) == 0)
+		px_forward(px, m, e, &t, &t, 0, SLICE_NULL, flow);
+	sip_edits_free(e);
+}
