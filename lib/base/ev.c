@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,12 @@ struct ev_loop {
 		ev_signal_fn *fn;
 		void *arg;
 	} sig[EV_NSIG];
+	struct {
+		pid_t pid;
+		ev_child_fn *fn;
+		void *arg;
+	} child[EV_CHILD_MAX];
+	size_t nchild;
 };
 
 uint64_t
@@ -357,6 +364,93 @@ run_signals(struct ev_loop *l)
 		}
 	}
 	return n;
+}
+
+/* ---- children ---- */
+
+/* Reap the watched children that ended, one call each. */
+static void
+run_children(struct ev_loop *l)
+{
+	ev_child_fn *fn;
+	void *arg;
+	pid_t pid, r;
+	size_t i;
+	int st = 0;
+
+	/* a callback may add or delete watches: start over after each */
+again:
+	for (i = 0; i < l->nchild; i++) {
+		pid = l->child[i].pid;
+		r = waitpid(pid, &st, WNOHANG);
+		if (r == 0 || (r < 0 && errno == EINTR))
+			continue;
+		fn = l->child[i].fn;
+		arg = l->child[i].arg;
+		l->child[i] = l->child[--l->nchild];
+		if (r == pid)
+			fn(l, pid, st, arg);
+		goto again;
+	}
+}
+
+static void
+child_signal(struct ev_loop *l, int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	run_children(l);
+}
+
+static void
+child_timer(struct ev_loop *l, uint64_t id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	run_children(l);
+}
+
+int
+ev_child_add(struct ev_loop *l, pid_t pid, ev_child_fn *fn, void *arg)
+{
+	int64_t id;
+	size_t i;
+	int r;
+
+	if (pid <= 0 || fn == NULL)
+		return E_INVAL;
+	for (i = 0; i < l->nchild; i++)
+		if (l->child[i].pid == pid)
+			return E_EXIST;
+	if (l->nchild == EV_CHILD_MAX)
+		return E_LIMIT;
+	if (l->sig[SIGCHLD].fn == NULL &&
+	    (r = ev_signal_add(l, SIGCHLD, child_signal, NULL)) != 0)
+		return r;
+	if (l->sig[SIGCHLD].fn != child_signal)
+		return E_EXIST;
+	/* its SIGCHLD may have come before the signal was blocked, and
+	 * is lost then: look once from the loop */
+	if ((id = ev_timer_add(l, 0, child_timer, NULL)) < 0)
+		return (int)id;
+	l->child[l->nchild].pid = pid;
+	l->child[l->nchild].fn = fn;
+	l->child[l->nchild].arg = arg;
+	l->nchild++;
+	return 0;
+}
+
+int
+ev_child_del(struct ev_loop *l, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < l->nchild; i++)
+		if (l->child[i].pid == pid) {
+			l->child[i] = l->child[--l->nchild];
+			return 0;
+		}
+	return E_NOTFOUND;
 }
 
 /* ---- the loop ---- */

@@ -1,8 +1,9 @@
-/* ev.h - a small epoll event loop: fds, monotonic timers, signals. */
+/* ev.h - a small epoll event loop: fds, monotonic timers, signals, children. */
 #ifndef SBK_EV_H
 #define SBK_EV_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/err.h"
 
@@ -27,6 +28,8 @@ typedef void ev_fd_fn(struct ev_loop *loop, int fd, unsigned events,
     void *arg);
 typedef void ev_timer_fn(struct ev_loop *loop, uint64_t id, void *arg);
 typedef void ev_signal_fn(struct ev_loop *loop, int signo, void *arg);
+typedef void ev_child_fn(struct ev_loop *loop, pid_t pid, int status,
+    void *arg);
 
 /* A new loop, or NULL (E_IO / E_NOMEM in *err when err is not NULL). */
 struct ev_loop *ev_new(int *err) WUR;
@@ -60,6 +63,21 @@ int ev_timer_del(struct ev_loop *loop, uint64_t id);
  */
 int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_fn *fn,
     void *arg) WUR;
+
+/*
+ * Call `fn` once, from the loop, with the wait status of child `pid` when
+ * it ends; the loop reaps it (waitpid on that pid only: other children
+ * are left to whoever waits for them). The watch ends with the call. The
+ * loop takes SIGCHLD for this (through ev_signal_add(), so SIGCHLD cannot
+ * have a handler of its own: E_EXIST). A child that ended before the
+ * watch is reported too; one reaped by someone else (ECHILD) is dropped
+ * without a call. E_EXIST if `pid` is watched, E_LIMIT past EV_CHILD_MAX.
+ */
+#define EV_CHILD_MAX 16
+int ev_child_add(struct ev_loop *loop, pid_t pid, ev_child_fn *fn, void *arg)
+    WUR;
+/* Stop watching `pid` (not reaped); E_NOTFOUND if it was not watched. */
+int ev_child_del(struct ev_loop *loop, pid_t pid);
 
 /*
  * A waiter replaces the loop's epoll_wait() (e.g. an io_uring that

@@ -1,7 +1,8 @@
-/* test_ev.c - unit tests for the event loop: fds, timer order, signals. */
+/* test_ev.c - unit tests for the event loop: fds, timers, signals, children. */
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/ev.h"
@@ -124,6 +125,83 @@ test_waiter(void)
 	ev_free(l);
 }
 
+static pid_t child_pid;
+static int child_status, child_calls;
+
+static void
+on_child(struct ev_loop *l, pid_t pid, int status, void *arg)
+{
+	(void)arg;
+	child_pid = pid;
+	child_status = status;
+	child_calls++;
+	ev_stop(l);
+}
+
+/* A child that exits with `code`, or waits for a signal (code < 0). */
+static pid_t
+kid(int code)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (code < 0)
+			for (;;)
+				pause();
+		_exit(code);
+	}
+	return pid;
+}
+
+static void
+test_children(void)
+{
+	struct ev_loop *l = ev_new(NULL);
+	siginfo_t si;
+	pid_t a, b, c, d;
+	int st = 0;
+
+	/* one that ended before it was watched */
+	a = kid(3);
+	T_OK(a > 0 && waitid(P_PID, (id_t)a, &si, WEXITED | WNOWAIT) == 0,
+	    "child: the first one has ended");
+	T_EQ_INT(ev_child_add(l, a, on_child, NULL), 0, "child: watch");
+	T_EQ_INT(ev_child_add(l, a, on_child, NULL), E_EXIST,
+	    "child: watched twice");
+	T_EQ_INT(ev_signal_add(l, SIGCHLD, on_sig, NULL), E_EXIST,
+	    "child: SIGCHLD is the loop's");
+	T_EQ_INT(ev_child_add(l, 0, on_child, NULL), E_INVAL, "child: pid 0");
+	T_OK(ev_timer_add(l, 2000, on_stop, NULL) > 0, "child: guard timer");
+	T_EQ_INT(ev_run(l), 0, "child: run");
+	T_EQ_INT(child_calls, 1, "child: one call");
+	T_EQ_INT(child_pid, a, "child: its pid");
+	T_OK(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 3,
+	    "child: exit status 3 (ended before the watch)");
+	T_EQ_INT(ev_child_del(l, a), E_NOTFOUND, "child: the watch ended");
+
+	/* one killed while watched; one unwatched; one watch deleted */
+	b = kid(-1);
+	c = kid(-1);
+	d = kid(0);
+	T_EQ_INT(ev_child_add(l, b, on_child, NULL), 0, "child: watch b");
+	T_EQ_INT(ev_child_add(l, c, on_child, NULL), 0, "child: watch c");
+	T_EQ_INT(ev_child_del(l, c), 0, "child: unwatch c");
+	(void)ev_run_once(l, 50);
+	T_EQ_INT(child_calls, 1, "child: nothing while they run");
+	T_OK(kill(b, SIGTERM) == 0 && kill(c, SIGTERM) == 0, "child: kill");
+	T_OK(ev_timer_add(l, 2000, on_stop, NULL) > 0, "child: guard timer");
+	T_EQ_INT(ev_run(l), 0, "child: run");
+	T_EQ_INT(child_calls, 2, "child: called for b");
+	T_EQ_INT(child_pid, b, "child: b's pid");
+	T_OK(WIFSIGNALED(child_status) && WTERMSIG(child_status) == SIGTERM,
+	    "child: killed by SIGTERM");
+	T_EQ_INT(waitpid(c, &st, 0), c,
+	    "child: an unwatched child is left to its parent");
+	T_EQ_INT(waitpid(d, &st, 0), d,
+	    "child: one never watched is not reaped by the loop");
+	ev_free(l);
+}
+
 int
 main(void)
 {
@@ -190,5 +268,6 @@ main(void)
 	ev_free(l);
 	ev_free(NULL);
 	test_waiter();
+	test_children();
 	return t_done();
 }

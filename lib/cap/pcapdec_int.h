@@ -1,0 +1,144 @@
+/* pcapdec_int.h - pcapdec's state, shared by its files (cap/ only). */
+#ifndef SBK_PCAPDEC_INT_H
+#define SBK_PCAPDEC_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cap/cap.h"
+#include "cap/pcapdec.h"
+#include "cap/wav.h"
+#include "media/keyline.h"
+#include "media/rtpsec.h"
+#include "media/suite.h"
+#include "sip/sip.h"
+
+#define MAX_KEYS 4096
+#define MAX_CTX (2 * KEYLINE_MAX_KEYS)	/* AES-192: two KDFs each */
+#define MAX_TCP_FLOWS 256
+#define MAX_ENDPOINTS 4096
+#define MAX_QUEUE 4096		/* frames held behind a pending fragment */
+#define PKT_MAX 65536
+#define HOPELESS 32		/* failed binds before trying less hard */
+
+/* A key we may use. */
+struct key {
+	struct keyline *kl;
+	const struct suite *suite;
+	struct rtpsec *ctx[MAX_CTX];
+	int libsrtp_kdf[MAX_CTX];
+	size_t nctx;
+	uint64_t order;		/* added order: newer keys are tried first */
+	int from_sip;
+	int has_ssrc, has_src, has_dst;
+	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
+	uint32_t ssrc;
+	struct cap_addr src, dst;
+	struct slice call_id;	/* borrowed from kl */
+	char unusable[80];	/* "": usable; else why not (KDR=n), nctx 0 */
+};
+
+/* A media endpoint seen in SDP, and its call. */
+struct endpoint {
+	struct cap_addr a;
+	char call_id[128];
+};
+
+struct skey {
+	uint8_t rtcp;
+	uint8_t pad[3];
+	uint32_t ssrc;
+	struct cap_addr src, dst;
+};
+
+struct stream {
+	struct skey k;
+	struct stream *next;	/* hash chain */
+	struct key *key;
+	size_t ctxi;
+	struct key *unsup;	/* an unusable key that fits it, or NULL */
+	uint64_t packets, decrypted, fail[PCAPDEC_NFAIL];
+	uint32_t bind_fails;
+	int roc_known;
+	uint32_t roc_first;
+	/* sequence statistics (RTP) */
+	int have_seq;
+	uint64_t ext_first, ext_max;
+	int pt;
+	struct wav *wav;
+	FILE *raw;
+	int out_failed;
+};
+
+struct tcpflow {
+	int used;
+	struct cap_addr src, dst;
+	uint32_t next;
+	struct sip_framer *fr;
+};
+
+struct qframe {
+	struct cap_frame f;
+	uint8_t *buf;
+	uint64_t serial;	/* 0: not a fragment */
+	struct cap_pkt pkt;	/* for fragments */
+};
+
+struct pcapdec {
+	struct pcapdec_opts o;
+	struct key *keys[MAX_KEYS];
+	size_t nkeys;
+	uint64_t key_order;
+	struct endpoint *eps;
+	size_t neps;
+	struct stream **tab;
+	size_t tabsz;
+	struct stream **list;
+	size_t nstreams, liststz;
+	struct tcpflow flows[MAX_TCP_FLOWS];
+	struct cap_defrag *defrag;
+	struct cap_writer *w;
+	struct qframe *q;
+	size_t qhead, qlen;
+	uint8_t *pkt, *frame, *dgram;
+	struct pcapdec_totals t;
+	uint64_t bytes;
+	int out_err;
+};
+
+/*
+ * The files of a run, each one concern:
+ *   pcapdec.c         the run: frames in, defragmentation, life cycle
+ *   pcapdec_key.c     keys: key lines, SDP bodies, the endpoints they name
+ *   pcapdec_sip.c     SIP in the capture (UDP, TCP streams joined in order)
+ *   pcapdec_match.c   the stream table, which key fits a stream, decryption
+ *   pcapdec_out.c     per-stream outputs (WAV, raw), the output pcap queue
+ *   pcapdec_report.c  totals and the per-stream report
+ */
+
+/* pcapdec_key.c */
+void pcapdec_key_free(struct key *k);
+/* Add the a=crypto keys of SDP `body` (call_id may be empty). */
+int pcapdec_add_sdp_from(struct pcapdec *d, struct slice body,
+    struct slice call_id, int from_sip, char *why, size_t whysz);
+
+/* pcapdec_sip.c */
+int pcapdec_looks_like_sip(struct slice p);
+void pcapdec_sip_message(struct pcapdec *d, struct slice raw);
+void pcapdec_tcp_segment(struct pcapdec *d, const struct cap_pkt *p);
+
+/* pcapdec_match.c */
+int pcapdec_decrypt_udp(struct pcapdec *d, const struct cap_pkt *p,
+    struct slice pl, uint8_t *buf, size_t *outlen);
+
+/* pcapdec_out.c */
+void pcapdec_stream_outputs(struct pcapdec *d, struct stream *s,
+    const uint8_t *p, size_t len);
+int pcapdec_write_frame(struct pcapdec *d, const struct cap_frame *f);
+int pcapdec_queue_push(struct pcapdec *d, const struct cap_frame *f,
+    uint64_t serial, const struct cap_pkt *pkt);
+void pcapdec_queue_flush(struct pcapdec *d, int all);
+void pcapdec_queue_patch(struct pcapdec *d, uint64_t serial,
+    const uint8_t *dg, size_t dlen);
+
+#endif

@@ -1,0 +1,239 @@
+/* pcapdec_report.c - pcapdec: totals and the per-stream report. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cap/pcapdec_int.h"
+
+/* --- results --- */
+
+/* A key fits it: it decrypted, or failed under a key, or fits one we
+ * cannot use. */
+static int
+stream_keyed(const struct stream *s)
+{
+	return s->key != NULL || s->unsup != NULL || s->fail[PCAPDEC_AUTH] ||
+	    s->fail[PCAPDEC_REPLAY] || s->fail[PCAPDEC_UNSUPPORTED];
+}
+
+static enum pcapdec_status
+stream_status(const struct stream *s)
+{
+	if (!stream_keyed(s))
+		return PCAPDEC_ST_NOKEY;
+	if (s->decrypted == 0)
+		return s->fail[PCAPDEC_UNSUPPORTED] ? PCAPDEC_ST_UNSUPPORTED :
+		    PCAPDEC_ST_FAILED;
+	/* replays are duplicates of packets that did decrypt (a capture
+	 * on two interfaces sees each twice): not a failure */
+	if (s->fail[PCAPDEC_AUTH] || s->fail[PCAPDEC_NOKEY] ||
+	    s->fail[PCAPDEC_UNSUPPORTED])
+		return PCAPDEC_ST_PARTIAL;
+	return PCAPDEC_ST_OK;
+}
+
+/* The suite shown for it: its key's, else the unusable key's. */
+static const char *
+stream_suite(const struct stream *s)
+{
+	if (s->key != NULL)
+		return s->key->suite->name;
+	return s->unsup != NULL ? s->unsup->suite->name : NULL;
+}
+
+void
+pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
+{
+	size_t i, j;
+
+	*t = d->t;
+	t->streams = d->nstreams;
+	for (i = 0; i < d->nstreams; i++) {
+		const struct stream *s = d->list[i];
+
+		t->decrypted += s->decrypted;
+		for (j = 0; j < PCAPDEC_NFAIL; j++)
+			t->failed[j] += s->fail[j];
+		if (stream_keyed(s)) {
+			t->keyed_streams++;
+			if (s->decrypted == 0)
+				t->streams_without_plaintext++;
+			if (stream_status(s) != PCAPDEC_ST_OK)
+				t->streams_not_ok++;
+		}
+	}
+}
+
+static void
+addr_fmt(const struct cap_addr *a, char *b, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, ip,
+	    sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	if (a->family == 6)
+		snprintf(b, n, "[%s]:%u", ip, a->port);
+	else
+		snprintf(b, n, "%s:%u", ip, a->port);
+}
+
+static uint64_t
+lost(const struct stream *s)
+{
+	uint64_t exp;
+
+	if (!s->have_seq)
+		return 0;
+	exp = s->ext_max - s->ext_first + 1;
+	return exp > s->decrypted ? exp - s->decrypted : 0;
+}
+
+static uint32_t
+roc_now(const struct stream *s)
+{
+	uint32_t roc = 0;
+
+	if (s->key != NULL && !s->k.rtcp &&
+	    rtpsec_get_roc(s->key->ctx[s->ctxi], s->k.ssrc, &roc) == 0)
+		return roc;
+	return s->roc_first;
+}
+
+int
+pcapdec_report_text(const struct pcapdec *d, struct buf *out)
+{
+	char a[64], b[64];
+	size_t i, j;
+	int e = 0;
+
+	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %-11s %7s %9s %6s "
+	    "%6s %6s %9s %11s %5s %s\n", "ssrc", "kind", "source",
+	    "destination", "suite", "status", "packets", "decrypted",
+	    "no-key", "auth", "replay", "malformed", "unsupported", "lost",
+	    "roc");
+	for (i = 0; i < d->nstreams && e == 0; i++) {
+		const struct stream *s = d->list[i];
+		const char *su = stream_suite(s);
+		static const int w[PCAPDEC_NFAIL] = { 6, 6, 6, 9, 11 };
+
+		addr_fmt(&s->k.src, a, sizeof(a));
+		addr_fmt(&s->k.dst, b, sizeof(b));
+		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %-11s %7llu "
+		    "%9llu", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		    su != NULL ? su : "-", pcapdec_status_name(stream_status(s)),
+		    (unsigned long long)s->packets,
+		    (unsigned long long)s->decrypted);
+		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
+			e = buf_printf(out, " %*llu", w[j],
+			    (unsigned long long)s->fail[j]);
+		if (e == 0 && s->k.rtcp)
+			e = buf_printf(out, " %5s %s\n", "-", "-");
+		else if (e == 0 && s->roc_known && s->roc_first != 0)
+			e = buf_printf(out, " %5llu %u (found, started at %u)\n",
+			    (unsigned long long)lost(s), roc_now(s),
+			    s->roc_first);
+		else if (e == 0)
+			e = buf_printf(out, " %5llu %u\n",
+			    (unsigned long long)lost(s), roc_now(s));
+	}
+	return e;
+}
+
+int
+pcapdec_report_problems(const struct pcapdec *d, struct buf *out)
+{
+	char a[64], b[64];
+	size_t i, j;
+	int e = 0, n;
+	enum pcapdec_status st;
+
+	for (i = 0; i < d->nstreams && e == 0; i++) {
+		const struct stream *s = d->list[i];
+
+		st = stream_status(s);
+		if (st == PCAPDEC_ST_OK || st == PCAPDEC_ST_NOKEY)
+			continue;
+		addr_fmt(&s->k.src, a, sizeof(a));
+		addr_fmt(&s->k.dst, b, sizeof(b));
+		e = buf_printf(out, "0x%08x %s %s -> %s: %s, %llu of %llu "
+		    "decrypted (", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		    pcapdec_status_name(st), (unsigned long long)s->decrypted,
+		    (unsigned long long)s->packets);
+		for (j = 0, n = 0; j < PCAPDEC_NFAIL && e == 0; j++) {
+			if (s->fail[j] == 0)
+				continue;
+			e = buf_printf(out, "%s%s %llu", n++ ? ", " : "",
+			    pcapdec_fail_name((enum pcapdec_fail)j),
+			    (unsigned long long)s->fail[j]);
+		}
+		if (e == 0 && s->fail[PCAPDEC_UNSUPPORTED] && s->unsup != NULL)
+			e = buf_printf(out, ": %s", s->unsup->unusable);
+		if (e == 0)
+			e = buf_printf(out, ")\n");
+	}
+	return e;
+}
+
+int
+pcapdec_report_json(const struct pcapdec *d, struct buf *out)
+{
+	struct pcapdec_totals t;
+	char a[64], b[64];
+	size_t i, j;
+	int e;
+
+	pcapdec_totals(d, &t);
+	e = buf_printf(out, "{\n  \"frames\": %llu,\n  \"written\": %llu,\n"
+	    "  \"truncated\": %s,\n  \"keys\": %llu,\n  \"sip_keys\": %llu,\n"
+	    "  \"decrypted\": %llu,\n  \"fragments_dropped\": %llu,\n"
+	    "  \"keyed_streams\": %llu,\n  \"streams_not_ok\": %llu,\n"
+	    "  \"streams\": [",
+	    (unsigned long long)t.frames, (unsigned long long)t.written,
+	    t.truncated ? "true" : "false", (unsigned long long)t.keys,
+	    (unsigned long long)t.sip_keys, (unsigned long long)t.decrypted,
+	    (unsigned long long)t.frag_dropped,
+	    (unsigned long long)t.keyed_streams,
+	    (unsigned long long)t.streams_not_ok);
+	for (i = 0; i < d->nstreams && e == 0; i++) {
+		const struct stream *s = d->list[i];
+		const struct key *k = s->key != NULL ? s->key : s->unsup;
+		const char *su = stream_suite(s);
+
+		addr_fmt(&s->k.src, a, sizeof(a));
+		addr_fmt(&s->k.dst, b, sizeof(b));
+		e = buf_printf(out, "%s\n    {\"ssrc\": \"0x%08x\", "
+		    "\"kind\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", "
+		    "\"suite\": %s%s%s, \"key_from\": \"%s\", "
+		    "\"status\": \"%s\", "
+		    "\"packets\": %llu, \"decrypted\": %llu, \"failed\": {",
+		    i ? "," : "", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		    su ? "\"" : "", su ? su : "null", su ? "\"" : "",
+		    k ? (k->from_sip ? "sip" : "given") : "none",
+		    pcapdec_status_name(stream_status(s)),
+		    (unsigned long long)s->packets,
+		    (unsigned long long)s->decrypted);
+		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
+			e = buf_printf(out, "%s\"%s\": %llu", j ? ", " : "",
+			    pcapdec_fail_name((enum pcapdec_fail)j),
+			    (unsigned long long)s->fail[j]);
+		if (e == 0)
+			e = buf_printf(out, "}");
+		if (e == 0 && stream_status(s) == PCAPDEC_ST_UNSUPPORTED &&
+		    s->unsup != NULL)
+			e = buf_printf(out, ", \"unsupported\": \"%s\"",
+			    s->unsup->unusable);
+		if (e == 0 && s->k.rtcp)
+			e = buf_printf(out, "}");
+		else if (e == 0)
+			e = buf_printf(out, ", \"lost\": %llu, \"roc\": %u, "
+			    "\"roc_first\": %u, \"payload_type\": %d%s}",
+			    (unsigned long long)lost(s), roc_now(s),
+			    s->roc_first, s->pt,
+			    s->key && s->key->libsrtp_kdf[s->ctxi] ?
+			    ", \"kdf\": \"libsrtp-aes192\"" : "");
+	}
+	if (e == 0)
+		e = buf_printf(out, "\n  ]\n}\n");
+	return e;
+}
