@@ -68,7 +68,8 @@ hash_hex(enum digest_alg alg, const struct slice *parts, size_t np, char *hex)
 		if (i > 0)
 			ok = EVP_DigestUpdate(ctx, ":", 1) == 1;
 		if (ok && parts[i].len > 0)
-			ok = EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) == 1;
+			ok = EVP_DigestUpdate(ctx, parts[i].p,
+			    parts[i].len) == 1;
 	}
 	if (ok)
 		ok = EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 &&
@@ -93,9 +94,9 @@ struct cred_ent {
 };
 
 struct digest_creds {
-	uint8_t *text;		/* our copy of the file; the slices point here */
+	uint8_t *text;		/* our copy of the file, under the slices */
 	size_t text_len;
-	struct cred_ent *ent;	/* sorted by user, realm, algorithm */
+	struct cred_ent *ent;	/* by user, realm, algorithm */
 	size_t n;
 };
 
@@ -218,8 +219,8 @@ creds_lines(struct digest_creds *c, char *why, size_t n)
 			struct cred_ent *ne;
 
 			if (c->n >= DIGEST_CREDS_MAX) {
-				sbk_why(why, n, "line %zu: more than %d entries",
-				    ln, DIGEST_CREDS_MAX);
+				sbk_why(why, n, "line %zu: more than %d "
+				    "entries", ln, DIGEST_CREDS_MAX);
 				return E_BIG;
 			}
 			if (ncap > DIGEST_CREDS_MAX)
@@ -335,7 +336,7 @@ digest_creds_lookup(const struct digest_creds *c, struct slice user,
 #define NONCE_LABEL	"sbk-digest"
 
 struct nc_slot {
-	uint64_t serial;	/* the highest serial ever stored here; 0 none */
+	uint64_t serial;	/* the highest serial stored here; 0: none */
 	uint32_t nc;		/* its last accepted nc */
 };
 
@@ -900,7 +901,10 @@ digest_verify(struct digest *d, const struct digest_creds *creds,
 	uint8_t got[64];
 	struct slice ha1;
 	struct nc_slot *slot;
+	static const char dummy_ha1[] = "00000000000000000000000000000000"
+	    "00000000000000000000000000000000";
 	uint64_t ts, serial, now_s = now_ms / 1000;
+	int known;
 
 	if ((unsigned)p->alg >= DIGEST_NALG || p->response.len !=
 	    alg_hexlen[p->alg] || p->nc == 0)
@@ -911,12 +915,15 @@ digest_verify(struct digest *d, const struct digest_creds *creds,
 		RESULT(DIGEST_UNKNOWN_USER, "not our realm");
 	if (nonce_open(d, p->nonce, &ts, &serial) != 0)
 		RESULT(DIGEST_BAD_NONCE, "not a nonce of ours");
-	if (digest_creds_lookup(creds, p->username, p->realm, p->alg,
-	    &ha1) != 0)
-		RESULT(DIGEST_UNKNOWN_USER, "no such user for the algorithm");
-
+	/* An unknown user costs the same hashing: no user-list oracle. */
+	known = digest_creds_lookup(creds, p->username, p->realm, p->alg,
+	    &ha1) == 0;
+	if (!known)
+		ha1 = slice_make(dummy_ha1, alg_hexlen[p->alg]);
 	if (digest_response_hex(ha1, method, p, want, sizeof(want)) != 0)
 		RESULT(DIGEST_BAD_RESPONSE, "crypto library failure");
+	if (!known)
+		RESULT(DIGEST_UNKNOWN_USER, "no such user for the algorithm");
 	/* Hex digits in either case, as some phones send upper case. */
 	for (size_t i = 0; i < p->response.len; i++) {
 		uint8_t c = p->response.p[i];

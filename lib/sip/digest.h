@@ -197,9 +197,9 @@ int digest_response_hex(struct slice ha1, struct slice method,
 
 enum digest_result {
 	DIGEST_OK = 0,
-	DIGEST_STALE,		/* right password, old or forgotten nonce */
-	DIGEST_BAD_RESPONSE,	/* wrong password (or tampered parameters) */
-	DIGEST_UNKNOWN_USER,	/* no such user in our realm, or not our realm */
+	DIGEST_STALE,		/* right password, old or lost nonce */
+	DIGEST_BAD_RESPONSE,	/* wrong password, or tampered parameters */
+	DIGEST_UNKNOWN_USER,	/* no such user, or not our realm */
 	DIGEST_BAD_NONCE,	/* not a nonce of ours (another process?) */
 	DIGEST_REPLAY,		/* nc not above the last one seen */
 	DIGEST_MALFORMED,	/* a bad value, or uri != Request-URI */

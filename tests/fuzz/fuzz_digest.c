@@ -1,4 +1,4 @@
-/* fuzz_digest.c - libFuzzer target: digest Authorization values, credentials. */
+/* fuzz_digest.c - libFuzzer target: digest credentials and their file. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
