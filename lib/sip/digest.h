@@ -37,6 +37,24 @@
  * serial was, or may have been, evicted: it is treated as stale (fail
  * safe), never as fresh. Unauthenticated requests never write to the
  * table, so a stranger cannot evict anyone's nonce.
+ *
+ * Wiring it into a proxy (a sketch of the intended use):
+ * - at start-up: 32 random bytes as the secret, digest_new(); the
+ *   credentials file read and digest_creds_parse()d; on SIGHUP parse it
+ *   again and swap the pointer only if the parse succeeded.
+ * - which requests: a REGISTER for the built-in registrar, and any request
+ *   from outside that is not inside a dialog (no To tag), except ACK and
+ *   CANCEL, which cannot be challenged (RFC 3261 §22.1). Check after the
+ *   transaction layer, so a retransmission does not count as a replay.
+ * - REGISTER: read "Authorization"; without one, or with any result but
+ *   OK, answer 401 with digest_challenge(.., "WWW-Authenticate", ..).
+ *   Other requests: "Proxy-Authorization", 407 and "Proxy-Authenticate".
+ *   STALE: the same answer with stale=1. MALFORMED: 400. UNSUPPORTED: a
+ *   fresh challenge (it offers what we support). A request may carry
+ *   several such headers (one per realm): use the one whose realm is ours.
+ * - OK: *user is the authenticated user. A REGISTER whose To user differs
+ *   from it (someone binding another's address) gets 403 Forbidden. The
+ *   header is not forwarded upstream: remove it from the relayed request.
  */
 
 enum digest_alg {
