@@ -7,39 +7,45 @@
 
 /* Encoding a request. */
 
+/* The names in `t` of the bits set in `bits`, as list items. */
 static int
-put_bits(struct buf *b, const char *key, const struct ng_names *t,
-    unsigned bits)
+put_names(struct buf *b, const struct ng_names *t, unsigned bits)
 {
 	size_t i;
 	int r;
 
-	if (bits == 0)
-		return 0;
-	if ((r = bencode_put_klist(b, key)) != 0)
-		return r;
 	for (i = 0; i < t->n; i++)
 		if ((bits & t->v[i].v) &&
 		    (r = bencode_put_cstr(b, t->v[i].s)) != 0)
 			return r;
+	return 0;
+}
+
+static int
+put_bits(struct buf *b, const char *key, const struct ng_names *t,
+    unsigned bits)
+{
+	int r;
+
+	if (bits == 0)
+		return 0;
+	if ((r = bencode_put_klist(b, key)) != 0 ||
+	    (r = put_names(b, t, bits)) != 0)
+		return r;
 	return bencode_put_end(b);
 }
 
 static int
 put_sdes(struct buf *b, const char *key, const struct ng_req *q)
 {
-	const struct ng_names *t = &ng_sdes_names;
 	size_t i;
 	int r;
 
 	if (q->sdes == 0 && q->n_sdes_no == 0 && q->n_sdes_only == 0)
 		return 0;
-	if ((r = bencode_put_klist(b, key)) != 0)
+	if ((r = bencode_put_klist(b, key)) != 0 ||
+	    (r = put_names(b, &ng_sdes_names, q->sdes)) != 0)
 		return r;
-	for (i = 0; i < t->n; i++)
-		if ((q->sdes & t->v[i].v) &&
-		    (r = bencode_put_cstr(b, t->v[i].s)) != 0)
-			return r;
 	for (i = 0; i < q->n_sdes_no && i < NG_LIST_MAX; i++)
 		if ((r = buf_printf(b, "%zu:no-", q->sdes_no[i].len + 3)) != 0 ||
 		    (r = buf_append_slice(b, q->sdes_no[i])) != 0)
@@ -55,18 +61,14 @@ put_sdes(struct buf *b, const char *key, const struct ng_req *q)
 static int
 put_flags(struct buf *b, const char *key, const struct ng_req *q)
 {
-	const struct ng_names *t = &ng_flag_names;
 	size_t i;
 	int r;
 
 	if (q->flags == 0 && q->n_extra_flags == 0)
 		return 0;
-	if ((r = bencode_put_klist(b, key)) != 0)
+	if ((r = bencode_put_klist(b, key)) != 0 ||
+	    (r = put_names(b, &ng_flag_names, q->flags)) != 0)
 		return r;
-	for (i = 0; i < t->n; i++)
-		if ((q->flags & t->v[i].v) &&
-		    (r = bencode_put_cstr(b, t->v[i].s)) != 0)
-			return r;
 	for (i = 0; i < q->n_extra_flags && i < NG_UNKNOWN_MAX; i++)
 		if ((r = bencode_put_str(b, q->extra_flags[i])) != 0)
 			return r;
@@ -116,10 +118,9 @@ put_key(struct buf *b, const struct ng_key *k, const struct ng_req *q)
 		s = ng_proto_name(q->proto);
 		return s != NULL ? bencode_put_kcstr(b, k->name, s) : 0;
 	case K_ICE:
-		s = ng_name_of(k->names, q->ice);
-		return s != NULL ? bencode_put_kcstr(b, k->name, s) : 0;
 	case K_DTLS:
-		s = ng_name_of(k->names, q->dtls);
+		s = ng_name_of(k->names, k->id == K_ICE ? (unsigned)q->ice :
+		    (unsigned)q->dtls);
 		return s != NULL ? bencode_put_kcstr(b, k->name, s) : 0;
 	case K_SDES:
 		return put_sdes(b, k->name, q);

@@ -165,6 +165,19 @@ list_item(struct pstate *ps, const struct ng_key *k, struct slice s, int rtpp)
 
 static void rtpp_parse(struct pstate *ps, struct slice s);
 
+/* The value `v` names in key `k`'s table, else `other` (`v` unknown). */
+static unsigned
+one_of(struct ng_req *req, const struct ng_key *k, struct slice v,
+    unsigned other)
+{
+	unsigned e;
+
+	if (ng_name_find(k->names, v, &e))
+		return e;
+	unknown(req, v);
+	return other;
+}
+
 /* A string value for a scalar key. */
 static void
 scalar(struct pstate *ps, const struct ng_key *k, struct slice key,
@@ -191,20 +204,10 @@ scalar(struct pstate *ps, const struct ng_key *k, struct slice key,
 			unknown(req, v);
 		break;
 	case K_ICE:
-		if (ng_name_find(k->names, v, &e))
-			req->ice = (enum ng_ice)e;
-		else {
-			req->ice = NG_ICE_OTHER;
-			unknown(req, v);
-		}
+		req->ice = (enum ng_ice)one_of(req, k, v, NG_ICE_OTHER);
 		break;
 	case K_DTLS:
-		if (ng_name_find(k->names, v, &e))
-			req->dtls = (enum ng_dtls)e;
-		else {
-			req->dtls = NG_DTLS_OTHER;
-			unknown(req, v);
-		}
+		req->dtls = (enum ng_dtls)one_of(req, k, v, NG_DTLS_OTHER);
 		break;
 	case K_FROM_IF: req->from_interface = v; ps->ndir = 1; break;
 	case K_TO_IF: req->to_interface = v; ps->ndir = 2; break;
