@@ -183,23 +183,33 @@ drop_session_dtls(struct sdp *s)
 	drop_dtls(s, SDP_SESSION);
 }
 
-int
-sdprw_media_to_rtp(struct sdp *s, size_t m)
+/*
+ * RTP media `m` (profile `p`, m= line `md`) to RTP/AVP or, with `srtp`,
+ * RTP/SAVP (the F of feedback kept), its crypto, DTLS and ICE dropped.
+ */
+static int
+reprofile(struct sdp *s, size_t m, const struct sdp_media *md, int p,
+    int srtp)
 {
-	struct sdp_media md;
-	int p = media_profile(s, m, &md), r;
-	const char *np;
+	int f = p == P_AVPF || p == P_SAVPF || p == P_DTLSF, r;
+	const char *np = srtp ? (f ? "RTP/SAVPF" : "RTP/SAVP") :
+	    (f ? "RTP/AVPF" : "RTP/AVP");
 
-	if (p == P_NONE)
-		return 0;
-	np = (p == P_AVPF || p == P_SAVPF || p == P_DTLSF) ? "RTP/AVPF" :
-	    "RTP/AVP";
-	if (!slice_eq_cstr(md.proto, np) &&
-	    (r = set_mline(s, m, &md, md.port, slice_cstr(np))) != 0)
+	if (!slice_eq_cstr(md->proto, np) &&
+	    (r = set_mline(s, m, md, md->port, slice_cstr(np))) != 0)
 		return r;
 	delete_attrs(s, (int)m, media_attrs);
 	drop_session_dtls(s);
 	return 0;
+}
+
+int
+sdprw_media_to_rtp(struct sdp *s, size_t m)
+{
+	struct sdp_media md;
+	int p = media_profile(s, m, &md);
+
+	return p == P_NONE ? 0 : reprofile(s, m, &md, p, 0);
 }
 
 /* Where new attributes of a section go: after its last a= line. */
@@ -237,18 +247,10 @@ sdprw_media_to_srtp(struct sdp *s, size_t m,
 	struct sdp_media md;
 	struct buf *b;
 	int p = media_profile(s, m, &md), r = 0;
-	const char *np;
 	size_t i, at;
 
-	if (p == P_NONE)
-		return 0;
-	np = (p == P_AVPF || p == P_SAVPF || p == P_DTLSF) ? "RTP/SAVPF" :
-	    "RTP/SAVP";
-	if (!slice_eq_cstr(md.proto, np) &&
-	    (r = set_mline(s, m, &md, md.port, slice_cstr(np))) != 0)
+	if (p == P_NONE || (r = reprofile(s, m, &md, p, 1)) != 0)
 		return r;
-	delete_attrs(s, (int)m, media_attrs);
-	drop_session_dtls(s);
 	if (md.port == 0 || nkeys == 0)
 		return 0;
 	if ((b = buf_new_secret(CRYPTO_MAX)) == NULL)

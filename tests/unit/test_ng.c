@@ -692,6 +692,95 @@ test_kamailio(void)
 	buf_free(enc);
 }
 
+/*
+ * Every key a request can carry, encoded: the bytes, hence the order of
+ * the key table (rtpp-flags first, command last), pinned.
+ */
+static void
+test_encode_all_keys(void)
+{
+	static const char want1[] =
+	    "c1 d10:rtpp-flags9:SRTP AVPF3:sdp3:v=07:call-id3:cid8:from-t"
+	    "ag2:ft6:to-tag2:tt10:via-branch2:vb18:transport-protocol9:RT"
+	    "P/SAVPF3:ICE5:force4:DTLS7:passive7:replacel6:origin18:sessi"
+	    "on-connection11:SDP-version8:username12:session-name12:zero-"
+	    "address11:origin-fulle8:rtcp-muxl5:offer5:demux6:accept6:rej"
+	    "ect7:requiree4:SDESl3:off5:nonew3:pad6:static16:unencrypted_"
+	    "srtp17:unencrypted_srtcp20:unauthenticated_srtp14:encrypted_"
+	    "srtp15:encrypted_srtcp18:authenticated_srtp8:lifetime10:prio"
+	    "ritize4:no-A6:only-Be14:from-interface2:in13:received-froml3"
+	    ":IP47:1.2.3.4e13:media-address7:5.6.7.814:address-family3:IP"
+	    "65:label2:lb16:sip-message-type11:sip-request11:record-call3"
+	    ":yes12:delete-delayi5e8:supportsl10:load limite5:flagsl13:tr"
+	    "ust-address18:SIP-source-address9:symmetric10:asymmetric13:s"
+	    "trict-source14:media-handover13:port-latching17:no-rtcp-attr"
+	    "ibute19:full-rtcp-attribute12:loop-protect7:recrypt5:fatal4:"
+	    "fast6:to-tag3:all5:reset14:unidirectional16:no-port-latching"
+	    "11:record-call12:generate-mid10:pad-crypto11:trickle-ICE17:o"
+	    "riginal-sendrecv17:discard-recording4:xtrae7:command5:offere";
+	static const char want2[] =
+	    "c1 d10:rtpp-flags9:SRTP AVPF3:sdp3:v=07:call-id3:cid8:from-t"
+	    "ag2:ft6:to-tag2:tt10:via-branch2:vb18:transport-protocol7:RT"
+	    "P/AVP3:ICE5:force4:DTLS7:passive7:replacel6:origin18:session"
+	    "-connection11:SDP-version8:username12:session-name12:zero-ad"
+	    "dress11:origin-fulle8:rtcp-muxl5:offer5:demux6:accept6:rejec"
+	    "t7:requiree4:SDESl3:off5:nonew3:pad6:static16:unencrypted_sr"
+	    "tp17:unencrypted_srtcp20:unauthenticated_srtp14:encrypted_sr"
+	    "tp15:encrypted_srtcp18:authenticated_srtp8:lifetime10:priori"
+	    "tize4:no-A6:only-Be9:directionl2:in3:oute13:received-froml3:"
+	    "IP47:1.2.3.4e13:media-address7:5.6.7.814:address-family3:IP6"
+	    "5:label2:lb16:sip-message-type11:sip-request11:record-call3:"
+	    "yes12:delete-delayi5e8:supportsl10:load limite5:flagsl13:tru"
+	    "st-address18:SIP-source-address9:symmetric10:asymmetric13:st"
+	    "rict-source14:media-handover13:port-latching17:no-rtcp-attri"
+	    "bute19:full-rtcp-attribute12:loop-protect7:recrypt5:fatal4:f"
+	    "ast6:to-tag3:all5:reset14:unidirectional16:no-port-latching1"
+	    "1:record-call12:generate-mid10:pad-crypto11:trickle-ICE17:or"
+	    "iginal-sendrecv17:discard-recording4:xtrae7:command5:offere";
+	struct buf *b = buf_new(4096);
+	struct ng_req q;
+
+	ng_req_init(&q);
+	q.cookie = SLICE_LIT("c1");
+	q.cmd = NG_CMD_OFFER;
+	q.call_id = SLICE_LIT("cid");
+	q.from_tag = SLICE_LIT("ft");
+	q.to_tag = SLICE_LIT("tt");
+	q.via_branch = SLICE_LIT("vb");
+	q.sdp = SLICE_LIT("v=0");
+	q.proto = NG_PROTO_RTP_SAVPF;
+	q.ice = NG_ICE_FORCE;
+	q.dtls = NG_DTLS_PASSIVE;
+	q.replace = 0x7f;
+	q.rtcp_mux = 0x1f;
+	q.sdes = 0xfff;
+	q.sdes_no[q.n_sdes_no++] = SLICE_LIT("A");
+	q.sdes_only[q.n_sdes_only++] = SLICE_LIT("B");
+	q.from_interface = SLICE_LIT("in");
+	q.received_family = SLICE_LIT("IP4");
+	q.received_addr = SLICE_LIT("1.2.3.4");
+	q.media_address = SLICE_LIT("5.6.7.8");
+	q.address_family = SLICE_LIT("IP6");
+	q.label = SLICE_LIT("lb");
+	q.sip_message_type = SLICE_LIT("sip-request");
+	q.record_call = SLICE_LIT("yes");
+	q.delete_delay = 5;
+	q.supports = NG_SUPPORTS_LOAD_LIMIT;
+	q.flags = 0xffffff;
+	q.extra_flags[q.n_extra_flags++] = SLICE_LIT("xtra");
+	q.rtpp_flags = SLICE_LIT("SRTP AVPF");
+	T_EQ_INT(ng_req_encode(&q, b), 0, "encode every key");
+	T_EQ_MEM(buf_data(b), buf_len(b), want1, sizeof(want1) - 1,
+	    "every key, in the key table's order");
+	buf_truncate(b, 0);
+	q.to_interface = SLICE_LIT("out");
+	q.transport_protocol = SLICE_LIT("RTP/AVP");
+	T_EQ_INT(ng_req_encode(&q, b), 0, "encode with direction");
+	T_EQ_MEM(buf_data(b), buf_len(b), want2, sizeof(want2) - 1,
+	    "from and to interface as direction, protocol as sent");
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -700,6 +789,7 @@ main(void)
 	test_names();
 	test_check_and_warning();
 	test_encode_roundtrip();
+	test_encode_all_keys();
 	test_replies();
 	test_cache();
 	test_retry();
