@@ -58,11 +58,9 @@ static int
 other_flow(const struct px_env *env, const struct sip_msg *m, int have_tok,
     uint64_t rtok, struct slice next, uint64_t now_ms, struct px_route *rt)
 {
-	const struct sip_hdr *to = sip_find(m, SIP_H_TO);
 	struct reg_binding b;
-	struct sip_addr ta;
 	struct sip_uri ru;
-	int r, tagged;
+	int r;
 
 	if (have_tok == 2) {
 		rt->t.flow = rtok;
@@ -72,9 +70,7 @@ other_flow(const struct px_env *env, const struct sip_msg *m, int have_tok,
 		    px_is_method(m, "REGISTER") ||
 		    sip_uri_parse(m->ruri, &ru) != 0 || ru.user.len == 0)
 			return 0;
-		tagged = to != NULL && sip_addr_parse(to->value, &ta) == 0 &&
-		    sip_param(ta.params, "tag", NULL, NULL);
-		if (tagged && !px_is_method(m, "ACK"))
+		if (m->to_tagged && !px_is_method(m, "ACK"))
 			return 0;
 		r = registrar_lookup(env->reg, ru.user, now_ms, env->alive,
 		    env->arg, &b);

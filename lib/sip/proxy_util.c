@@ -14,15 +14,11 @@ px_is_method(const struct sip_msg *m, const char *name)
 int
 px_dialog_forming(const struct sip_msg *m)
 {
-	const struct sip_hdr *to = sip_find(m, SIP_H_TO);
-	struct sip_addr a;
-
 	if (!px_is_method(m, "INVITE") && !px_is_method(m, "SUBSCRIBE") &&
 	    !px_is_method(m, "REFER"))
 		return 0;
 	/* In-dialog requests (To tag) keep their route set. */
-	return to == NULL || sip_addr_parse(to->value, &a) != 0 ||
-	    !sip_param(a.params, "tag", NULL, NULL);
+	return !m->to_tagged;
 }
 
 /* Host of `a` for a URI or Via ("1.2.3.4", "[::1]"). */
