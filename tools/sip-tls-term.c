@@ -1,33 +1,24 @@
 /* sip-tls-term.c - SIP-aware TLS terminator: SIP/TLS outside, SIP/UDP+TCP inside. */
-#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common.h"
 #include "base/ev.h"
-#include "sip/flow.h"
-#include "sip/mediactl.h"
 #include "base/net.h"
-#include "sip/proxy.h"
-#include "sip/tcpconn.h"
-#include "sip/tls.h"
+#include "sip/sipterm.h"
 
-#define MAX_LISTEN 4
-
-struct app {
-	struct ev_loop *loop;
-	struct tls_server *tls;
-	struct flow_table *flows;
-	struct tcpconn_table *tcp;
-	struct proxy *px;
-	struct mediactl *mc;
-	struct logger lg;
+/* The command line, parsed. */
+struct opts {
+	struct sipterm_conf c;
+	size_t nkeys;
+	const char *inside, *advertise;
+	char *adv_host;			/* --advertise host: ours to free */
+	struct net_addr up;
+	int have_up;
+	enum log_level lvl;
 };
 
 static void
@@ -89,244 +80,190 @@ addr(const char *opt, const char *s, uint16_t defport, struct net_addr *a)
 		cli_die(XC_USAGE, "%s: bad address '%s'", opt, s);
 }
 
-static void
-on_msg(void *arg, uint64_t flow, struct slice msg)
-{
-	proxy_from_flow(((struct app *)arg)->px, flow, msg);
-}
-
-static void
-on_closed(void *arg, uint64_t flow)
-{
-	proxy_flow_closed(((struct app *)arg)->px, flow);
-}
-
-static void
-on_tcp_msg(void *arg, uint64_t conn, const struct net_addr *src,
-    struct slice msg)
-{
-	proxy_from_tcp(((struct app *)arg)->px, conn, src, msg);
-}
-
-static void
-on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
-{
-	proxy_tcp_closed(((struct app *)arg)->px, conn, peer, err);
-}
-
-static void
-on_hup(struct ev_loop *loop, int signo, void *arg)
-{
-	struct app *a = arg;
-
-	(void)loop;
-	(void)signo;
-	if (tls_server_reload(a->tls) != 0)
-		log_msg(&a->lg, LOG_ERR, "reload failed; old certificates kept");
-	else
-		log_msg(&a->lg, LOG_INFO, "certificates reloaded");
-}
-
-static void
-on_term(struct ev_loop *loop, int signo, void *arg)
-{
-	(void)arg;
-	(void)signo;
-	ev_stop(loop);
-}
-
 /* "WHAT ADDR:PORT" on stdout: where socket `fd` is bound. */
 static void
-say_bound(const char *what, int fd)
+say_bound(void *arg, const char *what, int fd)
 {
 	struct net_addr a;
 	char s[NET_ADDR_STRLEN];
 
+	(void)arg;
 	if (net_local_addr(fd, &a) == 0 &&
 	    net_addr_format(&a, s, sizeof(s)) == 0)
 		printf("%s %s\n", what, s);
 }
 
-int
-main(int argc, char **argv)
-{
-	enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
-	    O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
-	    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
-	    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG };
-	static const struct option lo[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "sni", required_argument, NULL, O_SNI },
-		{ "verify-client", required_argument, NULL, O_VERIFY },
-		{ "ca", required_argument, NULL, O_CA },
-		{ "tls-keylog", required_argument, NULL, O_KEYLOG },
-		{ "upstream", required_argument, NULL, 'u' },
-		{ "inside", required_argument, NULL, 'i' },
-		{ "advertise", required_argument, NULL, 'a' },
-		{ "inside-tcp", no_argument, NULL, O_INTCP },
-		{ "udp-max", required_argument, NULL, O_UDPMAX },
-		{ "inside-idle", required_argument, NULL, O_INIDLE },
-		{ "registrar", no_argument, NULL, O_REGISTRAR },
-		{ "contact-rewrite", no_argument, NULL, O_CREWRITE },
-		{ "no-path-tag", no_argument, NULL, O_NOPATHTAG },
-		{ "allow-sips-downgrade", no_argument, NULL, O_SIPS },
-		{ "media", required_argument, NULL, 'm' },
-		{ "media-direction", required_argument, NULL, O_MDIR },
-		{ "require-srtp", no_argument, NULL, O_SRTP },
-		{ "max-conns", required_argument, NULL, O_MAXC },
-		{ "max-per-ip", required_argument, NULL, O_MAXIP },
-		{ "handshake-timeout", required_argument, NULL, O_HST },
-		{ "idle-timeout", required_argument, NULL, O_IDLE },
-		{ "max-msg", required_argument, NULL, O_MAXMSG },
-		{ "write-queue", required_argument, NULL, O_WQ },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "bye-on-loss", no_argument, NULL, O_BYE },
-		{ "no-bye-on-loss", no_argument, NULL, O_NOBYE },
-		{ "max-dialogs", required_argument, NULL, O_MAXDLG },
-		{ "no-release-buffers", no_argument, NULL, O_NORB },
-		{ "socket-sndbuf", required_argument, NULL, O_SNDBUF },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct tls_conf tc;
-	struct flow_conf fc;
-	struct proxy_conf pc;
-	struct tcpconn_conf tcf;
-	struct mediactl_conf mcf;
-	struct net_addr listen_a[MAX_LISTEN], up;
-	size_t nlisten = 0, nkeys = 0, i;
-	const char *inside = NULL, *advertise = NULL;
-	char *adv_host = NULL;
-	enum log_level lvl = LOG_INFO;
-	struct app app;
-	struct flow_cbs cbs;
-	int c, err, fd, tfd = -1, have_up = 0, in_tcp = 0;
+enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
+    O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
+    O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
+    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG };
+/* Long options (the short ones: parse_args()'s getopt string). */
+static const struct option lo[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "sni", required_argument, NULL, O_SNI },
+	{ "verify-client", required_argument, NULL, O_VERIFY },
+	{ "ca", required_argument, NULL, O_CA },
+	{ "tls-keylog", required_argument, NULL, O_KEYLOG },
+	{ "upstream", required_argument, NULL, 'u' },
+	{ "inside", required_argument, NULL, 'i' },
+	{ "advertise", required_argument, NULL, 'a' },
+	{ "inside-tcp", no_argument, NULL, O_INTCP },
+	{ "udp-max", required_argument, NULL, O_UDPMAX },
+	{ "inside-idle", required_argument, NULL, O_INIDLE },
+	{ "registrar", no_argument, NULL, O_REGISTRAR },
+	{ "contact-rewrite", no_argument, NULL, O_CREWRITE },
+	{ "no-path-tag", no_argument, NULL, O_NOPATHTAG },
+	{ "allow-sips-downgrade", no_argument, NULL, O_SIPS },
+	{ "media", required_argument, NULL, 'm' },
+	{ "media-direction", required_argument, NULL, O_MDIR },
+	{ "require-srtp", no_argument, NULL, O_SRTP },
+	{ "max-conns", required_argument, NULL, O_MAXC },
+	{ "max-per-ip", required_argument, NULL, O_MAXIP },
+	{ "handshake-timeout", required_argument, NULL, O_HST },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	{ "max-msg", required_argument, NULL, O_MAXMSG },
+	{ "write-queue", required_argument, NULL, O_WQ },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "bye-on-loss", no_argument, NULL, O_BYE },
+	{ "no-bye-on-loss", no_argument, NULL, O_NOBYE },
+	{ "max-dialogs", required_argument, NULL, O_MAXDLG },
+	{ "no-release-buffers", no_argument, NULL, O_NORB },
+	{ "socket-sndbuf", required_argument, NULL, O_SNDBUF },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
 
-	cli_init(argv[0]);
-	memset(&tc, 0, sizeof(tc));
-	memset(&fc, 0, sizeof(fc));
-	memset(&pc, 0, sizeof(pc));
-	memset(&tcf, 0, sizeof(tcf));
-	pc.tcp_switch = 1300;
-	pc.bye_on_loss = 1;
-	memset(&mcf, 0, sizeof(mcf));
-	memset(&app, 0, sizeof(app));
-	memset(&up, 0, sizeof(up));
-	while ((c = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	struct sipterm_conf *c = &o->c;
+	struct tls_conf *tc = &c->tls;
+	struct flow_conf *fc = &c->flows;
+	struct proxy_conf *pc = &c->proxy;
+	struct tcpconn_conf *tcf = &c->tcp;
+	struct mediactl_conf *mcf = &c->media;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->lvl = LOG_INFO;
+	pc->tcp_switch = 1300;
+	pc->bye_on_loss = 1;
+	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
-		switch (c) {
+		switch (ch) {
 		case 'l':
-			if (nlisten == MAX_LISTEN)
+			if (c->nlisten == SIPTERM_MAX_LISTEN)
 				cli_die(XC_USAGE, "--listen: at most %d",
-				    MAX_LISTEN);
-			addr("--listen", optarg, 5061, &listen_a[nlisten++]);
+				    SIPTERM_MAX_LISTEN);
+			addr("--listen", optarg, 5061,
+			    &c->listen[c->nlisten++]);
 			break;
 		case 'c':
-			if (tc.ncerts == TLS_MAX_CERTS)
+			if (tc->ncerts == TLS_MAX_CERTS)
 				cli_die(XC_USAGE, "--cert: at most %d",
 				    TLS_MAX_CERTS);
-			tc.certs[tc.ncerts++].cert = optarg;
+			tc->certs[tc->ncerts++].cert = optarg;
 			break;
 		case 'k':
-			if (nkeys >= tc.ncerts)
+			if (o->nkeys >= tc->ncerts)
 				cli_die(XC_USAGE, "--key: give --cert first");
-			tc.certs[nkeys++].key = optarg;
+			tc->certs[o->nkeys++].key = optarg;
 			break;
 		case O_SNI: {
 			char *eq = strchr(optarg, '='), *cm;
 			if (eq == NULL || (cm = strchr(eq, ',')) == NULL ||
-			    tc.nsni == TLS_MAX_SNI)
+			    tc->nsni == TLS_MAX_SNI)
 				cli_die(XC_USAGE, "--sni: want NAME=CERT,KEY");
 			*eq = '\0';
 			*cm = '\0';
-			tc.sni[tc.nsni++] = (struct tls_sni){ optarg,
+			tc->sni[tc->nsni++] = (struct tls_sni){ optarg,
 			    { eq + 1, cm + 1 } };
 			break;
 		}
 		case O_VERIFY:
 			if (strcmp(optarg, "off") == 0)
-				tc.verify = TLS_VERIFY_OFF;
+				tc->verify = TLS_VERIFY_OFF;
 			else if (strcmp(optarg, "optional") == 0)
-				tc.verify = TLS_VERIFY_OPTIONAL;
+				tc->verify = TLS_VERIFY_OPTIONAL;
 			else if (strcmp(optarg, "required") == 0)
-				tc.verify = TLS_VERIFY_REQUIRED;
+				tc->verify = TLS_VERIFY_REQUIRED;
 			else
 				cli_die(XC_USAGE, "--verify-client: off, "
 				    "optional or required");
 			break;
-		case O_CA: tc.ca_file = optarg; break;
-		case O_KEYLOG: tc.keylog = optarg; break;
+		case O_CA: tc->ca_file = optarg; break;
+		case O_KEYLOG: tc->keylog = optarg; break;
 		case 'u':
 			if (strncmp(optarg, "tcp:", 4) == 0)
-				pc.upstream_tcp = in_tcp = 1;
+				pc->upstream_tcp = c->inside_tcp = 1;
 			else if (strncmp(optarg, "udp:", 4) != 0)
 				cli_die(XC_USAGE, "--upstream: want "
 				    "udp:ADDR:PORT or tcp:ADDR:PORT");
-			addr("--upstream", optarg + 4, 5060, &up);
-			have_up = 1;
+			addr("--upstream", optarg + 4, 5060, &o->up);
+			o->have_up = 1;
 			break;
-		case O_INTCP: in_tcp = 1; break;
-		case O_UDPMAX: pc.tcp_switch = num("--udp-max", optarg,
+		case O_INTCP: c->inside_tcp = 1; break;
+		case O_UDPMAX: pc->tcp_switch = num("--udp-max", optarg,
 			    1 << 20); break;
-		case O_INIDLE: tcf.idle_ms = (uint32_t)num("--inside-idle",
+		case O_INIDLE: tcf->idle_ms = (uint32_t)num("--inside-idle",
 			    optarg, 86400) * 1000;
-			if (tcf.idle_ms == 0)
+			if (tcf->idle_ms == 0)
 				cli_die(XC_USAGE, "--inside-idle: at least 1");
 			break;
-		case 'i': inside = optarg; break;
-		case 'a': advertise = optarg; break;
-		case O_REGISTRAR: pc.reach = PROXY_REGISTRAR; break;
-		case O_CREWRITE: pc.reach = PROXY_CONTACT; break;
-		case O_NOPATHTAG: pc.no_path_tag = 1; break;
-		case O_SIPS: pc.allow_sips = 1; break;
+		case 'i': o->inside = optarg; break;
+		case 'a': o->advertise = optarg; break;
+		case O_REGISTRAR: pc->reach = PROXY_REGISTRAR; break;
+		case O_CREWRITE: pc->reach = PROXY_CONTACT; break;
+		case O_NOPATHTAG: pc->no_path_tag = 1; break;
+		case O_SIPS: pc->allow_sips = 1; break;
 		case 'm':
-			if (strncmp(optarg, "ng:", 3) != 0 || mcf.nrelay == 4)
+			if (strncmp(optarg, "ng:", 3) != 0 || mcf->nrelay == 4)
 				cli_die(XC_USAGE, "--media: want ng:ADDR:PORT "
 				    "(at most 4)");
 			addr("--media", optarg + 3, 2223,
-			    &mcf.relay[mcf.nrelay++]);
+			    &mcf->relay[mcf->nrelay++]);
 			break;
 		case O_MDIR: {
 			char *cm = strchr(optarg, ',');
 			if (cm == NULL)
 				cli_die(XC_USAGE, "--media-direction: OUT,IN");
 			*cm = '\0';
-			mcf.dir_outside = optarg;
-			mcf.dir_inside = cm + 1;
+			mcf->dir_outside = optarg;
+			mcf->dir_inside = cm + 1;
 			break;
 		}
-		case O_SRTP: pc.require_srtp = 1; break;
-		case O_MAXC: fc.max_conns = num("--max-conns", optarg, 1000000);
-			break;
-		case O_MAXIP: fc.max_per_ip = num("--max-per-ip", optarg,
+		case O_SRTP: pc->require_srtp = 1; break;
+		case O_MAXC: fc->max_conns = num("--max-conns", optarg,
 			    1000000); break;
-		case O_HST: fc.handshake_ms = (uint32_t)num(
+		case O_MAXIP: fc->max_per_ip = num("--max-per-ip", optarg,
+			    1000000); break;
+		case O_HST: fc->handshake_ms = (uint32_t)num(
 			    "--handshake-timeout", optarg, 3600000); break;
-		case O_IDLE: fc.idle_ms = (uint32_t)num("--idle-timeout",
+		case O_IDLE: fc->idle_ms = (uint32_t)num("--idle-timeout",
 			    optarg, 86400) * 1000; break;
-		case O_MAXMSG: fc.max_msg = num("--max-msg", optarg, 1 << 20);
+		case O_MAXMSG: fc->max_msg = num("--max-msg", optarg, 1 << 20);
 			break;
-		case O_WQ: tc.wq_max = num("--write-queue", optarg, 1 << 26);
+		case O_WQ: tc->wq_max = num("--write-queue", optarg, 1 << 26);
 			break;
-		case O_TIMEOUT: pc.timeout_ms = (uint32_t)num("--timeout",
+		case O_TIMEOUT: pc->timeout_ms = (uint32_t)num("--timeout",
 			    optarg, 3600000); break;
-		case O_NORB: tc.no_release_buffers = 1; break;
-		case O_BYE: pc.bye_on_loss = 1; break;
-		case O_NOBYE: pc.bye_on_loss = 0; break;
-		case O_MAXDLG: pc.max_dialogs = num("--max-dialogs", optarg,
+		case O_NORB: tc->no_release_buffers = 1; break;
+		case O_BYE: pc->bye_on_loss = 1; break;
+		case O_NOBYE: pc->bye_on_loss = 0; break;
+		case O_MAXDLG: pc->max_dialogs = num("--max-dialogs", optarg,
 			    100000000);
-			if (pc.max_dialogs == 0)
+			if (pc->max_dialogs == 0)
 				cli_die(XC_USAGE, "--max-dialogs: at least 1");
 			break;
-		case O_SNDBUF: fc.sndbuf = (int)num("--socket-sndbuf", optarg,
+		case O_SNDBUF: fc->sndbuf = (int)num("--socket-sndbuf", optarg,
 			    1 << 26); break;
-		case 'v': if (lvl < LOG_DEBUG) lvl++; break;
-		case 'q': lvl = LOG_ERR; break;
+		case 'v': if (o->lvl < LOG_DEBUG) o->lvl++; break;
+		case 'q': o->lvl = LOG_ERR; break;
 		case 'h': usage(); break;
 		case 'V': cli_version(); break;
 		default: cli_usage_hint();
@@ -334,101 +271,102 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		cli_usage_hint();
-	if (tc.ncerts == 0 || nkeys != tc.ncerts)
+	if (tc->ncerts == 0 || o->nkeys != tc->ncerts)
 		cli_die(XC_USAGE, "--cert and --key are required (in pairs)");
-	if (tc.verify != TLS_VERIFY_OFF && tc.ca_file == NULL)
+	if (tc->verify != TLS_VERIFY_OFF && tc->ca_file == NULL)
 		cli_die(XC_USAGE, "--verify-client needs --ca");
-	if (tc.keylog == NULL && getenv("SSLKEYLOGFILE") != NULL &&
+	if (tc->keylog == NULL && getenv("SSLKEYLOGFILE") != NULL &&
 	    getenv("SSLKEYLOGFILE")[0] != '\0')
-		tc.keylog = getenv("SSLKEYLOGFILE");
-	if (nlisten == 0)
-		addr("--listen", "0.0.0.0:5061", 5061, &listen_a[nlisten++]);
-	if (have_up)
-		pc.upstream = up;
+		tc->keylog = getenv("SSLKEYLOGFILE");
+	if (c->nlisten == 0)
+		addr("--listen", "0.0.0.0:5061", 5061,
+		    &c->listen[c->nlisten++]);
+}
+
+/* What the options leave open: the upstream, the inside face, our name. */
+static void
+finish_conf(struct opts *o)
+{
+	struct sipterm_conf *c = &o->c;
+	struct proxy_conf *pc = &c->proxy;
+
+	if (o->have_up)
+		pc->upstream = o->up;
 	/* The inside face: given, or the source address towards upstream. */
-	if (inside != NULL)
-		addr("--inside", inside, 0, &pc.inside);
-	else if (have_up && net_route_src(&up, &pc.inside) == 0)
+	if (o->inside != NULL)
+		addr("--inside", o->inside, 0, &pc->inside);
+	else if (o->have_up && net_route_src(&o->up, &pc->inside) == 0)
 		;
-	else if (!net_addr_is_any(&listen_a[0])) {
-		pc.inside = listen_a[0];
-		net_addr_set_port(&pc.inside, 0);
+	else if (!net_addr_is_any(&c->listen[0])) {
+		pc->inside = c->listen[0];
+		net_addr_set_port(&pc->inside, 0);
 	} else
-		addr("--inside", "127.0.0.1:0", 0, &pc.inside);
-	if (advertise != NULL) {
-		char *colon = strrchr(advertise, ':');
-		adv_host = strdup(advertise);
-		if (adv_host == NULL)
+		addr("--inside", "127.0.0.1:0", 0, &pc->inside);
+	if (o->advertise != NULL) {
+		char *colon = strrchr(o->advertise, ':');
+		o->adv_host = strdup(o->advertise);
+		if (o->adv_host == NULL)
 			cli_die(XC_FAIL, "out of memory");
 		if (colon != NULL && strchr(colon, ']') == NULL &&
-		    strchr(advertise, ':') == colon) {
-			adv_host[colon - advertise] = '\0';
-			pc.outside_port = (uint16_t)num("--advertise",
+		    strchr(o->advertise, ':') == colon) {
+			o->adv_host[colon - o->advertise] = '\0';
+			pc->outside_port = (uint16_t)num("--advertise",
 			    colon + 1, 65535);
 		}
-		pc.outside_host = adv_host;
+		pc->outside_host = o->adv_host;
 	}
-	cli_logger(&app.lg, lvl);
+}
+
+/* The message and exit code for a failed set-up step. */
+static void __attribute__((noreturn))
+die_setup(const struct sipterm_fail *f)
+{
+	switch (f->step) {
+	case SIPTERM_TLS:
+		cli_die(f->err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
+		    sbk_strerror(f->err));
+	case SIPTERM_FLOWS: cli_die(XC_FAIL, "flows: out of memory");
+	case SIPTERM_LISTEN: cli_die(XC_FAIL, "listen: %s", strerror(f->sys));
+	case SIPTERM_LISTEN_ADD: cli_die(XC_FAIL, "listen: too many");
+	case SIPTERM_INSIDE:
+		cli_die(XC_FAIL, "inside: bind: %s", strerror(f->sys));
+	case SIPTERM_PROXY:
+		cli_die(XC_FAIL, "proxy: %s", sbk_strerror(f->err));
+	case SIPTERM_TCP: cli_die(XC_FAIL, "inside tcp: out of memory");
+	case SIPTERM_TCP_LISTEN: cli_die(XC_FAIL, "inside tcp: listen failed");
+	case SIPTERM_MEDIA:
+		cli_die(XC_FAIL, "media: %s", sbk_strerror(f->err));
+	default: cli_die(XC_FAIL, "signals: cannot install handlers");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct logger lg;
+	struct ev_loop *loop;
+	struct sipterm *st;
+	struct sipterm_fail f;
+	int err;
+
+	cli_init(argv[0]);
+	parse_args(argc, argv, &o);
+	finish_conf(&o);
+	cli_logger(&lg, o.lvl);
 	/* With SSL_MODE_RELEASE_BUFFERS every TLS record mallocs and frees a
 	 * ~17 KiB buffer; glibc's default 128 KiB trim threshold then gives
 	 * memory back to the kernel (brk) over and over, which cost ~60% more
 	 * CPU per call (bench/sip-tls-term.sh). Trim only above 4 MiB. */
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 
-	app.loop = cli_loop();
-	if ((app.tls = tls_server_new(&tc, &app.lg, &err)) == NULL)
-		cli_die(err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
-		    sbk_strerror(err));
-	cbs = (struct flow_cbs){ on_msg, on_closed, NULL, &app };
-	if ((app.flows = flow_table_new(app.loop, app.tls, &fc, &cbs,
-	    &app.lg)) == NULL)
-		cli_die(XC_FAIL, "flows: out of memory");
-	for (i = 0; i < nlisten; i++) {
-		if (net_tcp_listen(&listen_a[i], 1024, 0, &fd) != 0)
-			cli_die(XC_FAIL, "listen: %s", strerror(errno));
-		if (flow_listen(app.flows, fd) != 0)
-			cli_die(XC_FAIL, "listen: too many");
-		say_bound("listening tls", fd);
-	}
-	/* The inside face; TCP on the same address and port. */
-	if ((in_tcp ? net_udp_tcp_bind(&pc.inside, 256, &fd, &tfd) :
-	    net_udp_bind(&pc.inside, 0, &fd)) != 0)
-		cli_die(XC_FAIL, "inside: bind: %s", strerror(errno));
-	if ((app.px = proxy_new(app.loop, app.flows, fd, &pc, &app.lg, &err))
-	    == NULL)
-		cli_die(XC_FAIL, "proxy: %s", sbk_strerror(err));
-	say_bound("inside udp", fd);
-	if (in_tcp) {
-		struct tcpconn_cbs tcb = { on_tcp_msg, on_tcp_closed, &app };
-
-		tcf.max_msg = fc.max_msg;
-		if ((app.tcp = tcpconn_new(app.loop, &tcf, &tcb, &app.lg)) ==
-		    NULL)
-			cli_die(XC_FAIL, "inside tcp: out of memory");
-		say_bound("inside tcp", tfd);
-		if (tcpconn_listen(app.tcp, tfd) != 0)
-			cli_die(XC_FAIL, "inside tcp: listen failed");
-		proxy_set_tcp(app.px, app.tcp);
-	}
-	if (mcf.nrelay > 0) {
-		if ((app.mc = mediactl_new(app.loop, &mcf, &app.lg, &err))
-		    == NULL)
-			cli_die(XC_FAIL, "media: %s", sbk_strerror(err));
-		proxy_set_media(app.px, app.mc);
-	}
+	loop = cli_loop();
+	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, NULL, &f)) == NULL)
+		die_setup(&f);
 	fflush(stdout);
-	if (ev_signal_add(app.loop, SIGHUP, on_hup, &app) != 0 ||
-	    ev_signal_add(app.loop, SIGTERM, on_term, &app) != 0 ||
-	    ev_signal_add(app.loop, SIGINT, on_term, &app) != 0)
-		cli_die(XC_FAIL, "signals: cannot install handlers");
-	err = ev_run(app.loop);
-	/* Parked messages call back into the proxy: media goes first. */
-	mediactl_free(app.mc);
-	proxy_free(app.px);
-	tcpconn_free(app.tcp);
-	flow_table_free(app.flows);
-	tls_server_free(app.tls);
-	ev_free(app.loop);
-	free(adv_host);
+	err = sipterm_run(st);
+	sipterm_free(st);
+	ev_free(loop);
+	free(o.adv_host);
 	return err == 0 ? XC_OK : XC_FAIL;
 }

@@ -228,11 +228,11 @@ view_of(const struct sip_msg *m, struct view *v)
 	    m->call_id.len > MAX_FIELD ||
 	    sip_addr_parse(f->value, &v->from) != 0 ||
 	    sip_addr_parse(to->value, &v->to) != 0 ||
-	    !sip_param(v->from.params, "tag", &v->from_tag, NULL) ||
-	    v->from_tag.len == 0)
+	    m->from_tag.len == 0)
 		return E_SYNTAX;
-	v->has_to_tag = sip_param(v->to.params, "tag", &v->to_tag, NULL) &&
-	    v->to_tag.len > 0;
+	v->from_tag = m->from_tag;
+	v->to_tag = m->to_tag;
+	v->has_to_tag = m->to_tag.len > 0;
 	/* All of these may go into a BYE of ours. */
 	if (!word_ok(m->call_id) || !word_ok(v->from_tag) ||
 	    (v->has_to_tag && !word_ok(v->to_tag)) || !uri_ok(v->from.uri) ||

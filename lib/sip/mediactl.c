@@ -245,19 +245,6 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 
 /* ---- INVITE transactions: late offers, re-INVITEs ---- */
 
-/* A header's tag parameter. */
-static struct slice
-tag_of(const struct sip_msg *m, enum sip_hid id)
-{
-	const struct sip_hdr *h = sip_find(m, id);
-	struct sip_addr a;
-	struct slice v = SLICE_NULL;
-
-	if (h != NULL && sip_addr_parse(h->value, &a) == 0)
-		(void)sip_param(a.params, "tag", &v, NULL);
-	return v;
-}
-
 static unsigned
 inv_hash(struct slice cid, uint32_t cseq)
 {
@@ -343,7 +330,7 @@ inv_note(struct mediactl *mc, const struct sip_msg *m)
 		mc->inv[inv_hash(m->call_id, m->cseq)] = v;
 		mc->ninv++;
 	}
-	v->reinvite = tag_of(m, SIP_H_TO).len > 0;
+	v->reinvite = m->to_tag.len > 0;
 	v->offer = has_body(m);
 	v->expires_ms = ev_now_ms(mc->loop) + INV_LIFE_MS;
 }
@@ -507,8 +494,8 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	 * request or of an answer in a response, else the To party (an
 	 * offer in a 2xx, its answer in the ACK), as Kamailio's rtpengine
 	 * module does. */
-	q.from_tag = tag_of(m, m->is_request == offer ? SIP_H_FROM : SIP_H_TO);
-	q.to_tag = tag_of(m, m->is_request == offer ? SIP_H_TO : SIP_H_FROM);
+	q.from_tag = m->is_request == offer ? m->from_tag : m->to_tag;
+	q.to_tag = m->is_request == offer ? m->to_tag : m->from_tag;
 	q.sdp = m->body;
 	q.proto = rq->outward || rq->outside_both ? NG_PROTO_RTP_SAVP :
 	    NG_PROTO_RTP_AVP;
@@ -556,7 +543,7 @@ mediactl_delete(struct mediactl *mc, const struct sip_msg *m)
 	q.cmd = NG_CMD_DELETE;
 	q.call_id = m->call_id;
 	/* Without a to-tag, the whole call ends. */
-	q.from_tag = tag_of(m, SIP_H_FROM);
+	q.from_tag = m->from_tag;
 	if (ng_req_encode(&q, p->dgram) != 0) {
 		pending_unlink(mc, p);
 		return;

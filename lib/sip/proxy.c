@@ -94,6 +94,37 @@ reg_sweep(struct ev_loop *loop, uint64_t id, void *arg)
 	px->reg_timer = ev_timer_add(loop, 10000, reg_sweep, px);
 }
 
+/* The routing decisions' view of the proxy's tables (struct px_env). */
+static int
+env_alive(void *arg, uint64_t flow)
+{
+	struct proxy *px = arg;
+
+	return flow_alive(px->flows, flow);
+}
+
+static int
+env_token(void *arg, struct slice tok, uint64_t *flow)
+{
+	struct proxy *px = arg;
+
+	return flow_token_check(px->flows, tok, flow);
+}
+
+static int
+env_local(void *arg, uint64_t flow, struct net_addr *local)
+{
+	struct proxy *px = arg;
+
+	return flow_addrs(px->flows, flow, NULL, local);
+}
+
+static const char *
+env_contact(void *arg, uint64_t flow)
+{
+	return px_cmap_get(arg, flow);
+}
+
 struct proxy *
 proxy_new(struct ev_loop *loop, struct flow_table *flows, int udp_fd,
     const struct proxy_conf *conf, const struct logger *lg, int *err)
@@ -136,6 +167,15 @@ proxy_new(struct ev_loop *loop, struct flow_table *flows, int udp_fd,
 		}
 		px->reg_timer = ev_timer_add(loop, 10000, reg_sweep, px);
 	}
+	px->env.conf = &px->conf;
+	px->env.in_host = px->in_host;
+	px->env.in_port = px->in_port;
+	px->env.reg = px->reg;
+	px->env.alive = env_alive;
+	px->env.token = env_token;
+	px->env.local = env_local;
+	px->env.contact = env_contact;
+	px->env.arg = px;
 	if (conf->bye_on_loss) {
 		struct dialog_conf dc;
 

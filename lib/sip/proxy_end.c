@@ -11,7 +11,9 @@
 int
 px_dlg_is_us(void *arg, struct slice uri, uint64_t flow)
 {
-	return px_uri_is_us(arg, uri, flow);
+	struct proxy *px = arg;
+
+	return px_uri_is_us(&px->env, uri, flow);
 }
 
 void
@@ -69,7 +71,7 @@ px_bye_for_lost(void *arg, const struct dialog *d)
 	if (routed || px->conf.upstream.len == 0) {
 		if (sip_uri_parse(hop, &u) != 0 || px_uri_dest(&u, &t.dst) != 0)
 			goto fail;
-		t.tcp = px_uri_tcp(px, hop);
+		t.tcp = px_uri_tcp(&px->env, hop);
 	} else {
 		t.dst = px->conf.upstream;
 		t.tcp = px->conf.upstream_tcp && px->tcp != NULL;

@@ -54,7 +54,28 @@ struct cmap {
 	struct cmap *next;
 };
 
+/*
+ * What the routing decisions read of the world: the proxy's own tables
+ * (set up by proxy_new()), or a test's stand-ins. A decision changes none.
+ */
+struct px_env {
+	const struct proxy_conf *conf;
+	const char *in_host;		/* "10.0.0.2", "[::1]" */
+	uint16_t in_port;
+	int tcp;			/* inside TCP (proxy_set_tcp()) */
+	struct registrar *reg;		/* built-in registrar, or NULL */
+	registrar_live_fn *alive;	/* is the flow open? */
+	/* The flow a token names: 0, else not one of ours. */
+	int (*token)(void *arg, struct slice tok, uint64_t *flow);
+	/* Our local address on a flow: 0, else gone. */
+	int (*local)(void *arg, uint64_t flow, struct net_addr *local);
+	/* Contact rewriting: the client's own Contact URI, or NULL. */
+	const char *(*contact)(void *arg, uint64_t flow);
+	void *arg;
+};
+
 struct proxy {
+	struct px_env env;		/* what routing reads (proxy_new()) */
 	struct ev_loop *loop;
 	struct flow_table *flows;
 	int udp_fd;
@@ -87,11 +108,32 @@ struct target {
 	uint64_t conn;
 };
 
+/* What becomes of a request (px_route_request()). */
+enum px_verdict {
+	PX_INSIDE,		/* to t.dst, over TCP if t.tcp */
+	PX_FLOW,		/* to flow t.flow */
+	PX_REGISTER,		/* the built-in registrar answers it */
+	PX_REPLY,		/* we answer it with `code` */
+};
+
+struct px_route {
+	enum px_verdict verdict;
+	int code;		/* PX_REPLY: the status we answer */
+	int gone;		/* PX_REPLY: because its flow is gone */
+	int gone_code;		/* PX_FLOW: answer if it goes (430, 480) */
+	struct target t;	/* PX_INSIDE, PX_FLOW */
+	size_t nroutes;		/* our own Route values, to be popped */
+	struct slice ruri;	/* PX_FLOW: the Request-URI to put back, or
+				 * empty (a binding's, the client's Contact) */
+};
+
 /* proxy.c */
 void px_from_inside(struct proxy *px, const struct net_addr *src,
     uint64_t conn, struct slice raw);
 
 /* proxy_route.c */
+void px_route_request(const struct px_env *env, const struct sip_msg *m,
+    int from_outside, uint64_t flow, uint64_t now_ms, struct px_route *rt);
 int px_fix_via(struct sip_edits *e, const struct sip_msg *m,
     const struct net_addr *src);
 int px_add_text_top(struct sip_edits *e, const struct sip_msg *m,
@@ -105,9 +147,9 @@ void px_response_from_flow(struct proxy *px, uint64_t flow,
     const struct sip_msg *m);
 
 /* proxy_o2o.c */
-int px_other_flow(struct proxy *px, const struct sip_msg *m,
-    struct sip_edits *e, const struct target *back, int have_tok,
-    uint64_t rtok, struct slice next, uint64_t from);
+void px_flow_to_flow(struct proxy *px, uint64_t from,
+    const struct sip_msg *m, struct sip_edits *e, const struct target *back,
+    uint64_t to, int gone_code);
 void px_response_to_flow(struct proxy *px, const struct sip_msg *m,
     uint64_t to);
 
@@ -115,7 +157,6 @@ void px_response_to_flow(struct proxy *px, const struct sip_msg *m,
 const char *px_cmap_get(struct proxy *px, uint64_t flow);
 int px_register_reach(struct proxy *px, const struct sip_msg *m,
     struct sip_edits *e, uint64_t flow, const char *tok, const char *tp);
-int px_flow_live(void *arg, uint64_t flow);
 void px_register_local(struct proxy *px, uint64_t flow,
     const struct sip_msg *m);
 int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
@@ -140,7 +181,7 @@ void px_cancel_follows(struct proxy *px, struct slice branch, struct target *t);
 
 /* proxy_tcp.c */
 int px_send_tcp(struct proxy *px, struct target *t, struct slice b);
-int px_uri_tcp(struct proxy *px, struct slice uri);
+int px_uri_tcp(const struct px_env *env, struct slice uri);
 int px_retransport(struct proxy *px, struct slice msg, int tcp,
     struct buf *out);
 void px_tcp_failed(struct proxy *px, uint64_t flow, struct slice orig);
@@ -167,9 +208,9 @@ void px_our_branch(const struct sip_msg *m, const char *tok, char *out,
 int px_drop_values(struct sip_edits *e, const struct sip_msg *m,
     enum sip_hid id, size_t ndrop);
 int px_uri_dest(const struct sip_uri *u, struct net_addr *a);
-int px_uri_is_inside(struct proxy *px, struct slice uri);
-int px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow);
-int px_uri_token(struct proxy *px, struct slice uri, uint64_t *flow);
+int px_uri_is_inside(const struct px_env *env, struct slice uri);
+int px_uri_is_us(const struct px_env *env, struct slice uri, uint64_t flow);
+int px_uri_token(const struct px_env *env, struct slice uri, uint64_t *flow);
 void px_send_inside(struct proxy *px, const struct net_addr *dst,
     struct slice b);
 int px_deliver(struct proxy *px, const struct target *t, struct slice b);

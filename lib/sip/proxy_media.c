@@ -1,4 +1,4 @@
-/* proxy_media.c - forwarding, bodies parked while the media relay rewrites them. */
+/* proxy_media.c - forwarding; bodies wait for the media relay. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,8 +12,8 @@
  * caller's last, so each side's in-dialog requests end on the other's
  * token. Bodies go through the relay as RTP/SAVP on both legs.
  */
-static void
-flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
+void
+px_flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
     struct sip_edits *e, const struct target *back, uint64_t to,
     int gone_code)
 {
@@ -58,51 +58,6 @@ flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
 	t.to_flow = 1;
 	t.flow = to;
 	px_forward(px, m, e, &t, back, LEG_OUT_OUT, slice_cstr(branch), from);
-}
-
-/*
- * Does request `m` from flow `from` go to another outside client? In a
- * dialog between two of them (the last of our Route entries popped is an
- * outside face with a token: have_tok 2), or, with the built-in
- * registrar, when it is outside any dialog (or the ACK of a failed
- * INVITE), names no other hop, and its Request-URI user is registered
- * here. Returns 1 when it has been dealt with.
- */
-int
-px_other_flow(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
-    const struct target *back, int have_tok, uint64_t rtok, struct slice next,
-    uint64_t from)
-{
-	const struct sip_hdr *to = sip_find(m, SIP_H_TO);
-	struct reg_binding b;
-	struct sip_addr ta;
-	struct sip_uri ru;
-	int r, tagged;
-
-	if (have_tok == 2) {
-		flow_to_flow(px, from, m, e, back, rtok, 430);
-		return 1;
-	}
-	if (px->reg == NULL || have_tok || next.len > 0 ||
-	    px_is_method(m, "REGISTER") || sip_uri_parse(m->ruri, &ru) != 0 ||
-	    ru.user.len == 0)
-		return 0;
-	tagged = to != NULL && sip_addr_parse(to->value, &ta) == 0 &&
-	    sip_param(ta.params, "tag", NULL, NULL);
-	if (tagged && !px_is_method(m, "ACK"))
-		return 0;
-	r = registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop),
-	    px_flow_live, px, &b);
-	if (r == E_NOTFOUND)
-		return 0;	/* not ours: inside, as any other request */
-	if (r != 0) {
-		px_reply(px, m, back, 480, NULL);
-		return 1;
-	}
-	if (sip_edit_replace(e, m->ruri, b.uri) != 0)
-		return 1;
-	flow_to_flow(px, from, m, e, back, b.flow, 480);
-	return 1;
 }
 
 /* A response from the client of flow `to`'s peer, for flow `to`. */

@@ -1,4 +1,4 @@
-/* proxy_reach.c - reaching clients from inside: Path, Contact map, registrar. */
+/* proxy_reach.c - reaching clients: Path, Contact map, registrar. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,15 +62,6 @@ proxy_flow_closed(struct proxy *px, uint64_t flow)
 	    px_bye_for_lost, px)) > 0)
 		log_msg(px->lg, LOG_INFO, "flow lost: BYE sent for %zu "
 		    "call%s", n, n == 1 ? "" : "s");
-}
-
-/* For registrar_lookup: is the flow still connected? */
-int
-px_flow_live(void *arg, uint64_t flow)
-{
-	struct proxy *px = arg;
-
-	return flow_alive(px->flows, flow);
 }
 
 /* REGISTER on the way in: Path or Contact rewrite. */
@@ -170,7 +161,7 @@ px_restore_contacts(struct proxy *px, const struct sip_msg *m,
 			struct sip_addr a;
 			uint64_t f;
 			if (sip_addr_parse(v, &a) != 0 ||
-			    !px_uri_token(px, a.uri, &f) || f != flow)
+			    !px_uri_token(&px->env, a.uri, &f) || f != flow)
 				continue;
 			if ((r = sip_edit_replace(e, a.uri, slice_cstr(orig)))
 			    != 0)

@@ -4,26 +4,227 @@
 
 #include "sip/proxy_int.h"
 
-/* Max-Forwards: 483 at zero, else decrement or insert 70. */
+/* ---- the decision: where a request goes ---- */
+
 static int
-max_forwards(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
-    const struct target *back)
+verdict_reply(struct px_route *rt, int code)
+{
+	rt->verdict = PX_REPLY;
+	rt->code = code;
+	return 0;
+}
+
+/*
+ * Our own Route entries (both faces), to be popped: how many, the token
+ * of the last one that has one, *have_tok 1 if that entry is our inside
+ * face, 2 if an outside one (a dialog between two outside clients), 0 if
+ * none had a token; the first entry not ours in *next.
+ */
+static int
+scan_routes(const struct px_env *env, const struct sip_msg *m, uint64_t flow,
+    uint64_t *tok, int *have_tok, struct slice *next, size_t *nroutes)
+{
+	struct slice v;
+	struct sip_addr a;
+	size_t n = 0;
+
+	*have_tok = 0;
+	*next = SLICE_NULL;
+	*nroutes = 0;
+	while (n < 4 && px_nth_value(m, SIP_H_ROUTE, n, &v)) {
+		if (sip_addr_parse(v, &a) != 0)
+			return E_SYNTAX;
+		if (!px_uri_is_us(env, a.uri, flow)) {
+			*next = a.uri;
+			break;
+		}
+		if (px_uri_token(env, a.uri, tok))
+			*have_tok = px_uri_is_inside(env, a.uri) ? 1 : 2;
+		n++;
+	}
+	*nroutes = n;
+	return 0;
+}
+
+/*
+ * A request from flow `from` for another outside client? In a dialog
+ * between two of them (the last of our Route entries popped is an
+ * outside face with a token: have_tok 2), or, with the built-in
+ * registrar, when it is outside any dialog (or the ACK of a failed
+ * INVITE), names no other hop, and its Request-URI user is registered
+ * here. 1 when decided.
+ */
+static int
+other_flow(const struct px_env *env, const struct sip_msg *m, int have_tok,
+    uint64_t rtok, struct slice next, uint64_t now_ms, struct px_route *rt)
+{
+	struct reg_binding b;
+	struct sip_uri ru;
+	int r;
+
+	if (have_tok == 2) {
+		rt->t.flow = rtok;
+		rt->gone_code = 430;
+	} else {
+		if (env->reg == NULL || have_tok || next.len > 0 ||
+		    px_is_method(m, "REGISTER") ||
+		    sip_uri_parse(m->ruri, &ru) != 0 || ru.user.len == 0)
+			return 0;
+		if (m->to_tagged && !px_is_method(m, "ACK"))
+			return 0;
+		r = registrar_lookup(env->reg, ru.user, now_ms, env->alive,
+		    env->arg, &b);
+		if (r == E_NOTFOUND)
+			return 0;	/* not ours: inside, as any other */
+		if (r != 0) {
+			verdict_reply(rt, 480);
+			return 1;
+		}
+		rt->t.flow = b.flow;
+		rt->ruri = b.uri;
+		rt->gone_code = 480;
+	}
+	if (!env->alive(env->arg, rt->t.flow)) {
+		verdict_reply(rt, rt->gone_code);
+		rt->gone = 1;
+		return 1;
+	}
+	rt->verdict = PX_FLOW;
+	rt->t.to_flow = 1;
+	return 1;
+}
+
+/* A request from outside (flow `flow`): its next hop, or our answer. */
+static int
+route_outside(const struct px_env *env, const struct sip_msg *m,
+    uint64_t flow, uint64_t now_ms, struct px_route *rt)
+{
+	struct sip_uri u;
+	struct slice next;
+	uint64_t rtok;
+	int have_tok;
+
+	if (env->conf->reach == PROXY_REGISTRAR &&
+	    px_is_method(m, "REGISTER")) {
+		rt->verdict = PX_REGISTER;
+		return 0;
+	}
+	if (m->max_forwards == 0)
+		return verdict_reply(rt, 483);
+	if (scan_routes(env, m, flow, &rtok, &have_tok, &next,
+	    &rt->nroutes) != 0)
+		return verdict_reply(rt, 400);
+	if (env->conf->require_srtp && px_has_sdp(m) &&
+	    !px_is_method(m, "ACK") && !mediactl_sdp_has_crypto(m->body))
+		return verdict_reply(rt, 488);	/* outside must be SRTP */
+	if (other_flow(env, m, have_tok, rtok, next, now_ms, rt))
+		return 0;
+	/* The Request-URI must do for the inside (see inside_ruri()). */
+	if (sip_uri_parse(m->ruri, &u) != 0)
+		return verdict_reply(rt, 416);
+	if (slice_case_eq_cstr(u.scheme, "sips") && !env->conf->allow_sips)
+		return verdict_reply(rt, 480);	/* RFC 5630: all TLS */
+	/* Next hop: a remaining Route, else upstream, else the R-URI. */
+	if (next.len > 0) {
+		if (sip_uri_parse(next, &u) != 0 ||
+		    px_uri_dest(&u, &rt->t.dst) != 0)
+			return verdict_reply(rt, 502);
+		rt->t.tcp = px_uri_tcp(env, next);
+	} else if (env->conf->upstream.len != 0) {
+		rt->t.dst = env->conf->upstream;
+		rt->t.tcp = env->conf->upstream_tcp && env->tcp;
+	} else {
+		if (px_uri_dest(&u, &rt->t.dst) != 0 ||
+		    px_uri_is_us(env, m->ruri, flow))
+			return verdict_reply(rt, 404);
+		rt->t.tcp = px_uri_tcp(env, m->ruri);
+	}
+	rt->verdict = PX_INSIDE;
+	return 0;
+}
+
+/* A request from inside: the flow it goes to, or our answer. */
+static int
+route_inside(const struct px_env *env, const struct sip_msg *m,
+    uint64_t now_ms, struct px_route *rt)
+{
+	struct slice next;
+	struct sip_uri ru;
+	uint64_t flow = 0;
+	int have_tok = 0;
+
+	rt->gone_code = 430;
+	if (m->max_forwards == 0)
+		return verdict_reply(rt, 483);
+	if (scan_routes(env, m, 0, &flow, &have_tok, &next,
+	    &rt->nroutes) != 0 || sip_uri_parse(m->ruri, &ru) != 0)
+		return verdict_reply(rt, 400);
+	if (next.len > 0 && !have_tok)
+		return verdict_reply(rt, 404);	/* not ours to route */
+	if (!have_tok && ru.user.len == FLOW_TOKEN_LEN &&
+	    env->token(env->arg, ru.user, &flow) == 0) {
+		/* Contact rewriting: back to the client's own Contact. */
+		const char *c = env->contact(env->arg, flow);
+		have_tok = 1;
+		if (c != NULL)
+			rt->ruri = slice_cstr(c);
+	}
+	if (!have_tok && env->reg != NULL) {
+		struct reg_binding b;
+		int r = registrar_lookup(env->reg, ru.user, now_ms,
+		    env->alive, env->arg, &b);
+
+		rt->gone_code = 480;
+		/* Unknown AoR: 404; bindings on dead flows only: 480. */
+		if (r != 0)
+			return verdict_reply(rt, r == E_NOTFOUND ? 404 :
+			    rt->gone_code);
+		flow = b.flow;
+		have_tok = 1;
+		rt->ruri = b.uri;
+	}
+	if (!have_tok)
+		return verdict_reply(rt, 404);
+	rt->t.to_flow = 1;
+	rt->t.flow = flow;
+	if (!env->alive(env->arg, flow)) {
+		/* RFC 5626: the flow this request must use is gone. */
+		rt->gone = 1;
+		return verdict_reply(rt, rt->gone_code);
+	}
+	rt->verdict = PX_FLOW;
+	return 0;
+}
+
+/*
+ * Where request `m` goes: from outside (flow `flow`) or from inside. It
+ * reads `env` and the message and changes neither: the edits are the
+ * caller's, after.
+ */
+void
+px_route_request(const struct px_env *env, const struct sip_msg *m,
+    int from_outside, uint64_t flow, uint64_t now_ms, struct px_route *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	if (from_outside)
+		(void)route_outside(env, m, flow, now_ms, rt);
+	else
+		(void)route_inside(env, m, now_ms, rt);
+}
+
+/* ---- the edits ---- */
+
+/* Max-Forwards (not 0: px_route_request()): decrement or insert 70. */
+static int
+max_forwards(const struct sip_msg *m, struct sip_edits *e)
 {
 	const struct sip_hdr *h = sip_find(m, SIP_H_MAX_FORWARDS);
 	char v[16];
-	int r;
 
-	if (m->max_forwards == 0) {
-		px_reply(px, m, back, 483, NULL);
-		return -1;
-	}
 	if (h == NULL)
-		r = sip_edit_add_top(e, m, "Max-Forwards", SLICE_LIT("70"));
-	else {
-		snprintf(v, sizeof(v), "%d", m->max_forwards - 1);
-		r = sip_edit_replace(e, h->value, slice_cstr(v));
-	}
-	return r;
+		return sip_edit_add_top(e, m, "Max-Forwards", SLICE_LIT("70"));
+	snprintf(v, sizeof(v), "%d", m->max_forwards - 1);
+	return sip_edit_replace(e, h->value, slice_cstr(v));
 }
 
 /* received/rport on the sender's (top) Via, always (RFC 3581). */
@@ -52,57 +253,20 @@ px_fix_via(struct sip_edits *e, const struct sip_msg *m,
 	    net_addr_port(src));
 }
 
-/*
- * Pop our own Route entries (both faces); the token of the last one that
- * has one, *have_tok 1 if that entry is our inside face, 2 if an outside
- * one (a dialog between two outside clients), 0 if none had a token.
- */
+/* The Request-URI for UDP: no transport=tls, no sips: (px_route_request()
+ * refused what cannot be written for UDP). */
 static int
-pop_routes(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
-    uint64_t flow, uint64_t *tok, int *have_tok, struct slice *next)
-{
-	struct slice v;
-	struct sip_addr a;
-	size_t n = 0;
-
-	*have_tok = 0;
-	*next = SLICE_NULL;
-	while (n < 4 && px_nth_value(m, SIP_H_ROUTE, n, &v)) {
-		if (sip_addr_parse(v, &a) != 0)
-			return E_SYNTAX;
-		if (!px_uri_is_us(px, a.uri, flow)) {
-			*next = a.uri;
-			break;
-		}
-		if (px_uri_token(px, a.uri, tok))
-			*have_tok = px_uri_is_inside(px, a.uri) ? 1 : 2;
-		n++;
-	}
-	return n > 0 ? px_drop_values(e, m, SIP_H_ROUTE, n) : 0;
-}
-
-/* The Request-URI for UDP: no transport=tls, no sips: (if allowed). */
-static int
-inside_ruri(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
-    const struct target *back)
+inside_ruri(const struct sip_msg *m, struct sip_edits *e)
 {
 	struct sip_uri u;
 	struct slice span, v;
 	int r;
 
-	if (sip_uri_parse(m->ruri, &u) != 0) {
-		px_reply(px, m, back, 416, NULL);
-		return -1;
-	}
-	if (slice_case_eq_cstr(u.scheme, "sips")) {
-		if (!px->conf.allow_sips) {
-			/* RFC 5630: sips: means TLS on every hop. */
-			px_reply(px, m, back, 480, NULL);
-			return -1;
-		}
-		if ((r = sip_edit_replace(e, u.scheme, SLICE_LIT("sip"))) != 0)
-			return r;
-	}
+	if (sip_uri_parse(m->ruri, &u) != 0)
+		return E_SYNTAX;
+	if (slice_case_eq_cstr(u.scheme, "sips") &&
+	    (r = sip_edit_replace(e, u.scheme, SLICE_LIT("sip"))) != 0)
+		return r;
 	/* transport=tls is for the outside; udp/tcp are the inside's. */
 	if (sip_param(u.params, "transport", &v, &span) &&
 	    !slice_case_eq_cstr(v, "udp") && !slice_case_eq_cstr(v, "tcp"))
@@ -118,66 +282,49 @@ px_add_text_top(struct sip_edits *e, const struct sip_msg *m, const char *text)
 	return sip_edit_insert(e, at, slice_cstr(text));
 }
 
+/* ---- the requests, routed and edited ---- */
+
 void
 px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
 	struct target back = { 1, flow, { .len = 0 }, 0, 0 }, t;
 	struct sip_edits *e = sip_edits_new();
+	struct px_route rt;
 	struct net_addr peer;
 	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
 	char ohp[NET_ADDR_STRLEN + 64];
-	struct slice next;
-	uint64_t rtok;
-	int have_tok;
 
 	px->st.out_req++;
-	memset(&t, 0, sizeof(t));
 	if (e == NULL || flow_addrs(px->flows, flow, &peer, NULL) != 0 ||
 	    flow_token(px->flows, flow, tok, sizeof(tok)) != 0)
 		goto out;
 	px_outside_hp(px, flow, ohp, sizeof(ohp));
-	if (px->conf.reach == PROXY_REGISTRAR && px_is_method(m, "REGISTER")) {
+	px_route_request(&px->env, m, 1, flow, ev_now_ms(px->loop), &rt);
+	t = rt.t;
+	if (rt.verdict == PX_REGISTER) {
 		px_register_local(px, flow, m);
 		goto out;
 	}
-	if (max_forwards(px, m, e, &back) != 0)
+	if (rt.verdict == PX_REPLY) {
+		px_reply(px, m, &back, rt.code, NULL);
 		goto out;
-	if (pop_routes(px, m, e, flow, &rtok, &have_tok, &next) != 0) {
+	}
+	if (max_forwards(m, e) != 0)
+		goto out;
+	if (rt.nroutes > 0 &&
+	    px_drop_values(e, m, SIP_H_ROUTE, rt.nroutes) != 0) {
 		px_reply(px, m, &back, 400, NULL);
 		goto out;
 	}
-	if (px->conf.require_srtp && px_has_sdp(m) && !px_is_method(m, "ACK") &&
-	    !mediactl_sdp_has_crypto(m->body)) {
-		/* The outside leg must be encrypted. */
-		px_reply(px, m, &back, 488, NULL);
+	if (rt.verdict == PX_FLOW) {
+		if (rt.ruri.len == 0 ||
+		    sip_edit_replace(e, m->ruri, rt.ruri) == 0)
+			px_flow_to_flow(px, flow, m, e, &back, t.flow,
+			    rt.gone_code);
 		goto out;
 	}
-	if (px_other_flow(px, m, e, &back, have_tok, rtok, next, flow))
+	if (inside_ruri(m, e) != 0)
 		goto out;
-	if (inside_ruri(px, m, e, &back) != 0)
-		goto out;
-	/* Next hop: a remaining Route, else upstream, else the R-URI. */
-	if (next.len > 0) {
-		struct sip_uri u;
-		if (sip_uri_parse(next, &u) != 0 ||
-		    px_uri_dest(&u, &t.dst) != 0) {
-			px_reply(px, m, &back, 502, NULL);
-			goto out;
-		}
-		t.tcp = px_uri_tcp(px, next);
-	} else if (px->conf.upstream.len != 0) {
-		t.dst = px->conf.upstream;
-		t.tcp = px->conf.upstream_tcp && px->tcp != NULL;
-	} else {
-		struct sip_uri u;
-		if (sip_uri_parse(m->ruri, &u) != 0 ||
-		    px_uri_dest(&u, &t.dst) != 0 ||
-		    px_uri_is_us(px, m->ruri, flow)) {
-			px_reply(px, m, &back, 404, NULL);
-			goto out;
-		}
-		t.tcp = px_uri_tcp(px, m->ruri);
-	}
 	if (px_fix_via(e, m, &peer) != 0) {
 		px_reply(px, m, &back, 400, NULL);
 		goto out;
@@ -216,74 +363,36 @@ px_request_from_inside(struct proxy *px, const struct net_addr *src,
 {
 	struct target back = { 0, 0, *src, conn != 0, conn }, t;
 	struct sip_edits *e = sip_edits_new();
+	struct px_route rt;
 	char tok[FLOW_TOKEN_LEN + 1], branch[BRANCH_MAX], line[1024];
 	char ohp[NET_ADDR_STRLEN + 64];
-	struct slice next, v;
+	struct slice v;
 	struct sip_via via;
-	struct sip_uri ru;
-	uint64_t flow = 0, h;
-	int have_tok = 0, gone_code = 430;
+	uint64_t h;
 
 	px->st.in_req++;
-	memset(&t, 0, sizeof(t));
 	if (e == NULL)
 		goto out;
-	if (max_forwards(px, m, e, &back) != 0)
+	px_route_request(&px->env, m, 0, 0, ev_now_ms(px->loop), &rt);
+	t = rt.t;
+	if (rt.verdict == PX_REPLY) {
+		if (rt.gone)
+			goto gone;
+		px_reply(px, m, &back, rt.code, NULL);
 		goto out;
-	if (pop_routes(px, m, e, 0, &flow, &have_tok, &next) != 0 ||
-	    sip_uri_parse(m->ruri, &ru) != 0) {
+	}
+	if (max_forwards(m, e) != 0)
+		goto out;
+	if (rt.nroutes > 0 &&
+	    px_drop_values(e, m, SIP_H_ROUTE, rt.nroutes) != 0) {
 		px_reply(px, m, &back, 400, NULL);
 		goto out;
 	}
-	if (next.len > 0 && !have_tok) {
-		/* Not for us to route further inside. */
-		px_reply(px, m, &back, 404, NULL);
+	if (rt.ruri.len > 0 && sip_edit_replace(e, m->ruri, rt.ruri) != 0)
 		goto out;
-	}
-	if (!have_tok && ru.user.len == FLOW_TOKEN_LEN &&
-	    flow_token_check(px->flows, ru.user, &flow) == 0) {
-		/* Contact rewriting: back to the client's own Contact. */
-		const char *c = px_cmap_get(px, flow);
-		have_tok = 1;
-		if (c != NULL && sip_edit_replace(e, m->ruri, slice_cstr(c))
-		    != 0)
-			goto out;
-	}
-	if (!have_tok && px->reg != NULL) {
-		struct reg_binding b;
-		int r = registrar_lookup(px->reg, ru.user, ev_now_ms(px->loop),
-		    px_flow_live, px, &b);
-
-		gone_code = 480;
-		if (r != 0) {
-			/* Unknown AoR: 404; bindings on dead flows only: 480. */
-			px_reply(px, m, &back, r == E_NOTFOUND ? 404 : gone_code,
-			    NULL);
-			goto out;
-		}
-		flow = b.flow;
-		have_tok = 1;
-		if (sip_edit_replace(e, m->ruri, b.uri) != 0)
-			goto out;
-	}
-	if (!have_tok) {
-		px_reply(px, m, &back, 404, NULL);
-		goto out;
-	}
-	if (!flow_alive(px->flows, flow) ||
-	    flow_token(px->flows, flow, tok, sizeof(tok)) != 0) {
-		/* RFC 5626: the flow this request must use is gone. A BYE or
-		 * CANCEL still ends the call's media: nobody will send
-		 * another for it, and the relay may have no media timeout. */
-		if (px->mc != NULL &&
-		    (px_is_method(m, "BYE") || px_is_method(m, "CANCEL")))
-			mediactl_delete(px->mc, m);
-		px_reply(px, m, &back, gone_code, NULL);
-		goto out;
-	}
-	t.to_flow = 1;
-	t.flow = flow;
-	px_outside_hp(px, flow, ohp, sizeof(ohp));
+	if (flow_token(px->flows, t.flow, tok, sizeof(tok)) != 0)
+		goto gone;
+	px_outside_hp(px, t.flow, ohp, sizeof(ohp));
 	if (px_fix_via(e, m, src) != 0) {
 		px_reply(px, m, &back, 400, NULL);
 		goto out;
@@ -308,8 +417,17 @@ px_request_from_inside(struct proxy *px, const struct net_addr *src,
 	}
 	if (px->mc != NULL && px_is_method(m, "BYE"))
 		mediactl_delete(px->mc, m);
-	px_dlg_request(px, m, 0, flow);
-	px_forward(px, m, e, &t, &back, 1, slice_cstr(branch), flow);
+	px_dlg_request(px, m, 0, t.flow);
+	px_forward(px, m, e, &t, &back, 1, slice_cstr(branch), t.flow);
+	goto out;
+gone:
+	/* RFC 5626: the flow this request must use is gone. A BYE or CANCEL
+	 * still ends the call's media: nobody will send another for it, and
+	 * the relay may have no media timeout. */
+	if (px->mc != NULL &&
+	    (px_is_method(m, "BYE") || px_is_method(m, "CANCEL")))
+		mediactl_delete(px->mc, m);
+	px_reply(px, m, &back, rt.gone_code, NULL);
 out:
 	sip_edits_free(e);
 }

@@ -1,4 +1,4 @@
-/* proxy_tcp.c - the proxy's inside TCP: sends, transport changes, lost conns. */
+/* proxy_tcp.c - the proxy's inside TCP: sends, transports, lost links. */
 #include <errno.h>
 
 #include "sip/proxy_int.h"
@@ -24,12 +24,12 @@ px_send_tcp(struct proxy *px, struct target *t, struct slice b)
 
 /* Does this next-hop URI ask for TCP (and do we have it)? */
 int
-px_uri_tcp(struct proxy *px, struct slice uri)
+px_uri_tcp(const struct px_env *env, struct slice uri)
 {
 	struct sip_uri u;
 	struct slice v;
 
-	return px->tcp != NULL && sip_uri_parse(uri, &u) == 0 &&
+	return env->tcp && sip_uri_parse(uri, &u) == 0 &&
 	    sip_param(u.params, "transport", &v, NULL) &&
 	    slice_case_eq_cstr(v, "tcp");
 }
@@ -43,7 +43,7 @@ our_inside_uri(struct proxy *px, struct slice uri, struct sip_uri *u)
 	return sip_uri_parse(uri, u) == 0 &&
 	    slice_case_eq_cstr(u->host, px->in_host) &&
 	    (u->port ? u->port : 5060) == px->in_port &&
-	    px_uri_token(px, uri, &f);
+	    px_uri_token(&px->env, uri, &f);
 }
 
 /*
@@ -125,6 +125,7 @@ void
 proxy_set_tcp(struct proxy *px, struct tcpconn_table *tc)
 {
 	px->tcp = tc;
+	px->env.tcp = tc != NULL;
 }
 
 void

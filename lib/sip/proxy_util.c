@@ -1,4 +1,4 @@
-/* proxy_util.c - shared helpers: our faces, URIs, branches, sending, answers. */
+/* proxy_util.c - helpers: our faces, URIs, branches, sends, answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +14,11 @@ px_is_method(const struct sip_msg *m, const char *name)
 int
 px_dialog_forming(const struct sip_msg *m)
 {
-	const struct sip_hdr *to = sip_find(m, SIP_H_TO);
-	struct sip_addr a;
-
 	if (!px_is_method(m, "INVITE") && !px_is_method(m, "SUBSCRIBE") &&
 	    !px_is_method(m, "REFER"))
 		return 0;
 	/* In-dialog requests (To tag) keep their route set. */
-	return to == NULL || sip_addr_parse(to->value, &a) != 0 ||
-	    !sip_param(a.params, "tag", NULL, NULL);
+	return !m->to_tagged;
 }
 
 /* Host of `a` for a URI or Via ("1.2.3.4", "[::1]"). */
@@ -147,18 +143,18 @@ px_uri_dest(const struct sip_uri *u, struct net_addr *a)
 
 /* Is `uri` our inside face? */
 int
-px_uri_is_inside(struct proxy *px, struct slice uri)
+px_uri_is_inside(const struct px_env *env, struct slice uri)
 {
 	struct sip_uri u;
 
 	return sip_uri_parse(uri, &u) == 0 &&
-	    slice_case_eq_cstr(u.host, px->in_host) &&
-	    (u.port ? u.port : 5060) == px->in_port;
+	    slice_case_eq_cstr(u.host, env->in_host) &&
+	    (u.port ? u.port : 5060) == env->in_port;
 }
 
 /* Is `uri` one of our faces (inside, or the outside as seen on flow)? */
 int
-px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
+px_uri_is_us(const struct px_env *env, struct slice uri, uint64_t flow)
 {
 	struct sip_uri u;
 	struct net_addr local;
@@ -169,17 +165,17 @@ px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
 	if (sip_uri_parse(uri, &u) != 0)
 		return 0;
 	port = u.port;
-	if (slice_case_eq_cstr(u.host, px->in_host) &&
-	    (port ? port : 5060) == px->in_port)
+	if (slice_case_eq_cstr(u.host, env->in_host) &&
+	    (port ? port : 5060) == env->in_port)
 		return 1;
 	if (port == 0)
 		port = (slice_case_eq_cstr(u.scheme, "sips") ||
 		    sip_param(u.params, "transport", NULL, NULL)) ? 5061 : 5060;
-	if (px->conf.outside_host != NULL &&
-	    slice_case_eq_cstr(u.host, px->conf.outside_host) &&
-	    (px->conf.outside_port == 0 || port == px->conf.outside_port))
+	if (env->conf->outside_host != NULL &&
+	    slice_case_eq_cstr(u.host, env->conf->outside_host) &&
+	    (env->conf->outside_port == 0 || port == env->conf->outside_port))
 		return 1;
-	if (flow != 0 && flow_addrs(px->flows, flow, NULL, &local) == 0) {
+	if (flow != 0 && env->local(env->arg, flow, &local) == 0) {
 		px_uri_host(&local, h, sizeof(h));
 		if (slice_case_eq_cstr(u.host, h) &&
 		    port == net_addr_port(&local))
@@ -188,8 +184,8 @@ px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
 	/* Our outside face as seen on the flow its token names: the far
 	 * Record-Route entry of a dialog, in a request from the other side. */
 	if (u.user.len == FLOW_TOKEN_LEN &&
-	    flow_token_check(px->flows, u.user, &tf) == 0 && tf != flow &&
-	    flow_addrs(px->flows, tf, NULL, &local) == 0) {
+	    env->token(env->arg, u.user, &tf) == 0 && tf != flow &&
+	    env->local(env->arg, tf, &local) == 0) {
 		px_uri_host(&local, h, sizeof(h));
 		if (slice_case_eq_cstr(u.host, h) &&
 		    port == net_addr_port(&local))
@@ -200,13 +196,13 @@ px_uri_is_us(struct proxy *px, struct slice uri, uint64_t flow)
 
 /* A flow token in the user part of `uri`, if any. */
 int
-px_uri_token(struct proxy *px, struct slice uri, uint64_t *flow)
+px_uri_token(const struct px_env *env, struct slice uri, uint64_t *flow)
 {
 	struct sip_uri u;
 
 	if (sip_uri_parse(uri, &u) != 0 || u.user.len != FLOW_TOKEN_LEN)
 		return 0;
-	return flow_token_check(px->flows, u.user, flow) == 0;
+	return env->token(env->arg, u.user, flow) == 0;
 }
 
 void

@@ -151,6 +151,16 @@ parse_cseq(struct sip_msg *m, struct slice v)
 	return 0;
 }
 
+/* The tag parameter of a From or To value; none if it does not parse. */
+static void
+parse_tag(const struct sip_hdr *h, struct slice *tag, int *tagged)
+{
+	struct sip_addr a;
+
+	if (h != NULL && sip_addr_parse(h->value, &a) == 0)
+		*tagged = sip_param(a.params, "tag", tag, NULL);
+}
+
 int
 sip_parse(struct sip_msg *m, struct slice raw)
 {
@@ -249,6 +259,8 @@ sip_parse(struct sip_msg *m, struct slice raw)
 	if (sip_find(m, SIP_H_VIA) == NULL || sip_find(m, SIP_H_FROM) == NULL ||
 	    sip_find(m, SIP_H_TO) == NULL)
 		return E_SYNTAX;
+	parse_tag(sip_find(m, SIP_H_FROM), &m->from_tag, &m->from_tagged);
+	parse_tag(sip_find(m, SIP_H_TO), &m->to_tag, &m->to_tagged);
 	return 0;
 }
 

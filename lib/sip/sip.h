@@ -72,6 +72,11 @@ struct sip_msg {
 	uint32_t cseq;
 	struct slice cseq_method;
 	int max_forwards;	/* -1 when absent */
+	/* The tag parameters of the (first) From and To headers, parsed
+	 * once here for every later step; *_tagged: the parameter is there
+	 * (its value may still be empty). */
+	struct slice from_tag, to_tag;
+	int from_tagged, to_tagged;
 };
 
 /*

@@ -279,6 +279,43 @@ test_edits(void)
 	sip_edits_free(e);
 }
 
+/* From and To tags, parsed once with the message. */
+static void
+test_tags(void)
+{
+	static const char *const cases[][5] = {
+		/* From, To, from_tag, to_tag, tagged (from, to) */
+		{ "<sip:a@h>;tag=x1", "sip:b@h", "x1", "", "10" },
+		{ "\"A;tag=no\" <sip:a@h;tag=in>;tag=f", "<sip:b@h>;tag=t9",
+		    "f", "t9", "11" },
+		{ "sip:a@h;tag=bare", "<sip:b@h>;TAG=up", "bare", "up", "11" },
+		{ "<sip:a@h>", "<sip:b@h>;tag", "", "", "01" },
+		{ "<sip:a@h", "<sip:b@h>;tag=", "", "", "01" },
+	};
+	char buf[512];
+	struct sip_msg m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "BYE sip:b@h SIP/2.0\r\n"
+		    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: %s\r\n"
+		    "To: %s\r\nCall-ID: c\r\nCSeq: 2 BYE\r\n"
+		    "Content-Length: 0\r\n\r\n", cases[i][0], cases[i][1]);
+
+		if (!T_OK(sip_parse(&m, slice_make(buf, (size_t)n)) == 0,
+		    "tags %zu: parsed", i))
+			continue;
+		T_OK(slice_eq_cstr(m.from_tag, cases[i][2]),
+		    "tags %zu: From tag '%s'", i, cases[i][2]);
+		T_OK(slice_eq_cstr(m.to_tag, cases[i][3]),
+		    "tags %zu: To tag '%s'", i, cases[i][3]);
+		T_EQ_INT(m.from_tagged, cases[i][4][0] == '1',
+		    "tags %zu: From tagged", i);
+		T_EQ_INT(m.to_tagged, cases[i][4][1] == '1',
+		    "tags %zu: To tagged", i);
+	}
+}
+
 int
 main(void)
 {
@@ -286,5 +323,6 @@ main(void)
 	test_malformed();
 	test_framer();
 	test_edits();
+	test_tags();
 	return t_done();
 }

@@ -1,0 +1,199 @@
+/* sipterm.c - sip-tls-term's machinery: TLS flows, proxy, inside TCP, media. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sip/sipterm.h"
+
+struct sipterm {
+	struct ev_loop *loop;
+	const struct logger *lg;
+	struct tls_server *tls;
+	struct flow_table *flows;
+	struct tcpconn_table *tcp;
+	struct proxy *px;
+	struct mediactl *mc;
+};
+
+static void
+on_msg(void *arg, uint64_t flow, struct slice msg)
+{
+	proxy_from_flow(((struct sipterm *)arg)->px, flow, msg);
+}
+
+static void
+on_closed(void *arg, uint64_t flow)
+{
+	proxy_flow_closed(((struct sipterm *)arg)->px, flow);
+}
+
+static void
+on_tcp_msg(void *arg, uint64_t conn, const struct net_addr *src,
+    struct slice msg)
+{
+	proxy_from_tcp(((struct sipterm *)arg)->px, conn, src, msg);
+}
+
+static void
+on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
+{
+	proxy_tcp_closed(((struct sipterm *)arg)->px, conn, peer, err);
+}
+
+static void
+on_hup(struct ev_loop *loop, int signo, void *arg)
+{
+	struct sipterm *st = arg;
+
+	(void)loop;
+	(void)signo;
+	if (tls_server_reload(st->tls) != 0)
+		log_msg(st->lg, LOG_ERR, "reload failed; old certificates kept");
+	else
+		log_msg(st->lg, LOG_INFO, "certificates reloaded");
+}
+
+static void
+on_term(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	(void)signo;
+	ev_stop(loop);
+}
+
+static int
+fail(struct sipterm_fail *f, enum sipterm_step step, int err, int sys)
+{
+	f->step = step;
+	f->err = err;
+	f->sys = sys;
+	return err != 0 ? err : E_IO;
+}
+
+static void
+bound_cb(sipterm_bound_fn *bound, void *arg, const char *what, int fd)
+{
+	if (bound != NULL)
+		bound(arg, what, fd);
+}
+
+/* The TLS server and the flow table on the listening addresses. */
+static int
+outside(struct sipterm *st, const struct sipterm_conf *c,
+    sipterm_bound_fn *bound, void *arg, struct sipterm_fail *f)
+{
+	struct flow_cbs cbs = { on_msg, on_closed, NULL, st };
+	size_t i;
+	int err, fd;
+
+	if ((st->tls = tls_server_new(&c->tls, st->lg, &err)) == NULL)
+		return fail(f, SIPTERM_TLS, err, 0);
+	if ((st->flows = flow_table_new(st->loop, st->tls, &c->flows, &cbs,
+	    st->lg)) == NULL)
+		return fail(f, SIPTERM_FLOWS, E_NOMEM, 0);
+	for (i = 0; i < c->nlisten; i++) {
+		if (net_tcp_listen(&c->listen[i], 1024, 0, &fd) != 0)
+			return fail(f, SIPTERM_LISTEN, E_IO, errno);
+		if ((err = flow_listen(st->flows, fd)) != 0) {
+			close(fd);
+			return fail(f, SIPTERM_LISTEN_ADD, err, 0);
+		}
+		bound_cb(bound, arg, "listening tls", fd);
+	}
+	return 0;
+}
+
+/* The proxy on the inside face; TCP on the same address and port. */
+static int
+inside(struct sipterm *st, const struct sipterm_conf *c,
+    sipterm_bound_fn *bound, void *arg, struct sipterm_fail *f)
+{
+	struct tcpconn_cbs tcb = { on_tcp_msg, on_tcp_closed, st };
+	struct proxy_conf pc = c->proxy;
+	struct tcpconn_conf tcf = c->tcp;
+	int err, fd, tfd = -1;
+
+	if ((c->inside_tcp ? net_udp_tcp_bind(&pc.inside, 256, &fd, &tfd) :
+	    net_udp_bind(&pc.inside, 0, &fd)) != 0)
+		return fail(f, SIPTERM_INSIDE, E_IO, errno);
+	if ((st->px = proxy_new(st->loop, st->flows, fd, &pc, st->lg, &err))
+	    == NULL) {
+		close(fd);
+		if (tfd >= 0)
+			close(tfd);
+		return fail(f, SIPTERM_PROXY, err, 0);
+	}
+	bound_cb(bound, arg, "inside udp", fd);
+	if (!c->inside_tcp)
+		return 0;
+	tcf.max_msg = c->flows.max_msg;
+	if ((st->tcp = tcpconn_new(st->loop, &tcf, &tcb, st->lg)) == NULL) {
+		close(tfd);
+		return fail(f, SIPTERM_TCP, E_NOMEM, 0);
+	}
+	bound_cb(bound, arg, "inside tcp", tfd);
+	if ((err = tcpconn_listen(st->tcp, tfd)) != 0) {
+		close(tfd);
+		return fail(f, SIPTERM_TCP_LISTEN, err, 0);
+	}
+	proxy_set_tcp(st->px, st->tcp);
+	return 0;
+}
+
+struct sipterm *
+sipterm_new(struct ev_loop *loop, const struct sipterm_conf *conf,
+    const struct logger *lg, sipterm_bound_fn *bound, void *arg,
+    struct sipterm_fail *f)
+{
+	struct sipterm *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (st == NULL) {
+		(void)fail(f, SIPTERM_FLOWS, E_NOMEM, 0);
+		return NULL;
+	}
+	st->loop = loop;
+	st->lg = lg;
+	if (outside(st, conf, bound, arg, f) != 0 ||
+	    inside(st, conf, bound, arg, f) != 0)
+		goto bad;
+	if (conf->media.nrelay > 0) {
+		if ((st->mc = mediactl_new(loop, &conf->media, lg, &err))
+		    == NULL) {
+			(void)fail(f, SIPTERM_MEDIA, err, 0);
+			goto bad;
+		}
+		proxy_set_media(st->px, st->mc);
+	}
+	if (ev_signal_add(loop, SIGHUP, on_hup, st) != 0 ||
+	    ev_signal_add(loop, SIGTERM, on_term, st) != 0 ||
+	    ev_signal_add(loop, SIGINT, on_term, st) != 0) {
+		(void)fail(f, SIPTERM_SIGNALS, E_IO, 0);
+		goto bad;
+	}
+	return st;
+bad:
+	sipterm_free(st);
+	return NULL;
+}
+
+int
+sipterm_run(struct sipterm *st)
+{
+	return ev_run(st->loop);
+}
+
+void
+sipterm_free(struct sipterm *st)
+{
+	if (st == NULL)
+		return;
+	/* Parked messages call back into the proxy: media goes first. */
+	mediactl_free(st->mc);
+	proxy_free(st->px);
+	tcpconn_free(st->tcp);
+	flow_table_free(st->flows);
+	tls_server_free(st->tls);
+	free(st);
+}

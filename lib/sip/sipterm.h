@@ -1,0 +1,79 @@
+/* sipterm.h - sip-tls-term's machinery: TLS flows, proxy, inside TCP, media. */
+#ifndef SBK_SIPTERM_H
+#define SBK_SIPTERM_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+#include "base/ev.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "sip/flow.h"
+#include "sip/mediactl.h"
+#include "sip/proxy.h"
+#include "sip/tcpconn.h"
+#include "sip/tls.h"
+
+/*
+ * The SIP-aware TLS terminator put together: a TLS server and its flow
+ * table on the listening addresses, the proxy on the inside UDP socket
+ * (and TCP on the same address and port), an optional media relay, and
+ * the signals a daemon answers (SIGHUP reloads the certificates,
+ * SIGTERM and SIGINT stop the loop).
+ *
+ * Ownership: the conf's strings and the logger are borrowed and must
+ * outlive the sipterm; the loop too. Everything else is its own.
+ */
+struct sipterm;
+
+#define SIPTERM_MAX_LISTEN 4
+
+struct sipterm_conf {
+	struct tls_conf tls;
+	struct flow_conf flows;
+	struct proxy_conf proxy;	/* .inside: the address to bind */
+	struct tcpconn_conf tcp;	/* with inside_tcp */
+	struct mediactl_conf media;	/* .nrelay 0: bodies unchanged */
+	struct net_addr listen[SIPTERM_MAX_LISTEN];
+	size_t nlisten;
+	int inside_tcp;			/* SIP over TCP inside too */
+};
+
+/* The step sipterm_new() failed at, for the caller's message. */
+enum sipterm_step {
+	SIPTERM_TLS,		/* the TLS server (err) */
+	SIPTERM_FLOWS,		/* the flow table (out of memory) */
+	SIPTERM_LISTEN,		/* a listening socket (sys: errno) */
+	SIPTERM_LISTEN_ADD,	/* too many listeners */
+	SIPTERM_INSIDE,		/* binding the inside face (sys: errno) */
+	SIPTERM_PROXY,		/* the proxy (err) */
+	SIPTERM_TCP,		/* the inside TCP table (out of memory) */
+	SIPTERM_TCP_LISTEN,	/* listening for inside TCP */
+	SIPTERM_MEDIA,		/* the media controller (err) */
+	SIPTERM_SIGNALS,	/* the signal handlers */
+};
+
+struct sipterm_fail {
+	enum sipterm_step step;
+	int err;		/* an E_* code */
+	int sys;		/* errno, where the step says so */
+};
+
+/* A socket is bound: `what` is "listening tls", "inside udp" or "inside
+ * tcp" (in that order, as they are set up). */
+typedef void sipterm_bound_fn(void *arg, const char *what, int fd);
+
+/*
+ * Set everything up on `loop`; `bound` (may be NULL) hears of each bound
+ * socket. NULL on failure, with *f saying where (nothing is left open).
+ */
+struct sipterm *sipterm_new(struct ev_loop *loop,
+    const struct sipterm_conf *conf, const struct logger *lg,
+    sipterm_bound_fn *bound, void *arg, struct sipterm_fail *f) WUR;
+/* Run the loop until SIGTERM or SIGINT; ev_run()'s result. */
+int sipterm_run(struct sipterm *st) WUR;
+/* Media first (parked messages call back into the proxy), then the rest;
+ * the loop is the caller's. NULL does nothing. */
+void sipterm_free(struct sipterm *st);
+
+#endif
