@@ -366,24 +366,14 @@ on_ssrc(struct relay_stream *s, int side, uint32_t ssrc, void *user)
 	    side_names[side], (unsigned)ssrc);
 }
 
-static int
-run(struct opts *o)
+/* The relay of `st` as the options say, with raw sending if asked. */
+static void
+open_relay(struct state *st)
 {
-	struct state st;
+	const struct opts *o = st->o;
 	struct relay_config rc;
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	int e;
 
-	memset(&st, 0, sizeof(st));
-	st.o = o;
-	cli_logger(&st.lg, o->verbosity);
-	st.loop = cli_loop();
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (ev_signal_add(st.loop, sigs[i], on_signal, &st) != 0)
-			cli_die(XC_FAIL, "signals: %s", strerror(errno));
-	if (o->keylog != NULL &&
-	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
-		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
 	memset(&rc, 0, sizeof(rc));
 	rc.io = o->io;
 	rc.coalesce_us = o->coalesce_us;
@@ -399,17 +389,37 @@ run(struct opts *o)
 		rc.port_min = o->port_min;
 		rc.port_max = o->port_max;
 	}
-	if ((st.relay = relay_new(st.loop, &rc, &st.lg, &e)) == NULL)
+	if ((st->relay = relay_new(st->loop, &rc, &st->lg, &e)) == NULL)
 		cli_die(XC_FAIL, "relay: %s", sbk_strerror(e));
 	if (o->raw != TRI_OFF) {
-		e = relay_raw_send(st.relay);
+		e = relay_raw_send(st->relay);
 		if (e != 0 && o->raw == TRI_ON)
 			cli_die(XC_FAIL, "--raw-send on: %s%s", sbk_strerror(e),
 			    e == E_PERM ? " (needs CAP_NET_RAW)" :
 			    e == E_STATE ? " (needs io_uring)" : "");
-		log_msg(&st.lg, LOG_INFO, "sending from raw sockets: %s",
+		log_msg(&st->lg, LOG_INFO, "sending from raw sockets: %s",
 		    e == 0 ? "yes" : sbk_strerror(e));
 	}
+}
+
+static int
+run(struct opts *o)
+{
+	struct state st;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int e;
+
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	cli_logger(&st.lg, o->verbosity);
+	st.loop = cli_loop();
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (ev_signal_add(st.loop, sigs[i], on_signal, &st) != 0)
+			cli_die(XC_FAIL, "signals: %s", strerror(errno));
+	if (o->keylog != NULL &&
+	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
+		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
+	open_relay(&st);
 	if (o->ng != NULL) {
 		open_ng(&st);
 		log_msg(&st.lg, LOG_INFO, "ng on %s, outside %s, inside %s",
@@ -432,158 +442,188 @@ run(struct opts *o)
 	return st.exit_code;
 }
 
+/* --io */
+static enum relay_io
+io_arg(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return RELAY_IO_AUTO;
+	if (strcmp(s, "epoll") == 0)
+		return RELAY_IO_EPOLL;
+	if (strcmp(s, "uring") == 0)
+		return RELAY_IO_URING;
+	cli_die(XC_USAGE, "--io: auto, epoll or uring, not %s", s);
+}
+
+/* --rtcp-mux[=outside|inside|both] */
+static void
+mux_arg(const char *s, int mux[2])
+{
+	if (s == NULL || strcmp(s, "both") == 0)
+		mux[OUT] = mux[IN] = 1;
+	else if (strcmp(s, "outside") == 0)
+		mux[OUT] = 1;
+	else if (strcmp(s, "inside") == 0)
+		mux[IN] = 1;
+	else
+		cli_die(XC_USAGE, "--rtcp-mux: outside, inside or both, not %s",
+		    s);
+}
+
+/* --interface outside=ADDR|inside=ADDR */
+static void
+interface_arg(const char *s, struct opts *o)
+{
+	if (strncmp(s, "outside=", 8) == 0)
+		o->outside = s + 8;
+	else if (strncmp(s, "inside=", 7) == 0)
+		o->inside = s + 7;
+	else
+		cli_die(XC_USAGE, "--interface: want outside=ADDR or "
+		    "inside=ADDR, not %s", s);
+}
+
+enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
+	O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
+	O_RAW };
+
+static const struct option long_opts[] = {
+	{ "outside", required_argument, NULL, 'o' },
+	{ "inside", required_argument, NULL, 'i' },
+	{ "outside-peer", required_argument, NULL, O_OPEER },
+	{ "inside-peer", required_argument, NULL, 'p' },
+	{ "key-in", required_argument, NULL, O_KIN },
+	{ "key-out", required_argument, NULL, O_KOUT },
+	{ "keys", required_argument, NULL, 'k' },
+	{ "rtcp-mux", optional_argument, NULL, O_MUX },
+	{ "ng", required_argument, NULL, O_NG },
+	{ "interface", required_argument, NULL, O_IFACE },
+	{ "port-min", required_argument, NULL, O_PMIN },
+	{ "port-max", required_argument, NULL, O_PMAX },
+	{ "max-sessions", required_argument, NULL, O_MAXS },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "relatch-count", required_argument, NULL, O_RCOUNT },
+	{ "relatch-quiet", required_argument, NULL, O_RQUIET },
+	{ "keylog", required_argument, NULL, 'K' },
+	{ "io", required_argument, NULL, O_IO },
+	{ "coalesce", required_argument, NULL, O_COAL },
+	{ "steer", required_argument, NULL, O_STEER },
+	{ "raw-send", required_argument, NULL, O_RAW },
+	{ "coalesce-pkts", required_argument, NULL, O_COALN },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option `c` with argument `arg` (getopt_long's) into `o`. */
+static void
+one_opt(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'o': o->outside = arg; break;
+	case 'i': o->inside = arg; break;
+	case O_OPEER: o->outside_peer = arg; break;
+	case 'p': o->inside_peer = arg; break;
+	case O_KIN: o->key_in = arg; break;
+	case O_KOUT: o->key_out = arg; break;
+	case 'k': o->keys_file = arg; break;
+	case O_MUX: mux_arg(arg, o->mux); break;
+	case O_NG: o->ng = arg; break;
+	case O_IFACE: interface_arg(arg, o); break;
+	case O_PMIN:
+		o->port_min = (uint16_t)cli_num("--port-min", arg, 65534);
+		break;
+	case O_PMAX:
+		o->port_max = (uint16_t)cli_num("--port-max", arg, 65535);
+		break;
+	case O_MAXS:
+		o->max_sessions = (size_t)cli_num("--max-sessions", arg,
+		    1000000);
+		break;
+	case 't':
+		o->timeout_ms = cli_num("--timeout", arg, 86400) * 1000;
+		break;
+	case O_RCOUNT:
+		o->relatch_count = (unsigned)cli_num("--relatch-count", arg,
+		    1000000);
+		break;
+	case O_RQUIET:
+		o->relatch_quiet_ms = cli_num("--relatch-quiet", arg,
+		    86400000);
+		break;
+	case 'K': o->keylog = arg; break;
+	case O_IO: o->io = io_arg(arg); break;
+	case O_STEER: o->steer = tri_arg("--steer", arg); break;
+	case O_RAW: o->raw = tri_arg("--raw-send", arg); break;
+	case O_COAL:
+		o->coalesce_us = (unsigned)cli_num("--coalesce", arg, 100000);
+		o->coalesce_set = 1;
+		break;
+	case O_COALN:
+		o->coalesce_pkts = (unsigned)cli_num("--coalesce-pkts", arg,
+		    4096);
+		if (o->coalesce_pkts == 0)
+			cli_die(XC_USAGE, "--coalesce-pkts: at least 1");
+		break;
+	case 'v':
+		if (o->verbosity < LOG_DEBUG)
+			o->verbosity++;
+		break;
+	case 'h': usage(); break;
+	case 'V': cli_version(); break;
+	default: cli_usage_hint();
+	}
+}
+
+/* The options that go together, and the defaults that depend on others. */
+static void
+check_opts(struct opts *o)
+{
+	if (o->outside == NULL || o->inside == NULL)
+		cli_die(XC_USAGE, "need --outside and --inside");
+	if (o->steer == TRI_ON && o->ng == NULL)
+		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
+	if (o->ng != NULL) {
+		if (o->port_min == 0 && o->port_max == 0) {
+			o->port_min = 30000;
+			o->port_max = 39999;
+		}
+		if (o->port_min == 0 || o->port_max < o->port_min + 3)
+			cli_die(XC_USAGE, "--port-min/--port-max: need a range "
+			    "of at least 4 ports");
+		if (o->key_in != NULL || o->key_out != NULL ||
+		    o->keys_file != NULL || o->inside_peer != NULL ||
+		    o->outside_peer != NULL)
+			cli_die(XC_USAGE, "--ng takes no stream options "
+			    "(keys and peers come from the SDPs)");
+	} else if (o->keys_file == NULL && (o->key_in == NULL ||
+	    o->key_out == NULL))
+		cli_die(XC_USAGE, "need --key-in and --key-out, or --keys");
+}
+
+/* The command line into `o` (exits on a usage error, -h, -V). */
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->verbosity = LOG_WARN;
+	while ((c = getopt_long(argc, argv, "o:i:p:k:t:K:vhV", long_opts,
+	    NULL)) != -1)
+		one_opt(o, c, optarg);
+	if (optind < argc)
+		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
+	check_opts(o);
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
-		O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
-		O_RAW };
-	static const struct option lo[] = {
-		{ "outside", required_argument, NULL, 'o' },
-		{ "inside", required_argument, NULL, 'i' },
-		{ "outside-peer", required_argument, NULL, O_OPEER },
-		{ "inside-peer", required_argument, NULL, 'p' },
-		{ "key-in", required_argument, NULL, O_KIN },
-		{ "key-out", required_argument, NULL, O_KOUT },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "rtcp-mux", optional_argument, NULL, O_MUX },
-		{ "ng", required_argument, NULL, O_NG },
-		{ "interface", required_argument, NULL, O_IFACE },
-		{ "port-min", required_argument, NULL, O_PMIN },
-		{ "port-max", required_argument, NULL, O_PMAX },
-		{ "max-sessions", required_argument, NULL, O_MAXS },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "relatch-count", required_argument, NULL, O_RCOUNT },
-		{ "relatch-quiet", required_argument, NULL, O_RQUIET },
-		{ "keylog", required_argument, NULL, 'K' },
-		{ "io", required_argument, NULL, O_IO },
-		{ "coalesce", required_argument, NULL, O_COAL },
-		{ "steer", required_argument, NULL, O_STEER },
-		{ "raw-send", required_argument, NULL, O_RAW },
-		{ "coalesce-pkts", required_argument, NULL, O_COALN },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct opts o;
-	int c;
 
 	cli_init(argv[0]);
-	memset(&o, 0, sizeof(o));
-	o.verbosity = LOG_WARN;
-	while ((c = getopt_long(argc, argv, "o:i:p:k:t:K:vhV", lo, NULL)) != -1) {
-		switch (c) {
-		case 'o': o.outside = optarg; break;
-		case 'i': o.inside = optarg; break;
-		case O_OPEER: o.outside_peer = optarg; break;
-		case 'p': o.inside_peer = optarg; break;
-		case O_KIN: o.key_in = optarg; break;
-		case O_KOUT: o.key_out = optarg; break;
-		case 'k': o.keys_file = optarg; break;
-		case O_MUX:
-			if (optarg == NULL || strcmp(optarg, "both") == 0)
-				o.mux[OUT] = o.mux[IN] = 1;
-			else if (strcmp(optarg, "outside") == 0)
-				o.mux[OUT] = 1;
-			else if (strcmp(optarg, "inside") == 0)
-				o.mux[IN] = 1;
-			else
-				cli_die(XC_USAGE, "--rtcp-mux: outside, inside "
-				    "or both, not %s", optarg);
-			break;
-		case O_NG: o.ng = optarg; break;
-		case O_IFACE:
-			if (strncmp(optarg, "outside=", 8) == 0)
-				o.outside = optarg + 8;
-			else if (strncmp(optarg, "inside=", 7) == 0)
-				o.inside = optarg + 7;
-			else
-				cli_die(XC_USAGE, "--interface: want outside=ADDR"
-				    " or inside=ADDR, not %s", optarg);
-			break;
-		case O_PMIN:
-			o.port_min = (uint16_t)cli_num("--port-min", optarg,
-			    65534);
-			break;
-		case O_PMAX:
-			o.port_max = (uint16_t)cli_num("--port-max", optarg,
-			    65535);
-			break;
-		case O_MAXS:
-			o.max_sessions = (size_t)cli_num("--max-sessions",
-			    optarg, 1000000);
-			break;
-		case 't':
-			o.timeout_ms = cli_num("--timeout", optarg, 86400) * 1000;
-			break;
-		case O_RCOUNT:
-			o.relatch_count = (unsigned)cli_num("--relatch-count",
-			    optarg, 1000000);
-			break;
-		case O_RQUIET:
-			o.relatch_quiet_ms = cli_num("--relatch-quiet", optarg,
-			    86400000);
-			break;
-		case 'K': o.keylog = optarg; break;
-		case O_IO:
-			if (strcmp(optarg, "auto") == 0)
-				o.io = RELAY_IO_AUTO;
-			else if (strcmp(optarg, "epoll") == 0)
-				o.io = RELAY_IO_EPOLL;
-			else if (strcmp(optarg, "uring") == 0)
-				o.io = RELAY_IO_URING;
-			else
-				cli_die(XC_USAGE, "--io: auto, epoll or uring, "
-				    "not %s", optarg);
-			break;
-		case O_STEER:
-			o.steer = tri_arg("--steer", optarg);
-			break;
-		case O_RAW:
-			o.raw = tri_arg("--raw-send", optarg);
-			break;
-		case O_COAL:
-			o.coalesce_us = (unsigned)cli_num("--coalesce", optarg,
-			    100000);
-			o.coalesce_set = 1;
-			break;
-		case O_COALN:
-			o.coalesce_pkts = (unsigned)cli_num("--coalesce-pkts",
-			    optarg, 4096);
-			if (o.coalesce_pkts == 0)
-				cli_die(XC_USAGE, "--coalesce-pkts: at least 1");
-			break;
-		case 'v':
-			if (o.verbosity < LOG_DEBUG)
-				o.verbosity++;
-			break;
-		case 'h': usage(); break;
-		case 'V': cli_version(); break;
-		default: cli_usage_hint();
-		}
-	}
-	if (optind < argc)
-		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
-	if (o.outside == NULL || o.inside == NULL)
-		cli_die(XC_USAGE, "need --outside and --inside");
-	if (o.steer == TRI_ON && o.ng == NULL)
-		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
-	if (o.ng != NULL) {
-		if (o.port_min == 0 && o.port_max == 0) {
-			o.port_min = 30000;
-			o.port_max = 39999;
-		}
-		if (o.port_min == 0 || o.port_max < o.port_min + 3)
-			cli_die(XC_USAGE, "--port-min/--port-max: need a range "
-			    "of at least 4 ports");
-		if (o.key_in != NULL || o.key_out != NULL ||
-		    o.keys_file != NULL || o.inside_peer != NULL ||
-		    o.outside_peer != NULL)
-			cli_die(XC_USAGE, "--ng takes no stream options "
-			    "(keys and peers come from the SDPs)");
-	} else if (o.keys_file == NULL && (o.key_in == NULL ||
-	    o.key_out == NULL))
-		cli_die(XC_USAGE, "need --key-in and --key-out, or --keys");
+	parse_opts(argc, argv, &o);
 	return run(&o);
 }

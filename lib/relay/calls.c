@@ -1,21 +1,13 @@
 /* calls.c - the call table: calls, their branches and streams, and their
  * life cycle (see calls.h; ng requests: calls_ng.c; SDP and keys:
  * calls_sdp.c). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "relay/calls_int.h"
-#include "media/keyline.h"
-#include "ng/ng.h"
 #include "base/rnd.h"
-#include "media/sdp.h"
-#include "media/sdprw.h"
 
 const char *const calls_side_name[2] = { "outside", "inside" };
 

@@ -3,17 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "relay/calls_int.h"
-#include "media/keyline.h"
-#include "ng/ng.h"
 #include "base/rnd.h"
-#include "media/sdp.h"
 #include "media/sdprw.h"
 
 /* The suites we accept from an offerer: the suite table's (media/suite.h). */
