@@ -108,8 +108,21 @@ add_line(struct pcapdec *d, const char *line)
 	return XC_OK;
 }
 
-int
-main(int argc, char **argv)
+#define MAX_KEYFILES 64
+#define MAX_KEYLINES 256
+
+/* The command line. */
+struct args {
+	struct pcapdec_opts o;
+	const char *in, *json;
+	const char *keyf[MAX_KEYFILES], *sdpf[MAX_KEYFILES];
+	const char *keyl[MAX_KEYLINES];
+	size_t nkeyf, nsdp, nkeyl;
+	int quiet, verbose, key_stdin;
+};
+
+static void
+parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option lo[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -129,140 +142,137 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pcapdec_opts o = { .roc_max = 64 };
-	struct pcapdec_totals t;
-	struct pcapdec *d;
-	struct logger lg;
-	struct buf *b;
-	const char *in = NULL, *json = NULL, *keyf[64], *sdpf[64];
-	const char *keyl[256];
-	size_t nkeyf = 0, nsdp = 0, nkeyl = 0, i;
-	int c, e, quiet = 0, verbose = 0, rc, key_stdin = 0;
-	char why[512];
+	int c;
 
-	cli_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "r:w:k:K:qvhV", lo, NULL)) != -1) {
 		switch (c) {
-		case 'r': in = optarg; break;
-		case 'w': o.out_pcap = optarg; break;
+		case 'r': a->in = optarg; break;
+		case 'w': a->o.out_pcap = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "-") == 0)
-				key_stdin = 1;
-			else if (nkeyl < 256)
-				keyl[nkeyl++] = optarg;
+				a->key_stdin = 1;
+			else if (a->nkeyl < MAX_KEYLINES)
+				a->keyl[a->nkeyl++] = optarg;
 			else
 				cli_die(XC_USAGE, "-k: too many keys");
 			break;
 		case 'K':
-			if (nkeyf == 64)
+			if (a->nkeyf == MAX_KEYFILES)
 				cli_die(XC_USAGE, "--keylog: too many files");
-			keyf[nkeyf++] = optarg;
+			a->keyf[a->nkeyf++] = optarg;
 			break;
 		case 'S':
-			if (nsdp == 64)
+			if (a->nsdp == MAX_KEYFILES)
 				cli_die(XC_USAGE, "--sdp: too many files");
-			sdpf[nsdp++] = optarg;
+			a->sdpf[a->nsdp++] = optarg;
 			break;
-		case 'N': o.no_sip = 1; break;
-		case 'A': o.wav_dir = optarg; break;
-		case 'R': o.raw_dir = optarg; break;
-		case 'J': json = optarg; break;
+		case 'N': a->o.no_sip = 1; break;
+		case 'A': a->o.wav_dir = optarg; break;
+		case 'R': a->o.raw_dir = optarg; break;
+		case 'J': a->json = optarg; break;
 		case 'O':
-			o.roc_max = (uint32_t)cli_num("--roc-max", optarg,
+			a->o.roc_max = (uint32_t)cli_num("--roc-max", optarg,
 			    1u << 20);
 			break;
-		case 'q': quiet = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': usage(stdout); return XC_OK;
+		case 'q': a->quiet = 1; break;
+		case 'v': a->verbose = 1; break;
+		case 'h': usage(stdout); exit(XC_OK);
 		case 'V': cli_version();
 		default: cli_usage_hint();
 		}
 	}
-	if (in == NULL && optind < argc)
-		in = argv[optind++];
-	if (in == NULL || optind != argc) {
-		cli_err(in == NULL ? "no capture given" : "too many arguments");
+	if (a->in == NULL && optind < argc)
+		a->in = argv[optind++];
+	if (a->in == NULL || optind != argc) {
+		cli_err(a->in == NULL ? "no capture given" :
+		    "too many arguments");
 		cli_usage_hint();
 	}
-	if (key_stdin && strcmp(in, "-") == 0)
+	if (a->key_stdin && strcmp(a->in, "-") == 0)
 		cli_die(XC_USAGE, "-k - and a capture on stdin cannot share it");
-	if (o.out_pcap != NULL && strcmp(o.out_pcap, "-") == 0 && json != NULL &&
-	    strcmp(json, "-") == 0)
+	if (a->o.out_pcap != NULL && strcmp(a->o.out_pcap, "-") == 0 &&
+	    a->json != NULL && strcmp(a->json, "-") == 0)
 		cli_die(XC_USAGE, "-w - and --json - cannot share stdout");
-	if (key_stdin) {
-		if (nkeyf == 64)
+	if (a->key_stdin) {
+		if (a->nkeyf == MAX_KEYFILES)
 			cli_die(XC_USAGE, "--keylog: too many files");
-		keyf[nkeyf++] = "-";
+		a->keyf[a->nkeyf++] = "-";
 	}
-	cli_logger(&lg, verbose ? LOG_INFO : LOG_WARN);
-	o.log = &lg;
-	if (!quiet && isatty(2))
-		o.progress = progress;
-	if (o.wav_dir != NULL && mkdir(o.wav_dir, 0755) != 0 && errno != EEXIST)
-		cli_die(XC_FAIL, "%s: %s", o.wav_dir, strerror(errno));
-	if (o.raw_dir != NULL && mkdir(o.raw_dir, 0755) != 0 && errno != EEXIST)
-		cli_die(XC_FAIL, "%s: %s", o.raw_dir, strerror(errno));
-	if ((d = pcapdec_new(&o, &e)) == NULL)
-		cli_die(XC_FAIL, "%s", sbk_strerror(e));
-	for (i = 0; i < nkeyl; i++) {
-		if ((rc = add_line(d, keyl[i])) != XC_OK) {
-			pcapdec_free(d);
+}
+
+/* Every key given: lines, key files, SDP files; an exit code. */
+static int
+load_keys(struct pcapdec *d, const struct args *a)
+{
+	struct buf *b;
+	char why[512];
+	size_t i;
+	int e, rc;
+
+	for (i = 0; i < a->nkeyl; i++)
+		if ((rc = add_line(d, a->keyl[i])) != XC_OK)
 			return rc;
-		}
-	}
-	for (i = 0; i < nkeyf; i++) {
-		b = read_or_die(d, keyf[i], KEYFILE_MAX);
+	for (i = 0; i < a->nkeyf; i++) {
+		b = read_or_die(d, a->keyf[i], KEYFILE_MAX);
 		e = pcapdec_add_keys_text(d, buf_slice(b), why, sizeof(why));
 		buf_free(b);
 		if (e != 0) {
 			pcapdec_free(d);
-			cli_die(XC_INPUT, "%s: %s", strcmp(keyf[i], "-") ?
-			    keyf[i] : "stdin", why);
+			cli_die(XC_INPUT, "%s: %s", strcmp(a->keyf[i], "-") ?
+			    a->keyf[i] : "stdin", why);
 		}
 	}
-	for (i = 0; i < nsdp; i++) {
-		b = read_or_die(d, sdpf[i], SDP_MAX);
+	for (i = 0; i < a->nsdp; i++) {
+		b = read_or_die(d, a->sdpf[i], SDP_MAX);
 		e = pcapdec_add_sdp(d, buf_slice(b), why, sizeof(why));
 		buf_free(b);
 		if (e != 0) {
 			pcapdec_free(d);
-			cli_die(XC_INPUT, "%s: %s", sdpf[i], why);
+			cli_die(XC_INPUT, "%s: %s", a->sdpf[i], why);
 		}
 	}
+	return XC_OK;
+}
 
-	rc = pcapdec_run(d, in, why, sizeof(why));
-	if (o.progress != NULL)
-		fprintf(stderr, "\r\033[K");
-	pcapdec_totals(d, &t);
-	if (!quiet) {
+/* The text report on stderr, the JSON one where asked; `rc` or E_IO. */
+static int
+reports(const struct pcapdec *d, const struct args *a, int rc)
+{
+	struct buf *b;
+	FILE *f;
+
+	if (!a->quiet) {
 		b = buf_new(16u << 20);
 		if (b != NULL && pcapdec_report_text(d, b) == 0)
 			fwrite(buf_data(b), 1, buf_len(b), stderr);
 		buf_free(b);
 	}
-	if (json != NULL) {
-		FILE *f = strcmp(json, "-") == 0 ? stdout : fopen(json, "w");
-
-		b = buf_new(64u << 20);
-		if (f == NULL || b == NULL || pcapdec_report_json(d, b) != 0 ||
-		    fwrite(buf_data(b), 1, buf_len(b), f) != buf_len(b) ||
-		    (f != stdout && fclose(f) != 0)) {
-			cli_err("%s: cannot write the report", json);
-			if (rc == 0)
-				rc = E_IO;
-		}
-		buf_free(b);
+	if (a->json == NULL)
+		return rc;
+	f = strcmp(a->json, "-") == 0 ? stdout : fopen(a->json, "w");
+	b = buf_new(64u << 20);
+	if (f == NULL || b == NULL || pcapdec_report_json(d, b) != 0 ||
+	    fwrite(buf_data(b), 1, buf_len(b), f) != buf_len(b) ||
+	    (f != stdout && fclose(f) != 0)) {
+		cli_err("%s: cannot write the report", a->json);
+		if (rc == 0)
+			rc = E_IO;
 	}
+	buf_free(b);
+	return rc;
+}
 
-	if (rc == E_SHORT || rc == E_SYNTAX) {
-		pcapdec_free(d);
-		cli_err("%s", why);
-		return XC_INPUT;
-	}
+/* The exit status of run result `rc` (reason `why`), said on stderr. */
+static int
+verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
+{
+	struct pcapdec_totals t;
+
+	pcapdec_totals(d, &t);
 	if (rc != 0) {
-		pcapdec_free(d);
-		cli_err("%s", why);
-		return XC_FAIL;
+		if (why[0] != '\0')	/* E_IO from the JSON report: said */
+			cli_err("%s", why);
+		return rc == E_SHORT || rc == E_SYNTAX ? XC_INPUT : XC_FAIL;
 	}
 	if (t.decrypted == 0) {
 		cli_err("nothing decrypted (%s)", t.keys == 0 ?
@@ -271,7 +281,6 @@ main(int argc, char **argv)
 		    "the keys that fit cannot be used" :
 		    "wrong keys, or no stream fits them");
 		problems(d);
-		pcapdec_free(d);
 		return XC_CRYPTO;
 	}
 	if (t.streams_not_ok > 0) {
@@ -279,13 +288,47 @@ main(int argc, char **argv)
 		    (unsigned long long)t.streams_not_ok,
 		    (unsigned long long)t.keyed_streams);
 		problems(d);
-		pcapdec_free(d);
 		return XC_PARTIAL;
 	}
-	pcapdec_free(d);
 	if (!quiet)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames\n",
 		    cli_prog(), (unsigned long long)t.decrypted,
 		    (unsigned long long)t.frames);
 	return XC_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = { .o = { .roc_max = 64 } };
+	struct pcapdec *d;
+	struct logger lg;
+	char why[512] = "";
+	int e, rc;
+
+	cli_init(argv[0]);
+	parse_args(argc, argv, &a);
+	cli_logger(&lg, a.verbose ? LOG_INFO : LOG_WARN);
+	a.o.log = &lg;
+	if (!a.quiet && isatty(2))
+		a.o.progress = progress;
+	if (a.o.wav_dir != NULL && mkdir(a.o.wav_dir, 0755) != 0 &&
+	    errno != EEXIST)
+		cli_die(XC_FAIL, "%s: %s", a.o.wav_dir, strerror(errno));
+	if (a.o.raw_dir != NULL && mkdir(a.o.raw_dir, 0755) != 0 &&
+	    errno != EEXIST)
+		cli_die(XC_FAIL, "%s: %s", a.o.raw_dir, strerror(errno));
+	if ((d = pcapdec_new(&a.o, &e)) == NULL)
+		cli_die(XC_FAIL, "%s", sbk_strerror(e));
+	if ((rc = load_keys(d, &a)) != XC_OK) {
+		pcapdec_free(d);
+		return rc;
+	}
+	rc = pcapdec_run(d, a.in, why, sizeof(why));
+	if (a.o.progress != NULL)
+		fprintf(stderr, "\r\033[K");
+	rc = reports(d, &a, rc);
+	rc = verdict(d, rc, why, a.quiet);
+	pcapdec_free(d);
+	return rc;
 }
