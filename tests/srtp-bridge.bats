@@ -306,6 +306,30 @@ ng_peer() {
 	ng_peer kdr
 }
 
+@test "srtp-bridge --ng-allow: requests from other sources get no answer" {
+	local ngs=$SBK_BUILD/tests/helpers/ng-send other
+	other=${H%.*}.$(( (${H##*.} % 250) + 4 ))
+	bridge_ng --ng-allow "$H/32,10.0.0.0/8"
+	run "$ngs" -b "$H:0" -t 300 -n 2 "$H:$NG" ping
+	assert_success
+	assert_output --partial "pong"
+	run "$ngs" -b "$other:0" -t 300 -n 2 "$H:$NG" ping
+	assert_failure
+	stop_bridge
+	run grep -c "ng: request from $other:[0-9]* refused: not in --ng-allow" \
+	    "$T/bridge.log"
+	assert_output 1
+	# Not on loopback and no list: a warning. A bad list: a usage error.
+	run "$BR" --ng "$H:$NG" --outside "$H" --inside "$H" \
+	    --ng-allow 10.0.0.0/33
+	assert_failure 2
+	assert_output --partial "--ng-allow: 10.0.0.0/33: prefix too long"
+	run "$BR" --ng-allow 127.0.0.1 --outside "$H:$P" --inside "$H:$P" \
+	    --keys /dev/null
+	assert_failure 2
+	assert_output --partial "--ng-allow: only with --ng"
+}
+
 @test "srtp-bridge --ng: session limit strings" {
 	bridge_ng --max-sessions 1
 	ng_peer limit

@@ -25,6 +25,8 @@ struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
 	const char *key_in, *key_out, *keys_file, *keylog;
 	const char *ng;
+	struct net_prefix ng_allow[CALLS_NG_ALLOW_MAX];
+	size_t n_ng_allow;
 	uint16_t port_min, port_max;
 	size_t max_sessions;
 	int mux[2];
@@ -75,6 +77,8 @@ usage(void)
 	    " inside, both\n\n"
 	    "Daemon driven by the rtpengine ng protocol:\n"
 	    "      --ng ADDR:PORT          listen for ng requests (UDP)\n"
+	    "      --ng-allow NET[,NET..]  answer ng requests from these "
+	    "networks only\n"
 	    "  -o, --outside ADDR[!PUBLIC]  outside interface address "
 	    "(PUBLIC: put in SDPs)\n"
 	    "  -i, --inside ADDR[!PUBLIC]   inside interface address\n"
@@ -289,6 +293,8 @@ open_ng(struct state *st)
 	cc.max_sessions = o->max_sessions;
 	cc.timeout_ms = o->timeout_ms;
 	cc.keylog = st->keylog;
+	cc.ng_allow = o->ng_allow;
+	cc.n_ng_allow = o->n_ng_allow;
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)
 		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
@@ -302,6 +308,12 @@ open_ng(struct state *st)
 		    "per interface: %s", e == 0 ? "yes" : sbk_strerror(e));
 	}
 	addr_arg("--ng", o->ng, 1, &a);
+	/* ng requests create calls, read keys and end calls: whoever can
+	 * send them owns the relay. */
+	if (o->n_ng_allow == 0 && !net_addr_is_loopback(&a))
+		log_msg(&st->lg, LOG_WARN, "--ng %s is not on loopback and "
+		    "answers anyone who reaches it: restrict it with "
+		    "--ng-allow (and a firewall)", o->ng);
 	if ((e = calls_listen(st->calls, &a)) != 0)
 		cli_die(XC_FAIL, "--ng %s: %s", o->ng, e == E_IO ?
 		    strerror(errno) : sbk_strerror(e));
@@ -483,7 +495,17 @@ interface_arg(const char *s, struct opts *o)
 		    "inside=ADDR, not %s", s);
 }
 
-enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_IFACE, O_PMIN,
+static void
+ng_allow_arg(const char *arg, struct opts *o)
+{
+	char why[128];
+
+	if (net_prefix_list_parse(slice_cstr(arg), o->ng_allow,
+	    CALLS_NG_ALLOW_MAX, &o->n_ng_allow, why, sizeof(why)) != 0)
+		cli_die(XC_USAGE, "--ng-allow: %s", why);
+}
+
+enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_NGALLOW, O_IFACE, O_PMIN,
 	O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
 	O_RAW };
 
@@ -497,6 +519,7 @@ static const struct option long_opts[] = {
 	{ "keys", required_argument, NULL, 'k' },
 	{ "rtcp-mux", optional_argument, NULL, O_MUX },
 	{ "ng", required_argument, NULL, O_NG },
+	{ "ng-allow", required_argument, NULL, O_NGALLOW },
 	{ "interface", required_argument, NULL, O_IFACE },
 	{ "port-min", required_argument, NULL, O_PMIN },
 	{ "port-max", required_argument, NULL, O_PMAX },
@@ -530,6 +553,7 @@ one_opt(struct opts *o, int c, const char *arg)
 	case 'k': o->keys_file = arg; break;
 	case O_MUX: mux_arg(arg, o->mux); break;
 	case O_NG: o->ng = arg; break;
+	case O_NGALLOW: ng_allow_arg(arg, o); break;
 	case O_IFACE: interface_arg(arg, o); break;
 	case O_PMIN:
 		o->port_min = (uint16_t)cli_num("--port-min", arg, 65534);
@@ -584,6 +608,8 @@ check_opts(struct opts *o)
 		cli_die(XC_USAGE, "need --outside and --inside");
 	if (o->steer == TRI_ON && o->ng == NULL)
 		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
+	if (o->n_ng_allow > 0 && o->ng == NULL)
+		cli_die(XC_USAGE, "--ng-allow: only with --ng");
 	if (o->ng != NULL) {
 		if (o->port_min == 0 && o->port_max == 0) {
 			o->port_min = 30000;

@@ -230,6 +230,140 @@ net_addr_is_any(const struct net_addr *a)
 	return 0;
 }
 
+/* The IPv4 address in `a` (also in its IPv4-mapped IPv6 form), or 0. */
+static int
+v4_of(const struct net_addr *a, uint8_t out[4])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	if (net_addr_family(a) == AF_INET) {
+		memcpy(out, &a->u.in4.sin_addr, 4);
+		return 1;
+	}
+	if (net_addr_family(a) == AF_INET6 &&
+	    memcmp(a->u.in6.sin6_addr.s6_addr, mapped, 12) == 0) {
+		memcpy(out, a->u.in6.sin6_addr.s6_addr + 12, 4);
+		return 1;
+	}
+	return 0;
+}
+
+int
+net_addr_is_loopback(const struct net_addr *a)
+{
+	uint8_t v4[4];
+
+	if (v4_of(a, v4))
+		return v4[0] == 127;
+	return net_addr_family(a) == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
+}
+
+int
+net_prefix_parse(struct slice s, struct net_prefix *p)
+{
+	const uint8_t *slash = memchr(s.p, '/', s.len);
+	struct slice host = s;
+	unsigned max, bits = 0;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if (slash != NULL)
+		host.len = (size_t)(slash - s.p);
+	if (net_addr_parse_host(host, 0, &p->a) != 0)
+		return E_SYNTAX;
+	max = net_addr_family(&p->a) == AF_INET ? 32 : 128;
+	if (slash == NULL) {
+		p->bits = max;
+		return 0;
+	}
+	i = host.len + 1;
+	if (i >= s.len || s.len - i > 3)
+		return E_SYNTAX;
+	for (; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return E_SYNTAX;
+		bits = bits * 10 + (unsigned)(s.p[i] - '0');
+	}
+	if (bits > max)
+		return E_RANGE;
+	p->bits = bits;
+	return 0;
+}
+
+int
+net_prefix_list_parse(struct slice s, struct net_prefix *out, size_t max,
+    size_t *n, char *why, size_t whysz)
+{
+	size_t i = 0, start;
+	int e;
+
+	*n = 0;
+	while (i <= s.len) {
+		struct slice item;
+
+		start = i;
+		while (i < s.len && s.p[i] != ',')
+			i++;
+		item = slice_make(s.p + start, i - start);
+		item = slice_trim(item);
+		i++;
+		if (item.len == 0)
+			continue;
+		if (*n == max) {
+			sbk_why(why, whysz, "more than %zu networks", max);
+			return E_BIG;
+		}
+		if ((e = net_prefix_parse(item, &out[*n])) != 0) {
+			sbk_why(why, whysz, "%.*s: %s", (int)item.len,
+			    (const char *)item.p, e == E_RANGE ?
+			    "prefix too long" : "not an address or network");
+			return e;
+		}
+		(*n)++;
+	}
+	if (*n == 0) {
+		sbk_why(why, whysz, "no network");
+		return E_SYNTAX;
+	}
+	return 0;
+}
+
+static int
+bits_eq(const uint8_t *x, const uint8_t *y, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(x, y, whole) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((x[whole] ^ y[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+int
+net_prefix_match(const struct net_prefix *p, const struct net_addr *a)
+{
+	uint8_t pv4[4], av4[4];
+
+	if (net_addr_family(&p->a) == AF_INET)
+		return v4_of(&p->a, pv4) && v4_of(a, av4) &&
+		    bits_eq(pv4, av4, p->bits);
+	return net_addr_family(a) == AF_INET6 &&
+	    bits_eq(p->a.u.in6.sin6_addr.s6_addr, a->u.in6.sin6_addr.s6_addr,
+	    p->bits);
+}
+
+int
+net_prefix_list_match(const struct net_prefix *p, size_t n,
+    const struct net_addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (net_prefix_match(&p[i], a))
+			return 1;
+	return 0;
+}
+
 int
 net_addr_from_sa(struct net_addr *a, const struct sockaddr *sa, socklen_t len)
 {

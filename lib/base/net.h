@@ -54,6 +54,33 @@ int net_addr_host_eq(const struct net_addr *a, const struct net_addr *b);
 unsigned net_addr_hash(const struct net_addr *a, int with_port);
 /* True for 0.0.0.0 and :: */
 int net_addr_is_any(const struct net_addr *a);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+int net_addr_is_loopback(const struct net_addr *a);
+
+/*
+ * A network: an address and a prefix length ("10.0.0.0/8", "2001:db8::/32",
+ * or a single host "192.0.2.7", "::1" as /32 or /128). An IPv4 network
+ * also matches the IPv4-mapped IPv6 form of its addresses.
+ */
+struct net_prefix {
+	struct net_addr a;	/* port unused */
+	unsigned bits;
+};
+
+/* Parse one network. Returns 0, E_SYNTAX or E_RANGE (bits too long). */
+int net_prefix_parse(struct slice s, struct net_prefix *p) WUR;
+/*
+ * Parse a comma-separated list of networks into `out` (at most `max`),
+ * setting *n. Returns 0, E_SYNTAX/E_RANGE (with the bad item in `why`)
+ * or E_BIG (more than `max`).
+ */
+int net_prefix_list_parse(struct slice s, struct net_prefix *out,
+    size_t max, size_t *n, char *why, size_t whysz) WUR;
+/* True if `a`'s host is in network `p`. */
+int net_prefix_match(const struct net_prefix *p, const struct net_addr *a);
+/* True if `a` is in any of the `n` networks. */
+int net_prefix_list_match(const struct net_prefix *p, size_t n,
+    const struct net_addr *a);
 /* Fill `a` from a sockaddr of `len` bytes (IPv4 or IPv6); E_UNSUPPORTED. */
 int net_addr_from_sa(struct net_addr *a, const struct sockaddr *sa,
     socklen_t len) WUR;

@@ -70,7 +70,13 @@ struct calls_config {
 	 * streams have been idle this long */
 	uint64_t timeout_ms;
 	struct keylog *keylog;		/* NULL: no key log */
+	/* calls_listen(): answer only these sources (n 0: anyone);
+	 * borrowed, must outlive the table */
+	const struct net_prefix *ng_allow;
+	size_t n_ng_allow;
 };
+
+#define CALLS_NG_ALLOW_MAX 32
 
 /* A new table. NULL with *err (E_NOMEM, E_INVAL). It owns a random pool
  * for fresh keys (lib/base/rnd.h): do not fork() and use it on both sides. */

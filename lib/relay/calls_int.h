@@ -81,6 +81,7 @@ struct calls {
 	struct rnd_pool *rnd;		/* fresh keys; made after any fork */
 	int fd;
 	struct buf *reply;		/* for calls_listen */
+	uint64_t ng_refused;		/* requests not in cfg.ng_allow */
 	uint8_t rxbuf[NG_DGRAM_MAX + 1];
 	/* for statistics rates */
 	uint64_t rate_ms;

@@ -469,6 +469,21 @@ calls_handle(struct calls *t, struct slice dgram, const struct net_addr *peer,
 	return e;
 }
 
+/* A request from a source --ng-allow does not name: no answer (an answer
+ * would tell a scanner what listens), a count, and a log line at the
+ * first and then at every 1000th. */
+static void
+ng_refuse(struct calls *t, const struct net_addr *src)
+{
+	char a[NET_ADDR_STRLEN];
+
+	if (t->ng_refused++ % 1000 == 0 &&
+	    net_addr_format(src, a, sizeof(a)) == 0)
+		log_msg(t->lg, LOG_WARN, "ng: request from %s refused: not in "
+		    "--ng-allow (%llu refused)", a,
+		    (unsigned long long)t->ng_refused);
+}
+
 static void
 on_ng(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
@@ -483,6 +498,11 @@ on_ng(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 		if (net_recv(fd, &p) != 0)
 			break;
+		if (t->cfg.n_ng_allow > 0 && !net_prefix_list_match(
+		    t->cfg.ng_allow, t->cfg.n_ng_allow, &p.addr)) {
+			ng_refuse(t, &p.addr);
+			continue;
+		}
 		buf_reset(t->reply);
 		if (p.trunc || calls_handle(t, slice_make(p.buf, p.len),
 		    &p.addr, t->reply) != 0)

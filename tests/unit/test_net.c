@@ -160,10 +160,79 @@ test_route_src(void)
 	T_EQ_STR(s, "127.0.0.1:0", "source 127.0.0.1, port 0");
 }
 
+static int
+in(const char *net, const char *host)
+{
+	struct net_prefix p;
+	struct net_addr a;
+
+	if (net_prefix_parse(slice_cstr(net), &p) != 0 ||
+	    net_addr_parse_host(slice_cstr(host), 0, &a) != 0)
+		return -1;
+	return net_prefix_match(&p, &a);
+}
+
+static void
+test_prefix(void)
+{
+	struct net_prefix l[4], p;
+	struct net_addr a;
+	char why[96] = "";
+	size_t n = 0;
+
+	T_EQ_INT(in("10.0.0.0/8", "10.200.3.4"), 1, "10/8 has 10.200.3.4");
+	T_EQ_INT(in("10.0.0.0/8", "11.0.0.1"), 0, "not 11.0.0.1");
+	T_EQ_INT(in("192.168.1.0/25", "192.168.1.127"), 1, "/25: .127 in");
+	T_EQ_INT(in("192.168.1.0/25", "192.168.1.128"), 0, "/25: .128 out");
+	T_EQ_INT(in("192.0.2.7", "192.0.2.7"), 1, "a host is its /32");
+	T_EQ_INT(in("192.0.2.7", "192.0.2.8"), 0, "and only itself");
+	T_EQ_INT(in("0.0.0.0/0", "203.0.113.1"), 1, "/0 has everything v4");
+	T_EQ_INT(in("0.0.0.0/0", "2001:db8::1"), 0, "but no IPv6");
+	T_EQ_INT(in("127.0.0.0/8", "::ffff:127.0.0.5"), 1,
+	    "an IPv4 network has its IPv4-mapped addresses");
+	T_EQ_INT(in("2001:db8::/32", "2001:db8:ffff::1"), 1, "v6 /32 in");
+	T_EQ_INT(in("2001:db8::/32", "2001:db9::1"), 0, "v6 /32 out");
+	T_EQ_INT(in("2001:db8::/33", "2001:db8:8000::1"), 0, "v6 /33 out");
+	T_EQ_INT(in("[::1]", "::1"), 1, "::1 in brackets");
+	T_EQ_INT(in("::1", "127.0.0.1"), 0, "::1 is not 127.0.0.1");
+	T_EQ_INT(net_prefix_parse(SLICE_LIT("10.0.0.0/33"), &p), E_RANGE,
+	    "/33 on IPv4 refused");
+	T_EQ_INT(net_prefix_parse(SLICE_LIT("::/129"), &p), E_RANGE,
+	    "/129 refused");
+	T_EQ_INT(net_prefix_parse(SLICE_LIT("10.0.0.0/"), &p), E_SYNTAX,
+	    "an empty length refused");
+	T_EQ_INT(net_prefix_parse(SLICE_LIT("10.0.0.0/8x"), &p), E_SYNTAX,
+	    "a bad length refused");
+	T_EQ_INT(net_prefix_parse(SLICE_LIT("10.0.0/8"), &p), E_SYNTAX,
+	    "a bad address refused");
+	T_EQ_INT(net_prefix_list_parse(SLICE_LIT(" 127.0.0.1, 10.0.0.0/8,::1 "),
+	    l, 4, &n, why, sizeof(why)), 0, "a list");
+	T_EQ_INT(n, 3, "of three");
+	T_OK(net_addr_parse_host(SLICE_LIT("10.9.9.9"), 0, &a) == 0 &&
+	    net_prefix_list_match(l, n, &a), "10.9.9.9 in the list");
+	T_OK(net_addr_parse_host(SLICE_LIT("192.0.2.1"), 0, &a) == 0 &&
+	    !net_prefix_list_match(l, n, &a), "192.0.2.1 not");
+	T_EQ_INT(net_prefix_list_parse(SLICE_LIT("1.1.1.1,nope"), l, 4, &n, why,
+	    sizeof(why)), E_SYNTAX, "a bad item");
+	T_OK(strstr(why, "nope") != NULL, "is named: %s", why);
+	T_EQ_INT(net_prefix_list_parse(SLICE_LIT("1.1.1.1,2.2.2.2,3.3.3.3,"
+	    "4.4.4.4,5.5.5.5"), l, 4, &n, why, sizeof(why)), E_BIG,
+	    "more than fit");
+	T_EQ_INT(net_prefix_list_parse(SLICE_LIT(" , "), l, 4, &n, why,
+	    sizeof(why)), E_SYNTAX, "an empty list");
+	T_OK(net_addr_parse_host(SLICE_LIT("127.3.2.1"), 0, &a) == 0 &&
+	    net_addr_is_loopback(&a), "127.3.2.1 is loopback");
+	T_OK(net_addr_parse_host(SLICE_LIT("::1"), 0, &a) == 0 &&
+	    net_addr_is_loopback(&a), "::1 is loopback");
+	T_OK(net_addr_parse_host(SLICE_LIT("0.0.0.0"), 0, &a) == 0 &&
+	    !net_addr_is_loopback(&a), "0.0.0.0 is not");
+}
+
 int
 main(void)
 {
 	test_parse();
+	test_prefix();
 	test_udp("127.0.0.1");
 	test_udp("::1");
 	test_tcp();
