@@ -21,6 +21,8 @@ static const char *const side_names[2] = { "outside", "inside" };
 
 enum { TRI_AUTO, TRI_ON, TRI_OFF };	/* --steer, --raw-send */
 
+#define SRTP_BRIDGE_NG_TIMEOUT_MS 60000
+
 struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
 	const char *key_in, *key_out, *keys_file, *keylog;
@@ -31,6 +33,7 @@ struct opts {
 	size_t max_sessions;
 	int mux[2];
 	uint64_t timeout_ms;
+	int timeout_set;
 	enum relay_io io;
 	int steer;		/* TRI_* */
 	int raw;		/* TRI_* */
@@ -87,6 +90,7 @@ usage(void)
 	    "      --max-sessions N        parallel call limit (0: none)\n\n"
 	    "Both:\n"
 	    "  -t, --timeout SEC           end a call after SEC without media\n"
+	    "                              (ng: 60; 0: never)\n"
 	    "      --relatch-count N       authenticated packets that move a "
 	    "latch (8)\n"
 	    "      --relatch-quiet MS      silence after which one does (2000)\n"
@@ -567,6 +571,7 @@ one_opt(struct opts *o, int c, const char *arg)
 		break;
 	case 't':
 		o->timeout_ms = cli_num("--timeout", arg, 86400) * 1000;
+		o->timeout_set = 1;
 		break;
 	case O_RCOUNT:
 		o->relatch_count = (unsigned)cli_num("--relatch-count", arg,
@@ -611,6 +616,11 @@ check_opts(struct opts *o)
 	if (o->n_ng_allow > 0 && o->ng == NULL)
 		cli_die(XC_USAGE, "--ng-allow: only with --ng");
 	if (o->ng != NULL) {
+		/* Every call must end: one offered and never answered, or
+		 * whose phone vanished, would hold its ports for ever
+		 * (rtpengine's default is the same 60 s). */
+		if (!o->timeout_set)
+			o->timeout_ms = SRTP_BRIDGE_NG_TIMEOUT_MS;
 		if (o->port_min == 0 && o->port_max == 0) {
 			o->port_min = 30000;
 			o->port_max = 39999;
