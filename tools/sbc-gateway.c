@@ -138,7 +138,7 @@ load_conf(const struct args *a)
 			cli_die(XC_USAGE, "--%s", why);
 	}
 	if (a->nverb > 0) {
-		char v[8];
+		char v[16];
 
 		(void)snprintf(v, sizeof(v), "%d", a->nverb > 3 ? 3 : a->nverb);
 		if (gwconf_set(c, SLICE_LIT("verbose"), slice_cstr(v), why,
