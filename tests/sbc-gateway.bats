@@ -80,6 +80,10 @@ served() {
 	assert_line "Try 'sbc-gateway --help' for more information."
 	run "$SG" extra-arg
 	assert_failure 2
+	assert_line --partial "unexpected argument 'extra-arg'"
+	run "$SG" -o 127.0.0.1 --registrar yes
+	assert_failure 2
+	assert_line --partial "--registrar, not --registrar yes"
 	run "$SG" --registrar
 	assert_failure 2
 	assert_output "sbc-gateway: no outside address (outside = ADDR)"

@@ -104,8 +104,12 @@ parse_args(int argc, char **argv, struct args *a)
 		a->ov[a->nov].key = key;
 		a->ov[a->nov++].val = optarg != NULL ? optarg : "yes";
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		cli_err("unexpected argument '%s' (a yes/no key takes no value "
+		    "on the command line: --registrar, not --registrar yes)",
+		    argv[optind]);
 		cli_usage_hint();
+	}
 }
 
 /* The file, then the command line over it (the command line wins). */
