@@ -147,6 +147,28 @@ park(struct proxy *px, const struct sip_msg *m, const struct sip_edits *e,
 }
 
 /*
+ * Does the media of `m`'s call end here? The one place that decides, for
+ * every way a call ends at the proxy (an initial INVITE's failure answer
+ * ends it in mediactl_track()): a BYE passing (PX_END_BYE); a BYE or
+ * CANCEL for a flow that is gone, as nobody will send another for it and
+ * the relay may have no media timeout (PX_END_GONE); a request we failed
+ * with 408 or 503 (PX_END_FAILED); our own BYE for a lost flow
+ * (PX_END_LOST). The relay is told with `m`'s Call-ID and From tag.
+ */
+void
+px_media_end(struct proxy *px, const struct sip_msg *m, enum px_end why)
+{
+	if (px->mc == NULL)
+		return;
+	if (why == PX_END_BYE && !px_is_method(m, "BYE"))
+		return;
+	if (why == PX_END_GONE && !px_is_method(m, "BYE") &&
+	    !px_is_method(m, "CANCEL"))
+		return;
+	mediactl_delete(px->mc, m);
+}
+
+/*
  * Send `m` with edits `e` to `t`. With a media controller and an SDP body,
  * the message is parked until the relay has rewritten the body.
  */
