@@ -87,8 +87,7 @@ px_bye_for_lost(void *arg, const struct dialog *d)
 	    sip_parse(&m, buf_slice(b)) != 0)
 		goto fail;
 	/* The relay's call ends with it (From tag: the whole call). */
-	if (px->mc != NULL)
-		mediactl_delete(px->mc, &m);
+	px_media_end(px, &m, PX_END_LOST);
 	px->st.byes++;
 	if (px_deliver(px, &t, buf_slice(b)) == 0 &&
 	    (klen = px_txn_key(&m, slice_cstr(branch), key, sizeof(key))) > 0 &&

@@ -127,6 +127,14 @@ struct px_route {
 				 * empty (a binding's, the client's Contact) */
 };
 
+/* Why a call's media may end (px_media_end()). */
+enum px_end {
+	PX_END_BYE,		/* a request passes: a BYE ends it */
+	PX_END_GONE,		/* its flow is gone: a BYE or CANCEL ends it */
+	PX_END_FAILED,		/* we answered it 408 or 503 */
+	PX_END_LOST,		/* our BYE for a lost flow */
+};
+
 /* proxy.c */
 void px_from_inside(struct proxy *px, const struct net_addr *src,
     uint64_t conn, struct slice raw);
@@ -163,6 +171,8 @@ int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
     struct sip_edits *e, uint64_t flow);
 
 /* proxy_media.c */
+void px_media_end(struct proxy *px, const struct sip_msg *m,
+    enum px_end why);
 int px_has_sdp(const struct sip_msg *m);
 void px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     struct target *t, const struct target *back, int outward,

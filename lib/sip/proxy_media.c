@@ -14,16 +14,20 @@ px_has_sdp(const struct sip_msg *m)
 	    slice_find(ct->value, SLICE_LIT("sdp")) >= 0;
 }
 
+/*
+ * A message waiting for the relay: parsed once, kept parsed (moved onto
+ * our copy of its bytes) with its edit list; the new body is one more
+ * edit, and the whole is serialised once, when it goes.
+ */
 struct parked {
 	struct proxy *px;
 	struct target t;
 	struct target back;	/* where a failure answer goes */
-	struct buf *msg;	/* edited message, old body */
-	int outward;		/* body goes outside (RTP/SAVP) */
-	int txn;		/* start a transaction when sent */
+	struct sip_msg m;	/* the message as it came, on `orig` */
+	struct sip_edits *e;	/* its edits, on `m` */
 	char key[BRANCH_MAX + 16];
 	int klen;
-	struct buf *orig;
+	struct buf *orig;	/* its bytes */
 	uint64_t origin;	/* the flow a request came from (or 0) */
 };
 
@@ -65,39 +69,103 @@ send_final(struct proxy *px, struct target *t, struct slice bytes,
 }
 
 static void
+parked_free(struct parked *pk)
+{
+	sip_edits_free(pk->e);
+	buf_free(pk->orig);
+	free(pk);
+}
+
+static void
 media_done(void *arg, int err, struct slice sdp)
 {
 	struct parked *pk = arg;
 	struct proxy *px = pk->px;
-	struct sip_msg m;
-	struct sip_edits *e = NULL;
+	const struct sip_msg *m = &pk->m;
 	struct buf *out = NULL;
 
-	if (sip_parse(&m, buf_slice(pk->msg)) != 0)
-		goto done;
 	if (err != 0) {
 		/* The relay failed: a request gets a 5xx from us, not a hang. */
-		struct sip_msg o;
 		log_msg(px->lg, LOG_WARN, "media relay: %s", sbk_strerror(err));
-		if (m.is_request && pk->orig != NULL &&
-		    sip_parse(&o, buf_slice(pk->orig)) == 0)
-			px_reply(px, &o, &pk->back, err == E_UNSUPPORTED ? 488 :
+		if (m->is_request)
+			px_reply(px, m, &pk->back, err == E_UNSUPPORTED ? 488 :
 			    503, NULL);
 		goto done;
 	}
-	if ((e = sip_edits_new()) == NULL || (out = buf_new(MAX_SIP)) == NULL)
+	if ((out = buf_new(MAX_SIP)) == NULL)
 		goto done;
-	if (sip_edit_body(e, &m, sdp) != 0 || sip_edits_apply(e, &m, out) != 0)
+	if (sip_edit_body(pk->e, m, sdp) != 0 ||
+	    sip_edits_apply(pk->e, m, out) != 0)
 		goto done;
 	send_final(px, &pk->t, buf_slice(out), pk->klen > 0 ? pk->key : NULL,
-	    pk->klen, pk->orig != NULL ? buf_slice(pk->orig) : SLICE_NULL,
-	    m.is_request && px_is_method(&m, "INVITE"), pk->origin);
+	    pk->klen, buf_slice(pk->orig),
+	    m->is_request && px_is_method(m, "INVITE"), pk->origin);
 done:
-	sip_edits_free(e);
 	buf_free(out);
-	buf_free(pk->msg);
-	buf_free(pk->orig);
-	free(pk);
+	parked_free(pk);
+}
+
+/* Park `m` and its edits until the relay has rewritten the body. */
+static void
+park(struct proxy *px, const struct sip_msg *m, const struct sip_edits *e,
+    const struct target *t, const struct target *back, int outward,
+    const char *key, int klen, uint64_t flow)
+{
+	struct parked *pk = calloc(1, sizeof(*pk));
+	struct mediactl_req rq;
+
+	if (pk == NULL)
+		return;
+	if ((pk->orig = buf_new(MAX_SIP)) == NULL ||
+	    buf_append_slice(pk->orig, m->raw) != 0 ||
+	    (pk->e = sip_edits_new()) == NULL) {
+		parked_free(pk);
+		return;
+	}
+	pk->m = *m;
+	sip_msg_move(&pk->m, buf_data(pk->orig));
+	if (sip_edits_copy(pk->e, e, m, &pk->m) != 0) {
+		parked_free(pk);
+		return;
+	}
+	pk->px = px;
+	pk->t = *t;
+	pk->back = *back;
+	if (klen > 0) {
+		memcpy(pk->key, key, (size_t)klen);
+		pk->klen = klen;
+	}
+	pk->origin = flow;
+	memset(&rq, 0, sizeof(rq));
+	/* The relay reads the method or status, Call-ID, CSeq, tags, RAck
+	 * and body: our edits change none, the message as it came will do. */
+	rq.msg = m;
+	rq.outward = outward != LEG_IN;
+	rq.outside_both = outward == LEG_OUT_OUT;
+	rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
+	mediactl_submit(px->mc, &rq, media_done, pk);
+}
+
+/*
+ * Does the media of `m`'s call end here? The one place that decides, for
+ * every way a call ends at the proxy (an initial INVITE's failure answer
+ * ends it in mediactl_track()): a BYE passing (PX_END_BYE); a BYE or
+ * CANCEL for a flow that is gone, as nobody will send another for it and
+ * the relay may have no media timeout (PX_END_GONE); a request we failed
+ * with 408 or 503 (PX_END_FAILED); our own BYE for a lost flow
+ * (PX_END_LOST). The relay is told with `m`'s Call-ID and From tag.
+ */
+void
+px_media_end(struct proxy *px, const struct sip_msg *m, enum px_end why)
+{
+	if (px->mc == NULL)
+		return;
+	if (why == PX_END_BYE && !px_is_method(m, "BYE"))
+		return;
+	if (why == PX_END_GONE && !px_is_method(m, "BYE") &&
+	    !px_is_method(m, "CANCEL"))
+		return;
+	mediactl_delete(px->mc, m);
 }
 
 /*
@@ -109,54 +177,25 @@ px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     struct target *t, const struct target *back, int outward,
     struct slice branch, uint64_t flow)
 {
-	struct buf *out = buf_new(MAX_SIP + 4096);
+	struct buf *out;
 	char key[BRANCH_MAX + 16];
 	int klen = -1;
 	int txn = m->is_request && !t->to_flow && !px_is_method(m, "ACK");
 
-	if (out == NULL)
-		return;
 	/* INVITEs, their ACKs, CANCELs and failures: offer/answer roles,
 	 * and the call deleted when an initial INVITE fails. */
 	if (px->mc != NULL)
 		mediactl_track(px->mc, m);
 	if (txn)
 		klen = px_txn_key(m, branch, key, sizeof(key));
-	if (sip_edits_apply(e, m, out) != 0) {
-		buf_free(out);
+	if (px->mc != NULL && px_has_sdp(m)) {
+		park(px, m, e, t, back, outward, key, klen, flow);
 		return;
 	}
-	if (px->mc != NULL && px_has_sdp(m)) {
-		struct parked *pk = calloc(1, sizeof(*pk));
-		struct mediactl_req rq;
-		struct sip_msg em;
-
-		if (pk == NULL || sip_parse(&em, buf_slice(out)) != 0) {
-			free(pk);
-			buf_free(out);
-			return;
-		}
-		pk->px = px;
-		pk->t = *t;
-		pk->back = *back;
-		pk->msg = out;
-		pk->outward = outward;
-		if (klen > 0) {
-			memcpy(pk->key, key, (size_t)klen);
-			pk->klen = klen;
-		}
-		if ((pk->orig = buf_new(MAX_SIP)) != NULL &&
-		    buf_append_slice(pk->orig, m->raw) != 0) {
-			buf_free(pk->orig);
-			pk->orig = NULL;
-		}
-		memset(&rq, 0, sizeof(rq));
-		rq.msg = &em;
-		rq.outward = outward != LEG_IN;
-		rq.outside_both = outward == LEG_OUT_OUT;
-		rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
-		pk->origin = flow;
-		mediactl_submit(px->mc, &rq, media_done, pk);
+	if ((out = buf_new(MAX_SIP + 4096)) == NULL)
+		return;
+	if (sip_edits_apply(e, m, out) != 0) {
+		buf_free(out);
 		return;
 	}
 	send_final(px, t, buf_slice(out), klen > 0 ? key : NULL, klen, m->raw,

@@ -52,8 +52,7 @@ px_flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
 	}
 	if (px_is_method(m, "INVITE"))
 		px_reply(px, m, back, 100, NULL);
-	if (px->mc != NULL && px_is_method(m, "BYE"))
-		mediactl_delete(px->mc, m);
+	px_media_end(px, m, PX_END_BYE);
 	memset(&t, 0, sizeof(t));
 	t.to_flow = 1;
 	t.flow = to;

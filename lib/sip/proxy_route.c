@@ -349,8 +349,7 @@ px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		goto out;
 	if (px_is_method(m, "INVITE"))
 		px_reply(px, m, &back, 100, NULL);
-	if (px->mc != NULL && px_is_method(m, "BYE"))
-		mediactl_delete(px->mc, m);
+	px_media_end(px, m, PX_END_BYE);
 	px_dlg_request(px, m, 1, flow);
 	px_forward(px, m, e, &t, &back, 0, slice_cstr(branch), flow);
 out:
@@ -415,18 +414,13 @@ px_request_from_inside(struct proxy *px, const struct net_addr *src,
 		if (px_add_text_top(e, m, line) != 0)
 			goto out;
 	}
-	if (px->mc != NULL && px_is_method(m, "BYE"))
-		mediactl_delete(px->mc, m);
+	px_media_end(px, m, PX_END_BYE);
 	px_dlg_request(px, m, 0, t.flow);
 	px_forward(px, m, e, &t, &back, 1, slice_cstr(branch), t.flow);
 	goto out;
 gone:
-	/* RFC 5626: the flow this request must use is gone. A BYE or CANCEL
-	 * still ends the call's media: nobody will send another for it, and
-	 * the relay may have no media timeout. */
-	if (px->mc != NULL &&
-	    (px_is_method(m, "BYE") || px_is_method(m, "CANCEL")))
-		mediactl_delete(px->mc, m);
+	/* RFC 5626: the flow this request must use is gone. */
+	px_media_end(px, m, PX_END_GONE);
 	px_reply(px, m, &back, rt.gone_code, NULL);
 out:
 	sip_edits_free(e);

@@ -116,8 +116,7 @@ px_tcp_failed(struct proxy *px, uint64_t flow, struct slice orig)
 	if (flow == 0 || sip_parse(&m, orig) != 0)
 		return;
 	log_msg(px->lg, LOG_INFO, "inside TCP connection failed: 503");
-	if (px->mc != NULL)
-		mediactl_delete(px->mc, &m);
+	px_media_end(px, &m, PX_END_FAILED);
 	px_reply(px, &m, &back, 503, NULL);
 }
 

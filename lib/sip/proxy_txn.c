@@ -62,8 +62,7 @@ px_txn_timer(struct ev_loop *loop, uint64_t id, void *arg)
 		}
 		log_msg(px->lg, LOG_INFO, "inside did not answer: 408");
 		if (sip_parse(&m, buf_slice(t->orig)) == 0) {
-			if (px->mc != NULL)
-				mediactl_delete(px->mc, &m);
+			px_media_end(px, &m, PX_END_FAILED);
 			px_reply(px, &m, &back, 408, NULL);
 		}
 		px_txn_free(px, t);

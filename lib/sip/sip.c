@@ -151,6 +151,33 @@ parse_cseq(struct sip_msg *m, struct slice v)
 	return 0;
 }
 
+static void
+move_slice(struct slice *s, const uint8_t *from, const uint8_t *to)
+{
+	if (s->p != NULL)
+		s->p = to + (s->p - from);
+}
+
+void
+sip_msg_move(struct sip_msg *m, const uint8_t *to)
+{
+	const uint8_t *from = m->raw.p;
+	struct slice *fixed[] = {
+		&m->raw, &m->method, &m->ruri, &m->reason, &m->start_line,
+		&m->hdr_end, &m->body, &m->call_id, &m->cseq_method,
+		&m->from_tag, &m->to_tag
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		move_slice(fixed[i], from, to);
+	for (i = 0; i < m->nhdr; i++) {
+		move_slice(&m->hdr[i].name, from, to);
+		move_slice(&m->hdr[i].value, from, to);
+		move_slice(&m->hdr[i].line, from, to);
+	}
+}
+
 /* The tag parameter of a From or To value; none if it does not parse. */
 static void
 parse_tag(const struct sip_hdr *h, struct slice *tag, int *tagged)

@@ -80,6 +80,13 @@ struct sip_msg {
 };
 
 /*
+ * The parsed message `m`, whose bytes have been copied to `to` (as many):
+ * every slice of it now points there. For keeping a parsed message
+ * beyond the life of the bytes it was parsed from.
+ */
+void sip_msg_move(struct sip_msg *m, const uint8_t *to);
+
+/*
  * Parse one complete message in `raw` (start line, headers, body). The body
  * is what follows the blank line; with a Content-Length it must match (a
  * datagram may carry less: E_SHORT, more: trailing bytes ignored).
@@ -218,6 +225,13 @@ int sip_edit_add_top(struct sip_edits *e, const struct sip_msg *m,
 int sip_edit_body(struct sip_edits *e, const struct sip_msg *m,
     struct slice body) WUR;
 
+/*
+ * Append to `dst` the edits of `src`, made on message `from`, as edits of
+ * `to`, the same message moved (sip_msg_move()). 0, E_INVAL (an edit
+ * outside `from`), E_NOMEM or E_BIG.
+ */
+int sip_edits_copy(struct sip_edits *dst, const struct sip_edits *src,
+    const struct sip_msg *from, const struct sip_msg *to) WUR;
 /*
  * Serialise `m` with the edits into `out` (appended). Edits must not
  * overlap (E_INVAL). The list is left as is.

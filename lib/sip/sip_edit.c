@@ -161,6 +161,28 @@ edit_cmp(const void *a, const void *b)
 }
 
 int
+sip_edits_copy(struct sip_edits *dst, const struct sip_edits *src,
+    const struct sip_msg *from, const struct sip_msg *to)
+{
+	uintptr_t base = (uintptr_t)from->raw.p;
+	size_t i;
+	int r;
+
+	if (from->raw.len != to->raw.len)
+		return E_INVAL;
+	for (i = 0; i < src->n; i++) {
+		const struct edit *x = &src->v[i];
+
+		if (x->off < base || x->off - base > from->raw.len)
+			return E_INVAL;
+		if ((r = add_edit(dst, to->raw.p + (x->off - base), x->del,
+		    buf_data(src->text) + x->toff, x->tlen)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
 sip_edits_apply(const struct sip_edits *e, const struct sip_msg *m,
     struct buf *out)
 {

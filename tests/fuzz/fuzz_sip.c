@@ -1,6 +1,8 @@
 /* fuzz_sip.c - libFuzzer target: SIP stream framer, parser and editor. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "sip/sip.h"
@@ -45,6 +47,42 @@ poke(const struct sip_msg *m, struct sip_edits *e, struct buf *out)
 	}
 }
 
+/*
+ * Moved onto a copy of its bytes with its edits, a message serialises to
+ * the same bytes (what the proxy does with a message the relay holds).
+ */
+static void
+moved(const struct sip_msg *m, struct sip_edits *e, struct buf *out)
+{
+	struct sip_edits *e2 = sip_edits_new();
+	struct buf *out2 = buf_new(1 << 20);
+	uint8_t *copy = malloc(m->raw.len + 1);
+	struct sip_msg mv = *m;
+	int r1, r2;
+
+	if (e2 == NULL || out2 == NULL || copy == NULL)
+		goto done;
+	memcpy(copy, m->raw.p, m->raw.len);
+	sip_msg_move(&mv, copy);
+	sip_edits_reset(e);
+	if (m->nhdr > 1)
+		(void)sip_edit_delete(e, m->hdr[1].line);
+	(void)sip_edit_add_top(e, m, "Via", SLICE_LIT("SIP/2.0/TCP y"));
+	if (sip_edits_copy(e2, e, m, &mv) != 0)
+		abort();
+	(void)sip_edit_body(e, m, SLICE_LIT("xy"));
+	(void)sip_edit_body(e2, &mv, SLICE_LIT("xy"));
+	buf_reset(out);
+	r1 = sip_edits_apply(e, m, out);
+	r2 = sip_edits_apply(e2, &mv, out2);
+	if (r1 != r2 || (r1 == 0 && !slice_eq(buf_slice(out), buf_slice(out2))))
+		abort();
+done:
+	free(copy);
+	buf_free(out2);
+	sip_edits_free(e2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,8 +97,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f == NULL || e == NULL || out == NULL)
 		goto done;
 	/* As a datagram. */
-	if (sip_parse(&m, slice_make(data, size)) == 0)
+	if (sip_parse(&m, slice_make(data, size)) == 0) {
 		poke(&m, e, out);
+		moved(&m, e, out);
+	}
 	/* As a stream, in chunks whose size depends on the input. */
 	step = size > 0 ? (size_t)(data[0] % 17) + 1 : 1;
 	for (i = 0; i < size; i += step) {

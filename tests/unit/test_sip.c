@@ -316,6 +316,83 @@ test_tags(void)
 	}
 }
 
+/*
+ * A parsed message moved onto a copy of its bytes, its edits copied
+ * along, and one more edit there: the same bytes as every edit made on
+ * the original (what the proxy does with a message the relay holds).
+ */
+static void
+test_move(void)
+{
+	static const char noclen[] =
+	    "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+	    "From: <sip:a@h>;tag=f1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\n"
+	    "CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n\r\n"
+	    "v=0\r\n";
+	const char *srcs[] = { inv, noclen };
+	size_t lens[] = { sizeof(inv) - 1, sizeof(noclen) - 1 };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct sip_msg m, mv;
+		struct sip_edits *e = sip_edits_new(), *all = sip_edits_new();
+		struct sip_edits *e2 = sip_edits_new();
+		struct buf *want = buf_new(4096), *got = buf_new(4096);
+		uint8_t *copy = malloc(lens[k]);
+		const struct sip_hdr *h;
+		size_t i;
+		int ok;
+
+		if (e == NULL || all == NULL || e2 == NULL || want == NULL ||
+		    got == NULL || copy == NULL ||
+		    sip_parse(&m, slice_make(srcs[k], lens[k])) != 0) {
+			T_OK(0, "move %zu: set up", k);
+			goto next;
+		}
+		h = sip_find(&m, SIP_H_VIA);
+		ok = sip_edit_add_top(e, &m, "Via", SLICE_LIT("SIP/2.0/UDP "
+		    "10.0.0.2;branch=z9hG4bKx")) == 0 &&
+		    sip_edit_delete(e, h->line) == 0 &&
+		    sip_edit_replace(e, m.ruri,
+		    SLICE_LIT("sip:b@10.0.0.9")) == 0;
+		ok = ok && sip_edit_add_top(all, &m, "Via", SLICE_LIT(
+		    "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx")) == 0 &&
+		    sip_edit_delete(all, h->line) == 0 &&
+		    sip_edit_replace(all, m.ruri,
+		    SLICE_LIT("sip:b@10.0.0.9")) == 0 &&
+		    sip_edit_body(all, &m, SLICE_LIT("v=0\r\ns=x\r\n")) == 0 &&
+		    sip_edits_apply(all, &m, want) == 0;
+		T_OK(ok, "move %zu: edits on the original", k);
+		memcpy(copy, m.raw.p, m.raw.len);
+		mv = m;
+		sip_msg_move(&mv, copy);
+		T_OK(mv.raw.p == copy && mv.body.p == copy + (m.body.p -
+		    m.raw.p) && slice_eq(mv.call_id, m.call_id) &&
+		    mv.from_tag.p == copy + (m.from_tag.p - m.raw.p),
+		    "move %zu: slices on the copy", k);
+		for (i = 0, ok = 1; i < m.nhdr; i++)
+			ok = ok && mv.hdr[i].line.p == copy +
+			    (m.hdr[i].line.p - m.raw.p) &&
+			    slice_eq(mv.hdr[i].value, m.hdr[i].value);
+		T_OK(ok, "move %zu: every header on the copy", k);
+		T_OK(sip_edits_copy(e2, e, &m, &mv) == 0, "move %zu: edits "
+		    "copied", k);
+		T_OK(sip_edit_body(e2, &mv, SLICE_LIT("v=0\r\ns=x\r\n")) == 0 &&
+		    sip_edits_apply(e2, &mv, got) == 0, "move %zu: applied", k);
+		T_OK(slice_eq(buf_slice(got), buf_slice(want)),
+		    "move %zu: same bytes as all edits on the original", k);
+		T_OK(sip_edits_copy(e2, e, &mv, &m) == E_INVAL,
+		    "move %zu: edits not on `from`: E_INVAL", k);
+next:
+		free(copy);
+		buf_free(want);
+		buf_free(got);
+		sip_edits_free(e);
+		sip_edits_free(e2);
+		sip_edits_free(all);
+	}
+}
+
 int
 main(void)
 {
@@ -324,5 +401,6 @@ main(void)
 	test_framer();
 	test_edits();
 	test_tags();
+	test_move();
 	return t_done();
 }
