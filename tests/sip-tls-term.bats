@@ -81,7 +81,7 @@ Max-Forwards: lots
 
 EOF
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/bad"
-	assert_line "SIP/2.0 400 Bad Request"
+	assert_line "SIP/2.0 400 Bad Max-Forwards"
 	invite "$W/sips" 70 "sips:bob@$IP"
 	run timeout 10 "$CLI" -c 2 -w 3000 "$L" "$W/sips"
 	assert_line "SIP/2.0 480 Temporarily Unavailable"

@@ -74,6 +74,13 @@ struct px_env {
 	void *arg;
 };
 
+/* A warning that may come in floods: a line a second at most, with the
+ * count of those not logged (px_ratelog_pass()). */
+struct px_ratelog {
+	uint64_t last_ms;
+	uint64_t quiet;
+};
+
 struct proxy {
 	struct px_env env;		/* what routing reads (proxy_new()) */
 	struct ev_loop *loop;
@@ -93,8 +100,8 @@ struct proxy {
 	size_t ntxn;
 	struct cmap *cmap[CMAP_BUCKETS];
 	struct proxy_stats st;
-	uint64_t last_bad_flow;
-	struct net_addr last_bad_src;
+	struct px_ratelog bad_log;	/* px_log_bad() */
+	struct px_ratelog send_log;	/* px_send_inside() failures */
 	int64_t reg_timer;
 	uint8_t rbuf[MAX_SIP + 1];
 };
@@ -226,6 +233,11 @@ void px_send_inside(struct proxy *px, const struct net_addr *dst,
 int px_deliver(struct proxy *px, const struct target *t, struct slice b);
 void px_reply(struct proxy *px, const struct sip_msg *m,
     const struct target *back, int code, const char *extra);
+void px_reply_why(struct proxy *px, const struct sip_msg *m,
+    const struct target *back, int code, const char *reason,
+    const char *extra);
+int px_ratelog_pass(struct proxy *px, struct px_ratelog *rl,
+    uint64_t *quiet);
 void px_log_bad(struct proxy *px, int from_flow, uint64_t flow,
     const struct net_addr *src, const char *what, int err);
 

@@ -216,9 +216,14 @@ px_send_inside(struct proxy *px, const struct net_addr *dst, struct slice b)
 	p.cap = b.len;
 	p.addr = *dst;
 	if (net_send(px->udp_fd, &p) != 0) {
+		int e = errno;
+		uint64_t quiet;
+
 		px->st.dropped++;
-		log_msg(px->lg, LOG_WARN, "inside: send failed: %s",
-		    strerror(errno));
+		if (px_ratelog_pass(px, &px->send_log, &quiet))
+			log_msg(px->lg, LOG_WARN, "inside: send failed: %s "
+			    "(%llu more not logged)", strerror(e),
+			    (unsigned long long)quiet);
 	}
 }
 
@@ -249,10 +254,15 @@ px_deliver(struct proxy *px, const struct target *t, struct slice b)
 	return 0;
 }
 
-/* Answer request `m` ourselves, back where it came from. */
+/*
+ * Answer request `m` ourselves, back where it came from, with `reason`
+ * (NULL: the standard phrase). A request sip_parse() refused gets the
+ * status and reason it named instead (400 or 505). Never an ACK.
+ */
 void
-px_reply(struct proxy *px, const struct sip_msg *m, const struct target *back,
-    int code, const char *extra)
+px_reply_why(struct proxy *px, const struct sip_msg *m,
+    const struct target *back, int code, const char *reason,
+    const char *extra)
 {
 	struct buf *b;
 	char tag[24];
@@ -260,39 +270,70 @@ px_reply(struct proxy *px, const struct sip_msg *m, const struct target *back,
 
 	if (!m->is_request || px_is_method(m, "ACK"))
 		return;
+	if (m->bad_status != 0) {
+		code = m->bad_status;
+		reason = m->bad_reason;
+	}
 	if ((b = buf_new(MAX_SIP)) == NULL)
 		return;
 	/* A stable To tag: retransmitted requests get the same answer. */
 	h = hash64_slice(HASH64_INIT, m->call_id);
 	snprintf(tag, sizeof(tag), "sbk%016llx", (unsigned long long)h);
-	if (sip_build_response(m, code, NULL, slice_cstr(tag),
+	if (sip_build_response(m, code, reason, slice_cstr(tag),
 	    extra != NULL ? slice_cstr(extra) : SLICE_NULL, b) == 0)
 		px_deliver(px, back, buf_slice(b));
 	buf_free(b);
 }
 
 void
+px_reply(struct proxy *px, const struct sip_msg *m, const struct target *back,
+    int code, const char *extra)
+{
+	px_reply_why(px, m, back, code, NULL, extra);
+}
+
+/*
+ * 1 if a line may be logged now (then *quiet: how many were not since
+ * the last one), 0 if it is counted instead: a line a second at most.
+ */
+int
+px_ratelog_pass(struct proxy *px, struct px_ratelog *rl, uint64_t *quiet)
+{
+	uint64_t now = ev_now_ms(px->loop);
+
+	if (rl->last_ms != 0 && now - rl->last_ms < 1000) {
+		rl->quiet++;
+		return 0;
+	}
+	*quiet = rl->quiet;
+	rl->last_ms = now != 0 ? now : 1;
+	rl->quiet = 0;
+	return 1;
+}
+
+/* Bad input is counted, and logged (px_ratelog_pass()). */
+void
 px_log_bad(struct proxy *px, int from_flow, uint64_t flow,
     const struct net_addr *src, const char *what, int err)
 {
 	char a[NET_ADDR_STRLEN] = "?";
+	struct net_addr peer;
+	uint64_t quiet;
 
 	px->st.bad++;
-	/* Logged once per source in a row, never a flood. */
+	if (!px_ratelog_pass(px, &px->bad_log, &quiet))
+		return;
 	if (from_flow) {
-		if (px->last_bad_flow == flow)
-			return;
-		px->last_bad_flow = flow;
-		struct net_addr peer;
-		if (flow_addrs(px->flows, flow, &peer, NULL) == 0)
-			if (net_addr_format(&peer, a, sizeof(a)) != 0)
-				a[0] = '\0';
-	} else {
-		if (net_addr_eq(&px->last_bad_src, src))
-			return;
-		px->last_bad_src = *src;
-		if (net_addr_format(src, a, sizeof(a)) != 0)
+		if (flow_addrs(px->flows, flow, &peer, NULL) == 0 &&
+		    net_addr_format(&peer, a, sizeof(a)) != 0)
 			a[0] = '\0';
-	}
-	log_msg(px->lg, LOG_INFO, "%s from %s: %s", what, a, sbk_strerror(err));
+	} else if (net_addr_format(src, a, sizeof(a)) != 0)
+		a[0] = '\0';
+	if (quiet > 0)
+		log_msg(px->lg, LOG_INFO, "%s from %s: %s (and %llu more bad "
+		    "messages not logged)", what, a, sbk_strerror(err),
+		    (unsigned long long)quiet);
+	else
+		log_msg(px->lg, LOG_INFO, "%s from %s: %s", what, a,
+		    sbk_strerror(err));
 }

@@ -1,4 +1,5 @@
 /* sip.c - SIP message parsing over slices: headers, URIs, Via, addresses. */
+#include <stdio.h>
 #include <string.h>
 
 #include "sip/sip.h"
@@ -103,6 +104,63 @@ line_end(struct slice s)
 	return -1;
 }
 
+/*
+ * A control character where the grammar allows none (RFC 3261 §25.1):
+ * below 0x20 but HT, and DEL; CR LF only as the fold of a header line
+ * (CRLF then SP or HT).
+ */
+static int
+has_ctl(struct slice s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++) {
+		uint8_t c = s.p[i];
+
+		if (c == '\t' || (c >= 0x20 && c != 0x7f))
+			continue;
+		if (c == '\r' && i + 2 < s.len && s.p[i + 1] == '\n' &&
+		    (s.p[i + 2] == ' ' || s.p[i + 2] == '\t')) {
+			i++;
+			continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* The first fault of a request names it (sip_msg.bad_*). E_SYNTAX. */
+static int
+bad(struct sip_msg *m, int status, const char *why)
+{
+	if (m->bad_status == 0) {
+		m->bad_status = status;
+		snprintf(m->bad_reason, sizeof(m->bad_reason), "%s", why);
+	}
+	return E_SYNTAX;
+}
+
+/* "WHAT NAME": a header's fault, named by its canonical or wire name. */
+static int
+bad_hdr(struct sip_msg *m, const char *what, const struct sip_hdr *h)
+{
+	char why[sizeof(m->bad_reason)];
+	const char *n = sip_hdr_name(h->id);
+
+	if (n != NULL)
+		snprintf(why, sizeof(why), "%s %s", what, n);
+	else
+		snprintf(why, sizeof(why), "%s %.*s", what,
+		    h->name.len > 24 ? 24 : (int)h->name.len,
+		    (const char *)h->name.p);
+	return bad(m, 400, why);
+}
+
+/*
+ * The start line. A response that does not parse is E_SYNTAX; so is a
+ * line whose first word is not a method. From there on it is a request
+ * (is_request, method set), and a fault is named for the answer.
+ */
 static int
 parse_start_line(struct sip_msg *m, struct slice line)
 {
@@ -112,9 +170,9 @@ parse_start_line(struct sip_msg *m, struct slice line)
 	if (!slice_split(&c, ' ', &a) || a.len == 0)
 		return E_SYNTAX;
 	if (a.len == 7 && memcmp(a.p, "SIP/2.0", 7) == 0) {
-		if (!slice_split(&c, ' ', &b))
-			b = c, c = SLICE_NULL;	/* reason may be empty */
-		if (b.len != 3 || slice_to_u64(b, 699, &v) != 0 || v < 100)
+		(void)slice_split(&c, ' ', &b);	/* reason may be empty */
+		if (has_ctl(line) || b.len != 3 ||
+		    slice_to_u64(b, 699, &v) != 0 || v < 100)
 			return E_SYNTAX;
 		m->is_request = 0;
 		m->status = (int)v;
@@ -124,14 +182,25 @@ parse_start_line(struct sip_msg *m, struct slice line)
 	for (size_t i = 0; i < a.len; i++)
 		if (!is_token(a.p[i]))
 			return E_SYNTAX;
-	if (!slice_split(&c, ' ', &b) || b.len == 0)
-		return E_SYNTAX;
-	if (!slice_eq_cstr(c, "SIP/2.0"))
-		return E_SYNTAX;
-	if (slice_chr(b, ':') < 1)
-		return E_SYNTAX;
 	m->is_request = 1;
 	m->method = a;
+	if (has_ctl(line))
+		return bad(m, 400, "Control Character in Request-Line");
+	if (!slice_split(&c, ' ', &b)) {
+		/* "OPTIONS SIP/2.0": the one word left is the version. */
+		c = b;
+		b = SLICE_NULL;
+	}
+	if (b.len == 0)
+		return bad(m, 400, "Missing Request-URI");
+	if (!slice_eq_cstr(c, "SIP/2.0")) {
+		if (c.len > 4 && memcmp(c.p, "SIP/", 4) == 0 &&
+		    slice_chr(c, ' ') < 0)
+			return bad(m, 505, "Version Not Supported");
+		return bad(m, 400, "Malformed Request-Line");
+	}
+	if (slice_chr(b, ':') < 1)
+		return bad(m, 400, "Bad Request-URI");
 	m->ruri = b;
 	return 0;
 }
@@ -141,13 +210,21 @@ parse_cseq(struct sip_msg *m, struct slice v)
 {
 	struct slice n;
 	uint64_t x;
+	int ok;
 
-	if (!slice_split(&v, ' ', &n) || slice_to_u64(n, 0xffffffffu, &x) != 0)
-		return E_SYNTAX;
-	m->cseq = (uint32_t)x;
+	ok = slice_split(&v, ' ', &n) &&
+	    slice_to_u64(n, 0xffffffffu, &x) == 0;
 	m->cseq_method = slice_trim(v);
-	if (m->cseq_method.len == 0)
+	if (!ok || m->cseq_method.len == 0) {
+		/* For the answer: the method it should have named. */
+		if (m->cseq_method.len == 0)
+			m->cseq_method = m->method;
 		return E_SYNTAX;
+	}
+	for (size_t i = 0; i < m->cseq_method.len; i++)
+		if (!is_token(m->cseq_method.p[i]))
+			return E_SYNTAX;
+	m->cseq = (uint32_t)x;
 	return 0;
 }
 
@@ -188,12 +265,84 @@ parse_tag(const struct sip_hdr *h, struct slice *tag, int *tagged)
 		*tagged = sip_param(a.params, "tag", tag, NULL);
 }
 
+/* Single-value headers: a second one must say the same. */
+static int
+single_valued(enum sip_hid id)
+{
+	switch (id) {
+	case SIP_H_FROM:
+	case SIP_H_TO:
+	case SIP_H_CALL_ID:
+	case SIP_H_CSEQ:
+	case SIP_H_MAX_FORWARDS:
+	case SIP_H_CONTENT_LENGTH:
+	case SIP_H_CONTENT_TYPE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The header just added (index `k`) against an earlier one of its id. */
+static int
+conflicts(const struct sip_msg *m, size_t k)
+{
+	const struct sip_hdr *h = &m->hdr[k];
+	long i = sip_next(m, h->id, 0);
+	uint64_t a, b;
+
+	if (i < 0 || (size_t)i == k)
+		return 0;
+	if (h->id == SIP_H_CONTENT_LENGTH)
+		return slice_to_u64(m->hdr[i].value, 1u << 30, &a) != 0 ||
+		    slice_to_u64(h->value, 1u << 30, &b) != 0 || a != b;
+	return !slice_eq(m->hdr[i].value, h->value);
+}
+
+/* What a header we know says; a fault named (E_SYNTAX), or 0. */
+static int
+read_header(struct sip_msg *m, const struct sip_hdr *h, int *have_cseq,
+    int *have_cl, uint64_t *cl)
+{
+	uint64_t v;
+
+	switch (h->id) {
+	case SIP_H_CALL_ID:
+		if (m->call_id.len == 0)
+			m->call_id = h->value;
+		break;
+	case SIP_H_CSEQ:
+		if (!*have_cseq) {
+			*have_cseq = 1;
+			if (parse_cseq(m, h->value) != 0)
+				return bad(m, 400, "Bad CSeq");
+		}
+		break;
+	case SIP_H_CONTENT_LENGTH:
+		if (slice_to_u64(h->value, 1u << 30, &v) != 0)
+			return bad(m, 400, "Bad Content-Length");
+		if (!*have_cl)
+			*cl = v;
+		*have_cl = 1;
+		break;
+	case SIP_H_MAX_FORWARDS:
+		if (slice_to_u64(h->value, 255, &v) != 0)
+			return bad(m, 400, "Bad Max-Forwards");
+		if (m->max_forwards < 0)
+			m->max_forwards = (int)v;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 int
 sip_parse(struct sip_msg *m, struct slice raw)
 {
 	struct slice s = raw, line;
 	long e;
-	int r, have_cl = 0, have_cseq = 0;
+	int r, err, have_cl = 0, have_cseq = 0;
 	uint64_t cl = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -202,8 +351,9 @@ sip_parse(struct sip_msg *m, struct slice raw)
 	if ((e = line_end(s)) < 0)
 		return E_SHORT;
 	m->start_line = slice_make(s.p, (size_t)e);
-	if ((r = parse_start_line(m, m->start_line)) != 0)
-		return r;
+	/* A request goes on being read after a fault, to be answered. */
+	if ((err = parse_start_line(m, m->start_line)) != 0 && !m->is_request)
+		return err;
 	(void)slice_skip(&s, (size_t)e + 2);
 	for (;;) {
 		struct sip_hdr *h;
@@ -227,65 +377,70 @@ sip_parse(struct sip_msg *m, struct slice raw)
 			n += (size_t)e2 + 2;
 		}
 		line = slice_make(s.p, n);
-		if (m->nhdr >= SIP_MAX_HEADERS)
+		(void)slice_skip(&s, n);
+		if (m->nhdr >= SIP_MAX_HEADERS) {
+			(void)bad(m, 400, "Too Many Headers");
 			return E_BIG;
-		c = slice_chr(slice_make(s.p, n - 2), ':');
-		if (c <= 0)
-			return E_SYNTAX;
-		name = slice_trim(slice_make(s.p, (size_t)c));
-		if (name.len == 0)
-			return E_SYNTAX;
+		}
+		c = slice_chr(slice_make(line.p, n - 2), ':');
+		if (c <= 0) {
+			err = bad(m, 400, "Header Without Colon");
+			continue;
+		}
+		name = slice_trim(slice_make(line.p, (size_t)c));
+		r = name.len == 0;
 		for (size_t i = 0; i < name.len; i++)
 			if (!is_token(name.p[i]))
-				return E_SYNTAX;
-		value = trim_lws(slice_make(s.p + c + 1, n - 2 - (size_t)c - 1));
+				r = 1;
+		if (r) {
+			err = bad(m, 400, "Malformed Header Name");
+			continue;
+		}
+		value = trim_lws(slice_make(line.p + c + 1,
+		    n - 2 - (size_t)c - 1));
 		h = &m->hdr[m->nhdr++];
 		h->id = sip_hdr_id(name);
 		h->name = name;
 		h->value = value;
 		h->line = line;
-		switch (h->id) {
-		case SIP_H_CALL_ID:
-			if (m->call_id.len == 0)
-				m->call_id = value;
-			break;
-		case SIP_H_CSEQ:
-			if (!have_cseq && parse_cseq(m, value) != 0)
-				return E_SYNTAX;
-			have_cseq = 1;
-			break;
-		case SIP_H_CONTENT_LENGTH:
-			if (slice_to_u64(value, 1u << 30, &cl) != 0)
-				return E_SYNTAX;
-			have_cl = 1;
-			break;
-		case SIP_H_MAX_FORWARDS: {
-			uint64_t mf;
-			if (slice_to_u64(value, 255, &mf) != 0)
-				return E_SYNTAX;
-			m->max_forwards = (int)mf;
-			break;
-		}
-		default:
-			break;
-		}
-		(void)slice_skip(&s, n);
+		/* Kept all the same: the answer echoes it to its sender. */
+		if (has_ctl(slice_make(line.p, n - 2)))
+			err = bad_hdr(m, "Control Character in", h);
+		if (single_valued(h->id) && conflicts(m, m->nhdr - 1))
+			err = bad_hdr(m, "Conflicting", h);
+		if (read_header(m, h, &have_cseq, &have_cl, &cl) != 0)
+			err = E_SYNTAX;
 	}
 	if (have_cl) {
-		if (s.len < cl)
-			return E_SHORT;
-		s.len = (size_t)cl;
+		if (s.len < cl) {
+			(void)bad(m, 400, "Content-Length Beyond Datagram");
+			err = err != 0 ? err : E_SHORT;
+		} else
+			s.len = (size_t)cl;
 	}
 	m->body = s;
-	if (m->call_id.len == 0 || !have_cseq)
-		return E_SYNTAX;
-	if (m->is_request && !slice_eq(m->cseq_method, m->method) &&
+	if (sip_find(m, SIP_H_VIA) == NULL)
+		err = bad(m, 400, "Missing Via");
+	if (sip_find(m, SIP_H_FROM) == NULL)
+		err = bad(m, 400, "Missing From");
+	if (sip_find(m, SIP_H_TO) == NULL)
+		err = bad(m, 400, "Missing To");
+	if (m->call_id.len == 0)
+		err = bad(m, 400, "Missing Call-ID");
+	if (!have_cseq)
+		err = bad(m, 400, "Missing CSeq");
+	else if (m->is_request && err == 0 &&
+	    !slice_eq(m->cseq_method, m->method) &&
 	    !slice_eq_cstr(m->method, "ACK") &&
 	    !slice_eq_cstr(m->method, "CANCEL"))
-		return E_SYNTAX;
-	if (sip_find(m, SIP_H_VIA) == NULL || sip_find(m, SIP_H_FROM) == NULL ||
-	    sip_find(m, SIP_H_TO) == NULL)
-		return E_SYNTAX;
+		err = bad(m, 400, "CSeq Method Mismatch");
+	if (err != 0) {
+		if (!m->is_request) {
+			m->bad_status = 0;
+			m->bad_reason[0] = '\0';
+		}
+		return err;
+	}
 	parse_tag(sip_find(m, SIP_H_FROM), &m->from_tag, &m->from_tagged);
 	parse_tag(sip_find(m, SIP_H_TO), &m->to_tag, &m->to_tagged);
 	return 0;

@@ -77,6 +77,13 @@ struct sip_msg {
 	 * (its value may still be empty). */
 	struct slice from_tag, to_tag;
 	int from_tagged, to_tagged;
+	/* Why sip_parse() refused a request it could still answer: the
+	 * status (400, or 505 for another SIP version) and its reason
+	 * phrase ("Missing Call-ID"); 0 and "" otherwise, and always for
+	 * responses (never answered). The fields above are then filled as
+	 * far as they could be read, for sip_build_response(). */
+	int bad_status;
+	char bad_reason[64];
 };
 
 /*
@@ -92,6 +99,19 @@ void sip_msg_move(struct sip_msg *m, const uint8_t *to);
  * datagram may carry less: E_SHORT, more: trailing bytes ignored).
  * Returns 0, E_SYNTAX (malformed), E_BIG (more than SIP_MAX_HEADERS
  * headers) or E_SHORT.
+ *
+ * Refused, with m->bad_status and m->bad_reason set for a request: a
+ * control character (anything below 0x20 but HT, and DEL; CR LF only as
+ * a line end or a fold) in the start line or a header; a header line
+ * without a colon or with a bad name; an empty or scheme-less
+ * Request-URI; a version other than SIP/2.0 (505); a bad CSeq (number,
+ * method, or a method other than the request's but for ACK and CANCEL);
+ * a Max-Forwards that is not a number up to 255; a bad Content-Length
+ * or one larger than the datagram; a missing Via, From, To, Call-ID or
+ * CSeq; two Call-ID, CSeq, From, To, Max-Forwards, Content-Length or
+ * Content-Type headers with different values. The first fault found
+ * names the message's fault; the parse goes on through the headers, so
+ * that the answer can carry them.
  */
 int sip_parse(struct sip_msg *m, struct slice raw) WUR;
 

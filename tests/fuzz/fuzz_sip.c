@@ -83,6 +83,28 @@ done:
 	sip_edits_free(e2);
 }
 
+/*
+ * A refused request names a status and a printable reason, and whatever
+ * it carried can still be answered (what the proxy does with it).
+ */
+static void
+refused(const struct sip_msg *m, struct buf *out)
+{
+	size_t i;
+
+	if (m->bad_status == 0)
+		return;
+	if (!m->is_request || (m->bad_status != 400 && m->bad_status != 505) ||
+	    m->bad_reason[0] == '\0')
+		abort();
+	for (i = 0; m->bad_reason[i] != '\0'; i++)
+		if ((unsigned char)m->bad_reason[i] < 0x20)
+			abort();
+	buf_reset(out);
+	(void)sip_build_response(m, m->bad_status, m->bad_reason,
+	    SLICE_LIT("t"), SLICE_NULL, out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -98,9 +120,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	/* As a datagram. */
 	if (sip_parse(&m, slice_make(data, size)) == 0) {
+		if (m.bad_status != 0)
+			abort();
 		poke(&m, e, out);
 		moved(&m, e, out);
-	}
+	} else
+		refused(&m, out);
 	/* As a stream, in chunks whose size depends on the input. */
 	step = size > 0 ? (size_t)(data[0] % 17) + 1 : 1;
 	for (i = 0; i < size; i += step) {

@@ -160,6 +160,154 @@ test_malformed(void)
 	T_OK(sip_addr_parse(SLICE_LIT("<sip:a@b"), &a) != 0, "unclosed <");
 }
 
+
+/* The mandatory headers of a request for the cases below. */
+#define STD "Via: SIP/2.0/TLS h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\n" \
+    "To: <sip:b@h>\nCall-ID: x\nCSeq: 1 OPTIONS\n"
+
+/* `in` with "\n" as CRLF, "~0" as NUL, a blank line after: its length. */
+static size_t
+expand(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 4 < cap; in++) {
+		if (in[0] == '~' && in[1] == '0') {
+			out[n++] = '\0';
+			in++;
+		} else if (*in == '\n') {
+			out[n++] = '\r';
+			out[n++] = '\n';
+		} else
+			out[n++] = *in;
+	}
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
+/*
+ * Refusals at the edge (issue 18): each case is a request line and header
+ * lines (with "\n" for CRLF, "~0" for a NUL byte), the status and reason
+ * phrase it gets, and whether the answer can be made (Via, Call-ID and a
+ * CSeq method read all the same).
+ */
+static void
+test_refusals(void)
+{
+	static const struct {
+		const char *in;
+		int status;
+		const char *why;
+		int answerable;
+	} cases[] = {
+		{ "OPTIONS sip:b@h~0x SIP/2.0\n" STD, 400,
+		    "Control Character in Request-Line", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x~0y\n"
+		    "CSeq: 1 OPTIONS\n", 400, "Control Character in Call-ID", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "User-Agent: a\x01z\n", 400,
+		    "Control Character in User-Agent", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Subject: a\rb\n", 400,
+		    "Control Character in Subject", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Subject: a\x7f\n", 400,
+		    "Control Character in Subject", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "NoColonHere\n", 400,
+		    "Header Without Colon", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Bad Name: x\n", 400,
+		    "Malformed Header Name", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\n"
+		    "CSeq: abc OPTIONS\n", 400, "Bad CSeq", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\n"
+		    "CSeq: 7\n", 400, "Bad CSeq", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\n"
+		    "CSeq: 1 INVITE\n", 400, "CSeq Method Mismatch", 1 },
+		{ "OPTIONS  SIP/2.0\n" STD, 400, "Missing Request-URI", 1 },
+		{ "OPTIONS SIP/2.0\n" STD, 400, "Missing Request-URI", 1 },
+		{ "OPTIONS bob SIP/2.0\n" STD, 400, "Bad Request-URI", 1 },
+		{ "OPTIONS sip:b@h SIP/9.9\n" STD, 505, "Version Not Supported",
+		    1 },
+		{ "OPTIONS sip:b@h HTTP/1.1\n" STD, 400,
+		    "Malformed Request-Line", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Max-Forwards: lots\n", 400,
+		    "Bad Max-Forwards", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Max-Forwards: 256\n", 400,
+		    "Bad Max-Forwards", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Max-Forwards: 70\n"
+		    "Max-Forwards: 69\n", 400, "Conflicting Max-Forwards", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Content-Length: 0\n"
+		    "l: 5\n", 400, "Conflicting Content-Length", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Call-ID: other\n", 400,
+		    "Conflicting Call-ID", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\n" STD "Content-Length: x\n", 400,
+		    "Bad Content-Length", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "To: <sip:b@h>\nCall-ID: x\nCSeq: 1 OPTIONS\n", 400,
+		    "Missing From", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nCall-ID: x\nCSeq: 1 OPTIONS\n", 400,
+		    "Missing To", 1 },
+		{ "OPTIONS sip:b@h SIP/2.0\nFrom: <sip:a@h>;tag=1\n"
+		    "To: <sip:b@h>\nCall-ID: x\nCSeq: 1 OPTIONS\n", 400,
+		    "Missing Via", 0 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCSeq: 1 OPTIONS\n",
+		    400, "Missing Call-ID", 0 },
+		{ "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\n", 400,
+		    "Missing CSeq", 0 },
+		/* Responses are never answered. */
+		{ "SIP/2.0 200 OK\n" STD "Max-Forwards: x\n", 0, "", 0 },
+		{ "SIP/2.0 200 O~0K\n" STD, 0, "", 0 },
+	};
+	static const char *good[] = {
+		/* A folded header, HT in a value, UTF-8 in a display name. */
+		"OPTIONS sip:b@h SIP/2.0\n" STD "Subject: one\n two\n"
+		    "User-Agent: a\tb\nX-Name: \"J\xc3\xbcrg\" <sip:j@h>\n",
+		/* The same Content-Length twice, written two ways. */
+		"OPTIONS sip:b@h SIP/2.0\n" STD "Content-Length: 0\nl: 00\n",
+		/* ACK and CANCEL keep their own CSeq methods' leniency. */
+		"ACK sip:b@h SIP/2.0\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\n"
+		    "From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\n"
+		    "CSeq: 1 INVITE\n",
+		"SIP/2.0 200\n" STD,
+	};
+	char buf[1024];
+	struct buf *out = buf_new(4096);
+	struct sip_msg m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = expand(cases[i].in, buf, sizeof(buf));
+		int r = sip_parse(&m, slice_make(buf, n));
+
+		T_OK(r != 0, "refused %zu: %s", i, cases[i].why);
+		T_EQ_INT(m.bad_status, cases[i].status, "refused %zu: status",
+		    i);
+		T_EQ_STR(m.bad_reason, cases[i].why, "refused %zu: reason", i);
+		T_EQ_INT(m.is_request && m.call_id.len > 0 &&
+		    m.cseq_method.len > 0 && sip_find(&m, SIP_H_VIA) != NULL,
+		    cases[i].answerable, "refused %zu: answerable", i);
+		if (cases[i].answerable) {
+			buf_reset(out);
+			T_OK(sip_build_response(&m, m.bad_status, m.bad_reason,
+			    SLICE_LIT("t"), SLICE_NULL, out) == 0,
+			    "refused %zu: answer built", i);
+		}
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		size_t n = expand(good[i], buf, sizeof(buf));
+
+		T_EQ_INT(sip_parse(&m, slice_make(buf, n)), 0, "accepted %zu",
+		    i);
+		T_EQ_INT(m.bad_status, 0, "accepted %zu: no fault", i);
+	}
+	buf_free(out);
+}
+
 static void
 test_framer(void)
 {
@@ -398,6 +546,7 @@ main(void)
 {
 	test_parse();
 	test_malformed();
+	test_refusals();
 	test_framer();
 	test_edits();
 	test_tags();
