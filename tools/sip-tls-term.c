@@ -19,6 +19,8 @@ struct opts {
 	struct net_addr up;
 	int have_up;
 	enum log_level lvl;
+	struct net_prefix allow[32];	/* --allow-inside */
+	size_t nallow;
 };
 
 static void
@@ -42,6 +44,8 @@ usage(void)
 	    "      --contact-rewrite         rewrite REGISTER Contacts instead of Path\n"
 	    "      --no-path-tag             do not add 'Supported: path'\n"
 	    "      --allow-sips-downgrade    relay sips: Request-URIs over UDP\n"
+	    "      --allow-inside NET[,NET..]  outside requests may go there too\n"
+	    "                                (Route, R-URI without upstream)\n"
 	    "  -m, --media ng:ADDR:PORT      media relay (repeat for failover)\n"
 	    "      --media-direction OUT,IN  ng direction (interface) names\n"
 	    "      --require-srtp            488 for outside offers without a=crypto\n"
@@ -96,7 +100,7 @@ say_bound(void *arg, const char *what, int fd)
 enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
-    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG };
+    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN };
 /* Long options (the short ones: parse_args()'s getopt string). */
 static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -116,6 +120,7 @@ static const struct option lo[] = {
 	{ "contact-rewrite", no_argument, NULL, O_CREWRITE },
 	{ "no-path-tag", no_argument, NULL, O_NOPATHTAG },
 	{ "allow-sips-downgrade", no_argument, NULL, O_SIPS },
+	{ "allow-inside", required_argument, NULL, O_ALLOWIN },
 	{ "media", required_argument, NULL, 'm' },
 	{ "media-direction", required_argument, NULL, O_MDIR },
 	{ "require-srtp", no_argument, NULL, O_SRTP },
@@ -137,6 +142,22 @@ static const struct option lo[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --allow-inside NET[,NET...], repeatable: the networks added. */
+static void
+allow_inside(const char *arg, struct opts *o)
+{
+	const size_t max = sizeof(o->allow) / sizeof(o->allow[0]);
+	char why[128];
+	size_t n;
+
+	if (net_prefix_list_parse(slice_cstr(arg), o->allow + o->nallow,
+	    max - o->nallow, &n, why, sizeof(why)) != 0)
+		cli_die(XC_USAGE, "--allow-inside: %s", why);
+	o->nallow += n;
+	o->c.proxy.allow_inside = o->allow;
+	o->c.proxy.nallow_inside = o->nallow;
+}
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
@@ -221,6 +242,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_CREWRITE: pc->reach = PROXY_CONTACT; break;
 		case O_NOPATHTAG: pc->no_path_tag = 1; break;
 		case O_SIPS: pc->allow_sips = 1; break;
+		case O_ALLOWIN: allow_inside(optarg, o); break;
 		case 'm':
 			if (strncmp(optarg, "ng:", 3) != 0 || mcf->nrelay == 4)
 				cli_die(XC_USAGE, "--media: want ng:ADDR:PORT "

@@ -66,6 +66,11 @@ struct proxy_conf {
 	 * the inside party a BYE when the outside party's flow is lost. */
 	int bye_on_loss;
 	size_t max_dialogs;		/* 0: 100000 */
+	/* Where outside requests may go besides the upstream and our own
+	 * flows (--allow-inside): a Route's host, or without an upstream
+	 * the Request-URI's. Borrowed; none: nowhere else. */
+	const struct net_prefix *allow_inside;
+	size_t nallow_inside;
 };
 
 struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,

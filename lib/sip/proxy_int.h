@@ -102,6 +102,7 @@ struct proxy {
 	struct proxy_stats st;
 	struct px_ratelog bad_log;	/* px_log_bad() */
 	struct px_ratelog send_log;	/* px_send_inside() failures */
+	struct px_ratelog deny_log;	/* outside requests refused 403 */
 	int64_t reg_timer;
 	uint8_t rbuf[MAX_SIP + 1];
 };
@@ -126,6 +127,7 @@ enum px_verdict {
 struct px_route {
 	enum px_verdict verdict;
 	int code;		/* PX_REPLY: the status we answer */
+	const char *why;	/* PX_REPLY: its reason phrase, or NULL */
 	int gone;		/* PX_REPLY: because its flow is gone */
 	int gone_code;		/* PX_FLOW: answer if it goes (430, 480) */
 	struct target t;	/* PX_INSIDE, PX_FLOW */

@@ -14,6 +14,61 @@ verdict_reply(struct px_route *rt, int code)
 	return 0;
 }
 
+/* We answer 403, and say why. */
+static int
+refuse(struct px_route *rt, const char *why)
+{
+	rt->why = why;
+	return verdict_reply(rt, 403);
+}
+
+/* Route values of an outside request we look at, at most. */
+#define PX_MAX_ROUTES 16
+
+/*
+ * A place outside requests may go (on top of our flows): the upstream,
+ * its address and port, or a host in the --allow-inside networks.
+ */
+static int
+dest_allowed(const struct px_env *env, const struct net_addr *a)
+{
+	const struct proxy_conf *c = env->conf;
+
+	return (c->upstream.len != 0 && net_addr_eq(a, &c->upstream)) ||
+	    net_prefix_list_match(c->allow_inside, c->nallow_inside, a);
+}
+
+/*
+ * An outside request's Route values after our own (from value `from`):
+ * each must be one of our faces (a dialog through the upstream comes back
+ * to us) or a place dest_allowed(); else why it is refused. A Route
+ * that names a host we do not resolve is refused too: we never follow
+ * what we cannot check.
+ */
+static const char *
+routes_refused(const struct px_env *env, const struct sip_msg *m,
+    uint64_t flow, size_t from)
+{
+	struct slice v;
+	struct sip_addr a;
+	struct sip_uri u;
+	struct net_addr d;
+	size_t i;
+
+	for (i = from; px_nth_value(m, SIP_H_ROUTE, i, &v); i++) {
+		if (i >= PX_MAX_ROUTES)
+			return "Too Many Routes";
+		if (sip_addr_parse(v, &a) != 0 ||
+		    sip_uri_parse(a.uri, &u) != 0)
+			return "Route Not Allowed";
+		if (px_uri_is_us(env, a.uri, flow))
+			continue;
+		if (px_uri_dest(&u, &d) != 0 || !dest_allowed(env, &d))
+			return "Route Not Allowed";
+	}
+	return NULL;
+}
+
 /*
  * Our own Route entries (both faces), to be popped: how many, the token
  * of the last one that has one, *have_tok 1 if that entry is our inside
@@ -94,7 +149,14 @@ other_flow(const struct px_env *env, const struct sip_msg *m, int have_tok,
 	return 1;
 }
 
-/* A request from outside (flow `flow`): its next hop, or our answer. */
+/*
+ * A request from outside (flow `flow`): its next hop, or our answer. It
+ * goes only where the configuration says: a flow (a registered AoR, or
+ * one our token names), the upstream, or an --allow-inside host; a Route
+ * or (without an upstream) a Request-URI naming anything else is refused
+ * with 403, never followed. With an upstream, the Request-URI is the
+ * upstream's to route.
+ */
 static int
 route_outside(const struct px_env *env, const struct sip_msg *m,
     uint64_t flow, uint64_t now_ms, struct px_route *rt)
@@ -103,6 +165,7 @@ route_outside(const struct px_env *env, const struct sip_msg *m,
 	struct slice next;
 	uint64_t rtok;
 	int have_tok;
+	const char *why;
 
 	if (env->conf->reach == PROXY_REGISTRAR &&
 	    px_is_method(m, "REGISTER")) {
@@ -114,6 +177,8 @@ route_outside(const struct px_env *env, const struct sip_msg *m,
 	if (scan_routes(env, m, flow, &rtok, &have_tok, &next,
 	    &rt->nroutes) != 0)
 		return verdict_reply(rt, 400);
+	if ((why = routes_refused(env, m, flow, rt->nroutes)) != NULL)
+		return refuse(rt, why);
 	if (env->conf->require_srtp && px_has_sdp(m) &&
 	    !px_is_method(m, "ACK") && !mediactl_sdp_has_crypto(m->body))
 		return verdict_reply(rt, 488);	/* outside must be SRTP */
@@ -126,9 +191,10 @@ route_outside(const struct px_env *env, const struct sip_msg *m,
 		return verdict_reply(rt, 480);	/* RFC 5630: all TLS */
 	/* Next hop: a remaining Route, else upstream, else the R-URI. */
 	if (next.len > 0) {
+		/* Allowed (routes_refused()), so it parses. */
 		if (sip_uri_parse(next, &u) != 0 ||
 		    px_uri_dest(&u, &rt->t.dst) != 0)
-			return verdict_reply(rt, 502);
+			return refuse(rt, "Route Not Allowed");
 		rt->t.tcp = px_uri_tcp(env, next);
 	} else if (env->conf->upstream.len != 0) {
 		rt->t.dst = env->conf->upstream;
@@ -137,6 +203,8 @@ route_outside(const struct px_env *env, const struct sip_msg *m,
 		if (px_uri_dest(&u, &rt->t.dst) != 0 ||
 		    px_uri_is_us(env, m->ruri, flow))
 			return verdict_reply(rt, 404);
+		if (!dest_allowed(env, &rt->t.dst))
+			return refuse(rt, "Request-URI Not Allowed");
 		rt->t.tcp = px_uri_tcp(env, m->ruri);
 	}
 	rt->verdict = PX_INSIDE;
@@ -284,6 +352,25 @@ px_add_text_top(struct sip_edits *e, const struct sip_msg *m, const char *text)
 
 /* ---- the requests, routed and edited ---- */
 
+/* An outside request refused by policy: counted, logged (rate-limited). */
+static void
+log_refused(struct proxy *px, const struct net_addr *peer,
+    const struct px_route *rt)
+{
+	char a[NET_ADDR_STRLEN];
+	uint64_t quiet;
+
+	px->st.bad++;
+	if (!px_ratelog_pass(px, &px->deny_log, &quiet))
+		return;
+	if (net_addr_format(peer, a, sizeof(a)) != 0)
+		a[0] = '\0';
+	log_msg(px->lg, LOG_WARN, "outside request from %s refused: %d %s "
+	    "(%llu more not logged)", a, rt->code,
+	    rt->why != NULL ? rt->why : sip_reason(rt->code),
+	    (unsigned long long)quiet);
+}
+
 void
 px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
@@ -306,7 +393,9 @@ px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 		goto out;
 	}
 	if (rt.verdict == PX_REPLY) {
-		px_reply(px, m, &back, rt.code, NULL);
+		if (rt.code == 403)
+			log_refused(px, &peer, &rt);
+		px_reply_why(px, m, &back, rt.code, rt.why, NULL);
 		goto out;
 	}
 	if (max_forwards(m, e) != 0)

@@ -100,6 +100,21 @@ set_upstream(const char *host, uint16_t port)
 		printf("# bad upstream %s\n", host);
 }
 
+static struct net_prefix allow[4];
+
+/* --allow-inside: the networks in `list` ("" for none). */
+static void
+set_allow(const char *list)
+{
+	char why[64];
+
+	conf.allow_inside = allow;
+	conf.nallow_inside = 0;
+	if (list[0] != '\0' && net_prefix_list_parse(slice_cstr(list), allow,
+	    4, &conf.nallow_inside, why, sizeof(why)) != 0)
+		printf("# bad list %s: %s\n", list, why);
+}
+
 static char msgbuf[4096];
 static struct sip_msg msg;
 
@@ -177,9 +192,14 @@ test_path(void)
 	route(1, 1, "INVITE", "sip:bob@example.com", "", &rt);
 	T_EQ_INT(rt.t.tcp, 1, "path: TCP upstream: over TCP");
 
-	/* No upstream: the Request-URI, its transport. */
+	/* No upstream: the Request-URI, its transport, where allowed. */
 	reset(PROXY_PATH);
 	env.tcp = 1;
+	route(1, 1, "INVITE", "sip:bob@10.0.0.7:5072;transport=tcp", "", &rt);
+	T_EQ_INT(rt.code, 403, "path: no upstream, R-URI not allowed: 403");
+	T_OK(rt.why != NULL && strcmp(rt.why, "Request-URI Not Allowed") == 0,
+	    "path: no upstream, R-URI not allowed: said so");
+	set_allow("10.0.0.0/28");
 	route(1, 1, "INVITE", "sip:bob@10.0.0.7:5072;transport=tcp", "", &rt);
 	T_EQ_INT(rt.verdict, PX_INSIDE, "path: by R-URI: inside");
 	T_OK(dst_is(&rt, "10.0.0.7", 5072), "path: to the R-URI's host:port");
@@ -215,7 +235,7 @@ test_path(void)
 	T_EQ_INT(rt.code, 400, "path: bad Route: 400");
 	route(1, 1, "INVITE", "sip:bob@10.0.0.7",
 	    "Route: <sip:gw.example;lr>\r\n", &rt);
-	T_EQ_INT(rt.code, 502, "path: a Route we cannot reach: 502");
+	T_EQ_INT(rt.code, 403, "path: a Route we cannot check: 403");
 
 	/* From inside: the flow the token in our Route names. */
 	snprintf(hdr, sizeof(hdr), "Route: <sip:%s@10.0.0.2:5060;lr;ob>\r\n",
@@ -348,8 +368,12 @@ test_registrar(void)
 	T_EQ_INT(rt.verdict, PX_FLOW, "registrar: ACK of a failure: by AoR");
 	snprintf(hdr, sizeof(hdr), "Route: <sip:10.0.0.8;lr>\r\n");
 	route(1, 1, "INVITE", "sip:bob@gw.test", hdr, &rt);
+	T_EQ_INT(rt.code, 403, "registrar: another hop named, not allowed");
+	set_allow("10.0.0.8");
+	route(1, 1, "INVITE", "sip:bob@gw.test", hdr, &rt);
 	T_EQ_INT(rt.verdict, PX_INSIDE, "registrar: another hop named: it");
 	T_OK(dst_is(&rt, "10.0.0.8", 5060), "registrar: to that hop");
+	set_allow("");
 
 	/* Bound, but on a flow that is gone: 480. */
 	world.alive[2] = 0;
@@ -404,6 +428,137 @@ test_o2o(void)
 	T_EQ_INT(rt.nroutes, 1, "o2o: our face popped all the same");
 }
 
+/* ---- no open relay (issue 18) ---- */
+
+/* Route `hdr` from outside (flow 1): refused with 403 and `why`. */
+static void
+refused(const char *uri, const char *hdr, const char *why, const char *name)
+{
+	struct px_route rt;
+
+	route(1, 1, "OPTIONS", uri, hdr, &rt);
+	T_EQ_INT(rt.verdict, PX_REPLY, "relay: %s: answered", name);
+	T_EQ_INT(rt.code, 403, "relay: %s: 403", name);
+	T_OK(rt.why != NULL && strcmp(rt.why, why) == 0, "relay: %s: %s",
+	    name, why);
+}
+
+/* ... or sent inside to host:port, `npop` of our Route values popped. */
+static void
+allowed(const char *uri, const char *hdr, const char *host, uint16_t port,
+    size_t npop, const char *name)
+{
+	struct px_route rt;
+
+	route(1, 1, "OPTIONS", uri, hdr, &rt);
+	T_EQ_INT(rt.verdict, PX_INSIDE, "relay: %s: inside", name);
+	T_OK(dst_is(&rt, host, port), "relay: %s: to %s:%u", name, host,
+	    port);
+	T_EQ_INT(rt.nroutes, npop, "relay: %s: %zu of ours popped", name,
+	    npop);
+}
+
+static void
+test_relay(void)
+{
+	char hdr[1024], *p;
+	size_t i;
+	const char *rna = "Route Not Allowed";
+
+	reset(PROXY_PATH);
+	set_upstream("10.0.0.9", 5070);
+
+	/* Refused: any Route that is not us, the upstream or allowed. */
+	refused("sip:bob@gw.test", "Route: <sip:127.0.0.6:5080;lr>\r\n", rna,
+	    "loose Route to an inside host");
+	refused("sip:bob@gw.test", "Route: <sip:127.0.0.6:5080>\r\n", rna,
+	    "strict Route to an inside host");
+	refused("sip:10.0.0.2:5060", "Route: <sip:127.0.0.6:5080>\r\n", rna,
+	    "strict routing through us to an inside host");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.2:5060;lr>, "
+	    "<sip:127.0.0.6:5080;lr>\r\n", rna, "our face, then another");
+	snprintf(hdr, sizeof(hdr), "Route: <sip:%s@10.0.0.2:5060;lr>\r\n"
+	    "Route: <sip:127.0.0.6;lr>\r\n", tok(1));
+	refused("sip:bob@gw.test", hdr, rna, "our token, then another");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.2:5060;lr>, "
+	    "<sip:10.0.0.2:5060;lr>, <sip:10.0.0.2:5060;lr>, "
+	    "<sip:10.0.0.2:5060;lr>, <sip:127.0.0.6;lr>\r\n", rna,
+	    "four of ours, then another");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.9:5070;lr>, "
+	    "<sip:127.0.0.6;lr>\r\n", rna, "the upstream, then another");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.9:5071;lr>\r\n", rna,
+	    "the upstream's host, another port");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.2:2223;lr>\r\n", rna,
+	    "our inside host, another port");
+	refused("sip:bob@gw.test", "Route: <sip:192.0.2.1;lr>\r\n", rna,
+	    "our outside host, port 5060");
+	refused("sip:bob@gw.test", "Route: <sip:pbx.example;lr>\r\n", rna,
+	    "a name we do not resolve");
+	refused("sip:bob@gw.test", "Route: <tel:+15551234>\r\n", rna,
+	    "not a SIP URI");
+	p = hdr + snprintf(hdr, sizeof(hdr), "Route: ");
+	for (i = 0; i < 17; i++)
+		p += snprintf(p, sizeof(hdr) - (size_t)(p - hdr),
+		    "%s<sip:10.0.0.9:5070;lr>", i > 0 ? ", " : "");
+	snprintf(p, sizeof(hdr) - (size_t)(p - hdr), "\r\n");
+	refused("sip:bob@gw.test", hdr, "Too Many Routes", "17 Route values");
+
+	/* Allowed: ours popped, then the upstream (a Record-Route of its). */
+	snprintf(hdr, sizeof(hdr), "Route: <sip:%s@192.0.2.1:5061;"
+	    "transport=tls;lr>, <sip:%s@10.0.0.2:5060;lr>, "
+	    "<sip:10.0.0.9:5070;lr>\r\n", tok(1), tok(1));
+	allowed("sip:bob@10.0.0.30", hdr, "10.0.0.9", 5070, 2,
+	    "in a dialog through the upstream");
+	/* ... and back to us for another outside client. */
+	snprintf(hdr, sizeof(hdr), "Route: <sip:%s@192.0.2.1:5061;"
+	    "transport=tls;lr>, <sip:%s@10.0.0.2:5060;lr>, "
+	    "<sip:10.0.0.9:5070;lr>, <sip:%s@10.0.0.2:5060;lr>, "
+	    "<sip:%s@192.0.2.1:5061;transport=tls;lr>\r\n", tok(1), tok(1),
+	    tok(3), tok(3));
+	allowed("sip:carol@198.51.100.9:5099;transport=tls", hdr, "10.0.0.9",
+	    5070, 2, "outside to outside through the upstream");
+	allowed("sip:bob@gw.test", "Route: <sip:10.0.0.9:5070;lr>\r\n",
+	    "10.0.0.9", 5070, 0, "a Route to the upstream");
+	allowed("sip:bob@gw.test", "Route: <sips:192.0.2.1;lr>\r\n",
+	    "10.0.0.9", 5070, 1, "our outside face, sips: (5061)");
+	conf.outside_host = "sbc.example";
+	allowed("sip:bob@gw.test", "Route: <sip:sbc.example;transport=tls;"
+	    "lr>\r\n", "10.0.0.9", 5070, 1, "our advertised name");
+	conf.outside_host = NULL;
+	/* With an upstream, the Request-URI is the upstream's to route. */
+	allowed("sip:bob@127.0.0.6:5080", "", "10.0.0.9", 5070, 0,
+	    "an inside R-URI goes to the upstream");
+	/* --allow-inside opens a network. */
+	set_allow("127.0.0.0/8,::1");
+	allowed("sip:bob@gw.test", "Route: <sip:127.0.0.6:5080;lr>\r\n",
+	    "127.0.0.6", 5080, 0, "--allow-inside: a Route there");
+	refused("sip:bob@gw.test", "Route: <sip:10.0.0.7;lr>\r\n", rna,
+	    "--allow-inside: a Route elsewhere");
+
+	/* The registrar without an upstream: flows, else allowed hosts. */
+	reset(PROXY_REGISTRAR);
+	refused("sip:carol@127.0.0.6:5080", "", "Request-URI Not Allowed",
+	    "registrar: an inside R-URI");
+	refused("sip:carol@8.8.8.8", "", "Request-URI Not Allowed",
+	    "registrar: an outside R-URI");
+	refused("sip:carol@gw.test", "Route: <sip:127.0.0.6:5080;lr>\r\n",
+	    rna, "registrar: a Route");
+	{
+		struct px_route rt;
+
+		route(1, 1, "OPTIONS", "sip:carol@gw.test", "", &rt);
+		T_EQ_INT(rt.code, 404, "relay: registrar: a name R-URI: 404");
+		route(1, 1, "OPTIONS", "sip:carol@10.0.0.2", "", &rt);
+		T_EQ_INT(rt.code, 404, "relay: registrar: R-URI us: 404");
+	}
+	set_allow("127.0.0.6/32");
+	allowed("sip:carol@127.0.0.6:5080", "", "127.0.0.6", 5080, 0,
+	    "registrar: --allow-inside: an inside R-URI");
+	refused("sip:carol@127.0.0.7:5080", "", "Request-URI Not Allowed",
+	    "registrar: --allow-inside: another host");
+	set_allow("");
+}
+
 /* ---- media policy ---- */
 
 static void
@@ -446,6 +601,7 @@ main(void)
 	test_contact();
 	test_registrar();
 	test_o2o();
+	test_relay();
 	test_srtp();
 	return t_done();
 }
