@@ -1,6 +1,7 @@
 /* mediactl.c - media control: SDP bodies through an ng relay, parked. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/hash.h"
@@ -73,6 +74,7 @@ struct inv {
 #define GHOST_MAX 20000
 #define GHOST_LIFE_MS 120000	/* twice the relay's usual media timeout */
 #define LOG_EVERY_MS 10000	/* one warning of a kind per 10 s */
+#define MC_RCVBUF (1 << 20)	/* a relay's burst of (late) answers */
 
 /* A warning of a kind, and how many since the last one. */
 struct rlog {
@@ -517,6 +519,10 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 		*err = E_IO;
 		return NULL;
 	}
+	/* A relay back from a stall answers everything at once; an answer
+	 * lost here is a call nobody deletes. Best effort (rmem_max). */
+	r = MC_RCVBUF;
+	(void)setsockopt(mc->fd, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r));
 	if ((r = ev_fd_add(loop, mc->fd, EV_READ, mc_read, mc)) != 0) {
 		close(mc->fd);
 		free(mc);
