@@ -1,6 +1,7 @@
 /* mediactl.c - media control: SDP bodies through an ng relay, parked. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/hash.h"
@@ -9,18 +10,45 @@
 #include "ng/ng.h"
 #include "media/suite.h"
 
+enum pkind { PK_OFFER, PK_ANSWER, PK_DELETE };
+
 struct pending {
 	struct mediactl *mc;
 	char cookie[NG_COOKIE_LEN + 1];
 	struct buf *dgram;	/* encoded request, cookie included */
 	size_t relay;		/* index it goes to now */
 	size_t tried;		/* relays tried */
+	unsigned sent_to;	/* relays (bits) it went to */
 	struct ng_retry rt;
 	int64_t timer;
 	mediactl_fn *fn;	/* NULL: fire and forget (delete) */
 	void *arg;
 	int err;		/* for a deferred failure */
-	struct pending *next;
+	enum pkind kind;
+	int fixed;		/* a delete for one relay: no failover */
+	int lost;		/* a relay of its chain did not answer */
+	int initial;		/* an offer without a to-tag */
+	char *id;		/* offers: call-id then from-tag */
+	size_t cidlen, ftaglen;
+	struct pending *next;	/* hash chain (by cookie) */
+};
+
+/*
+ * An offer we gave up on although a relay may have taken it: its late
+ * answer, if the call is to end (doomed, by mediactl_delete()), is
+ * followed by a delete to the relay that answered.
+ */
+struct ghost {
+	char cookie[NG_COOKIE_LEN + 1];
+	unsigned relays;	/* bits: relays it went to, not heard from */
+	int doomed;
+	int dead;		/* nothing more to do; freed when it expires */
+	uint64_t born_ms;
+	char *id;		/* call-id then from-tag */
+	size_t cidlen, ftaglen;
+	struct ghost *cnext;	/* chain by cookie */
+	struct ghost *inext;	/* chain by call-id */
+	struct ghost *onext;	/* oldest first */
 };
 
 /* An INVITE transaction seen going through (mediactl_track). */
@@ -30,6 +58,7 @@ struct inv {
 	uint32_t cseq;
 	int reinvite;		/* it had a To tag */
 	int offer;		/* it carried SDP */
+	int confirmed;		/* a 2xx went through */
 	uint64_t expires_ms;
 	struct inv *next;
 };
@@ -38,39 +67,229 @@ struct inv {
 #define INV_MAX 20000
 #define INV_LIFE_MS 200000	/* beyond timer C (180 s) */
 
+#define PEND_BUCKETS 4096
+#define MC_MAX_PENDING 10000	/* offers and answers (default) */
+#define MC_MAX_DELETES 20000	/* deletes: a room of their own */
+#define GHOST_BUCKETS 1024
+#define GHOST_MAX 20000
+#define GHOST_LIFE_MS 120000	/* twice the relay's usual media timeout */
+#define LOG_EVERY_MS 10000	/* one warning of a kind per 10 s */
+#define MC_RCVBUF (1 << 20)	/* a relay's burst of (late) answers */
+
+/* A warning of a kind, and how many since the last one. */
+struct rlog {
+	uint64_t last_ms;
+	uint64_t n;
+};
+
 struct mediactl {
 	struct ev_loop *loop;
 	struct mediactl_conf conf;
 	const struct logger *lg;
 	int fd;
 	size_t cur;		/* relay in use */
-	struct pending *list;
-	size_t npending;
+	struct pending *pend[PEND_BUCKETS];
+	size_t nreq, ndel;	/* pending offers/answers, deletes */
+	struct ghost *gc[GHOST_BUCKETS], *gi[GHOST_BUCKETS];
+	struct ghost *gold, *gnew;	/* oldest first */
+	size_t nghost;
 	struct inv *inv[INV_BUCKETS];
 	size_t ninv;
+	struct mediactl_stats st;
+	struct rlog log_full, log_timeout, log_delfail, log_deldrop;
 	uint8_t rbuf[NG_DGRAM_MAX + 1];
 };
 
-#define MC_MAX_PENDING 10000
-
 static void mc_timer(struct ev_loop *loop, uint64_t id, void *arg);
+static void del_send(struct mediactl *mc, int relay, struct slice cid,
+    struct slice ftag, struct slice ttag);
+
+/* Is a warning of kind `r` due now? Counts it either way. */
+static int
+rlog_due(struct mediactl *mc, struct rlog *r)
+{
+	uint64_t now = ev_now_ms(mc->loop);
+
+	r->n++;
+	if (r->last_ms != 0 && now - r->last_ms < LOG_EVERY_MS)
+		return 0;
+	r->last_ms = now;
+	return 1;
+}
+
+static unsigned
+cookie_hash(struct slice c, unsigned n)
+{
+	return hash32_slice(HASH32_INIT, c) % n;
+}
 
 static void
 pending_unlink(struct mediactl *mc, struct pending *p)
 {
-	struct pending **pp = &mc->list;
+	struct pending **pp = &mc->pend[cookie_hash(slice_cstr(p->cookie),
+	    PEND_BUCKETS)];
 
 	while (*pp != NULL && *pp != p)
 		pp = &(*pp)->next;
 	if (*pp == p) {
 		*pp = p->next;
-		mc->npending--;
+		if (p->kind == PK_DELETE)
+			mc->ndel--;
+		else
+			mc->nreq--;
 	}
 	if (p->timer > 0)
 		(void)ev_timer_del(mc->loop, (uint64_t)p->timer);
 	buf_free(p->dgram);
+	free(p->id);
 	free(p);
 }
+
+static struct pending *
+pending_find(struct mediactl *mc, struct slice cookie)
+{
+	struct pending *p = mc->pend[cookie_hash(cookie, PEND_BUCKETS)];
+
+	while (p != NULL && !slice_eq_cstr(cookie, p->cookie))
+		p = p->next;
+	return p;
+}
+
+/* The index of relay address `a`, or -1. */
+static int
+relay_index(const struct mediactl *mc, const struct net_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < mc->conf.nrelay; i++)
+		if (net_addr_eq(a, &mc->conf.relay[i]))
+			return (int)i;
+	return -1;
+}
+
+/* ---- ghosts: offers given up on ---- */
+
+static void
+ghost_unchain(struct ghost **pp, struct ghost *g, int byid)
+{
+	while (*pp != NULL && *pp != g)
+		pp = byid ? &(*pp)->inext : &(*pp)->cnext;
+	if (*pp == g)
+		*pp = byid ? g->inext : g->cnext;
+}
+
+/* Free the oldest ghost. */
+static void
+ghost_pop(struct mediactl *mc)
+{
+	struct ghost *g = mc->gold;
+
+	mc->gold = g->onext;
+	if (mc->gold == NULL)
+		mc->gnew = NULL;
+	ghost_unchain(&mc->gc[cookie_hash(slice_cstr(g->cookie),
+	    GHOST_BUCKETS)], g, 0);
+	ghost_unchain(&mc->gi[cookie_hash(slice_make(g->id, g->cidlen),
+	    GHOST_BUCKETS)], g, 1);
+	free(g->id);
+	free(g);
+	mc->nghost--;
+}
+
+static void
+ghost_expire(struct mediactl *mc)
+{
+	uint64_t now = ev_now_ms(mc->loop);
+
+	while (mc->gold != NULL && (mc->gold->born_ms + GHOST_LIFE_MS <= now ||
+	    mc->gold->dead))
+		ghost_pop(mc);
+}
+
+/* Remember offer `p`, given up on: its late answer may need a delete. */
+static void
+ghost_add(struct mediactl *mc, const struct pending *p)
+{
+	struct ghost *g;
+	unsigned h;
+
+	ghost_expire(mc);
+	if (p->id == NULL)
+		return;
+	if (mc->nghost >= GHOST_MAX) {
+		mc->st.ghosts_dropped++;
+		ghost_pop(mc);	/* the relay's own timeout reaps it */
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->id = malloc(p->cidlen + p->ftaglen + 1)) == NULL) {
+		free(g);
+		return;
+	}
+	memcpy(g->cookie, p->cookie, sizeof(g->cookie));
+	memcpy(g->id, p->id, p->cidlen + p->ftaglen);
+	g->cidlen = p->cidlen;
+	g->ftaglen = p->ftaglen;
+	g->relays = p->sent_to;
+	g->born_ms = ev_now_ms(mc->loop);
+	h = cookie_hash(slice_cstr(g->cookie), GHOST_BUCKETS);
+	g->cnext = mc->gc[h];
+	mc->gc[h] = g;
+	h = cookie_hash(slice_make(g->id, g->cidlen), GHOST_BUCKETS);
+	g->inext = mc->gi[h];
+	mc->gi[h] = g;
+	if (mc->gnew != NULL)
+		mc->gnew->onext = g;
+	else
+		mc->gold = g;
+	mc->gnew = g;
+	mc->nghost++;
+}
+
+/*
+ * The ghosts of call `cid`: doomed (the whole call is deleted: a late
+ * answer must be deleted too) or, for a new initial offer of the same
+ * call, laid to rest (the relay reuses the call: its late answer is no
+ * leak).
+ */
+static void
+ghost_mark(struct mediactl *mc, struct slice cid, int doom)
+{
+	struct ghost *g = mc->gi[cookie_hash(cid, GHOST_BUCKETS)];
+
+	for (; g != NULL; g = g->inext)
+		if (!g->dead && slice_eq(slice_make(g->id, g->cidlen), cid)) {
+			if (doom)
+				g->doomed = 1;
+			else
+				g->dead = 1;
+		}
+}
+
+/* A reply nobody waits for: the late answer of a ghost? */
+static void
+ghost_reply(struct mediactl *mc, const struct ng_reply *rep,
+    const struct net_addr *from)
+{
+	struct ghost *g = mc->gc[cookie_hash(rep->cookie, GHOST_BUCKETS)];
+	int r = relay_index(mc, from);
+
+	while (g != NULL && !slice_eq_cstr(rep->cookie, g->cookie))
+		g = g->cnext;
+	if (g == NULL || g->dead || r < 0 || !(g->relays & (1u << r)))
+		return;	/* foreign, or heard already (retransmissions) */
+	g->relays &= ~(1u << r);
+	if (g->relays == 0)
+		g->dead = 1;
+	if (!g->doomed || rep->result != NG_RESULT_OK)
+		return;
+	mc->st.late_deletes++;
+	log_msg(mc->lg, LOG_DEBUG, "ng: late answer to an offer of call "
+	    "%.*s: delete", (int)g->cidlen, g->id);
+	del_send(mc, r, slice_make(g->id, g->cidlen),
+	    slice_make(g->id + g->cidlen, g->ftaglen), SLICE_NULL);
+}
+
+/* ---- pending requests ---- */
 
 /* Finish `p`: call back (at most once) and free it. */
 static void
@@ -94,8 +313,21 @@ send_now(struct mediactl *mc, struct pending *p)
 	pk.buf = (uint8_t *)(uintptr_t)buf_data(p->dgram);
 	pk.len = pk.cap = buf_len(p->dgram);
 	pk.addr = mc->conf.relay[p->relay];
+	p->sent_to |= 1u << p->relay;
 	if (net_send(mc->fd, &pk) != 0)
 		log_msg(mc->lg, LOG_DEBUG, "ng: send failed");
+}
+
+/* Send (again) on the schedule; deletes back off, doubling each time. */
+static void
+send_due(struct mediactl *mc, struct pending *p, uint64_t now,
+    uint64_t *when)
+{
+	(void)now;
+	(void)when;
+	send_now(mc, p);
+	if (p->kind == PK_DELETE)
+		p->rt.interval_ms *= 2;	/* for the next wait */
 }
 
 /* Start (again) on relay p->relay with a fresh schedule. */
@@ -106,18 +338,49 @@ start(struct mediactl *mc, struct pending *p)
 
 	ng_retry_init(&p->rt, mc->conf.retries, mc->conf.timeout_ms, now);
 	if (ng_retry_next(&p->rt, now, &when) == NG_RETRY_SEND)
-		send_now(mc, p);
+		send_due(mc, p, now, &when);
 	if (p->timer > 0)
 		(void)ev_timer_del(mc->loop, (uint64_t)p->timer);
 	p->timer = ev_timer_add(mc->loop, when > now ? when - now : 1,
 	    mc_timer, p);
 }
 
+/* No relay answered `p` (or all refused): count, tell, give up. */
+static void
+give_up(struct mediactl *mc, struct pending *p, int err)
+{
+	if (p->lost)
+		err = E_TIMEOUT;	/* one of them may have it */
+	if (p->kind == PK_DELETE) {
+		mc->st.deletes_failed++;
+		if (rlog_due(mc, &mc->log_delfail)) {
+			log_msg(mc->lg, LOG_WARN, "ng: delete not answered, "
+			    "given up (%llu since the last warning): the "
+			    "relay's own timeout must end the call",
+			    (unsigned long long)mc->log_delfail.n);
+			mc->log_delfail.n = 0;
+		}
+	} else {
+		mc->st.failed++;
+		if (rlog_due(mc, &mc->log_timeout)) {
+			log_msg(mc->lg, LOG_WARN, "ng: no relay took a request "
+			    "(%llu since the last warning)",
+			    (unsigned long long)mc->log_timeout.n);
+			mc->log_timeout.n = 0;
+		}
+		if (p->kind == PK_OFFER && err == E_TIMEOUT)
+			ghost_add(mc, p);
+	}
+	finish(mc, p, err, SLICE_NULL);
+}
+
 /* Try the next relay, or give up. */
 static void
 failover(struct mediactl *mc, struct pending *p, int err)
 {
-	if (++p->tried < mc->conf.nrelay) {
+	if (err == E_TIMEOUT)
+		p->lost = 1;
+	if (!p->fixed && ++p->tried < mc->conf.nrelay) {
 		p->relay = (p->relay + 1) % mc->conf.nrelay;
 		/* New requests go to the relay that works. */
 		mc->cur = p->relay;
@@ -126,8 +389,7 @@ failover(struct mediactl *mc, struct pending *p, int err)
 		start(mc, p);
 		return;
 	}
-	log_msg(mc->lg, LOG_WARN, "ng: no relay answered");
-	finish(mc, p, err, SLICE_NULL);
+	give_up(mc, p, err);
 }
 
 static void
@@ -145,7 +407,7 @@ mc_timer(struct ev_loop *loop, uint64_t id, void *arg)
 	}
 	switch (ng_retry_next(&p->rt, now, &when)) {
 	case NG_RETRY_SEND:
-		send_now(mc, p);
+		send_due(mc, p, now, &when);
 		/* FALLTHROUGH */
 	case NG_RETRY_WAIT:
 		p->timer = ev_timer_add(loop, when > now ? when - now : 1,
@@ -154,6 +416,25 @@ mc_timer(struct ev_loop *loop, uint64_t id, void *arg)
 	default:
 		failover(mc, p, E_TIMEOUT);
 	}
+}
+
+/*
+ * An answer from a relay `p` went to before it failed over: that relay
+ * has the call too (it was only slow); the call lives on the other one.
+ */
+static void
+stray_reply(struct mediactl *mc, struct pending *p, const struct ng_reply *rep,
+    const struct net_addr *from)
+{
+	int r = relay_index(mc, from);
+
+	if (r < 0 || !(p->sent_to & (1u << r)) || p->kind != PK_OFFER ||
+	    !p->initial || p->id == NULL || rep->result != NG_RESULT_OK)
+		return;
+	p->sent_to &= ~(1u << r);
+	mc->st.late_deletes++;
+	del_send(mc, r, slice_make(p->id, p->cidlen),
+	    slice_make(p->id + p->cidlen, p->ftaglen), SLICE_NULL);
 }
 
 static void
@@ -178,10 +459,13 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			ng_reply_release(&rep);
 			continue;
 		}
-		for (p = mc->list; p != NULL; p = p->next)
-			if (slice_eq_cstr(rep.cookie, p->cookie) &&
-			    net_addr_eq(&pk.addr, &mc->conf.relay[p->relay]))
-				break;
+		p = pending_find(mc, rep.cookie);
+		if (p != NULL && !net_addr_eq(&pk.addr,
+		    &mc->conf.relay[p->relay])) {
+			stray_reply(mc, p, &rep, &pk.addr);
+			p = NULL;
+		} else if (p == NULL)
+			ghost_reply(mc, &rep, &pk.addr);
 		if (p == NULL) {
 			ng_reply_release(&rep);
 			continue;	/* late or foreign */
@@ -225,6 +509,8 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 		mc->conf.timeout_ms = 500;
 	if (mc->conf.retries == 0)
 		mc->conf.retries = 3;
+	if (mc->conf.max_pending == 0)
+		mc->conf.max_pending = MC_MAX_PENDING;
 	memset(&any, 0, sizeof(any));
 	if (net_addr_parse_host(slice_cstr(net_addr_family(&conf->relay[0]) ==
 	    AF_INET6 ? "::" : "0.0.0.0"), 0, &any) != 0 ||
@@ -233,6 +519,10 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 		*err = E_IO;
 		return NULL;
 	}
+	/* A relay back from a stall answers everything at once; an answer
+	 * lost here is a call nobody deletes. Best effort (rmem_max). */
+	r = MC_RCVBUF;
+	(void)setsockopt(mc->fd, SOL_SOCKET, SO_RCVBUF, &r, sizeof(r));
 	if ((r = ev_fd_add(loop, mc->fd, EV_READ, mc_read, mc)) != 0) {
 		close(mc->fd);
 		free(mc);
@@ -242,7 +532,6 @@ mediactl_new(struct ev_loop *loop, const struct mediactl_conf *conf,
 	*err = 0;
 	return mc;
 }
-
 /* ---- INVITE transactions: late offers, re-INVITEs ---- */
 
 static unsigned
@@ -339,12 +628,18 @@ void
 mediactl_track(struct mediactl *mc, const struct sip_msg *m)
 {
 	struct inv **pp;
-	int reinvite;
+	int keep;
 
 	if (m->call_id.len == 0)
 		return;
 	if (m->is_request && slice_eq_cstr(m->method, "INVITE")) {
 		inv_note(mc, m);
+		return;
+	}
+	if (!m->is_request && m->status >= 200 && m->status < 300 &&
+	    slice_eq_cstr(m->cseq_method, "INVITE")) {
+		if (*(pp = inv_find(mc, m->call_id, m->cseq)) != NULL)
+			(*pp)->confirmed = 1;
 		return;
 	}
 	if (m->is_request && !slice_eq_cstr(m->method, "ACK") &&
@@ -353,12 +648,18 @@ mediactl_track(struct mediactl *mc, const struct sip_msg *m)
 	if (!m->is_request && (m->status < 300 ||
 	    !slice_eq_cstr(m->cseq_method, "INVITE")))
 		return;
-	/* ACK, CANCEL, or a final failure of an INVITE. */
+	/* ACK, CANCEL, or a final failure of an INVITE. A re-INVITE's
+	 * failure keeps the call (its dialog is confirmed), and so does a
+	 * CANCEL or a (forked) failure after a 2xx: only that failing
+	 * branch, if it had early media, goes. */
 	pp = inv_find(mc, m->call_id, m->cseq);
-	reinvite = *pp != NULL && (*pp)->reinvite;
+	keep = *pp != NULL && ((*pp)->reinvite || (*pp)->confirmed);
+	if (*pp != NULL && (*pp)->confirmed && !(*pp)->reinvite &&
+	    !m->is_request && m->to_tag.len > 0)
+		del_send(mc, -1, m->call_id, m->from_tag, m->to_tag);
 	if (*pp != NULL && !slice_eq_cstr(m->method, "CANCEL"))
 		inv_unlink(mc, pp);
-	if (!slice_eq_cstr(m->method, "ACK") && !reinvite)
+	if (!slice_eq_cstr(m->method, "ACK") && !keep)
 		mediactl_delete(mc, m);
 }
 
@@ -401,8 +702,15 @@ mediactl_free(struct mediactl *mc)
 
 	if (mc == NULL)
 		return;
-	while (mc->list != NULL)
-		finish(mc, mc->list, E_STATE, SLICE_NULL);
+	for (i = 0; i < PEND_BUCKETS; i++)
+		while (mc->pend[i] != NULL)
+			finish(mc, mc->pend[i], E_STATE, SLICE_NULL);
+	while (mc->gold != NULL)
+		ghost_pop(mc);
+	if (mc->st.deletes_failed + mc->st.deletes_dropped > 0)
+		log_msg(mc->lg, LOG_WARN, "ng: %llu deletes unanswered, %llu "
+		    "dropped", (unsigned long long)mc->st.deletes_failed,
+		    (unsigned long long)mc->st.deletes_dropped);
 	for (i = 0; i < INV_BUCKETS; i++)
 		while (mc->inv[i] != NULL)
 			inv_unlink(mc, &mc->inv[i]);
@@ -433,15 +741,25 @@ mediactl_sdp_has_crypto(struct slice sdp)
 	return 0;
 }
 
+
+/*
+ * A new pending request of `kind`: offers and answers up to max_pending,
+ * deletes in a room of their own, so that a flood of offers never keeps
+ * a call from ending.
+ */
 static struct pending *
-pending_new(struct mediactl *mc, mediactl_fn *fn, void *arg)
+pending_new(struct mediactl *mc, enum pkind kind, mediactl_fn *fn, void *arg)
 {
 	struct pending *p;
+	unsigned h;
 
-	if (mc->npending >= MC_MAX_PENDING ||
-	    (p = calloc(1, sizeof(*p))) == NULL)
+	if (kind == PK_DELETE ? mc->ndel >= MC_MAX_DELETES :
+	    mc->nreq >= mc->conf.max_pending)
+		return NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->mc = mc;
+	p->kind = kind;
 	p->fn = fn;
 	p->arg = arg;
 	p->relay = mc->cur;
@@ -451,9 +769,13 @@ pending_new(struct mediactl *mc, mediactl_fn *fn, void *arg)
 		free(p);
 		return NULL;
 	}
-	p->next = mc->list;
-	mc->list = p;
-	mc->npending++;
+	h = cookie_hash(slice_cstr(p->cookie), PEND_BUCKETS);
+	p->next = mc->pend[h];
+	mc->pend[h] = p;
+	if (kind == PK_DELETE)
+		mc->ndel++;
+	else
+		mc->nreq++;
 	return p;
 }
 
@@ -465,23 +787,41 @@ fail_later(struct mediactl *mc, struct pending *p, int err)
 	p->timer = ev_timer_add(mc->loop, 0, mc_timer, p);
 }
 
+/* Keep an offer's call-id and from-tag: for a delete if it is lost. */
+static void
+keep_id(struct pending *p, struct slice cid, struct slice ftag)
+{
+	if ((p->id = malloc(cid.len + ftag.len + 1)) == NULL)
+		return;
+	memcpy(p->id, cid.p, cid.len);
+	memcpy(p->id + cid.len, ftag.p, ftag.len);
+	p->cidlen = cid.len;
+	p->ftaglen = ftag.len;
+}
+
 void
 mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
     mediactl_fn *fn, void *arg)
 {
 	const struct sip_msg *m = rq->msg;
-	struct pending *p = pending_new(mc, fn, arg);
+	int offer = is_offer(mc, m);
+	struct pending *p = pending_new(mc, offer ? PK_OFFER : PK_ANSWER, fn,
+	    arg);
 	struct ng_req q;
-	int offer;
 
 	if (p == NULL) {
 		/* No room to even park it: the caller learns at once (the
 		 * only callback made from inside this call). */
-		log_msg(mc->lg, LOG_WARN, "ng: too many pending requests");
+		mc->st.refused++;
+		if (rlog_due(mc, &mc->log_full)) {
+			log_msg(mc->lg, LOG_WARN, "ng: too many pending "
+			    "requests: %llu refused since the last warning",
+			    (unsigned long long)mc->log_full.n);
+			mc->log_full.n = 0;
+		}
 		fn(arg, E_LIMIT, SLICE_NULL);
 		return;
 	}
-	offer = is_offer(mc, m);
 	if (offer && rq->require_srtp && !mediactl_sdp_has_crypto(m->body)) {
 		fail_later(mc, p, E_UNSUPPORTED);
 		return;
@@ -527,26 +867,77 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 		fail_later(mc, p, E_SYNTAX);
 		return;
 	}
+	if (offer) {
+		keep_id(p, q.call_id, q.from_tag);
+		p->initial = q.to_tag.len == 0;
+		/* A new initial offer of the same call (a retry after a
+		 * failure): the relay reuses the call, older lost offers of
+		 * it are no leak any more. */
+		if (p->initial)
+			ghost_mark(mc, q.call_id, 0);
+	}
+	start(mc, p);
+}
+
+/*
+ * A delete of call `cid` (from-tag `ftag`: the whole call; with `ttag`
+ * only that branch), to relay `relay` only, or (-1) to the one in use
+ * with failover. Retried with back-off; never dropped for lack of room
+ * among offers and answers.
+ */
+static void
+del_send(struct mediactl *mc, int relay, struct slice cid, struct slice ftag,
+    struct slice ttag)
+{
+	struct pending *p;
+	struct ng_req q;
+
+	if (cid.len == 0)
+		return;
+	if ((p = pending_new(mc, PK_DELETE, NULL, NULL)) == NULL) {
+		mc->st.deletes_dropped++;
+		if (rlog_due(mc, &mc->log_deldrop)) {
+			log_msg(mc->lg, LOG_WARN, "ng: %llu deletes dropped "
+			    "since the last warning: too many unanswered",
+			    (unsigned long long)mc->log_deldrop.n);
+			mc->log_deldrop.n = 0;
+		}
+		return;
+	}
+	if (relay >= 0) {
+		p->relay = (size_t)relay;
+		p->fixed = 1;
+	}
+	ng_req_init(&q);
+	q.cookie = slice_cstr(p->cookie);
+	q.cmd = NG_CMD_DELETE;
+	q.call_id = cid;
+	q.from_tag = ftag;
+	q.to_tag = ttag;
+	if (ng_req_encode(&q, p->dgram) != 0) {
+		pending_unlink(mc, p);
+		return;
+	}
+	mc->st.deletes++;
 	start(mc, p);
 }
 
 void
 mediactl_delete(struct mediactl *mc, const struct sip_msg *m)
 {
-	struct pending *p;
-	struct ng_req q;
+	if (m->call_id.len == 0)
+		return;
+	/* Without a to-tag, the whole call ends: so do the offers of it
+	 * we gave up on, if the relay answers them late. */
+	ghost_mark(mc, m->call_id, 1);
+	del_send(mc, -1, m->call_id, m->from_tag, SLICE_NULL);
+}
 
-	if (m->call_id.len == 0 || (p = pending_new(mc, NULL, NULL)) == NULL)
-		return;
-	ng_req_init(&q);
-	q.cookie = slice_cstr(p->cookie);
-	q.cmd = NG_CMD_DELETE;
-	q.call_id = m->call_id;
-	/* Without a to-tag, the whole call ends. */
-	q.from_tag = m->from_tag;
-	if (ng_req_encode(&q, p->dgram) != 0) {
-		pending_unlink(mc, p);
-		return;
-	}
-	start(mc, p);
+void
+mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st)
+{
+	*st = mc->st;
+	st->pending = mc->nreq;
+	st->pending_deletes = mc->ndel;
+	st->ghosts = mc->nghost;
 }

@@ -31,6 +31,16 @@
  * a reliable provisional's offer. To tell these apart, and to tell an
  * initial INVITE from a re-INVITE, every INVITE, ACK and final response
  * to an INVITE goes through mediactl_track() first.
+ *
+ * Calls always end on the relay: deletes wait in a room of their own
+ * (a full queue refuses new offers and answers, E_LIMIT, never a
+ * delete), are retried with back-off (timeout_ms, doubling, `retries`
+ * tries), and counted and warned of (once per 10 s) when still
+ * unanswered. An offer given up on (E_TIMEOUT) may still have been taken
+ * by a slow relay: if its call is deleted (mediactl_delete()), a late OK
+ * from the relay is followed by another delete to that relay, for two
+ * minutes. An offer's late OK from a relay we failed over from is
+ * deleted there at once (the call lives on the other).
  */
 struct mediactl;
 
@@ -41,6 +51,7 @@ struct mediactl_conf {
 	const char *dir_inside;
 	uint32_t timeout_ms;		/* first retry (0: 500) */
 	unsigned retries;		/* per relay (0: 3) */
+	size_t max_pending;		/* offers and answers (0: 10000) */
 };
 
 struct mediactl_req {
@@ -69,8 +80,25 @@ void mediactl_free(struct mediactl *mc);
  */
 void mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
     mediactl_fn *fn, void *arg);
-/* Fire-and-forget "delete" of the call of `m` (Call-ID, From tag). */
+/*
+ * Fire-and-forget "delete" of the call of `m` (Call-ID, From tag: the
+ * whole call), late answers to its lost offers included.
+ */
 void mediactl_delete(struct mediactl *mc, const struct sip_msg *m);
+
+struct mediactl_stats {
+	uint64_t refused;		/* offers/answers: no room (E_LIMIT) */
+	uint64_t failed;		/* offers/answers no relay took */
+	uint64_t deletes;		/* deletes sent (retries not counted) */
+	uint64_t deletes_failed;	/* unanswered after their retries */
+	uint64_t deletes_dropped;	/* no room even among deletes */
+	uint64_t late_deletes;		/* for late answers to lost offers */
+	uint64_t ghosts_dropped;	/* lost offers forgotten for room */
+	size_t pending, pending_deletes;	/* now */
+	size_t ghosts;			/* lost offers remembered now */
+};
+
+void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
 
 /*
  * Follow the INVITE transactions of `m` (any message; borrowed for the
@@ -78,7 +106,8 @@ void mediactl_delete(struct mediactl *mc, const struct sip_msg *m);
  * INVITE carried an offer and whether it was a re-INVITE (To tag), and
  * forgets it at its ACK, its failure or after 200 s. A CANCEL or a final
  * failure of an initial INVITE deletes the call; a failed re-INVITE (491,
- * 488...) keeps it.
+ * 488...) keeps it, and so does a CANCEL or failure after a 2xx (a
+ * forked INVITE: only the failing branch is deleted).
  */
 void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
 

@@ -86,10 +86,14 @@ media_done(void *arg, int err, struct slice sdp)
 
 	if (err != 0) {
 		/* The relay failed: a request gets a 5xx from us, not a hang. */
-		log_msg(px->lg, LOG_WARN, "media relay: %s", sbk_strerror(err));
-		if (m->is_request)
+		log_msg(px->lg, LOG_INFO, "media relay: %s", sbk_strerror(err));
+		if (m->is_request) {
+			/* Unanswered, the relay may still have taken it. */
+			if (err == E_TIMEOUT)
+				px_media_end(px, m, PX_END_FAILED);
 			px_reply(px, m, &pk->back, err == E_UNSUPPORTED ? 488 :
 			    503, NULL);
+		}
 		goto done;
 	}
 	if ((out = buf_new(MAX_SIP)) == NULL)
@@ -149,11 +153,14 @@ park(struct proxy *px, const struct sip_msg *m, const struct sip_edits *e,
 /*
  * Does the media of `m`'s call end here? The one place that decides, for
  * every way a call ends at the proxy (an initial INVITE's failure answer
- * ends it in mediactl_track()): a BYE passing (PX_END_BYE); a BYE or
- * CANCEL for a flow that is gone, as nobody will send another for it and
- * the relay may have no media timeout (PX_END_GONE); a request we failed
- * with 408 or 503 (PX_END_FAILED); our own BYE for a lost flow
- * (PX_END_LOST). The relay is told with `m`'s Call-ID and From tag.
+ * and a CANCEL end it in mediactl_track(), which knows a re-INVITE and a
+ * 2xx gone through): a BYE passing (PX_END_BYE); a BYE or CANCEL for a
+ * flow that is gone, as nobody will send another for it (PX_END_GONE);
+ * an initial INVITE we failed with 408 or 503, or whose offer the relay
+ * did not answer, so that it may hold it (PX_END_FAILED; a failed
+ * re-INVITE keeps its call, any other request has none); our own BYE for
+ * a lost flow (PX_END_LOST). The relay is told with `m`'s Call-ID and
+ * From tag: the whole call, and the late answers to its lost offers.
  */
 void
 px_media_end(struct proxy *px, const struct sip_msg *m, enum px_end why)
@@ -164,6 +171,9 @@ px_media_end(struct proxy *px, const struct sip_msg *m, enum px_end why)
 		return;
 	if (why == PX_END_GONE && !px_is_method(m, "BYE") &&
 	    !px_is_method(m, "CANCEL"))
+		return;
+	if (why == PX_END_FAILED && (!px_is_method(m, "INVITE") ||
+	    m->to_tag.len > 0))
 		return;
 	mediactl_delete(px->mc, m);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/ev.h"
 #include "sip/mediactl.h"
 #include "base/net.h"
@@ -15,13 +16,17 @@
 /*
  * A UDP socket stands in for the relay: every request mediactl sends is
  * read back and parsed with lib/ng (the server side), and its command,
- * tags, profile, interfaces and SDES filters checked.
+ * tags, profile, interfaces and SDES filters checked. It answers when
+ * told to, late or never: calls must end on the relay all the same.
  */
 
 static int relay_fd;
 static uint8_t dgram[65536];
 static struct ng_req got;
+static struct net_addr got_from;	/* mediactl's socket */
+static char got_cookie[NG_COOKIE_MAX + 1];
 static int cb_err = 1;
+static struct ev_loop *lp;
 
 static const char sdp[] =
     "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
@@ -71,7 +76,64 @@ next(int ms)
 	p.cap = sizeof(dgram);
 	if (net_recv(relay_fd, &p) != 0)
 		return 0;
-	return ng_req_parse(&got, slice_make(p.buf, p.len)) == 0;
+	got_from = p.addr;
+	if (ng_req_parse(&got, slice_make(p.buf, p.len)) != 0)
+		return 0;
+	snprintf(got_cookie, sizeof(got_cookie), "%.*s",
+	    (int)got.cookie.len, (const char *)got.cookie.p);
+	return 1;
+}
+
+/* The next request of command `cmd` (others skipped) within `ms`, the
+ * loop running meanwhile (retransmissions, timeouts): 1, or 0. */
+static int
+next_cmd(enum ng_cmd cmd, int ms)
+{
+	uint64_t end = ev_now_ms(lp) + (uint64_t)ms;
+
+	while (ev_now_ms(lp) < end) {
+		(void)ev_run_once(lp, 5);
+		while (next(0))
+			if (got.cmd == cmd)
+				return 1;
+	}
+	return 0;
+}
+
+/* Run the loop for `ms`; the number of requests of `cmd` the relay got. */
+static int
+count_cmd(enum ng_cmd cmd, int ms)
+{
+	uint64_t end = ev_now_ms(lp) + (uint64_t)ms;
+	int n = 0;
+
+	while (ev_now_ms(lp) < end) {
+		(void)ev_run_once(lp, 5);
+		while (next(0))
+			n += got.cmd == cmd;
+	}
+	return n;
+}
+
+/* The relay answers `cookie` with an ok (and an SDP) to mediactl. */
+static void
+answer(const char *cookie)
+{
+	struct buf *b = buf_new(4096);
+	struct net_pkt p;
+
+	if (b == NULL)
+		return;
+	if (ng_reply_ok(b, slice_cstr(cookie), slice_cstr("v=0\r\n"),
+	    SLICE_NULL) == 0) {
+		memset(&p, 0, sizeof(p));
+		p.buf = (uint8_t *)(uintptr_t)buf_data(b);
+		p.len = p.cap = buf_len(b);
+		p.addr = got_from;
+		if (net_send(relay_fd, &p) != 0)
+			printf("# answer not sent\n");
+	}
+	buf_free(b);
 }
 
 static void
@@ -105,6 +167,124 @@ is(struct slice s, const char *c)
 	return slice_eq_cstr(s, c);
 }
 
+static struct mediactl_stats
+stats(const struct mediactl *mc)
+{
+	struct mediactl_stats st;
+
+	mediactl_stats(mc, &st);
+	return st;
+}
+
+/*
+ * Calls always end: deletes retried with back-off and counted when
+ * unanswered; a late answer to an offer given up on is deleted; a full
+ * queue refuses an offer but never a delete.
+ */
+static void
+lifecycle(const struct net_addr *ra)
+{
+	struct mediactl_conf cf;
+	struct mediactl *mc;
+	struct sip_msg m, inv;
+	char ck[NG_COOKIE_MAX + 1];
+	uint64_t t0, t1, t2;
+	int err, n;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.relay[0] = *ra;
+	cf.nrelay = 1;
+	cf.timeout_ms = 100;
+	cf.retries = 3;
+	cf.max_pending = 2;
+	if ((mc = mediactl_new(lp, &cf, NULL, &err)) == NULL) {
+		T_OK(0, "mediactl_new (lifecycle)");
+		return;
+	}
+
+	/* An unanswered delete: three tries, 100 then 200 ms apart (the
+	 * loop's clock read fresh first). */
+	(void)ev_run_once(lp, 0);
+	mediactl_delete(mc, msg(&m, "BYE sip:b@x SIP/2.0", "d1", "a1", "b1",
+	    "2 BYE", "", ""));
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && is(got.call_id, "d1"),
+	    "delete sent");
+	snprintf(ck, sizeof(ck), "%s", got_cookie);
+	t0 = ev_now_ms(lp);
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && strcmp(got_cookie, ck) == 0,
+	    "delete retried");
+	t1 = ev_now_ms(lp);
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && strcmp(got_cookie, ck) == 0,
+	    "delete retried again");
+	t2 = ev_now_ms(lp);
+	T_OK(t1 - t0 >= 80 && t2 - t1 >= 150, "back-off: %llu then %llu ms",
+	    (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1));
+	T_EQ_INT(count_cmd(NG_CMD_DELETE, 700), 0, "three tries, no more");
+	T_EQ_INT(stats(mc).deletes_failed, 1, "the unanswered delete counted");
+	T_EQ_INT(stats(mc).pending_deletes, 0, "and forgotten");
+
+	/* An offer nobody answers in time: E_TIMEOUT; the proxy deletes
+	 * the call (px_media_end()); the relay answers the offer late, and
+	 * gets one more delete for it. */
+	cb_err = 1;
+	submit(mc, msg(&inv, "INVITE sip:b@x SIP/2.0", "d2", "a2", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	T_OK(next_cmd(NG_CMD_OFFER, 1000) && is(got.call_id, "d2"), "offer");
+	snprintf(ck, sizeof(ck), "%s", got_cookie);
+	for (n = 0; n < 200 && cb_err == 1; n++)
+		(void)ev_run_once(lp, 5);
+	T_EQ_INT(cb_err, E_TIMEOUT, "unanswered offer: E_TIMEOUT");
+	T_EQ_INT(stats(mc).ghosts, 1, "the lost offer remembered");
+	mediactl_delete(mc, &inv);
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && is(got.call_id, "d2"),
+	    "its call deleted");
+	answer(got_cookie);
+	answer(ck);		/* the relay, late */
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && is(got.call_id, "d2") &&
+	    is(got.from_tag, "a2") && got.to_tag.len == 0,
+	    "late answer to the lost offer: delete");
+	answer(got_cookie);
+	answer(ck);		/* ... and a retransmission's answer */
+	T_EQ_INT(count_cmd(NG_CMD_DELETE, 300), 0, "one delete per relay");
+	T_EQ_INT(stats(mc).late_deletes, 1, "late delete counted");
+
+	/* A re-INVITE's lost offer: its call stays (nothing deleted), its
+	 * late answer deletes nothing either. */
+	cb_err = 1;
+	submit(mc, msg(&inv, "INVITE sip:b@x SIP/2.0", "d3", "a3", "b3",
+	    "5 INVITE", "", sdp_srtp), 0, 0, 0);
+	T_OK(next_cmd(NG_CMD_OFFER, 1000) && is(got.call_id, "d3"),
+	    "re-INVITE offer");
+	snprintf(ck, sizeof(ck), "%s", got_cookie);
+	for (n = 0; n < 200 && cb_err == 1; n++)
+		(void)ev_run_once(lp, 5);
+	T_EQ_INT(cb_err, E_TIMEOUT, "unanswered re-INVITE offer: E_TIMEOUT");
+	answer(ck);
+	T_EQ_INT(count_cmd(NG_CMD_DELETE, 300), 0,
+	    "late answer to a kept call's offer: no delete");
+
+	/* The queue full (max_pending 2): the offer is refused at once
+	 * and counted, the delete of its call still goes. */
+	submit(mc, msg(&m, "INVITE sip:b@x SIP/2.0", "d4", "a4", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	submit(mc, msg(&m, "INVITE sip:b@x SIP/2.0", "d5", "a5", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	cb_err = 1;
+	submit(mc, msg(&inv, "INVITE sip:b@x SIP/2.0", "d6", "a6", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	T_EQ_INT(cb_err, E_LIMIT, "queue full: offer refused (E_LIMIT)");
+	T_EQ_INT(stats(mc).refused, 1, "refusal counted");
+	T_EQ_INT(stats(mc).pending, 2, "two offers pending");
+	mediactl_delete(mc, &inv);
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && is(got.call_id, "d6"),
+	    "queue full: the delete still sent");
+	answer(got_cookie);
+	T_EQ_INT(stats(mc).deletes, 4, "four deletes sent in all");
+
+	ng_req_release(&got);
+	mediactl_free(mc);
+}
+
 int
 main(void)
 {
@@ -116,7 +296,7 @@ main(void)
 	int err;
 
 	memset(&got, 0, sizeof(got));
-	if ((loop = ev_new(&err)) == NULL ||
+	if ((lp = loop = ev_new(&err)) == NULL ||
 	    net_addr_parse(slice_cstr("127.0.0.1:0"), &ra) != 0 ||
 	    net_udp_bind(&ra, 0, &relay_fd) != 0 ||
 	    net_local_addr(relay_fd, &ra) != 0) {
@@ -224,9 +404,27 @@ main(void)
 	T_EQ_INT(cb_err, E_UNSUPPORTED, "no a=crypto: E_UNSUPPORTED");
 	T_OK(!next(100), "and nothing sent");
 
+	/* A 2xx went through: a CANCEL crossing it keeps the call, a
+	 * (forked) failure after it deletes its own branch only. */
+	submit(mc, msg(&m, "INVITE sip:b@x SIP/2.0", "c7", "a7", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	T_OK(next(1000) && got.cmd == NG_CMD_OFFER, "c7: offer");
+	mediactl_track(mc, msg(&m, "SIP/2.0 200 OK", "c7", "a7", "b7",
+	    "1 INVITE", "", ""));
+	mediactl_track(mc, msg(&m, "CANCEL sip:b@x SIP/2.0", "c7", "a7", "",
+	    "1 CANCEL", "", ""));
+	T_OK(!next(200), "a CANCEL after a 2xx deletes nothing");
+	mediactl_track(mc, msg(&m, "SIP/2.0 486 Busy Here", "c7", "a7", "b8",
+	    "1 INVITE", "", ""));
+	T_OK(next(1000) && got.cmd == NG_CMD_DELETE && is(got.call_id, "c7") &&
+	    is(got.from_tag, "a7") && is(got.to_tag, "b8"),
+	    "a failure after a 2xx deletes its branch only (to-tag b8)");
 	ng_req_release(&got);
 	mediactl_free(mc);
 	mediactl_free(NULL);
+
+	lifecycle(&ra);
+
 	close(relay_fd);
 	ev_free(loop);
 	return t_done();
