@@ -96,6 +96,7 @@ struct proxy {
 	uint64_t last_bad_flow;
 	struct net_addr last_bad_src;
 	int64_t reg_timer;
+	struct px_auth *auth;		/* proxy_auth.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
 };
 
@@ -169,6 +170,13 @@ void px_register_local(struct proxy *px, uint64_t flow,
     const struct sip_msg *m);
 int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
     struct sip_edits *e, uint64_t flow);
+
+/* proxy_auth.c */
+struct px_auth;
+int px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
+    struct sip_msg *out);
+void px_auth_response(struct proxy *px, const struct sip_msg *m);
+void px_auth_free(struct px_auth *a);
 
 /* proxy_media.c */
 void px_media_end(struct proxy *px, const struct sip_msg *m,
