@@ -201,7 +201,56 @@ EOF
 }
 
 @test "attack-auth: sipvicious svwar finds no open extension with --auth" {
-	command -v svwar > /dev/null || command -v sipvicious_svwar > /dev/null ||
-	    skip "sipvicious is not installed"
-	skip "svwar speaks UDP and TCP only; the gateway listens on TLS only"
+	command -v svwar > /dev/null || skip "sipvicious is not installed"
+	# svwar speaks UDP only: a bridge carries its datagrams over one TLS
+	# connection (and each message back as a datagram).
+	cat > "$W/bridge.py" <<'EOF'
+import re, socket, ssl, sys, threading
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 0))
+print("bound %s:%d" % u.getsockname(), flush=True)
+host, port = sys.argv[2].rsplit(":", 1)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(socket.create_connection((host, int(port)),
+                    source_address=(sys.argv[1], 0)))
+peer = [None]
+def back():
+    buf = b""
+    while True:
+        d = t.recv(65536)
+        if not d:
+            return
+        buf += d
+        while b"\r\n\r\n" in buf:
+            head, rest = buf.split(b"\r\n\r\n", 1)
+            m = re.search(rb"(?im)^(content-length|l)\s*:\s*(\d+)", head)
+            n = int(m.group(2)) if m else 0
+            if len(rest) < n:
+                break
+            if peer[0]:
+                u.sendto(head + b"\r\n\r\n" + rest[:n], peer[0])
+            buf = rest[n:]
+threading.Thread(target=back, daemon=True).start()
+u.settimeout(40)
+while True:
+    d, a = u.recvfrom(65535)
+    peer[0] = a
+    t.sendall(d)
+EOF
+	start_gw
+	timeout 40 python3 "$W/bridge.py" "${C}50" "$L" > "$W/bridge.out" &
+	PIDS+=($!)
+	wait_line "$W/bridge.out" '^bound '
+	B=$(sed -n 's/^bound //p' "$W/bridge.out")
+	printf '%s\n' alice bob carol 100 1000 2000 > "$W/dict"
+	run timeout 30 svwar -d "$W/dict" -b "${C}51" "udp://$B"
+	assert_output --partial "found nothing"
+	refute_output --partial "noauth"
+	# Every REGISTER was challenged; none made a binding.
+	sig USR1
+	wait_line "$W/gw.err" "auth: [1-9][0-9]* challenges, 0 ok"
+	run grep -c "REGISTER: .* bindings in all" "$W/gw.err"
+	assert_output "0"
 }
