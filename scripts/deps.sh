@@ -10,7 +10,8 @@ set -eu
 build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-dev openssl"
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
-	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp"
+	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
+	sipvicious"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
 print=0

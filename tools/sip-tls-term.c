@@ -21,6 +21,7 @@ struct opts {
 	enum log_level lvl;
 	struct net_prefix allow[32];	/* --allow-inside */
 	size_t nallow;
+	char realm[NET_ADDR_STRLEN];	/* the default --auth-realm */
 };
 
 static void
@@ -60,6 +61,15 @@ usage(void)
 	    "      --no-bye-on-loss          no BYE to the inside when a phone's flow is lost\n"
 	    "      --max-dialogs N           calls followed for --bye-on-loss (100000)\n"
 	    "      --no-release-buffers      keep OpenSSL's buffers (benchmark baseline)\n"
+	    "      --auth FILE               digest credentials (user:realm:HA1 lines)\n"
+	    "      --auth-realm NAME         realm (default: --advertise host or --listen address)\n"
+	    "      --auth-requests           also 407 out-of-dialog requests without --registrar\n"
+	    "      --auth-nonce-life S       a nonce's lifetime, then stale=true (300)\n"
+	    "      --ban-fails N             auth failures that ban a source (10; 0: never)\n"
+	    "      --ban-window S            ... within S seconds (60)\n"
+	    "      --ban-time S              how long a ban lasts (600)\n"
+	    "      --rate N[/BURST]          requests a second per source (50/100; 0: no cap)\n"
+	    "      --max-sources N           sources tracked for bans and rates (65536)\n"
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
 	    "  -h, --help                    this help\n"
@@ -100,7 +110,8 @@ say_bound(void *arg, const char *what, int fd)
 enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
-    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN };
+    O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
+    O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC };
 /* Long options (the short ones: parse_args()'s getopt string). */
 static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -136,6 +147,15 @@ static const struct option lo[] = {
 	{ "max-dialogs", required_argument, NULL, O_MAXDLG },
 	{ "no-release-buffers", no_argument, NULL, O_NORB },
 	{ "socket-sndbuf", required_argument, NULL, O_SNDBUF },
+	{ "auth", required_argument, NULL, O_AUTH },
+	{ "auth-realm", required_argument, NULL, O_REALM },
+	{ "auth-requests", no_argument, NULL, O_AUTHREQ },
+	{ "auth-nonce-life", required_argument, NULL, O_NONCE },
+	{ "ban-fails", required_argument, NULL, O_BANF },
+	{ "ban-window", required_argument, NULL, O_BANW },
+	{ "ban-time", required_argument, NULL, O_BANT },
+	{ "rate", required_argument, NULL, O_RATE },
+	{ "max-sources", required_argument, NULL, O_MAXSRC },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -159,6 +179,53 @@ allow_inside(const char *arg, struct opts *o)
 	o->c.proxy.nallow_inside = o->nallow;
 }
 
+/* --rate N[/BURST] */
+static void
+rate(const char *s, struct srclimit_conf *l)
+{
+	const char *sl = strchr(s, '/');
+	uint64_t v;
+
+	if (slice_to_u64(slice_make(s, sl != NULL ? (size_t)(sl - s) :
+	    strlen(s)), 1000000, &v) != 0)
+		cli_die(XC_USAGE, "--rate: want N or N/BURST, not '%s'", s);
+	l->rate = (uint32_t)v;
+	l->burst = sl != NULL ? (uint32_t)num("--rate", sl + 1, 1000000) :
+	    l->rate * 2;
+}
+
+/* Options that guard the edge: digest authentication, bans, rates. */
+static int
+parse_guard(int ch, struct opts *o)
+{
+	struct sipterm_conf *c = &o->c;
+	struct srclimit_conf *l = &c->limits;
+
+	switch (ch) {
+	case O_AUTH: c->auth_file = optarg; break;
+	case O_REALM: c->auth_realm = optarg; break;
+	case O_AUTHREQ: c->proxy.auth_requests = 1; break;
+	case O_NONCE: c->proxy.auth_nonce_s = (uint32_t)num(
+		    "--auth-nonce-life", optarg, 86400);
+		if (c->proxy.auth_nonce_s == 0)
+			cli_die(XC_USAGE, "--auth-nonce-life: at least 1");
+		break;
+	case O_BANF: l->fails = (uint32_t)num("--ban-fails", optarg, 1000000);
+		break;
+	case O_BANW: l->window_ms = (uint32_t)num("--ban-window", optarg,
+		    86400) * 1000; break;
+	case O_BANT: l->ban_ms = (uint32_t)num("--ban-time", optarg,
+		    86400 * 7) * 1000; break;
+	case O_RATE: rate(optarg, l); break;
+	case O_MAXSRC: l->max = num("--max-sources", optarg, 10000000);
+		if (l->max == 0)
+			cli_die(XC_USAGE, "--max-sources: at least 1");
+		break;
+	default: return 0;
+	}
+	return 1;
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -174,8 +241,14 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->lvl = LOG_INFO;
 	pc->tcp_switch = 1300;
 	pc->bye_on_loss = 1;
+	/* Safe on the internet: 10 failures in a minute ban for 10 minutes;
+	 * 50 requests a second, 100 at once, per source. */
+	c->limits = (struct srclimit_conf){ 65536, 50, 100, 10, 60000,
+	    600000 };
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
+		if (parse_guard(ch, o))
+			continue;
 		switch (ch) {
 		case 'l':
 			if (c->nlisten == SIPTERM_MAX_LISTEN)
@@ -337,6 +410,19 @@ finish_conf(struct opts *o)
 		}
 		pc->outside_host = o->adv_host;
 	}
+	/* The realm: given, else our outside name or address. */
+	if (c->auth_realm == NULL && pc->outside_host != NULL)
+		c->auth_realm = pc->outside_host;
+	else if (c->auth_realm == NULL) {
+		if (net_addr_is_any(&c->listen[0]) ||
+		    net_addr_format_host(&c->listen[0], o->realm,
+		    sizeof(o->realm)) != 0)
+			snprintf(o->realm, sizeof(o->realm), "sbckit");
+		c->auth_realm = o->realm;
+	}
+	/* Nothing to count: no table at all. */
+	if (c->limits.rate == 0 && c->limits.fails == 0)
+		c->limits.max = 0;
 }
 
 /* The message and exit code for a failed set-up step. */
@@ -358,6 +444,11 @@ die_setup(const struct sipterm_fail *f)
 	case SIPTERM_TCP_LISTEN: cli_die(XC_FAIL, "inside tcp: listen failed");
 	case SIPTERM_MEDIA:
 		cli_die(XC_FAIL, "media: %s", sbk_strerror(f->err));
+	case SIPTERM_AUTH:
+		cli_die(f->err == E_IO ? XC_FAIL : XC_INPUT, "auth: %s%s%s",
+		    f->sys != 0 ? strerror(f->sys) : sbk_strerror(f->err),
+		    f->why[0] ? ": " : "", f->why);
+	case SIPTERM_LIMITS: cli_die(XC_FAIL, "limits: out of memory");
 	default: cli_die(XC_FAIL, "signals: cannot install handlers");
 	}
 }

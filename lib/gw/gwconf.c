@@ -58,6 +58,20 @@ static const struct key keys[] = {
 	    "reject outside offers without SRTP" },
 	{ "bye-on-loss", KT_BOOL, "yes", 0, 0,
 	    "BYE to the inside for the calls of a phone whose TLS is lost" },
+	{ "auth", KT_KEYLOG, "off", 0, 0,
+	    "digest credentials file (user:realm:HA1 lines), or off" },
+	{ "auth-realm", KT_WORD, NULL, 0, 0,
+	    "digest realm (default: the advertised name or outside address)" },
+	{ "auth-requests", KT_BOOL, "no", 0, 0,
+	    "also authenticate out-of-dialog requests to the upstream" },
+	{ "ban-fails", KT_UINT, "10", 0, 1000000,
+	    "authentication failures that ban a source (0: never)" },
+	{ "ban-window", KT_UINT, "60", 1, 86400,
+	    "... within SEC seconds" },
+	{ "ban-time", KT_UINT, "600", 0, 604800,
+	    "seconds a ban lasts" },
+	{ "rate", KT_WORD, "50/100", 0, 0,
+	    "requests a second per source, N[/BURST] (0: no cap)" },
 	{ "media-ports", KT_RANGE, "30000-39999", 0, 0,
 	    "media port range, MIN-MAX" },
 	{ "ng", KT_ADDR, "127.0.0.1:0", 0, 0,
@@ -591,6 +605,30 @@ srtp_bridge_argv(const struct gwconf *c, struct argv_b *a)
 		push_words(a, gwconf_get(c, "srtp-bridge-args"));
 }
 
+/* Authentication and bans: what differs from sip-tls-term's defaults. */
+static void
+guard_argv(const struct gwconf *c, struct argv_b *a)
+{
+	if (strcmp(gwconf_get(c, "auth"), "off") != 0) {
+		push(a, "--auth");
+		push(a, gwconf_get(c, "auth"));
+	}
+	if (gwconf_get(c, "auth-realm") != NULL) {
+		push(a, "--auth-realm");
+		push(a, gwconf_get(c, "auth-realm"));
+	}
+	if (gwconf_bool(c, "auth-requests"))
+		push(a, "--auth-requests");
+	if (uval(c, "ban-fails") != 10)
+		pushf(a, "--ban-fails=%u", uval(c, "ban-fails"));
+	if (uval(c, "ban-window") != 60)
+		pushf(a, "--ban-window=%u", uval(c, "ban-window"));
+	if (uval(c, "ban-time") != 600)
+		pushf(a, "--ban-time=%u", uval(c, "ban-time"));
+	if (strcmp(gwconf_get(c, "rate"), "50/100") != 0)
+		pushf(a, "--rate=%s", gwconf_get(c, "rate"));
+}
+
 static void
 sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 {
@@ -631,6 +669,7 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		push(a, "--require-srtp");
 	if (!gwconf_bool(c, "bye-on-loss"))
 		push(a, "--no-bye-on-loss");
+	guard_argv(c, a);
 	/* ADDR!PUBLIC: the public name is what the phones see. */
 	if (gwconf_get(c, "advertise") != NULL) {
 		push(a, "--advertise");

@@ -20,6 +20,7 @@ struct conn {
 	struct tls_conn *tls;
 	struct sip_framer *fr;
 	struct net_addr peer, local;
+	struct conn *all_next, *all_prev;	/* live ones, for bans */
 };
 
 struct ipcount {
@@ -39,6 +40,9 @@ struct flow_table {
 	struct ipcount *ips[IP_BUCKETS];
 	uint8_t key[32];
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
+	struct conn *all;		/* live connections (flow_close_gated) */
+	flow_gate_fn *gate;		/* refuse at accept (flow_set_gate) */
+	void *gate_arg;
 };
 
 static unsigned
@@ -108,6 +112,13 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	if (c->all_prev != NULL)
+		c->all_prev->all_next = c->all_next;
+	else if (t->all == c)
+		t->all = c->all_next;
+	if (c->all_next != NULL)
+		c->all_next->all_prev = c->all_prev;
+	c->all_next = c->all_prev = NULL;
 	if (log_on(t->lg, LOG_DEBUG) && net_addr_format(&c->peer, a,
 	    sizeof(a)) == 0)
 		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
@@ -138,6 +149,11 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 	struct flow_table *t = arg;
 	struct conn *c;
 
+	/* A banned source: refused before the handshake costs us a thing. */
+	if (t->gate != NULL && t->gate(t->gate_arg, peer)) {
+		close(fd);
+		return;
+	}
 	if (conntab_full(t->ct)) {
 		log_msg(t->lg, LOG_WARN, "flow: connection limit");
 		close(fd);
@@ -168,7 +184,11 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 	if (conntab_add(t->ct, fd, EV_READ, 0, c, &c->handle) != 0) {
 		ip_dec(t, peer);
 		conn_free(t, c);
+		return;
 	}
+	if ((c->all_next = t->all) != NULL)
+		t->all->all_prev = c;
+	t->all = c;
 }
 
 static void
@@ -449,4 +469,33 @@ flow_token_check(const struct flow_table *t, struct slice tok, uint64_t *flow)
 		return E_AUTH;
 	*flow = h;
 	return 0;
+}
+
+void
+flow_set_gate(struct flow_table *t, flow_gate_fn *gate, void *arg)
+{
+	t->gate = gate;
+	t->gate_arg = arg;
+}
+
+size_t
+flow_close_gated(struct flow_table *t)
+{
+	struct conn *c;
+	size_t n = 0;
+
+	if (t->gate == NULL)
+		return 0;
+	/* From the head again after each kill: its closed callback may
+	 * change the list. Bans are rare; the walk is bounded by the table. */
+	for (c = t->all; c != NULL; ) {
+		if (!t->gate(t->gate_arg, &c->peer)) {
+			c = c->all_next;
+			continue;
+		}
+		conn_kill(t, c, "source banned");
+		n++;
+		c = t->all;
+	}
+	return n;
 }

@@ -92,6 +92,16 @@ int flow_token(const struct flow_table *t, uint64_t flow, char *out,
 int flow_token_check(const struct flow_table *t, struct slice tok,
     uint64_t *flow) WUR;
 
+/*
+ * Bans: `gate` (NULL: none) says whether source `peer` is refused. It is
+ * asked at accept, before the handshake (a refused connection is closed
+ * at once), and by flow_close_gated(), which closes every open flow whose
+ * source it refuses now and returns how many (their closed callbacks run).
+ */
+typedef int flow_gate_fn(void *arg, const struct net_addr *peer);
+void flow_set_gate(struct flow_table *t, flow_gate_fn *gate, void *arg);
+size_t flow_close_gated(struct flow_table *t);
+
 /* Stop accepting (SIGTERM drain); live flows keep running. */
 void flow_stop_listening(struct flow_table *t);
 

@@ -21,10 +21,23 @@ proxy_from_flow(struct proxy *px, uint64_t flow, struct slice raw)
 			px_reply(px, &m, &back, 400, NULL);
 		return;
 	}
-	if (m.is_request)
-		px_request_from_flow(px, flow, &m);
-	else
+	if (!m.is_request) {
 		px_response_from_flow(px, flow, &m);
+		return;
+	}
+	/* Who may ask (proxy_auth.c): limits, bans, digest. */
+	if (px->auth != NULL) {
+		struct sip_msg *bare = malloc(sizeof(*bare));
+
+		if (bare == NULL)
+			return;
+		r = px_auth_request(px, flow, &m, bare);
+		if (r >= 0)
+			px_request_from_flow(px, flow, r > 0 ? bare : &m);
+		free(bare);
+		return;
+	}
+	px_request_from_flow(px, flow, &m);
 }
 
 void
@@ -48,8 +61,10 @@ px_from_inside(struct proxy *px, const struct net_addr *src, uint64_t conn,
 	}
 	if (m.is_request)
 		px_request_from_inside(px, src, conn, &m);
-	else
+	else {
+		px_auth_response(px, &m);
 		px_response_from_inside(px, &m);
+	}
 }
 
 static void
@@ -225,6 +240,7 @@ proxy_free(struct proxy *px)
 	if (px->reg_timer > 0)
 		(void)ev_timer_del(px->loop, (uint64_t)px->reg_timer);
 	registrar_free(px->reg);
+	px_auth_free(px->auth);
 	(void)ev_fd_del(px->loop, px->udp_fd);
 	close(px->udp_fd);
 	free(px);

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/slice.h"
+#include "base/srclimit.h"
 #include "sip/tcpconn.h"
 
 /*
@@ -71,6 +72,11 @@ struct proxy_conf {
 	 * the Request-URI's. Borrowed; none: nowhere else. */
 	const struct net_prefix *allow_inside;
 	size_t nallow_inside;
+	/* Digest authentication (proxy_set_auth()): 1 to challenge every
+	 * out-of-dialog request from outside, not only where we are the
+	 * registrar (then REGISTER and all out-of-dialog requests). */
+	int auth_requests;
+	uint32_t auth_nonce_s;		/* nonce lifetime (0: 300 s) */
 };
 
 struct proxy *proxy_new(struct ev_loop *loop, struct flow_table *flows,
@@ -100,6 +106,44 @@ void proxy_tcp_closed(struct proxy *px, uint64_t conn,
 void proxy_from_flow(struct proxy *px, uint64_t flow, struct slice msg);
 /* Flow gone (flow_cbs.closed). */
 void proxy_flow_closed(struct proxy *px, uint64_t flow);
+
+struct digest_creds;
+
+/*
+ * Digest authentication (lib/sip/digest, lib/sip/proxy_auth.c) for
+ * `realm` (copied), against `creds` (taken over, also on failure). With
+ * the built-in registrar a REGISTER needs Authorization (401), and any
+ * other request from outside that is not in a dialog (no To tag; never
+ * ACK or CANCEL) Proxy-Authorization (407); without it, only with
+ * conf.auth_requests (then every such request, REGISTER included, 407).
+ * A REGISTER's To user must be the authenticated user (403). Our realm's
+ * credentials are removed before a request goes on. 0, E_INVAL, E_NOMEM
+ * or E_CRYPTO.
+ */
+int proxy_set_auth(struct proxy *px, const char *realm,
+    struct digest_creds *creds) WUR;
+/* New credentials (SIGHUP): `creds` taken over, the old ones freed. */
+void proxy_auth_swap(struct proxy *px, struct digest_creds *creds);
+/*
+ * Per-source limits (lib/base/srclimit; `conf` copied): requests over
+ * the rate are dropped unanswered; authentication failures (ours, or a
+ * 401/407/403 from inside to a request that carried credentials) ban
+ * the source: its flows are closed and flow_set_gate() refuses it.
+ * 0 or E_NOMEM.
+ */
+int proxy_set_limits(struct proxy *px, const struct srclimit_conf *conf) WUR;
+/* A flow_gate_fn (arg: the proxy): 1 if `peer` is banned now. */
+int proxy_src_refused(void *arg, const struct net_addr *peer);
+
+struct proxy_auth_stats {
+	uint64_t challenges;		/* 401 and 407 sent */
+	uint64_t ok;			/* requests authenticated */
+	uint64_t failed;		/* failures counted against sources */
+	uint64_t forbidden;		/* 403: another's AoR */
+	uint64_t upstream_failed;	/* of those: the inside's answers */
+	struct srclimit_stats lim;	/* zero without limits */
+};
+void proxy_auth_stats(struct proxy *px, struct proxy_auth_stats *st);
 
 /* Counters for logs and tests. */
 struct proxy_stats {

@@ -104,6 +104,7 @@ struct proxy {
 	struct px_ratelog send_log;	/* px_send_inside() failures */
 	struct px_ratelog deny_log;	/* outside requests refused 403 */
 	int64_t reg_timer;
+	struct px_auth *auth;		/* proxy_auth.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
 };
 
@@ -178,6 +179,13 @@ void px_register_local(struct proxy *px, uint64_t flow,
     const struct sip_msg *m);
 int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
     struct sip_edits *e, uint64_t flow);
+
+/* proxy_auth.c */
+struct px_auth;
+int px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
+    struct sip_msg *out);
+void px_auth_response(struct proxy *px, const struct sip_msg *m);
+void px_auth_free(struct px_auth *a);
 
 /* proxy_media.c */
 void px_media_end(struct proxy *px, const struct sip_msg *m,

@@ -172,6 +172,12 @@ aor_of(const struct sip_msg *m, struct slice *aor)
 	return aor->len > 0 ? 0 : E_SYNTAX;
 }
 
+int
+registrar_aor(const struct sip_msg *m, struct slice *aor)
+{
+	return aor_of(m, aor);
+}
+
 /* Would this REGISTER (Call-ID, CSeq) be out of order for `b`? */
 static int
 stale(const struct binding *b, const struct sip_msg *m)

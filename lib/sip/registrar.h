@@ -57,6 +57,14 @@ int registrar_register(struct registrar *r, const struct sip_msg *m,
     uint64_t flow, uint64_t now_ms, uint32_t max_s, struct buf *contacts)
     WUR;
 
+/*
+ * The AoR that REGISTER `m` changes (its To URI's user part, else the
+ * whole URI; a slice of `m`): 0 or E_SYNTAX. With digest authentication
+ * (lib/sip/proxy_auth.c) it must equal the authenticated user, so that a
+ * binding, "Contact: *" included, is only ever changed by its owner.
+ */
+int registrar_aor(const struct sip_msg *m, struct slice *aor) WUR;
+
 /* Is `flow` usable? (for registrar_lookup; `arg` is the caller's) */
 typedef int registrar_live_fn(void *arg, uint64_t flow);
 

@@ -1,10 +1,18 @@
 /* sipterm.c - sip-tls-term's machinery: TLS flows, proxy, inside TCP, media. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "sip/digest.h"
 #include "sip/sipterm.h"
+
+/* A credentials file larger than this is refused (about 160,000 lines). */
+#define AUTH_FILE_MAX (16u << 20)
 
 struct sipterm {
 	struct ev_loop *loop;
@@ -14,6 +22,8 @@ struct sipterm {
 	struct tcpconn_table *tcp;
 	struct proxy *px;
 	struct mediactl *mc;
+	const char *auth_file;		/* borrowed from the conf */
+	int guarded;			/* auth or limits: a summary */
 };
 
 static void
@@ -41,6 +51,95 @@ on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
 	proxy_tcp_closed(((struct sipterm *)arg)->px, conn, peer, err);
 }
 
+/*
+ * Read and parse the credentials file: 0 and *out, else an E_* code with
+ * *sys (errno, for E_IO) and `why` (the parser's line and reason).
+ */
+static int
+read_creds(const char *path, struct digest_creds **out, int *sys, char *why,
+    size_t n)
+{
+	FILE *fp = fopen(path, "r");
+	char *text;
+	size_t len = 0, got;
+	int r;
+
+	*out = NULL;
+	*sys = 0;
+	why[0] = '\0';
+	if (fp == NULL) {
+		*sys = errno;
+		return E_IO;
+	}
+	if ((text = malloc(AUTH_FILE_MAX)) == NULL) {
+		fclose(fp);
+		return E_NOMEM;
+	}
+	while ((got = fread(text + len, 1, AUTH_FILE_MAX - len, fp)) > 0)
+		len += got;
+	r = ferror(fp) ? E_IO : len == AUTH_FILE_MAX ? E_BIG : 0;
+	if (r == E_IO)
+		*sys = errno;
+	fclose(fp);
+	if (r == 0)
+		r = digest_creds_parse(slice_make(text, len), out, why, n);
+	/* HA1s are password equivalents: wiped. */
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return r;
+}
+
+static void
+reload_creds(struct sipterm *st)
+{
+	struct digest_creds *c;
+	char why[128];
+	int r, sys;
+
+	if (st->auth_file == NULL)
+		return;
+	if ((r = read_creds(st->auth_file, &c, &sys, why, sizeof(why))) != 0) {
+		log_msg(st->lg, LOG_ERR, "auth: %s: %s%s%s; old credentials "
+		    "kept", st->auth_file, r == E_IO && sys != 0 ?
+		    strerror(sys) : sbk_strerror(r), why[0] ? ": " : "", why);
+		return;
+	}
+	log_msg(st->lg, LOG_INFO, "auth: %s reloaded: %zu entries",
+	    st->auth_file, digest_creds_count(c));
+	proxy_auth_swap(st->px, c);
+}
+
+/* The counters that say who was refused (SIGUSR1, exit). */
+static void
+log_summary(struct sipterm *st)
+{
+	struct proxy_auth_stats a;
+
+	if (st->px == NULL)
+		return;
+	proxy_auth_stats(st->px, &a);
+	log_msg(st->lg, LOG_INFO, "auth: %llu challenges, %llu ok, %llu "
+	    "failed (%llu by the inside), %llu forbidden; sources: %llu "
+	    "bans (%llu now), %llu refused banned, %llu over rate, %llu "
+	    "tracked, %llu untracked", (unsigned long long)a.challenges,
+	    (unsigned long long)a.ok, (unsigned long long)a.failed,
+	    (unsigned long long)a.upstream_failed,
+	    (unsigned long long)a.forbidden, (unsigned long long)a.lim.bans,
+	    (unsigned long long)a.lim.banned_now,
+	    (unsigned long long)a.lim.refused_ban,
+	    (unsigned long long)a.lim.refused_rate,
+	    (unsigned long long)a.lim.tracked,
+	    (unsigned long long)a.lim.untracked);
+}
+
+static void
+on_usr1(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)signo;
+	log_summary(arg);
+}
+
 static void
 on_hup(struct ev_loop *loop, int signo, void *arg)
 {
@@ -52,6 +151,7 @@ on_hup(struct ev_loop *loop, int signo, void *arg)
 		log_msg(st->lg, LOG_ERR, "reload failed; old certificates kept");
 	else
 		log_msg(st->lg, LOG_INFO, "certificates reloaded");
+	reload_creds(st);
 }
 
 static void
@@ -141,6 +241,37 @@ inside(struct sipterm *st, const struct sipterm_conf *c,
 	return 0;
 }
 
+/* Digest authentication and per-source limits on the proxy. */
+static int
+guard(struct sipterm *st, const struct sipterm_conf *c,
+    struct sipterm_fail *f)
+{
+	struct digest_creds *cr;
+	int err, sys;
+
+	st->guarded = c->limits.max > 0 || c->auth_file != NULL;
+	if (c->limits.max > 0) {
+		if (proxy_set_limits(st->px, &c->limits) != 0)
+			return fail(f, SIPTERM_LIMITS, E_NOMEM, 0);
+		flow_set_gate(st->flows, proxy_src_refused, st->px);
+	}
+	if (c->auth_file == NULL)
+		return 0;
+	st->auth_file = c->auth_file;
+	if ((err = read_creds(c->auth_file, &cr, &sys, f->why,
+	    sizeof(f->why))) != 0)
+		return fail(f, SIPTERM_AUTH, err, sys);
+	if (c->auth_realm == NULL ||
+	    (err = proxy_set_auth(st->px, c->auth_realm, cr)) != 0) {
+		snprintf(f->why, sizeof(f->why), "bad realm");
+		return fail(f, SIPTERM_AUTH, c->auth_realm == NULL ? E_INVAL :
+		    err, 0);
+	}
+	log_msg(st->lg, LOG_INFO, "auth: %zu entries, realm \"%s\"",
+	    digest_creds_count(cr), c->auth_realm);
+	return 0;
+}
+
 struct sipterm *
 sipterm_new(struct ev_loop *loop, const struct sipterm_conf *conf,
     const struct logger *lg, sipterm_bound_fn *bound, void *arg,
@@ -153,10 +284,12 @@ sipterm_new(struct ev_loop *loop, const struct sipterm_conf *conf,
 		(void)fail(f, SIPTERM_FLOWS, E_NOMEM, 0);
 		return NULL;
 	}
+	f->why[0] = '\0';
 	st->loop = loop;
 	st->lg = lg;
 	if (outside(st, conf, bound, arg, f) != 0 ||
-	    inside(st, conf, bound, arg, f) != 0)
+	    inside(st, conf, bound, arg, f) != 0 ||
+	    guard(st, conf, f) != 0)
 		goto bad;
 	if (conf->media.nrelay > 0) {
 		if ((st->mc = mediactl_new(loop, &conf->media, lg, &err))
@@ -167,6 +300,7 @@ sipterm_new(struct ev_loop *loop, const struct sipterm_conf *conf,
 		proxy_set_media(st->px, st->mc);
 	}
 	if (ev_signal_add(loop, SIGHUP, on_hup, st) != 0 ||
+	    ev_signal_add(loop, SIGUSR1, on_usr1, st) != 0 ||
 	    ev_signal_add(loop, SIGTERM, on_term, st) != 0 ||
 	    ev_signal_add(loop, SIGINT, on_term, st) != 0) {
 		(void)fail(f, SIPTERM_SIGNALS, E_IO, 0);
@@ -189,6 +323,8 @@ sipterm_free(struct sipterm *st)
 {
 	if (st == NULL)
 		return;
+	if (st->guarded)
+		log_summary(st);
 	/* Parked messages call back into the proxy: media goes first. */
 	mediactl_free(st->mc);
 	proxy_free(st->px);

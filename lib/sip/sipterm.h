@@ -18,8 +18,9 @@
  * The SIP-aware TLS terminator put together: a TLS server and its flow
  * table on the listening addresses, the proxy on the inside UDP socket
  * (and TCP on the same address and port), an optional media relay, and
- * the signals a daemon answers (SIGHUP reloads the certificates,
- * SIGTERM and SIGINT stop the loop).
+ * the signals a daemon answers (SIGHUP reloads the certificates and the
+ * credentials file, SIGUSR1 logs the counters, SIGTERM and SIGINT stop
+ * the loop; the counters are logged again at sipterm_free()).
  *
  * Ownership: the conf's strings and the logger are borrowed and must
  * outlive the sipterm; the loop too. Everything else is its own.
@@ -37,6 +38,12 @@ struct sipterm_conf {
 	struct net_addr listen[SIPTERM_MAX_LISTEN];
 	size_t nlisten;
 	int inside_tcp;			/* SIP over TCP inside too */
+	/* Digest authentication: the credentials file (NULL: none; reread
+	 * on SIGHUP) and the realm (required with it). */
+	const char *auth_file;
+	const char *auth_realm;
+	/* Per-source rates and bans (.max 0: none). */
+	struct srclimit_conf limits;
 };
 
 /* The step sipterm_new() failed at, for the caller's message. */
@@ -51,12 +58,16 @@ enum sipterm_step {
 	SIPTERM_TCP_LISTEN,	/* listening for inside TCP */
 	SIPTERM_MEDIA,		/* the media controller (err) */
 	SIPTERM_SIGNALS,	/* the signal handlers */
+	SIPTERM_AUTH,		/* the credentials file (err; sys: errno;
+				 * why: the line) */
+	SIPTERM_LIMITS,		/* the source table (out of memory) */
 };
 
 struct sipterm_fail {
 	enum sipterm_step step;
 	int err;		/* an E_* code */
 	int sys;		/* errno, where the step says so */
+	char why[128];		/* SIPTERM_AUTH: which line, what */
 };
 
 /* A socket is bound: `what` is "listening tls", "inside udp" or "inside

@@ -180,7 +180,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 25, "25 keys");
+	T_EQ_INT(i, 32, "32 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -271,6 +271,17 @@ test_argv(void)
 	    " --media-direction=outside,inside --registrar --require-srtp"
 	    " --no-bye-on-loss --advertise sbc.example.org --tls-keylog /tmp/tls"
 	    " -v -v --max-per-ip 10\n", "argv: sip-tls-term, TCP, no BYE");
+	free(s);
+	/* Authentication and bans: only what differs from the defaults. */
+	T_EQ_INT(set(c, "auth", "/etc/sbckit/users"), 0, "auth");
+	T_EQ_INT(set(c, "ban-time", "3600"), 0, "ban-time");
+	T_EQ_INT(set(c, "ban-fails", "10"), 0, "ban-fails, the default");
+	T_EQ_INT(set(c, "rate", "20/40"), 0, "rate");
+	T_EQ_INT(set(c, "ban-window", "0"), E_RANGE, "ban-window 0");
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_OK(strstr(s, " --no-bye-on-loss --auth /etc/sbckit/users"
+	    " --ban-time=3600 --rate=20/40 --advertise") != NULL,
+	    "argv: sip-tls-term, auth and bans");
 	free(s);
 	T_EQ_INT(gwconf_argv(c, GW_NCHILD, "/bin/x", &argv), E_INVAL,
 	    "argv: bad child");
