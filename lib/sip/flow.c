@@ -342,18 +342,22 @@ msg_done(struct flow_table *t, struct conn *c)
 }
 
 /*
- * After a read: start the message clock when bytes of a message wait,
+ * After a read: start the message clock when bytes of a message wait (in
+ * the framer, or a TLS record not whole yet), stop it when none do,
  * charge the buffer, and close the flows holding the most (then the
  * oldest) while all of them hold more than the budget.
  */
 static void
 after_read(struct flow_table *t, struct conn *c)
 {
-	if (!c->partial && sip_framer_pending(c->fr) > 0) {
+	int busy = sip_framer_pending(c->fr) > 0 || tls_conn_partial(c->tls);
+
+	if (busy && !c->partial) {
 		c->partial = 1;
 		if (t->conf.msg_ms != FLOW_NEVER)
 			conntab_deadline(t->ct, c->handle, t->conf.msg_ms);
-	}
+	} else if (!busy)
+		msg_done(t, c);
 	account(t, c);
 	while (t->held > t->conf.buffer_budget && t->holding != NULL) {
 		struct conn *x, *big = t->holding;

@@ -587,8 +587,8 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 	struct flow_table *t;
 	struct flow_stats st;
 	struct net_addr la;
-	int lfd = -1, q, pfd = -1, sfd = -1, kfd = -1, i;
-	SSL *p, *s, *k;
+	int lfd = -1, q, pfd = -1, sfd = -1, kfd = -1, rfd = -1, i;
+	SSL *p, *s, *k, *r = NULL;
 
 	T_OK((t = flow_table_new(l, srv, &fc, &cbs, NULL)) != NULL,
 	    "flow table");
@@ -605,6 +605,19 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 		goto out;
 	T_OK(tls_put(p, opt_msg) && tls_put(p, "OPTIONS sip:gw.test SIP/2.0"
 	    "\r\n"), "p: a message, then a part of one");
+	/* r: a message, then half a TLS record (no plaintext at all). */
+	r = tls_from(l, cctx, "127.0.3.5:0", &la, &rfd);
+	T_OK(r != NULL && tls_put(r, opt_msg), "r: a message");
+	if (r != NULL) {
+		BIO *mem = BIO_new(BIO_s_mem());
+		char *rec;
+		long n;
+
+		SSL_set0_wbio(r, mem);
+		T_OK(tls_put(r, opt_msg) && (n = BIO_get_mem_data(mem,
+		    &rec)) > 20 && write(rfd, rec, (size_t)n / 2) ==
+		    (ssize_t)n / 2, "r: half a record");
+	}
 	for (i = 0; i < 8; i++) {
 		T_OK(tls_put(k, opt_msg), "k talks");
 		pump(l, 400);
@@ -612,10 +625,11 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 	flow_stats(t, &st);
 	T_EQ_INT(st.handshake_timeouts, 1, "no handshake: closed");
 	T_EQ_INT(st.first_msg_timeouts, 1, "no first message: closed");
-	T_EQ_INT(st.msg_timeouts, 1, "a message not complete: closed");
-	T_OK(gone(q) && gone(pfd) && gone(sfd), "all three");
+	T_EQ_INT(st.msg_timeouts, 2, "a message or record not complete: "
+	    "closed");
+	T_OK(gone(q) && gone(pfd) && gone(sfd) && gone(rfd), "all four");
 	T_OK(!gone(kfd) && flow_count(t) == 1, "the one that talks stays");
-	T_EQ_INT(f.msgs, 9, "its messages and p's first came");
+	T_EQ_INT(f.msgs, 10, "its messages and p's and r's first came");
 	T_EQ_INT(st.held, 0, "nothing held");
 out:
 	if (q >= 0)
@@ -626,6 +640,8 @@ out:
 		tls_drop(s, sfd);
 	if (k != NULL)
 		tls_drop(k, kfd);
+	if (r != NULL)
+		tls_drop(r, rfd);
 	flow_table_free(t);
 }
 
