@@ -350,7 +350,9 @@ msg_done(struct flow_table *t, struct conn *c)
 static void
 after_read(struct flow_table *t, struct conn *c)
 {
-	int busy = sip_framer_pending(c->fr) > 0 || tls_conn_partial(c->tls);
+	/* Up to 3 bytes may be a keep-alive in the making: a phone that
+	 * sends a single CRLF every 30 s leaves one waiting for the next. */
+	int busy = sip_framer_pending(c->fr) > 3 || tls_conn_partial(c->tls);
 
 	if (busy && !c->partial) {
 		c->partial = 1;

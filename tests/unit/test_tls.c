@@ -587,8 +587,8 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 	struct flow_table *t;
 	struct flow_stats st;
 	struct net_addr la;
-	int lfd = -1, q, pfd = -1, sfd = -1, kfd = -1, rfd = -1, i;
-	SSL *p, *s, *k, *r = NULL;
+	int lfd = -1, q, pfd = -1, sfd = -1, kfd = -1, rfd = -1, afd = -1, i;
+	SSL *p, *s, *k, *r = NULL, *a = NULL;
 
 	T_OK((t = flow_table_new(l, srv, &fc, &cbs, NULL)) != NULL,
 	    "flow table");
@@ -605,6 +605,10 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 		goto out;
 	T_OK(tls_put(p, opt_msg) && tls_put(p, "OPTIONS sip:gw.test SIP/2.0"
 	    "\r\n"), "p: a message, then a part of one");
+	/* a: a message, then a single CRLF keep-alive, and silence. */
+	a = tls_from(l, cctx, "127.0.3.6:0", &la, &afd);
+	T_OK(a != NULL && tls_put(a, opt_msg) && tls_put(a, "\r\n"),
+	    "a: a message and a CRLF");
 	/* r: a message, then half a TLS record (no plaintext at all). */
 	r = tls_from(l, cctx, "127.0.3.5:0", &la, &rfd);
 	T_OK(r != NULL && tls_put(r, opt_msg), "r: a message");
@@ -628,9 +632,10 @@ test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
 	T_EQ_INT(st.msg_timeouts, 2, "a message or record not complete: "
 	    "closed");
 	T_OK(gone(q) && gone(pfd) && gone(sfd) && gone(rfd), "all four");
-	T_OK(!gone(kfd) && flow_count(t) == 1, "the one that talks stays");
-	T_EQ_INT(f.msgs, 10, "its messages and p's and r's first came");
-	T_EQ_INT(st.held, 0, "nothing held");
+	T_OK(!gone(kfd) && flow_count(t) == 2, "the one that talks stays");
+	T_OK(!gone(afd), "a single CRLF is no message begun");
+	T_EQ_INT(f.msgs, 11, "its messages and p's, r's and a's first came");
+	T_EQ_INT(st.held, 4096, "only a's CRLF is held");
 out:
 	if (q >= 0)
 		close(q);
@@ -642,6 +647,8 @@ out:
 		tls_drop(k, kfd);
 	if (r != NULL)
 		tls_drop(r, rfd);
+	if (a != NULL)
+		tls_drop(a, afd);
 	flow_table_free(t);
 }
 
