@@ -51,8 +51,11 @@ usage(void)
 	    "      --media-direction OUT,IN  ng direction (interface) names\n"
 	    "      --require-srtp            488 for outside offers without a=crypto\n"
 	    "      --max-conns N             TLS connections in total (10000)\n"
-	    "      --max-per-ip N            TLS connections per client address (0: no limit)\n"
+	    "      --max-per-ip N            TLS connections per address or IPv6 /64 (32; 0: off)\n"
 	    "      --handshake-timeout MS    (10000)\n"
+	    "      --first-message-timeout S accept to first SIP message (30; 0: off)\n"
+	    "      --message-timeout S       first byte to whole message (20; 0: off)\n"
+	    "      --buffer-budget MB        partial messages, all connections (64; 0: off)\n"
 	    "      --idle-timeout S          (600)\n"
 	    "      --max-msg BYTES           largest SIP message (65535)\n"
 	    "      --write-queue BYTES       per-connection write queue cap (262144)\n"
@@ -111,7 +114,8 @@ enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_NOPATHTAG, O_SIPS, O_MDIR, O_SRTP, O_MAXC, O_MAXIP, O_HST,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
     O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
-    O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC };
+    O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC,
+    O_FIRSTMSG, O_MSGTO, O_BUDGET };
 /* Long options (the short ones: parse_args()'s getopt string). */
 static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -138,6 +142,9 @@ static const struct option lo[] = {
 	{ "max-conns", required_argument, NULL, O_MAXC },
 	{ "max-per-ip", required_argument, NULL, O_MAXIP },
 	{ "handshake-timeout", required_argument, NULL, O_HST },
+	{ "first-message-timeout", required_argument, NULL, O_FIRSTMSG },
+	{ "message-timeout", required_argument, NULL, O_MSGTO },
+	{ "buffer-budget", required_argument, NULL, O_BUDGET },
 	{ "idle-timeout", required_argument, NULL, O_IDLE },
 	{ "max-msg", required_argument, NULL, O_MAXMSG },
 	{ "write-queue", required_argument, NULL, O_WQ },
@@ -245,6 +252,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	 * 50 requests a second, 100 at once, per source. */
 	c->limits = (struct srclimit_conf){ 65536, 50, 100, 10, 60000,
 	    600000 };
+	fc->max_per_ip = 32;
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
 		if (parse_guard(ch, o))
@@ -339,6 +347,21 @@ parse_args(int argc, char **argv, struct opts *o)
 			    1000000); break;
 		case O_HST: fc->handshake_ms = (uint32_t)num(
 			    "--handshake-timeout", optarg, 3600000); break;
+		case O_FIRSTMSG: fc->first_msg_ms = (uint32_t)num(
+			    "--first-message-timeout", optarg, 86400) * 1000;
+			if (fc->first_msg_ms == 0)
+				fc->first_msg_ms = FLOW_NEVER;
+			break;
+		case O_MSGTO: fc->msg_ms = (uint32_t)num("--message-timeout",
+			    optarg, 86400) * 1000;
+			if (fc->msg_ms == 0)
+				fc->msg_ms = FLOW_NEVER;
+			break;
+		case O_BUDGET: fc->buffer_budget = (size_t)num(
+			    "--buffer-budget", optarg, 1 << 20) << 20;
+			if (fc->buffer_budget == 0)
+				fc->buffer_budget = SIZE_MAX;
+			break;
 		case O_IDLE: fc->idle_ms = (uint32_t)num("--idle-timeout",
 			    optarg, 86400) * 1000; break;
 		case O_MAXMSG: fc->max_msg = num("--max-msg", optarg, 1 << 20);

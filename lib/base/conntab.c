@@ -18,9 +18,11 @@ struct ent {
 	void *conn;
 	uint64_t handle;
 	int fd;
-	int up;
+	int up, ready;
 	unsigned ev;		/* interest registered with the loop */
 	uint64_t born_ms, active_ms;
+	uint64_t deadline_ms;	/* the owner's (0: none) */
+	struct ent *pprev, *pnext;	/* pending list, while not ready */
 	struct ent *next_dead;
 };
 
@@ -41,6 +43,9 @@ struct conntab {
 	uint32_t backoff_ms;	/* the pause after the next hard error */
 	uint64_t accept_errors;	/* hard accept() errors, all told */
 	struct ent *dead;	/* killed, waiting for the reap timer */
+	/* Live connections not ready yet, oldest first: eviction picks the
+	 * head without a scan of the table. */
+	struct ent *phead, *ptail;
 };
 
 static struct ent *
@@ -52,6 +57,36 @@ lookup(const struct conntab *t, uint64_t h)
 	if (s >= t->nslot || (e = t->slot[s]) == NULL || e->handle != h)
 		return NULL;
 	return e;
+}
+
+static void
+pending_unlink(struct conntab *t, struct ent *e)
+{
+	if (e->ready)
+		return;
+	if (e->pprev != NULL)
+		e->pprev->pnext = e->pnext;
+	else
+		t->phead = e->pnext;
+	if (e->pnext != NULL)
+		e->pnext->pprev = e->pprev;
+	else
+		t->ptail = e->pprev;
+	e->pprev = e->pnext = NULL;
+	e->ready = 1;
+}
+
+static void
+pending_append(struct conntab *t, struct ent *e)
+{
+	e->ready = 0;
+	e->pnext = NULL;
+	e->pprev = t->ptail;
+	if (t->ptail != NULL)
+		t->ptail->pnext = e;
+	else
+		t->phead = e;
+	t->ptail = e;
 }
 
 static void
@@ -100,6 +135,11 @@ sweep(struct ev_loop *loop, uint64_t id, void *arg)
 			continue;
 		if (!e->up && now - e->born_ms > t->conf.setup_ms)
 			t->ops.expire(t->ops.arg, e->conn, CONNTAB_SETUP);
+		else if (!e->ready && t->conf.ready_ms != 0 &&
+		    now - e->born_ms > t->conf.ready_ms)
+			t->ops.expire(t->ops.arg, e->conn, CONNTAB_FIRST);
+		else if (e->deadline_ms != 0 && now >= e->deadline_ms)
+			t->ops.expire(t->ops.arg, e->conn, CONNTAB_DEADLINE);
 		else if (now - e->active_ms > t->conf.idle_ms)
 			t->ops.expire(t->ops.arg, e->conn, CONNTAB_IDLE);
 	}
@@ -326,6 +366,7 @@ conntab_add(struct conntab *t, int fd, unsigned ev, int up, void *conn,
 		t->gen = 1;
 	e->handle = ((uint64_t)t->gen << 32) | s;
 	t->slot[s] = e;
+	pending_append(t, e);
 	t->nconn++;
 	*h = e->handle;
 	return 0;
@@ -348,6 +389,7 @@ conntab_kill(struct conntab *t, uint64_t h)
 	if (e == NULL)
 		return E_NOTFOUND;
 	(void)ev_fd_del(t->loop, e->fd);
+	pending_unlink(t, e);
 	t->slot[s] = NULL;
 	t->freelist[t->nfree++] = s;
 	t->nconn--;
@@ -367,6 +409,47 @@ conntab_up(struct conntab *t, uint64_t h)
 		e->up = 1;
 		e->active_ms = ev_now_ms(t->loop);
 	}
+}
+
+void
+conntab_ready(struct conntab *t, uint64_t h)
+{
+	struct ent *e = lookup(t, h);
+
+	if (e != NULL) {
+		e->up = 1;
+		e->active_ms = ev_now_ms(t->loop);
+		pending_unlink(t, e);
+	}
+}
+
+void
+conntab_deadline(struct conntab *t, uint64_t h, uint32_t ms)
+{
+	struct ent *e = lookup(t, h);
+
+	if (e != NULL)
+		e->deadline_ms = ms == 0 ? 0 : ev_now_ms(t->loop) + ms;
+}
+
+void *
+conntab_oldest_pending(const struct conntab *t, uint64_t *h)
+{
+	if (t->phead == NULL)
+		return NULL;
+	*h = t->phead->handle;
+	return t->phead->conn;
+}
+
+size_t
+conntab_pending(const struct conntab *t, void **conns, size_t n)
+{
+	const struct ent *e;
+	size_t k = 0;
+
+	for (e = t->phead; e != NULL && k < n; e = e->pnext)
+		conns[k++] = e->conn;
+	return k;
 }
 
 void

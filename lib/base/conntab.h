@@ -36,6 +36,9 @@ struct conntab;
 enum conntab_expiry {
 	CONNTAB_SETUP = 1,	/* not up setup_ms after it was added */
 	CONNTAB_IDLE,		/* no activity for idle_ms */
+	CONNTAB_FIRST,		/* up, but not ready ready_ms after it was
+				 * added (no first message) */
+	CONNTAB_DEADLINE,	/* the owner's deadline passed */
 };
 
 struct conntab_ops {
@@ -65,6 +68,7 @@ struct conntab_conf {
 	uint32_t setup_ms;	/* time to come up (connect, handshake) */
 	uint32_t idle_ms;	/* idle timeout */
 	const char *name;	/* for log lines ("tcp", "flow") */
+	uint32_t ready_ms;	/* time to become ready (0: no limit) */
 };
 
 /* A table, or NULL (no memory, no timer). `conf` is copied. */
@@ -112,6 +116,31 @@ void conntab_up(struct conntab *t, uint64_t h);
 void conntab_touch(struct conntab *t, uint64_t h);
 /* Watch the socket of `h` for `ev` from now on (a no-op if unchanged). */
 void conntab_want(struct conntab *t, uint64_t h, unsigned ev);
+
+/*
+ * Ready: the connection proved useful (a first message came), so it is no
+ * longer among the pending ones that conntab_oldest_pending() offers for
+ * eviction, nor subject to ready_ms. Implies conntab_up().
+ */
+void conntab_ready(struct conntab *t, uint64_t h);
+/*
+ * Expire `h` with CONNTAB_DEADLINE once `ms` from now have passed (checked
+ * once a second with the other timeouts); 0 clears it. The owner's own
+ * clock, e.g. a message that must complete in time.
+ */
+void conntab_deadline(struct conntab *t, uint64_t h, uint32_t ms);
+/*
+ * The oldest live connection that is not ready yet (handshake or first
+ * message outstanding), with its handle in *h, or NULL: the one to give
+ * up first when the table is full. O(1): the pending ones are kept in the
+ * order they were added.
+ */
+void *conntab_oldest_pending(const struct conntab *t, uint64_t *h);
+/*
+ * The `n` oldest pending connections (fewer if there are fewer), oldest
+ * first, into `conns`: how many. For an owner that picks among them.
+ */
+size_t conntab_pending(const struct conntab *t, void **conns, size_t n);
 
 /* Live connections; 1 if max_conns of them are open. */
 size_t conntab_count(const struct conntab *t);

@@ -1,5 +1,6 @@
 /* flow.c - TLS client connections carrying SIP, limits, timeouts, tokens. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +22,10 @@ struct conn {
 	struct sip_framer *fr;
 	struct net_addr peer, local;
 	struct conn *all_next, *all_prev;	/* live ones, for bans */
+	size_t held;		/* framer bytes charged to the budget */
+	int partial;		/* a message has begun (deadline set) */
+	uint64_t held_ms;	/* when it started holding bytes */
+	struct conn *hprev, *hnext;	/* flows holding bytes */
 };
 
 struct ipcount {
@@ -31,19 +36,80 @@ struct ipcount {
 
 #define IP_BUCKETS 1024
 
+/* Events of the limits: counted, and logged once a second at most. */
+enum lim { L_EVICT, L_FULL, L_PER_IP, L_HANDSHAKE, L_FIRST, L_MSG,
+    L_BUDGET, L_N };
+
 struct flow_table {
+	struct ev_loop *loop;
 	struct conntab *ct;
 	struct tls_server *tls;
 	struct flow_conf conf;
 	struct flow_cbs cbs;
 	const struct logger *lg;
 	struct ipcount *ips[IP_BUCKETS];
+	size_t held, held_peak;	/* framer bytes, all flows */
+	struct conn *holding;	/* flows with held > 0 */
+	uint64_t n[L_N];	/* events so far */
+	uint64_t log_sec[L_N];	/* second of the last line (+1) */
+	uint64_t quiet[L_N];	/* events not logged since */
+	uint64_t accepted;
 	uint8_t key[32];
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 	struct conn *all;		/* live connections (flow_close_gated) */
 	flow_gate_fn *gate;		/* refuse at accept (flow_set_gate) */
 	void *gate_arg;
 };
+
+static const char *const lim_what[L_N] = {
+	"evicted: not up or silent, for a new connection",
+	"refused: connection limit",
+	"refused: per-address limit",
+	"closed: no handshake in time",
+	"closed: no first message in time",
+	"closed: message not complete in time",
+	"closed: partial messages over the buffer budget",
+};
+
+/*
+ * Count a limit's event on `peer`; log it, at most once a second per kind
+ * (an attack makes thousands a second), with how many went unlogged.
+ */
+static void
+lim_event(struct flow_table *t, enum lim k, const struct net_addr *peer)
+{
+	uint64_t sec = ev_now_ms(t->loop) / 1000 + 1;
+	char a[NET_ADDR_STRLEN];
+
+	t->n[k]++;
+	if (t->log_sec[k] == sec) {
+		t->quiet[k]++;
+		return;
+	}
+	if (net_addr_format(peer, a, sizeof(a)) != 0)
+		a[0] = '\0';
+	log_msg(t->lg, k == L_FULL || k == L_BUDGET ? LOG_WARN : LOG_INFO,
+	    "flow %s: %s (%llu in all, %llu more unlogged)", a, lim_what[k],
+	    (unsigned long long)t->n[k], (unsigned long long)t->quiet[k]);
+	t->log_sec[k] = sec;
+	t->quiet[k] = 0;
+}
+
+/*
+ * The per-address key: the address without port; an IPv6 client counts
+ * by its /64 (one subscriber's prefix; it may use any address in it).
+ */
+static void
+ip_key(struct net_addr *k, const struct net_addr *a)
+{
+	*k = *a;
+	net_addr_set_port(k, 0);
+	if (net_addr_family(k) == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&k->u.in6.sin6_addr)) {
+		memset(k->u.in6.sin6_addr.s6_addr + 8, 0, 8);
+		k->u.in6.sin6_flowinfo = 0;
+	}
+}
 
 static unsigned
 ip_hash(const struct net_addr *a)
@@ -52,11 +118,14 @@ ip_hash(const struct net_addr *a)
 }
 
 static struct ipcount **
-ip_find(struct flow_table *t, const struct net_addr *a)
+ip_find(struct flow_table *t, const struct net_addr *peer)
 {
-	struct ipcount **pp = &t->ips[ip_hash(a)];
+	struct net_addr a;
+	struct ipcount **pp;
 
-	while (*pp != NULL && !net_addr_host_eq(&(*pp)->ip, a))
+	ip_key(&a, peer);
+	pp = &t->ips[ip_hash(&a)];
+	while (*pp != NULL && !net_addr_host_eq(&(*pp)->ip, &a))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -69,7 +138,7 @@ ip_inc(struct flow_table *t, const struct net_addr *a)
 	if (*pp == NULL) {
 		if ((*pp = calloc(1, sizeof(**pp))) == NULL)
 			return E_NOMEM;
-		(*pp)->ip = *a;
+		ip_key(&(*pp)->ip, a);
 	}
 	if (t->conf.max_per_ip > 0 && (*pp)->n >= t->conf.max_per_ip)
 		return E_LIMIT;
@@ -88,6 +157,37 @@ ip_dec(struct flow_table *t, const struct net_addr *a)
 		*pp = x->next;
 		free(x);
 	}
+}
+
+/*
+ * Charge the framer's buffer of `c` (none once dead) to the budget, and
+ * keep the list of the flows that hold one.
+ */
+static void
+account(struct flow_table *t, struct conn *c)
+{
+	size_t now = c->dead ? 0 : sip_framer_held(c->fr);
+
+	if (now > 0 && c->held == 0) {
+		c->hprev = NULL;
+		c->hnext = t->holding;
+		if (t->holding != NULL)
+			t->holding->hprev = c;
+		t->holding = c;
+		c->held_ms = ev_now_ms(t->loop);
+	} else if (now == 0 && c->held > 0) {
+		if (c->hprev != NULL)
+			c->hprev->hnext = c->hnext;
+		else
+			t->holding = c->hnext;
+		if (c->hnext != NULL)
+			c->hnext->hprev = c->hprev;
+		c->hprev = c->hnext = NULL;
+	}
+	t->held = t->held - c->held + now;
+	c->held = now;
+	if (t->held > t->held_peak)
+		t->held_peak = t->held;
 }
 
 static void
@@ -123,6 +223,7 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	    sizeof(a)) == 0)
 		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
 	(void)conntab_kill(t->ct, c->handle);
+	account(t, c);
 	tls_conn_shutdown(c->tls);
 	ip_dec(t, &c->peer);
 	if (t->cbs.closed != NULL && tls_conn_established(c->tls))
@@ -139,8 +240,64 @@ conn_update_events(struct flow_table *t, struct conn *c)
 static void
 conn_expire(void *arg, void *conn, enum conntab_expiry why)
 {
-	conn_kill(arg, conn, why == CONNTAB_SETUP ? "handshake timeout" :
-	    "idle timeout");
+	struct flow_table *t = arg;
+	struct conn *c = conn;
+
+	switch (why) {
+	case CONNTAB_SETUP:
+		lim_event(t, L_HANDSHAKE, &c->peer);
+		conn_kill(t, c, "handshake timeout");
+		break;
+	case CONNTAB_FIRST:
+		lim_event(t, L_FIRST, &c->peer);
+		conn_kill(t, c, "no first message");
+		break;
+	case CONNTAB_DEADLINE:
+		lim_event(t, L_MSG, &c->peer);
+		conn_kill(t, c, "message timeout");
+		break;
+	default:
+		conn_kill(t, c, "idle timeout");
+	}
+}
+
+/*
+ * Room for one more: when the table is full, close a connection that is
+ * still pending (no handshake or no first message yet) rather than refuse
+ * a newcomer that may be a phone. Oldest first would let a flood that
+ * reconnects as fast as it is evicted push out a phone's connection before
+ * its handshake is done; so among the EVICT_SCAN oldest, the one whose
+ * address holds the most connections goes (the oldest of those): a phone
+ * with one connection outlasts sources with many. 0, or E_LIMIT when every
+ * connection open has proved useful.
+ */
+#define EVICT_SCAN 16
+
+static int
+make_room(struct flow_table *t)
+{
+	void *v[EVICT_SCAN];
+	struct conn *old = NULL;
+	size_t i, n, most = 0;
+
+	if (!conntab_full(t->ct))
+		return 0;
+	n = conntab_pending(t->ct, v, EVICT_SCAN);
+	for (i = 0; i < n; i++) {
+		struct conn *c = v[i];
+		struct ipcount *x = *ip_find(t, &c->peer);
+		size_t k = x != NULL ? x->n : 0;
+
+		if (old == NULL || k > most) {
+			old = c;
+			most = k;
+		}
+	}
+	if (old == NULL)
+		return E_LIMIT;
+	lim_event(t, L_EVICT, &old->peer);
+	conn_kill(t, old, "evicted");
+	return 0;
 }
 
 static void
@@ -154,13 +311,14 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 		close(fd);
 		return;
 	}
-	if (conntab_full(t->ct)) {
-		log_msg(t->lg, LOG_WARN, "flow: connection limit");
+	if (ip_inc(t, peer) != 0) {
+		lim_event(t, L_PER_IP, peer);
 		close(fd);
 		return;
 	}
-	if (ip_inc(t, peer) != 0) {
-		log_msg(t->lg, LOG_INFO, "flow: per-address limit");
+	if (make_room(t) != 0) {
+		lim_event(t, L_FULL, peer);
+		ip_dec(t, peer);
 		close(fd);
 		return;
 	}
@@ -186,9 +344,52 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 		conn_free(t, c);
 		return;
 	}
+	t->accepted++;
 	if ((c->all_next = t->all) != NULL)
 		t->all->all_prev = c;
 	t->all = c;
+}
+
+/* A message (or ping) came whole: the next one has a clock of its own. */
+static void
+msg_done(struct flow_table *t, struct conn *c)
+{
+	if (c->partial) {
+		c->partial = 0;
+		conntab_deadline(t->ct, c->handle, 0);
+	}
+}
+
+/*
+ * After a read: start the message clock when bytes of a message wait (in
+ * the framer, or a TLS record not whole yet), stop it when none do,
+ * charge the buffer, and close the flows holding the most (then the
+ * oldest) while all of them hold more than the budget.
+ */
+static void
+after_read(struct flow_table *t, struct conn *c)
+{
+	/* Up to 3 bytes may be a keep-alive in the making: a phone that
+	 * sends a single CRLF every 30 s leaves one waiting for the next. */
+	int busy = sip_framer_pending(c->fr) > 3 || tls_conn_partial(c->tls);
+
+	if (busy && !c->partial) {
+		c->partial = 1;
+		if (t->conf.msg_ms != FLOW_NEVER)
+			conntab_deadline(t->ct, c->handle, t->conf.msg_ms);
+	} else if (!busy)
+		msg_done(t, c);
+	account(t, c);
+	while (t->held > t->conf.buffer_budget && t->holding != NULL) {
+		struct conn *x, *big = t->holding;
+
+		for (x = big->hnext; x != NULL; x = x->hnext)
+			if (x->held > big->held || (x->held == big->held &&
+			    x->held_ms < big->held_ms))
+				big = x;
+		lim_event(t, L_BUDGET, &big->peer);
+		conn_kill(t, big, "buffer budget");
+	}
 }
 
 static void
@@ -222,8 +423,12 @@ conn_read(struct flow_table *t, struct conn *c)
 					conn_kill(t, c, "write");
 					return;
 				}
+				msg_done(t, c);
 				continue;
 			}
+			msg_done(t, c);
+			/* The flow proved useful: no longer pending. */
+			conntab_ready(t->ct, h);
 			t->cbs.msg(t->cbs.arg, h, msg);
 			if (conntab_get(t->ct, h) == NULL)
 				return;
@@ -238,6 +443,7 @@ conn_read(struct flow_table *t, struct conn *c)
 		}
 	}
 	sip_framer_release(c->fr);
+	after_read(t, c);
 }
 
 static void
@@ -282,17 +488,24 @@ flow_table_new(struct ev_loop *loop, struct tls_server *tls,
 	struct conntab_conf cc = {
 		conf->max_conns != 0 ? conf->max_conns : 10000,
 		conf->handshake_ms != 0 ? conf->handshake_ms : 10000,
-		conf->idle_ms != 0 ? conf->idle_ms : 600000, "flow" };
+		conf->idle_ms != 0 ? conf->idle_ms : 600000, "flow",
+		conf->first_msg_ms == FLOW_NEVER ? 0 :
+		conf->first_msg_ms != 0 ? conf->first_msg_ms : 30000 };
 	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
 	    NULL, conn_free, NULL };
 	struct flow_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
+	t->loop = loop;
 	t->tls = tls;
 	t->conf = *conf;
 	if (t->conf.max_msg == 0)
 		t->conf.max_msg = 65535;
+	if (t->conf.msg_ms == 0)
+		t->conf.msg_ms = 20000;
+	if (t->conf.buffer_budget == 0)
+		t->conf.buffer_budget = (size_t)64 << 20;
 	t->cbs = *cbs;
 	t->lg = lg;
 	ops.arg = t;
@@ -390,6 +603,22 @@ size_t
 flow_count(const struct flow_table *t)
 {
 	return conntab_count(t->ct);
+}
+
+void
+flow_stats(const struct flow_table *t, struct flow_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->accepted = t->accepted;
+	st->evicted = t->n[L_EVICT];
+	st->refused_full = t->n[L_FULL];
+	st->refused_per_ip = t->n[L_PER_IP];
+	st->handshake_timeouts = t->n[L_HANDSHAKE];
+	st->first_msg_timeouts = t->n[L_FIRST];
+	st->msg_timeouts = t->n[L_MSG];
+	st->budget_closes = t->n[L_BUDGET];
+	st->held = t->held;
+	st->held_peak = t->held_peak;
 }
 
 static int

@@ -32,13 +32,44 @@
  */
 struct flow_table;
 
+/*
+ * Slow and silent clients: a connection is "pending" until its handshake
+ * is done and its first SIP message came. When the table is full, a new
+ * connection closes the oldest pending one rather than being refused, so
+ * a phone always gets a slot; pending ones also have deadlines of their
+ * own. Partial messages are charged against one budget for all flows: over
+ * it, the flows holding the most are closed first; and a message must
+ * complete within msg_ms of its first byte (a slow-loris).
+ */
+#define FLOW_NEVER UINT32_MAX		/* a deadline that is off */
+
 struct flow_conf {
 	size_t max_conns;		/* total TLS connections (0: 10000) */
-	size_t max_per_ip;		/* per client IP (0: unlimited) */
+	size_t max_per_ip;		/* per client IPv4 address or IPv6
+					 * /64 (0: unlimited) */
 	uint32_t handshake_ms;		/* handshake timeout (0: 10 s) */
 	uint32_t idle_ms;		/* idle timeout (0: 600 s) */
 	size_t max_msg;			/* largest SIP message (0: 65535) */
 	int sndbuf;			/* SO_SNDBUF per connection (0: kernel) */
+	uint32_t first_msg_ms;		/* accept to first message (0: 30 s,
+					 * FLOW_NEVER: none) */
+	uint32_t msg_ms;		/* first byte to whole message (0: 20 s,
+					 * FLOW_NEVER: none) */
+	size_t buffer_budget;		/* bytes of partial messages, all flows
+					 * (0: 64 MiB, SIZE_MAX: none) */
+};
+
+/* What the limits did, since the table was made. */
+struct flow_stats {
+	uint64_t accepted;		/* connections taken in */
+	uint64_t evicted;		/* pending, closed for a newer one */
+	uint64_t refused_full;		/* full, and none pending to evict */
+	uint64_t refused_per_ip;	/* over max_per_ip */
+	uint64_t handshake_timeouts;
+	uint64_t first_msg_timeouts;	/* no first message in first_msg_ms */
+	uint64_t msg_timeouts;		/* a message not whole in msg_ms */
+	uint64_t budget_closes;		/* closed to stay under the budget */
+	size_t held, held_peak;		/* partial message bytes, now and max */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */
@@ -78,6 +109,8 @@ int flow_alive(const struct flow_table *t, uint64_t flow);
 int flow_addrs(const struct flow_table *t, uint64_t flow,
     struct net_addr *peer, struct net_addr *local) WUR;
 size_t flow_count(const struct flow_table *t);
+/* The counters of the limits above. */
+void flow_stats(const struct flow_table *t, struct flow_stats *st);
 
 /* Token length, without NUL. */
 #define FLOW_TOKEN_LEN 39

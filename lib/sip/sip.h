@@ -213,6 +213,8 @@ int sip_framer_next(struct sip_framer *f, struct slice *msg) WUR;
 void sip_framer_release(struct sip_framer *f);
 /* Bytes buffered and not yet returned. */
 size_t sip_framer_pending(const struct sip_framer *f);
+/* Bytes of buffer allocated (what a memory budget charges). */
+size_t sip_framer_held(const struct sip_framer *f);
 
 /* ---- edits ------------------------------------------------------------- */
 

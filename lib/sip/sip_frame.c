@@ -123,6 +123,12 @@ sip_framer_pending(const struct sip_framer *f)
 	return f->len - f->off - f->drop;
 }
 
+size_t
+sip_framer_held(const struct sip_framer *f)
+{
+	return f->cap;
+}
+
 /* Content-Length from a header block (first header line onwards). */
 static int
 block_content_length(struct slice hb, uint64_t *cl)

@@ -312,10 +312,33 @@ bad:
 	return NULL;
 }
 
+/* What the connection limits did (issue: slow clients, floods). */
+static void
+log_flow_stats(const struct sipterm *st)
+{
+	struct flow_stats fs;
+
+	flow_stats(st->flows, &fs);
+	log_msg(st->lg, LOG_INFO, "flows: %llu accepted, %llu evicted, "
+	    "%llu refused (full), %llu refused (per address), timeouts: "
+	    "%llu handshake, %llu first message, %llu message; %llu closed "
+	    "over the buffer budget (peak %zu KiB)",
+	    (unsigned long long)fs.accepted, (unsigned long long)fs.evicted,
+	    (unsigned long long)fs.refused_full,
+	    (unsigned long long)fs.refused_per_ip,
+	    (unsigned long long)fs.handshake_timeouts,
+	    (unsigned long long)fs.first_msg_timeouts,
+	    (unsigned long long)fs.msg_timeouts,
+	    (unsigned long long)fs.budget_closes, fs.held_peak / 1024);
+}
+
 int
 sipterm_run(struct sipterm *st)
 {
-	return ev_run(st->loop);
+	int r = ev_run(st->loop);
+
+	log_flow_stats(st);
+	return r;
 }
 
 void

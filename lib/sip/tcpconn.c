@@ -318,7 +318,7 @@ tcpconn_new(struct ev_loop *loop, const struct tcpconn_conf *conf,
 	struct conntab_conf cc = {
 		conf->max_conns != 0 ? conf->max_conns : 1024,
 		conf->connect_ms != 0 ? conf->connect_ms : 5000,
-		conf->idle_ms != 0 ? conf->idle_ms : 300000, "tcp" };
+		conf->idle_ms != 0 ? conf->idle_ms : 300000, "tcp", 0 };
 	struct conntab_ops ops = { conn_event, conn_accept, conn_expire,
 	    conn_reaped, conn_free, NULL };
 	struct tcpconn_table *t = calloc(1, sizeof(*t));

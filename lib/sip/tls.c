@@ -426,6 +426,12 @@ tls_conn_queued(const struct tls_conn *c)
 	return wq_len(c->wq);
 }
 
+int
+tls_conn_partial(const struct tls_conn *c)
+{
+	return SSL_has_pending(c->ssl);
+}
+
 unsigned
 tls_conn_events(const struct tls_conn *c)
 {

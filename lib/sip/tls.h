@@ -92,6 +92,12 @@ int tls_conn_write(struct tls_conn *c, const void *p, size_t len) WUR;
 /* Try to send what is queued: 0 all sent, E_AGAIN some left, <0 close. */
 int tls_conn_flush(struct tls_conn *c) WUR;
 size_t tls_conn_queued(const struct tls_conn *c);
+/*
+ * 1 while bytes of a TLS record that is not whole yet wait in OpenSSL's
+ * buffer: a peer that trickles a record holds ~17 KiB there and shows
+ * no plaintext, so a message clock must count those bytes too.
+ */
+int tls_conn_partial(const struct tls_conn *c);
 
 /*
  * The EV_READ / EV_WRITE interest the connection needs now, accounting for

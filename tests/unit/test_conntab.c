@@ -213,7 +213,7 @@ test_table(struct ev_loop *l)
 {
 	struct conntab_ops ops = { o_event, o_accept, o_expire, o_reaped,
 	    o_free, NULL };
-	struct conntab_conf conf = { 2, 100000, 100000, "test" };
+	struct conntab_conf conf = { 2, 100000, 100000, "test", 0 };
 	struct owner w;
 	struct obj a, b, c;
 	int pa[2], pb[2], pc[2];
@@ -290,7 +290,7 @@ test_timeouts(struct ev_loop *l)
 {
 	struct conntab_ops ops = { o_event, o_accept, o_expire, o_reaped,
 	    o_free, NULL };
-	struct conntab_conf conf = { 8, 1, 100000, "test" };
+	struct conntab_conf conf = { 8, 1, 100000, "test", 0 };
 	struct owner w;
 	struct obj p, u, i2;
 	int pp[2], pu[2], pi[2];
@@ -339,12 +339,94 @@ test_timeouts(struct ev_loop *l)
 	close(pi[1]);
 }
 
+/*
+ * Pending connections (no handshake or no first message yet): the oldest
+ * is offered for eviction, a ready one never; their own deadlines.
+ */
+static void
+test_pending(struct ev_loop *l)
+{
+	struct conntab_ops ops = { o_event, o_accept, o_expire, o_reaped,
+	    o_free, NULL };
+	struct conntab_conf conf = { 8, 100000, 100000, "test", 0 };
+	struct owner w;
+	struct obj o[5];
+	int sp[5][2], i;
+	uint64_t h = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(o, 0, sizeof(o));
+	ops.arg = &w;
+	T_OK((w.t = conntab_new(l, &conf, &ops, NULL)) != NULL, "new");
+	T_OK(conntab_oldest_pending(w.t, &h) == NULL, "none pending");
+	for (i = 0; i < 5; i++) {
+		T_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+		    sp[i]) == 0, "socket pair %d", i);
+		T_EQ_INT(conntab_add(w.t, sp[i][0], EV_READ, 0, &o[i],
+		    &o[i].h), 0, "add %d", i);
+	}
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[0] && h == o[0].h,
+	    "the oldest first");
+	conntab_up(w.t, o[0].h);
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[0],
+	    "up is not enough: still pending");
+	conntab_ready(w.t, o[0].h);
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[1] && h == o[1].h,
+	    "ready: the next oldest");
+	T_EQ_INT(conntab_kill(w.t, o[1].h), 0, "kill 1");
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[2], "killed: gone");
+	{
+		void *v[8];
+
+		T_OK(conntab_pending(w.t, v, 2) == 2 && v[0] == &o[2] &&
+		    v[1] == &o[3], "the two oldest pending");
+		T_OK(conntab_pending(w.t, v, 8) == 3 && v[2] == &o[4],
+		    "all three");
+	}
+	conntab_ready(w.t, o[3].h);
+	conntab_ready(w.t, o[3].h);
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[2], "from the middle");
+	conntab_ready(w.t, o[2].h);
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[4], "the last one");
+	T_EQ_INT(conntab_kill(w.t, o[4].h), 0, "kill 4");
+	T_OK(conntab_oldest_pending(w.t, &h) == NULL, "none left");
+	T_EQ_INT(conntab_add(w.t, sp[1][1], EV_READ, 0, &o[1], &o[1].h), 0,
+	    "a new one");
+	T_OK(conntab_oldest_pending(w.t, &h) == &o[1], "pending again");
+	conntab_free(w.t);
+
+	/* ready_ms: up but silent expires as CONNTAB_FIRST; the owner's
+	 * deadline as CONNTAB_DEADLINE; a cleared one never. */
+	conf.ready_ms = 1;
+	memset(o, 0, sizeof(o));
+	T_OK((w.t = conntab_new(l, &conf, &ops, NULL)) != NULL, "new");
+	for (i = 0; i < 3; i++)
+		T_EQ_INT(conntab_add(w.t, sp[i][0], EV_READ, 0, &o[i],
+		    &o[i].h), 0, "add %d", i);
+	conntab_up(w.t, o[0].h);
+	conntab_ready(w.t, o[1].h);
+	conntab_deadline(w.t, o[1].h, 1);
+	conntab_ready(w.t, o[2].h);
+	conntab_deadline(w.t, o[2].h, 1);
+	conntab_deadline(w.t, o[2].h, 0);
+	T_OK(run_until(l, &o[0].expired, 1, 500) &&
+	    run_until(l, &o[1].expired, 1, 500), "expired");
+	T_EQ_INT(o[0].why, CONNTAB_FIRST, "no first message");
+	T_EQ_INT(o[1].why, CONNTAB_DEADLINE, "the owner's deadline");
+	T_EQ_INT(o[2].expired, 0, "a cleared deadline: left alone");
+	conntab_free(w.t);
+	for (i = 0; i < 5; i++) {
+		close(sp[i][0]);
+		close(sp[i][1]);
+	}
+}
+
 static void
 test_listen(struct ev_loop *l)
 {
 	struct conntab_ops ops = { o_event, o_accept, o_expire, o_reaped,
 	    o_free, NULL };
-	struct conntab_conf conf = { 4, 100000, 100000, "test" };
+	struct conntab_conf conf = { 4, 100000, 100000, "test", 0 };
 	struct owner w;
 	struct net_addr la, local;
 	int lfd = -1, fd;
@@ -395,7 +477,7 @@ test_accept_emfile(struct ev_loop *l)
 {
 	struct conntab_ops ops = { o_event, o_accept, o_expire, o_reaped,
 	    o_free, NULL };
-	struct conntab_conf conf = { 4, 100000, 100000, "test" };
+	struct conntab_conf conf = { 4, 100000, 100000, "test", 0 };
 	int lines = 0;
 	struct logger lg = { count_log, &lines, LOG_DEBUG };
 	struct rlimit old, low;
@@ -472,6 +554,7 @@ main(void)
 	if (l != NULL) {
 		test_table(l);
 		test_timeouts(l);
+		test_pending(l);
 		test_listen(l);
 		test_accept_emfile(l);
 	}

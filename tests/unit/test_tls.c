@@ -14,6 +14,8 @@
 #include <openssl/x509.h>
 
 #include "base/ev.h"
+#include "base/net.h"
+#include "sip/flow.h"
 #include "sip/tls.h"
 #include "t.h"
 
@@ -346,6 +348,338 @@ test_tls(void)
 	    "missing key file is E_IO");
 }
 
+/* ---- the flow table's limits (lib/sip/flow) ---------------------------- */
+
+struct fl {
+	int msgs;
+};
+
+static void
+fl_msg(void *arg, uint64_t flow, struct slice msg)
+{
+	(void)flow;
+	(void)msg;
+	((struct fl *)arg)->msgs++;
+}
+
+/* Run the loop for about `ms`. */
+static void
+pump(struct ev_loop *l, int ms)
+{
+	uint64_t t0 = ev_clock_ns();
+
+	while (ev_clock_ns() - t0 < (uint64_t)ms * 1000000)
+		(void)ev_run_once(l, 5);
+}
+
+/* A plain TCP connection from address `src` (127.x.y.z) to `to`. */
+static int
+tcp_from(const char *src, const struct net_addr *to)
+{
+	struct net_addr s;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (net_addr_parse(slice_cstr(src), &s) != 0 ||
+	    bind(fd, &s.u.sa, s.len) != 0 ||
+	    connect(fd, &to->u.sa, to->len) != 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 if the server closed `fd` (what it sent before is drained). */
+static int
+gone(int fd)
+{
+	char b[4096];
+	ssize_t r;
+
+	while ((r = read(fd, b, sizeof(b))) > 0)
+		;
+	return r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* A TLS client from `src`, handshaken while the loop runs, or NULL. */
+static SSL *
+tls_from(struct ev_loop *l, SSL_CTX *cctx, const char *src,
+    const struct net_addr *to, int *fdp)
+{
+	int fd = tcp_from(src, to), i, r;
+	SSL *s;
+
+	if (fd < 0 || (s = SSL_new(cctx)) == NULL)
+		return NULL;
+	SSL_set_fd(s, fd);
+	SSL_set_connect_state(s);
+	for (i = 0; i < 400; i++) {
+		if ((r = SSL_do_handshake(s)) == 1) {
+			*fdp = fd;
+			return s;
+		}
+		r = SSL_get_error(s, r);
+		if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE)
+			break;
+		(void)ev_run_once(l, 5);
+	}
+	SSL_free(s);
+	close(fd);
+	return NULL;
+}
+
+static int
+tls_put(SSL *s, const char *p)
+{
+	return SSL_write(s, p, (int)strlen(p)) == (int)strlen(p);
+}
+
+static void
+tls_drop(SSL *s, int fd)
+{
+	SSL_free(s);
+	if (fd >= 0)
+		close(fd);
+}
+
+static const char opt_msg[] = "OPTIONS sip:gw.test SIP/2.0\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+/*
+ * A table full of connections that never handshake: a phone's connection
+ * evicts the oldest of them instead of being refused; once every slot
+ * holds a useful flow, newcomers are refused. Per-address limit first.
+ */
+static void
+test_flow_evict(struct ev_loop *l, struct tls_server *srv, SSL_CTX *cctx)
+{
+	struct flow_conf fc = { .max_conns = 4, .max_per_ip = 3,
+	    .first_msg_ms = FLOW_NEVER };
+	struct fl f = { 0 };
+	struct flow_cbs cbs = { fl_msg, NULL, NULL, &f };
+	struct flow_table *t;
+	struct flow_stats st;
+	struct net_addr la;
+	int lfd = -1, r[7], cfd[4], i;
+	SSL *c[4];
+	char src[32];
+
+	T_OK((t = flow_table_new(l, srv, &fc, &cbs, NULL)) != NULL,
+	    "flow table");
+	T_OK(net_addr_parse(SLICE_LIT("127.0.0.1:0"), &la) == 0 &&
+	    net_tcp_listen(&la, 64, 0, &lfd) == 0 &&
+	    net_local_addr(lfd, &la) == 0 && flow_listen(t, lfd) == 0,
+	    "listening");
+	r[4] = tcp_from("127.0.0.2:0", &la);
+	pump(l, 50);
+	for (i = 0; i < 4; i++)
+		r[i] = tcp_from("127.0.0.1:0", &la);
+	pump(l, 100);
+	flow_stats(t, &st);
+	T_EQ_INT(st.refused_per_ip, 1, "the 4th from one address refused");
+	T_OK(gone(r[3]) && !gone(r[0]), "and closed, the others open");
+	T_EQ_INT(flow_count(t), 4, "full: 3 from 127.0.0.1, 1 before");
+	for (i = 0; i < 4; i++) {
+		T_OK(snprintf(src, sizeof(src), "127.0.1.%d:0", i + 1) > 0 &&
+		    (c[i] = tls_from(l, cctx, src, &la, &cfd[i])) != NULL,
+		    "phone %d gets a slot in a full table", i + 1);
+		if (c[i] == NULL)
+			goto out;
+		T_OK(tls_put(c[i], opt_msg), "phone %d sends", i + 1);
+		pump(l, 30);
+		T_EQ_INT(f.msgs, i + 1, "its message came");
+		if (i == 0)
+			T_OK(gone(r[0]) && !gone(r[4]), "the oldest from the "
+			    "busiest address went, not an older lone one");
+	}
+	flow_stats(t, &st);
+	T_EQ_INT(st.evicted, 4, "4 silent connections evicted");
+	T_OK(gone(r[0]) && gone(r[1]) && gone(r[2]) && gone(r[4]),
+	    "all of them closed");
+	T_EQ_INT(flow_count(t), 4, "4 phones");
+	r[5] = tcp_from("127.0.0.5:0", &la);
+	pump(l, 50);
+	flow_stats(t, &st);
+	T_EQ_INT(st.refused_full, 1, "full of useful flows: refused");
+	T_OK(r[5] >= 0 && gone(r[5]), "closed");
+	T_EQ_INT(st.evicted, 4, "no phone evicted");
+	T_EQ_INT(st.accepted, 8, "accepted: 3 + 1 + 4 phones");
+	for (i = 0; i < 4; i++)
+		tls_drop(c[i], cfd[i]);
+	for (i = 0; i < 6; i++)
+		if (r[i] >= 0)
+			close(r[i]);
+out:
+	flow_table_free(t);
+}
+
+/*
+ * Partial messages against the budget: over it, the flow holding the
+ * most is closed, the smaller one stays; a whole message gives its
+ * buffer back.
+ */
+static void
+test_flow_budget(struct ev_loop *l, struct tls_server *srv, SSL_CTX *cctx)
+{
+	struct flow_conf fc = { .max_conns = 8, .buffer_budget = 16384 };
+	struct fl f = { 0 };
+	struct flow_cbs cbs = { fl_msg, NULL, NULL, &f };
+	struct flow_table *t;
+	struct flow_stats st;
+	struct net_addr la;
+	int lfd = -1, xfd = -1, yfd = -1;
+	SSL *x, *y;
+	char big[12001];
+
+	T_OK((t = flow_table_new(l, srv, &fc, &cbs, NULL)) != NULL,
+	    "flow table");
+	T_OK(net_addr_parse(SLICE_LIT("127.0.0.1:0"), &la) == 0 &&
+	    net_tcp_listen(&la, 64, 0, &lfd) == 0 &&
+	    net_local_addr(lfd, &la) == 0 && flow_listen(t, lfd) == 0,
+	    "listening");
+	x = tls_from(l, cctx, "127.0.2.1:0", &la, &xfd);
+	y = tls_from(l, cctx, "127.0.2.2:0", &la, &yfd);
+	T_OK(x != NULL && y != NULL, "two clients");
+	if (x == NULL || y == NULL)
+		goto out;
+	T_OK(tls_put(x, "OPTIONS sip:gw.test SIP/2.0\r\nX: 1\r\n"), "x: a start");
+	pump(l, 50);
+	flow_stats(t, &st);
+	T_EQ_INT(st.held, 4096, "x holds a 4 KiB buffer");
+	memset(big, 'a', sizeof(big) - 1);
+	memcpy(big, "OPTIONS sip:gw.test SIP/2.0\r\nX: ", 32);
+	big[sizeof(big) - 1] = '\0';
+	T_OK(tls_put(y, big), "y: 12000 bytes of a header");
+	pump(l, 50);
+	flow_stats(t, &st);
+	T_EQ_INT(st.budget_closes, 1, "over the budget: one closed");
+	T_OK(gone(yfd), "the larger one, y");
+	T_EQ_INT(st.held, 4096, "x's buffer is what is left");
+	T_OK(st.held_peak > 16384, "the peak went over (%zu)", st.held_peak);
+	T_OK(tls_put(x, "Content-Length: 0\r\n\r\n"), "x completes");
+	pump(l, 50);
+	flow_stats(t, &st);
+	T_EQ_INT(f.msgs, 1, "x's message came");
+	T_EQ_INT(st.held, 0, "nothing held");
+	T_EQ_INT(flow_count(t), 1, "x open");
+out:
+	if (x != NULL)
+		tls_drop(x, xfd);
+	if (y != NULL)
+		tls_drop(y, yfd);
+	flow_table_free(t);
+}
+
+/*
+ * Deadlines: no handshake, no first message, a message that does not
+ * complete; a flow that talks stays.
+ */
+static void
+test_flow_deadlines(struct ev_loop *l, struct tls_server *srv,
+    SSL_CTX *cctx)
+{
+	struct flow_conf fc = { .max_conns = 8, .handshake_ms = 1000,
+	    .first_msg_ms = 1500, .msg_ms = 1000 };
+	struct fl f = { 0 };
+	struct flow_cbs cbs = { fl_msg, NULL, NULL, &f };
+	struct flow_table *t;
+	struct flow_stats st;
+	struct net_addr la;
+	int lfd = -1, q, pfd = -1, sfd = -1, kfd = -1, rfd = -1, afd = -1, i;
+	SSL *p, *s, *k, *r = NULL, *a = NULL;
+
+	T_OK((t = flow_table_new(l, srv, &fc, &cbs, NULL)) != NULL,
+	    "flow table");
+	T_OK(net_addr_parse(SLICE_LIT("127.0.0.1:0"), &la) == 0 &&
+	    net_tcp_listen(&la, 64, 0, &lfd) == 0 &&
+	    net_local_addr(lfd, &la) == 0 && flow_listen(t, lfd) == 0,
+	    "listening");
+	q = tcp_from("127.0.3.1:0", &la);
+	p = tls_from(l, cctx, "127.0.3.2:0", &la, &pfd);
+	s = tls_from(l, cctx, "127.0.3.3:0", &la, &sfd);
+	k = tls_from(l, cctx, "127.0.3.4:0", &la, &kfd);
+	T_OK(q >= 0 && p != NULL && s != NULL && k != NULL, "four clients");
+	if (p == NULL || s == NULL || k == NULL)
+		goto out;
+	T_OK(tls_put(p, opt_msg) && tls_put(p, "OPTIONS sip:gw.test SIP/2.0"
+	    "\r\n"), "p: a message, then a part of one");
+	/* a: a message, then a single CRLF keep-alive, and silence. */
+	a = tls_from(l, cctx, "127.0.3.6:0", &la, &afd);
+	T_OK(a != NULL && tls_put(a, opt_msg) && tls_put(a, "\r\n"),
+	    "a: a message and a CRLF");
+	/* r: a message, then half a TLS record (no plaintext at all). */
+	r = tls_from(l, cctx, "127.0.3.5:0", &la, &rfd);
+	T_OK(r != NULL && tls_put(r, opt_msg), "r: a message");
+	if (r != NULL) {
+		BIO *mem = BIO_new(BIO_s_mem());
+		char *rec;
+		long n;
+
+		SSL_set0_wbio(r, mem);
+		T_OK(tls_put(r, opt_msg) && (n = BIO_get_mem_data(mem,
+		    &rec)) > 20 && write(rfd, rec, (size_t)n / 2) ==
+		    (ssize_t)n / 2, "r: half a record");
+	}
+	for (i = 0; i < 8; i++) {
+		T_OK(tls_put(k, opt_msg), "k talks");
+		pump(l, 400);
+	}
+	flow_stats(t, &st);
+	T_EQ_INT(st.handshake_timeouts, 1, "no handshake: closed");
+	T_EQ_INT(st.first_msg_timeouts, 1, "no first message: closed");
+	T_EQ_INT(st.msg_timeouts, 2, "a message or record not complete: "
+	    "closed");
+	T_OK(gone(q) && gone(pfd) && gone(sfd) && gone(rfd), "all four");
+	T_OK(!gone(kfd) && flow_count(t) == 2, "the one that talks stays");
+	T_OK(!gone(afd), "a single CRLF is no message begun");
+	T_EQ_INT(f.msgs, 11, "its messages and p's, r's and a's first came");
+	T_EQ_INT(st.held, 4096, "only a's CRLF is held");
+out:
+	if (q >= 0)
+		close(q);
+	if (p != NULL)
+		tls_drop(p, pfd);
+	if (s != NULL)
+		tls_drop(s, sfd);
+	if (k != NULL)
+		tls_drop(k, kfd);
+	if (r != NULL)
+		tls_drop(r, rfd);
+	if (a != NULL)
+		tls_drop(a, afd);
+	flow_table_free(t);
+}
+
+static void
+test_flows(void)
+{
+	struct tls_conf conf;
+	struct tls_server *srv;
+	struct ev_loop *l = ev_new(NULL);
+	SSL_CTX *cctx = client_ctx(0);
+	int err;
+
+	memset(&conf, 0, sizeof(conf));
+	T_OK(mk_cert("gw.test", 0, path("fl.pem"), path("fl.key")),
+	    "flow cert");
+	conf.certs[0] = (struct tls_certkey){ path("fl.pem"),
+	    path("fl.key") };
+	conf.ncerts = 1;
+	conf.wq_max = 32768;
+	srv = tls_server_new(&conf, NULL, &err);
+	T_OK(l != NULL && srv != NULL && cctx != NULL, "loop and server");
+	if (l != NULL && srv != NULL && cctx != NULL) {
+		test_flow_evict(l, srv, cctx);
+		test_flow_budget(l, srv, cctx);
+		test_flow_deadlines(l, srv, cctx);
+	}
+	SSL_CTX_free(cctx);
+	tls_server_free(srv);
+	ev_free(l);
+}
+
 int
 main(void)
 {
@@ -354,6 +688,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_tls();
+	test_flows();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return 1;
