@@ -374,6 +374,98 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	same
 }
 
+# sdps [--nat ADDR] [--bad]: one SDP per key line, $T/sdp1.sdp ...; with
+# --nat the caller's (10.1.x.y) SDP names ADDR instead of where it sends
+# from, with --bad it offers another key than it uses.
+sdps() {
+	python3 - "$T/k.txt" "$T" "$@" <<-'EOF'
+	import sys
+	keys, out, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+	nat = args[args.index("--nat") + 1] if "--nat" in args else None
+	bad = "--bad" in args
+	lines = [l for l in open(keys).read().split("\n") if l]
+	for i, l in enumerate(lines):
+	    f = dict(x.split("=", 1) for x in l.split() if "=" in x and not x.startswith("inline"))
+	    addr, port = f["src"].rsplit(":", 1)
+	    crypto = " ".join(x for x in l.split() if "=" not in x or x.startswith("inline"))
+	    if addr.startswith("10.1."):
+	        if nat:
+	            addr = nat
+	        if bad:
+	            crypto = crypto.split()[0] + " inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	    with open("%s/sdp%d.sdp" % (out, i + 1), "w") as o:
+	        o.write("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+	                "m=audio %s RTP/SAVP 0\r\na=crypto:1 %s\r\n" % (addr, addr, port, crypto))
+	EOF
+}
+
+@test "NAT: --sdp whose c= is not where the phone sends from: keyed by authentication" {
+	gen --rtcp
+	sdps --nat 192.168.1.5
+	grep -q 'c=IN IP4 192.168.1.5' "$T/sdp1.sdp"
+	grep -q 'c=IN IP4 10.2.0.1' "$T/sdp2.sdp"
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" --sdp "$T/sdp2.sdp" \
+	    -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" --json "$T/r.json"
+	assert_success
+	same
+	assert_output --partial "2 streams keyed by authentication"
+	assert_output --regexp "0x[0-9a-f]{8} rtp  10\.1\.0\.1:20000 +10\.2\.0\.1:30000 +AES_CM_128_HMAC_SHA1_80 ok +sdp/auth "
+	assert_output --regexp "0x[0-9a-f]{8} rtp  10\.2\.0\.1:30000 +10\.1\.0\.1:20000 +AES_CM_128_HMAC_SHA1_80 ok +sdp/addr "
+	[ "$(json "sorted((s['kind'], s['src'], s['key_from'], s['keyed_by']) for s in r['streams'])")" = \
+	    "[('rtcp', '10.1.0.1:20001', 'sdp', 'authentication'), ('rtcp', '10.2.0.1:30001', 'sdp', 'address'), ('rtp', '10.1.0.1:20000', 'sdp', 'authentication'), ('rtp', '10.2.0.1:30000', 'sdp', 'address')]" ]
+	[ "$(json "r['auth_streams']")" = 2 ]
+	# the same keys as key lines with src= stay strict (a key line is
+	# exact): the caller's streams have no key, and that is no failure
+	sed -e 's/ ssrc=0x[0-9a-f]*//' -e 's/src=10\.1\.0\.1/src=192.168.1.5/' \
+	    -e 's/ dst=[^ ]*//' "$T/k.txt" > "$T/strict.txt"
+	run timeout 60 "$PD" -K "$T/strict.txt" -r "$T/e.pcap"
+	assert_success
+	assert_output --regexp "rtp  10\.1\.0\.1:20000 .* no-key +- "
+}
+
+@test "NAT: a wrong key in the phone's SDP: exit 5, its streams named; all wrong: exit 4" {
+	gen --rtcp
+	sdps --nat 192.168.1.5 --bad
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" --sdp "$T/sdp2.sdp" \
+	    -r "$T/e.pcap" --json "$T/r.json"
+	assert_failure 5
+	assert_output --partial "2 of 4 keyed streams did not decrypt fully"
+	assert_output --regexp "0x[0-9a-f]{8} rtp 10\.1\.0\.1:20000 -> 10\.2\.0\.1:30000: failed, 0 of 50 decrypted \(no-key 42, auth 8\): no SDP names its source; the SDP keys \(--sdp\) tried by authentication, none fits"
+	assert_output --regexp "0x[0-9a-f]{8} rtcp 10\.1\.0\.1:20001 -> 10\.2\.0\.1:30001: failed"
+	[ "$(json "sorted((s['src'], s['status']) for s in r['streams'])")" = \
+	    "[('10.1.0.1:20000', 'failed'), ('10.1.0.1:20001', 'failed'), ('10.2.0.1:30000', 'ok'), ('10.2.0.1:30001', 'ok')]" ]
+	# the callee's SDP alone: the caller's streams it names were
+	# promised SRTP but have no key that fits
+	run timeout 60 "$PD" --sdp "$T/sdp2.sdp" -r "$T/e.pcap"
+	assert_failure 5
+	assert_output --regexp "rtp 10\.1\.0\.1:20000 -> 10\.2\.0\.1:30000: failed"
+	# the phone's alone, its key wrong: nothing decrypted
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" -r "$T/e.pcap"
+	assert_failure 4
+	assert_output --partial "nothing decrypted"
+}
+
+@test "NAT: SIP in the capture whose SDP names another address: keyed by authentication" {
+	gen --sip udp --rtcp
+	# the INVITE's c= becomes a private address (same length)
+	python3 - "$T/e.pcap" <<-'EOF'
+	import sys
+	b = open(sys.argv[1], "rb").read()
+	assert b.count(b"c=IN IP4 10.1.0.1\r\n") == 1
+	open(sys.argv[1], "wb").write(b.replace(b"c=IN IP4 10.1.0.1\r\n", b"c=IN IP4 10.9.0.1\r\n"))
+	EOF
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
+	    --json "$T/r.json"
+	assert_success
+	assert_output --partial "2 streams keyed by authentication"
+	assert_output --regexp "rtp  10\.1\.0\.1:20000 .* ok +sip/auth "
+	[ "$(json "sorted((s['src'], s['key_from'], s['keyed_by']) for s in r['streams'])")" = \
+	    "[('10.1.0.1:20000', 'sip', 'authentication'), ('10.1.0.1:20001', 'sip', 'authentication'), ('10.2.0.1:30000', 'sip', 'address'), ('10.2.0.1:30001', 'sip', 'address')]" ]
+	for f in "$T"/raw/*.raw; do
+		cmp "$f" "$T/out/$(basename "$f")"
+	done
+}
+
 @test "wav: PCMU and PCMA decoded as sox decodes the payloads" {
 	local pt enc f
 	for pt in 0 8; do

@@ -290,7 +290,14 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 		problems(d);
 		return XC_PARTIAL;
 	}
-	if (!quiet)
+	if (!quiet && t.auth_streams > 0)
+		fprintf(stderr, "%s: %llu packets decrypted in %llu frames; "
+		    "%llu streams keyed by authentication (their SDP names "
+		    "another address: NAT)\n", cli_prog(),
+		    (unsigned long long)t.decrypted,
+		    (unsigned long long)t.frames,
+		    (unsigned long long)t.auth_streams);
+	else if (!quiet)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames\n",
 		    cli_prog(), (unsigned long long)t.decrypted,
 		    (unsigned long long)t.frames);

@@ -20,13 +20,18 @@
  * SRTCP ones replaced by their plaintext. Per-stream results come back as
  * a report (text or JSON) formatted into a buf; nothing is printed.
  *
- * Key matching: a key's selectors (ssrc=, src=, dst=, call-id=) must all
- * match a stream (RTCP also matches src/dst ports one above the RTP port);
- * a key without selectors may match every stream. Keys learned from SIP
- * carry src= (the SDP's c= and m=) and call-id=; when none of them fits a
- * stream by address (NAT), they are all tried on it. The newest fitting
- * key is tried first, and a stream whose key stops authenticating tries
- * newer keys (a re-INVITE rekey).
+ * Key matching: a key line's selectors (ssrc=, src=, dst=, call-id=) must
+ * all match a stream (RTCP also matches src/dst ports one above the RTP
+ * port); a key without selectors may match every stream. Keys from SDP
+ * (pcapdec_add_sdp(), and SIP in the capture) carry src= (the SDP's c= and
+ * m=) and, from SIP, call-id=; when no key fits a stream by address (NAT:
+ * the phone sends from another address than its SDP names), the newest
+ * SDP keys are tried on its first packets and authentication decides (a
+ * bounded number: see pcapdec_match.c). Such a stream that no key
+ * decrypts is a failure when an SDP names its other side (it was promised
+ * SRTP), else it has no key. The newest fitting key is tried first, and a
+ * stream whose key stops authenticating tries newer keys (a re-INVITE
+ * rekey).
  */
 struct pcapdec;
 
@@ -116,6 +121,7 @@ struct pcapdec_totals {
 	uint64_t streams, keyed_streams, streams_without_plaintext;
 	uint64_t streams_not_ok;	/* keyed, status other than OK */
 	uint64_t decrypted, failed[PCAPDEC_NFAIL];
+	uint64_t auth_streams;	/* keyed by authentication (SDP, NAT) */
 	uint64_t keys, sip_keys;
 	uint64_t frag_dropped;
 	int truncated;

@@ -29,7 +29,8 @@ struct key {
 	int libsrtp_kdf[MAX_CTX];
 	size_t nctx;
 	uint64_t order;		/* added order: newer keys are tried first */
-	int from_sip;
+	int from_sip;		/* learned from SIP in the capture */
+	int from_sdp;		/* from SDP: an --sdp file, or SIP */
 	int has_ssrc, has_src, has_dst;
 	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
 	uint32_t ssrc;
@@ -51,11 +52,29 @@ struct skey {
 	struct cap_addr src, dst;
 };
 
+/* How a stream's key was found (the report's "key" column). */
+enum how {
+	HOW_NONE = 0,
+	HOW_SEL,	/* a key line's selectors fit it */
+	HOW_ANY,	/* a key line without selectors */
+	HOW_ADDR,	/* an SDP key, by its c= and m= address */
+	HOW_AUTH	/* tried by authentication: no address fits (NAT) */
+};
+
 struct stream {
 	struct skey k;
 	struct stream *next;	/* hash chain */
 	struct key *key;
 	size_t ctxi;
+	uint8_t how;		/* enum how of `key` */
+	uint8_t tried;		/* no key: 1 SDP, 2 SIP keys were tried by
+				 * authentication on it and it is in an
+				 * SDP's media (reported failed) */
+	uint8_t auth_left;	/* packets SDP keys may still be tried on */
+	uint8_t auth_rounds;
+	uint64_t auth_order;	/* d->key_order when its round began */
+	uint64_t desc_order;	/* d->key_order when `described` was set */
+	int described;		/* an SDP names its source or destination */
 	struct key *unsup;	/* an unusable key that fits it, or NULL */
 	uint64_t packets, decrypted, fail[PCAPDEC_NFAIL];
 	uint32_t bind_fails;

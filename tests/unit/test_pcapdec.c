@@ -251,6 +251,35 @@ capt_stream(struct capt *c, uint32_t ssrc, const uint8_t *key, int libsrtp,
 	prot_free(&r);
 }
 
+/*
+ * `count` packets of `ssrc` from 10.0.0.`s`:`sport` to 10.0.0.`d`:`dport`,
+ * SRTP protected with `key` by lib/rtpsec (NULL: plain RTP, passed as it
+ * is). `decrypts`: expected to come out as the plain RTP.
+ */
+static void
+capt_flow(struct capt *c, int s, uint16_t sport, int d, uint16_t dport,
+    uint32_t ssrc, const uint8_t *key, int count, int decrypts)
+{
+	struct prot r;
+	uint8_t pl[PKT_SZ], en[PKT_SZ];
+	size_t plen, elen;
+	int i;
+
+	if (key != NULL)
+		prot_new(&r, key, 0);
+	for (i = 0; i < count; i++) {
+		plen = mk_rtp(pl, ssrc, (uint16_t)(7000 + i));
+		memcpy(en, pl, plen);
+		elen = plen;
+		if (key != NULL)
+			prot_do(&r, en, &elen, 0);
+		capt_udp(c, s, sport, d, dport, en, elen, decrypts ? pl : NULL,
+		    decrypts ? plen : 0);
+	}
+	if (key != NULL)
+		prot_free(&r);
+}
+
 /* A key line: `sel` (selectors, may be ""), the suite, `key`. */
 static void
 key_line(char *out, size_t outsz, const char *sel, const uint8_t *key)
@@ -485,6 +514,166 @@ test_sip(void)
 	pcapdec_free(d);
 }
 
+/* An SDP offering `key` for `addr`:`port` (RTP/SAVP). */
+static int
+mk_sdp(char *b, size_t n, const char *addr, unsigned port, const uint8_t *key)
+{
+	char b64[64];
+
+	if (b64_encode(key, 30, b64, sizeof(b64)) < 0)
+		return 0;
+	return snprintf(b, n, "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\n"
+	    "c=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/SAVP 0\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\na=crypto:1 %s inline:%s\r\n", addr, addr,
+	    port, SUITE, b64);
+}
+
+/*
+ * A SIP INVITE (`resp` 0) from 10.0.0.`s` to 10.0.0.`d` or its 200 OK,
+ * call `cid`, whose SDP offers `key` for `addr`:`port`.
+ */
+static void
+capt_sip_sdp(struct capt *c, int resp, int s, int d, const char *cid,
+    const char *addr, unsigned port, const uint8_t *key)
+{
+	char sdp[512], sip[1024];
+	int n, m;
+
+	n = mk_sdp(sdp, sizeof(sdp), addr, port, key);
+	m = snprintf(sip, sizeof(sip), "%s\r\n"
+	    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
+	    "From: <sip:a@10.0.0.1>;tag=1\r\n"
+	    "To: <sip:b@10.0.0.2>%s\r\n"
+	    "Call-ID: %s\r\n"
+	    "CSeq: 1 INVITE\r\n"
+	    "Contact: <sip:x@10.0.0.%d:5060>\r\n"
+	    "Content-Type: application/sdp\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    resp ? "SIP/2.0 200 OK" : "INVITE sip:b@10.0.0.2 SIP/2.0",
+	    resp ? ";tag=2" : "", cid, s, n, sdp);
+	capt_udp(c, s, 5060, d, 5060, (const uint8_t *)sip, (size_t)m, NULL,
+	    0);
+}
+
+/* The problem lines of `d`, in a static buffer. */
+static const char *
+problems(const struct pcapdec *d)
+{
+	static char s[4096];
+	struct buf *b = buf_new(65536);
+
+	s[0] = '\0';
+	if (b != NULL && pcapdec_report_problems(d, b) == 0)
+		snprintf(s, sizeof(s), "%.*s", (int)buf_len(b),
+		    (const char *)buf_data(b));
+	buf_free(b);
+	return s;
+}
+
+static void
+test_nat(void)
+{
+	struct capt c;
+	struct pcapdec *d;
+	struct pcapdec_totals t;
+	uint8_t key_c[30];
+	char sdp[512];
+	const char *j;
+	int n, sip;
+
+	memset(key_c, 0x5a, sizeof(key_c));
+	/*
+	 * The phone (10.0.0.1) is behind NAT: its SDP names 192.168.1.5:4000,
+	 * it sends from 10.0.0.1:20000 to the far end's 10.0.0.2:30000,
+	 * which its SDP names rightly. A third flow, plain RTP of a call no
+	 * SDP describes, must not be blamed.
+	 */
+	for (sip = 1; sip >= 0; sip--) {
+		capt_open(&c);
+		if (sip) {
+			capt_sip_sdp(&c, 0, 1, 2, "nat-1", "192.168.1.5", 4000,
+			    key_a);
+			capt_sip_sdp(&c, 1, 2, 1, "nat-1", "10.0.0.2", 30000,
+			    key_b);
+		}
+		capt_flow(&c, 1, 20000, 2, 30000, 0x11111111, key_a, 10, 1);
+		capt_flow(&c, 2, 30000, 1, 20000, 0x22222222, key_b, 10, 1);
+		capt_flow(&c, 3, 7000, 4, 8000, 0x33333333, NULL, 10, 0);
+		capt_close(&c);
+		d = dec_new(!sip);
+		if (!sip) {
+			n = mk_sdp(sdp, sizeof(sdp), "192.168.1.5", 4000,
+			    key_a);
+			T_EQ_INT(pcapdec_add_sdp(d, slice_make((const uint8_t *)
+			    sdp, (size_t)n), NULL, 0), 0, "nat --sdp: offer");
+			n = mk_sdp(sdp, sizeof(sdp), "10.0.0.2", 30000, key_b);
+			T_EQ_INT(pcapdec_add_sdp(d, slice_make((const uint8_t *)
+			    sdp, (size_t)n), NULL, 0), 0, "nat --sdp: answer");
+		}
+		T_EQ_INT(run(d), 0, "nat %s: run", sip ? "sip" : "--sdp");
+		T_EQ_INT(out_matches(&c), c.n, "nat %s: both directions "
+		    "decrypt exactly, the plain flow passes",
+		    sip ? "sip" : "--sdp");
+		pcapdec_totals(d, &t);
+		T_EQ_INT(t.decrypted, 20, "nat %s: 20 decrypted",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.keyed_streams, 2, "nat %s: 2 keyed streams",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.streams_not_ok, 0, "nat %s: every keyed stream ok",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.auth_streams, 1, "nat %s: one keyed by "
+		    "authentication", sip ? "sip" : "--sdp");
+		T_EQ_INT(t.failed[PCAPDEC_NOKEY], 10, "nat %s: the plain flow "
+		    "has no key", sip ? "sip" : "--sdp");
+		j = json(d);
+		T_OK(strstr(j, sip ? "\"ssrc\": \"0x11111111\", \"kind\": "
+		    "\"rtp\", \"src\": \"10.0.0.1:20000\", \"dst\": "
+		    "\"10.0.0.2:30000\", \"suite\": \"" SUITE "\", "
+		    "\"key_from\": \"sip\", \"keyed_by\": \"authentication\""
+		    : "\"key_from\": \"sdp\", \"keyed_by\": "
+		    "\"authentication\"") != NULL,
+		    "nat %s: the phone's stream keyed by authentication",
+		    sip ? "sip" : "--sdp");
+		T_OK(strstr(j, sip ? "\"key_from\": \"sip\", \"keyed_by\": "
+		    "\"address\"" : "\"key_from\": \"sdp\", \"keyed_by\": "
+		    "\"address\"") != NULL, "nat %s: the far end's by address",
+		    sip ? "sip" : "--sdp");
+		T_OK(strstr(j, "\"key_from\": \"none\", \"keyed_by\": null, "
+		    "\"status\": \"no-key\"") != NULL,
+		    "nat %s: the plain flow: no key", sip ? "sip" : "--sdp");
+		pcapdec_free(d);
+	}
+
+	/* the phone's SDP has a key it does not use: its stream, which the
+	 * far end's SDP names, failed; the plain flow still has no key */
+	capt_open(&c);
+	capt_sip_sdp(&c, 0, 1, 2, "nat-2", "192.168.1.5", 4000, key_c);
+	capt_sip_sdp(&c, 1, 2, 1, "nat-2", "10.0.0.2", 30000, key_b);
+	capt_flow(&c, 1, 20000, 2, 30000, 0x11111111, key_a, 10, 0);
+	capt_flow(&c, 2, 30000, 1, 20000, 0x22222222, key_b, 10, 1);
+	capt_flow(&c, 3, 7000, 4, 8000, 0x33333333, NULL, 10, 0);
+	capt_close(&c);
+	d = dec_new(0);
+	T_EQ_INT(run(d), 0, "nat, wrong key: run");
+	T_EQ_INT(out_matches(&c), c.n, "nat, wrong key: the far end's "
+	    "decrypts, the rest passes as it was");
+	pcapdec_totals(d, &t);
+	T_EQ_INT(t.decrypted, 10, "nat, wrong key: 10 decrypted");
+	T_EQ_INT(t.keyed_streams, 2, "nat, wrong key: the phone's stream "
+	    "counts as keyed");
+	T_EQ_INT(t.streams_not_ok, 1, "nat, wrong key: and is not ok");
+	T_EQ_INT(t.streams_without_plaintext, 1,
+	    "nat, wrong key: without plaintext");
+	T_OK(strstr(problems(d), "0x11111111 rtp 10.0.0.1:20000 -> "
+	    "10.0.0.2:30000: failed, 0 of 10 decrypted (no-key 2, auth 8): "
+	    "no SDP names its source") != NULL &&
+	    strstr(problems(d), "tried by authentication, none fits") != NULL,
+	    "nat, wrong key: the problem line names it");
+	T_OK(strstr(problems(d), "0x33333333") == NULL,
+	    "nat, wrong key: the plain flow is not a problem");
+	pcapdec_free(d);
+}
+
 static void
 test_dir(void)
 {
@@ -599,7 +788,7 @@ static void
 test_report(void)
 {
 	static const char *want[] = { "0x11111111", "rtp", "10.0.0.1:20000",
-	    "10.0.0.2:30000", SUITE, "partial", "10", "8", "0", "1", "1",
+	    "10.0.0.2:30000", SUITE, "partial", "line", "10", "8", "0", "1", "1",
 	    "0", "0", "2", "0" };
 	struct capt c;
 	struct pcapdec *d;
@@ -727,6 +916,7 @@ main(void)
 	test_wrong_key();
 	test_sip();
 	test_dir();
+	test_nat();
 	test_srtcp();
 	test_report();
 	test_keys_text();
