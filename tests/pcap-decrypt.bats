@@ -240,7 +240,8 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	# the generator's libsrtp2 ignores the KDR it writes in the SDP, so a
 	# decrypter that ignored it too would decrypt these streams
 	gen --sip udp --kdr 1 --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --json "$T/r.json"
 	assert_failure 4
 	assert_output --partial "nothing decrypted (the keys that fit cannot be used)"
 	assert_output --partial "unsupported, 0 of 50 decrypted (unsupported 50: KDR=1: key derivation rate not supported)"
@@ -269,8 +270,8 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 
 @test "sip over udp in the capture is the only key source" {
 	gen --sip udp --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
-	    --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out" --json "$T/r.json"
 	assert_success
 	same
 	[ "$(json "r['sip_keys']")" = 2 ]
@@ -282,13 +283,15 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
 	    --json "$T/r.json"
 	assert_success
+	# (without --keep-sdp: a message split across segments is written
+	# as it was, only one whole in its segment is made plain RTP)
 	same
 }
 
 @test "re-INVITE rekey applied from when it appears" {
 	gen --sip udp --rekey --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
-	    --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out" --json "$T/r.json"
 	assert_success
 	same
 	[ "$(json "r['sip_keys']")" = 4 ]
@@ -369,7 +372,7 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	    out.write("m=audio %s RTP/SAVP 0\r\nc=IN IP4 %s\r\na=crypto:1 %s\r\n" % (port, addr, crypto))
 	EOF
 	run timeout 60 "$PD" --no-sip --sdp "$T/a.sdp" -r "$T/e.pcap" \
-	    -w "$T/o.pcap" --raw "$T/out"
+	    -w "$T/o.pcap" --raw "$T/out" --keep-sdp
 	assert_success
 	same
 }
@@ -464,6 +467,92 @@ sdps() {
 	for f in "$T"/raw/*.raw; do
 		cmp "$f" "$T/out/$(basename "$f")"
 	done
+}
+
+# sipcheck FILE: every frame of FILE equal to $T/p.pcap's but the SIP
+# ones; each SIP message's Content-Length its body's length; prints the
+# number of SIP messages.
+sipcheck() {
+	python3 - "$1" "$T/p.pcap" <<-'EOF'
+	import struct, sys
+	def frames(path):
+	    b = open(path, "rb").read()
+	    le = b[:4] == b"\xd4\xc3\xb2\xa1"
+	    e = "<" if le else ">"
+	    off, out = 24, []
+	    while off + 16 <= len(b):
+	        n = struct.unpack(e + "IIII", b[off:off + 16])[2]
+	        out.append(b[off + 16:off + 16 + n])
+	        off += 16 + n
+	    return out
+	got, want = frames(sys.argv[1]), frames(sys.argv[2])
+	assert len(got) == len(want), (len(got), len(want))
+	nsip = 0
+	for g, w in zip(got, want):
+	    i = g.find(b"SIP/2.0")
+	    if i < 0:
+	        assert g == w, "a frame that is not SIP differs"
+	        continue
+	    nsip += 1
+	    start = max(g.rfind(b"INVITE ", 0, i + 1), g.find(b"SIP/2.0 "))
+	    head, body = g[start:].split(b"\r\n\r\n", 1)
+	    cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+	    assert int(cl[0].split(b":")[1]) == len(body), "Content-Length"
+	print(nsip)
+	EOF
+}
+
+# rtp_full FILE: the RTP packets tshark finds in FILE (ports told) whose
+# payload is the whole 160 bytes the generator sent.
+rtp_full() {
+	timeout 120 tshark -n -r "$1" -d "udp.port==20000,rtp" \
+	    -d "udp.port==30000,rtp" -Y rtp -T fields -e rtp.payload \
+	    2>/dev/null | tr -d : | awk 'length($1) == 2 * 160' | wc -l
+}
+
+@test "-w: the SIP's SDP says RTP/AVP, no a=crypto; tshark gets whole payloads" {
+	gen --sip udp --rtcp
+	# what went in: SRTP profiles with keys
+	timeout 120 tshark -n -r "$T/e.pcap" -Y sdp -T fields -e sdp.media \
+	    2>/dev/null > "$T/in.txt"
+	[ "$(grep -c 'RTP/SAVP' "$T/in.txt")" = 2 ]
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	timeout 120 tshark -n -r "$T/o.pcap" -Y sdp -T fields -e sdp.media \
+	    2>/dev/null > "$T/media.txt"
+	cat "$T/media.txt"
+	[ "$(grep -c ' RTP/AVP 0$' "$T/media.txt")" = 2 ]
+	! grep -q SAVP "$T/media.txt"
+	timeout 120 tshark -n -r "$T/o.pcap" -Y sdp -T fields \
+	    -e sdp.media_attr 2>/dev/null > "$T/attr.txt"
+	[ "$(grep -c 'rtpmap:0 PCMU/8000' "$T/attr.txt")" = 2 ]
+	! grep -q crypto "$T/attr.txt"
+	# lengths and checksums: tshark finds none bad, Content-Length fits
+	[ "$(timeout 120 tshark -n -r "$T/o.pcap" -o ip.check_checksum:TRUE \
+	    -o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 ||
+	    udp.checksum.status == 0 || _ws.malformed' 2>/dev/null | wc -l)" = 0 ]
+	[ "$(sipcheck "$T/o.pcap")" = 2 ]
+	# the RTP whole: each packet's payload the exact plaintext
+	[ "$(rtp_full "$T/o.pcap")" = 100 ]
+	tshark_check
+	# --keep-sdp: the SIP as it was, and tshark takes the RTP for SRTP
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/k.pcap"
+	assert_success
+	cmp "$T/k.pcap" "$T/p.pcap"
+	[ "$(rtp_full "$T/k.pcap")" = 0 ]
+}
+
+@test "-w: fragmented SIP over UDP gets its SDP made plain too" {
+	gen --sip udp --frag 256
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	timeout 120 tshark -n -r "$T/o.pcap" -o ip.check_checksum:TRUE \
+	    -o udp.check_checksum:TRUE -Y sdp -T fields -e sdp.media \
+	    -e udp.checksum.status 2>/dev/null > "$T/media.txt"
+	cat "$T/media.txt"
+	[ "$(grep -c ' RTP/AVP 0' "$T/media.txt")" = 2 ]
+	! grep -q SAVP "$T/media.txt"
+	[ "$(rtp_full "$T/o.pcap")" = 100 ]
 }
 
 @test "wav: PCMU and PCMA decoded as sox decodes the payloads" {

@@ -17,7 +17,9 @@
  * RTP/RTCP streams, learns more keys from the SDP of cleartext SIP in the
  * capture (UDP, and TCP streams joined in order), decrypts with lib/rtpsec
  * and writes every frame to the output pcap in input order, the SRTP and
- * SRTCP ones replaced by their plaintext. Per-stream results come back as
+ * SRTCP ones replaced by their plaintext and the SDP of cleartext SIP made
+ * plain RTP (RTP/AVP, no a=crypto: UDP, and TCP segments that hold whole
+ * messages; unless keep_sdp). Per-stream results come back as
  * a report (text or JSON) formatted into a buf; nothing is printed.
  *
  * Key matching: a key line's selectors (ssrc=, src=, dst=, call-id=) must
@@ -67,6 +69,7 @@ struct pcapdec_opts {
 	const char *wav_dir;	/* NULL: no WAV (PCMU/PCMA streams) */
 	const char *raw_dir;	/* NULL: no raw payload files */
 	int no_sip;		/* do not learn keys from SIP in the capture */
+	int keep_sdp;		/* out_pcap: SIP as captured, not made plain */
 	uint32_t roc_max;	/* ROC values tried when a stream starts */
 	size_t max_streams;	/* 0: 65536 */
 	const struct logger *log;	/* may be NULL */

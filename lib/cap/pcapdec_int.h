@@ -123,6 +123,8 @@ struct pcapdec {
 	struct pcapdec_totals t;
 	uint64_t bytes;
 	int out_err;
+	struct buf *sdpbuf;	/* a plain SDP for the output */
+	uint8_t *sipbuf;	/* a plain SIP message for the output */
 };
 
 /*
@@ -132,6 +134,7 @@ struct pcapdec {
  *   pcapdec_sip.c     SIP in the capture (UDP, TCP streams joined in order)
  *   pcapdec_match.c   the stream table, which key fits a stream, decryption
  *   pcapdec_out.c     per-stream outputs (WAV, raw), the output pcap queue
+ *   pcapdec_sdprw.c   the output's SIP: its SDP bodies made plain RTP
  *   pcapdec_report.c  totals and the per-stream report
  */
 
@@ -145,6 +148,17 @@ int pcapdec_add_sdp_from(struct pcapdec *d, struct slice body,
 int pcapdec_looks_like_sip(struct slice p);
 void pcapdec_sip_message(struct pcapdec *d, struct slice raw);
 void pcapdec_tcp_segment(struct pcapdec *d, const struct cap_pkt *p);
+
+/* pcapdec_sdprw.c */
+/*
+ * SIP message `msg` with its SDP's SRTP media made plain RTP, into `out`
+ * (`outsz` bytes): 1 with *outlen set, 0 when there is nothing to rewrite
+ * (no SDP, no SRTP media) or it cannot be. `same_len`: keep the length
+ * (a TCP segment), padding with a header; 0 if the rewrite is too short
+ * to pad.
+ */
+int pcapdec_sip_plain(struct pcapdec *d, struct slice msg, int same_len,
+    uint8_t *out, size_t outsz, size_t *outlen);
 
 /* pcapdec_match.c */
 int pcapdec_decrypt_udp(struct pcapdec *d, const struct cap_pkt *p,
