@@ -240,7 +240,8 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	# the generator's libsrtp2 ignores the KDR it writes in the SDP, so a
 	# decrypter that ignored it too would decrypt these streams
 	gen --sip udp --kdr 1 --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --json "$T/r.json"
 	assert_failure 4
 	assert_output --partial "nothing decrypted (the keys that fit cannot be used)"
 	assert_output --partial "unsupported, 0 of 50 decrypted (unsupported 50: KDR=1: key derivation rate not supported)"
@@ -269,8 +270,8 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 
 @test "sip over udp in the capture is the only key source" {
 	gen --sip udp --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
-	    --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out" --json "$T/r.json"
 	assert_success
 	same
 	[ "$(json "r['sip_keys']")" = 2 ]
@@ -282,13 +283,15 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
 	    --json "$T/r.json"
 	assert_success
+	# (without --keep-sdp: a message split across segments is written
+	# as it was, only one whole in its segment is made plain RTP)
 	same
 }
 
 @test "re-INVITE rekey applied from when it appears" {
 	gen --sip udp --rekey --rtcp
-	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
-	    --json "$T/r.json"
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/o.pcap" \
+	    --raw "$T/out" --json "$T/r.json"
 	assert_success
 	same
 	[ "$(json "r['sip_keys']")" = 4 ]
@@ -369,9 +372,187 @@ variant() {	# variant GEN-OPTIONS...: generate, decrypt, compare, tshark
 	    out.write("m=audio %s RTP/SAVP 0\r\nc=IN IP4 %s\r\na=crypto:1 %s\r\n" % (port, addr, crypto))
 	EOF
 	run timeout 60 "$PD" --no-sip --sdp "$T/a.sdp" -r "$T/e.pcap" \
-	    -w "$T/o.pcap" --raw "$T/out"
+	    -w "$T/o.pcap" --raw "$T/out" --keep-sdp
 	assert_success
 	same
+}
+
+# sdps [--nat ADDR] [--bad]: one SDP per key line, $T/sdp1.sdp ...; with
+# --nat the caller's (10.1.x.y) SDP names ADDR instead of where it sends
+# from, with --bad it offers another key than it uses.
+sdps() {
+	python3 - "$T/k.txt" "$T" "$@" <<-'EOF'
+	import sys
+	keys, out, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+	nat = args[args.index("--nat") + 1] if "--nat" in args else None
+	bad = "--bad" in args
+	lines = [l for l in open(keys).read().split("\n") if l]
+	for i, l in enumerate(lines):
+	    f = dict(x.split("=", 1) for x in l.split() if "=" in x and not x.startswith("inline"))
+	    addr, port = f["src"].rsplit(":", 1)
+	    crypto = " ".join(x for x in l.split() if "=" not in x or x.startswith("inline"))
+	    if addr.startswith("10.1."):
+	        if nat:
+	            addr = nat
+	        if bad:
+	            crypto = crypto.split()[0] + " inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	    with open("%s/sdp%d.sdp" % (out, i + 1), "w") as o:
+	        o.write("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+	                "m=audio %s RTP/SAVP 0\r\na=crypto:1 %s\r\n" % (addr, addr, port, crypto))
+	EOF
+}
+
+@test "NAT: --sdp whose c= is not where the phone sends from: keyed by authentication" {
+	gen --rtcp
+	sdps --nat 192.168.1.5
+	grep -q 'c=IN IP4 192.168.1.5' "$T/sdp1.sdp"
+	grep -q 'c=IN IP4 10.2.0.1' "$T/sdp2.sdp"
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" --sdp "$T/sdp2.sdp" \
+	    -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" --json "$T/r.json"
+	assert_success
+	same
+	assert_output --partial "2 streams keyed by authentication"
+	assert_output --regexp "0x[0-9a-f]{8} rtp  10\.1\.0\.1:20000 +10\.2\.0\.1:30000 +AES_CM_128_HMAC_SHA1_80 ok +sdp/auth "
+	assert_output --regexp "0x[0-9a-f]{8} rtp  10\.2\.0\.1:30000 +10\.1\.0\.1:20000 +AES_CM_128_HMAC_SHA1_80 ok +sdp/addr "
+	[ "$(json "sorted((s['kind'], s['src'], s['key_from'], s['keyed_by']) for s in r['streams'])")" = \
+	    "[('rtcp', '10.1.0.1:20001', 'sdp', 'authentication'), ('rtcp', '10.2.0.1:30001', 'sdp', 'address'), ('rtp', '10.1.0.1:20000', 'sdp', 'authentication'), ('rtp', '10.2.0.1:30000', 'sdp', 'address')]" ]
+	[ "$(json "r['auth_streams']")" = 2 ]
+	# the same keys as key lines with src= stay strict (a key line is
+	# exact): the caller's streams have no key, and that is no failure
+	sed -e 's/ ssrc=0x[0-9a-f]*//' -e 's/src=10\.1\.0\.1/src=192.168.1.5/' \
+	    -e 's/ dst=[^ ]*//' "$T/k.txt" > "$T/strict.txt"
+	run timeout 60 "$PD" -K "$T/strict.txt" -r "$T/e.pcap"
+	assert_success
+	assert_output --regexp "rtp  10\.1\.0\.1:20000 .* no-key +- "
+}
+
+@test "NAT: a wrong key in the phone's SDP: exit 5, its streams named; all wrong: exit 4" {
+	gen --rtcp
+	sdps --nat 192.168.1.5 --bad
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" --sdp "$T/sdp2.sdp" \
+	    -r "$T/e.pcap" --json "$T/r.json"
+	assert_failure 5
+	assert_output --partial "2 of 4 keyed streams did not decrypt fully"
+	assert_output --regexp "0x[0-9a-f]{8} rtp 10\.1\.0\.1:20000 -> 10\.2\.0\.1:30000: failed, 0 of 50 decrypted \(no-key 42, auth 8\): no SDP names its source; the SDP keys \(--sdp\) tried by authentication, none fits"
+	assert_output --regexp "0x[0-9a-f]{8} rtcp 10\.1\.0\.1:20001 -> 10\.2\.0\.1:30001: failed"
+	[ "$(json "sorted((s['src'], s['status']) for s in r['streams'])")" = \
+	    "[('10.1.0.1:20000', 'failed'), ('10.1.0.1:20001', 'failed'), ('10.2.0.1:30000', 'ok'), ('10.2.0.1:30001', 'ok')]" ]
+	# the callee's SDP alone: the caller's streams it names were
+	# promised SRTP but have no key that fits
+	run timeout 60 "$PD" --sdp "$T/sdp2.sdp" -r "$T/e.pcap"
+	assert_failure 5
+	assert_output --regexp "rtp 10\.1\.0\.1:20000 -> 10\.2\.0\.1:30000: failed"
+	# the phone's alone, its key wrong: nothing decrypted
+	run timeout 60 "$PD" --sdp "$T/sdp1.sdp" -r "$T/e.pcap"
+	assert_failure 4
+	assert_output --partial "nothing decrypted"
+}
+
+@test "NAT: SIP in the capture whose SDP names another address: keyed by authentication" {
+	gen --sip udp --rtcp
+	# the INVITE's c= becomes a private address (same length)
+	python3 - "$T/e.pcap" <<-'EOF'
+	import sys
+	b = open(sys.argv[1], "rb").read()
+	assert b.count(b"c=IN IP4 10.1.0.1\r\n") == 1
+	open(sys.argv[1], "wb").write(b.replace(b"c=IN IP4 10.1.0.1\r\n", b"c=IN IP4 10.9.0.1\r\n"))
+	EOF
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out" \
+	    --json "$T/r.json"
+	assert_success
+	assert_output --partial "2 streams keyed by authentication"
+	assert_output --regexp "rtp  10\.1\.0\.1:20000 .* ok +sip/auth "
+	[ "$(json "sorted((s['src'], s['key_from'], s['keyed_by']) for s in r['streams'])")" = \
+	    "[('10.1.0.1:20000', 'sip', 'authentication'), ('10.1.0.1:20001', 'sip', 'authentication'), ('10.2.0.1:30000', 'sip', 'address'), ('10.2.0.1:30001', 'sip', 'address')]" ]
+	for f in "$T"/raw/*.raw; do
+		cmp "$f" "$T/out/$(basename "$f")"
+	done
+}
+
+# sipcheck FILE: every frame of FILE equal to $T/p.pcap's but the SIP
+# ones; each SIP message's Content-Length its body's length; prints the
+# number of SIP messages.
+sipcheck() {
+	python3 - "$1" "$T/p.pcap" <<-'EOF'
+	import struct, sys
+	def frames(path):
+	    b = open(path, "rb").read()
+	    le = b[:4] == b"\xd4\xc3\xb2\xa1"
+	    e = "<" if le else ">"
+	    off, out = 24, []
+	    while off + 16 <= len(b):
+	        n = struct.unpack(e + "IIII", b[off:off + 16])[2]
+	        out.append(b[off + 16:off + 16 + n])
+	        off += 16 + n
+	    return out
+	got, want = frames(sys.argv[1]), frames(sys.argv[2])
+	assert len(got) == len(want), (len(got), len(want))
+	nsip = 0
+	for g, w in zip(got, want):
+	    i = g.find(b"SIP/2.0")
+	    if i < 0:
+	        assert g == w, "a frame that is not SIP differs"
+	        continue
+	    nsip += 1
+	    start = max(g.rfind(b"INVITE ", 0, i + 1), g.find(b"SIP/2.0 "))
+	    head, body = g[start:].split(b"\r\n\r\n", 1)
+	    cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+	    assert int(cl[0].split(b":")[1]) == len(body), "Content-Length"
+	print(nsip)
+	EOF
+}
+
+# rtp_full FILE: the RTP packets tshark finds in FILE (ports told) whose
+# payload is the whole 160 bytes the generator sent.
+rtp_full() {
+	timeout 120 tshark -n -r "$1" -d "udp.port==20000,rtp" \
+	    -d "udp.port==30000,rtp" -Y rtp -T fields -e rtp.payload \
+	    2>/dev/null | tr -d : | awk 'length($1) == 2 * 160' | wc -l
+}
+
+@test "-w: the SIP's SDP says RTP/AVP, no a=crypto; tshark gets whole payloads" {
+	gen --sip udp --rtcp
+	# what went in: SRTP profiles with keys
+	timeout 120 tshark -n -r "$T/e.pcap" -Y sdp -T fields -e sdp.media \
+	    2>/dev/null > "$T/in.txt"
+	[ "$(grep -c 'RTP/SAVP' "$T/in.txt")" = 2 ]
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	timeout 120 tshark -n -r "$T/o.pcap" -Y sdp -T fields -e sdp.media \
+	    2>/dev/null > "$T/media.txt"
+	cat "$T/media.txt"
+	[ "$(grep -c ' RTP/AVP 0$' "$T/media.txt")" = 2 ]
+	! grep -q SAVP "$T/media.txt"
+	timeout 120 tshark -n -r "$T/o.pcap" -Y sdp -T fields \
+	    -e sdp.media_attr 2>/dev/null > "$T/attr.txt"
+	[ "$(grep -c 'rtpmap:0 PCMU/8000' "$T/attr.txt")" = 2 ]
+	! grep -q crypto "$T/attr.txt"
+	# lengths and checksums: tshark finds none bad, Content-Length fits
+	[ "$(timeout 120 tshark -n -r "$T/o.pcap" -o ip.check_checksum:TRUE \
+	    -o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 ||
+	    udp.checksum.status == 0 || _ws.malformed' 2>/dev/null | wc -l)" = 0 ]
+	[ "$(sipcheck "$T/o.pcap")" = 2 ]
+	# the RTP whole: each packet's payload the exact plaintext
+	[ "$(rtp_full "$T/o.pcap")" = 100 ]
+	tshark_check
+	# --keep-sdp: the SIP as it was, and tshark takes the RTP for SRTP
+	run timeout 60 "$PD" --keep-sdp -r "$T/e.pcap" -w "$T/k.pcap"
+	assert_success
+	cmp "$T/k.pcap" "$T/p.pcap"
+	[ "$(rtp_full "$T/k.pcap")" = 0 ]
+}
+
+@test "-w: fragmented SIP over UDP gets its SDP made plain too" {
+	gen --sip udp --frag 256
+	run timeout 60 "$PD" -r "$T/e.pcap" -w "$T/o.pcap" --raw "$T/out"
+	assert_success
+	timeout 120 tshark -n -r "$T/o.pcap" -o ip.check_checksum:TRUE \
+	    -o udp.check_checksum:TRUE -Y sdp -T fields -e sdp.media \
+	    -e udp.checksum.status 2>/dev/null > "$T/media.txt"
+	cat "$T/media.txt"
+	[ "$(grep -c ' RTP/AVP 0' "$T/media.txt")" = 2 ]
+	! grep -q SAVP "$T/media.txt"
+	[ "$(rtp_full "$T/o.pcap")" = 100 ]
 }
 
 @test "wav: PCMU and PCMA decoded as sox decodes the payloads" {

@@ -32,6 +32,7 @@ usage(FILE *f)
 	    "      --keys FILE       the same as --keylog\n"
 	    "      --sdp FILE        the a=crypto keys of an SDP body\n"
 	    "      --no-sip          do not learn keys from SIP/SDP inside the capture\n"
+	    "      --keep-sdp        -w: the SIP as captured (else its SDP says RTP/AVP)\n"
 	    "      --wav DIR         DIR/SSRC.wav for each PCMU/PCMA stream\n"
 	    "      --raw DIR         DIR/SSRC.raw, the RTP payloads of each stream\n"
 	    "      --json FILE       the per-stream report as JSON (- for stdout)\n"
@@ -132,6 +133,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "keys", required_argument, NULL, 'K' },
 		{ "sdp", required_argument, NULL, 'S' },
 		{ "no-sip", no_argument, NULL, 'N' },
+		{ "keep-sdp", no_argument, NULL, 'P' },
 		{ "wav", required_argument, NULL, 'A' },
 		{ "raw", required_argument, NULL, 'R' },
 		{ "json", required_argument, NULL, 'J' },
@@ -167,6 +169,7 @@ parse_args(int argc, char **argv, struct args *a)
 			a->sdpf[a->nsdp++] = optarg;
 			break;
 		case 'N': a->o.no_sip = 1; break;
+		case 'P': a->o.keep_sdp = 1; break;
 		case 'A': a->o.wav_dir = optarg; break;
 		case 'R': a->o.raw_dir = optarg; break;
 		case 'J': a->json = optarg; break;
@@ -290,7 +293,14 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 		problems(d);
 		return XC_PARTIAL;
 	}
-	if (!quiet)
+	if (!quiet && t.auth_streams > 0)
+		fprintf(stderr, "%s: %llu packets decrypted in %llu frames; "
+		    "%llu streams keyed by authentication (their SDP names "
+		    "another address: NAT)\n", cli_prog(),
+		    (unsigned long long)t.decrypted,
+		    (unsigned long long)t.frames,
+		    (unsigned long long)t.auth_streams);
+	else if (!quiet)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames\n",
 		    cli_prog(), (unsigned long long)t.decrypted,
 		    (unsigned long long)t.frames);

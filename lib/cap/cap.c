@@ -401,12 +401,13 @@ fold(uint64_t sum)
 	return rd16(b);
 }
 
-uint16_t
-cap_udp_checksum(const struct cap_pkt *p, const uint8_t *udp, size_t len)
+/* The checksum over the pseudo header of `p` and `len` bytes at `l4`. */
+static uint16_t
+l4_checksum(const struct cap_pkt *p, uint8_t proto, const uint8_t *l4,
+    size_t len)
 {
-	uint8_t ph[4] = { 0, PROTO_UDP, (uint8_t)(len >> 8), (uint8_t)len };
+	uint8_t ph[4] = { 0, proto, (uint8_t)(len >> 8), (uint8_t)len };
 	uint64_t sum = 0;
-	uint16_t c;
 
 	if (p->ipver == 4) {
 		sum = sum_bytes(sum, p->src.a, 4);
@@ -415,14 +416,35 @@ cap_udp_checksum(const struct cap_pkt *p, const uint8_t *udp, size_t len)
 		sum = sum_bytes(sum, p->src.a, 16);
 		sum = sum_bytes(sum, p->dst.a, 16);
 		uint8_t ph6[8] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-		    (uint8_t)(len >> 8), (uint8_t)len, 0, 0, 0, PROTO_UDP };
+		    (uint8_t)(len >> 8), (uint8_t)len, 0, 0, 0, proto };
 		sum = sum_bytes(sum, ph6, 8);
-		c = fold(sum_bytes(sum, udp, len));
-		return c == 0 ? 0xffff : c;
+		return fold(sum_bytes(sum, l4, len));
 	}
 	sum = sum_bytes(sum, ph, 4);
-	c = fold(sum_bytes(sum, udp, len));
-	return c == 0 ? 0xffff : c;
+	return fold(sum_bytes(sum, l4, len));
+}
+
+uint16_t
+cap_udp_checksum(const struct cap_pkt *p, const uint8_t *udp, size_t len)
+{
+	uint16_t c = l4_checksum(p, PROTO_UDP, udp, len);
+
+	return c == 0 ? 0xffff : c;	/* 0 means none in UDP */
+}
+
+int
+cap_fix_tcp_checksum(uint8_t *frame, size_t len, const struct cap_pkt *p)
+{
+	uint8_t *t;
+	size_t tl;
+
+	if (p->kind != CAP_TCP || p->ip_end > len || p->l4_off + 20 > p->ip_end)
+		return E_INVAL;
+	t = frame + p->l4_off;
+	tl = p->ip_end - p->l4_off;
+	wr16(t + 16, 0);
+	wr16(t + 16, l4_checksum(p, PROTO_TCP, t, tl));
+	return 0;
 }
 
 static void

@@ -180,6 +180,14 @@ int cap_rewrite_frag(const uint8_t *frame, size_t len, const struct cap_pkt *p,
 uint16_t cap_udp_checksum(const struct cap_pkt *p, const uint8_t *udp,
     size_t len);
 
+/*
+ * The TCP segment of the `len`-byte frame decoded as `p` (CAP_TCP) was
+ * edited in place, its length unchanged: recompute its checksum. E_INVAL
+ * when the frame does not hold the whole segment.
+ */
+int cap_fix_tcp_checksum(uint8_t *frame, size_t len, const struct cap_pkt *p)
+    WUR;
+
 /* --- libpcap input and output --- */
 
 struct cap_reader;

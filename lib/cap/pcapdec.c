@@ -29,6 +29,98 @@ pcapdec_status_name(enum pcapdec_status st)
 
 /* --- the run --- */
 
+/*
+ * The fragments of datagram `g` (decoded as `u`) are to carry UDP payload
+ * `pl` (`len` bytes, no longer than the old one): patch the queued ones.
+ */
+static void
+patch_udp(struct pcapdec *d, const struct cap_pkt *u,
+    const struct cap_dgram *g, const uint8_t *pl, size_t len)
+{
+	uint16_t c;
+
+	if (8 + len > PKT_MAX)
+		return;
+	memcpy(d->dgram, g->data.p, 8);
+	memmove(d->dgram + 8, pl, len);
+	d->dgram[4] = (uint8_t)((8 + len) >> 8);
+	d->dgram[5] = (uint8_t)(8 + len);
+	if (u->ipver == 6 || u->udp_sum != 0) {
+		d->dgram[6] = d->dgram[7] = 0;
+		c = cap_udp_checksum(u, d->dgram, 8 + len);
+		d->dgram[6] = (uint8_t)(c >> 8);
+		d->dgram[7] = (uint8_t)c;
+	}
+	pcapdec_queue_patch(d, g->serial, d->dgram, 8 + len);
+}
+
+/* Rewrite the output's SIP (see pcapdec_sdprw.c)? */
+static int
+sip_out(const struct pcapdec *d, const struct cap_frame *f)
+{
+	return d->w != NULL && !d->o.keep_sdp && f->caplen == f->wirelen &&
+	    f->caplen <= PKT_MAX;
+}
+
+/* A SIP datagram: its SDP made plain into `o` (d->frame); 1 if done. */
+static int
+sip_out_udp(struct pcapdec *d, const struct cap_frame *f,
+    const struct cap_pkt *p, struct cap_frame *o)
+{
+	size_t len, n;
+
+	if (!sip_out(d, f) ||
+	    !pcapdec_sip_plain(d, p->payload, 0, d->sipbuf, PKT_MAX, &len) ||
+	    cap_rewrite_udp(f->data, f->caplen, p, d->sipbuf, len, d->frame,
+	    PKT_MAX + 256, &n) != 0)
+		return 0;
+	*o = *f;
+	o->data = d->frame;
+	o->caplen = o->wirelen = (uint32_t)n;
+	return 1;
+}
+
+/*
+ * A TCP segment: the whole SIP messages it starts with get their SDP made
+ * plain in place, each keeping its length (the sequence numbers of the
+ * stream stay right), into `o` (d->frame); 1 if any was. A message split
+ * across segments is left as it is.
+ */
+static int
+sip_out_tcp(struct pcapdec *d, const struct cap_frame *f,
+    const struct cap_pkt *p, struct cap_frame *o)
+{
+	struct sip_msg *m;
+	struct slice rest;
+	size_t off, pos = 0, mlen, len;
+	int changed = 0;
+
+	if (!sip_out(d, f) || !pcapdec_looks_like_sip(p->payload) ||
+	    (m = malloc(sizeof(*m))) == NULL)
+		return 0;
+	memcpy(d->frame, f->data, f->caplen);
+	off = (size_t)(p->payload.p - f->data);
+	while (pos < p->payload.len) {
+		rest = slice_make(d->frame + off + pos, p->payload.len - pos);
+		if (!pcapdec_looks_like_sip(rest) || sip_parse(m, rest) != 0 ||
+		    sip_find(m, SIP_H_CONTENT_LENGTH) == NULL)
+			break;
+		mlen = (size_t)(m->body.p + m->body.len - rest.p);
+		if (pcapdec_sip_plain(d, slice_make(rest.p, mlen), 1,
+		    d->sipbuf, PKT_MAX, &len) && len == mlen) {
+			memcpy(d->frame + off + pos, d->sipbuf, len);
+			changed = 1;
+		}
+		pos += mlen;
+	}
+	free(m);
+	if (!changed || cap_fix_tcp_checksum(d->frame, f->caplen, p) != 0)
+		return 0;
+	*o = *f;
+	o->data = d->frame;
+	return 1;
+}
+
 static void
 fragment(struct pcapdec *d, const struct cap_frame *f, const struct cap_pkt *p)
 {
@@ -52,24 +144,17 @@ fragment(struct pcapdec *d, const struct cap_frame *f, const struct cap_pkt *p)
 	if (cap_decode_l4(p, g.next, g.data, &u) == 0) {
 		if (u.kind == CAP_UDP && u.payload.len <= PKT_MAX &&
 		    (memcpy(d->pkt, u.payload.p, u.payload.len), 1) &&
-		    pcapdec_decrypt_udp(d, &u, u.payload, d->pkt, &len) &&
-		    8 + len <= PKT_MAX) {
-			memcpy(d->dgram, g.data.p, 8);
-			memcpy(d->dgram + 8, d->pkt, len);
-			d->dgram[4] = (uint8_t)((8 + len) >> 8);
-			d->dgram[5] = (uint8_t)(8 + len);
-			if (u.ipver == 6 || u.udp_sum != 0) {
-				uint16_t c;
-
-				d->dgram[6] = d->dgram[7] = 0;
-				c = cap_udp_checksum(&u, d->dgram, 8 + len);
-				d->dgram[6] = (uint8_t)(c >> 8);
-				d->dgram[7] = (uint8_t)c;
-			}
-			pcapdec_queue_patch(d, g.serial, d->dgram, 8 + len);
-		} else if (u.kind == CAP_UDP && !d->o.no_sip &&
-		    pcapdec_looks_like_sip(u.payload))
-			pcapdec_sip_message(d, u.payload);
+		    pcapdec_decrypt_udp(d, &u, u.payload, d->pkt, &len))
+			patch_udp(d, &u, &g, d->pkt, len);
+		else if (u.kind == CAP_UDP &&
+		    pcapdec_looks_like_sip(u.payload)) {
+			if (!d->o.no_sip)
+				pcapdec_sip_message(d, u.payload);
+			if (d->w != NULL && !d->o.keep_sdp &&
+			    pcapdec_sip_plain(d, u.payload, 0, d->sipbuf,
+			    PKT_MAX, &len) && len <= u.payload.len)
+				patch_udp(d, &u, &g, d->sipbuf, len);
+		}
 	}
 	/* nothing of it is pending any more */
 	for (size_t i = 0; i < d->qlen; i++) {
@@ -99,10 +184,15 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 	if (p.kind == CAP_TCP) {
 		if (!d->o.no_sip)
 			pcapdec_tcp_segment(d, &p);
+		if (sip_out_tcp(d, f, &p, &o))
+			f = &o;
 		goto plain;
 	}
-	if (!d->o.no_sip && pcapdec_looks_like_sip(p.payload)) {
-		pcapdec_sip_message(d, p.payload);
+	if (pcapdec_looks_like_sip(p.payload)) {
+		if (!d->o.no_sip)
+			pcapdec_sip_message(d, p.payload);
+		if (sip_out_udp(d, f, &p, &o))
+			f = &o;
 		goto plain;
 	}
 	/* decrypt in a copy of the frame, then shrink it in place */
@@ -217,10 +307,11 @@ pcapdec_new(const struct pcapdec_opts *o, int *err)
 	d->pkt = malloc(PKT_MAX + RTPSEC_MAX_OVERHEAD);
 	d->frame = malloc(PKT_MAX + 256);
 	d->dgram = malloc(PKT_MAX + 8);
+	d->sipbuf = malloc(PKT_MAX);
 	d->defrag = cap_defrag_new(256, 65535, 30 * 1000000ull);
 	if (d->tab == NULL || d->eps == NULL || d->q == NULL ||
 	    d->pkt == NULL || d->frame == NULL || d->dgram == NULL ||
-	    d->defrag == NULL) {
+	    d->sipbuf == NULL || d->defrag == NULL) {
 		pcapdec_free(d);
 		*err = E_NOMEM;
 		return NULL;
@@ -259,5 +350,7 @@ pcapdec_free(struct pcapdec *d)
 	free(d->pkt);
 	free(d->frame);
 	free(d->dgram);
+	free(d->sipbuf);
+	buf_free(d->sdpbuf);
 	free(d);
 }

@@ -17,16 +17,23 @@
  * RTP/RTCP streams, learns more keys from the SDP of cleartext SIP in the
  * capture (UDP, and TCP streams joined in order), decrypts with lib/rtpsec
  * and writes every frame to the output pcap in input order, the SRTP and
- * SRTCP ones replaced by their plaintext. Per-stream results come back as
+ * SRTCP ones replaced by their plaintext and the SDP of cleartext SIP made
+ * plain RTP (RTP/AVP, no a=crypto: UDP, and TCP segments that hold whole
+ * messages; unless keep_sdp). Per-stream results come back as
  * a report (text or JSON) formatted into a buf; nothing is printed.
  *
- * Key matching: a key's selectors (ssrc=, src=, dst=, call-id=) must all
- * match a stream (RTCP also matches src/dst ports one above the RTP port);
- * a key without selectors may match every stream. Keys learned from SIP
- * carry src= (the SDP's c= and m=) and call-id=; when none of them fits a
- * stream by address (NAT), they are all tried on it. The newest fitting
- * key is tried first, and a stream whose key stops authenticating tries
- * newer keys (a re-INVITE rekey).
+ * Key matching: a key line's selectors (ssrc=, src=, dst=, call-id=) must
+ * all match a stream (RTCP also matches src/dst ports one above the RTP
+ * port); a key without selectors may match every stream. Keys from SDP
+ * (pcapdec_add_sdp(), and SIP in the capture) carry src= (the SDP's c= and
+ * m=) and, from SIP, call-id=; when no key fits a stream by address (NAT:
+ * the phone sends from another address than its SDP names), the newest
+ * SDP keys are tried on its first packets and authentication decides (a
+ * bounded number: see pcapdec_match.c). Such a stream that no key
+ * decrypts is a failure when an SDP names its other side (it was promised
+ * SRTP), else it has no key. The newest fitting key is tried first, and a
+ * stream whose key stops authenticating tries newer keys (a re-INVITE
+ * rekey).
  */
 struct pcapdec;
 
@@ -62,6 +69,7 @@ struct pcapdec_opts {
 	const char *wav_dir;	/* NULL: no WAV (PCMU/PCMA streams) */
 	const char *raw_dir;	/* NULL: no raw payload files */
 	int no_sip;		/* do not learn keys from SIP in the capture */
+	int keep_sdp;		/* out_pcap: SIP as captured, not made plain */
 	uint32_t roc_max;	/* ROC values tried when a stream starts */
 	size_t max_streams;	/* 0: 65536 */
 	const struct logger *log;	/* may be NULL */
@@ -116,6 +124,7 @@ struct pcapdec_totals {
 	uint64_t streams, keyed_streams, streams_without_plaintext;
 	uint64_t streams_not_ok;	/* keyed, status other than OK */
 	uint64_t decrypted, failed[PCAPDEC_NFAIL];
+	uint64_t auth_streams;	/* keyed by authentication (SDP, NAT) */
 	uint64_t keys, sip_keys;
 	uint64_t frag_dropped;
 	int truncated;

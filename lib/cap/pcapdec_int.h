@@ -29,7 +29,8 @@ struct key {
 	int libsrtp_kdf[MAX_CTX];
 	size_t nctx;
 	uint64_t order;		/* added order: newer keys are tried first */
-	int from_sip;
+	int from_sip;		/* learned from SIP in the capture */
+	int from_sdp;		/* from SDP: an --sdp file, or SIP */
 	int has_ssrc, has_src, has_dst;
 	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
 	uint32_t ssrc;
@@ -51,11 +52,29 @@ struct skey {
 	struct cap_addr src, dst;
 };
 
+/* How a stream's key was found (the report's "key" column). */
+enum how {
+	HOW_NONE = 0,
+	HOW_SEL,	/* a key line's selectors fit it */
+	HOW_ANY,	/* a key line without selectors */
+	HOW_ADDR,	/* an SDP key, by its c= and m= address */
+	HOW_AUTH	/* tried by authentication: no address fits (NAT) */
+};
+
 struct stream {
 	struct skey k;
 	struct stream *next;	/* hash chain */
 	struct key *key;
 	size_t ctxi;
+	uint8_t how;		/* enum how of `key` */
+	uint8_t tried;		/* no key: 1 SDP, 2 SIP keys were tried by
+				 * authentication on it and it is in an
+				 * SDP's media (reported failed) */
+	uint8_t auth_left;	/* packets SDP keys may still be tried on */
+	uint8_t auth_rounds;
+	uint64_t auth_order;	/* d->key_order when its round began */
+	uint64_t desc_order;	/* d->key_order when `described` was set */
+	int described;		/* an SDP names its source or destination */
 	struct key *unsup;	/* an unusable key that fits it, or NULL */
 	uint64_t packets, decrypted, fail[PCAPDEC_NFAIL];
 	uint32_t bind_fails;
@@ -104,6 +123,8 @@ struct pcapdec {
 	struct pcapdec_totals t;
 	uint64_t bytes;
 	int out_err;
+	struct buf *sdpbuf;	/* a plain SDP for the output */
+	uint8_t *sipbuf;	/* a plain SIP message for the output */
 };
 
 /*
@@ -113,6 +134,7 @@ struct pcapdec {
  *   pcapdec_sip.c     SIP in the capture (UDP, TCP streams joined in order)
  *   pcapdec_match.c   the stream table, which key fits a stream, decryption
  *   pcapdec_out.c     per-stream outputs (WAV, raw), the output pcap queue
+ *   pcapdec_sdprw.c   the output's SIP: its SDP bodies made plain RTP
  *   pcapdec_report.c  totals and the per-stream report
  */
 
@@ -126,6 +148,17 @@ int pcapdec_add_sdp_from(struct pcapdec *d, struct slice body,
 int pcapdec_looks_like_sip(struct slice p);
 void pcapdec_sip_message(struct pcapdec *d, struct slice raw);
 void pcapdec_tcp_segment(struct pcapdec *d, const struct cap_pkt *p);
+
+/* pcapdec_sdprw.c */
+/*
+ * SIP message `msg` with its SDP's SRTP media made plain RTP, into `out`
+ * (`outsz` bytes): 1 with *outlen set, 0 when there is nothing to rewrite
+ * (no SDP, no SRTP media) or it cannot be. `same_len`: keep the length
+ * (a TCP segment), padding with a header; 0 if the rewrite is too short
+ * to pad.
+ */
+int pcapdec_sip_plain(struct pcapdec *d, struct slice msg, int same_len,
+    uint8_t *out, size_t outsz, size_t *outlen);
 
 /* pcapdec_match.c */
 int pcapdec_decrypt_udp(struct pcapdec *d, const struct cap_pkt *p,

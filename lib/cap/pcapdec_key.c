@@ -81,13 +81,14 @@ key_known(const struct pcapdec *d, const struct key *k)
 /*
  * Add `kl`. A line with a key derivation rate (KDR=n, n > 0) cannot be
  * decrypted here (session keys are derived once, as libsrtp does):
- * E_UNSUPPORTED with a reason in `why`; or, with `keep_unusable` (an
- * SDP's alternatives), kept without contexts, so that the streams it
- * fits are reported as such rather than decrypted with wrong keys.
+ * E_UNSUPPORTED with a reason in `why`; or, `from_sdp` (an SDP's
+ * alternatives), kept without contexts, so that the streams it fits are
+ * reported as such rather than decrypted with wrong keys. A key from SDP
+ * names its address only as a hint (see pcapdec_match.c).
  */
 static int
 add_key(struct pcapdec *d, const struct keyline *kl, int from_sip,
-    int keep_unusable, char *why, size_t whysz)
+    int from_sdp, char *why, size_t whysz)
 {
 	struct rtpsec_params p;
 	struct sockaddr_storage ss;
@@ -103,7 +104,7 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip,
 			snprintf(why, whysz, "no key");
 		return E_KEY;
 	}
-	if (keyline_kdr(kl) > 0 && !keep_unusable) {
+	if (keyline_kdr(kl) > 0 && !from_sdp) {
 		if (whysz)
 			snprintf(why, whysz, "KDR=%d: key derivation rate not "
 			    "supported, cannot decrypt", keyline_kdr(kl));
@@ -122,6 +123,7 @@ add_key(struct pcapdec *d, const struct keyline *kl, int from_sip,
 	}
 	k->suite = keyline_suite(kl);
 	k->from_sip = from_sip;
+	k->from_sdp = from_sdp;
 	k->has_ssrc = keyline_ssrc(kl, &k->ssrc) == 0;
 	k->has_src = keyline_src(kl, &ss) == 0 && ss_to_addr(&ss, &k->src) == 0;
 	k->has_dst = keyline_dst(kl, &ss) == 0 && ss_to_addr(&ss, &k->dst) == 0;

@@ -184,6 +184,91 @@ fail_of(int r)
 }
 
 /*
+ * Keys from SDP (an --sdp file, or SIP in the capture) name the address
+ * and port of their media's c= and m=, which is where the phone receives
+ * and, with symmetric RTP, sends from; behind NAT it sends from another
+ * address. So when no key fits a stream by address, SDP keys are tried on
+ * it by authentication: the newest AUTH_CANDIDATES of them, those of the
+ * stream's own call first (when the SIP in the capture names the other
+ * side's address), on AUTH_PACKETS of its packets, and again when new
+ * keys appear (AUTH_ROUNDS rounds before it is keyed, one per rekey
+ * after): bounded work on streams that are not SRTP at all.
+ */
+#define AUTH_CANDIDATES 16
+#define AUTH_PACKETS 8
+#define AUTH_ROUNDS 4
+
+/* May SDP keys be tried on this packet of `s` by authentication? */
+static int
+auth_allowed(struct pcapdec *d, struct stream *s)
+{
+	if (s->auth_order != d->key_order) {	/* new keys: a new round */
+		s->auth_order = d->key_order;
+		if (s->key != NULL || s->auth_rounds < AUTH_ROUNDS) {
+			s->auth_rounds++;
+			s->auth_left = AUTH_PACKETS;
+		}
+	}
+	if (s->auth_left == 0)
+		return 0;
+	s->auth_left--;
+	return 1;
+}
+
+/*
+ * 1 if an SDP names the stream's source or destination as a media
+ * address with a key (an SRTP media): a stream the SDP promised.
+ */
+static int
+stream_described(struct pcapdec *d, struct stream *s)
+{
+	size_t i;
+
+	if (s->desc_order == d->key_order)
+		return s->described;
+	s->desc_order = d->key_order;
+	s->described = 0;
+	for (i = 0; i < d->nkeys && !s->described; i++) {
+		const struct key *k = d->keys[i];
+
+		if (k->from_sdp && k->has_src &&
+		    (addr_match(&k->src, &s->k.src, s->k.rtcp) ||
+		    addr_match(&k->src, &s->k.dst, s->k.rtcp)))
+			s->described = 1;
+	}
+	return s->described;
+}
+
+/* Add the SDP keys to try on `s` by authentication to `c` (room: max). */
+static size_t
+auth_candidates(const struct pcapdec *d, const struct stream *s,
+    struct key **c, uint8_t *how, size_t nc, size_t max)
+{
+	const char *cid = stream_call_id(d, s);
+	size_t i, n0 = nc;
+	int pass, same;
+
+	for (pass = cid != NULL ? 0 : 1; pass < 2; pass++) {
+		for (i = d->nkeys; i-- > 0 && nc - n0 < AUTH_CANDIDATES &&
+		    nc < max;) {
+			struct key *k = d->keys[i];
+
+			if (!k->from_sdp || k->nctx == 0 ||
+			    key_fits(d, k, s) != 0)
+				continue;
+			same = cid != NULL && slice_eq_cstr(k->call_id, cid);
+			if (pass == 0 ? !same : same)
+				continue;
+			how[nc] = HOW_AUTH;
+			c[nc++] = k;
+		}
+	}
+	return nc;
+}
+
+#define MAX_CANDS 64
+
+/*
  * Find a key for stream `s` and decrypt the packet with it. `rebind`: the
  * stream's key failed; try only other keys, and only ROC 0 and the ROC
  * the stream is at.
@@ -192,29 +277,34 @@ static int
 bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
     int rebind)
 {
-	struct key *cands[64], *unsup = NULL;
-	size_t nc = 0, i, j;
+	struct key *cands[MAX_CANDS], *unsup = NULL;
+	uint8_t how[MAX_CANDS];
+	size_t nc = 0, nfit, i, j;
 	uint32_t roc = 0, cur = 0, nroc;
 	int any_fit = 0, r, worst = E_NOTFOUND, f;
 
 	/* newest first */
-	for (i = d->nkeys; i-- > 0 && nc < 64;) {
-		f = key_fits(d, d->keys[i], s);
+	for (i = d->nkeys; i-- > 0 && nc < MAX_CANDS;) {
+		struct key *k = d->keys[i];
+
+		f = key_fits(d, k, s);
 		if (f == 2)
 			any_fit = 1;
-		if (d->keys[i]->unusable[0] != '\0') {
+		if (k->unusable[0] != '\0') {
 			/* only by its selectors: a stream no key names is
 			 * not blamed on it */
 			if (f == 2 && unsup == NULL)
-				unsup = d->keys[i];
-		} else if (f)
-			cands[nc++] = d->keys[i];
+				unsup = k;
+		} else if (f) {
+			how[nc] = f == 1 ? (k->has_src || k->has_dst ?
+			    HOW_AUTH : HOW_ANY) : k->from_sdp ? HOW_ADDR :
+			    HOW_SEL;
+			cands[nc++] = k;
+		}
 	}
-	if (!any_fit) {		/* SIP keys whose address did not fit (NAT) */
-		for (i = d->nkeys; i-- > 0 && nc < 64;)
-			if (d->keys[i]->from_sip && key_fits(d, d->keys[i], s) == 0)
-				cands[nc++] = d->keys[i];
-	}
+	nfit = nc;
+	if (!any_fit && auth_allowed(d, s))	/* SDP keys: NAT */
+		nc = auth_candidates(d, s, cands, how, nc, MAX_CANDS);
 	if (nc == 0 && unsup == NULL)
 		return E_NOTFOUND;
 	if (rebind && s->key != NULL)
@@ -239,8 +329,19 @@ bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
 				if (s->key != NULL && s->key != cands[i])
 					log_msg(d->o.log, LOG_INFO,
 					    "ssrc 0x%08x: new key", s->k.ssrc);
+				else if (how[i] == HOW_AUTH &&
+				    cands[i]->from_sdp)
+					log_msg(d->o.log, LOG_INFO,
+					    "ssrc 0x%08x: keyed by "
+					    "authentication with a key from "
+					    "%s (its SDP names another "
+					    "address: NAT)", s->k.ssrc,
+					    cands[i]->from_sip ? "SIP" :
+					    "--sdp");
 				s->key = cands[i];
 				s->ctxi = j;
+				s->how = how[i];
+				s->tried = 0;
 				if (!s->roc_known && !s->k.rtcp) {
 					s->roc_known = 1;
 					s->roc_first = roc;
@@ -261,6 +362,17 @@ bind_and_decrypt(struct pcapdec *d, struct stream *s, uint8_t *p, size_t *len,
 	if (unsup != NULL) {
 		s->unsup = unsup;
 		return E_UNSUPPORTED;
+	}
+	/*
+	 * Only SDP keys tried by authentication, none fit: a stream an SDP
+	 * names (the other side's address) was promised SRTP and failed;
+	 * any other (plain RTP, a call we have no SDP of) has no key.
+	 */
+	if (nfit == 0 && s->key == NULL) {
+		if (!stream_described(d, s))
+			return E_NOTFOUND;
+		if (s->tried == 0)
+			s->tried = cands[0]->from_sip ? 2 : 1;
 	}
 	return worst;
 }

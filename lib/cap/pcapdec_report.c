@@ -16,6 +16,46 @@ stream_keyed(const struct stream *s)
 	    s->fail[PCAPDEC_REPLAY] || s->fail[PCAPDEC_UNSUPPORTED];
 }
 
+/* Where its key came from: "given" (a key line), "sdp", "sip", NULL. */
+static const char *
+stream_key_from(const struct stream *s)
+{
+	const struct key *k = s->key != NULL ? s->key : s->unsup;
+
+	if (k != NULL)
+		return k->from_sip ? "sip" : k->from_sdp ? "sdp" : "given";
+	return s->tried == 2 ? "sip" : s->tried == 1 ? "sdp" : NULL;
+}
+
+/* How: "selectors", "any", "address", "authentication", NULL. */
+static const char *
+stream_keyed_by(const struct stream *s)
+{
+	static const char *n[] = { NULL, "selectors", "any", "address",
+	    "authentication" };
+
+	if (s->key != NULL)
+		return n[s->how];
+	if (s->unsup != NULL)
+		return "address";
+	return s->tried ? "authentication" : NULL;
+}
+
+/* The report's key column: "line", "sdp/addr", "sip/auth", "-", ... */
+static void
+key_col(const struct stream *s, char *b, size_t n)
+{
+	const char *from = stream_key_from(s), *by = stream_keyed_by(s);
+
+	if (from == NULL || by == NULL)
+		snprintf(b, n, "-");
+	else if (strcmp(from, "given") == 0)
+		snprintf(b, n, "line%s", strcmp(by, "selectors") == 0 ? "" :
+		    strcmp(by, "any") == 0 ? "/any" : "/auth");
+	else
+		snprintf(b, n, "%s/%.4s", from, by);
+}
+
 static enum pcapdec_status
 stream_status(const struct stream *s)
 {
@@ -60,6 +100,8 @@ pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
 				t->streams_without_plaintext++;
 			if (stream_status(s) != PCAPDEC_ST_OK)
 				t->streams_not_ok++;
+			if (s->key != NULL && s->how == HOW_AUTH)
+				t->auth_streams++;
 		}
 	}
 }
@@ -103,13 +145,13 @@ roc_now(const struct stream *s)
 int
 pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 {
-	char a[64], b[64];
+	char a[64], b[64], kc[16];
 	size_t i, j;
 	int e = 0;
 
-	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %-11s %7s %9s %6s "
-	    "%6s %6s %9s %11s %5s %s\n", "ssrc", "kind", "source",
-	    "destination", "suite", "status", "packets", "decrypted",
+	e = buf_printf(out, "%-10s %-4s %-22s %-22s %-23s %-11s %-9s %7s %9s "
+	    "%6s %6s %6s %9s %11s %5s %s\n", "ssrc", "kind", "source",
+	    "destination", "suite", "status", "key", "packets", "decrypted",
 	    "no-key", "auth", "replay", "malformed", "unsupported", "lost",
 	    "roc");
 	for (i = 0; i < d->nstreams && e == 0; i++) {
@@ -119,10 +161,11 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 
 		addr_fmt(&s->k.src, a, sizeof(a));
 		addr_fmt(&s->k.dst, b, sizeof(b));
-		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %-11s %7llu "
-		    "%9llu", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
+		key_col(s, kc, sizeof(kc));
+		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %-11s %-9s "
+		    "%7llu %9llu", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
 		    su != NULL ? su : "-", pcapdec_status_name(stream_status(s)),
-		    (unsigned long long)s->packets,
+		    kc, (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);
 		for (j = 0; j < PCAPDEC_NFAIL && e == 0; j++)
 			e = buf_printf(out, " %*llu", w[j],
@@ -170,7 +213,18 @@ pcapdec_report_problems(const struct pcapdec *d, struct buf *out)
 		if (e == 0 && s->fail[PCAPDEC_UNSUPPORTED] && s->unsup != NULL)
 			e = buf_printf(out, ": %s", s->unsup->unusable);
 		if (e == 0)
-			e = buf_printf(out, ")\n");
+			e = buf_printf(out, ")");
+		if (e == 0 && s->key == NULL && s->tried)
+			e = buf_printf(out, ": no SDP names its source; the "
+			    "SDP keys (%s) tried by authentication, none fits",
+			    s->tried == 2 ? "SIP" : "--sdp");
+		else if (e == 0 && s->key != NULL && s->how == HOW_AUTH &&
+		    s->key->from_sdp)
+			e = buf_printf(out, ": keyed by authentication, with "
+			    "a key from %s", s->key->from_sip ? "SIP" :
+			    "--sdp");
+		if (e == 0)
+			e = buf_printf(out, "\n");
 	}
 	return e;
 }
@@ -188,28 +242,30 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	    "  \"truncated\": %s,\n  \"keys\": %llu,\n  \"sip_keys\": %llu,\n"
 	    "  \"decrypted\": %llu,\n  \"fragments_dropped\": %llu,\n"
 	    "  \"keyed_streams\": %llu,\n  \"streams_not_ok\": %llu,\n"
-	    "  \"streams\": [",
+	    "  \"auth_streams\": %llu,\n  \"streams\": [",
 	    (unsigned long long)t.frames, (unsigned long long)t.written,
 	    t.truncated ? "true" : "false", (unsigned long long)t.keys,
 	    (unsigned long long)t.sip_keys, (unsigned long long)t.decrypted,
 	    (unsigned long long)t.frag_dropped,
 	    (unsigned long long)t.keyed_streams,
-	    (unsigned long long)t.streams_not_ok);
+	    (unsigned long long)t.streams_not_ok,
+	    (unsigned long long)t.auth_streams);
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
-		const struct key *k = s->key != NULL ? s->key : s->unsup;
-		const char *su = stream_suite(s);
+		const char *su = stream_suite(s), *kf = stream_key_from(s);
+		const char *kb = stream_keyed_by(s);
 
 		addr_fmt(&s->k.src, a, sizeof(a));
 		addr_fmt(&s->k.dst, b, sizeof(b));
 		e = buf_printf(out, "%s\n    {\"ssrc\": \"0x%08x\", "
 		    "\"kind\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", "
 		    "\"suite\": %s%s%s, \"key_from\": \"%s\", "
-		    "\"status\": \"%s\", "
+		    "\"keyed_by\": %s%s%s, \"status\": \"%s\", "
 		    "\"packets\": %llu, \"decrypted\": %llu, \"failed\": {",
 		    i ? "," : "", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
 		    su ? "\"" : "", su ? su : "null", su ? "\"" : "",
-		    k ? (k->from_sip ? "sip" : "given") : "none",
+		    kf ? kf : "none", kb ? "\"" : "", kb ? kb : "null",
+		    kb ? "\"" : "",
 		    pcapdec_status_name(stream_status(s)),
 		    (unsigned long long)s->packets,
 		    (unsigned long long)s->decrypted);

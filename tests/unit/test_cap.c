@@ -127,6 +127,37 @@ test_ethernet(void)
 	    "arp is passed through");
 }
 
+/* An IPv4/TCP segment edited in place gets its checksum fixed. */
+static void
+test_tcp_checksum(void)
+{
+	uint8_t f[128];
+	struct cap_pkt p;
+	uint8_t ph[4] = { 0, 6, 0, 20 + 5 };
+	uint32_t s;
+
+	memset(f, 0, sizeof(f));
+	f[0] = 0x45;
+	f[3] = 20 + 20 + 5;
+	f[8] = 64;
+	f[9] = 6;
+	memcpy(f + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	f[21] = 80; f[23] = 81;		/* ports */
+	f[32] = 0x50;			/* data offset 5 */
+	f[33] = 0x18;
+	f[36] = 0xde; f[37] = 0xad;	/* a wrong checksum */
+	memcpy(f + 40, "hello", 5);
+	T_OK(cap_decode(CAP_DLT_RAW, f, 45, &p) == 0 && p.kind == CAP_TCP,
+	    "tcp decodes");
+	T_EQ_INT(cap_fix_tcp_checksum(f, 45, &p), 0, "tcp checksum fixed");
+	s = csum_add(0, f + 12, 8);
+	s = csum_add(s, ph, 4);
+	s = csum_add(s, f + 20, 25);
+	T_EQ_INT(csum_fold(s), 0xffff, "tcp checksum verifies");
+	T_EQ_INT(cap_fix_tcp_checksum(f, 30, &p), E_INVAL,
+	    "a frame without the whole segment: E_INVAL");
+}
+
 static void
 test_links(void)
 {
@@ -300,6 +331,7 @@ int
 main(void)
 {
 	test_ethernet();
+	test_tcp_checksum();
 	test_links();
 	test_ip6();
 	test_frag();

@@ -127,6 +127,76 @@ capt_udp(struct capt *c, int s, uint16_t sport, int d, uint16_t dport,
 	}
 }
 
+/* The Internet checksum of the TCP segment `seg` (`len` bytes) from
+ * 10.0.0.`s` to 10.0.0.`d`, computed here on its own. */
+static uint16_t
+tcp_sum(int s, int d, const uint8_t *seg, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	sum += 0x0a00 + 0x0000 + (unsigned)s;	/* 10.0.0.s */
+	sum += 0x0a00 + (unsigned)d;
+	sum += 6 + (uint32_t)len;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(seg[i] << 8 | seg[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)seg[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * One Ethernet/IPv4/TCP frame (PSH ACK) from 10.0.0.`s`:`sport` to
+ * 10.0.0.`d`:`dport`, sequence `seq`, carrying `pl`, its checksum right;
+ * `plain` is what the payload must be in the output (NULL: `pl`).
+ */
+static void
+capt_tcp(struct capt *c, int s, uint16_t sport, int d, uint16_t dport,
+    uint32_t seq, const uint8_t *pl, size_t len, const uint8_t *plain)
+{
+	uint8_t f[14 + 20 + 20 + PKT_SZ * 2];
+	struct cap_frame fr;
+	size_t tl = 20 + 20 + len;
+
+	memset(f, 0, 54);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	wr16(f + 16, (unsigned)tl);
+	wr16(f + 18, c->n + 1);
+	f[22] = 64;
+	f[23] = 6;
+	f[26] = 10; f[29] = (uint8_t)s;
+	f[30] = 10; f[33] = (uint8_t)d;
+	wr16(f + 34, sport);
+	wr16(f + 36, dport);
+	wr32(f + 38, seq);
+	f[46] = 0x50;
+	f[47] = 0x18;
+	wr16(f + 48, 65535);
+	memcpy(f + 54, pl, len);
+	wr16(f + 50, tcp_sum(s, d, f + 34, 20 + len));
+	memset(&fr, 0, sizeof(fr));
+	fr.ts_sec = 1700000000;
+	fr.caplen = fr.wirelen = (uint32_t)(54 + len);
+	fr.dlt = CAP_DLT_EN10MB;
+	fr.data = f;
+	if (len > PKT_SZ) {
+		printf("Bail out! capt_tcp: %zu bytes\n", len);
+		exit(1);
+	}
+	memcpy(c->wire[c->n], pl, len);
+	c->wlen[c->n] = len;
+	memcpy(c->plain[c->n], plain != NULL ? plain : pl, len);
+	c->plen[c->n] = len;
+	c->n++;
+	if (cap_write(c->w, &fr) != 0) {
+		printf("Bail out! cap_write\n");
+		exit(1);
+	}
+}
+
 /* A sender: lib/rtpsec, or stock libsrtp2 as the reference. */
 struct prot {
 	struct rtpsec *r;
@@ -251,6 +321,35 @@ capt_stream(struct capt *c, uint32_t ssrc, const uint8_t *key, int libsrtp,
 	prot_free(&r);
 }
 
+/*
+ * `count` packets of `ssrc` from 10.0.0.`s`:`sport` to 10.0.0.`d`:`dport`,
+ * SRTP protected with `key` by lib/rtpsec (NULL: plain RTP, passed as it
+ * is). `decrypts`: expected to come out as the plain RTP.
+ */
+static void
+capt_flow(struct capt *c, int s, uint16_t sport, int d, uint16_t dport,
+    uint32_t ssrc, const uint8_t *key, int count, int decrypts)
+{
+	struct prot r;
+	uint8_t pl[PKT_SZ], en[PKT_SZ];
+	size_t plen, elen;
+	int i;
+
+	if (key != NULL)
+		prot_new(&r, key, 0);
+	for (i = 0; i < count; i++) {
+		plen = mk_rtp(pl, ssrc, (uint16_t)(7000 + i));
+		memcpy(en, pl, plen);
+		elen = plen;
+		if (key != NULL)
+			prot_do(&r, en, &elen, 0);
+		capt_udp(c, s, sport, d, dport, en, elen, decrypts ? pl : NULL,
+		    decrypts ? plen : 0);
+	}
+	if (key != NULL)
+		prot_free(&r);
+}
+
 /* A key line: `sel` (selectors, may be ""), the suite, `key`. */
 static void
 key_line(char *out, size_t outsz, const char *sel, const uint8_t *key)
@@ -265,6 +364,8 @@ key_line(char *out, size_t outsz, const char *sel, const uint8_t *key)
 	    b64);
 }
 
+static int keep_sdp;		/* dec_new(): pcapdec_opts.keep_sdp */
+
 static struct pcapdec *
 dec_new(int no_sip)
 {
@@ -275,6 +376,7 @@ dec_new(int no_sip)
 	memset(&o, 0, sizeof(o));
 	o.out_pcap = out_path;
 	o.no_sip = no_sip;
+	o.keep_sdp = keep_sdp;
 	o.roc_max = 2;
 	if ((d = pcapdec_new(&o, &err)) == NULL) {
 		printf("Bail out! pcapdec_new: %d\n", err);
@@ -322,7 +424,10 @@ out_matches(const struct capt *c)
 		return 0;
 	while (i < c->n && cap_read(r, &f) == 1) {
 		if (cap_decode(f.dlt, f.data, f.caplen, &p) == 0 &&
-		    p.kind == CAP_UDP && p.payload.len == c->plen[i] &&
+		    (p.kind == CAP_UDP || (p.kind == CAP_TCP &&
+		    tcp_sum(f.data[29], f.data[33], f.data + p.l4_off,
+		    p.ip_end - p.l4_off) == 0)) &&
+		    p.payload.len == c->plen[i] &&
 		    memcmp(p.payload.p, c->plain[i], c->plen[i]) == 0)
 			good++;
 		else
@@ -423,34 +528,43 @@ test_wrong_key(void)
 	pcapdec_free(d);
 }
 
-/* A SIP INVITE from 10.0.0.1:5060 whose SDP offers `key` for 10.0.0.1:20000. */
+/*
+ * A SIP INVITE from 10.0.0.1:5060 whose SDP offers `key` for
+ * 10.0.0.1:20000. `plain`: what the output must hold, its SDP made plain
+ * RTP (RTP/AVP, no a=crypto, Content-Length fixed), else as it went in.
+ */
 static void
-capt_invite(struct capt *c, const uint8_t *key)
+capt_invite(struct capt *c, const uint8_t *key, int plain)
 {
-	char sdp[512], sip[1024], b64[64];
-	int n, m;
+	char sdp[2][512], sip[2][1024], b64[64];
+	int n, m[2], i;
 
 	if (b64_encode(key, 30, b64, sizeof(b64)) < 0)
 		return;
-	n = snprintf(sdp, sizeof(sdp), "v=0\r\n"
-	    "o=- 1 1 IN IP4 10.0.0.1\r\n"
-	    "s=-\r\n"
-	    "c=IN IP4 10.0.0.1\r\n"
-	    "t=0 0\r\n"
-	    "m=audio 20000 RTP/SAVP 0\r\n"
-	    "a=crypto:1 %s inline:%s\r\n", SUITE, b64);
-	m = snprintf(sip, sizeof(sip), "INVITE sip:b@10.0.0.2 SIP/2.0\r\n"
-	    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
-	    "From: <sip:a@10.0.0.1>;tag=1\r\n"
-	    "To: <sip:b@10.0.0.2>\r\n"
-	    "Call-ID: call-1@10.0.0.1\r\n"
-	    "CSeq: 1 INVITE\r\n"
-	    "Contact: <sip:a@10.0.0.1:5060>\r\n"
-	    "Max-Forwards: 70\r\n"
-	    "Content-Type: application/sdp\r\n"
-	    "Content-Length: %d\r\n\r\n%s", n, sdp);
-	capt_udp(c, 1, 5060, 2, 5060, (const uint8_t *)sip, (size_t)m, NULL,
-	    0);
+	for (i = 0; i < 2; i++) {
+		n = snprintf(sdp[i], sizeof(sdp[i]), "v=0\r\n"
+		    "o=- 1 1 IN IP4 10.0.0.1\r\n"
+		    "s=-\r\n"
+		    "c=IN IP4 10.0.0.1\r\n"
+		    "t=0 0\r\n"
+		    "m=audio 20000 RTP/%s 0\r\n", i ? "AVP" : "SAVP");
+		if (i == 0)
+			n += snprintf(sdp[i] + n, sizeof(sdp[i]) - (size_t)n,
+			    "a=crypto:1 %s inline:%s\r\n", SUITE, b64);
+		m[i] = snprintf(sip[i], sizeof(sip[i]),
+		    "INVITE sip:b@10.0.0.2 SIP/2.0\r\n"
+		    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
+		    "From: <sip:a@10.0.0.1>;tag=1\r\n"
+		    "To: <sip:b@10.0.0.2>\r\n"
+		    "Call-ID: call-1@10.0.0.1\r\n"
+		    "CSeq: 1 INVITE\r\n"
+		    "Contact: <sip:a@10.0.0.1:5060>\r\n"
+		    "Max-Forwards: 70\r\n"
+		    "Content-Type: application/sdp\r\n"
+		    "Content-Length: %d\r\n\r\n%s", n, sdp[i]);
+	}
+	capt_udp(c, 1, 5060, 2, 5060, (const uint8_t *)sip[0], (size_t)m[0],
+	    (const uint8_t *)sip[plain], (size_t)m[plain]);
 }
 
 static void
@@ -461,13 +575,13 @@ test_sip(void)
 	struct pcapdec_totals t;
 
 	capt_open(&c);
-	capt_invite(&c, key_a);
+	capt_invite(&c, key_a, 1);
 	capt_stream(&c, 0x11111111, key_a, 1, 20, -1, -1, 1);
 	capt_close(&c);
 	d = dec_new(0);
 	T_EQ_INT(run(d), 0, "sip: run");
 	T_EQ_INT(out_matches(&c), 21,
-	    "sip: the SDP's key decrypts the stream, SIP passes as it was");
+	    "sip: the SDP's key decrypts the stream, the SDP says RTP/AVP");
 	pcapdec_totals(d, &t);
 	T_EQ_INT(t.sip_keys, 1, "sip: one key learned from SIP");
 	T_EQ_INT(t.keys, 1, "sip: one key in all");
@@ -476,12 +590,244 @@ test_sip(void)
 	    "sip: the report says the key came from SIP");
 	pcapdec_free(d);
 
+	/* keep_sdp: the SIP as it was */
+	capt_open(&c);
+	capt_invite(&c, key_a, 0);
+	capt_stream(&c, 0x11111111, key_a, 1, 20, -1, -1, 1);
+	capt_close(&c);
+	keep_sdp = 1;
+	d = dec_new(0);
+	keep_sdp = 0;
+	T_EQ_INT(run(d), 0, "keep_sdp: run");
+	T_EQ_INT(out_matches(&c), 21,
+	    "keep_sdp: the stream decrypts, SIP passes as it was");
+	pcapdec_free(d);
+
 	d = dec_new(1);
 	T_EQ_INT(run(d), 0, "no-sip: run");
 	pcapdec_totals(d, &t);
 	T_EQ_INT(t.sip_keys, 0, "no-sip: no key learned");
 	T_EQ_INT(t.decrypted, 0, "no-sip: nothing decrypted");
 	T_EQ_INT(t.failed[PCAPDEC_NOKEY], 20, "no-sip: 20 without a key");
+	pcapdec_free(d);
+}
+
+/* An SDP offering `key` for `addr`:`port` (RTP/SAVP), or (`plain`) the
+ * same made plain RTP. */
+static int
+mk_sdp(char *b, size_t n, const char *addr, unsigned port, const uint8_t *key,
+    int plain)
+{
+	char b64[64];
+
+	if (b64_encode(key, 30, b64, sizeof(b64)) < 0)
+		return 0;
+	if (plain)
+		return snprintf(b, n, "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\n"
+		    "c=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
+		    "a=rtpmap:0 PCMU/8000\r\n", addr, addr, port);
+	return snprintf(b, n, "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\n"
+	    "c=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/SAVP 0\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\na=crypto:1 %s inline:%s\r\n", addr, addr,
+	    port, SUITE, b64);
+}
+
+/*
+ * A SIP INVITE (`resp` 0) from 10.0.0.`s` to 10.0.0.`d` or its 200 OK,
+ * call `cid`, whose SDP offers `key` for `addr`:`port`.
+ */
+static void
+capt_sip_sdp(struct capt *c, int resp, int s, int d, const char *cid,
+    const char *addr, unsigned port, const uint8_t *key)
+{
+	char sdp[512], sip[2][1024];
+	int n, m[2], i;
+
+	for (i = 0; i < 2; i++) {	/* as captured, as written */
+		n = mk_sdp(sdp, sizeof(sdp), addr, port, key, i);
+		m[i] = snprintf(sip[i], sizeof(sip[i]), "%s\r\n"
+		    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
+		    "From: <sip:a@10.0.0.1>;tag=1\r\n"
+		    "To: <sip:b@10.0.0.2>%s\r\n"
+		    "Call-ID: %s\r\n"
+		    "CSeq: 1 INVITE\r\n"
+		    "Contact: <sip:x@10.0.0.%d:5060>\r\n"
+		    "Content-Type: application/sdp\r\n"
+		    "Content-Length: %d\r\n\r\n%s",
+		    resp ? "SIP/2.0 200 OK" : "INVITE sip:b@10.0.0.2 SIP/2.0",
+		    resp ? ";tag=2" : "", cid, s, n, sdp);
+	}
+	capt_udp(c, s, 5060, d, 5060, (const uint8_t *)sip[0], (size_t)m[0],
+	    (const uint8_t *)sip[1], (size_t)m[1]);
+}
+
+/* The problem lines of `d`, in a static buffer. */
+static const char *
+problems(const struct pcapdec *d)
+{
+	static char s[4096];
+	struct buf *b = buf_new(65536);
+
+	s[0] = '\0';
+	if (b != NULL && pcapdec_report_problems(d, b) == 0)
+		snprintf(s, sizeof(s), "%.*s", (int)buf_len(b),
+		    (const char *)buf_data(b));
+	buf_free(b);
+	return s;
+}
+
+static void
+test_nat(void)
+{
+	struct capt c;
+	struct pcapdec *d;
+	struct pcapdec_totals t;
+	uint8_t key_c[30];
+	char sdp[512];
+	const char *j;
+	int n, sip;
+
+	memset(key_c, 0x5a, sizeof(key_c));
+	/*
+	 * The phone (10.0.0.1) is behind NAT: its SDP names 192.168.1.5:4000,
+	 * it sends from 10.0.0.1:20000 to the far end's 10.0.0.2:30000,
+	 * which its SDP names rightly. A third flow, plain RTP of a call no
+	 * SDP describes, must not be blamed.
+	 */
+	for (sip = 1; sip >= 0; sip--) {
+		capt_open(&c);
+		if (sip) {
+			capt_sip_sdp(&c, 0, 1, 2, "nat-1", "192.168.1.5", 4000,
+			    key_a);
+			capt_sip_sdp(&c, 1, 2, 1, "nat-1", "10.0.0.2", 30000,
+			    key_b);
+		}
+		capt_flow(&c, 1, 20000, 2, 30000, 0x11111111, key_a, 10, 1);
+		capt_flow(&c, 2, 30000, 1, 20000, 0x22222222, key_b, 10, 1);
+		capt_flow(&c, 3, 7000, 4, 8000, 0x33333333, NULL, 10, 0);
+		capt_close(&c);
+		d = dec_new(!sip);
+		if (!sip) {
+			n = mk_sdp(sdp, sizeof(sdp), "192.168.1.5", 4000,
+			    key_a, 0);
+			T_EQ_INT(pcapdec_add_sdp(d, slice_make((const uint8_t *)
+			    sdp, (size_t)n), NULL, 0), 0, "nat --sdp: offer");
+			n = mk_sdp(sdp, sizeof(sdp), "10.0.0.2", 30000, key_b,
+			    0);
+			T_EQ_INT(pcapdec_add_sdp(d, slice_make((const uint8_t *)
+			    sdp, (size_t)n), NULL, 0), 0, "nat --sdp: answer");
+		}
+		T_EQ_INT(run(d), 0, "nat %s: run", sip ? "sip" : "--sdp");
+		T_EQ_INT(out_matches(&c), c.n, "nat %s: both directions "
+		    "decrypt exactly, the plain flow passes",
+		    sip ? "sip" : "--sdp");
+		pcapdec_totals(d, &t);
+		T_EQ_INT(t.decrypted, 20, "nat %s: 20 decrypted",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.keyed_streams, 2, "nat %s: 2 keyed streams",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.streams_not_ok, 0, "nat %s: every keyed stream ok",
+		    sip ? "sip" : "--sdp");
+		T_EQ_INT(t.auth_streams, 1, "nat %s: one keyed by "
+		    "authentication", sip ? "sip" : "--sdp");
+		T_EQ_INT(t.failed[PCAPDEC_NOKEY], 10, "nat %s: the plain flow "
+		    "has no key", sip ? "sip" : "--sdp");
+		j = json(d);
+		T_OK(strstr(j, sip ? "\"ssrc\": \"0x11111111\", \"kind\": "
+		    "\"rtp\", \"src\": \"10.0.0.1:20000\", \"dst\": "
+		    "\"10.0.0.2:30000\", \"suite\": \"" SUITE "\", "
+		    "\"key_from\": \"sip\", \"keyed_by\": \"authentication\""
+		    : "\"key_from\": \"sdp\", \"keyed_by\": "
+		    "\"authentication\"") != NULL,
+		    "nat %s: the phone's stream keyed by authentication",
+		    sip ? "sip" : "--sdp");
+		T_OK(strstr(j, sip ? "\"key_from\": \"sip\", \"keyed_by\": "
+		    "\"address\"" : "\"key_from\": \"sdp\", \"keyed_by\": "
+		    "\"address\"") != NULL, "nat %s: the far end's by address",
+		    sip ? "sip" : "--sdp");
+		T_OK(strstr(j, "\"key_from\": \"none\", \"keyed_by\": null, "
+		    "\"status\": \"no-key\"") != NULL,
+		    "nat %s: the plain flow: no key", sip ? "sip" : "--sdp");
+		pcapdec_free(d);
+	}
+
+	/* the phone's SDP has a key it does not use: its stream, which the
+	 * far end's SDP names, failed; the plain flow still has no key */
+	capt_open(&c);
+	capt_sip_sdp(&c, 0, 1, 2, "nat-2", "192.168.1.5", 4000, key_c);
+	capt_sip_sdp(&c, 1, 2, 1, "nat-2", "10.0.0.2", 30000, key_b);
+	capt_flow(&c, 1, 20000, 2, 30000, 0x11111111, key_a, 10, 0);
+	capt_flow(&c, 2, 30000, 1, 20000, 0x22222222, key_b, 10, 1);
+	capt_flow(&c, 3, 7000, 4, 8000, 0x33333333, NULL, 10, 0);
+	capt_close(&c);
+	d = dec_new(0);
+	T_EQ_INT(run(d), 0, "nat, wrong key: run");
+	T_EQ_INT(out_matches(&c), c.n, "nat, wrong key: the far end's "
+	    "decrypts, the rest passes as it was");
+	pcapdec_totals(d, &t);
+	T_EQ_INT(t.decrypted, 10, "nat, wrong key: 10 decrypted");
+	T_EQ_INT(t.keyed_streams, 2, "nat, wrong key: the phone's stream "
+	    "counts as keyed");
+	T_EQ_INT(t.streams_not_ok, 1, "nat, wrong key: and is not ok");
+	T_EQ_INT(t.streams_without_plaintext, 1,
+	    "nat, wrong key: without plaintext");
+	T_OK(strstr(problems(d), "0x11111111 rtp 10.0.0.1:20000 -> "
+	    "10.0.0.2:30000: failed, 0 of 10 decrypted (no-key 2, auth 8): "
+	    "no SDP names its source") != NULL &&
+	    strstr(problems(d), "tried by authentication, none fits") != NULL,
+	    "nat, wrong key: the problem line names it");
+	T_OK(strstr(problems(d), "0x33333333") == NULL,
+	    "nat, wrong key: the plain flow is not a problem");
+	pcapdec_free(d);
+}
+
+/*
+ * SIP over TCP whose segment holds the whole message: its SDP is made
+ * plain in place, the segment keeping its length (a padding header), its
+ * checksum fixed; a message split across two segments stays as it was.
+ */
+static void
+test_sip_tcp(void)
+{
+	static const char pad[] = "X-Sbckit-Pad: ";
+	struct capt c;
+	struct pcapdec *d;
+	struct pcapdec_totals t;
+	char sdp[512], psdp[512], msg[1024], want[1024], hdr[512];
+	int n, pn, m, w;
+
+	n = mk_sdp(sdp, sizeof(sdp), "10.0.0.1", 20000, key_a, 0);
+	pn = mk_sdp(psdp, sizeof(psdp), "10.0.0.1", 20000, key_a, 1);
+	snprintf(hdr, sizeof(hdr), "INVITE sip:b@10.0.0.2 SIP/2.0\r\n"
+	    "Via: SIP/2.0/TCP 10.0.0.1:5060;branch=z9hG4bK-1\r\n"
+	    "From: <sip:a@10.0.0.1>;tag=1\r\nTo: <sip:b@10.0.0.2>\r\n"
+	    "Call-ID: tcp-1\r\nCSeq: 1 INVITE\r\n"
+	    "Content-Type: application/sdp\r\n");
+	m = snprintf(msg, sizeof(msg), "%sContent-Length: %d\r\n\r\n%s", hdr,
+	    n, sdp);
+	/* the same headers, Content-Length fixed, a padding header */
+	w = snprintf(want, sizeof(want), "%sContent-Length: %d\r\n%s", hdr,
+	    pn, pad);
+	while (w + 2 + 2 + pn < m)
+		want[w++] = 'x';
+	w += snprintf(want + w, sizeof(want) - (size_t)w, "\r\n\r\n%s", psdp);
+	T_EQ_INT(w, m, "sip tcp: the expected message keeps the length");
+
+	capt_open(&c);
+	capt_tcp(&c, 1, 40000, 2, 5060, 1000, (const uint8_t *)msg, (size_t)m,
+	    (const uint8_t *)want);
+	/* split in two: left alone */
+	capt_tcp(&c, 1, 40001, 2, 5060, 5000, (const uint8_t *)msg, 100, NULL);
+	capt_tcp(&c, 1, 40001, 2, 5060, 5100, (const uint8_t *)msg + 100,
+	    (size_t)m - 100, NULL);
+	capt_stream(&c, 0x11111111, key_a, 0, 5, -1, -1, 1);
+	capt_close(&c);
+	d = dec_new(0);
+	T_EQ_INT(run(d), 0, "sip tcp: run");
+	T_EQ_INT(out_matches(&c), c.n, "sip tcp: the whole message made plain "
+	    "and padded, checksum right; the split one as it was");
+	pcapdec_totals(d, &t);
+	T_EQ_INT(t.decrypted, 5, "sip tcp: its key decrypts the stream");
 	pcapdec_free(d);
 }
 
@@ -599,7 +945,7 @@ static void
 test_report(void)
 {
 	static const char *want[] = { "0x11111111", "rtp", "10.0.0.1:20000",
-	    "10.0.0.2:30000", SUITE, "partial", "10", "8", "0", "1", "1",
+	    "10.0.0.2:30000", SUITE, "partial", "line", "10", "8", "0", "1", "1",
 	    "0", "0", "2", "0" };
 	struct capt c;
 	struct pcapdec *d;
@@ -727,6 +1073,8 @@ main(void)
 	test_wrong_key();
 	test_sip();
 	test_dir();
+	test_nat();
+	test_sip_tcp();
 	test_srtcp();
 	test_report();
 	test_keys_text();
