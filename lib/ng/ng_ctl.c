@@ -22,10 +22,10 @@ ng_arg_parse(struct ng_arg *a, struct slice word)
 		return E_SYNTAX;
 	kl = (size_t)eq;
 	a->kind = NG_ARG_STR;
-	if (kl > 2 && word.p[kl - 2] == '[' && word.p[kl - 1] == ']') {
+	if (kl >= 2 && word.p[kl - 2] == '[' && word.p[kl - 1] == ']') {
 		a->kind = NG_ARG_LIST;
 		kl -= 2;
-	} else if (kl > 1 && word.p[kl - 1] == ':') {
+	} else if (kl >= 1 && word.p[kl - 1] == ':') {
 		a->kind = NG_ARG_INT;
 		kl -= 1;
 	}
