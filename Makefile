@@ -11,6 +11,10 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+DOCDIR     ?= $(PREFIX)/share/doc/sbckit
+SYSCONFDIR ?= /etc
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR    ?=
 
 O          ?= build
@@ -19,6 +23,15 @@ PKGS       := openssl libsrtp2 libpcap liburing
 WERROR     ?= 1
 FUZZ_SECONDS ?= 5
 CLANG      ?= clang
+
+# systemd's unit directory under our PREFIX, as its pkg-config file lays
+# it out; $(PREFIX)/lib/systemd/system without one.
+ifeq ($(origin SYSTEMDUNITDIR),undefined)
+SYSTEMDUNITDIR := $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
+	--define-variable=rootprefix=$(PREFIX) \
+	--variable=systemdsystemunitdir systemd 2>/dev/null), \
+	$(PREFIX)/lib/systemd/system)
+endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -166,9 +179,29 @@ deps-demo:
 demo-run: all $(HELPERS)
 	scripts/demo.sh $(O)
 
+# `make install` puts in place: the tools, man pages, completions; the
+# examples and documentation under DOCDIR; the systemd units under
+# SYSTEMDUNITDIR; the sbckit user (sysusers.d) and its directories
+# (tmpfiles.d); and SYSCONFDIR/sbckit/sbc-gateway.conf, commented, only if
+# there is none yet (an existing configuration is never overwritten).
+# Units, configuration and examples name BINDIR and SYSCONFDIR, not the
+# /usr/local/bin and /etc they are written with. `make uninstall` removes
+# all of it except a configuration that differs from the one installed
+# (it says so), and the directories that are not empty then.
+SUBST := sed -e 's|/usr/local/bin|$(BINDIR)|g' \
+	-e 's|/etc/sbckit|$(SYSCONFDIR)/sbckit|g' \
+	-e 's|/etc/default|$(SYSCONFDIR)/default|g'
+EXAMPLES := $(shell cd examples 2>/dev/null && find . -type f | sort)
+UNITS_SRC := $(sort $(wildcard examples/systemd/*.service))
+DOCS     := README.md $(sort $(wildcard doc/*.md))
+CONF     := $(DESTDIR)$(SYSCONFDIR)/sbckit/sbc-gateway.conf
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/sbckit
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
@@ -176,6 +209,22 @@ install: all
 	  install -m 644 "$$f" $(DESTDIR)$(BASHCOMPDIR)/; done; true
 	for f in completions/zsh/_*; do [ -f "$$f" ] && \
 	  install -m 644 "$$f" $(DESTDIR)$(ZSHCOMPDIR)/; done; true
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	for f in $(EXAMPLES); do \
+	  install -d $(DESTDIR)$(DOCDIR)/examples/$$(dirname $$f) && \
+	  $(SUBST) examples/$$f > $(DESTDIR)$(DOCDIR)/examples/$$f && \
+	  chmod 644 $(DESTDIR)$(DOCDIR)/examples/$$f || exit 1; done
+	for u in $(UNITS_SRC); do \
+	  $(SUBST) $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) && \
+	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; done
+	install -m 644 examples/sysusers.d/sbckit.conf $(DESTDIR)$(SYSUSERSDIR)/
+	$(SUBST) examples/tmpfiles.d/sbckit.conf \
+	  > $(DESTDIR)$(TMPFILESDIR)/sbckit.conf
+	chmod 644 $(DESTDIR)$(TMPFILESDIR)/sbckit.conf
+	@if [ -e $(CONF) ]; then \
+	  echo "install: keeping the existing $(CONF)"; \
+	else $(SUBST) examples/sbc-gateway.conf > $(CONF) && \
+	  chmod 644 $(CONF); fi
 
 uninstall:
 	rm -f $(TOOL_SRC:tools/%.c=$(DESTDIR)$(BINDIR)/%)
@@ -183,6 +232,16 @@ uninstall:
 	rm -f $(MAN7:man/man7/%=$(DESTDIR)$(MANDIR)/man7/%)
 	for f in completions/bash/*; do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$(basename $$f); done
 	for f in completions/zsh/_*; do rm -f $(DESTDIR)$(ZSHCOMPDIR)/$$(basename $$f); done
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(EXAMPLES))
+	rm -f $(UNITS_SRC:examples/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/sbckit.conf $(DESTDIR)$(TMPFILESDIR)/sbckit.conf
+	@if [ -e $(CONF) ] && ! $(SUBST) examples/sbc-gateway.conf | \
+	    cmp -s - $(CONF); then \
+	  echo "uninstall: keeping $(CONF): changed since install"; \
+	else rm -f $(CONF); fi
+	@find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete 2>/dev/null; \
+	  rmdir $(DESTDIR)$(SYSCONFDIR)/sbckit 2>/dev/null; true
 
 clean:
 	rm -rf build build-asan
