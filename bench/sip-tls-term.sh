@@ -119,14 +119,16 @@ run_idle() {
 	    'BEGIN { printf "%.1f", (a - b) / n }'
 }
 
-# ours LABEL ARGS: calls/s and KiB/connection for one configuration
+# ours LABEL ARGS: calls/s and KiB/connection for one configuration. The
+# clients all come from one address and idle connections never speak: the
+# edge's per-address, first-message and rate limits are off.
 ours() {
 	local label=$1 pid l
 	shift
 	timeout -k 2 900 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
 	    -u "udp:$UP" -i "$IP:0" -q --max-conns $((IDLE + 100)) \
 	    --handshake-timeout 120000 --max-per-ip 0 \
-	    --first-message-timeout 0 "$@" \
+	    --first-message-timeout 0 --rate 0 "$@" \
 	    > "$D/gw.out" 2>&1 &
 	pid=$!
 	PIDS+=($pid)
