@@ -365,10 +365,15 @@ log_refused(struct proxy *px, const struct net_addr *peer,
 		return;
 	if (net_addr_format(peer, a, sizeof(a)) != 0)
 		a[0] = '\0';
-	log_msg(px->lg, LOG_WARN, "outside request from %s refused: %d %s "
-	    "(%llu more not logged)", a, rt->code,
-	    rt->why != NULL ? rt->why : sip_reason(rt->code),
-	    (unsigned long long)quiet);
+	if (quiet > 0)
+		log_msg(px->lg, LOG_WARN, "outside request from %s refused: "
+		    "%d %s (and %llu more refusals not logged)", a, rt->code,
+		    rt->why != NULL ? rt->why : sip_reason(rt->code),
+		    (unsigned long long)quiet);
+	else
+		log_msg(px->lg, LOG_WARN, "outside request from %s refused: "
+		    "%d %s", a, rt->code,
+		    rt->why != NULL ? rt->why : sip_reason(rt->code));
 }
 
 void
