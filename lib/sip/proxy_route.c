@@ -177,13 +177,15 @@ route_outside(const struct px_env *env, const struct sip_msg *m,
 	if (scan_routes(env, m, flow, &rtok, &have_tok, &next,
 	    &rt->nroutes) != 0)
 		return verdict_reply(rt, 400);
-	if ((why = routes_refused(env, m, flow, rt->nroutes)) != NULL)
-		return refuse(rt, why);
 	if (env->conf->require_srtp && px_has_sdp(m) &&
 	    !px_is_method(m, "ACK") && !mediactl_sdp_has_crypto(m->body))
 		return verdict_reply(rt, 488);	/* outside must be SRTP */
 	if (other_flow(env, m, have_tok, rtok, next, now_ms, rt))
 		return 0;
+	/* To an address from here on: the Route set must allow it (to a
+	 * flow, what Routes remain are the far client's business). */
+	if ((why = routes_refused(env, m, flow, rt->nroutes)) != NULL)
+		return refuse(rt, why);
 	/* The Request-URI must do for the inside (see inside_ruri()). */
 	if (sip_uri_parse(m->ruri, &u) != 0)
 		return verdict_reply(rt, 416);
@@ -365,10 +367,15 @@ log_refused(struct proxy *px, const struct net_addr *peer,
 		return;
 	if (net_addr_format(peer, a, sizeof(a)) != 0)
 		a[0] = '\0';
-	log_msg(px->lg, LOG_WARN, "outside request from %s refused: %d %s "
-	    "(%llu more not logged)", a, rt->code,
-	    rt->why != NULL ? rt->why : sip_reason(rt->code),
-	    (unsigned long long)quiet);
+	if (quiet > 0)
+		log_msg(px->lg, LOG_WARN, "outside request from %s refused: "
+		    "%d %s (and %llu more refusals not logged)", a, rt->code,
+		    rt->why != NULL ? rt->why : sip_reason(rt->code),
+		    (unsigned long long)quiet);
+	else
+		log_msg(px->lg, LOG_WARN, "outside request from %s refused: "
+		    "%d %s", a, rt->code,
+		    rt->why != NULL ? rt->why : sip_reason(rt->code));
 }
 
 void

@@ -222,7 +222,7 @@ px_send_inside(struct proxy *px, const struct net_addr *dst, struct slice b)
 		px->st.dropped++;
 		if (px_ratelog_pass(px, &px->send_log, &quiet))
 			log_msg(px->lg, LOG_WARN, "inside: send failed: %s "
-			    "(%llu more not logged)", strerror(e),
+			    "(and %llu more not logged)", strerror(e),
 			    (unsigned long long)quiet);
 	}
 }

@@ -413,6 +413,16 @@ test_o2o(void)
 	T_EQ_INT(rt.verdict, PX_REPLY, "o2o: gone flow: answered");
 	T_EQ_INT(rt.code, 430, "o2o: gone flow: 430");
 
+	/* Routes after ours stay the far client's business: to its flow. */
+	world.alive[2] = 1;
+	snprintf(hdr, sizeof(hdr), "To: <sip:bob@gw.test>;tag=b1\r\n"
+	    "Route: <sip:%s@192.0.2.1:5061;transport=tls;lr>, "
+	    "<sip:pbx.example;lr>\r\n", tok(2));
+	route(1, 1, "BYE", "sip:bob@198.51.100.9:5099;transport=tls", hdr,
+	    &rt);
+	T_EQ_INT(rt.verdict, PX_FLOW, "o2o: a Route after ours: to the flow");
+	T_EQ_INT(rt.t.flow, 2, "o2o: a Route after ours: the token's flow");
+
 	/* Our inside face with a token is a Path, not a dialog outside. */
 	world.alive[2] = 1;
 	snprintf(hdr, sizeof(hdr),
