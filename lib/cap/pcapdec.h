@@ -99,7 +99,8 @@ int pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
     size_t whysz) WUR;
 
 /*
- * Add the a=crypto keys of an SDP body (selectors as for SIP). An offer
+ * Add the a=crypto keys of an SDP body (src= its media's address, which
+ * is a hint: see key matching above; no call-id). An offer
  * lists alternatives, so a line with KDR=n (n > 0) is not an error: it is
  * kept as a key that cannot decrypt, and the packets of the streams it
  * fits are counted PCAPDEC_UNSUPPORTED (the streams reported

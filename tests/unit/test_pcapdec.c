@@ -831,6 +831,59 @@ test_sip_tcp(void)
 	pcapdec_free(d);
 }
 
+/*
+ * A DTLS-SRTP offer (UDP/TLS/RTP/SAVPF) becomes RTP/AVPF without its DTLS
+ * attributes; a plain RTP one and a non-SDP body are left alone.
+ */
+static void
+test_sip_dtls(void)
+{
+#define fmt "INVITE sip:b@10.0.0.2 SIP/2.0\r\n" \
+	    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-2\r\n" \
+	    "From: <sip:a@10.0.0.1>;tag=1\r\nTo: <sip:b@10.0.0.2>\r\n" \
+	    "Call-ID: dtls-1\r\nCSeq: 1 INVITE\r\n" \
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s"
+	static const char *dtls = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n"
+	    "s=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+	    "a=fingerprint:sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:"
+	    "67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\n"
+	    "m=audio 20000 UDP/TLS/RTP/SAVPF 0\r\na=setup:actpass\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\n";
+	static const char *plain = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n"
+	    "s=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+	    "m=audio 20000 RTP/AVPF 0\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\n";
+	struct capt c;
+	struct pcapdec *d;
+	char in[1024], want[1024];
+	int n, w;
+
+	capt_open(&c);
+	n = snprintf(in, sizeof(in), fmt, "application/sdp", strlen(dtls),
+	    dtls);
+	w = snprintf(want, sizeof(want), fmt, "application/sdp",
+	    strlen(plain), plain);
+	capt_udp(&c, 1, 5060, 2, 5060, (const uint8_t *)in, (size_t)n,
+	    (const uint8_t *)want, (size_t)w);
+	/* already plain: as it was */
+	n = snprintf(in, sizeof(in), fmt, "application/sdp", strlen(plain),
+	    plain);
+	capt_udp(&c, 1, 5060, 2, 5060, (const uint8_t *)in, (size_t)n, NULL,
+	    0);
+	/* not SDP: as it was */
+	n = snprintf(in, sizeof(in), fmt, "text/plain", strlen(dtls), dtls);
+	capt_udp(&c, 1, 5060, 2, 5060, (const uint8_t *)in, (size_t)n, NULL,
+	    0);
+	capt_close(&c);
+	d = dec_new(0);
+	T_EQ_INT(run(d), 0, "sip dtls: run");
+	T_EQ_INT(out_matches(&c), 3, "sip dtls: UDP/TLS/RTP/SAVPF made "
+	    "RTP/AVPF, no fingerprint or setup; plain SDP and text as they "
+	    "were");
+	pcapdec_free(d);
+#undef fmt
+}
+
 static void
 test_dir(void)
 {
@@ -1075,6 +1128,7 @@ main(void)
 	test_dir();
 	test_nat();
 	test_sip_tcp();
+	test_sip_dtls();
 	test_srtcp();
 	test_report();
 	test_keys_text();
