@@ -224,9 +224,11 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 		log_msg(t->lg, LOG_DEBUG, "flow %s: closed: %s", a, why);
 	(void)conntab_kill(t->ct, c->handle);
 	account(t, c);
-	tls_conn_shutdown(c->tls);
+	if (c->tls != NULL)
+		tls_conn_shutdown(c->tls);
 	ip_dec(t, &c->peer);
-	if (t->cbs.closed != NULL && tls_conn_established(c->tls))
+	if (t->cbs.closed != NULL && c->tls != NULL &&
+	    tls_conn_established(c->tls))
 		t->cbs.closed(t->cbs.arg, c->handle);
 }
 
@@ -234,7 +236,8 @@ static void
 conn_update_events(struct flow_table *t, struct conn *c)
 {
 	if (!c->dead)
-		conntab_want(t->ct, c->handle, tls_conn_events(c->tls));
+		conntab_want(t->ct, c->handle, c->tls != NULL ?
+		    tls_conn_events(c->tls) : EV_READ);
 }
 
 static void
@@ -323,12 +326,8 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->tls = tls_conn_new(t->tls, fd)) == NULL ||
 	    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
-		if (c != NULL) {
-			tls_conn_free(c->tls);
-			free(c);
-		}
+		free(c);
 		ip_dec(t, peer);
 		close(fd);
 		return;
@@ -455,6 +454,12 @@ conn_event(void *arg, void *conn, unsigned ev)
 	int r;
 
 	(void)ev;
+	/* The TLS state (~13 KiB) only once the client sends something: a
+	 * connection that never does costs a few hundred bytes. */
+	if (c->tls == NULL && (c->tls = tls_conn_new(t->tls, c->fd)) == NULL) {
+		conn_kill(t, c, "out of memory");
+		return;
+	}
 	if (!tls_conn_established(c->tls)) {
 		r = tls_conn_handshake(c->tls);
 		if (r == E_AGAIN) {
@@ -554,7 +559,7 @@ flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
 	struct conn *c = conntab_get(t->ct, flow);
 	int r;
 
-	if (c == NULL || !tls_conn_established(c->tls))
+	if (c == NULL || c->tls == NULL || !tls_conn_established(c->tls))
 		return E_NOTFOUND;
 	r = tls_conn_write(c->tls, p, len);
 	if (r != 0) {
@@ -572,7 +577,7 @@ flow_close(struct flow_table *t, uint64_t flow)
 
 	if (c != NULL) {
 		/* Best effort: what does not go now is dropped. */
-		if (tls_conn_flush(c->tls) != 0)
+		if (c->tls != NULL && tls_conn_flush(c->tls) != 0)
 			log_msg(t->lg, LOG_DEBUG, "flow: unsent bytes dropped");
 		conn_kill(t, c, "closed by us");
 	}
