@@ -84,7 +84,8 @@ parse_opts(int argc, char **argv, struct cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->timeout = 1000;
 	c->tries = 3;
-	while ((o = getopt_long(argc, argv, "t:n:js:hV", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "t:n:js:hV", longopts,
+	    NULL)) != -1) {
 		switch (o) {
 		case 't':
 			c->timeout = (unsigned)cli_num("--timeout", optarg,
@@ -265,8 +266,8 @@ main(int argc, char **argv)
 	e = ng_exchange(fd, buf_slice(req), slice_cstr(cookie), c.tries,
 	    c.timeout, rep);
 	if (e == E_TIMEOUT)
-		cli_die(XC_FAIL, "%s: no reply after %u tries, %u ms apart",
-		    c.addr, c.tries, c.timeout);
+		cli_die(XC_FAIL, "%s: no reply after %u %s, %u ms apart",
+		    c.addr, c.tries, c.tries == 1 ? "try" : "tries", c.timeout);
 	if (e != 0)
 		cli_die(XC_FAIL, "%s: %s", c.addr,
 		    e == E_IO ? strerror(errno) : sbk_strerror(e));

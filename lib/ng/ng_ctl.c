@@ -138,7 +138,8 @@ ng_args_encode(struct buf *out, const char *cmd, const struct ng_arg *a,
 
 	if ((r = bencode_put_dict(out)) != 0 ||
 	    (r = encode_members(out, a, n, &where)) != 0 ||
-	    (cmd != NULL && (r = bencode_put_kcstr(out, "command", cmd)) != 0) ||
+	    (cmd != NULL &&
+	    (r = bencode_put_kcstr(out, "command", cmd)) != 0) ||
 	    (r = bencode_put_end(out)) != 0) {
 		buf_truncate(out, len);
 		if (r == E_SYNTAX && bad != NULL)
@@ -193,7 +194,8 @@ ng_exchange(int fd, struct slice req, struct slice cookie, unsigned tries,
 		if (st == NG_RETRY_GIVEUP)
 			return E_TIMEOUT;
 		if (st == NG_RETRY_SEND &&
-		    send(fd, req.p, req.len, MSG_DONTWAIT) != (ssize_t)req.len &&
+		    send(fd, req.p, req.len, MSG_DONTWAIT) !=
+		    (ssize_t)req.len &&
 		    errno != ECONNREFUSED && errno != EAGAIN)
 			return E_IO;
 		t = now_ms();

@@ -49,7 +49,8 @@ test_args(void)
 	T_EQ_INT(ng_arg_parse(&a, slice_cstr("=x")), E_SYNTAX, "empty key");
 	T_EQ_INT(ng_arg_parse(&a, slice_cstr("[]=x")), E_SYNTAX,
 	    "empty list key");
-	T_EQ_INT(ng_arg_parse(&a, slice_cstr(":=1")), E_SYNTAX, "empty int key");
+	T_EQ_INT(ng_arg_parse(&a, slice_cstr(":=1")), E_SYNTAX,
+	    "empty int key");
 	T_EQ_INT(ng_arg_parse(&a, slice_cstr("k=")), 0, "empty value ok");
 	(void)enc(b, NULL, bad_int, 1, &r);
 	T_EQ_INT(r, E_SYNTAX, "not an integer");
@@ -99,7 +100,8 @@ test_render(void)
 	    "\"\xf0\x9f\x98\x80\"", "json 4-byte UTF-8");
 	T_EQ_STR(render(b, "3:\xf0\x9f\x98", 1, 0),
 	    "\"\\u00f0\\u009f\\u0098\"", "json truncated UTF-8");
-	T_EQ_STR(render(b, "d6:result2:ok1:ad1:bli1e1:yee1:cle1:d3:\x01\\\xff" "e",
+	T_EQ_STR(render(b,
+	    "d6:result2:ok1:ad1:bli1e1:yee1:cle1:d3:\x01\\\xff" "e",
 	    0, 0), "a.b[0]: 1\na.b[1]: y\nc: []\nd: \\x01\\\\\\xff\n",
 	    "lines: paths, empty list, escapes, result skipped");
 	T_EQ_STR(render(b, "d2:\n.i1ee", 0, 0), "\\n.: 1\n",
