@@ -206,9 +206,13 @@ ghost_expire(struct mediactl *mc)
 		ghost_pop(mc);
 }
 
-/* Remember offer `p`, given up on: its late answer may need a delete. */
+/*
+ * Remember offer `p`, given up on by `relays` (bits): a late answer from
+ * one of them may need a delete (`doomed`: it does).
+ */
 static void
-ghost_add(struct mediactl *mc, const struct pending *p)
+ghost_add(struct mediactl *mc, const struct pending *p, unsigned relays,
+    int doomed)
 {
 	struct ghost *g;
 	unsigned h;
@@ -229,7 +233,8 @@ ghost_add(struct mediactl *mc, const struct pending *p)
 	memcpy(g->id, p->id, p->cidlen + p->ftaglen);
 	g->cidlen = p->cidlen;
 	g->ftaglen = p->ftaglen;
-	g->relays = p->sent_to;
+	g->relays = relays;
+	g->doomed = doomed;
 	g->born_ms = ev_now_ms(mc->loop);
 	h = cookie_hash(slice_cstr(g->cookie), GHOST_BUCKETS);
 	g->cnext = mc->gc[h];
@@ -369,7 +374,7 @@ give_up(struct mediactl *mc, struct pending *p, int err)
 			mc->log_timeout.n = 0;
 		}
 		if (p->kind == PK_OFFER && err == E_TIMEOUT)
-			ghost_add(mc, p);
+			ghost_add(mc, p, p->sent_to, 0);
 	}
 	finish(mc, p, err, SLICE_NULL);
 }
@@ -421,6 +426,7 @@ mc_timer(struct ev_loop *loop, uint64_t id, void *arg)
 /*
  * An answer from a relay `p` went to before it failed over: that relay
  * has the call too (it was only slow); the call lives on the other one.
+ * (Once `p` is answered, a ghost of it does the same.)
  */
 static void
 stray_reply(struct mediactl *mc, struct pending *p, const struct ng_reply *rep,
@@ -475,6 +481,11 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			failover(mc, p, E_LIMIT);
 			continue;
 		}
+		if ((rep.result == NG_RESULT_OK || rep.result ==
+		    NG_RESULT_PONG) && p->kind == PK_OFFER && p->lost &&
+		    p->initial && (p->sent_to & ~(1u << p->relay)) != 0)
+			/* Failed over: the relays before may have it too. */
+			ghost_add(mc, p, p->sent_to & ~(1u << p->relay), 1);
 		if (rep.result == NG_RESULT_OK || rep.result == NG_RESULT_PONG)
 			finish(mc, p, 0, rep.sdp);
 		else {

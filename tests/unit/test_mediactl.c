@@ -285,6 +285,67 @@ lifecycle(const struct net_addr *ra)
 	mediactl_free(mc);
 }
 
+/*
+ * Two relays: an offer relay 0 does not answer goes to relay 1; when
+ * relay 0 answers late after all, the call it kept is deleted there, and
+ * only there (the call lives on relay 1).
+ */
+static void
+failover(const struct net_addr *ra)
+{
+	struct mediactl_conf cf;
+	struct mediactl *mc;
+	struct sip_msg m;
+	struct net_addr rb, any;
+	char ck[NG_COOKIE_MAX + 1];
+	int err, fd0 = relay_fd, fd1, n;
+
+	if (net_addr_parse(slice_cstr("127.0.0.1:0"), &any) != 0 ||
+	    net_udp_bind(&any, 0, &fd1) != 0 || net_local_addr(fd1, &rb) != 0) {
+		T_OK(0, "second relay");
+		return;
+	}
+	memset(&cf, 0, sizeof(cf));
+	cf.relay[0] = *ra;
+	cf.relay[1] = rb;
+	cf.nrelay = 2;
+	cf.timeout_ms = 100;
+	cf.retries = 2;
+	if ((mc = mediactl_new(lp, &cf, NULL, &err)) == NULL) {
+		T_OK(0, "mediactl_new (failover)");
+		close(fd1);
+		return;
+	}
+	(void)ev_run_once(lp, 0);
+	cb_err = 1;
+	submit(mc, msg(&m, "INVITE sip:b@x SIP/2.0", "f1", "a1", "",
+	    "1 INVITE", "", sdp_srtp), 0, 0, 0);
+	T_OK(next_cmd(NG_CMD_OFFER, 1000) && is(got.call_id, "f1"),
+	    "offer to relay 0");
+	snprintf(ck, sizeof(ck), "%s", got_cookie);
+	relay_fd = fd1;
+	T_OK(next_cmd(NG_CMD_OFFER, 2000) && strcmp(got_cookie, ck) == 0,
+	    "relay 0 silent: the offer goes to relay 1");
+	answer(ck);
+	for (n = 0; n < 100 && cb_err == 1; n++)
+		(void)ev_run_once(lp, 5);
+	T_EQ_INT(cb_err, 0, "relay 1 answers");
+	relay_fd = fd0;
+	while (next(0))
+		;
+	answer(ck);		/* relay 0, late */
+	T_OK(next_cmd(NG_CMD_DELETE, 1000) && is(got.call_id, "f1") &&
+	    is(got.from_tag, "a1"), "relay 0's late answer: delete there");
+	answer(got_cookie);
+	relay_fd = fd1;
+	T_EQ_INT(count_cmd(NG_CMD_DELETE, 300), 0, "relay 1 keeps the call");
+	relay_fd = fd0;
+	T_EQ_INT(stats(mc).late_deletes, 1, "counted");
+	ng_req_release(&got);
+	mediactl_free(mc);
+	close(fd1);
+}
+
 int
 main(void)
 {
@@ -424,6 +485,7 @@ main(void)
 	mediactl_free(NULL);
 
 	lifecycle(&ra);
+	failover(&ra);
 
 	close(relay_fd);
 	ev_free(loop);
