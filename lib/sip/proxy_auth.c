@@ -413,10 +413,33 @@ carried_foreign(struct px_auth *a, const struct sip_msg *m)
 	return found;
 }
 
+/* Does a challenge say stale=true (the password was right)? */
+static int
+says_stale(const struct sip_msg *m)
+{
+	static const char want[] = "stale=true";
+	size_t i, j;
+
+	for (i = 0; i < m->nhdr; i++) {
+		struct slice v = m->hdr[i].value;
+
+		if (!slice_case_eq_cstr(m->hdr[i].name, "WWW-Authenticate") &&
+		    !slice_case_eq_cstr(m->hdr[i].name, "Proxy-Authenticate"))
+			continue;
+		for (j = 0; j + sizeof(want) - 1 <= v.len; j++)
+			if (slice_case_eq_cstr(slice_make(v.p + j,
+			    sizeof(want) - 1), want))
+				return 1;
+	}
+	return 0;
+}
+
 /*
  * A response from inside, before it is routed: a final 401/407/403 to a
  * request from outside that carried credentials counts against the
- * request's source (the inside PBX refused its password).
+ * request's source (the inside PBX refused its password), unless it
+ * says stale=true (an old nonce: the password was right; a phone that
+ * reuses its last nonce meets this all day).
  */
 void
 px_auth_response(struct proxy *px, const struct sip_msg *m)
@@ -430,7 +453,8 @@ px_auth_response(struct proxy *px, const struct sip_msg *m)
 	int klen;
 
 	if (px->auth == NULL || px->auth->lim == NULL ||
-	    (m->status != 401 && m->status != 407 && m->status != 403))
+	    (m->status != 401 && m->status != 407 && m->status != 403) ||
+	    says_stale(m))
 		return;
 	if (!px_nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
 	    (klen = px_txn_key(m, via.branch, key, sizeof(key))) <= 0 ||

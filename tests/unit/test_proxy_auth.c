@@ -93,6 +93,8 @@ struct phone {
 	int fd;
 	SSL *ssl;
 	unsigned cseq;
+	char sent[4096];	/* the last request */
+	int nsent;
 	char last[4096];	/* the last response */
 };
 
@@ -133,24 +135,13 @@ phone_close(struct phone *p)
 	p->fd = -1;
 }
 
-/* Send a REGISTER (To: `to`, From: `user`), read the answer: its code,
- * 0 if the connection closed. `auth`: an Authorization value or NULL. */
+/* Send `n` bytes, read the answer: its code, 0 if the connection closed. */
 static int
-phone_register(struct phone *p, const char *user, const char *to,
-    const char *contact, const char *auth)
+phone_send(struct phone *p, const char *m, int n)
 {
-	char m[4096];
 	size_t got = 0;
-	int n, r;
+	int r;
 
-	p->cseq++;
-	n = snprintf(m, sizeof(m), "REGISTER sip:lab SIP/2.0\r\n"
-	    "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKu%u\r\n"
-	    "From: <sip:%s@lab>;tag=1\r\nTo: <sip:%s@lab>\r\n"
-	    "Call-ID: %s-reg\r\nCSeq: %u REGISTER\r\n%s%s%s"
-	    "Contact: %s\r\nContent-Length: 0\r\n\r\n", p->cseq, user, to,
-	    user, p->cseq, auth != NULL ? "Authorization: " : "",
-	    auth != NULL ? auth : "", auth != NULL ? "\r\n" : "", contact);
 	if (n <= 0 || SSL_write(p->ssl, m, n) != n)
 		return 0;
 	p->last[0] = '\0';
@@ -164,6 +155,29 @@ phone_register(struct phone *p, const char *user, const char *to,
 		p->last[got] = '\0';
 	}
 	return strncmp(p->last, "SIP/2.0 ", 8) == 0 ? atoi(p->last + 8) : -1;
+}
+
+/* Send a REGISTER (To: `to`, From: `user`), read the answer: its code,
+ * 0 if the connection closed. `auth`: an Authorization value or NULL. */
+static int
+phone_register(struct phone *p, const char *user, const char *to,
+    const char *contact, const char *auth)
+{
+	char *m = p->sent;
+	int n;
+
+	p->cseq++;
+	n = snprintf(m, sizeof(p->sent), "REGISTER sip:lab SIP/2.0\r\n"
+	    "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKu%u\r\n"
+	    "From: <sip:%s@lab>;tag=1\r\nTo: <sip:%s@lab>\r\n"
+	    "Call-ID: %s-reg\r\nCSeq: %u REGISTER\r\n%s%s%s"
+	    "Contact: %s\r\nContent-Length: 0\r\n\r\n", p->cseq, user, to,
+	    user, p->cseq, auth != NULL ? "Authorization: " : "",
+	    auth != NULL ? auth : "", auth != NULL ? "\r\n" : "", contact);
+	if (n <= 0 || (size_t)n >= sizeof(p->sent))
+		return 0;
+	p->nsent = n;
+	return phone_send(p, m, n);
 }
 
 /* The Authorization answering the SHA-256 challenge in p->last. */
@@ -244,8 +258,26 @@ phone_main(void)
 	    phone_register(&a, "alice", "alice", "<sip:a1@10.0.0.1>", auth)
 	    == 200, "the right password: 200");
 	check(contacts(&a) == 1, "alice: one binding");
-	check(answer(&a, "alice", "alice-pw", auth, sizeof(auth)) == 0,
-	    "no challenge in a 200");
+	{
+		char x[65];
+		check(answer(&a, "alice", "alice-pw", x, sizeof(x)) == 0,
+		    "no challenge in a 200");
+	}
+	{
+		char again[4096];
+		int n = a.nsent;
+
+		memcpy(again, a.sent, (size_t)n);
+		int code = phone_send(&a, again, n);
+
+		/* Past authentication, the registrar's own answer to an
+		 * old CSeq (RFC 3261 §10.3 step 7), not a challenge. */
+		check(code > 0 && code != 401,
+		    "a retransmission (same nc) is not a replay");
+		/* The same credentials on a new transaction are. */
+		check(phone_register(&a, "alice", "alice", "<sip:a1@10.0.0.1>",
+		    auth) == 401, "a new transaction, the same nc: 401");
+	}
 	/* bob, authenticated, for alice's address and her bindings. */
 	if (phone_open(&b, ctx) != 0) {
 		check(0, "bob connects");
@@ -280,7 +312,8 @@ phone_main(void)
 	check(answer(&a, "alice", "alice-pw", auth, sizeof(auth)) &&
 	    phone_register(&a, "alice", "alice", "<sip:a1@10.0.0.1>", auth) ==
 	    200, "the fresh nonce: 200");
-	/* Wrong passwords: 3 failures ban the source (127.0.0.1). */
+	/* Wrong passwords: with the replay above, 4 failures ban the
+	 * source (127.0.0.1). */
 	check(phone_register(&a, "alice", "alice", "<sip:a1@10.0.0.1>", NULL)
 	    == 401 && answer(&a, "alice", "guess1", auth, sizeof(auth)) &&
 	    phone_register(&a, "alice", "alice", "<sip:a1@10.0.0.1>", auth) ==
@@ -371,7 +404,7 @@ main(void)
 	c.proxy.auth_nonce_s = 1;
 	c.auth_file = creds;
 	c.auth_realm = "lab";
-	c.limits = (struct srclimit_conf){ 64, 0, 0, 3, 60000, 1500 };
+	c.limits = (struct srclimit_conf){ 64, 0, 0, 4, 60000, 1500 };
 
 	loop = ev_new(&status);
 	T_OK(loop != NULL, "loop");
