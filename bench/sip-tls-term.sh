@@ -125,7 +125,7 @@ ours() {
 	shift
 	timeout -k 2 900 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
 	    -u "udp:$UP" -i "$IP:0" -q --max-conns $((IDLE + 100)) \
-	    --handshake-timeout 120000 "$@" \
+	    --handshake-timeout 120000 --rate 0 "$@" \
 	    > "$D/gw.out" 2>&1 &
 	pid=$!
 	PIDS+=($pid)
