@@ -27,14 +27,10 @@ proxy_from_flow(struct proxy *px, uint64_t flow, struct slice raw)
 	}
 	/* Who may ask (proxy_auth.c): limits, bans, digest. */
 	if (px->auth != NULL) {
-		struct sip_msg *bare = malloc(sizeof(*bare));
+		const struct sip_msg *go = px_auth_request(px, flow, &m);
 
-		if (bare == NULL)
-			return;
-		r = px_auth_request(px, flow, &m, bare);
-		if (r >= 0)
-			px_request_from_flow(px, flow, r > 0 ? bare : &m);
-		free(bare);
+		if (go != NULL)
+			px_request_from_flow(px, flow, go);
 		return;
 	}
 	px_request_from_flow(px, flow, &m);

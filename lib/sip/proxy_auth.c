@@ -1,4 +1,5 @@
 /* proxy_auth.c - who may use the edge: digest authentication and bans. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,9 @@ struct px_auth {
 	uint32_t ban_ms;
 	struct seen seen[SEEN_SLOTS];
 	struct proxy_auth_stats st;
-	uint8_t sbuf[MAX_SIP + 1];	/* a request without our header */
+	struct digest_params dp;	/* scratch: one request at a time */
+	struct sip_msg bare;		/* a request without our header, */
+	uint8_t sbuf[MAX_SIP + 1];	/* ... its bytes */
 };
 
 static struct px_auth *
@@ -301,13 +304,16 @@ limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
 	}
 }
 
-int
-px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
-    struct sip_msg *out)
+/*
+ * The request to route: `m`, a copy without our credentials (in
+ * px->auth), or NULL when it was answered or dropped here.
+ */
+const struct sip_msg *
+px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 {
 	struct px_auth *a = px->auth;
 	struct target back = { 1, flow, { .len = 0 }, 0, 0 };
-	struct digest_params *p;
+	struct digest_params *p = &a->dp;
 	struct net_addr peer;
 	struct slice user, aor;
 	enum digest_result r;
@@ -316,24 +322,20 @@ px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
 	int kind;
 	char why[128];
 
-	if (a == NULL)
-		return 0;
 	if (flow_addrs(px->flows, flow, &peer, NULL) != 0)
-		return -1;
+		return NULL;
 	if (a->lim != NULL && limits(px, flow, &peer) != 0)
-		return -1;
+		return NULL;
 	if ((kind = needs_auth(px, m)) == 0)
-		return 0;
+		return m;
 	now = ev_now_ms(px->loop);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return -1;
+	memset(p, 0, offsetof(struct digest_params, store));
 	h = request_hash(flow, m);
 	i = find_ours(a, m, kind == 1 ? "Authorization" :
 	    "Proxy-Authorization", p);
 	if (i < 0) {
 		challenge(px, m, flow, kind == 1, 0);
-		free(p);
-		return -1;
+		return NULL;
 	}
 	if (seen_before(a, h, now)) {
 		r = DIGEST_OK;
@@ -346,24 +348,20 @@ px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
 		break;
 	case DIGEST_STALE:
 		challenge(px, m, flow, kind == 1, 1);
-		free(p);
-		return -1;
+		return NULL;
 	case DIGEST_MALFORMED:
 		px_reply(px, m, &back, 400, NULL);
 		count_failure(px, &peer, NULL, why);
-		free(p);
-		return -1;
+		return NULL;
 	case DIGEST_BAD_NONCE:
 	case DIGEST_UNSUPPORTED:
 		challenge(px, m, flow, kind == 1, 0);
-		free(p);
-		return -1;
+		return NULL;
 	default:
 		/* Answered first: a ban that starts closes the flow. */
 		challenge(px, m, flow, kind == 1, 0);
 		count_failure(px, &peer, p, digest_result_str(r));
-		free(p);
-		return -1;
+		return NULL;
 	}
 	/* A binding is changed only by its owner. */
 	if (px_is_method(m, "REGISTER") && px->conf.reach == PROXY_REGISTRAR &&
@@ -373,50 +371,65 @@ px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
 		    "%.*s: 403", (int)(user.len > 64 ? 64 : user.len),
 		    (const char *)user.p);
 		px_reply(px, m, &back, 403, NULL);
-		free(p);
-		return -1;
+		return NULL;
 	}
 	a->st.ok++;
 	seen_add(a, h, now);
-	free(p);
 	/* Our realm's credentials are ours: not relayed. */
 	if (kind == 1 && px->conf.reach == PROXY_REGISTRAR)
-		return 0;	/* the registrar answers: nothing goes on */
-	if (strip_header(a, m, (size_t)i, out) != 0) {
+		return m;	/* the registrar answers: nothing goes on */
+	if (strip_header(a, m, (size_t)i, &a->bare) != 0) {
 		px_reply(px, m, &back, 500, NULL);
-		return -1;
+		return NULL;
 	}
-	return 1;
+	return &a->bare;
 }
 
 /* Did the request carry credentials for someone other than us? */
 static int
 carried_foreign(struct px_auth *a, const struct sip_msg *m)
 {
-	struct digest_params *p;
 	size_t i;
-	int found = 0;
 
-	for (i = 0; i < m->nhdr && !found; i++) {
+	for (i = 0; i < m->nhdr; i++) {
 		if (!slice_case_eq_cstr(m->hdr[i].name, "Authorization") &&
 		    !slice_case_eq_cstr(m->hdr[i].name, "Proxy-Authorization"))
 			continue;
-		if (a->dg == NULL)
+		if (a->dg == NULL ||
+		    digest_parse(m->hdr[i].value, &a->dp, NULL, 0) != 0 ||
+		    !slice_eq_cstr(a->dp.realm, a->realm))
 			return 1;
-		if ((p = malloc(sizeof(*p))) == NULL)
-			return 0;
-		if (digest_parse(m->hdr[i].value, p, NULL, 0) != 0 ||
-		    !slice_eq_cstr(p->realm, a->realm))
-			found = 1;
-		free(p);
 	}
-	return found;
+	return 0;
+}
+
+/* Does a challenge say stale=true (the password was right)? */
+static int
+says_stale(const struct sip_msg *m)
+{
+	static const char want[] = "stale=true";
+	size_t i, j;
+
+	for (i = 0; i < m->nhdr; i++) {
+		struct slice v = m->hdr[i].value;
+
+		if (!slice_case_eq_cstr(m->hdr[i].name, "WWW-Authenticate") &&
+		    !slice_case_eq_cstr(m->hdr[i].name, "Proxy-Authenticate"))
+			continue;
+		for (j = 0; j + sizeof(want) - 1 <= v.len; j++)
+			if (slice_case_eq_cstr(slice_make(v.p + j,
+			    sizeof(want) - 1), want))
+				return 1;
+	}
+	return 0;
 }
 
 /*
  * A response from inside, before it is routed: a final 401/407/403 to a
  * request from outside that carried credentials counts against the
- * request's source (the inside PBX refused its password).
+ * request's source (the inside PBX refused its password), unless it
+ * says stale=true (an old nonce: the password was right; a phone that
+ * reuses its last nonce meets this all day).
  */
 void
 px_auth_response(struct proxy *px, const struct sip_msg *m)
@@ -430,7 +443,8 @@ px_auth_response(struct proxy *px, const struct sip_msg *m)
 	int klen;
 
 	if (px->auth == NULL || px->auth->lim == NULL ||
-	    (m->status != 401 && m->status != 407 && m->status != 403))
+	    (m->status != 401 && m->status != 407 && m->status != 403) ||
+	    says_stale(m))
 		return;
 	if (!px_nth_value(m, SIP_H_VIA, 0, &v) || sip_via_parse(v, &via) != 0 ||
 	    (klen = px_txn_key(m, via.branch, key, sizeof(key))) <= 0 ||

@@ -182,8 +182,8 @@ int px_restore_contacts(struct proxy *px, const struct sip_msg *m,
 
 /* proxy_auth.c */
 struct px_auth;
-int px_auth_request(struct proxy *px, uint64_t flow, const struct sip_msg *m,
-    struct sip_msg *out);
+const struct sip_msg *px_auth_request(struct proxy *px, uint64_t flow,
+    const struct sip_msg *m);
 void px_auth_response(struct proxy *px, const struct sip_msg *m);
 void px_auth_free(struct px_auth *a);
 

@@ -214,6 +214,49 @@ main(void)
 		T_EQ_INT(registrar_count(small), 0, "empty");
 		registrar_free(small);
 	}
+	/*
+	 * Owners (digest authentication, lib/sip/proxy_auth.c): the AoR a
+	 * REGISTER changes is its To user, which the proxy compares with the
+	 * authenticated user; "Contact: *" reaches that AoR's bindings only.
+	 */
+	{
+		struct registrar *o = registrar_new(100);
+		struct sip_msg m;
+		struct slice aor;
+
+		T_EQ_INT(mkreg(&m, "alice", "", "o1", 1), 0, "parse");
+		T_EQ_INT(registrar_aor(&m, &aor), 0, "aor");
+		T_OK(slice_eq_cstr(aor, "alice"), "aor: the To user");
+		T_EQ_INT(reg(o, "alice", "Contact: <sip:a1@10.0.0.1>\r\n"
+		    "Contact: <sip:a2@10.0.0.2>\r\n", "o1", 1, 1, 0, out), 0,
+		    "alice: two bindings");
+		T_EQ_INT(reg(o, "bob", "Contact: <sip:b1@10.0.0.3>\r\n", "o2", 1,
+		    2, 0, out), 0, "bob: one");
+		T_EQ_INT(reg(o, "bob", "Contact: *\r\nExpires: 0\r\n", "o2", 2,
+		    2, 0, out), 0, "bob: Contact: *");
+		T_EQ_INT(count_lines(out), 0, "bob has none left");
+		T_EQ_INT(registrar_count(o), 2, "alice's two are still there");
+		T_EQ_INT(registrar_lookup(o, slice_cstr("alice"), 0, NULL, NULL,
+		    &b), 0, "alice still reachable");
+		T_EQ_INT(registrar_lookup(o, slice_cstr("bob"), 0, NULL, NULL,
+		    &b), E_NOTFOUND, "bob gone");
+		/* A To without a user: the whole URI is the AoR, never a
+		 * user name. */
+		{
+			static const char nouser[] =
+			    "REGISTER sip:gw.test SIP/2.0\r\n"
+			    "Via: SIP/2.0/TLS 127.0.0.10:5061;branch=z9hG4bKn\r\n"
+			    "To: <sip:gw.test>\r\nFrom: <sip:gw.test>;tag=1\r\n"
+			    "Call-ID: n\r\nCSeq: 1 REGISTER\r\n"
+			    "Content-Length: 0\r\n\r\n";
+			T_EQ_INT(sip_parse(&m, slice_make(nouser,
+			    sizeof(nouser) - 1)), 0, "parse, no user");
+			T_EQ_INT(registrar_aor(&m, &aor), 0, "aor, no user");
+			T_OK(slice_eq_cstr(aor, "sip:gw.test"),
+			    "aor: the URI");
+		}
+		registrar_free(o);
+	}
 	registrar_free(r);
 	registrar_free(NULL);
 	buf_free(out);
