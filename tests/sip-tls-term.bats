@@ -351,6 +351,21 @@ EOF
 	assert_output 0
 }
 
+@test "sip-tls-term: an SDP the relay cannot parse gets the caller a 488, not a 503" {
+	start_peer
+	ngport=$("$FREEPORT" "$IP")
+	sip_bridge 25 "$IP:$ngport" "$IP" "$IP"
+	start_gw -u "udp:$UP" --media "ng:$IP:$ngport" \
+	    --media-direction outside,inside
+	# a line that is not TYPE=VALUE: no SDP parser takes it
+	invite "$W/inv" 70 "" "this is not sdp"
+	run timeout 10 "$CLI" -c 2 -w 5000 "$L" "$W/inv"
+	assert_line "SIP/2.0 488 Not Acceptable Here"
+	refute_line --partial "SIP/2.0 503"
+	run grep -c '^INVITE' "$W/peer.out"
+	assert_output 0
+}
+
 @test "sip-tls-term: --require-srtp answers 488 to offers without a=crypto" {
 	start_peer
 	start_gw -u "udp:$UP" --require-srtp

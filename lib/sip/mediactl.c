@@ -489,10 +489,17 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		if (rep.result == NG_RESULT_OK || rep.result == NG_RESULT_PONG)
 			finish(mc, p, 0, rep.sdp);
 		else {
-			log_msg(mc->lg, LOG_WARN, "ng: relay error: %.*s",
-			    (int)rep.error_reason.len,
+			/* The SDP's own fault is the phone's (488); any other
+			 * refusal is the relay's (503). rtpengine and
+			 * srtp-bridge say the same words for a bad SDP. */
+			int bad_sdp = slice_find(rep.error_reason,
+			    slice_cstr(NG_ERR_BAD_SDP)) == 0;
+
+			log_msg(mc->lg, bad_sdp ? LOG_INFO : LOG_WARN,
+			    "ng: relay error: %.*s", (int)rep.error_reason.len,
 			    (const char *)rep.error_reason.p);
-			finish(mc, p, E_SYNTAX, SLICE_NULL);
+			finish(mc, p, bad_sdp ? E_SYNTAX : E_STATE,
+			    SLICE_NULL);
 		}
 		ng_reply_release(&rep);
 	}
@@ -875,7 +882,7 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 		    mc->conf.dir_outside : mc->conf.dir_inside);
 	}
 	if (q.from_tag.len == 0 || ng_req_encode(&q, p->dgram) != 0) {
-		fail_later(mc, p, E_SYNTAX);
+		fail_later(mc, p, E_BIG);
 		return;
 	}
 	if (offer) {

@@ -64,7 +64,9 @@ struct mediactl_req {
 /*
  * Called once with 0 and the new body (borrowed for the call), or an
  * error: E_TIMEOUT (no relay answered), E_UNSUPPORTED (--require-srtp and
- * no usable a=crypto), E_SYNTAX (relay refused).
+ * no usable a=crypto), E_SYNTAX (the relay could not parse the SDP),
+ * E_STATE (the relay refused for another reason), E_BIG (no request could
+ * be made of the message), E_LIMIT (too many requests pending).
  */
 typedef void mediactl_fn(void *arg, int err, struct slice sdp);
 

@@ -91,8 +91,10 @@ media_done(void *arg, int err, struct slice sdp)
 			/* Unanswered, the relay may still have taken it. */
 			if (err == E_TIMEOUT)
 				px_media_end(px, m, PX_END_FAILED);
-			px_reply(px, m, &pk->back, err == E_UNSUPPORTED ? 488 :
-			    503, NULL);
+			/* The SDP's fault (unparseable, no SRTP where it
+			 * is required) is the phone's: 488. */
+			px_reply(px, m, &pk->back, err == E_UNSUPPORTED ||
+			    err == E_SYNTAX ? 488 : 503, NULL);
 		}
 		goto done;
 	}
