@@ -22,6 +22,7 @@ enum kt {
 	KT_UINT,	/* decimal in [min, max] */
 	KT_RANGE,	/* MIN-MAX ports */
 	KT_WORD,	/* one word, no blanks */
+	KT_NETS,	/* NET[,NET...]: networks or hosts */
 	KT_ARGS,	/* words separated by blanks */
 };
 
@@ -43,6 +44,9 @@ static const struct key keys[] = {
 	    "inside SIP server, [udp:|tcp:]ADDR:PORT" },
 	{ "registrar", KT_BOOL, "no", 0, 0,
 	    "built-in registrar (then upstream is optional)" },
+	{ "allow-inside", KT_NETS, NULL, 0, 0,
+	    "inside hosts outside requests may reach besides the upstream, "
+	    "NET[,NET...]" },
 	{ "inside-tcp", KT_BOOL, "no", 0, 0,
 	    "SIP over TCP inside too (on with a tcp: upstream)" },
 	{ "tls-port", KT_UINT, "5061", 1, 65535, "outside TLS port" },
@@ -301,6 +305,18 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 			return 0;
 		}
 		return 0;
+	case KT_NETS: {
+		struct net_prefix nets[32];
+		size_t nn;
+		char e[96];
+
+		if ((r = net_prefix_list_parse(v, nets, 32, &nn, e,
+		    sizeof(e))) != 0) {
+			sbk_why(why, n, "%s: %s", k->name, e);
+			return r;
+		}
+		return 0;
+	}
 	case KT_BOOL:
 		if (parse_bool(v, &b) != 0) {
 			sbk_why(why, n, "%s: want yes or no", k->name);
@@ -665,6 +681,10 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 	push(a, "--media-direction=outside,inside");
 	if (gwconf_bool(c, "registrar"))
 		push(a, "--registrar");
+	if (gwconf_get(c, "allow-inside") != NULL) {
+		push(a, "--allow-inside");
+		push(a, gwconf_get(c, "allow-inside"));
+	}
 	if (gwconf_bool(c, "require-srtp"))
 		push(a, "--require-srtp");
 	if (!gwconf_bool(c, "bye-on-loss"))

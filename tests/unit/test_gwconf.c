@@ -123,6 +123,9 @@ test_errors(void)
 	bad("outside = 1.2.3.4!\n", E_SYNTAX, 1, "want an IP address");
 	bad("outside = 1.2.3.4!a b\n", E_SYNTAX, 1, "blank in value");
 	bad("registrar = maybe\n", E_SYNTAX, 1, "want yes or no");
+	bad("allow-inside = 10.0.0.0/33\n", E_RANGE, 1, "prefix too long");
+	bad("allow-inside = 10.0.0.1,,bad\n", E_SYNTAX, 1,
+	    "bad: not an address or network");
 	bad("media-ports = 40000-30000\n", E_RANGE, 1, "MIN-MAX");
 	bad("media-ports = 0-10\n", E_RANGE, 1, "MIN-MAX");
 	bad("media-ports = 30000\n", E_RANGE, 1, "MIN-MAX");
@@ -180,7 +183,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 32, "32 keys");
+	T_EQ_INT(i, 33, "33 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -219,6 +222,8 @@ test_argv(void)
 	T_EQ_INT(set(c, "outside", "::1"), 0, "set outside ::1");
 	T_EQ_INT(set(c, "inside", "[::2]"), 0, "set inside [::2]");
 	T_EQ_INT(set(c, "registrar", "yes"), 0, "registrar");
+	T_EQ_INT(set(c, "allow-inside", "10.0.0.0/8,192.0.2.7"), 0,
+	    "allow-inside");
 	T_EQ_INT(set(c, "require-srtp", "true"), 0, "require-srtp");
 	T_EQ_INT(set(c, "keylog", "/tmp/k k"), E_SYNTAX, "keylog with a blank");
 	T_EQ_INT(set(c, "keylog", "/tmp/it's"), 0, "keylog with a quote");
@@ -239,7 +244,8 @@ test_argv(void)
 	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
 	    " --key /etc/sbckit/gateway.key --upstream=udp:10.0.0.5:5080"
 	    " --inside '[::2]:0' --media=ng:127.0.0.1:2223"
-	    " --media-direction=outside,inside --registrar --require-srtp"
+	    " --media-direction=outside,inside --registrar"
+	    " --allow-inside 10.0.0.0/8,192.0.2.7 --require-srtp"
 	    " --advertise sbc.example.org --tls-keylog /tmp/tls -v -v"
 	    " --max-per-ip 10\n", "argv: sip-tls-term, everything");
 	free(s);
@@ -268,7 +274,8 @@ test_argv(void)
 	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
 	    " --key /etc/sbckit/gateway.key --upstream=tcp:10.0.0.5:5080"
 	    " --inside-tcp --inside '[::2]:0' --media=ng:127.0.0.1:2223"
-	    " --media-direction=outside,inside --registrar --require-srtp"
+	    " --media-direction=outside,inside --registrar"
+	    " --allow-inside 10.0.0.0/8,192.0.2.7 --require-srtp"
 	    " --no-bye-on-loss --advertise sbc.example.org --tls-keylog /tmp/tls"
 	    " -v -v --max-per-ip 10\n", "argv: sip-tls-term, TCP, no BYE");
 	free(s);
