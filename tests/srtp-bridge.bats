@@ -84,6 +84,37 @@ stop_bridge() {
 	assert_failure 3
 }
 
+@test "srtp-bridge: the whole configuration is checked before a port is bound or a file made" {
+	local hold
+	# the outside port is taken: a bad key must still be what is reported
+	timeout 20 "$PY" -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2]))); time.sleep(15)' "$H" "$P" &
+	hold=$!
+	TPIDS+=("$hold")
+	wait_udp "$H" "$P"
+	run "$BR" --outside "$H:$P" --inside "$H:$((P + 10))" \
+	    --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
+	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:short" --keylog "$T/k.log"
+	assert_failure 3
+	assert_output --partial "--key-out"
+	refute_output --partial "in use"
+	[ ! -e "$T/k.log" ]
+	# a bad peer address is a usage error before any bind, too
+	run "$BR" --outside "$H:$P" --inside "$H:$((P + 10))" \
+	    --inside-peer nowhere:5 --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
+	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:$KO"
+	assert_failure 2
+	assert_output --partial "--inside-peer: bad address"
+	# with good keys, the taken port is what fails
+	run "$BR" --outside "$H:$P" --inside "$H:$((P + 10))" \
+	    --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
+	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:$KO"
+	assert_failure 1
+	assert_output --partial "in use"
+	kill "$hold"
+}
+
 @test "srtp-bridge: one stream, stock libsrtp2 peer, both directions, RTCP, drops, latching" {
 	bridge1 --key-in "AES_CM_128_HMAC_SHA1_80 inline:$KI" \
 	    --key-out "AES_CM_128_HMAC_SHA1_80 inline:$KO"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "relay/calls.h"
 #include "base/ev.h"
 #include "media/keyline.h"
@@ -418,6 +420,45 @@ open_relay(struct state *st)
 	}
 }
 
+/*
+ * Everything the options name is checked before a file is created or a
+ * port bound: a bad key must not leave a key log behind or make a rerun
+ * race its own ports.
+ */
+static void
+check_config(const struct opts *o)
+{
+	struct net_addr a, adv;
+
+	if (o->ng != NULL) {
+		addr_arg("--ng", o->ng, 1, &a);
+		iface_arg("--outside", o->outside, &a, &adv);
+		iface_arg("--inside", o->inside, &a, &adv);
+		return;
+	}
+	addr_arg("--outside", o->outside, 1, &a);
+	addr_arg("--inside", o->inside, 1, &a);
+	if (o->outside_peer != NULL)
+		addr_arg("--outside-peer", o->outside_peer, 1, &a);
+	if (o->inside_peer != NULL)
+		addr_arg("--inside-peer", o->inside_peer, 1, &a);
+	{
+		struct keyline *kl[2];
+
+		load_keys(o, &kl[0], &kl[1]);
+		for (int d = 0; d < 2; d++) {
+			struct keylog_keys k;
+			int e = keylog_params(kl[d], &k);
+
+			if (e != 0)
+				cli_die(XC_INPUT, "key-%s: %s", d ? "out" :
+				    "in", sbk_strerror(e));
+			OPENSSL_cleanse(&k, sizeof(k));
+			keyline_free(kl[d]);
+		}
+	}
+}
+
 static int
 run(struct opts *o)
 {
@@ -425,6 +466,7 @@ run(struct opts *o)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	int e;
 
+	check_config(o);
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	cli_logger(&st.lg, o->verbosity);
