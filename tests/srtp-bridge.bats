@@ -84,6 +84,23 @@ stop_bridge() {
 	assert_failure 3
 }
 
+@test "srtp-bridge: lines on stderr carry journald priorities under systemd, times when asked" {
+	: > "$T/err"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$T/err") "$BR" --outside 1.2.3.4:5 \
+	    --inside 127.0.0.1:6 2>> "$T/err" || true
+	run cat "$T/err"
+	assert_line "<3>srtp-bridge: need --key-in and --key-out, or --keys"
+	# JOURNAL_STREAM naming another stream (a child's inherited value):
+	# no prefix
+	: > "$T/err2"
+	JOURNAL_STREAM=1:2 "$BR" --outside 1.2.3.4:5 --inside 127.0.0.1:6 \
+	    2>> "$T/err2" || true
+	run cat "$T/err2"
+	assert_line "srtp-bridge: need --key-in and --key-out, or --keys"
+	SBK_LOG_TIME=1 run "$BR" --outside 1.2.3.4:5 --inside 127.0.0.1:6
+	assert_output --regexp "^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}\.[0-9]{3}Z srtp-bridge: need --key-in"
+}
+
 @test "srtp-bridge: the whole configuration is checked before a port is bound or a file made" {
 	local hold
 	# the outside port is taken: a bad key must still be what is reported

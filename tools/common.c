@@ -5,12 +5,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "base/ev.h"
 
 static const char *progname = "sbckit";
+/* How lines on stderr start: journald's priority, a time, or nothing. */
+static enum { PFX_NONE, PFX_JOURNAL, PFX_TIME } prefix = PFX_NONE;
+
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the stream it
+ * connected stderr to (systemd.exec(5)): when stderr is that stream, a
+ * line's "<N>" prefix sets its priority (sd-daemon(3)). Otherwise
+ * SBK_LOG_TIME=1 puts a UTC time on each line.
+ */
+static void
+prefix_init(void)
+{
+	const char *js = getenv("JOURNAL_STREAM"), *lt = getenv("SBK_LOG_TIME");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (js != NULL && fstat(STDERR_FILENO, &st) == 0) {
+		errno = 0;
+		dev = strtoull(js, &end, 10);
+		if (errno == 0 && *end == ':') {
+			ino = strtoull(end + 1, &end, 10);
+			if (errno == 0 && *end == '\0' &&
+			    dev == (unsigned long long)st.st_dev &&
+			    ino == (unsigned long long)st.st_ino) {
+				prefix = PFX_JOURNAL;
+				return;
+			}
+		}
+	}
+	if (lt != NULL && strcmp(lt, "1") == 0)
+		prefix = PFX_TIME;
+}
+
+/* The start of a line on stderr at syslog priority `pri` (3 err ... 7). */
+static void
+line_start(int pri)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[32];
+
+	if (prefix == PFX_JOURNAL) {
+		fprintf(stderr, "<%d>", pri);
+	} else if (prefix == PFX_TIME && clock_gettime(CLOCK_REALTIME, &ts) ==
+	    0 && gmtime_r(&ts.tv_sec, &tm) != NULL &&
+	    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm) > 0) {
+		fprintf(stderr, "%s.%03ldZ ", t, ts.tv_nsec / 1000000);
+	}
+}
 
 void
 cli_init(const char *prog)
@@ -18,6 +70,7 @@ cli_init(const char *prog)
 	const char *s = strrchr(prog, '/');
 
 	progname = s != NULL ? s + 1 : prog;
+	prefix_init();
 	atexit(cli_close_stdout);
 }
 
@@ -34,6 +87,7 @@ vmsg(const char *fmt, va_list ap)
 
 	if (vsnprintf(m, sizeof(m), fmt, ap) < 0)
 		m[0] = '\0';
+	line_start(3);
 	fprintf(stderr, "%s: %s\n", progname, m);
 }
 
@@ -61,6 +115,7 @@ cli_die(int code, const char *fmt, ...)
 void
 cli_usage_hint(void)
 {
+	line_start(3);
 	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
 	exit(XC_USAGE);
 }
@@ -156,7 +211,10 @@ cli_close_stdout(void)
 static void
 log_stderr(void *arg, enum log_level lvl, const char *msg)
 {
+	static const int pri[] = { 3, 4, 6, 7 };	/* LOG_ERR..LOG_DEBUG */
+
 	(void)arg;
+	line_start((unsigned)lvl < 4 ? pri[lvl] : 7);
 	fprintf(stderr, "%s: %s: %s\n", progname, log_level_name(lvl), msg);
 }
 
