@@ -401,3 +401,111 @@ EOF
 	refute_line "<<< udp"
 	assert_line --regexp "^Via: SIP/2.0/TCP $IN;branch="
 }
+
+# chk ARGS: sbc-gateway --check on $IP with a copy of the test certificate
+# and key (0600), registrar mode, the given ports.
+chk() {
+	[ -f "$W/cert.pem" ] || { cp "$D/gw.pem" "$W/cert.pem";
+	    cp "$D/gw.key" "$W/cert.key"; chmod 600 "$W/cert.key"; }
+	TLSPORT=${TLSPORT:-$("$FREEPORT" "$IP")}
+	run timeout 20 "$SG" --check --outside "$IP" --inside "$IP" \
+	    --registrar --sip-port 0 --tls-port "$TLSPORT" \
+	    --cert "$W/cert.pem" --key "$W/cert.key" \
+	    --media-ports 40000-40999 "$@"
+}
+
+@test "sbc-gateway --check: a good configuration, every check ok" {
+	chk
+	assert_success
+	assert_line "ok config: parses"
+	assert_line --regexp "^ok srtp-bridge: .*/srtp-bridge$"
+	assert_line --regexp "^ok sip-tls-term: .*/sip-tls-term$"
+	assert_line "ok cert: $W/cert.pem: readable"
+	assert_line "ok key: $W/cert.key: readable"
+	assert_line "ok tls: 1 certificate and key load and match"
+	assert_line "ok outside: tcp $IP port $TLSPORT bindable"
+	assert_line "ok inside: udp $IP port 0 bindable"
+	assert_line "ok media-ports: udp $IP port 40000 bindable"
+	refute_line --partial "FAIL"
+	refute_line --partial "warn"
+	# nothing was started, nothing is left bound
+	run "$FREEPORT" "$IP"
+	assert_success
+}
+
+@test "sbc-gateway --check: a missing key file fails, exit 1" {
+	chk --key "$W/none.key"
+	assert_failure 1
+	assert_line --regexp "^FAIL key: $W/none.key: No such file"
+	assert_line --partial "FAIL tls: "
+	assert_line "ok config: parses"
+}
+
+@test "sbc-gateway --check: a key that is not the certificate's fails" {
+	cp "$D/gw2.key" "$W/other.key"
+	chmod 600 "$W/other.key"
+	chk --key "$W/other.key"
+	assert_failure 1
+	assert_line "ok key: $W/other.key: readable"
+	assert_line "FAIL tls: a certificate or key is bad, or a key does not match its certificate"
+	assert_line "FAIL sip-tls-term: --check exited with status 1"
+}
+
+@test "sbc-gateway --check: a key others may read is a warning only" {
+	chk
+	chmod 644 "$W/cert.key"
+	chk
+	assert_success
+	assert_line --regexp "^warn key-mode: $W/cert.key: .*0644"
+	refute_line --partial "FAIL"
+}
+
+@test "sbc-gateway --check: an address that is not ours fails, exit 1" {
+	cp "$D/gw.pem" "$W/cert.pem"
+	cp "$D/gw.key" "$W/cert.key"
+	chmod 600 "$W/cert.key"
+	run timeout 20 "$SG" --check --outside 192.0.2.1 --inside "$IP" \
+	    --registrar --sip-port 0 --tls-port 5061 --cert "$W/cert.pem" \
+	    --key "$W/cert.key" --media-ports 40000-40999
+	assert_failure 1
+	assert_line "FAIL outside: tcp 192.0.2.1 port 5061: not a local address (no interface has it)"
+	assert_line "FAIL media-ports: udp 192.0.2.1 port 40000: not a local address (no interface has it)"
+	assert_line "ok media-ports: udp $IP port 40000 bindable"
+}
+
+@test "sbc-gateway --check: a port in use fails, exit 1" {
+	TLSPORT=$("$FREEPORT" "$IP")
+	timeout -k 1 20 python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+print("held", flush=True)
+time.sleep(20)' "$IP" "$TLSPORT" > "$W/hold.out" &
+	PIDS+=($!)
+	wait_line "$W/hold.out" held
+	chk
+	assert_failure 1
+	assert_line "FAIL outside: tcp $IP port $TLSPORT: port in use"
+}
+
+@test "sbc-gateway --check: a missing program fails, exit 1" {
+	chk --srtp-bridge "$W/no-such-bridge"
+	assert_failure 1
+	assert_line "FAIL srtp-bridge: $W/no-such-bridge: not found (or not executable) next to sbc-gateway or in PATH"
+	assert_line "ok tls: 1 certificate and key load and match"
+	chk --sip-tls-term no-such-term
+	assert_failure 1
+	assert_line --partial "FAIL sip-tls-term: no-such-term: not found"
+	assert_line "FAIL tls: certificate and key not checked: no sip-tls-term to run"
+}
+
+@test "sbc-gateway --check: a malformed configuration exits 3, usage 2" {
+	printf 'outside = 127.0.0.1\nbogus = 1\n' > "$W/a.conf"
+	run "$SG" -c "$W/a.conf" --check
+	assert_failure 3
+	run "$SG" --check --inside 127.0.0.1
+	assert_failure 3
+	assert_output "sbc-gateway: no outside address (outside = ADDR)"
+	run "$SG" --check --tls-port 0
+	assert_failure 2
+}

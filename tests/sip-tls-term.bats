@@ -376,3 +376,52 @@ EOF
 	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv2"
 	assert_line "SIP/2.0 200 OK"
 }
+
+@test "sip-tls-term --check: files and keys checked, nothing bound" {
+	printf 'alice:lab:%s\n' "$(printf 'alice:lab:pw' | md5sum | cut -d' ' -f1)" > "$W/creds"
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$D/gw.key" \
+	    -l "$IP:5061" -u "udp:$IP:5060" --registrar --auth "$W/creds" \
+	    --tls-keylog "$W/tls.keys"
+	assert_success
+	assert_line "ok tls: 1 certificate and key load and match"
+	assert_line "ok tls-keylog: $W/tls.keys: will be created"
+	assert_line "ok auth: $W/creds: 1 entries"
+	refute_line --partial "FAIL"
+	[ ! -e "$W/tls.keys" ]
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$W/other.key" 2>/dev/null
+	chmod 600 "$W/other.key"
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$W/other.key" \
+	    -l "$IP:5061" --tls-keylog "$W/no/dir/tls.keys"
+	assert_failure 1
+	assert_line "FAIL tls: a certificate or key is bad, or a key does not match its certificate"
+	assert_line --partial "FAIL tls-keylog: $W/no/dir/tls.keys: directory $W/no/dir:"
+	printf 'alice:lab\n' > "$W/bad"
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$D/gw.key" \
+	    -l "$IP:5061" --auth "$W/bad"
+	assert_failure 3
+	assert_line --regexp "^FAIL auth: $W/bad: .*line 1"
+}
+
+@test "sip-tls-term: a bad credentials file fails before a port is bound" {
+	P=$("$FREEPORT" "$IP")
+	timeout -k 1 20 python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+print("held", flush=True)
+time.sleep(20)' "$IP" "$P" > "$W/hold.out" &
+	PIDS+=($!)
+	wait_line "$W/hold.out" held
+	printf 'alice:lab\n' > "$W/bad"
+	# the auth file is read before the (busy) port is bound: exit 3
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$D/gw.key" -l "$IP:$P" \
+	    --registrar --auth "$W/bad"
+	assert_failure 3
+	assert_output --partial "auth: "
+	printf 'alice:lab:%s\n' "$(printf 'alice:lab:pw' | md5sum | cut -d' ' -f1)" > "$W/creds"
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$D/gw.key" -l "$IP:$P" \
+	    --registrar --auth "$W/creds"
+	assert_failure 1
+	assert_output --partial "listen: Address already in use"
+}

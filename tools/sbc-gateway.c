@@ -1,11 +1,19 @@
 /* sbc-gateway.c - start srtp-bridge and sip-tls-term together, supervise. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "base/ev.h"
+#include "base/net.h"
+#include "base/secfile.h"
 #include "gw/gwconf.h"
 #include "gw/proc.h"
 #include "gw/resolve.h"
@@ -19,7 +27,7 @@
 /* The command line: options, and the keys it sets, in order. */
 struct args {
 	const char *conf_file;
-	int print, dry, nverb;
+	int print, dry, check, nverb;
 	struct { int key; const char *val; } ov[MAX_SETS];
 	size_t nov;
 };
@@ -31,7 +39,7 @@ usage(void)
 	size_t i;
 
 	printf("usage: sbc-gateway [-c FILE] [--KEY VALUE ...] "
-	    "[--print-config | --dry-run]\n\n"
+	    "[--print-config | --dry-run | --check]\n\n"
 	    "Starts srtp-bridge, then sip-tls-term pointed at it, and runs "
 	    "them until SIGTERM.\n"
 	    "  -c, --config FILE       read KEY = VALUE lines (the command "
@@ -39,6 +47,10 @@ usage(void)
 	    "      --print-config      print the effective configuration\n"
 	    "  -n, --dry-run           print the two command lines, start "
 	    "nothing\n"
+	    "      --check             check files, keys, addresses and "
+	    "programs, start\n"
+	    "                          nothing (exit 0 ok, 1 a check failed, "
+	    "3 bad config)\n"
 	    "  -v                      one more --verbose level\n"
 	    "  -h, --help, -V, --version\n\nKeys (-o outside, -i inside, "
 	    "-u upstream):\n");
@@ -64,7 +76,7 @@ key_index(const char *name)
 static void
 parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_PRINT = 1000, O_KEY = 2000 };
+	enum { O_PRINT = 1000, O_CHECK, O_KEY = 2000 };
 	struct option lo[MAX_OPTS];
 	struct gwconf_key k;
 	size_t i, nlo = 0;
@@ -78,6 +90,7 @@ parse_args(int argc, char **argv, struct args *a)
 	lo[nlo++] = (struct option){ "print-config", no_argument, NULL,
 	    O_PRINT };
 	lo[nlo++] = (struct option){ "dry-run", no_argument, NULL, 'n' };
+	lo[nlo++] = (struct option){ "check", no_argument, NULL, O_CHECK };
 	lo[nlo++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[nlo++] = (struct option){ "version", no_argument, NULL, 'V' };
 	lo[nlo] = (struct option){ NULL, 0, NULL, 0 };
@@ -88,6 +101,7 @@ parse_args(int argc, char **argv, struct args *a)
 		case 'c': a->conf_file = optarg; continue;
 		case O_PRINT: a->print = 1; continue;
 		case 'n': a->dry = 1; continue;
+		case O_CHECK: a->check = 1; continue;
 		case 'v': a->nverb++; continue;
 		case 'h': usage(); break;
 		case 'V': cli_version(); break;
@@ -268,6 +282,226 @@ run(const struct gwconf *c, char **argv[GW_NCHILD])
 	return failed ? XC_FAIL : XC_OK;
 }
 
+/* --check: one line a check on stdout, "ok", "warn" or "FAIL". */
+enum { CK_OK, CK_WARN, CK_FAIL };
+
+static void __attribute__((format(printf, 4, 5)))
+ck(int *failed, int res, const char *what, const char *fmt, ...)
+{
+	static const char *const tag[] = { "ok", "warn", "FAIL" };
+	va_list ap;
+
+	printf("%s %s: ", tag[res], what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (res == CK_FAIL)
+		*failed = 1;
+}
+
+/* A key log that is not there yet is made in its directory: writable? */
+static void
+check_keylog(const struct gwconf *c, const char *key, int *failed)
+{
+	const char *path = gwconf_get(c, key);
+	char dir[4096], *sl;
+	struct stat st;
+
+	if (strcmp(path, "off") == 0)
+		return;
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) || access(path, W_OK) != 0)
+			ck(failed, CK_FAIL, key, "%s: %s", path,
+			    S_ISREG(st.st_mode) ? strerror(errno) :
+			    "not a regular file");
+		else
+			ck(failed, CK_OK, key, "%s: writable", path);
+		return;
+	}
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	if ((sl = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else
+		sl[sl == dir] = '\0';
+	if (access(dir, W_OK | X_OK) != 0)
+		ck(failed, CK_FAIL, key, "%s: directory %s: %s", path, dir,
+		    strerror(errno));
+	else
+		ck(failed, CK_OK, key, "%s: directory %s writable", path, dir);
+}
+
+/* The certificate, the key (and its mode), the key logs, the auth file. */
+static void
+check_files(const struct gwconf *c, int *failed)
+{
+	const char *f[] = { "cert", "key", "auth" };
+	char why[256];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *path = gwconf_get(c, f[i]);
+
+		if (strcmp(path, "off") == 0)
+			continue;
+		if (access(path, R_OK) != 0)
+			ck(failed, CK_FAIL, f[i], "%s: %s", path,
+			    strerror(errno));
+		else
+			ck(failed, CK_OK, f[i], "%s: readable", path);
+	}
+	r = secfile_check_private(gwconf_get(c, "key"), why, sizeof(why));
+	if (r == E_PERM)
+		ck(failed, CK_WARN, "key-mode", "%s: %s", gwconf_get(c, "key"),
+		    why);
+	else if (r == 0)
+		ck(failed, CK_OK, "key-mode", "%s: only its owner may read it",
+		    gwconf_get(c, "key"));
+	check_keylog(c, "keylog", failed);
+	check_keylog(c, "tls-keylog", failed);
+}
+
+/* Bind and close one socket: is `host`:`port` ours and free? */
+static void
+check_bind(const char *what, const char *host, unsigned port, int tcp,
+    int *failed)
+{
+	struct net_addr a;
+	char h[NET_ADDR_STRLEN], *bang;
+	int fd, e;
+
+	(void)snprintf(h, sizeof(h), "%s", host);
+	if ((bang = strchr(h, '!')) != NULL)	/* ADDR!PUBLIC */
+		*bang = '\0';
+	if (net_addr_parse_host(slice_cstr(h), (uint16_t)port, &a) != 0) {
+		ck(failed, CK_FAIL, what, "%s: not an address", h);
+		return;
+	}
+	if ((tcp ? net_tcp_listen(&a, 1, 0, &fd) : net_udp_bind(&a, 0, &fd))
+	    == 0) {
+		close(fd);
+		ck(failed, CK_OK, what, "%s %s port %u bindable", tcp ? "tcp" :
+		    "udp", h, port);
+		return;
+	}
+	e = errno;
+	ck(failed, CK_FAIL, what, "%s %s port %u: %s", tcp ? "tcp" : "udp", h,
+	    port, e == EADDRNOTAVAIL ? "not a local address (no interface "
+	    "has it)" : e == EADDRINUSE ? "port in use" : e == EACCES ?
+	    "permission denied (a port below 1024 needs "
+	    "CAP_NET_BIND_SERVICE)" : strerror(e));
+}
+
+static void
+check_addrs(const struct gwconf *c, int *failed)
+{
+	const char *out = gwconf_get(c, "outside"), *in = gwconf_get(c,
+	    "inside");
+	const char *range = gwconf_get(c, "media-ports");
+	uint64_t pmin = 0;
+
+	/* "MIN-MAX", checked when set: MIN is the first port srtp-bridge
+	 * binds. */
+	if (slice_to_u64(slice_make(range, strcspn(range, "-")), 65535,
+	    &pmin) != 0)
+		pmin = 0;
+
+	check_bind("outside", out, conf_uint(c, "tls-port"), 1, failed);
+	check_bind("inside", in, conf_uint(c, "sip-port"), 0, failed);
+	if (gwconf_bool(c, "inside-tcp"))
+		check_bind("inside", in, conf_uint(c, "sip-port"), 1, failed);
+	check_bind("media-ports", out, (unsigned)pmin, 0, failed);
+	if (strcmp(out, in) != 0)
+		check_bind("media-ports", in, (unsigned)pmin, 0, failed);
+}
+
+/*
+ * sip-tls-term --check on the command line the gateway would give it:
+ * the certificates and keys loaded by the very code and options that will
+ * use them (an --sni or --ca in sip-tls-term-args too), the credentials
+ * file parsed. Its lines go to our stdout.
+ */
+static void
+check_tls(const struct gwconf *c, const char *prog, int *failed)
+{
+	char **argv = NULL, st[64];
+	struct proc_opts po;
+	size_t n;
+	pid_t pid;
+	int r, ee, ws;
+
+	if (gwconf_argv(c, GW_SIP_TLS_TERM, prog, &argv) != 0) {
+		ck(failed, CK_FAIL, "sip-tls-term", "command line: out of "
+		    "memory");
+		return;
+	}
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	argv = realloc(argv, (n + 2) * sizeof(*argv));
+	if (argv == NULL || (argv[n] = strdup("--check")) == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	argv[n + 1] = NULL;
+	fflush(stdout);
+	memset(&po, 0, sizeof(po));
+	r = proc_spawn(argv, &po, &pid, NULL, &ee);
+	gwconf_argv_free(argv);
+	if (r != 0) {
+		ck(failed, CK_FAIL, "sip-tls-term", "cannot run %s: %s", prog,
+		    strerror(r == E_NOTFOUND ? ee : errno));
+		return;
+	}
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return;
+	(void)proc_status_str(ws, st, sizeof(st));
+	ck(failed, CK_FAIL, "sip-tls-term", "--check %s", st);
+}
+
+/* --check: everything the start needs, one line each; the exit code. */
+static int
+check(struct gwconf *c)
+{
+	char *self = proc_self_dir(), *prog[GW_NCHILD], why[256];
+	int failed = 0, r;
+	size_t i;
+
+	ck(&failed, CK_OK, "config", "parses");
+	if (gw_resolve(c, why, sizeof(why)) != 0)
+		ck(&failed, CK_FAIL, "resolve", "%s", why);
+	for (i = 0; i < GW_NCHILD; i++) {
+		const char *name = gwconf_child_name((enum gw_child)i);
+
+		prog[i] = proc_find(gwconf_get(c, name), self, getenv("PATH"),
+		    &r);
+		/* A name with a '/' is taken as it is: is it there? */
+		if (prog[i] != NULL && access(prog[i], X_OK) != 0) {
+			free(prog[i]);
+			prog[i] = NULL;
+		}
+		if (prog[i] != NULL)
+			ck(&failed, CK_OK, name, "%s", prog[i]);
+		else
+			ck(&failed, CK_FAIL, name, "%s: not found (or not "
+			    "executable) next to %s or in PATH",
+			    gwconf_get(c, name), cli_prog());
+	}
+	free(self);
+	check_files(c, &failed);
+	if (prog[GW_SIP_TLS_TERM] != NULL && gwconf_get(c, "inside") != NULL)
+		check_tls(c, prog[GW_SIP_TLS_TERM], &failed);
+	else
+		ck(&failed, CK_FAIL, "tls", "certificate and key not checked: "
+		    "no sip-tls-term to run");
+	if (gwconf_get(c, "inside") != NULL)
+		check_addrs(c, &failed);
+	for (i = 0; i < GW_NCHILD; i++)
+		free(prog[i]);
+	fflush(stdout);
+	return failed ? XC_FAIL : XC_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -287,7 +521,12 @@ main(int argc, char **argv)
 		return XC_OK;
 	}
 	if (gwconf_check(c, why, sizeof(why)) != 0)
-		cli_die(XC_USAGE, "%s", why);
+		cli_die(a.check ? XC_INPUT : XC_USAGE, "%s", why);
+	if (a.check) {
+		r = check(c);
+		gwconf_free(c);
+		return r;
+	}
 	if (gw_resolve(c, why, sizeof(why)) != 0)
 		cli_die(XC_FAIL, "%s", why);
 	tool_argvs(c, tool);

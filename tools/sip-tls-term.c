@@ -9,6 +9,7 @@
 #include "base/ev.h"
 #include "base/net.h"
 #include "sip/sipterm.h"
+#include "sip/sipterm_check.h"
 
 /* The command line, parsed. */
 struct opts {
@@ -22,6 +23,7 @@ struct opts {
 	struct net_prefix allow[32];	/* --allow-inside */
 	size_t nallow;
 	char realm[NET_ADDR_STRLEN];	/* the default --auth-realm */
+	int check;			/* --check: validate, start nothing */
 };
 
 static void
@@ -73,6 +75,8 @@ usage(void)
 	    "      --ban-time S              how long a ban lasts (600)\n"
 	    "      --rate N[/BURST]          requests a second per source (50/100; 0: no cap)\n"
 	    "      --max-sources N           sources tracked for bans and rates (65536)\n"
+	    "      --check                   check the configuration (files, keys),\n"
+	    "                                bind nothing, exit 0, 1 or 3\n"
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
 	    "  -h, --help                    this help\n"
@@ -115,7 +119,7 @@ enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
     O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
     O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC,
-    O_FIRSTMSG, O_MSGTO, O_BUDGET };
+    O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK };
 /* Long options (the short ones: parse_args()'s getopt string). */
 static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -163,6 +167,7 @@ static const struct option lo[] = {
 	{ "ban-time", required_argument, NULL, O_BANT },
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "max-sources", required_argument, NULL, O_MAXSRC },
+	{ "check", no_argument, NULL, O_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -380,6 +385,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_SNDBUF: fc->sndbuf = (int)num("--socket-sndbuf", optarg,
 			    1 << 26); break;
+		case O_CHECK: o->check = 1; break;
 		case 'v': if (o->lvl < LOG_DEBUG) o->lvl++; break;
 		case 'q': o->lvl = LOG_ERR; break;
 		case 'h': usage(); break;
@@ -476,11 +482,52 @@ die_setup(const struct sipterm_fail *f)
 	}
 }
 
+/* --check: one line a check on stdout; the worst result. */
+struct check_res {
+	int fail, malformed;
+};
+
+static void
+say_check(void *arg, const char *what, int err, const char *detail)
+{
+	struct check_res *cr = arg;
+	const char *tag = "ok";
+
+	if (err != 0 && strcmp(what, "key-mode") == 0)
+		tag = "warn";
+	else if (err != 0) {
+		tag = "FAIL";
+		cr->fail = 1;
+		if (strcmp(what, "auth") == 0 && err != E_IO)
+			cr->malformed = 1;
+	}
+	printf("%s %s: %s\n", tag, what, detail);
+}
+
+static int
+check_only(const struct opts *o, const struct logger *lg)
+{
+	struct check_res cr = { 0, 0 };
+	struct sipterm_fail f;
+	char s[NET_ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < o->c.nlisten; i++)
+		if (net_addr_format(&o->c.listen[i], s, sizeof(s)) == 0)
+			printf("ok listen: %s (not bound)\n", s);
+	if (net_addr_format(&o->c.proxy.inside, s, sizeof(s)) == 0)
+		printf("ok inside: %s (not bound)\n", s);
+	if (sipterm_check(&o->c, lg, say_check, &cr, &f) != 0)
+		cr.fail = 1;
+	fflush(stdout);
+	return cr.malformed ? XC_INPUT : cr.fail ? XC_FAIL : XC_OK;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o;
-	struct logger lg;
+	struct logger lg, quiet;
 	struct ev_loop *loop;
 	struct sipterm *st;
 	struct sipterm_fail f;
@@ -496,6 +543,15 @@ main(int argc, char **argv)
 	 * CPU per call (bench/sip-tls-term.sh). Trim only above 4 MiB. */
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 
+	/* Everything is loaded and checked before a socket is bound: a bad
+	 * key or credentials file fails alone, not after a port is taken.
+	 * Warnings are left to sipterm_new(), which says them once. */
+	quiet = lg;
+	quiet.level = LOG_ERR;
+	if (o.check)
+		return check_only(&o, &quiet);
+	if (sipterm_check(&o.c, &quiet, NULL, NULL, &f) != 0)
+		die_setup(&f);
 	loop = cli_loop();
 	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, NULL, &f)) == NULL)
 		die_setup(&f);
