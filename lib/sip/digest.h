@@ -97,6 +97,15 @@ struct digest_creds;
  */
 int digest_creds_parse(struct slice text, struct digest_creds **out,
     char *why, size_t n) WUR;
+/*
+ * Read the file at `path` (at most DIGEST_CREDS_FILE_MAX bytes) and parse
+ * it as digest_creds_parse() does. Returns its codes, or E_IO with the
+ * errno in *sys (0 otherwise), E_BIG for a file too long, E_NOMEM. The
+ * bytes read (password equivalents) are wiped before they are freed.
+ */
+#define DIGEST_CREDS_FILE_MAX (16u << 20)
+int digest_creds_read(const char *path, struct digest_creds **out, int *sys,
+    char *why, size_t n) WUR;
 /* Wipe and free; NULL is fine. */
 void digest_creds_free(struct digest_creds *c);
 /* Entries in all. */

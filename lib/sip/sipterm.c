@@ -12,7 +12,6 @@
 #include "sip/sipterm.h"
 
 /* A credentials file larger than this is refused (about 160,000 lines). */
-#define AUTH_FILE_MAX (16u << 20)
 
 struct sipterm {
 	struct ev_loop *loop;
@@ -51,44 +50,6 @@ on_tcp_closed(void *arg, uint64_t conn, const struct net_addr *peer, int err)
 	proxy_tcp_closed(((struct sipterm *)arg)->px, conn, peer, err);
 }
 
-/*
- * Read and parse the credentials file: 0 and *out, else an E_* code with
- * *sys (errno, for E_IO) and `why` (the parser's line and reason).
- */
-static int
-read_creds(const char *path, struct digest_creds **out, int *sys, char *why,
-    size_t n)
-{
-	FILE *fp = fopen(path, "r");
-	char *text;
-	size_t len = 0, got;
-	int r;
-
-	*out = NULL;
-	*sys = 0;
-	why[0] = '\0';
-	if (fp == NULL) {
-		*sys = errno;
-		return E_IO;
-	}
-	if ((text = malloc(AUTH_FILE_MAX)) == NULL) {
-		fclose(fp);
-		return E_NOMEM;
-	}
-	while ((got = fread(text + len, 1, AUTH_FILE_MAX - len, fp)) > 0)
-		len += got;
-	r = ferror(fp) ? E_IO : len == AUTH_FILE_MAX ? E_BIG : 0;
-	if (r == E_IO)
-		*sys = errno;
-	fclose(fp);
-	if (r == 0)
-		r = digest_creds_parse(slice_make(text, len), out, why, n);
-	/* HA1s are password equivalents: wiped. */
-	OPENSSL_cleanse(text, len);
-	free(text);
-	return r;
-}
-
 static void
 reload_creds(struct sipterm *st)
 {
@@ -98,7 +59,7 @@ reload_creds(struct sipterm *st)
 
 	if (st->auth_file == NULL)
 		return;
-	if ((r = read_creds(st->auth_file, &c, &sys, why, sizeof(why))) != 0) {
+	if ((r = digest_creds_read(st->auth_file, &c, &sys, why, sizeof(why))) != 0) {
 		log_msg(st->lg, LOG_ERR, "auth: %s: %s%s%s; old credentials "
 		    "kept", st->auth_file, r == E_IO && sys != 0 ?
 		    strerror(sys) : sbk_strerror(r), why[0] ? ": " : "", why);
@@ -258,7 +219,7 @@ guard(struct sipterm *st, const struct sipterm_conf *c,
 	if (c->auth_file == NULL)
 		return 0;
 	st->auth_file = c->auth_file;
-	if ((err = read_creds(c->auth_file, &cr, &sys, f->why,
+	if ((err = digest_creds_read(c->auth_file, &cr, &sys, f->why,
 	    sizeof(f->why))) != 0)
 		return fail(f, SIPTERM_AUTH, err, sys);
 	if (c->auth_realm == NULL ||

@@ -14,7 +14,6 @@
 #include "sip/sipterm_check.h"
 
 /* As sipterm.c's limit: a larger credentials file is refused. */
-#define AUTH_FILE_MAX (16u << 20)
 
 static void
 tell(sipterm_check_fn *report, void *arg, const char *what, int err,
@@ -82,32 +81,8 @@ static int
 creds_ok(const char *path, size_t *cnt, int *sys, char *why, size_t n)
 {
 	struct digest_creds *cr = NULL;
-	FILE *fp = fopen(path, "r");
-	char *text;
-	size_t len = 0, got;
-	int r;
+	int r = digest_creds_read(path, &cr, sys, why, n);
 
-	*sys = 0;
-	why[0] = '\0';
-	if (fp == NULL) {
-		*sys = errno;
-		return E_IO;
-	}
-	if ((text = malloc(AUTH_FILE_MAX)) == NULL) {
-		fclose(fp);
-		return E_NOMEM;
-	}
-	while ((got = fread(text + len, 1, AUTH_FILE_MAX - len, fp)) > 0)
-		len += got;
-	r = ferror(fp) ? E_IO : len == AUTH_FILE_MAX ? E_BIG : 0;
-	if (r == E_IO)
-		*sys = errno;
-	fclose(fp);
-	if (r == 0)
-		r = digest_creds_parse(slice_make(text, len), &cr, why, n);
-	/* HA1s are password equivalents: wiped. */
-	OPENSSL_cleanse(text, len);
-	free(text);
 	if (r == 0) {
 		*cnt = digest_creds_count(cr);
 		digest_creds_free(cr);
