@@ -250,7 +250,7 @@ EOF
 	refute_output --partial "noauth"
 	# Every REGISTER was challenged; none made a binding.
 	sig USR1
-	wait_line "$W/gw.err" "auth: [1-9][0-9]* challenges, 0 ok"
+	wait_line "$W/gw.err" "summary: auth challenges=[1-9][0-9]* ok=0 "
 	run grep -c "REGISTER: .* bindings in all" "$W/gw.err"
 	assert_output "0"
 }
