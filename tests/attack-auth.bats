@@ -130,7 +130,7 @@ sig() { kill -"$1" "$(pgrep -P "${PIDS[0]}")"; }
 	assert_line --index 1 "200"
 	# Counted in the summary (SIGUSR1).
 	sig USR1
-	wait_line "$W/gw.err" "auth: .* 1 bans (0 now), [1-9][0-9]* refused banned"
+	wait_line "$W/gw.err" "summary: auth .* bans=1 banned_now=0 refused_banned=[1-9][0-9]* "
 }
 
 @test "attack-auth: the ban counts the inside's 401s to credentials (Path mode, --auth-requests off)" {

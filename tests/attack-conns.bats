@@ -125,7 +125,7 @@ field() {
 	[ "$(field timeout_message)" -gt 50 ]
 	[ "$(field budget_closes)" -gt 50 ]
 	# the budget, give or take one message
-	peak=$(sed -n 's/.*(peak \([0-9]*\) KiB).*/\1/p' <<< "$SUM")
+	peak=$(field held_peak_kib)
 	[ "$peak" -le $((2048 + 64)) ]
 	[ "$(grep -c 'over the buffer budget (' "$W/gw.err")" -le 25 ]
 }
