@@ -118,10 +118,17 @@ ours() {	# ours "BRIDGE OPTIONS" GEN ARGS...: srtp-bridge + generator
 	wait "$tp" 2>/dev/null
 	# the relay's own drop counters (RTP, all streams) from its last
 	# summary (the one at exit; SIGUSR1 may have printed earlier ones)
-	awk '/^total:/ { t = 1; next } t && $1 == "rtp" {
-	    l = sprintf(" relay_in=%s relay_out=%s", $3, $8)
-	    for (i = 1; i <= NF; i++) if ($i ~ /^(auth|replay|malformed|nokey|nopeer|senderr)$/) { gsub(/[;,]/, "", $(i + 1)); l = l sprintf(" relay_%s=%s", $i, $(i + 1)) }
-	    t = 0 } END { printf "%s", l }' "$B/bench-srtp-bridge/last.log"
+	# ("summary: rtp in_packets=N forwarded=N drop_auth=N ...", one line)
+	awk '{ for (i = 1; i < NF; i++) if ($i == "summary:" && $(i + 1) == "rtp") break
+	    if (i >= NF) next
+	    l = ""
+	    for (j = i + 2; j <= NF; j++) {
+		k = $j; v = $j; sub(/=.*/, "", k); sub(/^[^=]*=/, "", v)
+		if (k == "in_packets") l = l " relay_in=" v
+		else if (k == "forwarded") l = l " relay_out=" v
+		else if (k == "send_errors") l = l " relay_senderr=" v
+		else if (k ~ /^drop_(auth|replay|malformed|nokey|nopeer)$/) { sub(/^drop_/, "", k); l = l " relay_" k "=" v }
+	    } } END { printf "%s", l }' "$B/bench-srtp-bridge/last.log"
 	echo
 }
 

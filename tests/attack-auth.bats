@@ -130,7 +130,7 @@ sig() { kill -"$1" "$(pgrep -P "${PIDS[0]}")"; }
 	assert_line --index 1 "200"
 	# Counted in the summary (SIGUSR1).
 	sig USR1
-	wait_line "$W/gw.err" "auth: .* 1 bans (0 now), [1-9][0-9]* refused banned"
+	wait_line "$W/gw.err" "summary: auth .* bans=1 banned_now=0 refused_banned=[1-9][0-9]* "
 }
 
 @test "attack-auth: the ban counts the inside's 401s to credentials (Path mode, --auth-requests off)" {
@@ -250,7 +250,7 @@ EOF
 	refute_output --partial "noauth"
 	# Every REGISTER was challenged; none made a binding.
 	sig USR1
-	wait_line "$W/gw.err" "auth: [1-9][0-9]* challenges, 0 ok"
+	wait_line "$W/gw.err" "summary: auth challenges=[1-9][0-9]* ok=0 "
 	run grep -c "REGISTER: .* bindings in all" "$W/gw.err"
 	assert_output "0"
 }

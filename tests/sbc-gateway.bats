@@ -205,7 +205,7 @@ served() {
 	run cat "$W/sg.err"
 	assert_line "sbc-gateway: stopping"
 	assert_line "sbc-gateway: stopped"
-	assert_line --regexp "^ *rtp +in 0 pkts"	# srtp-bridge's totals
+	assert_line --regexp "summary: rtp in_packets=0 "	# srtp-bridge's totals
 }
 
 @test "sbc-gateway: an SDES call goes through the launched srtp-bridge" {
@@ -238,7 +238,7 @@ served() {
 	assert_equal "$(served)" \
 	    "$(openssl x509 -in "$D/gw2.pem" -noout -fingerprint -sha256)"
 	kill -USR1 "$SGPID"
-	wait_line "$W/sg.err" '^calls: 0 now'
+	wait_line "$W/sg.err" 'summary: calls now=0 '
 	# both still run, under the same PIDs
 	kill -0 "$BRPID" "$STPID"
 	stop_sg

@@ -62,6 +62,37 @@ dialog() {
 	assert_output 1
 }
 
+@test "sip-tls-term dialog: -v logs INVITE, 200, ACK and BYE in and out with the Call-ID; the relay's lines carry it" {
+	lab
+	dialog late
+	cid=$(sed -n 's/^sip-tls-term: debug: sip: in outside [^ ]* INVITE call-id=\([^ ]*\) cseq=1 INVITE$/\1/p' "$W/gw.err" | head -1)
+	[ -n "$cid" ]
+	# msg DIRECTION FACE WHAT CSEQ: how many lines say so of this call
+	msg() {
+		grep -F " call-id=$cid cseq=$4" "$W/gw.err" |
+		    grep -cE "sip: $1 $2 [^ ]+ $3 call-id="
+	}
+	[ "$(msg in outside INVITE '1 INVITE')" -eq 1 ]
+	[ "$(msg out inside INVITE '1 INVITE')" -ge 1 ]
+	[ "$(msg in inside 200 '1 INVITE')" -ge 1 ]
+	[ "$(msg out outside 200 '1 INVITE')" -ge 1 ]
+	[ "$(msg in outside ACK '1 ACK')" -eq 1 ]
+	[ "$(msg out inside ACK '1 ACK')" -eq 1 ]
+	[ "$(msg in outside BYE '2 BYE')" -eq 1 ]
+	[ "$(msg out inside BYE '2 BYE')" -ge 1 ]
+	[ "$(msg in inside 200 '2 BYE')" -ge 1 ]
+	[ "$(msg out outside 200 '2 BYE')" -ge 1 ]
+	# the next hop is Bob, where the driver listens
+	[ "$(grep -cF "sip: out inside $BOB INVITE call-id=$cid " "$W/gw.err")" -ge 1 ]
+	# srtp-bridge: offer, answer and delete name the call
+	run grep -cF "offer call-id=$cid " "$W/bridge.log"
+	assert_output 1
+	run grep -cF "answer call-id=$cid " "$W/bridge.log"
+	assert_output 1
+	run grep -cF "delete call-id=$cid " "$W/bridge.log"
+	assert_output 1
+}
+
 @test "sip-tls-term dialog: the inside calls a registered client, 183 with SDP from it" {
 	lab
 	dialog reverse

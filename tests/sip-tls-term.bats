@@ -364,6 +364,12 @@ EOF
 	refute_line --partial "SIP/2.0 503"
 	run grep -c '^INVITE' "$W/peer.out"
 	assert_output 0
+	# the relay's reason, and the call it was about, reach the log
+	cid=$(sed -n 's/^Call-ID: //p' "$W/inv" | tr -d '\r')
+	run grep -F "ng: relay error: " "$W/gw.err"
+	assert_output --partial ": call-id=$cid"
+	run grep -F "media relay: syntax error: call-id=$cid from-tag=a1" "$W/gw.err"
+	assert_success
 }
 
 @test "sip-tls-term: --require-srtp answers 488 to offers without a=crypto" {
@@ -424,4 +430,67 @@ time.sleep(20)' "$IP" "$P" > "$W/hold.out" &
 	    --registrar --auth "$W/creds"
 	assert_failure 1
 	assert_output --partial "listen: Address already in use"
+}
+
+@test "sip-tls-term: -v logs one line per SIP message in and out, with Call-ID and CSeq" {
+	start_peer
+	start_gw -u "udp:$UP"
+	register "$W/reg" 300
+	cid=$(sed -n 's/^Call-ID: //p' "$W/reg" | tr -d '\r')
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	cat "$W/gw.err"
+	# "sip: in|out outside|inside PEER METHOD|STATUS call-id=... cseq=N M"
+	run grep -cE "^sip-tls-term: debug: sip: in outside 127\.[0-9.]+:[0-9]+ REGISTER call-id=$cid cseq=1 REGISTER$" "$W/gw.err"
+	assert_output 1
+	run grep -cF "sip: out inside $UP REGISTER call-id=$cid cseq=1 REGISTER" "$W/gw.err"
+	assert_output 1
+	run grep -cF "sip: in inside $UP 200 call-id=$cid cseq=1 REGISTER" "$W/gw.err"
+	assert_output 1
+	run grep -cE "sip: out outside 127\.[0-9.]+:[0-9]+ 200 call-id=$cid cseq=1 REGISTER$" "$W/gw.err"
+	assert_output 1
+	# nothing else
+	run grep -c "sip: " "$W/gw.err"
+	assert_output 4
+}
+
+# gw_default ARGS: the gateway at the default log level (no -v).
+gw_default() {
+	timeout -k 5 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	    -i "$IP:0" "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp ' || return 1
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+}
+
+@test "sip-tls-term: the default level logs no message lines; summaries are one key=value line a block" {
+	start_peer
+	gw_default -u "udp:$UP"
+	local tp=${PIDS[-1]}
+	register "$W/reg" 300
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	invite "$W/inv"
+	run timeout 10 "$CLI" -c 3 -w 4000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	kill -USR1 "$(pgrep -P "$tp")"
+	wait_line "$W/gw.err" 'summary: sip '
+	kill -TERM "$(pgrep -P "$tp")"
+	wait "$tp" || true
+	cat "$W/gw.err"
+	run grep -c "sip: " "$W/gw.err"
+	assert_output 0
+	# on SIGUSR1 and at exit: flows and sip, a line each, prefixed
+	run grep -cE '^sip-tls-term: info: summary: flows( [a-z_]+=[0-9]+)+$' "$W/gw.err"
+	assert_output 2
+	run grep -cE '^sip-tls-term: info: summary: sip( [a-z_]+=[0-9]+)+$' "$W/gw.err"
+	assert_output 2
+	run grep -m1 'summary: flows ' "$W/gw.err"
+	assert_output --partial " accepted=2 "
+	run grep -m1 'summary: sip ' "$W/gw.err"
+	assert_output --partial " requests_outside=2 "
+	assert_output --partial " responses_inside=4 "
+	# every line has the tool's prefix
+	run grep -vc '^sip-tls-term: ' "$W/gw.err"
+	assert_output 0
 }

@@ -145,12 +145,15 @@ s.bind((sys.argv[1], int(sys.argv[2]))); time.sleep(15)' "$H" "$P" &
 	stop_bridge
 	cat "$T/bridge.log"
 	# the summary on SIGUSR1 and at exit: the drops were counted
-	run grep -c '^stream 0 outside' "$T/bridge.log"
+	# (one line per block, key=value)
+	run grep -c 'srtp-bridge: info: summary: stream=0 side=outside rtp ' "$T/bridge.log"
 	assert_output 2
-	run grep -m1 -A1 '^stream 0 outside' "$T/bridge.log"
-	assert_output --regexp "auth 1 replay [12] malformed 3 "
-	assert_output --partial "relatched 1"
-	assert_output --partial "(latched)"
+	run grep -m1 'summary: stream=0 side=outside rtp ' "$T/bridge.log"
+	assert_output --regexp " drop_auth=1 drop_replay=[12] drop_malformed=3 "
+	assert_output --partial " relatched=1"
+	assert_output --partial " latched=1 "
+	run grep -cE 'summary: rtp in_packets=[0-9]+ in_bytes=[0-9]+ forwarded=[0-9]+ drop_auth=' "$T/bridge.log"
+	assert_output 2
 }
 
 @test "srtp-bridge: one stream over epoll (the io_uring fallback) passes the same checks" {
@@ -231,13 +234,13 @@ ng_peer() {
 	# the SIGUSR1 summary in ng mode: calls, then streams and totals
 	kill -USR1 "$BPID"
 	sleep 0.3
-	run grep -c "^calls: 2 now, 3 since start" "$T/bridge.log"
+	run grep -c "summary: calls now=2 total=3$" "$T/bridge.log"
 	assert_output 1
-	run grep -c "^call call-2@test: 1 media, 1 branch, " "$T/bridge.log"
+	run grep -cE "summary: call call-id=call-2@test media=1 branches=1 age_s=[0-9]+$" "$T/bridge.log"
 	assert_output 1
 	stop_bridge
 	# and at exit
-	run grep -c "^calls: " "$T/bridge.log"
+	run grep -c "summary: calls " "$T/bridge.log"
 	assert_output 2
 	# keys learned and generated are in the key log, with the call-id
 	run grep -c "^call-id=call-1@test " "$T/keylog"
@@ -260,14 +263,14 @@ ng_peer() {
 	ng_peer call
 	kill -USR1 "$BPID"
 	sleep 0.3
-	run grep -c "^steering: 0 ports moved to their own socket (floods), 0 packets to ports not in use" "$T/bridge.log"
+	run grep -c "summary: steering moved=0 stray=0$" "$T/bridge.log"
 	assert_output 1
 	stop_bridge
 	# the same, not steered: no steering line
 	bridge_ng --steer off
 	ng_peer call
 	stop_bridge
-	run grep -c "^steering:" "$T/bridge.log"
+	run grep -c "summary: steering " "$T/bridge.log"
 	assert_output 0
 	# without CAP_BPF/CAP_NET_ADMIN: on fails, auto reads the port sockets
 	run timeout 10 setpriv --bounding-set=-bpf,-net_admin,-sys_admin -- \
@@ -302,14 +305,14 @@ ng_peer() {
 	ng_peer call
 	kill -USR1 "$BPID"
 	sleep 0.3
-	run grep -E "^raw sockets: [1-9][0-9]* packets sent from them" "$T/bridge.log"
+	run grep -E "summary: raw sent=[1-9][0-9]*$" "$T/bridge.log"
 	assert_success
 	stop_bridge
 	# the same from the port sockets: no raw line
 	bridge_ng --raw-send off
 	ng_peer call
 	stop_bridge
-	run grep -c "^raw sockets:" "$T/bridge.log"
+	run grep -c "summary: raw " "$T/bridge.log"
 	assert_output 0
 	# without CAP_NET_RAW: on fails to start
 	run timeout 10 setpriv --bounding-set=-net_raw -- "$BR" --raw-send on \

@@ -1,6 +1,8 @@
 /* calls.c - the call table: calls, their branches and streams, and their
  * life cycle (see calls.h; ng requests: calls_ng.c; SDP and keys:
  * calls_sdp.c). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -326,8 +328,8 @@ calls_stream_timeout(struct relay_stream *s, void *user)
 			if (b->m[m] != NULL &&
 			    now - relay_stream_last_ms(b->m[m]->rs) < tmo)
 				return;
-	log_msg(c->t->lg, LOG_INFO, "call %s: no media, deleted",
-	    (const char *)c->id);
+	log_msg(c->t->lg, LOG_INFO, "no media, deleted: call-id=%.*s",
+	    CALLS_ID(slice_make(c->id, c->idlen)));
 	call_free(c);
 }
 
@@ -344,11 +346,39 @@ calls_stream_ssrc(struct relay_stream *s, int side, uint32_t ssrc,
 	calls_log_key(md->br->call->t, md, side, 1, &ssrc);
 }
 
+/* A summary line: as relay_summary() does (the logger, else `b`). */
+static int
+sum_line(const struct calls *t, struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+sum_line(const struct calls *t, struct buf *b, const char *fmt, ...)
+{
+	const struct logger *lg = t->lg;
+	char l[1024];
+	va_list ap;
+	int n;
+
+	memcpy(l, "summary: ", 10);
+	va_start(ap, fmt);
+	n = vsnprintf(l + 9, sizeof(l) - 9, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return E_BIG;
+	/* Asked for (a signal, the exit): past the level, not past the
+	 * tool's formatting. */
+	if (lg != NULL && lg->fn != NULL) {
+		lg->fn(lg->arg, LOG_INFO, l);
+		return 0;
+	}
+	return buf_printf(b, "%s\n", l);
+}
+
 int
 calls_summary(const struct calls *t, struct buf *b)
 {
 	uint64_t now = calls_wall();
-	int e = buf_printf(b, "calls: %zu now, %llu since start\n", t->ncalls,
+	int e = sum_line(t, b, "calls now=%zu total=%llu", t->ncalls,
 	    (unsigned long long)t->total);
 
 	for (const struct call *c = t->head; c != NULL && e == 0; c = c->next) {
@@ -360,9 +390,9 @@ calls_summary(const struct calls *t, struct buf *b)
 			for (size_t m = 0; m < br->nm; m++)
 				nm += br->m[m] != NULL;
 		}
-		e = buf_printf(b, "call %s: %zu media, %zu branch%s, %llu s\n",
-		    (const char *)c->id, nm, nb, nb == 1 ? "" : "es",
-		    (unsigned long long)(now - c->created));
+		e = sum_line(t, b, "call call-id=%.*s media=%zu branches=%zu "
+		    "age_s=%llu", CALLS_ID(slice_make(c->id, c->idlen)), nm,
+		    nb, (unsigned long long)(now - c->created));
 	}
 	return e;
 }

@@ -106,7 +106,8 @@ void calls_stream_ssrc(struct relay_stream *s, int side, uint32_t ssrc,
     void *user);
 
 size_t calls_count(const struct calls *c);
-/* Append one line per call (id, tags, age, streams) to `b`. */
+/* The calls' summary: "summary: calls now= total=", then a line per call
+ * (call-id, media, branches, age), as relay_summary() writes them. */
 int calls_summary(const struct calls *c, struct buf *b) WUR;
 
 #endif

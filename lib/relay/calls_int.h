@@ -56,6 +56,15 @@ struct branch {
 	int64_t del_timer;		/* delete-delay pending, or 0 */
 };
 
+/*
+ * A Call-ID or tag in a log line ("%.*s"): from the wire (the ng decoder
+ * refuses control bytes), capped to keep a line short.
+ */
+#define CALLS_ID_MAX 128
+#define CALLS_ID(s) \
+	(int)((s).len < CALLS_ID_MAX ? (s).len : CALLS_ID_MAX), \
+	(const char *)(s).p
+
 struct call {
 	struct calls *t;
 	struct call *prev, *next;

@@ -94,10 +94,11 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 			call_free(c);
 		else if (new_branch)
 			branch_free(b);
-		log_msg(t->lg, LOG_WARN, "%s %.*s: %s", offer ? "offer" :
-		    "answer", (int)req->call_id.len,
-		    (const char *)req->call_id.p, re.reason != NULL ?
-		    re.reason : sbk_strerror(e));
+		log_msg(t->lg, LOG_WARN, "%s refused: %s: call-id=%.*s "
+		    "from-tag=%.*s to-tag=%.*s", offer ? "offer" : "answer",
+		    re.reason != NULL ? re.reason : sbk_strerror(e),
+		    CALLS_ID(req->call_id), CALLS_ID(req->from_tag),
+		    CALLS_ID(req->to_tag));
 		if (e == E_NOMEM)
 			return e;
 		return ng_reply_error(out, req->cookie, re.reason != NULL ?
@@ -110,8 +111,9 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 	    warn != NULL ? buf_slice(warn) : SLICE_NULL);
 	buf_free(warn);
 	buf_free(body);
-	log_msg(t->lg, LOG_INFO, "%s %.*s from %s%s", offer ? "offer" :
-	    "answer", (int)req->call_id.len, (const char *)req->call_id.p,
+	log_msg(t->lg, LOG_INFO, "%s call-id=%.*s from-tag=%.*s to-tag=%.*s "
+	    "from %s%s", offer ? "offer" : "answer", CALLS_ID(req->call_id),
+	    CALLS_ID(req->from_tag), CALLS_ID(req->to_tag),
 	    calls_side_name[from], fork ? " (a new branch)" : "");
 	return e;
 }
@@ -275,7 +277,8 @@ on_delete_call(struct ev_loop *loop, uint64_t id, void *arg)
 	(void)loop;
 	(void)id;
 	c->del_timer = 0;
-	log_msg(c->t->lg, LOG_INFO, "delete %s: delay over", c->id);
+	log_msg(c->t->lg, LOG_INFO, "delete: delay over: call-id=%.*s",
+	    CALLS_ID(slice_make(c->id, c->idlen)));
 	call_free(c);
 }
 
@@ -327,9 +330,9 @@ do_delete(struct calls *t, const struct ng_req *req, struct buf *out)
 		b = NULL;
 	if (b != NULL && b == c->br && b->next == NULL)
 		b = NULL;	/* its last branch: the whole call */
-	log_msg(t->lg, LOG_INFO, "delete %.*s%s%s", (int)req->call_id.len,
-	    (const char *)req->call_id.p, b != NULL ? ": one branch" : "",
-	    delay > 0 ? ", delayed" : "");
+	log_msg(t->lg, LOG_INFO, "delete call-id=%.*s from-tag=%.*s%s%s",
+	    CALLS_ID(req->call_id), CALLS_ID(req->from_tag),
+	    b != NULL ? ": one branch" : "", delay > 0 ? ", delayed" : "");
 	/* rtpengine answers a delete without tags with a bare ok */
 	e = req->from_tag.len == 0 && req->to_tag.len == 0 ?
 	    ng_reply_ok(out, req->cookie, SLICE_NULL, SLICE_NULL) :

@@ -2,6 +2,8 @@
  * and counters (the packet path: relay_int.h; I/O: relay_uring.c,
  * relay_epoll.c). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,20 +734,50 @@ again:
 
 /* ---- reporting ---- */
 
+/*
+ * A summary line ("summary: " and key=value pairs): handed to the relay's
+ * logger as LOG_INFO whatever its level (the summary is asked for), which
+ * gives it the tool's prefix and priority; without a logger, appended to
+ * `b` for the caller to print.
+ */
 static int
-ctr_line(struct buf *b, const char *what, const struct relay_ctr *c)
+sum_line(const struct relay *r, struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+sum_line(const struct relay *r, struct buf *b, const char *fmt, ...)
 {
-	return buf_printf(b, "  %-6s in %llu pkts %llu bytes, out %llu pkts, "
-	    "dropped: auth %llu replay %llu malformed %llu nokey %llu "
-	    "nopeer %llu other %llu senderr %llu crypto %llu; relatched %llu\n",
-	    what, (unsigned long long)c->pkts, (unsigned long long)c->bytes,
-	    (unsigned long long)c->fwd_pkts, (unsigned long long)c->auth,
-	    (unsigned long long)c->replay, (unsigned long long)c->malformed,
-	    (unsigned long long)c->nokey, (unsigned long long)c->nopeer,
-	    (unsigned long long)c->other, (unsigned long long)c->send_err,
-	    (unsigned long long)c->crypto_err,
-	    (unsigned long long)c->relatched);
+	const struct logger *lg = r->lg;
+	char l[1024];
+	va_list ap;
+	int n;
+
+	memcpy(l, "summary: ", 10);
+	va_start(ap, fmt);
+	n = vsnprintf(l + 9, sizeof(l) - 9, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return E_BIG;
+	/* Asked for (a signal, the exit): past the level, not past the
+	 * tool's formatting. */
+	if (lg != NULL && lg->fn != NULL) {
+		lg->fn(lg->arg, LOG_INFO, l);
+		return 0;
+	}
+	return buf_printf(b, "%s\n", l);
 }
+
+#define CTR_FMT "in_packets=%llu in_bytes=%llu forwarded=%llu " \
+	"drop_auth=%llu drop_replay=%llu drop_malformed=%llu " \
+	"drop_nokey=%llu drop_nopeer=%llu drop_other=%llu send_errors=%llu " \
+	"crypto_errors=%llu relatched=%llu"
+#define CTR_ARGS(c) \
+	(unsigned long long)(c)->pkts, (unsigned long long)(c)->bytes, \
+	(unsigned long long)(c)->fwd_pkts, (unsigned long long)(c)->auth, \
+	(unsigned long long)(c)->replay, (unsigned long long)(c)->malformed, \
+	(unsigned long long)(c)->nokey, (unsigned long long)(c)->nopeer, \
+	(unsigned long long)(c)->other, (unsigned long long)(c)->send_err, \
+	(unsigned long long)(c)->crypto_err, (unsigned long long)(c)->relatched
 
 int
 relay_summary(const struct relay *r, const char *const names[2],
@@ -767,29 +799,30 @@ relay_summary(const struct relay *r, const char *const names[2],
 			if (sd->c[0].peer.len != 0 && net_addr_format(
 			    &sd->c[0].peer, p, sizeof(p)) != 0)
 				p[0] = '\0';
-			e = buf_printf(b, "stream %u %s: local %s peer %s%s %s%s\n",
-			    n, names[i], l, p, sd->c[0].latched ? " (latched)" :
-			    "", sd->srtp ? "srtp" : "rtp", sd->mux ? " mux" : "");
+			e = sum_line(r, b, "stream=%u side=%s rtp local=%s "
+			    "peer=%s latched=%d srtp=%d mux=%d " CTR_FMT, n,
+			    names[i], l, p, sd->c[0].latched != 0,
+			    sd->srtp != 0, sd->mux != 0,
+			    CTR_ARGS(&sd->c[0].ctr));
 			if (e == 0)
-				e = ctr_line(b, "rtp", &sd->c[0].ctr);
-			if (e == 0)
-				e = ctr_line(b, "rtcp", &sd->c[1].ctr);
+				e = sum_line(r, b, "stream=%u side=%s rtcp "
+				    CTR_FMT, n, names[i],
+				    CTR_ARGS(&sd->c[1].ctr));
 		}
 	}
 	relay_totals(r, &rtp, &rtcp);
 	if (e == 0)
-		e = buf_printf(b, "total: %zu streams now\n", r->nstreams);
+		e = sum_line(r, b, "relay streams=%zu", r->nstreams);
 	if (e == 0)
-		e = ctr_line(b, "rtp", &rtp);
+		e = sum_line(r, b, "rtp " CTR_FMT, CTR_ARGS(&rtp));
 	if (e == 0)
-		e = ctr_line(b, "rtcp", &rtcp);
+		e = sum_line(r, b, "rtcp " CTR_FMT, CTR_ARGS(&rtcp));
 	if (e == 0 && r->steer != NULL)
-		e = buf_printf(b, "steering: %llu ports moved to their own "
-		    "socket (floods), %llu packets to ports not in use\n",
+		e = sum_line(r, b, "steering moved=%llu stray=%llu",
 		    (unsigned long long)r->moved,
 		    (unsigned long long)r->stray);
 	if (e == 0 && r->raw[0] >= 0)
-		e = buf_printf(b, "raw sockets: %llu packets sent from them\n",
+		e = sum_line(r, b, "raw sent=%llu",
 		    (unsigned long long)r->raw_sent);
 	return e;
 }

@@ -233,9 +233,13 @@ void relay_foreach(struct relay *r,
     void (*fn)(struct relay_stream *s, void *arg), void *arg);
 
 /*
- * Append a human-readable summary to `b`: one line per stream and side
- * (addresses and counters), then the totals. `names` names side 0 and 1
- * (e.g. "outside", "inside"). Returns 0 or E_BIG/E_NOMEM.
+ * The summary, one line per block, "summary: " then key=value pairs: per
+ * stream and side its addresses and RTP counters, and its RTCP counters;
+ * then the totals ("summary: relay streams=", "summary: rtp ...", "summary:
+ * rtcp ...", steering, raw sockets). The lines go to the relay's logger
+ * as LOG_INFO whatever its level (a summary is asked for), or, without a
+ * logger, are appended to `b` (the caller prints them). `names` names side 0 and 1 (e.g. "outside", "inside").
+ * Returns 0 or E_BIG/E_NOMEM.
  */
 int relay_summary(const struct relay *r, const char *const names[2],
     struct buf *b) WUR;

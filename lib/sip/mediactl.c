@@ -28,10 +28,20 @@ struct pending {
 	int fixed;		/* a delete for one relay: no failover */
 	int lost;		/* a relay of its chain did not answer */
 	int initial;		/* an offer without a to-tag */
-	char *id;		/* offers: call-id then from-tag */
+	char *id;		/* call-id then from-tag (logs; offers: a
+				 * delete if it is lost) */
 	size_t cidlen, ftaglen;
 	struct pending *next;	/* hash chain (by cookie) */
 };
+
+/*
+ * A request's Call-ID in a log line ("%.*s"): from the wire (control bytes
+ * are refused at the edge), capped to keep a line short.
+ */
+#define MC_CID_MAX 128
+#define MC_CID(p) \
+	(int)((p)->id == NULL ? 1 : (p)->cidlen < MC_CID_MAX ? \
+	(p)->cidlen : MC_CID_MAX), (p)->id == NULL ? "-" : (p)->id
 
 /*
  * An offer we gave up on although a relay may have taken it: its late
@@ -288,8 +298,9 @@ ghost_reply(struct mediactl *mc, const struct ng_reply *rep,
 	if (!g->doomed || rep->result != NG_RESULT_OK)
 		return;
 	mc->st.late_deletes++;
-	log_msg(mc->lg, LOG_DEBUG, "ng: late answer to an offer of call "
-	    "%.*s: delete", (int)g->cidlen, g->id);
+	log_msg(mc->lg, LOG_DEBUG, "ng: late answer to an offer: delete: "
+	    "call-id=%.*s", (int)(g->cidlen < MC_CID_MAX ? g->cidlen :
+	    MC_CID_MAX), g->id);
 	del_send(mc, r, slice_make(g->id, g->cidlen),
 	    slice_make(g->id + g->cidlen, g->ftaglen), SLICE_NULL);
 }
@@ -361,16 +372,17 @@ give_up(struct mediactl *mc, struct pending *p, int err)
 		if (rlog_due(mc, &mc->log_delfail)) {
 			log_msg(mc->lg, LOG_WARN, "ng: delete not answered, "
 			    "given up (%llu since the last warning): the "
-			    "relay's own timeout must end the call",
-			    (unsigned long long)mc->log_delfail.n);
+			    "relay's own timeout must end the call: "
+			    "call-id=%.*s", (unsigned long long)
+			    mc->log_delfail.n, MC_CID(p));
 			mc->log_delfail.n = 0;
 		}
 	} else {
 		mc->st.failed++;
 		if (rlog_due(mc, &mc->log_timeout)) {
 			log_msg(mc->lg, LOG_WARN, "ng: no relay took a request "
-			    "(%llu since the last warning)",
-			    (unsigned long long)mc->log_timeout.n);
+			    "(%llu since the last warning): call-id=%.*s",
+			    (unsigned long long)mc->log_timeout.n, MC_CID(p));
 			mc->log_timeout.n = 0;
 		}
 		if (p->kind == PK_OFFER && err == E_TIMEOUT)
@@ -389,8 +401,9 @@ failover(struct mediactl *mc, struct pending *p, int err)
 		p->relay = (p->relay + 1) % mc->conf.nrelay;
 		/* New requests go to the relay that works. */
 		mc->cur = p->relay;
-		log_msg(mc->lg, LOG_WARN, "ng: relay %zu failed, trying %zu",
-		    (p->relay + mc->conf.nrelay - 1) % mc->conf.nrelay, p->relay);
+		log_msg(mc->lg, LOG_WARN, "ng: relay %zu failed, trying %zu: "
+		    "call-id=%.*s", (p->relay + mc->conf.nrelay - 1) %
+		    mc->conf.nrelay, p->relay, MC_CID(p));
 		start(mc, p);
 		return;
 	}
@@ -496,8 +509,9 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			    slice_cstr(NG_ERR_BAD_SDP)) == 0;
 
 			log_msg(mc->lg, bad_sdp ? LOG_INFO : LOG_WARN,
-			    "ng: relay error: %.*s", (int)rep.error_reason.len,
-			    (const char *)rep.error_reason.p);
+			    "ng: relay error: %.*s: call-id=%.*s",
+			    (int)rep.error_reason.len,
+			    (const char *)rep.error_reason.p, MC_CID(p));
 			finish(mc, p, bad_sdp ? E_SYNTAX : E_STATE,
 			    SLICE_NULL);
 		}
@@ -805,7 +819,8 @@ fail_later(struct mediactl *mc, struct pending *p, int err)
 	p->timer = ev_timer_add(mc->loop, 0, mc_timer, p);
 }
 
-/* Keep an offer's call-id and from-tag: for a delete if it is lost. */
+/* Keep a request's call-id and from-tag: for the log lines about it, and
+ * an offer's for a delete if it is lost. */
 static void
 keep_id(struct pending *p, struct slice cid, struct slice ftag)
 {
@@ -885,8 +900,8 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 		fail_later(mc, p, E_BIG);
 		return;
 	}
+	keep_id(p, q.call_id, q.from_tag);
 	if (offer) {
-		keep_id(p, q.call_id, q.from_tag);
 		p->initial = q.to_tag.len == 0;
 		/* A new initial offer of the same call (a retry after a
 		 * failure): the relay reuses the call, older lost offers of
@@ -922,6 +937,7 @@ del_send(struct mediactl *mc, int relay, struct slice cid, struct slice ftag,
 		}
 		return;
 	}
+	keep_id(p, cid, ftag);
 	if (relay >= 0) {
 		p->relay = (size_t)relay;
 		p->fixed = 1;

@@ -21,6 +21,7 @@ proxy_from_flow(struct proxy *px, uint64_t flow, struct slice raw)
 			px_reply(px, &m, &back, 400, NULL);
 		return;
 	}
+	px_trace_in(px, 1, flow, 0, NULL, &m);
 	if (!m.is_request) {
 		px_response_from_flow(px, flow, &m);
 		return;
@@ -55,6 +56,7 @@ px_from_inside(struct proxy *px, const struct net_addr *src, uint64_t conn,
 			px_reply(px, &m, &back, 400, NULL);
 		return;
 	}
+	px_trace_in(px, 0, 0, conn, src, &m);
 	if (m.is_request)
 		px_request_from_inside(px, src, conn, &m);
 	else {

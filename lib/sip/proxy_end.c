@@ -26,8 +26,9 @@ px_dlg_request(struct proxy *px, const struct sip_msg *m, int from_outside,
 		return;
 	r = dialog_request(px->dlg, m, from_outside, flow, ev_now_ms(px->loop));
 	if (r != 0 && r != E_SYNTAX)
-		log_msg(px->lg, LOG_INFO, "dialog not followed: %s",
-		    sbk_strerror(r));
+		log_msg(px->lg, LOG_INFO, "dialog not followed: %s: call-id=%.*s "
+		    "%.*s", sbk_strerror(r), PX_CID(m->call_id),
+		    (int)m->method.len, m->method.p);
 }
 
 void
@@ -41,8 +42,8 @@ px_dlg_response(struct proxy *px, const struct sip_msg *m, int from_outside,
 	r = dialog_response(px->dlg, m, from_outside, flow,
 	    ev_now_ms(px->loop));
 	if (r != 0 && r != E_SYNTAX)
-		log_msg(px->lg, LOG_INFO, "dialog not followed: %s",
-		    sbk_strerror(r));
+		log_msg(px->lg, LOG_INFO, "dialog not followed: %s: call-id=%.*s "
+		    "%d", sbk_strerror(r), PX_CID(m->call_id), m->status);
 }
 
 /*
@@ -94,14 +95,14 @@ px_bye_for_lost(void *arg, const struct dialog *d)
 	    (tx = px_txn_start(px, slice_make(key, (size_t)klen), 0, &t,
 	    buf_slice(b), buf_slice(b), 0, SLICE_NULL)) != NULL)
 		tx->own = 1;
-	log_msg(px->lg, LOG_DEBUG, "BYE for lost flow, call %.*s",
-	    (int)dialog_call_id(d).len, (const char *)dialog_call_id(d).p);
+	log_msg(px->lg, LOG_DEBUG, "BYE for lost flow: call-id=%.*s",
+	    PX_CID(dialog_call_id(d)));
 	buf_free(b);
 	return;
 fail:
 	buf_free(b);
-	log_msg(px->lg, LOG_WARN, "flow lost: no BYE for call %.*s",
-	    (int)dialog_call_id(d).len, (const char *)dialog_call_id(d).p);
+	log_msg(px->lg, LOG_WARN, "flow lost: no BYE: call-id=%.*s",
+	    PX_CID(dialog_call_id(d)));
 }
 
 /* An answer to one of our own BYEs: 1 (dealt with), else 0. */
@@ -120,9 +121,9 @@ px_own_response(struct proxy *px, const struct sip_msg *m, struct slice branch)
 	    != NULL) {
 		tx->got_resp = 1;
 		if (m->status >= 200) {
-			log_msg(px->lg, LOG_INFO, "BYE for lost flow: %d %.*s",
-			    m->status, (int)m->reason.len,
-			    (const char *)m->reason.p);
+			log_msg(px->lg, LOG_INFO, "BYE for lost flow: %d %.*s "
+			    "call-id=%.*s", m->status, (int)m->reason.len,
+			    (const char *)m->reason.p, PX_CID(m->call_id));
 			px_txn_free(px, tx);
 		}
 	}

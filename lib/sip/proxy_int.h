@@ -7,7 +7,8 @@
  * a message goes), proxy_o2o.c (outside to outside), proxy_reach.c (Path,
  * Contact map, registrar), proxy_media.c (forwarding, the media hook),
  * proxy_txn.c (client transactions), proxy_tcp.c (inside TCP),
- * proxy_end.c (bye-on-loss), proxy_util.c (helpers). Internal to lib/sip.
+ * proxy_end.c (bye-on-loss), proxy_log.c (the message trace),
+ * proxy_util.c (helpers). Internal to lib/sip.
  */
 
 #include "base/buf.h"
@@ -22,6 +23,14 @@
 #define TXN_BUCKETS 4096
 #define CMAP_BUCKETS 1024
 #define BRANCH_MAX 96
+
+/*
+ * A Call-ID in a log line: "%.*s" with PX_CID(slice). It comes from the
+ * wire (control bytes are refused at the edge); the cap keeps a line short.
+ */
+#define PX_CID_MAX 128
+#define PX_CID(s) \
+	(int)((s).len < PX_CID_MAX ? (s).len : PX_CID_MAX), (s).p
 
 /* Where a body goes (px_forward()'s `outward`): the relay's profiles. */
 #define LEG_IN 0		/* outside -> inside: RTP/AVP */
@@ -222,6 +231,12 @@ void px_dlg_response(struct proxy *px, const struct sip_msg *m,
 void px_bye_for_lost(void *arg, const struct dialog *d);
 int px_own_response(struct proxy *px, const struct sip_msg *m,
     struct slice branch);
+
+/* proxy_log.c: a line per message at LOG_DEBUG */
+void px_trace_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
+    const struct net_addr *src, const struct sip_msg *m);
+void px_trace_out(struct proxy *px, int outside, uint64_t flow, int tcp,
+    const struct net_addr *dst, struct slice b);
 
 /* proxy_util.c */
 int px_is_method(const struct sip_msg *m, const char *name);

@@ -86,7 +86,9 @@ media_done(void *arg, int err, struct slice sdp)
 
 	if (err != 0) {
 		/* The relay failed: a request gets a 5xx from us, not a hang. */
-		log_msg(px->lg, LOG_INFO, "media relay: %s", sbk_strerror(err));
+		log_msg(px->lg, LOG_INFO, "media relay: %s: call-id=%.*s "
+		    "from-tag=%.*s", sbk_strerror(err), PX_CID(m->call_id),
+		    PX_CID(m->from_tag));
 		if (m->is_request) {
 			/* Unanswered, the relay may still have taken it. */
 			if (err == E_TIMEOUT)

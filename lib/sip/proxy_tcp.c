@@ -8,6 +8,7 @@ px_send_tcp(struct proxy *px, struct target *t, struct slice b)
 {
 	int r;
 
+	px_trace_out(px, 0, 0, 1, &t->dst, b);
 	if (px->tcp == NULL)
 		r = E_STATE;
 	else if (t->conn != 0)

@@ -210,6 +210,7 @@ px_send_inside(struct proxy *px, const struct net_addr *dst, struct slice b)
 {
 	struct net_pkt p;
 
+	px_trace_out(px, 0, 0, 0, dst, b);
 	memset(&p, 0, sizeof(p));
 	p.buf = (uint8_t *)(uintptr_t)b.p;
 	p.len = b.len;
@@ -230,8 +231,10 @@ px_send_inside(struct proxy *px, const struct net_addr *dst, struct slice b)
 static void
 send_flow(struct proxy *px, uint64_t flow, struct slice b)
 {
-	int r = flow_send(px->flows, flow, b.p, b.len);
+	int r;
 
+	px_trace_out(px, 1, flow, 0, NULL, b);
+	r = flow_send(px->flows, flow, b.p, b.len);
 	if (r != 0) {
 		px->st.dropped++;
 		log_msg(px->lg, LOG_INFO, "outside: flow gone, %zu bytes dropped",

@@ -75,14 +75,62 @@ static void
 log_summary(struct sipterm *st)
 {
 	struct proxy_auth_stats a;
+	struct proxy_stats ps;
+	struct mediactl_stats ms;
+	struct flow_stats fs;
 
+	/* One line per block, key=value: a line for grep, a journal entry,
+	 * a field for awk (sip-tls-term(1), LOGGING). */
+	if (st->flows != NULL) {
+		flow_stats(st->flows, &fs);
+		log_msg(st->lg, LOG_INFO, "summary: flows accepted=%llu "
+		    "evicted=%llu refused_full=%llu refused_per_address=%llu "
+		    "timeout_handshake=%llu timeout_first_message=%llu "
+		    "timeout_message=%llu budget_closes=%llu "
+		    "held_peak_kib=%zu", (unsigned long long)fs.accepted,
+		    (unsigned long long)fs.evicted,
+		    (unsigned long long)fs.refused_full,
+		    (unsigned long long)fs.refused_per_ip,
+		    (unsigned long long)fs.handshake_timeouts,
+		    (unsigned long long)fs.first_msg_timeouts,
+		    (unsigned long long)fs.msg_timeouts,
+		    (unsigned long long)fs.budget_closes, fs.held_peak / 1024);
+	}
 	if (st->px == NULL)
 		return;
+	proxy_stats(st->px, &ps);
+	/* proxy_stats: in_* came from the inside, out_* from the outside. */
+	log_msg(st->lg, LOG_INFO, "summary: sip requests_inside=%llu "
+	    "responses_inside=%llu requests_outside=%llu "
+	    "responses_outside=%llu bad=%llu "
+	    "dropped=%llu timeouts=%llu byes_for_lost=%llu transactions=%zu "
+	    "registrations=%zu dialogs=%zu", (unsigned long long)ps.in_req,
+	    (unsigned long long)ps.in_resp, (unsigned long long)ps.out_req,
+	    (unsigned long long)ps.out_resp, (unsigned long long)ps.bad,
+	    (unsigned long long)ps.dropped, (unsigned long long)ps.timeouts,
+	    (unsigned long long)ps.byes, ps.txns, ps.regs, ps.dialogs);
+	if (st->mc != NULL) {
+		mediactl_stats(st->mc, &ms);
+		log_msg(st->lg, LOG_INFO, "summary: ng refused=%llu "
+		    "failed=%llu deletes=%llu deletes_failed=%llu "
+		    "deletes_dropped=%llu late_deletes=%llu "
+		    "ghosts_dropped=%llu pending=%zu pending_deletes=%zu "
+		    "ghosts=%zu", (unsigned long long)ms.refused,
+		    (unsigned long long)ms.failed,
+		    (unsigned long long)ms.deletes,
+		    (unsigned long long)ms.deletes_failed,
+		    (unsigned long long)ms.deletes_dropped,
+		    (unsigned long long)ms.late_deletes,
+		    (unsigned long long)ms.ghosts_dropped, ms.pending,
+		    ms.pending_deletes, ms.ghosts);
+	}
+	if (!st->guarded)
+		return;
 	proxy_auth_stats(st->px, &a);
-	log_msg(st->lg, LOG_INFO, "auth: %llu challenges, %llu ok, %llu "
-	    "failed (%llu by the inside), %llu forbidden; sources: %llu "
-	    "bans (%llu now), %llu refused banned, %llu over rate, %llu "
-	    "tracked, %llu untracked", (unsigned long long)a.challenges,
+	log_msg(st->lg, LOG_INFO, "summary: auth challenges=%llu ok=%llu "
+	    "failed=%llu failed_inside=%llu forbidden=%llu bans=%llu "
+	    "banned_now=%llu refused_banned=%llu refused_rate=%llu "
+	    "tracked=%llu untracked=%llu", (unsigned long long)a.challenges,
 	    (unsigned long long)a.ok, (unsigned long long)a.failed,
 	    (unsigned long long)a.upstream_failed,
 	    (unsigned long long)a.forbidden, (unsigned long long)a.lim.bans,
@@ -273,32 +321,12 @@ bad:
 	return NULL;
 }
 
-/* What the connection limits did (issue: slow clients, floods). */
-static void
-log_flow_stats(const struct sipterm *st)
-{
-	struct flow_stats fs;
-
-	flow_stats(st->flows, &fs);
-	log_msg(st->lg, LOG_INFO, "flows: %llu accepted, %llu evicted, "
-	    "%llu refused (full), %llu refused (per address), timeouts: "
-	    "%llu handshake, %llu first message, %llu message; %llu closed "
-	    "over the buffer budget (peak %zu KiB)",
-	    (unsigned long long)fs.accepted, (unsigned long long)fs.evicted,
-	    (unsigned long long)fs.refused_full,
-	    (unsigned long long)fs.refused_per_ip,
-	    (unsigned long long)fs.handshake_timeouts,
-	    (unsigned long long)fs.first_msg_timeouts,
-	    (unsigned long long)fs.msg_timeouts,
-	    (unsigned long long)fs.budget_closes, fs.held_peak / 1024);
-}
-
 int
 sipterm_run(struct sipterm *st)
 {
 	int r = ev_run(st->loop);
 
-	log_flow_stats(st);
+	log_summary(st);
 	return r;
 }
 
@@ -307,8 +335,6 @@ sipterm_free(struct sipterm *st)
 {
 	if (st == NULL)
 		return;
-	if (st->guarded)
-		log_summary(st);
 	/* Parked messages call back into the proxy: media goes first. */
 	mediactl_free(st->mc);
 	proxy_free(st->px);

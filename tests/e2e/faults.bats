@@ -125,7 +125,7 @@ inside_bye_ok() {
 	sbk_log "bob: $E2E_EVENT"
 	sbk_wait_for 5 no_calls
 	grep -q "flow lost: BYE sent for 1 call" "$E2E_DIR/sip-tls-term.log"
-	grep -E 'delete [0-9a-f]+' "$E2E_DIR/srtp-bridge.log"
+	grep -E 'delete call-id=[0-9a-f]+' "$E2E_DIR/srtp-bridge.log"
 	inside_bye_ok
 }
 
@@ -159,7 +159,7 @@ inside_bye_ok() {
 	sbk_log "bob: $E2E_EVENT"
 	sbk_wait_for 5 grep -q '430 Flow Failed' "$E2E_DIR/bob.log"
 	sbk_wait_for 5 no_calls
-	grep -E 'delete [0-9a-f]+' "$E2E_DIR/srtp-bridge.log"
+	grep -E 'delete call-id=[0-9a-f]+' "$E2E_DIR/srtp-bridge.log"
 	run sbk_ng "${E2E_NG%:*}" "${E2E_NG##*:}" statistics
 	assert_output --partial '"sessionstotal": 0'
 	assert_output --partial '"managedsessions": 1'

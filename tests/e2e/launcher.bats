@@ -56,9 +56,9 @@ fingerprint() { openssl x509 -noout -fingerprint -sha256 "$@"; }
 	kill -0 "$br" "$st"
 	sbk_signal sbc-gateway TERM
 	sbk_wait_for 15 grep -q '^sbc-gateway: stopped$' "$log"
-	run grep -m1 '^ *rtp  *in ' "$log"
+	run grep -m1 'summary: rtp in_packets=' "$log"
 	sbk_log "relay: $output"
-	[[ $output =~ out\ ([0-9]+)\ pkts ]]
+	[[ $output =~ \ forwarded=([0-9]+) ]]
 	[ "${BASH_REMATCH[1]}" -ge 100 ]
 	sbk_wait_for 5 eval "! kill -0 $br 2>/dev/null && ! kill -0 $st 2>/dev/null"
 }

@@ -229,8 +229,8 @@ test_steer(const char *hs0, int steer, int raw)
 	T_EQ_INT(relay_summary(r, (const char *const[2]){ "a", "b" }, sum), 0,
 	    "summary");
 	if (raw) {
-		const char *rs = strstr(buf_str(sum), "raw sockets: ");
-		unsigned long long n = rs ? strtoull(rs + 13, NULL, 10) : 0;
+		const char *rs = strstr(buf_str(sum), "summary: raw sent=");
+		unsigned long long n = rs ? strtoull(rs + 18, NULL, 10) : 0;
 
 		T_OK(n > 0, "%s: sent from the raw sockets", hs);
 		/* after a tick over the flood rate call 2 is hot: it sends
@@ -239,13 +239,13 @@ test_steer(const char *hs0, int steer, int raw)
 		    n, flood);
 	}
 	else
-		T_OK(strstr(buf_str(sum), "raw sockets:") == NULL,
+		T_OK(strstr(buf_str(sum), "summary: raw ") == NULL,
 		    "%s: no raw sockets line", hs);
 	if (steer)
-		T_OK(strstr(buf_str(sum), "steering: 1 ports moved") != NULL,
+		T_OK(strstr(buf_str(sum), "summary: steering moved=1 ") != NULL,
 		    "%s: the flooded port went back to its own socket", hs);
 	else
-		T_OK(strstr(buf_str(sum), "steering:") == NULL,
+		T_OK(strstr(buf_str(sum), "summary: steering ") == NULL,
 		    "%s: no steering line", hs);
 	/* both still forward: call 2 from its own socket, call 1 steered */
 	rtp(pkt, 60000, 3);
