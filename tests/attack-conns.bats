@@ -106,8 +106,9 @@ field() {
 	stop
 	# >= 99% of 20
 	[ "$OK" -eq 20 ]
-	# 1000 connections at most: ~16 MiB measured, not hundreds
-	[ "$PEAK" -lt 65536 ]
+	# 1000 connections at most: ~16 MiB measured, not hundreds (not
+	# under ASan, whose shadow memory is most of any RSS)
+	[ -n "${ASAN_OPTIONS:-}" ] || [ "$PEAK" -lt 65536 ]
 	[ "$(field evicted)" -gt 500 ]
 	[ "$(field refused_full)" -eq 0 ]
 	# one line a second per kind at most, not one per connection
@@ -121,7 +122,7 @@ field() {
 	phones 20
 	stop
 	[ "$OK" -eq 20 ]
-	[ "$PEAK" -lt 65536 ]
+	[ -n "${ASAN_OPTIONS:-}" ] || [ "$PEAK" -lt 65536 ]
 	[ "$(field timeout_message)" -gt 50 ]
 	[ "$(field budget_closes)" -gt 50 ]
 	# the budget, give or take one message
