@@ -32,4 +32,15 @@ log_on(const struct logger *lg, enum log_level lvl)
 
 const char *log_level_name(enum log_level lvl);
 
+struct buf;
+/*
+ * A summary line, "summary: " and what `fmt` makes (key=value pairs): a
+ * summary is asked for (a signal, the exit), so it goes to `lg`'s callback
+ * at LOG_INFO whatever `lg`'s level, which gives it the tool's prefix and
+ * priority; without a callback it is appended to `b` with a newline.
+ * Returns 0, or E_BIG (a line over 1 KiB, or `b` full).
+ */
+int log_summary(const struct logger *lg, struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -1,7 +1,6 @@
 /* calls.c - the call table: calls, their branches and streams, and their
  * life cycle (see calls.h; ng requests: calls_ng.c; SDP and keys:
  * calls_sdp.c). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,39 +345,11 @@ calls_stream_ssrc(struct relay_stream *s, int side, uint32_t ssrc,
 	calls_log_key(md->br->call->t, md, side, 1, &ssrc);
 }
 
-/* A summary line: as relay_summary() does (the logger, else `b`). */
-static int
-sum_line(const struct calls *t, struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-sum_line(const struct calls *t, struct buf *b, const char *fmt, ...)
-{
-	const struct logger *lg = t->lg;
-	char l[1024];
-	va_list ap;
-	int n;
-
-	memcpy(l, "summary: ", 10);
-	va_start(ap, fmt);
-	n = vsnprintf(l + 9, sizeof(l) - 9, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return E_BIG;
-	/* Asked for (a signal, the exit): past the level, not past the
-	 * tool's formatting. */
-	if (lg != NULL && lg->fn != NULL) {
-		lg->fn(lg->arg, LOG_INFO, l);
-		return 0;
-	}
-	return buf_printf(b, "%s\n", l);
-}
-
 int
 calls_summary(const struct calls *t, struct buf *b)
 {
 	uint64_t now = calls_wall();
-	int e = sum_line(t, b, "calls now=%zu total=%llu", t->ncalls,
+	int e = log_summary(t->lg, b, "calls now=%zu total=%llu", t->ncalls,
 	    (unsigned long long)t->total);
 
 	for (const struct call *c = t->head; c != NULL && e == 0; c = c->next) {
@@ -390,8 +361,8 @@ calls_summary(const struct calls *t, struct buf *b)
 			for (size_t m = 0; m < br->nm; m++)
 				nm += br->m[m] != NULL;
 		}
-		e = sum_line(t, b, "call call-id=%.*s media=%zu branches=%zu "
-		    "age_s=%llu", CALLS_ID(slice_make(c->id, c->idlen)), nm,
+		e = log_summary(t->lg, b, "call call-id=%.*s media=%zu "
+		    "branches=%zu age_s=%llu", CALLS_ID(slice_make(c->id, c->idlen)), nm,
 		    nb, (unsigned long long)(now - c->created));
 	}
 	return e;

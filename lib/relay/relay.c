@@ -2,7 +2,6 @@
  * and counters (the packet path: relay_int.h; I/O: relay_uring.c,
  * relay_epoll.c). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -734,39 +733,6 @@ again:
 
 /* ---- reporting ---- */
 
-/*
- * A summary line ("summary: " and key=value pairs): handed to the relay's
- * logger as LOG_INFO whatever its level (the summary is asked for), which
- * gives it the tool's prefix and priority; without a logger, appended to
- * `b` for the caller to print.
- */
-static int
-sum_line(const struct relay *r, struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-sum_line(const struct relay *r, struct buf *b, const char *fmt, ...)
-{
-	const struct logger *lg = r->lg;
-	char l[1024];
-	va_list ap;
-	int n;
-
-	memcpy(l, "summary: ", 10);
-	va_start(ap, fmt);
-	n = vsnprintf(l + 9, sizeof(l) - 9, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return E_BIG;
-	/* Asked for (a signal, the exit): past the level, not past the
-	 * tool's formatting. */
-	if (lg != NULL && lg->fn != NULL) {
-		lg->fn(lg->arg, LOG_INFO, l);
-		return 0;
-	}
-	return buf_printf(b, "%s\n", l);
-}
-
 #define CTR_FMT "in_packets=%llu in_bytes=%llu forwarded=%llu " \
 	"drop_auth=%llu drop_replay=%llu drop_malformed=%llu " \
 	"drop_nokey=%llu drop_nopeer=%llu drop_other=%llu send_errors=%llu " \
@@ -799,30 +765,30 @@ relay_summary(const struct relay *r, const char *const names[2],
 			if (sd->c[0].peer.len != 0 && net_addr_format(
 			    &sd->c[0].peer, p, sizeof(p)) != 0)
 				p[0] = '\0';
-			e = sum_line(r, b, "stream=%u side=%s rtp local=%s "
+			e = log_summary(r->lg, b, "stream=%u side=%s rtp local=%s "
 			    "peer=%s latched=%d srtp=%d mux=%d " CTR_FMT, n,
 			    names[i], l, p, sd->c[0].latched != 0,
 			    sd->srtp != 0, sd->mux != 0,
 			    CTR_ARGS(&sd->c[0].ctr));
 			if (e == 0)
-				e = sum_line(r, b, "stream=%u side=%s rtcp "
+				e = log_summary(r->lg, b, "stream=%u side=%s rtcp "
 				    CTR_FMT, n, names[i],
 				    CTR_ARGS(&sd->c[1].ctr));
 		}
 	}
 	relay_totals(r, &rtp, &rtcp);
 	if (e == 0)
-		e = sum_line(r, b, "relay streams=%zu", r->nstreams);
+		e = log_summary(r->lg, b, "relay streams=%zu", r->nstreams);
 	if (e == 0)
-		e = sum_line(r, b, "rtp " CTR_FMT, CTR_ARGS(&rtp));
+		e = log_summary(r->lg, b, "rtp " CTR_FMT, CTR_ARGS(&rtp));
 	if (e == 0)
-		e = sum_line(r, b, "rtcp " CTR_FMT, CTR_ARGS(&rtcp));
+		e = log_summary(r->lg, b, "rtcp " CTR_FMT, CTR_ARGS(&rtcp));
 	if (e == 0 && r->steer != NULL)
-		e = sum_line(r, b, "steering moved=%llu stray=%llu",
+		e = log_summary(r->lg, b, "steering moved=%llu stray=%llu",
 		    (unsigned long long)r->moved,
 		    (unsigned long long)r->stray);
 	if (e == 0 && r->raw[0] >= 0)
-		e = sum_line(r, b, "raw sent=%llu",
+		e = log_summary(r->lg, b, "raw sent=%llu",
 		    (unsigned long long)r->raw_sent);
 	return e;
 }

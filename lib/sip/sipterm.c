@@ -72,7 +72,7 @@ reload_creds(struct sipterm *st)
 
 /* The counters that say who was refused (SIGUSR1, exit). */
 static void
-log_summary(struct sipterm *st)
+term_summary(struct sipterm *st)
 {
 	struct proxy_auth_stats a;
 	struct proxy_stats ps;
@@ -146,7 +146,7 @@ on_usr1(struct ev_loop *loop, int signo, void *arg)
 {
 	(void)loop;
 	(void)signo;
-	log_summary(arg);
+	term_summary(arg);
 }
 
 static void
@@ -326,7 +326,7 @@ sipterm_run(struct sipterm *st)
 {
 	int r = ev_run(st->loop);
 
-	log_summary(st);
+	term_summary(st);
 	return r;
 }
 
