@@ -11,7 +11,7 @@ build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-d
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
-	sipvicious"
+	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
 print=0
