@@ -614,6 +614,51 @@ relay_side_peer(const struct relay_stream *s, int side, int comp,
 }
 
 void
+relay_side_set_other(struct relay_stream *s, int side, relay_other_fn *fn,
+    void *arg)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	sd->other = fn;
+	sd->other_arg = fn != NULL ? arg : NULL;
+}
+
+int
+relay_side_sendto(struct relay_stream *s, int side, int comp,
+    const uint8_t *p, size_t len, const struct net_addr *to)
+{
+	const struct relay_side *sd = &s->side[side & 1];
+	int fd = sd->c[comp & 1].fd >= 0 ? sd->c[comp & 1].fd : sd->c[0].fd;
+
+	if (fd < 0 || to == NULL || to->len == 0)
+		return E_STATE;
+	if (sendto(fd, p, len, 0, (const struct sockaddr *)&to->u,
+	    to->len) < 0)
+		return E_IO;
+	return 0;
+}
+
+void
+relay_side_set_latched(struct relay_stream *s, int side, int comp,
+    const struct net_addr *a)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	for (int c = 0; c < 2; c++) {
+		struct relay_comp *rc = &sd->c[c];
+
+		if (c != (comp & 1) && !sd->mux)
+			continue;
+		if (rc->peer.len != 0 && !net_addr_eq(&rc->peer, a))
+			rc->ctr.relatched++;
+		rc->peer = *a;
+		rc->latched = 1;
+		rc->cand_n = 0;
+		rc->peer_last_ms = ev_now_ms(s->r->loop);
+	}
+}
+
+void
 relay_side_set_srtp(struct relay_stream *s, int side, int srtp)
 {
 	struct relay_side *sd = &s->side[side & 1];

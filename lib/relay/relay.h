@@ -218,6 +218,37 @@ int relay_side_set_key(struct relay_stream *s, int side, enum rtpsec_dir dir,
 int relay_side_has_key(const struct relay_stream *s, int side,
     enum rtpsec_dir dir);
 
+/*
+ * The slow path of `side` (ICE-lite and DTLS-SRTP, lib/relay/webrtc.h):
+ * STUN and DTLS datagrams (RFC 7983: first byte 0..3 and 20..63) that
+ * arrive on its sockets, which the relay otherwise drops (counted as
+ * `other`, as they still are), are handed to `fn` with the component they
+ * came on (RTP for a muxed socket), the bytes and the source, before the
+ * relay's buffer is reused. `fn` may send (relay_side_sendto()), move the
+ * peer (relay_side_set_latched()) and set keys, not free the stream. NULL
+ * `fn`: dropped again. Streams without it pay nothing per packet beyond
+ * the classification they already had.
+ */
+typedef void relay_other_fn(struct relay_stream *s, int side, int comp,
+    const uint8_t *p, size_t len, const struct net_addr *src, void *arg);
+void relay_side_set_other(struct relay_stream *s, int side,
+    relay_other_fn *fn, void *arg);
+/*
+ * Send `len` bytes to `to` from `side`'s own socket for `comp` (the RTP
+ * one when muxed): one sendto(), for the slow path, whatever the engine.
+ * 0, E_STATE (not open), E_IO (errno).
+ */
+int relay_side_sendto(struct relay_stream *s, int side, int comp,
+    const uint8_t *p, size_t len, const struct net_addr *to);
+/*
+ * Make `a` the latched peer of `side`'s `comp` (an ICE-nominated pair, or
+ * the source a DTLS handshake finished from): media go there at once, and
+ * it moves again only as latching says (see above). With rtcp-mux both
+ * components move. Counted as relatched when it moved.
+ */
+void relay_side_set_latched(struct relay_stream *s, int side, int comp,
+    const struct net_addr *a);
+
 /* Counters of `side`, component `comp`. */
 void relay_side_counters(const struct relay_stream *s, int side, int comp,
     struct relay_ctr *out);

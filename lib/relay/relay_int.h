@@ -68,7 +68,9 @@ struct relay_side {
 	struct relay_comp c[2];
 	struct relay_fdref ref[2];
 	struct keyid rxid, txid;
-	uint8_t spare[16];	/* makes it 1008 bytes: see below */
+	/* relay_side_set_other(): STUN and DTLS (16 bytes: 1008 in all) */
+	relay_other_fn *other;
+	void *other_arg;
 };
 
 struct relay_stream {
@@ -238,6 +240,9 @@ process(struct relay_stream *s, int a, int comp, struct net_pkt *p,
 	ca->ctr.bytes += p->len;
 	if (k == RTP_KIND_STUN || k == RTP_KIND_DTLS) {
 		ca->ctr.other++;
+		if (sa->other != NULL)	/* the slow path (WebRTC) */
+			sa->other(s, a, comp, p->buf, p->len, &p->addr,
+			    sa->other_arg);
 		return -1;
 	}
 	rtcp = comp == RELAY_RTCP;
