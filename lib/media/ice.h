@@ -74,9 +74,11 @@ int ice_lite_restart(struct ice_lite *a) WUR;
 /*
  * The peer's ice-ufrag and ice-pwd from its SDP. Returns 1 when they
  * differ from the ones known (a restart: the caller answers with new
- * local credentials, ice_lite_restart()), 0 when the same or when none
- * were known (the first SDP), E_SYNTAX for values that are not ice-chars
- * of legal length (ufrag 4..256, pwd 22..256; nothing is changed then).
+ * local credentials, ice_lite_restart(); in the peer's answer to a
+ * restart we offered, 1 is expected and needs nothing more), 0 when the
+ * same or when none were known (the first SDP), E_SYNTAX for values that
+ * are not ice-chars of legal length (ufrag 4..256, pwd 22..256; nothing
+ * is changed then).
  */
 int ice_lite_set_remote(struct ice_lite *a, struct slice ufrag,
     struct slice pwd) WUR;
