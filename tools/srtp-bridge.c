@@ -11,6 +11,7 @@
 #include "relay/calls.h"
 #include "base/ev.h"
 #include "media/keyline.h"
+#include "media/dtls.h"
 #include "media/keylog.h"
 #include "base/net.h"
 #include "relay/relay.h"
@@ -53,6 +54,7 @@ struct state {
 	struct relay_stream *stream;
 	struct calls *calls;
 	struct keylog *keylog;
+	struct dtls_cert *cert;		/* DTLS-SRTP, one per process */
 	struct logger lg;
 	int exit_code;
 };
@@ -301,6 +303,10 @@ open_ng(struct state *st)
 	cc.keylog = st->keylog;
 	cc.ng_allow = o->ng_allow;
 	cc.n_ng_allow = o->n_ng_allow;
+	if ((st->cert = dtls_cert_new(&e)) == NULL)
+		log_msg(&st->lg, LOG_WARN, "DTLS certificate: %s (DTLS-SRTP "
+		    "offers will be refused)", sbk_strerror(e));
+	cc.cert = st->cert;
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)
 		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
@@ -495,6 +501,7 @@ run(struct opts *o)
 	summary(&st);
 	calls_free(st.calls);
 	relay_free(st.relay);
+	dtls_cert_free(st.cert);
 	keylog_free(st.keylog);
 	ev_free(st.loop);
 	return st.exit_code;

@@ -25,6 +25,8 @@ calls_media_free(struct media *md)
 {
 	if (md == NULL)
 		return;
+	webrtc_free(md->w[0]);
+	webrtc_free(md->w[1]);
 	relay_stream_free(md->rs);
 	for (int i = 0; i < 2; i++) {
 		keyline_free(md->rx[i]);

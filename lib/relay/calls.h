@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/ev.h"
+#include "media/dtls.h"
 #include "media/keylog.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -74,6 +75,12 @@ struct calls_config {
 	 * borrowed, must outlive the table */
 	const struct net_prefix *ng_allow;
 	size_t n_ng_allow;
+	/* DTLS-SRTP (calls_webrtc.c): our certificate (borrowed; NULL: no
+	 * DTLS, such offers are refused), and where the DTLS secrets go as
+	 * NSS key log lines (NULL: nowhere) */
+	struct dtls_cert *cert;
+	void (*dtls_keylog)(void *arg, const char *line);
+	void *dtls_keylog_arg;
 };
 
 #define CALLS_NG_ALLOW_MAX 32

@@ -8,6 +8,7 @@
 #include "media/keyline.h"
 #include "media/sdp.h"
 #include "ng/ng.h"
+#include "relay/webrtc.h"
 
 #define OUTSIDE 0
 #define INSIDE 1
@@ -34,6 +35,13 @@ struct media {
 	char type[16];
 	char proto[2][24];		/* profile on each side */
 	int ssrc_logged[2];
+	/* WebRTC (calls_webrtc.c) */
+	struct webrtc *w[2];		/* ICE-lite / DTLS glue per side */
+	int dtls[2];			/* the side is keyed by DTLS-SRTP */
+	int setup_offered[2];		/* our a=setup in an offer to it */
+	char mid[32];			/* the offer's a=mid, or "" */
+	int bundled;			/* the line of a BUNDLE group */
+	int ice_out;			/* ICE written in the last SDP */
 };
 
 /*
@@ -138,6 +146,10 @@ struct branch *calls_answer_branch(const struct call *c,
 /* Write the key of `md`'s `side` (rx: the peer's) to the key log. */
 void calls_log_key(struct calls *t, struct media *md, int side, int rx,
     const uint32_t *ssrc);
+/* Give md->rx[side] (UNPROTECT) or md->tx[side] to the relay; logged
+ * to the key log when new. */
+int calls_apply_key(struct calls *t, struct media *md, int side,
+    enum rtpsec_dir dir);
 /* Which side an offer comes from (see calls.h). */
 int calls_offer_side(const struct branch *b, const struct ng_req *req,
     const struct sdp *s);
@@ -149,6 +161,36 @@ int calls_set_session_addr(struct calls *t, struct sdp *s, int side,
 int calls_offer_media(struct calls *t, struct branch *c, struct sdp *s,
     size_t m, int from, const struct ng_req *req, struct reply_err *re);
 int calls_answer_media(struct calls *t, struct branch *c, struct sdp *s,
-    size_t m, int to, struct reply_err *re);
+    size_t m, int to, const struct ng_req *req, struct reply_err *re);
+
+/* ---- calls_webrtc.c: DTLS-SRTP, ICE-lite, AVPF, BUNDLE ---- */
+
+/* Is media `m` of `s` UDP/TLS/RTP/...? Has it (or the session) ICE? */
+int calls_media_is_dtls(const struct sdp *s, size_t m);
+int calls_media_has_ice(const struct sdp *s, size_t m);
+/* The offerer's side of media `m`: its DTLS role, fingerprint, ICE. */
+int calls_webrtc_offer_from(struct calls *t, struct media *md,
+    const struct sdp *s, size_t m, int from, const struct ng_req *req,
+    struct reply_err *re);
+/* The recipient's side: DTLS (dtls_to) and ICE as the flags say. */
+int calls_webrtc_offer_to(struct calls *t, struct media *md, int to,
+    const struct ng_req *req, int dtls_to, int ice_from,
+    struct reply_err *re);
+/* The answerer's side of media `m`: its role, fingerprint, ICE. */
+int calls_webrtc_answer_from(struct calls *t, struct media *md,
+    const struct sdp *s, size_t m, int from, struct reply_err *re);
+/* Set the profile of media `m`; without AVPF, a=rtcp-fb goes. */
+int calls_webrtc_profile(struct sdp *s, size_t m, int dtls, int srtp,
+    int avpf);
+/* Our a=fingerprint, a=setup, a=ice-*, a=candidate, a=mid, and the
+ * session's a=ice-lite and a=group:BUNDLE, towards `side` (after ICE was
+ * removed). */
+int calls_webrtc_sdp(struct calls *t, struct branch *b, struct sdp *s,
+    int side, int offer, const struct ng_req *req);
+/* Is media `m` in the offer's BUNDLE group (*first: the first RTP line
+ * of it, the one we relay)? */
+int calls_webrtc_bundled(const struct sdp *s, size_t m, int *first);
+/* Refuse media `m` (port 0, its transport attributes gone). */
+int calls_webrtc_refuse(struct sdp *s, size_t m);
 
 #endif

@@ -76,13 +76,27 @@ do_offer_answer(struct calls *t, const struct ng_req *req, struct buf *out)
 		e = branch_set_tag(b, !from, req->to_tag);
 	}
 	for (size_t m = 0; e == 0 && m < sdp_media_count(s); m++) {
+		int bundled, first = 0;
+
 		if (!sdprw_media_is_rtp(s, m))
 			continue;
+		bundled = calls_webrtc_bundled(s, m, &first);
+		if (offer && bundled && !first &&
+		    (m >= b->nm || b->m[m] == NULL)) {
+			/* one bundled line is relayed; the others are
+			 * refused (port 0), not half-answered */
+			e = calls_webrtc_refuse(s, m);
+			continue;
+		}
 		e = offer ? calls_offer_media(t, b, s, m, from, req, &re) :
-		    calls_answer_media(t, b, s, m, from, &re);
+		    calls_answer_media(t, b, s, m, from, req, &re);
+		if (e == 0 && offer && m < b->nm && b->m[m] != NULL)
+			b->m[m]->bundled = bundled;
 	}
 	if (e == 0)
 		e = calls_set_session_addr(t, s, offer ? !from : from, req);
+	if (e == 0)
+		e = calls_webrtc_sdp(t, b, s, offer ? !from : from, offer, req);
 	if (e == 0 && (body = buf_new(SDP_MAX_LEN + 4096)) == NULL)
 		e = E_NOMEM;
 	if (e == 0)

@@ -47,8 +47,8 @@ calls_log_key(struct calls *t, struct media *md, int side, int rx,
 }
 
 /* Give key `kl` to the relay for `side`, `dir`; log it if it is new. */
-static int
-apply_key(struct calls *t, struct media *md, int side, enum rtpsec_dir dir)
+int
+calls_apply_key(struct calls *t, struct media *md, int side, enum rtpsec_dir dir)
 {
 	const struct keyline *kl = dir == RTPSEC_UNPROTECT ? md->rx[side] :
 	    md->tx[side];
@@ -290,6 +290,7 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	struct net_addr rtp, rtcp;
 	struct sdp_media mdsc;
 	int to = !from, has_rtcp, srtp_from, srtp_to, e, mux;
+	int dtls_from, dtls_to, ice_from, avpf_to;
 	struct keyline *chosen = NULL;
 
 	if ((md = media_get(t, c, m, re)) == NULL)
@@ -302,8 +303,13 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		md->type[n] = '\0';
 	}
 	copy_proto(md->proto[from], sizeof(md->proto[from]), s, m);
-	/* the offerer's side: where it is, how it does RTCP, its key */
-	if (sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
+	avpf_to = md->proto[from][0] != '\0' &&
+	    md->proto[from][strlen(md->proto[from]) - 1] == 'F';
+	ice_from = calls_media_has_ice(s, m);
+	dtls_from = calls_media_is_dtls(s, m);
+	/* the offerer's side: where it is, how it does RTCP, its key; with
+	 * ICE, where the checks come from (webrtc.c), not the SDP */
+	if (!ice_from && sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
 		relay_side_set_peer(md->rs, from, &rtp, has_rtcp ? &rtcp :
 		    NULL);
 	mux = sdprw_media_rtcp_mux(s, m);
@@ -313,7 +319,11 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		return e;
 	srtp_from = sdprw_media_is_srtp(s, m);
 	relay_side_set_srtp(md->rs, from, srtp_from);
-	if (srtp_from) {
+	if ((e = calls_webrtc_offer_from(t, md, s, m, from, req, re)) != 0)
+		return e;
+	if (dtls_from) {
+		/* keys come from the handshake (calls_webrtc.c) */
+	} else if (srtp_from) {
 		struct accept_suites acc = accept_suites();
 
 		e = sdprw_offer_choose(s, m, acc.id, acc.n, &chosen,
@@ -324,7 +334,7 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		}
 		keyline_free(md->rx[from]);
 		md->rx[from] = chosen;
-		if ((e = apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0)
+		if ((e = calls_apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0)
 			return e;
 		/* our key to the offerer: kept while the suite and the
 		 * session parameters (mirrored, as rtpengine does: RFC 4568
@@ -344,7 +354,7 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		    keyline_tag(chosen))) != 0) {
 			return e;
 		}
-		if ((e = apply_key(t, md, from, RTPSEC_PROTECT)) != 0)
+		if ((e = calls_apply_key(t, md, from, RTPSEC_PROTECT)) != 0)
 			return e;
 	} else {
 		keyline_free(md->rx[from]);
@@ -356,13 +366,24 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	    ng_proto_is_srtp(req->proto) : srtp_from;
 	if (req->sdes & NG_SDES_OFF)
 		srtp_to = 0;
+	dtls_to = req->proto != NG_PROTO_NONE && req->proto != NG_PROTO_OTHER ?
+	    req->proto == NG_PROTO_UDP_TLS_RTP_SAVP ||
+	    req->proto == NG_PROTO_UDP_TLS_RTP_SAVPF : dtls_from;
+	if (req->dtls == NG_DTLS_OFF)
+		dtls_to = 0;
+	if (dtls_to)
+		srtp_to = 1;
+	if (req->proto != NG_PROTO_NONE && req->proto != NG_PROTO_OTHER)
+		avpf_to = req->proto == NG_PROTO_RTP_AVPF ||
+		    req->proto == NG_PROTO_RTP_SAVPF ||
+		    req->proto == NG_PROTO_UDP_TLS_RTP_SAVPF;
 	if (srtp_to != relay_side_is_srtp(md->rs, to)) {
 		relay_side_set_srtp(md->rs, to, srtp_to);
 		keyline_free(md->rx[to]);
 		keyline_free(md->tx[to]);
 		md->rx[to] = md->tx[to] = NULL;
 	}
-	if (srtp_to) {
+	if (srtp_to && !dtls_to) {
 		if ((e = make_offer_keys(t, md, to, req)) != 0)
 			return e;
 		e = sdprw_media_to_srtp(s, m,
@@ -371,6 +392,11 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		e = sdprw_media_to_rtp(s, m);
 	}
 	if (e != 0)
+		return e;
+	if ((e = calls_webrtc_offer_to(t, md, to, req, dtls_to, ice_from,
+	    re)) != 0)
+		return e;
+	if ((e = calls_webrtc_profile(s, m, dtls_to, srtp_to, avpf_to)) != 0)
 		return e;
 	mux = relay_side_is_mux(md->rs, from);
 	if (req->rtcp_mux & (NG_RTCP_MUX_DEMUX | NG_RTCP_MUX_REJECT))
@@ -385,7 +411,7 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 
 int
 calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
-    int to, struct reply_err *re)
+    int to, const struct ng_req *req, struct reply_err *re)
 {
 	struct media *md = m < c->nm ? c->m[m] : NULL;
 	int from = !to, e, has_rtcp;
@@ -393,14 +419,21 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 
 	if (md == NULL)
 		return 0;	/* not a stream we relay */
+	(void)req;
 	copy_proto(md->proto[from], sizeof(md->proto[from]), s, m);
-	if (sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
+	if ((md->w[from] == NULL || !calls_media_has_ice(s, m)) &&
+	    sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
 		relay_side_set_peer(md->rs, from, &rtp, has_rtcp ? &rtcp :
 		    NULL);
 	if ((e = relay_side_set_mux(md->rs, from,
 	    sdprw_media_rtcp_mux(s, m))) != 0)
 		return e;
-	if (relay_side_is_srtp(md->rs, from) && sdprw_media_is_srtp(s, m) &&
+	if ((e = calls_webrtc_answer_from(t, md, s, m, from, re)) != 0)
+		return e;
+	if (md->dtls[from]) {
+		/* keys come from the handshake (calls_webrtc.c) */
+	} else if (relay_side_is_srtp(md->rs, from) &&
+	    sdprw_media_is_srtp(s, m) &&
 	    sdprw_media_ncrypto(s, m) > 0) {
 		struct keyline *k = NULL;
 		size_t i;
@@ -433,15 +466,22 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 		/* the answerer's session parameters hold for our key too */
 		if ((e = keyline_add_flags(md->tx[from], keyline_flags(k))) != 0)
 			return e;
-		if ((e = apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0 ||
-		    (e = apply_key(t, md, from, RTPSEC_PROTECT)) != 0)
+		if ((e = calls_apply_key(t, md, from, RTPSEC_UNPROTECT)) != 0 ||
+		    (e = calls_apply_key(t, md, from, RTPSEC_PROTECT)) != 0)
 			return e;
 	} else if (relay_side_is_srtp(md->rs, from)) {
 		/* offered SRTP, answered plain (or without a key) */
 		relay_side_set_srtp(md->rs, from, sdprw_media_is_srtp(s, m));
 	}
-	/* towards the offerer: exactly one a=crypto, its suite and tag */
-	if (relay_side_is_srtp(md->rs, to) && md->tx[to] != NULL) {
+	/* towards the offerer: DTLS as it offered, or exactly one a=crypto,
+	 * its suite and tag */
+	if (md->dtls[to]) {
+		size_t n = strlen(md->proto[to]);
+
+		if ((e = sdprw_media_to_rtp(s, m)) == 0)
+			e = calls_webrtc_profile(s, m, 1, 1, n > 0 &&
+			    md->proto[to][n - 1] == 'F');
+	} else if (relay_side_is_srtp(md->rs, to) && md->tx[to] != NULL) {
 		const struct keyline *one[1] = { md->tx[to] };
 
 		e = sdprw_media_to_srtp(s, m, one, 1);
