@@ -416,6 +416,7 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	struct media *md = m < c->nm ? c->m[m] : NULL;
 	int from = !to, e, has_rtcp;
 	struct net_addr rtp, rtcp;
+	size_t n;
 
 	if (md == NULL)
 		return 0;	/* not a stream we relay */
@@ -475,9 +476,8 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	}
 	/* towards the offerer: DTLS as it offered, or exactly one a=crypto,
 	 * its suite and tag */
+	n = strlen(md->proto[to]);
 	if (md->dtls[to]) {
-		size_t n = strlen(md->proto[to]);
-
 		if ((e = sdprw_media_to_rtp(s, m)) == 0)
 			e = calls_webrtc_profile(s, m, 1, 1, n > 0 &&
 			    md->proto[to][n - 1] == 'F');
@@ -488,6 +488,10 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	} else {
 		e = sdprw_media_to_rtp(s, m);
 	}
+	/* the offerer's profile, with or without AVPF as it offered */
+	if (e == 0 && !md->dtls[to] && n > 0)
+		e = calls_webrtc_profile(s, m, 0, relay_side_is_srtp(md->rs,
+		    to) && md->tx[to] != NULL, md->proto[to][n - 1] == 'F');
 	if (e != 0)
 		return e;
 	copy_proto(md->proto[to], sizeof(md->proto[to]), s, m);

@@ -206,7 +206,10 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 		e->len = len;
 		e->src = *src;
 		w->nearly++;
-		w->ctr.dtls_early++;
+		if (w->ctr.dtls_early++ == 0)
+			log_msg(w->cfg.lg, LOG_INFO, "%s: DTLS on the %s side "
+			    "before its role and fingerprint are known: kept",
+			    w->name, w->side == 0 ? "outside" : "inside");
 		return;
 	}
 	if (dtls_state(w->d) != DTLS_HANDSHAKE && w->role == DTLS_PASSIVE &&
@@ -241,7 +244,7 @@ stun_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 	    sizeof(out), &outlen, &chk);
 	if (outlen > 0)
 		relay_side_sendto(w->rs, w->side, comp, out, outlen, src);
-	if (e == E_AUTH && outlen == 0) {
+	if (e == E_AUTH) {
 		w->ctr.ice_bad_auth++;
 		if (!w->bad_auth_logged) {
 			w->bad_auth_logged = 1;

@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# webrtc.bats - srtp-bridge's ng daemon between a WebRTC peer (python3-aiortc:
+# its own ICE agent, DTLS-SRTP and SRTP) and a plain RTP phone, over
+# loopback, both offer directions, tones checked; and the faults:
+# fingerprint mismatch, STUN with a wrong password, DTLS before the answer.
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+PY=/usr/bin/python3
+
+setup() {
+	BR=$SBK_BIN/srtp-bridge
+	T=$BATS_TEST_TMPDIR
+	H=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 240 + 1))
+	H2=${H%.*}.$(( ${H##*.} + 1 ))
+	H3=${H%.*}.$(( ${H##*.} + 2 ))
+	P=$((20000 + (RANDOM % 2000) * 2))
+	NG=$((P + 100))
+	TPIDS=()
+	$PY -c "import aiortc" 2>/dev/null || skip "python3-aiortc not installed"
+}
+
+teardown() {
+	local p
+	for p in "${TPIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${TPIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+spawn() {
+	local log=$1 i
+	shift
+	timeout -k 2 90 "$@" > "$log" 2>&1 &
+	TPID=$!
+	TPIDS+=("$TPID")
+	for i in $(seq 50); do
+		BPID=$(pgrep -P "$TPID" | head -1)
+		[ -n "$BPID" ] && break
+		sleep 0.05
+	done
+}
+
+wait_udp() {
+	local i
+	for i in $(seq 100); do
+		ss -Hnlu "src $1:$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# the daemon: ng on $H, outside $H2 (the WebRTC side), inside $H3
+bridge() {
+	spawn "$T/bridge.log" "$BR" -v -v --ng "$H:$NG" --outside "$H2" \
+	    --inside "$H3" --port-min "$((P + 200))" --port-max "$((P + 399))" \
+	    "$@"
+	wait_udp "$H" "$NG"
+}
+
+stop_bridge() {
+	kill -TERM "$BPID"
+	wait "$TPID"
+}
+
+peer() {
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/aiortc-peer.py" "$1" \
+	    "$H" "$NG" "$H3" "$T"
+	echo "$output"
+}
+
+@test "webrtc: aiortc offers DTLS-SRTP with ICE, the plain phone hears its tone" {
+	bridge --keylog "$T/keylog"
+	peer out2in
+	assert_success
+	refute_output --regexp "^fail "
+	run "$SBK_BUILD/tests/helpers/tonecheck" --expect 440 "$T/phone.wav"
+	echo "$output"
+	assert_success
+	stop_bridge
+	# the DTLS-SRTP keys are key lines, as SDES keys are (pcap-decrypt):
+	# aiortc's, ours to it, and aiortc's again with its SSRC
+	run grep -c "^call-id=webrtc-.* AES_CM_128_HMAC_SHA1_80 inline:" \
+	    "$T/keylog"
+	assert_output 3
+	run grep -c "^call-id=webrtc-.* ssrc=0x.* dir=in AES_CM_128_HMAC_SHA1_80" \
+	    "$T/keylog"
+	assert_output 1
+	run grep -c "DTLS-SRTP keys (AES_CM_128_HMAC_SHA1_80) on the outside" \
+	    "$T/bridge.log"
+	assert_output 1
+}
+
+@test "webrtc: the phone offers, aiortc answers DTLS-SRTP after starting DTLS before the ng answer, and hears the tone" {
+	bridge
+	peer in2out
+	assert_success
+	refute_output --regexp "^fail "
+	run "$SBK_BUILD/tests/helpers/tonecheck" --expect 440 "$T/aiortc.wav"
+	echo "$output"
+	assert_success
+	stop_bridge
+	# its handshake came before the answer and was kept, not lost
+	run grep -c "DTLS on the outside side before its role .*: kept" \
+	    "$T/bridge.log"
+	assert_output 1
+	run grep -c "DTLS-SRTP keys .* on the outside" "$T/bridge.log"
+	assert_output 1
+}
+
+@test "webrtc: a tampered fingerprint: no keys, no media, logged once" {
+	bridge
+	peer fpbad
+	assert_success
+	refute_output --regexp "^fail "
+	stop_bridge
+	run grep -c "DTLS on the outside side failed: fingerprint" \
+	    "$T/bridge.log"
+	assert_output 1
+	run grep -c "DTLS-SRTP keys" "$T/bridge.log"
+	assert_output 0
+}
+
+@test "webrtc: a STUN check with a wrong password is dropped and counted" {
+	bridge
+	peer badpwd
+	assert_success
+	refute_output --regexp "^fail "
+	stop_bridge
+	run grep -c "STUN check failing integrity on the outside side" \
+	    "$T/bridge.log"
+	assert_output 1
+}
