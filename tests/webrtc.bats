@@ -109,6 +109,9 @@ peer() {
 	assert_output 1
 	run grep -c "DTLS-SRTP keys .* on the outside" "$T/bridge.log"
 	assert_output 1
+	run grep -cE "summary: webrtc .* dtls_early=[1-9][0-9]* handshakes=1 " \
+	    "$T/bridge.log"
+	assert_output 1
 }
 
 @test "webrtc: a tampered fingerprint: no keys, no media, logged once" {
@@ -122,6 +125,9 @@ peer() {
 	assert_output 1
 	run grep -c "DTLS-SRTP keys" "$T/bridge.log"
 	assert_output 0
+	run grep -c "summary: webrtc .* handshakes=0 fingerprint_mismatch=1 " \
+	    "$T/bridge.log"
+	assert_output 1
 }
 
 @test "webrtc: a STUN check with a wrong password is dropped and counted" {
@@ -131,6 +137,9 @@ peer() {
 	refute_output --regexp "^fail "
 	stop_bridge
 	run grep -c "STUN check failing integrity on the outside side" \
+	    "$T/bridge.log"
+	assert_output 1
+	run grep -c "summary: webrtc .* ice_bad_auth=1 .* handshakes=1 " \
 	    "$T/bridge.log"
 	assert_output 1
 }

@@ -25,8 +25,15 @@ calls_media_free(struct media *md)
 {
 	if (md == NULL)
 		return;
-	webrtc_free(md->w[0]);
-	webrtc_free(md->w[1]);
+	for (int i = 0; i < 2; i++) {
+		if (md->w[i] != NULL) {
+			struct webrtc_ctr k;
+
+			webrtc_counters(md->w[i], &k);
+			webrtc_ctr_add(&md->br->call->t->webrtc_gone, &k);
+		}
+		webrtc_free(md->w[i]);
+	}
 	relay_stream_free(md->rs);
 	for (int i = 0; i < 2; i++) {
 		keyline_free(md->rx[i]);
@@ -367,5 +374,43 @@ calls_summary(const struct calls *t, struct buf *b)
 		    "branches=%zu age_s=%llu", CALLS_ID(slice_make(c->id, c->idlen)), nm,
 		    nb, (unsigned long long)(now - c->created));
 	}
+	if (e == 0) {
+		struct webrtc_ctr k;
+
+		calls_webrtc_totals(t, &k);
+		e = log_summary(t->lg, b, "webrtc stun=%llu ice_answered=%llu "
+		    "ice_bad_auth=%llu ice_other=%llu nominations=%llu "
+		    "dtls=%llu dtls_bad=%llu dtls_early=%llu handshakes=%llu "
+		    "fingerprint_mismatch=%llu dtls_failed=%llu",
+		    (unsigned long long)k.stun,
+		    (unsigned long long)k.ice_answered,
+		    (unsigned long long)k.ice_bad_auth,
+		    (unsigned long long)k.ice_other,
+		    (unsigned long long)k.nominations,
+		    (unsigned long long)k.dtls, (unsigned long long)k.dtls_bad,
+		    (unsigned long long)k.dtls_early,
+		    (unsigned long long)k.handshakes,
+		    (unsigned long long)k.fp_mismatch,
+		    (unsigned long long)k.dtls_failed);
+	}
 	return e;
+}
+
+void
+calls_webrtc_totals(const struct calls *t, struct webrtc_ctr *k)
+{
+	*k = t->webrtc_gone;
+	for (const struct call *c = t->head; c != NULL; c = c->next)
+		for (const struct branch *br = c->br; br != NULL;
+		    br = br->next)
+			for (size_t m = 0; m < br->nm; m++)
+				for (int i = 0; br->m[m] != NULL && i < 2;
+				    i++) {
+					struct webrtc_ctr x;
+
+					if (br->m[m]->w[i] == NULL)
+						continue;
+					webrtc_counters(br->m[m]->w[i], &x);
+					webrtc_ctr_add(k, &x);
+				}
 }

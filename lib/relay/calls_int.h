@@ -103,6 +103,7 @@ struct calls {
 	/* for statistics rates */
 	uint64_t rate_ms;
 	struct relay_ctr rate_prev;
+	struct webrtc_ctr webrtc_gone;	/* counters of freed sides */
 };
 
 
@@ -117,6 +118,8 @@ struct reply_err {
 uint64_t calls_wall(void);
 /* Replace *p (freed) with a NUL-terminated copy of `v`. E_NOMEM. */
 int calls_dup_slice(struct slice v, uint8_t **p, size_t *len);
+/* The WebRTC counters of every side, live and freed, added up. */
+void calls_webrtc_totals(const struct calls *t, struct webrtc_ctr *k);
 /* Free a media line and its relay stream. NULL does nothing. */
 void calls_media_free(struct media *md);
 /* A new branch at the end of the call's list, for via-branch `via`. */
