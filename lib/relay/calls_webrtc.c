@@ -558,7 +558,7 @@ calls_webrtc_refuse(struct sdp *s, size_t m)
 	struct sdp_media d;
 	static const char *const drop[] = { "candidate", "ice-ufrag",
 		"ice-pwd", "fingerprint", "setup", "crypto", "end-of-candidates",
-		"ssrc", "msid", "rtcp-fb", NULL };
+		"ssrc", "msid", "rtcp-fb", "rtcp-mux", NULL };
 
 	if (sdp_media_get(s, m, &d) != 0)
 		return E_SYNTAX;

@@ -30,7 +30,6 @@ struct webrtc {
 	struct ice_lite agent;
 	struct net_addr checked;	/* last nominated or first checked */
 	int nominated;
-	int have_remote;
 	/* DTLS */
 	struct dtls *d;
 	enum dtls_role role;
@@ -364,7 +363,7 @@ webrtc_ice_remote(struct webrtc *w, struct slice ufrag, struct slice pwd)
 {
 	int e = ice_lite_set_remote(&w->agent, ufrag, pwd);
 
-	if (e == 1 && w->have_remote++ > 0) {
+	if (e == 1) {
 		int e2 = ice_lite_restart(&w->agent);
 
 		if (e2 != 0)

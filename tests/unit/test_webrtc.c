@@ -1,0 +1,745 @@
+/* test_webrtc.c - unit tests of srtp-bridge's WebRTC sides (lib/relay/
+ * webrtc.c, calls_webrtc.c): SDPs of DTLS-SRTP and ICE-lite offers and
+ * answers through calls_handle(), then a browser played by sockets on
+ * loopback with lib/media's STUN and DTLS as its stack: checks answered,
+ * nominations and a network change, a wrong password, the handshake in
+ * both roles, SRTP <-> RTP with the exported keys, an ICE restart. */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "media/dtls.h"
+#include "media/rtpsec.h"
+#include "media/stun.h"
+#include "ng/bencode.h"
+#include "relay/calls.h"
+#include "relay/calls_int.h"
+#include "relay/relay.h"
+#include "t.h"
+
+#define OUT_HOST "127.0.0.1"
+#define IN_HOST "127.0.0.2"
+#define BROWSER "127.0.0.5"
+#define BROWSER2 "127.0.0.6"
+#define PHONE "127.0.0.7"
+
+struct ctx {
+	struct ev_loop *l;
+	struct relay *r;
+	struct calls *c;
+	struct dtls_cert *cert;
+	struct net_addr peer;
+	unsigned seq;
+	struct buf *out;
+};
+
+struct rep {
+	struct bencode_doc *d;
+	char result[32], reason[128];
+	char sdp[8192];
+};
+
+static int
+ctx_init(struct ctx *x)
+{
+	struct relay_config rc;
+	struct calls_config cc;
+	int e = 0;
+
+	memset(x, 0, sizeof(*x));
+	memset(&rc, 0, sizeof(rc));
+	memset(&cc, 0, sizeof(cc));
+	rc.io = RELAY_IO_EPOLL;
+	if ((x->l = ev_new(NULL)) == NULL ||
+	    (x->r = relay_new(x->l, &rc, NULL, &e)) == NULL ||
+	    (x->cert = dtls_cert_new(&e)) == NULL)
+		return -1;
+	if (net_addr_parse_host(SLICE_LIT(OUT_HOST), 0, &cc.iface[0]) != 0 ||
+	    net_addr_parse_host(SLICE_LIT(IN_HOST), 0, &cc.iface[1]) != 0 ||
+	    net_addr_parse(SLICE_LIT("127.0.0.1:5555"), &x->peer) != 0)
+		return -1;
+	cc.cert = x->cert;
+	if ((x->c = calls_new(x->r, x->l, &cc, NULL, &e)) == NULL)
+		return -1;
+	x->out = buf_new(65536);
+	return x->out != NULL ? 0 : -1;
+}
+
+static void
+ctx_done(struct ctx *x)
+{
+	calls_free(x->c);
+	relay_free(x->r);
+	dtls_cert_free(x->cert);
+	ev_free(x->l);
+	buf_free(x->out);
+}
+
+static void
+get_str(const struct bencode *dict, const char *key, char *dst, size_t n)
+{
+	const struct bencode *v = dict != NULL ?
+	    bencode_dict_get(dict, key) : NULL;
+	struct slice s = v != NULL ? bencode_str(v) : SLICE_NULL;
+	size_t k = s.len < n - 1 ? s.len : n - 1;
+
+	if (k > 0)
+		memcpy(dst, s.p, k);
+	dst[k] = '\0';
+}
+
+/* An ng request of key/value pairs ending with NULL; "[a,b]" is a list. */
+static void
+ng(struct ctx *x, struct rep *p, ...)
+{
+	struct buf *b = buf_new(16384);
+	char cookie[32];
+	const char *k, *v;
+	struct slice reply, ck;
+	va_list ap;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	(void)snprintf(cookie, sizeof(cookie), "w%u ", ++x->seq);
+	r = buf_append_cstr(b, cookie);
+	if (r == 0)
+		r = bencode_put_dict(b);
+	va_start(ap, p);
+	while (r == 0 && (k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (v[0] == '[') {
+			struct slice l = slice_make(v + 1, strlen(v) - 2), it;
+
+			r = bencode_put_klist(b, k);
+			while (r == 0 && l.len > 0) {
+				(void)slice_split(&l, ',', &it);
+				r = bencode_put_str(b, it);
+			}
+			if (r == 0)
+				r = bencode_put_end(b);
+		} else {
+			r = bencode_put_kcstr(b, k, v);
+		}
+	}
+	va_end(ap);
+	if (r == 0)
+		r = bencode_put_end(b);
+	buf_reset(x->out);
+	if (r == 0 && calls_handle(x->c, buf_slice(b), &x->peer, x->out) == 0) {
+		reply = buf_slice(x->out);
+		if (slice_split(&reply, ' ', &ck) == 1 &&
+		    bencode_parse(reply, NULL, &p->d, NULL) == 0) {
+			const struct bencode *root = bencode_root(p->d);
+
+			get_str(root, "result", p->result, sizeof(p->result));
+			get_str(root, "error-reason", p->reason,
+			    sizeof(p->reason));
+			get_str(root, "sdp", p->sdp, sizeof(p->sdp));
+		}
+	}
+	bencode_doc_free(p->d);
+	p->d = NULL;
+	buf_free(b);
+}
+
+static unsigned
+count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* The value of the first "a=NAME:" line, into dst. */
+static const char *
+attr(const char *sdp, const char *name, char *dst, size_t n)
+{
+	char key[64];
+	const char *p;
+	size_t k = 0;
+
+	snprintf(key, sizeof(key), "a=%s:", name);
+	dst[0] = '\0';
+	if ((p = strstr(sdp, key)) == NULL)
+		return dst;
+	p += strlen(key);
+	while (p[k] != '\r' && p[k] != '\n' && p[k] != '\0' && k < n - 1)
+		k++;
+	memcpy(dst, p, k);
+	dst[k] = '\0';
+	return dst;
+}
+
+static unsigned long
+port_of(const char *s, const char *type)
+{
+	char key[32];
+	const char *m;
+
+	snprintf(key, sizeof(key), "m=%s ", type);
+	m = strstr(s, key);
+	return m != NULL ? strtoul(m + strlen(key), NULL, 10) : 0;
+}
+
+/* A UDP socket bound on `host`, its address in *a. */
+static int
+sock(const char *host, struct net_addr *a)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t l = sizeof(a->u);
+
+	if (fd < 0 || net_addr_parse_host(slice_make(host, strlen(host)), 0,
+	    a) != 0 || bind(fd, &a->u.sa, a->len) != 0 ||
+	    getsockname(fd, &a->u.sa, &l) != 0)
+		return -1;
+	a->len = l;
+	return fd;
+}
+
+/* Run the loop until `fd` has a datagram (or `ms` pass): its length. */
+static ssize_t
+recv_wait(struct ctx *x, int fd, uint8_t *b, size_t n, int ms)
+{
+	for (int i = 0; i < ms / 5; i++) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t k;
+
+		(void)ev_run_once(x->l, 5);
+		if (poll(&pf, 1, 0) == 1 &&
+		    (k = recv(fd, b, n, MSG_DONTWAIT)) >= 0)
+			return k;
+	}
+	return -1;
+}
+
+static void
+to(int fd, const struct net_addr *dst, const void *p, size_t n)
+{
+	(void)sendto(fd, p, n, 0, &dst->u.sa, dst->len);
+}
+
+/* A Binding request from the browser with USERNAME "ours:theirs". */
+static size_t
+check_req(uint8_t *out, const char *ours, const char *theirs,
+    const char *pwd, int use)
+{
+	char user[600];
+	uint8_t tid[12];
+
+	for (int i = 0; i < 12; i++)
+		tid[i] = (uint8_t)rand();
+	snprintf(user, sizeof(user), "%s:%s", ours, theirs);
+	return stun_binding_request(out, STUN_MAX, tid,
+	    slice_make(user, strlen(user)), 1862270975u, 1, 42, use,
+	    (const uint8_t *)pwd, strlen(pwd));
+}
+
+/* ---- the browser's DTLS ---- */
+
+struct browser {
+	int fd;
+	struct net_addr dst;	/* our outside port */
+	struct dtls *d;
+};
+
+static void
+b_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct browser *b = arg;
+
+	to(b->fd, &b->dst, p, len);
+}
+
+/* Drive both ends until the browser's association is done or failed. */
+static enum dtls_state
+handshake(struct ctx *x, struct browser *b)
+{
+	uint8_t buf[4096];
+
+	for (int i = 0; i < 100 && dtls_state(b->d) == DTLS_HANDSHAKE; i++) {
+		ssize_t n = recv_wait(x, b->fd, buf, sizeof(buf), 50);
+
+		if (n > 0 && buf[0] >= 20 && buf[0] <= 63)
+			(void)dtls_input(b->d, buf, (size_t)n);
+	}
+	/* let our side take the browser's last flight */
+	for (int i = 0; i < 10; i++)
+		(void)ev_run_once(x->l, 5);
+	return dtls_state(b->d);
+}
+
+static struct rtpsec *
+ctx_of(const struct dtls_keys *k, const uint8_t *ks, enum rtpsec_dir dir)
+{
+	struct rtpsec_params p;
+	int e = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.suite = k->suite;
+	p.key = ks;
+	p.key_len = k->key_len;
+	p.salt = ks + k->key_len;
+	p.salt_len = k->salt_len;
+	return rtpsec_new(&p, dir, &e);
+}
+
+static size_t
+rtp_pkt(uint8_t *p, uint16_t seq)
+{
+	p[0] = 0x80;
+	p[1] = 0;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	memset(p + 4, 0, 4);
+	p[8] = 0xb1;
+	p[9] = 0x0b;
+	p[10] = 0x0b;
+	p[11] = 0x0b;
+	for (int i = 0; i < 160; i++)
+		p[12 + i] = (uint8_t)(i ^ seq);
+	return 172;
+}
+
+static const char *
+browser_sdp(char *dst, size_t n, const struct net_addr *a, const char *fp,
+    const char *setup, const char *ufrag, int video)
+{
+	char host[NET_ADDR_STRLEN];
+
+	if (net_addr_format_host(a, host, sizeof(host)) != 0)
+		return "";
+	snprintf(dst, n, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+	    "a=group:BUNDLE 0%s\r\na=msid-semantic:WMS *\r\n"
+	    "m=audio %u UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 %s\r\n"
+	    "a=rtcp:9 IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
+	    "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 "
+	    "transport-cc\r\na=rtpmap:0 PCMU/8000\r\n"
+	    "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n"
+	    "a=ice-ufrag:%s\r\na=ice-pwd:browserpasswordbrowserpw\r\n"
+	    "a=fingerprint:sha-256 %s\r\na=setup:%s\r\n%s",
+	    video ? " 1" : "", net_addr_port(a), host, host,
+	    net_addr_port(a), ufrag, fp, setup, video ?
+	    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+	    "a=mid:1\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n" : "");
+	return dst;
+}
+
+static const char *
+phone_sdp(char *dst, size_t n, const struct net_addr *a, int video)
+{
+	snprintf(dst, n, "v=0\r\no=- 2 2 IN IP4 " PHONE "\r\ns=-\r\n"
+	    "c=IN IP4 " PHONE "\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\n%s", net_addr_port(a),
+	    video ? "m=video 0 RTP/AVP 96\r\n" : "");
+	return dst;
+}
+
+static void
+test_browser_offers(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b;
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct dtls_keys k;
+	struct net_addr ba, b2a, pa, ours, ours_in;
+	int pfd, b2fd, e = 0;
+	char sdpbuf[4096], osdp[8192], v[256], ufrag[300], pwd[300];
+	uint8_t pkt[2048];
+	ssize_t n;
+	size_t len;
+	struct rtpsec *tx, *rx;
+	struct webrtc_ctr wc;
+
+	if (!T_OK(ctx_init(&x) == 0, "browser offers: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	b2fd = sock(BROWSER2, &b2a);
+	pfd = sock(PHONE, &pa);
+	T_OK(bc != NULL && b.fd >= 0 && b2fd >= 0 && pfd >= 0,
+	    "browser offers: sockets and the browser's certificate");
+	/* Kamailio's flags towards the phone */
+	ng(&x, &r, "command", "offer", "call-id", "w1", "from-tag", "br",
+	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(bc), "actpass", "bUfR", 1),
+	    "direction", "[outside,inside]", "ICE", "remove",
+	    "transport-protocol", "RTP/AVP", "rtcp-mux", "[demux]", NULL);
+	T_EQ_STR(r.result, "ok", "offer: ok");
+	T_OK(strstr(r.sdp, "m=audio ") != NULL &&
+	    strstr(r.sdp, " RTP/AVP 111 0\r\n") != NULL,
+	    "offer to the phone: RTP/AVP");
+	T_OK(count(r.sdp, "a=ice-") == 0 && count(r.sdp, "a=candidate") == 0
+	    && count(r.sdp, "a=fingerprint") == 0 &&
+	    count(r.sdp, "a=setup") == 0 && count(r.sdp, "a=rtcp-fb") == 0 &&
+	    count(r.sdp, "a=rtcp-mux") == 0 && count(r.sdp, "a=group") == 0,
+	    "offer to the phone: no ICE, DTLS, rtcp-fb, rtcp-mux, BUNDLE");
+	T_EQ_INT(port_of(r.sdp, "video"), 0,
+	    "offer: the second bundled line refused (port 0)");
+	T_OK(strstr(r.sdp, "a=rtcp:") != NULL, "offer: rtcp-mux-demux: "
+	    "an RTCP port");
+	memcpy(osdp, r.sdp, sizeof(osdp));
+	ours_in.len = 0;
+	T_OK(net_addr_parse_host(SLICE_LIT(IN_HOST),
+	    (uint16_t)port_of(osdp, "audio"), &ours_in) == 0,
+	    "offer: our inside port");
+
+	ng(&x, &r, "command", "answer", "call-id", "w1", "from-tag", "br",
+	    "to-tag", "ph", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 1),
+	    NULL);
+	T_EQ_STR(r.result, "ok", "answer: ok");
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVPF 0\r\n") != NULL,
+	    "answer to the browser: UDP/TLS/RTP/SAVPF, as offered");
+	T_EQ_INT(count(r.sdp, "a=fingerprint:sha-256 "), 1,
+	    "answer: one fingerprint");
+	T_EQ_STR(attr(r.sdp, "fingerprint", v, sizeof(v)) + 8,
+	    dtls_cert_fingerprint(x.cert), "answer: it is our certificate's");
+	T_OK(strstr(r.sdp, "a=setup:passive\r\n") != NULL,
+	    "answer to actpass: passive");
+	T_OK(strstr(r.sdp, "a=ice-lite\r\n") != NULL &&
+	    strstr(r.sdp, "a=end-of-candidates\r\n") != NULL,
+	    "answer: ice-lite, end-of-candidates");
+	T_OK(strstr(r.sdp, "a=rtcp-mux\r\n") != NULL, "answer: rtcp-mux");
+	T_OK(strstr(r.sdp, "a=mid:0\r\n") != NULL &&
+	    strstr(r.sdp, "a=group:BUNDLE 0\r\n") != NULL,
+	    "answer: a=mid:0 and a BUNDLE of that one line");
+	T_EQ_INT(port_of(r.sdp, "video"), 0, "answer: video refused");
+	snprintf(v, sizeof(v), "a=candidate:1 1 UDP 2130706431 " OUT_HOST
+	    " %lu typ host\r\n", port_of(r.sdp, "audio"));
+	T_OK(strstr(r.sdp, v) != NULL, "answer: one host candidate, RFC "
+	    "8445 priority, on the media port");
+	T_EQ_INT(count(r.sdp, "a=candidate:"), 1, "answer: only one");
+	attr(r.sdp, "ice-ufrag", ufrag, sizeof(ufrag));
+	attr(r.sdp, "ice-pwd", pwd, sizeof(pwd));
+	T_OK(strlen(ufrag) >= 4 && strlen(pwd) >= 22, "answer: our "
+	    "ice-ufrag and ice-pwd");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+
+	/* ICE: a wrong password is dropped */
+	len = check_req(pkt, ufrag, "bUfR", "wrongwrongwrongwrongwrong", 1);
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 200);
+	T_EQ_INT(n, -1, "STUN with a wrong password: no answer");
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.ice_bad_auth, 1, "... counted");
+	/* the right one, nominated */
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 500);
+	{
+		struct stun_msg m;
+
+		T_OK(n > 0 && stun_parse(slice_make(pkt, (size_t)n), &m) == 0
+		    && m.type == STUN_BINDING_SUCCESS &&
+		    stun_check_integrity(slice_make(pkt, (size_t)n), &m,
+		    (const uint8_t *)pwd, strlen(pwd)) == 0 &&
+		    net_addr_eq(&m.mapped, &ba),
+		    "STUN check answered: success, our integrity, "
+		    "XOR-MAPPED-ADDRESS = the browser");
+	}
+
+	/* DTLS: the browser is active (the answer said passive) */
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	T_OK(dtls_fp_parse(slice_make(v, 0), &dc.peer) != 0, "fp: empty "
+	    "refused");
+	{
+		char fpv[128];
+
+		snprintf(fpv, sizeof(fpv), "sha-256 %s",
+		    dtls_cert_fingerprint(x.cert));
+		T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer)
+		    == 0, "browser: our fingerprint");
+	}
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "browser: ClientHello");
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "handshake done");
+	T_OK(dtls_srtp_keys(b.d, &k) == 0, "browser: keys");
+	tx = ctx_of(&k, k.tx, RTPSEC_PROTECT);
+	rx = ctx_of(&k, k.rx, RTPSEC_UNPROTECT);
+	T_OK(tx != NULL && rx != NULL, "browser: SRTP contexts");
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.handshakes, 1, "one handshake counted");
+
+	/* SRTP from the browser -> RTP at the phone */
+	len = rtp_pkt(pkt, 1);
+	T_OK(rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, pfd, pkt, sizeof(pkt), 500);
+	{
+		uint8_t want[200];
+
+		T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtp_pkt(want, 1),
+		    "browser SRTP -> phone: the same RTP, decrypted with "
+		    "the exported keys");
+	}
+	/* RTP from the phone -> SRTP at the browser */
+	len = rtp_pkt(pkt, 7);
+	to(pfd, &ours_in, pkt, len);
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && rtpsec_unprotect(rx, pkt, &len) == 0 && len == 172 &&
+	    pkt[3] == 7, "phone RTP -> browser: SRTP it decrypts");
+
+	/* a network change: a nominated check from a new address moves the
+	 * media; no new DTLS needed (same keys) */
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b2fd, &ours, pkt, len);
+	n = recv_wait(&x, b2fd, pkt, sizeof(pkt), 500);
+	T_OK(n > 0, "check from the new address answered");
+	len = rtp_pkt(pkt, 8);
+	to(pfd, &ours_in, pkt, len);
+	n = recv_wait(&x, b2fd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && rtpsec_unprotect(rx, pkt, &len) == 0 && pkt[3] == 8,
+	    "network change: media follow the new nominated pair");
+
+	/* an ICE restart: a re-offer with a new ufrag keeps the call and
+	 * gets new credentials */
+	ng(&x, &r, "command", "offer", "call-id", "w1", "from-tag", "br",
+	    "to-tag", "ph", "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &b2a,
+	    dtls_cert_fingerprint(bc), "actpass", "nEwU", 0),
+	    "direction", "[outside,inside]", "ICE", "remove",
+	    "transport-protocol", "RTP/AVP", "rtcp-mux", "[demux]", NULL);
+	T_EQ_STR(r.result, "ok", "ICE restart re-offer: ok");
+	T_EQ_INT(port_of(r.sdp, "audio"), port_of(osdp, "audio"),
+	    "re-offer: the same inside port");
+	ng(&x, &r, "command", "answer", "call-id", "w1", "from-tag", "br",
+	    "to-tag", "ph", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    NULL);
+	T_EQ_STR(r.result, "ok", "ICE restart answer: ok");
+	attr(r.sdp, "ice-ufrag", v, sizeof(v));
+	T_OK(v[0] != '\0' && strcmp(v, ufrag) != 0,
+	    "ICE restart: our ice-ufrag is new");
+	T_OK(strstr(r.sdp, "a=setup:passive\r\n") != NULL,
+	    "re-answer: still passive");
+	/* the same DTLS keys still carry media */
+	len = rtp_pkt(pkt, 2);
+	T_OK(rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(b2fd, &ours, pkt, len);
+	n = recv_wait(&x, pfd, pkt, sizeof(pkt), 500);
+	T_OK(n == 172 && pkt[3] == 2, "after the restart: media still flow");
+
+	rtpsec_free(tx);
+	rtpsec_free(rx);
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	close(b.fd);
+	close(b2fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
+/* The phone offers; we offer DTLS to the browser, which answers passive:
+ * we are the client, and start once its check tells us where. */
+static void
+test_phone_offers(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b;
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct net_addr ba, pa, ours;
+	int pfd, e = 0;
+	char sdpbuf[4096], ufrag[300], pwd[300], fpv[128];
+	uint8_t pkt[2048];
+	ssize_t n;
+	size_t len;
+
+	if (!T_OK(ctx_init(&x) == 0, "phone offers: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	ng(&x, &r, "command", "offer", "call-id", "w2", "from-tag", "ph",
+	    "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    "direction", "[inside,outside]", "ICE", "force",
+	    "transport-protocol", "UDP/TLS/RTP/SAVPF", "rtcp-mux",
+	    "[offer]", NULL);
+	T_EQ_STR(r.result, "ok", "offer to the browser: ok");
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVPF 0\r\n") != NULL &&
+	    strstr(r.sdp, "a=setup:actpass\r\n") != NULL &&
+	    strstr(r.sdp, "a=rtcp-mux\r\n") != NULL &&
+	    strstr(r.sdp, "a=ice-lite\r\n") != NULL &&
+	    count(r.sdp, "a=fingerprint:sha-256 ") == 1 &&
+	    count(r.sdp, "a=candidate:") == 1,
+	    "offer: SAVPF, actpass, rtcp-mux, ice-lite, one fingerprint, "
+	    "one candidate");
+	attr(r.sdp, "ice-ufrag", ufrag, sizeof(ufrag));
+	attr(r.sdp, "ice-pwd", pwd, sizeof(pwd));
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+	ng(&x, &r, "command", "answer", "call-id", "w2", "from-tag", "ph",
+	    "to-tag", "br", "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(bc), "passive", "bUfR", 0), NULL);
+	T_EQ_STR(r.result, "ok", "answer: ok");
+	T_OK(strstr(r.sdp, " RTP/AVP 111 0\r\n") != NULL &&
+	    count(r.sdp, "a=fingerprint") == 0 && count(r.sdp, "a=ice") == 0 &&
+	    count(r.sdp, "a=rtcp-fb") == 0 && count(r.sdp, "a=group") == 0,
+	    "answer to the phone: RTP/AVP as it offered, no DTLS, ICE, "
+	    "rtcp-fb, BUNDLE");
+
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_PASSIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "browser: our fingerprint");
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 500);
+	T_OK(n > 0 && pkt[0] == 0x01, "check answered");
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 500);
+	T_OK(n > 13 && pkt[0] == 22 && pkt[13] == 1,
+	    "we are active: our ClientHello follows the check");
+	if (n > 0)
+		(void)dtls_input(b.d, pkt, (size_t)n);
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "handshake done, we the "
+	    "client");
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	close(b.fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
+/* A fingerprint that is not the browser's: no keys, counted. */
+static void
+test_fingerprint_mismatch(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b;
+	struct dtls_cert *bc, *other;
+	struct dtls_config dc;
+	struct net_addr ba, pa, ours;
+	struct webrtc_ctr wc;
+	int pfd, e = 0;
+	char sdpbuf[4096], fpv[128];
+
+	if (!T_OK(ctx_init(&x) == 0, "mismatch: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	other = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	ng(&x, &r, "command", "offer", "call-id", "w3", "from-tag", "br",
+	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(other), "active", "bUfR", 0),
+	    "direction", "[outside,inside]", "ICE", "remove",
+	    "transport-protocol", "RTP/AVP", NULL);
+	T_EQ_STR(r.result, "ok", "mismatch: offer ok");
+	ng(&x, &r, "command", "answer", "call-id", "w3", "from-tag", "br",
+	    "to-tag", "ph", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    NULL);
+	T_OK(strstr(r.sdp, "a=setup:passive\r\n") != NULL,
+	    "answer to active: passive");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "browser: our fingerprint");
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "ClientHello");
+	(void)handshake(&x, &b);
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.fp_mismatch, 1, "fingerprint mismatch counted once");
+	T_EQ_INT(wc.handshakes, 0, "no keys");
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	dtls_cert_free(other);
+	close(b.fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
+/* SDP only: flags DTLS=off, DTLS=passive, SDES towards the browser side,
+ * a DTLS offer without a fingerprint. */
+static void
+test_flags(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct net_addr ba;
+	char sdpbuf[4096];
+
+	if (!T_OK(ctx_init(&x) == 0, "flags: set up"))
+		return;
+	T_OK(net_addr_parse(SLICE_LIT(BROWSER ":40000"), &ba) == 0, "addr");
+	ng(&x, &r, "command", "offer", "call-id", "f1", "from-tag", "a",
+	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(x.cert),
+	    "actpass", "bUfR", 0), "direction", "[outside,inside]", NULL);
+	T_EQ_STR(r.result, "ok", "DTLS offer, no flags: ok");
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVPF ") != NULL &&
+	    strstr(r.sdp, "a=setup:actpass") != NULL &&
+	    strstr(r.sdp, "a=ice-lite") != NULL &&
+	    strstr(r.sdp, "a=rtcp-fb:111") != NULL,
+	    "... passed on as DTLS with ICE (ICE answers ICE), rtcp-fb kept");
+	ng(&x, &r, "command", "offer", "call-id", "f2", "from-tag", "a",
+	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(x.cert),
+	    "actpass", "bUfR", 0), "direction", "[outside,inside]",
+	    "DTLS", "off", "ICE", "remove", NULL);
+	T_OK(strstr(r.sdp, " RTP/SAVPF ") != NULL &&
+	    count(r.sdp, "a=crypto:") >= 1 && count(r.sdp, "a=setup") == 0
+	    && count(r.sdp, "a=ice") == 0,
+	    "DTLS=off: SDES (RTP/SAVPF, a=crypto) towards the recipient");
+	ng(&x, &r, "command", "offer", "call-id", "f3", "from-tag", "a",
+	    "sdp", "v=0\r\no=- 1 1 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 "
+	    "127.0.0.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+	    "direction", "[inside,outside]", "DTLS", "passive",
+	    "transport-protocol", "UDP/TLS/RTP/SAVP", NULL);
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVP 0") != NULL &&
+	    strstr(r.sdp, "a=setup:passive") != NULL &&
+	    count(r.sdp, "a=ice") == 0,
+	    "DTLS=passive: setup:passive offered (RFC 8842); no ICE without "
+	    "ICE=force");
+	ng(&x, &r, "command", "offer", "call-id", "f4", "from-tag", "a",
+	    "sdp", "v=0\r\no=- 1 1 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 "
+	    "127.0.0.9\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVP 0\r\n"
+	    "a=setup:actpass\r\n", "direction", "[outside,inside]", NULL);
+	T_EQ_STR(r.result, "error", "a DTLS offer without a fingerprint: "
+	    "refused");
+	T_OK(strstr(r.reason, "fingerprint") != NULL, "... saying why");
+	ctx_done(&x);
+}
+
+int
+main(void)
+{
+	test_flags();
+	test_browser_offers();
+	test_phone_offers();
+	test_fingerprint_mismatch();
+	return t_done();
+}
