@@ -143,3 +143,22 @@ peer() {
 	    "$T/bridge.log"
 	assert_output 1
 }
+
+@test "webrtc: the same ng offers and answers give rtpengine's SDPs (profiles, setup, ICE, one fingerprint, rtcp-mux, rtcp-fb)" {
+	command -v rtpengine > /dev/null || skip "rtpengine-daemon not installed"
+	bridge
+	RE=$((P + 101))
+	spawn "$T/rtpengine.log" rtpengine --config-file=none --foreground \
+	    --log-stderr --table=-1 --interface="outside/$H2" \
+	    --interface="inside/$H3" --listen-ng="$H:$RE" \
+	    --port-min="$((P + 400))" --port-max="$((P + 599))" \
+	    --pidfile="$T/rtpengine.pid"
+	wait_udp "$H" "$RE" || skip "rtpengine did not start: $(tail -3 "$T/rtpengine.log")"
+	run timeout 60 "$PY" "$SBK_TOP/tests/helpers/aiortc-peer.py" compare \
+	    "$H" "$NG" "$H3" "$T" "$RE"
+	echo "$output"
+	assert_success
+	refute_output --regexp "^fail "
+	run grep -c "^ok " <<< "$output"
+	assert_output 32
+}

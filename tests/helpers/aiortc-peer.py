@@ -20,6 +20,10 @@
 #             tampered: the phone must get no media
 #   badpwd    out2in, then a STUN Binding request with a wrong password
 #             sent to our outside port: no answer
+#   compare   (argv[6]: rtpengine's ng port on NG_HOST) the same offers
+#             and answers, both directions, to srtp-bridge and to
+#             rtpengine-daemon: profiles, a=setup, ICE attributes, one
+#             fingerprint, rtcp-mux and rtcp-fb must be alike
 # OUTDIR/offer.sdp and answer.sdp keep the SDPs srtp-bridge wrote.
 import asyncio
 import math
@@ -333,6 +337,98 @@ async def in2out():
     ng({"command": "delete", "call-id": cid, "from-tag": "phone"})
 
 
+def features(text):
+    """What the comparison with rtpengine looks at in an SDP."""
+    audio = text[text.find("m=audio"):]
+    audio = audio[:audio.find("\nm=", 1)] if "\nm=" in audio[1:] else audio
+    setup = re.search(r"a=setup:(\S+)", text)
+    return {
+        "profile": m_port(text)[1],
+        "setup": setup.group(1) if setup else None,
+        "ice-ufrag": "a=ice-ufrag:" in text,
+        "ice-pwd": "a=ice-pwd:" in text,
+        "candidate": "a=candidate:" in audio,
+        "fingerprints": len(re.findall(r"a=fingerprint:", text)),
+        "rtcp-mux": "a=rtcp-mux" in audio,
+        "rtcp-fb": "a=rtcp-fb" in audio,
+    }
+
+
+def compare(name, ours, theirs, skip=()):
+    fo, ft = features(ours), features(theirs)
+    for k in fo:
+        if k in skip:
+            continue
+        check("%s: %s as rtpengine's" % (name, k), fo[k] == ft[k],
+              "srtp-bridge %r, rtpengine %r" % (fo[k], ft[k]))
+
+
+async def compare_run(report):
+    global ngport
+    ports = {"srtp-bridge": ngport, "rtpengine": int(sys.argv[6])}
+    # A: the browser offers; Kamailio's flags towards the phone
+    pc = pc_new()
+    pc.addTransceiver("audio")
+    await pc.setLocalDescription(await pc.createOffer())
+    offer = pc.localDescription.sdp
+    phone = Phone()
+    out = {}
+    for relay, port in ports.items():
+        ngport = port
+        cid = "cmp-a-%08x" % random.getrandbits(32)
+        r = ng({"command": "offer", "call-id": cid, "from-tag": "browser",
+                "sdp": offer, "direction": ["outside", "inside"],
+                "ICE": "remove", "transport-protocol": "RTP/AVP",
+                "rtcp-mux": ["demux"], "flags": ["trust-address"]})
+        a = ng({"command": "answer", "call-id": cid, "from-tag": "browser",
+                "to-tag": "phone", "sdp": phone.sdp(), "ICE": "force",
+                "rtcp-mux": ["require"], "flags": ["trust-address"]})
+        out[relay] = (r.get("sdp", b"").decode(), a.get("sdp", b"").decode())
+        save("cmp-a-%s.sdp" % relay, out[relay][0] + "----\n" +
+             out[relay][1])
+        ng({"command": "delete", "call-id": cid, "from-tag": "browser"})
+    compare("browser offers: offer to the phone", out["srtp-bridge"][0],
+            out["rtpengine"][0])
+    # rtpengine 10.5 answers actpass with active; issue 14 and srtp-bridge(1)
+    # say passive (the browser then starts DTLS as soon as it has the
+    # answer, and a ClientHello of ours cannot race the answer)
+    compare("browser offers: answer to the browser", out["srtp-bridge"][1],
+            out["rtpengine"][1], skip=("setup",))
+    check("browser offers: answer setup: passive here, active in rtpengine",
+          features(out["srtp-bridge"][1])["setup"] == "passive" and
+          features(out["rtpengine"][1])["setup"] == "active",
+          "%r %r" % (features(out["srtp-bridge"][1])["setup"],
+                     features(out["rtpengine"][1])["setup"]))
+    await pc.close()
+    # B: the phone offers; Kamailio's flags towards the browser
+    for relay, port in ports.items():
+        ngport = port
+        cid = "cmp-b-%08x" % random.getrandbits(32)
+        r = ng({"command": "offer", "call-id": cid, "from-tag": "phone",
+                "sdp": phone.sdp(), "direction": ["inside", "outside"],
+                "ICE": "force", "transport-protocol": "UDP/TLS/RTP/SAVPF",
+                "rtcp-mux": ["offer", "require"],
+                "flags": ["trust-address"]})
+        pc = pc_new()
+        # aiortc cannot parse rtpengine's "a=rtcp:PORT" (no address)
+        await pc.setRemoteDescription(RTCSessionDescription(re.sub(
+            r"a=rtcp:\d+\r\n", "", r.get("sdp", b"").decode()), "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        a = ng({"command": "answer", "call-id": cid, "from-tag": "phone",
+                "to-tag": "browser", "sdp": pc.localDescription.sdp,
+                "ICE": "remove", "transport-protocol": "RTP/AVP",
+                "rtcp-mux": ["demux"], "flags": ["trust-address"]})
+        out[relay] = (r.get("sdp", b"").decode(), a.get("sdp", b"").decode())
+        save("cmp-b-%s.sdp" % relay, out[relay][0] + "----\n" +
+             out[relay][1])
+        await pc.close()
+        ng({"command": "delete", "call-id": cid, "from-tag": "phone"})
+    compare("phone offers: offer to the browser", out["srtp-bridge"][0],
+            out["rtpengine"][0])
+    compare("phone offers: answer to the phone", out["srtp-bridge"][1],
+            out["rtpengine"][1])
+
+
 def main():
     if scenario == "out2in":
         asyncio.run(out2in())
@@ -342,6 +438,8 @@ def main():
         asyncio.run(out2in(tamper=True))
     elif scenario == "badpwd":
         asyncio.run(out2in(badpwd=True))
+    elif scenario == "compare":
+        asyncio.run(compare_run(True))
     else:
         print("unknown scenario " + scenario)
         sys.exit(2)
