@@ -9,15 +9,19 @@
  * relay's CPU time per bridged packet from /proc/PID/stat.
  *
  *   srtp-bridge -n ADDR:PORT -p PID [-l LOCAL] [-c CALLS] [-r PPS]
- *               [-s SECONDS] [-d OUT,IN] [-P]
+ *               [-s SECONDS] [-d OUT,IN] [-P | -D]
  *               [-a SEND_CPU,RECV_CPU]
  *
- * -P: plain RTP on both sides (the relay's no-crypto baseline). -a pins
+ * -P: plain RTP on both sides (the relay's no-crypto baseline). -D: the
+ * outside party offers UDP/TLS/RTP/SAVP (a=setup:active) and keys its
+ * SRTP by a DTLS-SRTP handshake with the relay before the run, so the
+ * relay's receive context comes from DTLS instead of SDES. -a pins
  * the sending thread and the receiving one (-1: not pinned). Prints one
  * line of key=value figures on stdout.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@
 #include "base/net.h"
 #include "ng/ng.h"
 #include "base/rnd.h"
+#include "media/dtls.h"
 #include "media/rtpsec.h"
 #include "media/sdp.h"
 
@@ -51,12 +56,79 @@ static size_t ncalls;
 static volatile int done;
 static uint64_t rx_total, rx_bad, send_err;
 static int send_cpu = -1, recv_cpu = -1;	/* -a: pinned threads */
+static struct dtls_cert *dcert;		/* -D: the outside party's */
 
 static void
 die(const char *what)
 {
 	fprintf(stderr, "bench srtp-bridge: %s\n", what);
 	exit(1);
+}
+
+/* ---- -D: a DTLS-SRTP handshake as the client, from `fd` to `dst` ---- */
+
+struct hs {
+	int fd;
+	const struct net_addr *dst;
+};
+
+static void
+hs_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct hs *h = arg;
+	struct net_pkt k = { (uint8_t *)p, 0, len, *h->dst, 0 };
+
+	if (net_send(h->fd, &k) != 0)
+		return;	/* lost: the timer sends it again */
+}
+
+/* The relay's fingerprint from its answer; the keys we send with. */
+static void
+dtls_keys_for(int fd, const struct net_addr *dst, struct slice answer,
+    struct dtls_keys *k)
+{
+	const char *a = memmem(answer.p, answer.len, "a=fingerprint:", 14);
+	struct dtls_config dc;
+	struct hs h = { fd, dst };
+	struct dtls *d;
+	size_t n = 0;
+	uint8_t in[4096];
+	int e = 0;
+
+	if (a == NULL)
+		die("answer without a fingerprint");
+	a += 14;
+	while (a + n < (const char *)answer.p + answer.len && a[n] != '\r' &&
+	    a[n] != '\n')
+		n++;
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = dcert;
+	dc.role = DTLS_ACTIVE;
+	dc.send = hs_send;
+	dc.arg = &h;
+	if (dtls_fp_parse(slice_make(a, n), &dc.peer) != 0)
+		die("bad fingerprint in the answer");
+	if ((d = dtls_new(&dc, &e)) == NULL || dtls_start(d) != 0)
+		die("dtls");
+	for (int i = 0; i < 400 && dtls_state(d) == DTLS_HANDSHAKE; i++) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		struct net_pkt r = { in, sizeof(in), 0, { .len = 0 }, 0 };
+
+		struct timespec ts;
+		int64_t now, at;
+
+		if (poll(&pf, 1, 10) == 1 && net_recv(fd, &r) == 0) {
+			(void)dtls_input(d, in, r.len);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if ((at = dtls_timeout_ms(d, now)) >= 0 && now >= at)
+			(void)dtls_on_timeout(d);
+	}
+	if (dtls_srtp_keys(d, k) != 0)
+		die("DTLS handshake with the relay failed");
+	dtls_free(d);
 }
 
 /* Pin the calling thread to `cpu` (-1: leave it to the scheduler). */
@@ -237,6 +309,7 @@ setup(size_t i, const struct net_addr *local, const char *dout,
 	struct buf *out = buf_new(65536);
 	struct rtpsec *ctx = NULL;
 	struct rtpsec_params p;
+	struct dtls_keys dk;
 	uint32_t ssrc = (uint32_t)i + 0x1000;
 	uint16_t seq0 = (uint16_t)(i * 7);
 	int n;
@@ -254,12 +327,19 @@ setup(size_t i, const struct net_addr *local, const char *dout,
 		die("key");
 	snprintf(cid, sizeof(cid), "bench-%zu-%ld", i, (long)getpid());
 	/* offer from alice (outside) */
-	n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\n"
-	    "c=IN IP4 %s\r\nt=0 0\r\nm=audio %u %s 0\r\n"
-	    "a=rtpmap:0 PCMU/8000\r\n%s%s%s", host, host,
-	    net_addr_port(&la), plain ? "RTP/AVP" : "RTP/SAVP",
-	    plain ? "" : "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:",
-	    plain ? "" : k64, plain ? "" : "\r\n");
+	if (dcert != NULL)
+		n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+		    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u "
+		    "UDP/TLS/RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+		    "a=fingerprint:sha-256 %s\r\na=setup:active\r\n", host,
+		    host, net_addr_port(&la), dtls_cert_fingerprint(dcert));
+	else
+		n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+		    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u %s 0\r\n"
+		    "a=rtpmap:0 PCMU/8000\r\n%s%s%s", host, host,
+		    net_addr_port(&la), plain ? "RTP/AVP" : "RTP/SAVP",
+		    plain ? "" : "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:",
+		    plain ? "" : k64, plain ? "" : "\r\n");
 	if (n < 0 || (size_t)n >= sizeof(sdp))
 		die("sdp");
 	ng_req_init(&q);
@@ -293,16 +373,24 @@ setup(size_t i, const struct net_addr *local, const char *dout,
 	if (rep.result != NG_RESULT_OK || rep.sdp.len == 0)
 		die("answer refused");
 	sdp_dest(rep.sdp, &c->dst);
+	memset(&p, 0, sizeof(p));
+	p.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	p.key = key;
+	p.key_len = 16;
+	p.salt = key + 16;
+	p.salt_len = 14;
+	if (dcert != NULL) {
+		dtls_keys_for(c->tx, &c->dst, rep.sdp, &dk);
+		p.suite = dk.suite;
+		p.key = dk.tx;
+		p.key_len = dk.key_len;
+		p.salt = dk.tx + dk.key_len;
+		p.salt_len = dk.salt_len;
+	}
 	ng_reply_release(&rep);
 	buf_free(out);
 	/* every packet of the run, encrypted now */
 	if (!plain) {
-		memset(&p, 0, sizeof(p));
-		p.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
-		p.key = key;
-		p.key_len = 16;
-		p.salt = key + 16;
-		p.salt_len = 14;
 		if ((ctx = rtpsec_new(&p, RTPSEC_PROTECT, NULL)) == NULL)
 			die("rtpsec");
 	}
@@ -412,7 +500,7 @@ main(int argc, char **argv)
 	const char *ng = NULL, *local = "127.0.0.1", *dirs = "outside,inside";
 	long pid = 0;
 	double pps = 50, secs = 20;
-	int plain = 0, c;
+	int plain = 0, c, derr = 0;
 	char dout[32], din[32];
 	struct net_addr la, any;
 	pthread_t th;
@@ -421,7 +509,7 @@ main(int argc, char **argv)
 	double cpu_us;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:Pa:")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:PDa:")) != -1) {
 		switch (c) {
 		case 'n': ng = optarg; break;
 		case 'p': pid = strtol(optarg, NULL, 10); break;
@@ -431,6 +519,10 @@ main(int argc, char **argv)
 		case 's': secs = strtod(optarg, NULL); break;
 		case 'd': dirs = optarg; break;
 		case 'P': plain = 1; break;
+		case 'D':
+			if ((dcert = dtls_cert_new(&derr)) == NULL)
+				die("DTLS certificate");
+			break;
 		case 'a':
 			if (sscanf(optarg, "%d,%d", &send_cpu, &recv_cpu) != 2 ||
 			    send_cpu < -1 || recv_cpu < -1 ||
@@ -440,7 +532,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: srtp-bridge -n NG -p PID [-l "
 			    "LOCAL] [-c CALLS] [-r PPS] [-s SECONDS] "
-			    "[-d OUT,IN] [-P] [-a SEND_CPU,RECV_CPU]\n");
+			    "[-d OUT,IN] [-P | -D] [-a SEND_CPU,RECV_CPU]\n");
 			return 2;
 		}
 	}
