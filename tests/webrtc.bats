@@ -73,7 +73,7 @@ peer() {
 }
 
 @test "webrtc: aiortc offers DTLS-SRTP with ICE, the plain phone hears its tone" {
-	bridge --keylog "$T/keylog"
+	bridge --keylog "$T/keylog" --dtls-keylog "$T/nss.keylog"
 	peer out2in
 	assert_success
 	refute_output --regexp "^fail "
@@ -92,6 +92,11 @@ peer() {
 	run grep -c "DTLS-SRTP keys (AES_CM_128_HMAC_SHA1_80) on the outside" \
 	    "$T/bridge.log"
 	assert_output 1
+	# the handshake's secrets, NSS key log format, for Wireshark
+	run grep -cE "^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$" "$T/nss.keylog"
+	assert_output 1
+	run stat -c %a "$T/nss.keylog"
+	assert_output 600
 }
 
 @test "webrtc: the phone offers, aiortc answers DTLS-SRTP after starting DTLS before the ng answer, and hears the tone" {

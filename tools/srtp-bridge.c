@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "relay/calls.h"
 #include "base/ev.h"
 #include "media/keyline.h"
+#include "base/secfile.h"
 #include "media/dtls.h"
 #include "media/keylog.h"
 #include "base/net.h"
@@ -29,6 +31,7 @@ enum { TRI_AUTO, TRI_ON, TRI_OFF };	/* --steer, --raw-send */
 struct opts {
 	const char *outside, *inside, *outside_peer, *inside_peer;
 	const char *key_in, *key_out, *keys_file, *keylog;
+	const char *dtls_keylog;	/* NSS key log of DTLS secrets */
 	const char *ng;
 	struct net_prefix ng_allow[CALLS_NG_ALLOW_MAX];
 	size_t n_ng_allow;
@@ -55,6 +58,7 @@ struct state {
 	struct calls *calls;
 	struct keylog *keylog;
 	struct dtls_cert *cert;		/* DTLS-SRTP, one per process */
+	int dtls_fd;			/* --dtls-keylog, or -1 */
 	struct logger lg;
 	int exit_code;
 };
@@ -99,6 +103,8 @@ usage(void)
 	    "latch (8)\n"
 	    "      --relatch-quiet MS      silence after which one does (2000)\n"
 	    "  -K, --keylog FILE           append every key (mode 0600)\n"
+	    "      --dtls-keylog FILE      append DTLS secrets, NSS key log "
+	    "format\n"
 	    "      --io auto|epoll|uring   packet I/O (auto: io_uring if "
 	    "available)\n"
 	    "      --steer auto|on|off     ng: read the port range through one "
@@ -287,6 +293,35 @@ iface_arg(const char *name, const char *s, struct net_addr *a,
 		cli_die(XC_USAGE, "%s: bad public address: %s", name, s);
 }
 
+/* One NSS key log line of a DTLS handshake (for Wireshark). */
+static void
+dtls_keylog_line(void *arg, const char *line)
+{
+	struct state *st = arg;
+	char b[512];
+	int n = snprintf(b, sizeof(b), "%s\n", line);
+
+	if (st->dtls_fd < 0 || n <= 0 || (size_t)n >= sizeof(b))
+		return;
+	if (write(st->dtls_fd, b, (size_t)n) != n)
+		cli_err("%s: %s", st->o->dtls_keylog, strerror(errno));
+}
+
+static void
+open_dtls_keylog(struct state *st)
+{
+	char why[160];
+
+	if (st->o->dtls_keylog == NULL)
+		return;
+	if (st->dtls_fd >= 0)
+		close(st->dtls_fd);
+	st->dtls_fd = -1;
+	if (secfile_append(st->o->dtls_keylog, &st->dtls_fd, why,
+	    sizeof(why)) != 0)
+		cli_err("%s: %s", st->o->dtls_keylog, why);
+}
+
 static void
 open_ng(struct state *st)
 {
@@ -307,6 +342,10 @@ open_ng(struct state *st)
 		log_msg(&st->lg, LOG_WARN, "DTLS certificate: %s (DTLS-SRTP "
 		    "offers will be refused)", sbk_strerror(e));
 	cc.cert = st->cert;
+	if (st->o->dtls_keylog != NULL) {
+		cc.dtls_keylog = dtls_keylog_line;
+		cc.dtls_keylog_arg = st;
+	}
 	if ((st->calls = calls_new(st->relay, st->loop, &cc, &st->lg, &e))
 	    == NULL)
 		cli_die(XC_FAIL, "call table: %s", sbk_strerror(e));
@@ -359,6 +398,7 @@ on_signal(struct ev_loop *loop, int signo, void *arg)
 		/* reload what can be: the key log file, the key file */
 		if (st->keylog != NULL && keylog_reopen(st->keylog) != 0)
 			cli_err("%s: %s", st->o->keylog, strerror(errno));
+		open_dtls_keylog(st);
 		if (st->stream != NULL && st->o->keys_file != NULL)
 			apply_keys(st);
 		log_msg(&st->lg, LOG_INFO, "reloaded");
@@ -483,6 +523,11 @@ run(struct opts *o)
 	if (o->keylog != NULL &&
 	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
 		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
+	st.dtls_fd = -1;
+	open_dtls_keylog(&st);
+	if (o->dtls_keylog != NULL && st.dtls_fd < 0)
+		cli_die(XC_FAIL, "--dtls-keylog: cannot open %s",
+		    o->dtls_keylog);
 	open_relay(&st);
 	if (o->ng != NULL) {
 		open_ng(&st);
@@ -502,6 +547,8 @@ run(struct opts *o)
 	calls_free(st.calls);
 	relay_free(st.relay);
 	dtls_cert_free(st.cert);
+	if (st.dtls_fd >= 0)
+		close(st.dtls_fd);
 	keylog_free(st.keylog);
 	ev_free(st.loop);
 	return st.exit_code;
@@ -560,7 +607,7 @@ ng_allow_arg(const char *arg, struct opts *o)
 
 enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_NGALLOW, O_IFACE, O_PMIN,
 	O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
-	O_RAW };
+	O_RAW, O_DTLSKL };
 
 static const struct option long_opts[] = {
 	{ "outside", required_argument, NULL, 'o' },
@@ -581,6 +628,7 @@ static const struct option long_opts[] = {
 	{ "relatch-count", required_argument, NULL, O_RCOUNT },
 	{ "relatch-quiet", required_argument, NULL, O_RQUIET },
 	{ "keylog", required_argument, NULL, 'K' },
+	{ "dtls-keylog", required_argument, NULL, O_DTLSKL },
 	{ "io", required_argument, NULL, O_IO },
 	{ "coalesce", required_argument, NULL, O_COAL },
 	{ "steer", required_argument, NULL, O_STEER },
@@ -631,6 +679,7 @@ one_opt(struct opts *o, int c, const char *arg)
 		    86400000);
 		break;
 	case 'K': o->keylog = arg; break;
+	case O_DTLSKL: o->dtls_keylog = arg; break;
 	case O_IO: o->io = io_arg(arg); break;
 	case O_STEER: o->steer = tri_arg("--steer", arg); break;
 	case O_RAW: o->raw = tri_arg("--raw-send", arg); break;
@@ -664,6 +713,8 @@ check_opts(struct opts *o)
 		cli_die(XC_USAGE, "--steer on: only with --ng (a port range)");
 	if (o->n_ng_allow > 0 && o->ng == NULL)
 		cli_die(XC_USAGE, "--ng-allow: only with --ng");
+	if (o->dtls_keylog != NULL && o->ng == NULL)
+		cli_die(XC_USAGE, "--dtls-keylog: only with --ng");
 	if (o->ng != NULL) {
 		/* Every call must end: one offered and never answered, or
 		 * whose phone vanished, would hold its ports for ever

@@ -380,7 +380,8 @@ calls_summary(const struct calls *t, struct buf *b)
 		calls_webrtc_totals(t, &k);
 		e = log_summary(t->lg, b, "webrtc stun=%llu ice_answered=%llu "
 		    "ice_bad_auth=%llu ice_other=%llu nominations=%llu "
-		    "dtls=%llu dtls_bad=%llu dtls_early=%llu handshakes=%llu "
+		    "dtls=%llu dtls_bad=%llu dtls_untrusted=%llu "
+		    "dtls_early=%llu handshakes=%llu "
 		    "fingerprint_mismatch=%llu dtls_failed=%llu",
 		    (unsigned long long)k.stun,
 		    (unsigned long long)k.ice_answered,
@@ -388,6 +389,7 @@ calls_summary(const struct calls *t, struct buf *b)
 		    (unsigned long long)k.ice_other,
 		    (unsigned long long)k.nominations,
 		    (unsigned long long)k.dtls, (unsigned long long)k.dtls_bad,
+		    (unsigned long long)k.dtls_untrusted,
 		    (unsigned long long)k.dtls_early,
 		    (unsigned long long)k.handshakes,
 		    (unsigned long long)k.fp_mismatch,

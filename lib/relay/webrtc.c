@@ -13,6 +13,7 @@
 #define EARLY_BYTES 1500
 #define DTLS_REC_HANDSHAKE 22
 #define DTLS_HS_CLIENT_HELLO 1
+#define CHECKED_MAX 4	/* addresses of answered checks kept */
 
 struct early {
 	uint8_t *p;
@@ -29,12 +30,16 @@ struct webrtc {
 	int ice;
 	struct ice_lite agent;
 	struct net_addr checked;	/* last nominated or first checked */
+	struct net_addr ok[CHECKED_MAX];	/* sources of answered checks */
+	unsigned nok;
 	int nominated;
 	/* DTLS */
 	struct dtls *d;
 	enum dtls_role role;
 	struct dtls_fp fp;
 	int started, keyed, failed_logged, bad_auth_logged;
+	int renew;			/* a new fingerprint: next ClientHello
+					 * starts a new association */
 	struct net_addr dst;		/* where handshake replies go */
 	int have_dst;
 	int dcomp;
@@ -182,6 +187,16 @@ is_client_hello(const uint8_t *p, size_t len)
 
 static int make_assoc(struct webrtc *w);
 
+/* Did a check from `a` pass? */
+static int
+was_checked(const struct webrtc *w, const struct net_addr *a)
+{
+	for (unsigned i = 0; i < w->nok && i < CHECKED_MAX; i++)
+		if (net_addr_eq(&w->ok[i], a))
+			return 1;
+	return 0;
+}
+
 static void
 dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
     const struct net_addr *src)
@@ -193,6 +208,14 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 	}
 	if (comp != RELAY_RTP)
 		return;		/* one association, on the RTP component */
+	/* only from an address we trust (dtls.h): one that passed an ICE
+	 * check; or, without ICE, the one the handshake came from, else any
+	 * (the first source is latched) */
+	if (w->ice ? !was_checked(w, src) : w->hs_src.len != 0 &&
+	    !net_addr_eq(src, &w->hs_src) && !is_client_hello(p, len)) {
+		w->ctr.dtls_untrusted++;
+		return;
+	}
 	if (w->d == NULL) {
 		struct early *e;
 
@@ -211,11 +234,18 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 			    w->name, w->side == 0 ? "outside" : "inside");
 		return;
 	}
-	if (dtls_state(w->d) != DTLS_HANDSHAKE && w->role == DTLS_PASSIVE &&
-	    is_client_hello(p, len) && !net_addr_eq(src, &w->hs_src)) {
-		/* the client moved and starts again: a new association */
-		if (make_assoc(w) != 0)
-			return;
+	if (w->role == DTLS_PASSIVE && is_client_hello(p, len) &&
+	    (w->renew || (w->hs_src.len != 0 &&
+	    !net_addr_eq(src, &w->hs_src)))) {
+		/* the client moved (or changed its certificate) and starts
+		 * again: a new association; the keys in use stay until it
+		 * gives new ones */
+		if (dtls_state(w->d) != DTLS_HANDSHAKE || w->renew ||
+		    !w->ice) {
+			w->renew = 0;
+			if (make_assoc(w) != 0)
+				return;
+		}
 	}
 	w->dst = *src;
 	w->have_dst = 1;
@@ -258,6 +288,8 @@ stun_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 		return;
 	}
 	w->ctr.ice_answered++;
+	if (!was_checked(w, src))
+		w->ok[w->nok++ % CHECKED_MAX] = *src;
 	if (chk.nominated && (!w->nominated || !net_addr_eq(&w->checked,
 	    src))) {
 		w->nominated = 1;
@@ -403,6 +435,9 @@ webrtc_dtls(struct webrtc *w, enum dtls_role role, const struct dtls_fp *peer)
 	int e;
 
 	if (w->d != NULL && w->role == role) {
+		if (w->keyed && (w->fp.len != peer->len ||
+		    memcmp(w->fp.v, peer->v, peer->len) != 0))
+			w->renew = 1;
 		w->fp = *peer;
 		dtls_set_peer(w->d, peer);
 		start(w);
@@ -413,6 +448,8 @@ webrtc_dtls(struct webrtc *w, enum dtls_role role, const struct dtls_fp *peer)
 	if ((e = make_assoc(w)) != 0)
 		return e;
 	for (size_t i = 0; i < w->nearly && w->d != NULL; i++) {
+		if (w->ice && !was_checked(w, &w->early[i].src))
+			continue;
 		w->dst = w->early[i].src;
 		w->have_dst = 1;
 		w->dcomp = RELAY_RTP;
@@ -452,6 +489,7 @@ webrtc_ctr_add(struct webrtc_ctr *a, const struct webrtc_ctr *b)
 	a->ice_other += b->ice_other;
 	a->nominations += b->nominations;
 	a->dtls_bad += b->dtls_bad;
+	a->dtls_untrusted += b->dtls_untrusted;
 	a->dtls_early += b->dtls_early;
 	a->handshakes += b->handshakes;
 	a->fp_mismatch += b->fp_mismatch;

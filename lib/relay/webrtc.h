@@ -28,8 +28,9 @@
  * is taken. Requests failing integrity are dropped and counted.
  *
  * DTLS-SRTP (webrtc_dtls()): one association (lib/media/dtls) on the RTP
- * component; its replies go to the address the last handshake datagram
- * came from. Handshake datagrams that arrive before the role and the
+ * component; it is fed only datagrams from an address we trust (with
+ * ICE: the checked one; without: the one the handshake came from, the
+ * first source latched) and its replies go there. Handshake datagrams that arrive before the role and the
  * peer's fingerprint are known (the browser starts DTLS as soon as it has
  * our SDP, before the ng answer reaches us) are kept (up to 8) and fed to
  * the association when webrtc_dtls() makes it. The active role sends its
@@ -54,6 +55,7 @@ struct webrtc_ctr {
 	uint64_t ice_other;		/* malformed, not ours, responses */
 	uint64_t nominations;		/* USE-CANDIDATE that moved the peer */
 	uint64_t dtls_bad;		/* not well-formed DTLS records */
+	uint64_t dtls_untrusted;	/* from an address not checked */
 	uint64_t dtls_early;		/* kept until the role was known */
 	uint64_t handshakes;		/* finished, keys given */
 	uint64_t fp_mismatch;		/* peer certificate != SDP fingerprint */

@@ -637,7 +637,9 @@ test_fingerprint_mismatch(void)
 	struct net_addr ba, pa, ours;
 	struct webrtc_ctr wc;
 	int pfd, e = 0;
-	char sdpbuf[4096], fpv[128];
+	char sdpbuf[4096], fpv[128], ufrag[300], pwd[300];
+	uint8_t pkt[2048];
+	size_t len;
 
 	if (!T_OK(ctx_init(&x) == 0, "mismatch: set up"))
 		return;
@@ -656,6 +658,8 @@ test_fingerprint_mismatch(void)
 	    NULL);
 	T_OK(strstr(r.sdp, "a=setup:passive\r\n") != NULL,
 	    "answer to active: passive");
+	attr(r.sdp, "ice-ufrag", ufrag, sizeof(ufrag));
+	attr(r.sdp, "ice-pwd", pwd, sizeof(pwd));
 	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
 	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
 	memset(&dc, 0, sizeof(dc));
@@ -670,6 +674,17 @@ test_fingerprint_mismatch(void)
 	b.dst = ours;
 	b.d = dtls_new(&dc, &e);
 	T_OK(b.d != NULL && dtls_start(b.d) == 0, "ClientHello");
+	for (int i = 0; i < 20; i++)
+		(void)ev_run_once(x.l, 5);
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.dtls_untrusted, 1, "DTLS before any ICE check from its "
+	    "address: dropped, counted");
+	dtls_free(b.d);
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b.fd, &ours, pkt, len);
+	T_OK(recv_wait(&x, b.fd, pkt, sizeof(pkt), 500) > 0, "check answered");
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "ClientHello after it");
 	(void)handshake(&x, &b);
 	calls_webrtc_totals(x.c, &wc);
 	T_EQ_INT(wc.fp_mismatch, 1, "fingerprint mismatch counted once");
