@@ -72,14 +72,26 @@ peer() {
 	echo "$output"
 }
 
-@test "webrtc: aiortc offers DTLS-SRTP with ICE, the plain phone hears its tone" {
+@test "webrtc: aiortc offers DTLS-SRTP with ICE, the plain phone hears its tone; key logs decrypt the capture" {
 	bridge --keylog "$T/keylog" --dtls-keylog "$T/nss.keylog"
+	# the outside leg as captured, for pcap-decrypt below
+	spawn "$T/tcpdump.log" tcpdump -i lo --immediate-mode -U -s 0 \
+	    -w "$T/outside.pcap" "udp and host $H2"
+	CPID=$BPID
+	for _ in $(seq 50); do
+		grep -q "listening on" "$T/tcpdump.log" && break
+		sleep 0.1
+	done
+	bridge_pid=$(pgrep -P "${TPIDS[0]}" | head -1)
 	peer out2in
 	assert_success
 	refute_output --regexp "^fail "
 	run "$SBK_BUILD/tests/helpers/tonecheck" --expect 440 "$T/phone.wav"
 	echo "$output"
 	assert_success
+	sleep 0.5
+	kill -TERM "$CPID"
+	BPID=$bridge_pid
 	stop_bridge
 	# the DTLS-SRTP keys are key lines, as SDES keys are (pcap-decrypt):
 	# aiortc's, ours to it, and aiortc's again with its SSRC
@@ -97,6 +109,29 @@ peer() {
 	assert_output 1
 	run stat -c %a "$T/nss.keylog"
 	assert_output 600
+	# with it, tshark decrypts both Finished messages of the handshake;
+	# without it, none
+	if command -v tshark > /dev/null; then
+		port=$(sed -n 's/^m=audio \([0-9]*\).*/\1/p' "$T/answer.sdp")
+		run sh -c "tshark -r '$T/outside.pcap' -d udp.port==$port,dtls \
+		    -Y 'dtls.handshake.type == 20' 2>/dev/null | wc -l"
+		assert_output 0
+		run sh -c "tshark -r '$T/outside.pcap' -d udp.port==$port,dtls \
+		    -o tls.keylog_file:'$T/nss.keylog' \
+		    -Y 'dtls.handshake.type == 20' 2>/dev/null | wc -l"
+		assert_output 2
+	fi
+	# pcap-decrypt, unchanged, decrypts aiortc's DTLS-keyed SRTP with the
+	# key log: the tone is in it
+	mkdir -p "$T/wav"
+	run "$SBK_BIN/pcap-decrypt" --keylog "$T/keylog" --wav "$T/wav" \
+	    "$T/outside.pcap"
+	echo "$output"
+	assert_success
+	w=$(ls -S "$T"/wav/*.wav | head -1)
+	run "$SBK_BUILD/tests/helpers/tonecheck" --expect 440 "$w"
+	echo "$output"
+	assert_success
 }
 
 @test "webrtc: the phone offers, aiortc answers DTLS-SRTP after starting DTLS before the ng answer, and hears the tone" {
