@@ -48,7 +48,7 @@ struct rep {
 };
 
 static int
-ctx_init(struct ctx *x)
+ctx_init_io(struct ctx *x, enum relay_io io)
 {
 	struct relay_config rc;
 	struct calls_config cc;
@@ -57,7 +57,7 @@ ctx_init(struct ctx *x)
 	memset(x, 0, sizeof(*x));
 	memset(&rc, 0, sizeof(rc));
 	memset(&cc, 0, sizeof(cc));
-	rc.io = RELAY_IO_EPOLL;
+	rc.io = io;
 	if ((x->l = ev_new(NULL)) == NULL ||
 	    (x->r = relay_new(x->l, &rc, NULL, &e)) == NULL ||
 	    (x->cert = dtls_cert_new(&e)) == NULL)
@@ -71,6 +71,12 @@ ctx_init(struct ctx *x)
 		return -1;
 	x->out = buf_new(65536);
 	return x->out != NULL ? 0 : -1;
+}
+
+static int
+ctx_init(struct ctx *x)
+{
+	return ctx_init_io(x, RELAY_IO_EPOLL);
 }
 
 static void
@@ -749,6 +755,81 @@ test_flags(void)
 	ctx_done(&x);
 }
 
+
+/* The relay's first flight is lost: its retransmission timer (on the
+ * loop, with either I/O engine) sends it again and the handshake ends. */
+static void
+test_lost_flight(enum relay_io io, const char *name)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b;
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct net_addr ba, pa, ours;
+	int pfd, e = 0, lost = 0;
+	char sdpbuf[4096], fpv[128], ufrag[300], pwd[300];
+	uint8_t pkt[4096];
+	ssize_t n;
+	size_t len;
+
+	if (ctx_init_io(&x, io) != 0) {
+		T_OK(1, "%s: not available here, skipped", name);
+		ctx_done(&x);
+		return;
+	}
+	bc = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	ng(&x, &r, "command", "offer", "call-id", "lf", "from-tag", "br",
+	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(bc), "actpass", "bUfR", 0),
+	    "direction", "[outside,inside]", "ICE", "remove",
+	    "transport-protocol", "RTP/AVP", NULL);
+	ng(&x, &r, "command", "answer", "call-id", "lf", "from-tag", "br",
+	    "to-tag", "ph", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    NULL);
+	T_EQ_STR(r.result, "ok", "%s: offer and answer", name);
+	attr(r.sdp, "ice-ufrag", ufrag, sizeof(ufrag));
+	attr(r.sdp, "ice-pwd", pwd, sizeof(pwd));
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b.fd, &ours, pkt, len);
+	T_OK(recv_wait(&x, b.fd, pkt, sizeof(pkt), 500) > 0,
+	    "%s: check answered", name);
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "browser: our fingerprint");
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "%s: ClientHello", name);
+	/* the first flight back is lost: every datagram of it, for 300 ms */
+	while ((n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 300)) > 0)
+		lost++;
+	T_OK(lost > 0, "%s: our first flight (%d datagrams) dropped", name,
+	    lost);
+	/* the retransmission (RTO 1 s) brings it again */
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 2500);
+	T_OK(n > 0 && pkt[0] == 22, "%s: our flight retransmitted by the "
+	    "timer", name);
+	if (n > 0)
+		(void)dtls_input(b.d, pkt, (size_t)n);
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "%s: handshake done after "
+	    "the loss", name);
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	close(b.fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
 int
 main(void)
 {
@@ -756,5 +837,7 @@ main(void)
 	test_browser_offers();
 	test_phone_offers();
 	test_fingerprint_mismatch();
+	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
+	test_lost_flight(RELAY_IO_URING, "lost flight, io_uring");
 	return t_done();
 }
