@@ -39,6 +39,8 @@ struct media {
 	struct webrtc *w[2];		/* ICE-lite / DTLS glue per side */
 	int dtls[2];			/* the side is keyed by DTLS-SRTP */
 	int setup_offered[2];		/* our a=setup in an offer to it */
+	int peer_actpass[2];		/* its offer said a=setup:actpass */
+	struct dtls_fp peer_fp[2];	/* its fingerprint */
 	char mid[32];			/* the offer's a=mid, or "" */
 	int bundled;			/* the line of a BUNDLE group */
 	int ice_out;			/* ICE written in the last SDP */
@@ -182,6 +184,10 @@ int calls_webrtc_offer_to(struct calls *t, struct media *md, int to,
 /* The answerer's side of media `m`: its role, fingerprint, ICE. */
 int calls_webrtc_answer_from(struct calls *t, struct media *md,
     const struct sdp *s, size_t m, int from, struct reply_err *re);
+/* The answer's DTLS flag towards the offerer `to` (an actpass offer):
+ * DTLS=active makes us the client, DTLS=passive the server. */
+int calls_webrtc_answer_to(struct media *md, int to,
+    const struct ng_req *req);
 /* Set the profile of media `m`; without AVPF, a=rtcp-fb goes. */
 int calls_webrtc_profile(struct sdp *s, size_t m, int dtls, int srtp,
     int avpf);

@@ -420,7 +420,6 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 
 	if (md == NULL)
 		return 0;	/* not a stream we relay */
-	(void)req;
 	copy_proto(md->proto[from], sizeof(md->proto[from]), s, m);
 	if ((md->w[from] == NULL || !calls_media_has_ice(s, m)) &&
 	    sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
@@ -429,7 +428,8 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	if ((e = relay_side_set_mux(md->rs, from,
 	    sdprw_media_rtcp_mux(s, m))) != 0)
 		return e;
-	if ((e = calls_webrtc_answer_from(t, md, s, m, from, re)) != 0)
+	if ((e = calls_webrtc_answer_from(t, md, s, m, from, re)) != 0 ||
+	    (e = calls_webrtc_answer_to(md, to, req)) != 0)
 		return e;
 	if (md->dtls[from]) {
 		/* keys come from the handshake (calls_webrtc.c) */

@@ -254,6 +254,8 @@ calls_webrtc_offer_from(struct calls *t, struct media *md, const struct sdp *s,
 			    DTLS_PASSIVE;
 		if (su == SETUP_NONE)
 			role = DTLS_PASSIVE;
+		md->peer_actpass[from] = su == SETUP_ACTPASS;
+		md->peer_fp[from] = fp;
 		relay_side_set_srtp(md->rs, from, 1);
 		if ((e = webrtc_dtls(w, role, &fp)) != 0)
 			return e;
@@ -342,6 +344,20 @@ calls_webrtc_answer_from(struct calls *t, struct media *md,
 		return e;
 	webrtc_kick(w);
 	return 0;
+}
+
+int
+calls_webrtc_answer_to(struct media *md, int to, const struct ng_req *req)
+{
+	enum dtls_role role;
+
+	if (md->w[to] == NULL || !md->dtls[to] || !md->peer_actpass[to] ||
+	    (req->dtls != NG_DTLS_ACTIVE && req->dtls != NG_DTLS_PASSIVE))
+		return 0;
+	role = req->dtls == NG_DTLS_ACTIVE ? DTLS_ACTIVE : DTLS_PASSIVE;
+	if (role == webrtc_role(md->w[to]))
+		return 0;
+	return webrtc_dtls(md->w[to], role, &md->peer_fp[to]);
 }
 
 /* ---- writing an SDP ---- */

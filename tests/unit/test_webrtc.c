@@ -726,6 +726,13 @@ test_flags(void)
 	    strstr(r.sdp, "a=ice-lite") != NULL &&
 	    strstr(r.sdp, "a=rtcp-fb:111") != NULL,
 	    "... passed on as DTLS with ICE (ICE answers ICE), rtcp-fb kept");
+	ng(&x, &r, "command", "answer", "call-id", "f1", "from-tag", "a",
+	    "to-tag", "b", "sdp", "v=0\r\no=- 1 1 IN IP4 127.0.0.9\r\ns=-\r\n"
+	    "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+	    "DTLS", "active", NULL);
+	T_OK(strstr(r.sdp, "a=setup:active\r\n") != NULL &&
+	    strstr(r.sdp, " UDP/TLS/RTP/SAVPF 0") != NULL,
+	    "answer with DTLS=active to an actpass offer: setup:active");
 	ng(&x, &r, "command", "offer", "call-id", "f2", "from-tag", "a",
 	    "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
 	    dtls_cert_fingerprint(x.cert),
