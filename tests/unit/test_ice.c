@@ -77,8 +77,8 @@ static int
 all_ice_chars(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789+/", *s) == NULL)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/", *s) == NULL)
 			return 0;
 	return 1;
 }
