@@ -230,6 +230,23 @@ test_answer(void)
 	    (unsigned long long)a.requests);
 	T_EQ_INT(a.answered, 4, "answered counted");
 
+	/* every truncation of a right check: E_SYNTAX, nothing sent */
+	{
+		size_t k, bad = 0, full;
+
+		mkreq(user, a.lpwd, 1, 1);
+		full = reqlen;
+		for (k = 0; k < full; k++) {
+			reqlen = k;
+			if (input(&a, &src, &c) != E_SYNTAX || outlen != 0)
+				bad++;
+		}
+		T_EQ_INT(bad, 0, "every truncation of a check: E_SYNTAX, "
+		    "no answer (%zu)", full);
+		reqlen = full;
+		T_EQ_INT(input(&a, &src, &c), 0, "and the whole one answered");
+	}
+
 	/* the caller's mistakes */
 	mkreq(user, a.lpwd, 1, 0);
 	T_EQ_INT(ice_lite_input(&a, slice_make(req, reqlen), &src, out,
