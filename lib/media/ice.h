@@ -45,7 +45,9 @@
  *   otherwise                                 0, success, answered
  * The 400 and 401 carry no MESSAGE-INTEGRITY (the request was not
  * authenticated); 420, 487 and the success do, with our password, and
- * every answer has a FINGERPRINT. A request with neither ICE-CONTROLLING
+ * every answer has a FINGERPRINT. A wrong MESSAGE-INTEGRITY, where RFC
+ * 8489 9.1.3 answers 401, is dropped: a prober learns nothing, and the
+ * peer's retransmissions meet the same silence as a lost path. A request with neither ICE-CONTROLLING
  * nor ICE-CONTROLLED is answered (RFC 5245 agents).
  */
 struct ice_lite {
@@ -55,10 +57,10 @@ struct ice_lite {
 	/* counters */
 	uint64_t requests, answered, bad_auth, bad_user, malformed;
 	uint64_t nominations;
+	uint64_t role_conflicts, unknown_attrs;
 	/* set by the functions below; the caller leaves them alone */
 	int rstale;			/* their ufrag is of our last gen */
 	int rpending;			/* set_remote said restart: 1 */
-	uint64_t role_conflicts, unknown_attrs;
 };
 
 /* Fresh local credentials; remote ones cleared. 0 or E_CRYPTO. */

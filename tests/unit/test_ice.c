@@ -77,8 +77,8 @@ static int
 all_ice_chars(const char *s)
 {
 	for (; *s != '\0'; s++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789+/", *s) == NULL)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/", *s) == NULL)
 			return 0;
 	return 1;
 }
@@ -229,6 +229,23 @@ test_answer(void)
 	T_EQ_INT(a.requests, 14, "requests counted (%llu)",
 	    (unsigned long long)a.requests);
 	T_EQ_INT(a.answered, 4, "answered counted");
+
+	/* every truncation of a right check: E_SYNTAX, nothing sent */
+	{
+		size_t k, bad = 0, full;
+
+		mkreq(user, a.lpwd, 1, 1);
+		full = reqlen;
+		for (k = 0; k < full; k++) {
+			reqlen = k;
+			if (input(&a, &src, &c) != E_SYNTAX || outlen != 0)
+				bad++;
+		}
+		T_EQ_INT(bad, 0, "every truncation of a check: E_SYNTAX, "
+		    "no answer (%zu)", full);
+		reqlen = full;
+		T_EQ_INT(input(&a, &src, &c), 0, "and the whole one answered");
+	}
 
 	/* the caller's mistakes */
 	mkreq(user, a.lpwd, 1, 0);
