@@ -565,12 +565,14 @@ dtls_input(struct dtls *d, const uint8_t *p, size_t len)
 	drive(d);
 	d->in = NULL;
 	d->in_len = 0;
-	/* a retransmitted ClientHello (epoch 0, handshake type 1) that
-	 * OpenSSL took in silence: our flight was lost, send it again */
+	/* a retransmitted ClientHello (epoch 0, handshake type 1, its
+	 * first fragment) that OpenSSL took in silence: our flight was
+	 * lost, send it again */
 	if (d->cfg.role == DTLS_PASSIVE && d->answered && !d->hs_done &&
 	    d->state == DTLS_HANDSHAKE && d->nsent == sent0 &&
-	    len > DTLS_REC_HDR && p[0] == 22 && p[3] == 0 && p[4] == 0 &&
-	    p[DTLS_REC_HDR] == 1)
+	    len >= DTLS_REC_HDR + 12 && p[0] == 22 && p[3] == 0 &&
+	    p[4] == 0 && p[DTLS_REC_HDR] == 1 && p[DTLS_REC_HDR + 6] == 0 &&
+	    p[DTLS_REC_HDR + 7] == 0 && p[DTLS_REC_HDR + 8] == 0)
 		flight_resend(d);
 	return d->state;
 }
