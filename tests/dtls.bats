@@ -222,3 +222,59 @@ our_cert_fp() {
 	wait_for "$T/s.out" "Keying material:"
 	same_material "$T/a.out" "$T/s.out"
 }
+
+# GnuTLS: a second implementation, none of OpenSSL's code (its DTLS 3.7
+# knows the two AES_CM_128 profiles only). gnutls-cli prints the keying
+# material it exported; gnutls-serv does not, but it makes us go through
+# a HelloVerifyRequest (cookie) exchange.
+
+# gclient OPTIONS...: gnutls-cli over DTLS to our passive side on $H:$P.
+gclient() {
+	timeout 10 gnutls-cli -u -p "$P" "$H" --insecure --print-cert \
+	    --x509certfile "$T/ec.pem" --x509keyfile "$T/ec.key" \
+	    --keymatexport EXTRACTOR-dtls_srtp --keymatexportsize 60 \
+	    "$@" < /dev/null > "$T/g.out" 2>&1 || true
+}
+
+@test "dtls: passive against gnutls-cli (AES_CM_128_HMAC_SHA1_80): same keys, fingerprint" {
+	command -v gnutls-cli > /dev/null || skip "no gnutls-cli (gnutls-bin)"
+	passive -f "sha-256 $(fp "$T/ec.pem")"
+	gclient --srtp-profiles SRTP_AES128_CM_HMAC_SHA1_80
+	wait_for "$T/p.out" material
+	grep -q "SRTP profile: SRTP_AES128_CM_HMAC_SHA1_80" "$T/g.out"
+	ours=$(sed -n 's/^material //p' "$T/p.out")
+	theirs=$(sed -n 's/^- Key material: //p' "$T/g.out" | tr a-f A-F)
+	echo "ours $ours theirs $theirs"
+	[ -n "$ours" ] && [ "$ours" = "$theirs" ]
+	[ "fingerprint $(our_cert_fp "$T/g.out")" = "$(grep ^fingerprint "$T/p.out")" ]
+}
+
+@test "dtls: passive against gnutls-cli offering _32 then _80: ours first (_80), same keys" {
+	command -v gnutls-cli > /dev/null || skip "no gnutls-cli (gnutls-bin)"
+	passive -f "sha-256 $(fp "$T/ec.pem")"
+	gclient --srtp-profiles SRTP_AES128_CM_HMAC_SHA1_32:SRTP_AES128_CM_HMAC_SHA1_80
+	wait_for "$T/p.out" material
+	grep -q "^suite AES_CM_128_HMAC_SHA1_80$" "$T/p.out"
+	grep -q "SRTP profile: SRTP_AES128_CM_HMAC_SHA1_80" "$T/g.out"
+	ours=$(sed -n 's/^material //p' "$T/p.out")
+	theirs=$(sed -n 's/^- Key material: //p' "$T/g.out" | tr a-f A-F)
+	[ -n "$ours" ] && [ "$ours" = "$theirs" ]
+}
+
+@test "dtls: active against gnutls-serv, through its HelloVerifyRequest cookie" {
+	command -v gnutls-serv > /dev/null || skip "no gnutls-serv (gnutls-bin)"
+	# it binds the wildcard address: its replies come from 127.0.0.1
+	H=127.0.0.1
+	P=$("$FREEPORT" "$H")
+	timeout 20 gnutls-serv -u --echo -p "$P" \
+	    --x509certfile "$T/rsa.pem" --x509keyfile "$T/rsa.key" \
+	    --srtp-profiles SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32 \
+	    --require-client-cert > "$T/gs.out" 2>&1 &
+	PIDS+=($!)
+	wait_for "$T/gs.out" "listening on IPv4"
+	run timeout 10 "$PEER" -r active -l "$H:0" -t "$H:$P" \
+	    -s AES_CM_128_HMAC_SHA1_32 -f "sha-256 $(fp "$T/rsa.pem")"
+	assert_success
+	assert_line "suite AES_CM_128_HMAC_SHA1_32"
+	assert_line "peer $(fp "$T/rsa.pem")"
+}
