@@ -130,8 +130,12 @@ enum dtls_state {
  * keys. A datagram that is not DTLS, or a record that fails
  * dtls_record_check(), is ignored (E_SYNTAX is counted by the caller
  * through the return of dtls_record_check(), not here). Retransmitted
- * flights are answered (OpenSSL's own logic); after DTLS_DONE, a
- * retransmitted final flight of the peer makes us resend ours.
+ * flights are answered (OpenSSL's own logic; a passive side also resends
+ * its flight at once for a repeated ClientHello); after DTLS_DONE, a
+ * retransmitted final flight of the peer makes us resend ours. A fresh
+ * ClientHello after DTLS_DONE is not a new handshake (no renegotiation):
+ * a peer that starts again needs a new association (the caller's call).
+ * `p` is borrowed for the call only.
  */
 enum dtls_state dtls_input(struct dtls *d, const uint8_t *p, size_t len);
 enum dtls_state dtls_state(const struct dtls *d);
