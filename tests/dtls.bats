@@ -12,6 +12,16 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
+setup_file() {
+	# the other side's certificates, once: ECDSA P-256 and RSA 2048
+	C=$BATS_FILE_TMPDIR
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -keyout "$C/ec.key" -out "$C/ec.pem" -days 2 -nodes \
+	    -subj /CN=ec-peer 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -keyout "$C/rsa.key" \
+	    -out "$C/rsa.pem" -days 2 -nodes -subj /CN=rsa-peer 2>/dev/null
+}
+
 setup() {
 	PEER=$SBK_BUILD/tests/helpers/dtls-peer
 	FREEPORT=$SBK_BUILD/tests/helpers/freeport
@@ -19,12 +29,7 @@ setup() {
 	H=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 	P=$("$FREEPORT" "$H")
 	PIDS=()
-	# the other side's certificates: ECDSA P-256 and RSA 2048
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -keyout "$T/ec.key" -out "$T/ec.pem" -days 2 -nodes \
-	    -subj /CN=ec-peer 2>/dev/null
-	openssl req -x509 -newkey rsa:2048 -keyout "$T/rsa.key" \
-	    -out "$T/rsa.pem" -days 2 -nodes -subj /CN=rsa-peer 2>/dev/null
+	cp "$BATS_FILE_TMPDIR"/ec.* "$BATS_FILE_TMPDIR"/rsa.* "$T/"
 }
 
 teardown() {
@@ -52,12 +57,14 @@ wait_for() {
 	return 1
 }
 
-# server OPTIONS...: openssl s_server on $H:$P in the background; its
-# stdin stays open (EOF would end it) and it asks for our certificate.
+# server OPTIONS...: openssl s_server on $H:$P in the background; it
+# asks for our certificate. Its stdin is a FIFO it holds open itself:
+# no EOF, which would end it. (3>&-: bats does not wait for it.)
 server() {
+	mkfifo "$T/in"
 	timeout 20 openssl s_server -accept "$H:$P" -Verify 1 -naccept 1 \
 	    -keymatexport EXTRACTOR-dtls_srtp -keylogfile "$T/ossl.keylog" \
-	    "$@" < <(sleep 20) > "$T/s.out" 2>&1 &
+	    "$@" 0<> "$T/in" > "$T/s.out" 2>&1 3>&- &
 	PIDS+=($!)
 	wait_for "$T/s.out" ACCEPT
 }
@@ -72,7 +79,7 @@ client() {
 # passive OPTIONS...: our dtls-peer, passive, on $H:$P in the background.
 passive() {
 	timeout 10 "$PEER" -r passive -l "$H:$P" -k "$T/our.keylog" "$@" \
-	    > "$T/p.out" 2> "$T/p.err" &
+	    > "$T/p.out" 2> "$T/p.err" 3>&- &
 	PIDS+=($!)
 	wait_for "$T/p.out" bound
 }
@@ -269,7 +276,7 @@ gclient() {
 	timeout 20 gnutls-serv -u --echo -p "$P" \
 	    --x509certfile "$T/rsa.pem" --x509keyfile "$T/rsa.key" \
 	    --srtp-profiles SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32 \
-	    --require-client-cert > "$T/gs.out" 2>&1 &
+	    --require-client-cert > "$T/gs.out" 2>&1 3>&- &
 	PIDS+=($!)
 	wait_for "$T/gs.out" "listening on IPv4"
 	run timeout 10 "$PEER" -r active -l "$H:0" -t "$H:$P" \
