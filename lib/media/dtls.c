@@ -55,6 +55,7 @@ struct dtls {
 	unsigned rto_ms;
 	char profiles[128];	/* for SSL_set_tlsext_use_srtp() */
 	char why[160];
+	int why_soft;		/* a failure we started again after */
 	const uint8_t *in;	/* the datagram being fed, once */
 	size_t in_len;
 	size_t wlen;		/* bytes waiting in wbuf */
@@ -72,11 +73,15 @@ struct dtls {
 	int fl_bad;		/* did not fit: nothing to resend */
 };
 
+/* The first reason wins, but one a passive side started again after
+ * (why_soft) gives way to the next. */
 static void
 set_why(struct dtls *d, const char *s)
 {
-	if (d->why[0] == '\0')
+	if (d->why[0] == '\0' || d->why_soft) {
 		snprintf(d->why, sizeof(d->why), "%s", s);
+		d->why_soft = 0;
+	}
 }
 
 /* ---- the datagram BIO: one datagram in, datagrams of <= mtu out ---- */
@@ -460,8 +465,10 @@ failed(struct dtls *d)
 	 * speaks. dtls_why() still tells what happened.
 	 */
 	if (d->cfg.role == DTLS_PASSIVE && !d->answered && !d->hs_done &&
-	    ssl_make(d) == 0)
+	    ssl_make(d) == 0) {
+		d->why_soft = 1;
 		return;
+	}
 	d->state = DTLS_FAILED;
 }
 

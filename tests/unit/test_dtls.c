@@ -373,6 +373,23 @@ test_suites(void)
 	free(b);
 }
 
+/* A handshake record of junk: a ClientHello's type, nothing else. */
+static void
+feed_junk(struct dtls *d)
+{
+	uint8_t p[100];
+
+	memset(p, 0x5a, sizeof(p));
+	p[0] = 22;
+	p[1] = 0xfe;
+	p[2] = 0xfd;
+	p[3] = p[4] = 0;
+	p[11] = 0;
+	p[12] = sizeof(p) - 13;
+	p[13] = 1;
+	(void)dtls_input(d, p, sizeof(p));
+}
+
 static void
 test_mismatch(void)
 {
@@ -393,8 +410,13 @@ test_mismatch(void)
 	T_EQ_INT(dtls_srtp_keys(a->d, &k), E_STATE, "no keys");
 	unpair(a, b);
 
-	/* the passive side expects another certificate than a's */
+	/* the passive side expects another certificate than a's (and had
+	 * junk before, whose reason must give way) */
 	T_OK(pair(a, b, 0, 0, &fc, &fb, 0), "pair");
+	feed_junk(b->d);
+	T_OK(dtls_state(b->d) == DTLS_HANDSHAKE && dtls_why(b->d)[0] != '\0',
+	    "junk first (%s)", dtls_why(b->d));
+	drop(b);
 	T_EQ_INT(dtls_start(a->d), 0, "start");
 	pump(a, b);
 	T_EQ_INT(dtls_state(b->d), DTLS_FAILED, "passive: mismatch fails");
