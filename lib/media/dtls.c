@@ -56,6 +56,7 @@ struct dtls {
 	char profiles[128];	/* for SSL_set_tlsext_use_srtp() */
 	char why[160];
 	int why_soft;		/* a failure we started again after */
+	int fp_bad;		/* failed: not the SDP's certificate */
 	const uint8_t *in;	/* the datagram being fed, once */
 	size_t in_len;
 	size_t wlen;		/* bytes waiting in wbuf */
@@ -278,6 +279,7 @@ dtls_verify_cb(int ok, X509_STORE_CTX *st)
 	if (fp_match(X509_STORE_CTX_get_current_cert(st), &d->cfg.peer) == 1)
 		return 1;
 	set_why(d, "fingerprint mismatch");
+	d->fp_bad = 1;
 	return 0;
 }
 
@@ -438,6 +440,7 @@ check_peer(struct dtls *d)
 		d->state = DTLS_DONE;
 	} else {
 		set_why(d, "fingerprint mismatch");
+		d->fp_bad = 1;
 		d->state = DTLS_FAILED;
 	}
 }
@@ -635,7 +638,7 @@ dtls_srtp_keys(const struct dtls *d, struct dtls_keys *k)
 
 	memset(k, 0, sizeof(*k));
 	if (d->state != DTLS_DONE)
-		return E_STATE;
+		return d->state == DTLS_FAILED && d->fp_bad ? E_AUTH : E_STATE;
 	if ((pp = SSL_get_selected_srtp_profile(d->ssl)) == NULL)
 		return E_UNSUPPORTED;
 	for (i = 0; i < NPROFILES; i++)
