@@ -1,4 +1,5 @@
 /* dtls.c - benchmark: DTLS-SRTP handshakes per second on one core. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,13 @@
  *   new ctx  - a new certificate (key, X.509, SSL_CTX) for each side of
  *              each handshake, what a process making one per call
  *              would pay.
+ * And the heap an established pair of associations keeps (glibc's
+ * mallinfo2() before and after making MEM_PAIRS of them).
  * Usage: dtls [HANDSHAKES]
  */
 
 #define ROUNDS 3
+#define MEM_PAIRS 100
 #define QN 32
 #define QB 2048
 
@@ -121,6 +125,48 @@ handshake(struct dtls_cert *ca, struct dtls_cert *cb, double *passive_cpu)
 	return ok ? 0 : -1;
 }
 
+/* Bytes of heap one established pair (active + passive) keeps. */
+static long
+pair_bytes(struct dtls_cert *ca, struct dtls_cert *cb)
+{
+	static struct dtls *as[MEM_PAIRS], *bs[MEM_PAIRS];
+	static struct q qa, qb;
+	struct mallinfo2 m0, m1;
+	struct dtls_config a = { 0 }, b;
+	size_t i;
+	int k, err, ok = 1;
+
+	a.cert = ca;
+	a.role = DTLS_ACTIVE;
+	a.peer = fp_of(cb);
+	a.send = send_cb;
+	a.arg = &qa;
+	b = a;
+	b.cert = cb;
+	b.role = DTLS_PASSIVE;
+	b.peer = fp_of(ca);
+	b.arg = &qb;
+	m0 = mallinfo2();
+	for (i = 0; i < MEM_PAIRS; i++) {
+		qa.n = qb.n = 0;
+		as[i] = dtls_new(&a, &err);
+		bs[i] = dtls_new(&b, &err);
+		if (as[i] == NULL || bs[i] == NULL || dtls_start(as[i]) != 0)
+			return -1;
+		for (k = 0; k < 10; k++)
+			if (deliver(&qa, bs[i], NULL) +
+			    deliver(&qb, as[i], NULL) == 0)
+				break;
+		ok = ok && dtls_state(bs[i]) == DTLS_DONE;
+	}
+	m1 = mallinfo2();
+	for (i = 0; i < MEM_PAIRS; i++) {
+		dtls_free(as[i]);
+		dtls_free(bs[i]);
+	}
+	return ok ? (long)(m1.uordblks - m0.uordblks) / MEM_PAIRS : -1;
+}
+
 struct fig {
 	double total, passive;	/* CPU s per handshake, best round */
 };
@@ -208,6 +254,8 @@ main(int argc, char **argv)
 	    fresh.passive * 1e3, 1 / fresh.passive);
 	printf("  ratio reused / new certificate (handshakes/s, passive): "
 	    "%.2fx\n", fresh.passive / reused.passive);
+	printf("  heap kept by an established pair (active + passive): "
+	    "%ld bytes\n", pair_bytes(ca, cb));
 	dtls_cert_free(ca);
 	dtls_cert_free(cb);
 	return 0;

@@ -500,6 +500,10 @@ drive(struct dtls *d)
 				return;
 			}
 			check_peer(d);
+			/* ~33 kB of record buffers an idle association does
+			 * not need; OpenSSL makes them again if a datagram
+			 * comes (a repeated flight) */
+			(void)SSL_free_buffers(d->ssl);
 			return;
 		}
 		switch (SSL_get_error(d->ssl, r)) {
@@ -541,6 +545,7 @@ drive(struct dtls *d)
 	OPENSSL_cleanse(sink, sizeof(sink));
 	ERR_clear_error();
 	wflush(d);
+	(void)SSL_free_buffers(d->ssl);
 }
 
 int
