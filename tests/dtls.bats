@@ -278,9 +278,11 @@ gclient() {
 	    --srtp-profiles SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32 \
 	    --require-client-cert > "$T/gs.out" 2>&1 3>&- &
 	PIDS+=($!)
-	wait_for "$T/gs.out" "listening on IPv4"
-	run timeout 10 "$PEER" -r active -l "$H:0" -t "$H:$P" \
+	# "...done" once bound (the line starts before)
+	wait_for "$T/gs.out" "IPv4.*done"
+	run timeout 15 "$PEER" -r active -l "$H:0" -t "$H:$P" -w 10000 \
 	    -s AES_CM_128_HMAC_SHA1_32 -f "sha-256 $(fp "$T/rsa.pem")"
+	cat "$T/gs.out"
 	assert_success
 	assert_line "suite AES_CM_128_HMAC_SHA1_32"
 	assert_line "peer $(fp "$T/rsa.pem")"
