@@ -55,6 +55,8 @@ struct dtls {
 	unsigned rto_ms;
 	char profiles[128];	/* for SSL_set_tlsext_use_srtp() */
 	char why[160];
+	int why_soft;		/* a failure we started again after */
+	int fp_bad;		/* failed: not the SDP's certificate */
 	const uint8_t *in;	/* the datagram being fed, once */
 	size_t in_len;
 	size_t wlen;		/* bytes waiting in wbuf */
@@ -72,11 +74,15 @@ struct dtls {
 	int fl_bad;		/* did not fit: nothing to resend */
 };
 
+/* The first reason wins, but one a passive side started again after
+ * (why_soft) gives way to the next. */
 static void
 set_why(struct dtls *d, const char *s)
 {
-	if (d->why[0] == '\0')
+	if (d->why[0] == '\0' || d->why_soft) {
 		snprintf(d->why, sizeof(d->why), "%s", s);
+		d->why_soft = 0;
+	}
 }
 
 /* ---- the datagram BIO: one datagram in, datagrams of <= mtu out ---- */
@@ -273,6 +279,7 @@ dtls_verify_cb(int ok, X509_STORE_CTX *st)
 	if (fp_match(X509_STORE_CTX_get_current_cert(st), &d->cfg.peer) == 1)
 		return 1;
 	set_why(d, "fingerprint mismatch");
+	d->fp_bad = 1;
 	return 0;
 }
 
@@ -433,6 +440,7 @@ check_peer(struct dtls *d)
 		d->state = DTLS_DONE;
 	} else {
 		set_why(d, "fingerprint mismatch");
+		d->fp_bad = 1;
 		d->state = DTLS_FAILED;
 	}
 }
@@ -460,8 +468,10 @@ failed(struct dtls *d)
 	 * speaks. dtls_why() still tells what happened.
 	 */
 	if (d->cfg.role == DTLS_PASSIVE && !d->answered && !d->hs_done &&
-	    ssl_make(d) == 0)
+	    ssl_make(d) == 0) {
+		d->why_soft = 1;
 		return;
+	}
 	d->state = DTLS_FAILED;
 }
 
@@ -490,6 +500,10 @@ drive(struct dtls *d)
 				return;
 			}
 			check_peer(d);
+			/* ~33 kB of record buffers an idle association does
+			 * not need; OpenSSL makes them again if a datagram
+			 * comes (a repeated flight) */
+			(void)SSL_free_buffers(d->ssl);
 			return;
 		}
 		switch (SSL_get_error(d->ssl, r)) {
@@ -531,6 +545,7 @@ drive(struct dtls *d)
 	OPENSSL_cleanse(sink, sizeof(sink));
 	ERR_clear_error();
 	wflush(d);
+	(void)SSL_free_buffers(d->ssl);
 }
 
 int
@@ -565,12 +580,14 @@ dtls_input(struct dtls *d, const uint8_t *p, size_t len)
 	drive(d);
 	d->in = NULL;
 	d->in_len = 0;
-	/* a retransmitted ClientHello (epoch 0, handshake type 1) that
-	 * OpenSSL took in silence: our flight was lost, send it again */
+	/* a retransmitted ClientHello (epoch 0, handshake type 1, its
+	 * first fragment) that OpenSSL took in silence: our flight was
+	 * lost, send it again */
 	if (d->cfg.role == DTLS_PASSIVE && d->answered && !d->hs_done &&
 	    d->state == DTLS_HANDSHAKE && d->nsent == sent0 &&
-	    len > DTLS_REC_HDR && p[0] == 22 && p[3] == 0 && p[4] == 0 &&
-	    p[DTLS_REC_HDR] == 1)
+	    len >= DTLS_REC_HDR + 12 && p[0] == 22 && p[3] == 0 &&
+	    p[4] == 0 && p[DTLS_REC_HDR] == 1 && p[DTLS_REC_HDR + 6] == 0 &&
+	    p[DTLS_REC_HDR + 7] == 0 && p[DTLS_REC_HDR + 8] == 0)
 		flight_resend(d);
 	return d->state;
 }
@@ -626,7 +643,7 @@ dtls_srtp_keys(const struct dtls *d, struct dtls_keys *k)
 
 	memset(k, 0, sizeof(*k));
 	if (d->state != DTLS_DONE)
-		return E_STATE;
+		return d->state == DTLS_FAILED && d->fp_bad ? E_AUTH : E_STATE;
 	if ((pp = SSL_get_selected_srtp_profile(d->ssl)) == NULL)
 		return E_UNSUPPORTED;
 	for (i = 0; i < NPROFILES; i++)

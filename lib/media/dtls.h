@@ -52,8 +52,9 @@ const char *dtls_cert_fingerprint(const struct dtls_cert *c);
 
 /*
  * A peer fingerprint from an SDP a=fingerprint value ("sha-256 AB:..",
- * also sha-1, sha-384, sha-512; case-insensitive). 0 or E_SYNTAX /
- * E_UNSUPPORTED (another hash).
+ * also sha-1, sha-224, sha-384, sha-512; case-insensitive; exactly the
+ * hash's length in colon-separated hex pairs). 0 or E_SYNTAX /
+ * E_UNSUPPORTED (another hash: md5, md2, unknown).
  */
 struct dtls_fp {
 	int md;			/* NID of the hash */
@@ -130,8 +131,12 @@ enum dtls_state {
  * keys. A datagram that is not DTLS, or a record that fails
  * dtls_record_check(), is ignored (E_SYNTAX is counted by the caller
  * through the return of dtls_record_check(), not here). Retransmitted
- * flights are answered (OpenSSL's own logic); after DTLS_DONE, a
- * retransmitted final flight of the peer makes us resend ours.
+ * flights are answered (OpenSSL's own logic; a passive side also resends
+ * its flight at once for a repeated ClientHello); after DTLS_DONE, a
+ * retransmitted final flight of the peer makes us resend ours. A fresh
+ * ClientHello after DTLS_DONE is not a new handshake (no renegotiation):
+ * a peer that starts again needs a new association (the caller's call).
+ * `p` is borrowed for the call only.
  */
 enum dtls_state dtls_input(struct dtls *d, const uint8_t *p, size_t len);
 enum dtls_state dtls_state(const struct dtls *d);
@@ -160,7 +165,9 @@ enum dtls_state dtls_on_timeout(struct dtls *d);
  * The SRTP keys of a finished association (RFC 5764 4.2): the profile
  * that was chosen and our send (`tx`) and receive (`rx`) master key and
  * salt, each key_len + salt_len bytes of the suite (lib/media/suite.h).
- * 0, or E_STATE (not done).
+ * 0, or E_STATE (not done), E_AUTH (failed: the peer's certificate is
+ * not the one its SDP named), E_UNSUPPORTED, E_CRYPTO. The caller wipes
+ * `k` when done with it.
  */
 struct dtls_keys {
 	enum suite_id suite;

@@ -373,6 +373,23 @@ test_suites(void)
 	free(b);
 }
 
+/* A handshake record of junk: a ClientHello's type, nothing else. */
+static void
+feed_junk(struct dtls *d)
+{
+	uint8_t p[100];
+
+	memset(p, 0x5a, sizeof(p));
+	p[0] = 22;
+	p[1] = 0xfe;
+	p[2] = 0xfd;
+	p[3] = p[4] = 0;
+	p[11] = 0;
+	p[12] = sizeof(p) - 13;
+	p[13] = 1;
+	(void)dtls_input(d, p, sizeof(p));
+}
+
 static void
 test_mismatch(void)
 {
@@ -390,17 +407,22 @@ test_mismatch(void)
 	T_EQ_INT(dtls_state(b->d), DTLS_FAILED, "passive: alerted, fails");
 	T_OK(strncmp(dtls_why(b->d), "alert from peer", 15) == 0,
 	    "passive: why is the alert (%s)", dtls_why(b->d));
-	T_EQ_INT(dtls_srtp_keys(a->d, &k), E_STATE, "no keys");
+	T_EQ_INT(dtls_srtp_keys(a->d, &k), E_AUTH, "no keys: E_AUTH");
 	unpair(a, b);
 
-	/* the passive side expects another certificate than a's */
+	/* the passive side expects another certificate than a's (and had
+	 * junk before, whose reason must give way) */
 	T_OK(pair(a, b, 0, 0, &fc, &fb, 0), "pair");
+	feed_junk(b->d);
+	T_OK(dtls_state(b->d) == DTLS_HANDSHAKE && dtls_why(b->d)[0] != '\0',
+	    "junk first (%s)", dtls_why(b->d));
+	drop(b);
 	T_EQ_INT(dtls_start(a->d), 0, "start");
 	pump(a, b);
 	T_EQ_INT(dtls_state(b->d), DTLS_FAILED, "passive: mismatch fails");
 	T_EQ_STR(dtls_why(b->d), "fingerprint mismatch", "passive: why");
 	T_EQ_INT(dtls_state(a->d), DTLS_FAILED, "active: alerted, fails");
-	T_EQ_INT(dtls_srtp_keys(b->d, &k), E_STATE, "no keys");
+	T_EQ_INT(dtls_srtp_keys(b->d, &k), E_AUTH, "no keys: E_AUTH");
 	unpair(a, b);
 
 	/* DTLS before the answer: b does not know a's fingerprint yet */
@@ -424,6 +446,7 @@ test_mismatch(void)
 	dtls_set_peer(b->d, &fc);
 	T_EQ_INT(dtls_state(b->d), DTLS_FAILED, "late answer, wrong: fails");
 	T_EQ_STR(dtls_why(b->d), "fingerprint mismatch", "why");
+	T_EQ_INT(dtls_srtp_keys(b->d, &k), E_AUTH, "no keys: E_AUTH");
 	unpair(a, b);
 	free(a);
 	free(b);
@@ -444,17 +467,24 @@ test_lost_flights(void)
 	t0 = now_ms();
 	T_EQ_INT(dtls_start(a->d), 0, "start");
 	t = dtls_timeout_ms(a->d, t0);
-	T_OK(t >= t0 + 40 && t <= t0 + 51, "timer at 50 ms (%lld)",
+	/* (bounds that a loaded machine's delays cannot break) */
+	T_OK(t >= t0 && t <= t0 + 51, "timer at 50 ms, not 1 s (%lld)",
 	    (long long)(t - t0));
 	drop(a);		/* the ClientHello is lost */
 	T_EQ_INT(dtls_on_timeout(a->d), DTLS_HANDSHAKE, "early: nothing");
-	T_EQ_INT(a->n, 0, "nothing resent before the timer");
-	sleep_ms(60);
+	if (now_ms() < t - 2) {
+		T_EQ_INT(a->n, 0, "nothing resent before the timer");
+		sleep_ms(60);
+	} else {
+		T_OK(1, "# skip: too slow to call before the timer");
+		drop(a);
+		sleep_ms(110);	/* the doubled timer */
+	}
 	T_EQ_INT(dtls_on_timeout(a->d), DTLS_HANDSHAKE, "timeout");
 	T_EQ_INT(a->n, 1, "ClientHello resent");
 	t0 = now_ms();
 	t = dtls_timeout_ms(a->d, t0);
-	T_OK(t >= t0 + 80 && t <= t0 + 101, "timer doubled (%lld)",
+	T_OK(t > t0 + 50 && t <= t0 + 101, "timer doubled (%lld)",
 	    (long long)(t - t0));
 	deliver(a, b);
 	T_OK(b->n > 0, "b answered");
