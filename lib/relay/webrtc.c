@@ -273,7 +273,7 @@ stun_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 	    sizeof(out), &outlen, &chk);
 	if (outlen > 0)
 		relay_side_sendto(w->rs, w->side, comp, out, outlen, src);
-	if (e == E_AUTH) {
+	if (e == E_AUTH && outlen == 0) {	/* integrity: dropped */
 		w->ctr.ice_bad_auth++;
 		if (!w->bad_auth_logged) {
 			w->bad_auth_logged = 1;

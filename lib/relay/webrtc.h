@@ -52,7 +52,8 @@ struct webrtc_ctr {
 	uint64_t stun, dtls;		/* datagrams handed to us */
 	uint64_t ice_answered;		/* checks answered */
 	uint64_t ice_bad_auth;		/* integrity failed: dropped */
-	uint64_t ice_other;		/* malformed, not ours, responses */
+	uint64_t ice_other;		/* malformed, another USERNAME (401),
+					 * responses, role conflicts */
 	uint64_t nominations;		/* USE-CANDIDATE that moved the peer */
 	uint64_t dtls_bad;		/* not well-formed DTLS records */
 	uint64_t dtls_untrusted;	/* from an address not checked */
