@@ -9,13 +9,15 @@
  * relay's CPU time per bridged packet from /proc/PID/stat.
  *
  *   srtp-bridge -n ADDR:PORT -p PID [-l LOCAL] [-c CALLS] [-r PPS]
- *               [-s SECONDS] [-d OUT,IN] [-P | -D]
+ *               [-s SECONDS] [-d OUT,IN] [-P | -D] [-H CALLS_PER_S]
  *               [-a SEND_CPU,RECV_CPU]
  *
  * -P: plain RTP on both sides (the relay's no-crypto baseline). -D: the
  * outside party offers UDP/TLS/RTP/SAVP (a=setup:active) and keys its
  * SRTP by a DTLS-SRTP handshake with the relay before the run, so the
- * relay's receive context comes from DTLS instead of SDES. -a pins
+ * relay's receive context comes from DTLS instead of SDES. -H paces the
+ * set-ups (offer, answer and, with -D, the handshake) at that many calls
+ * a second; setup_s and setups_per_s say how long they took. -a pins
  * the sending thread and the receiving one (-1: not pinned). Prints one
  * line of key=value figures on stdout.
  */
@@ -505,11 +507,11 @@ main(int argc, char **argv)
 	struct net_addr la, any;
 	pthread_t th;
 	uint64_t npkts, total, sent = 0, t0, t1, k0, k1, v0, v1, i0, i1;
-	uint64_t rb0, rb1;
-	double cpu_us;
+	uint64_t rb0, rb1, s0, s1;
+	double cpu_us, setup_rate = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:PDa:")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:l:c:r:s:d:PDH:a:")) != -1) {
 		switch (c) {
 		case 'n': ng = optarg; break;
 		case 'p': pid = strtol(optarg, NULL, 10); break;
@@ -519,6 +521,7 @@ main(int argc, char **argv)
 		case 's': secs = strtod(optarg, NULL); break;
 		case 'd': dirs = optarg; break;
 		case 'P': plain = 1; break;
+		case 'H': setup_rate = strtod(optarg, NULL); break;
 		case 'D':
 			if ((dcert = dtls_cert_new(&derr)) == NULL)
 				die("DTLS certificate");
@@ -532,7 +535,8 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: srtp-bridge -n NG -p PID [-l "
 			    "LOCAL] [-c CALLS] [-r PPS] [-s SECONDS] "
-			    "[-d OUT,IN] [-P | -D] [-a SEND_CPU,RECV_CPU]\n");
+			    "[-d OUT,IN] [-P | -D] [-H CALLS_PER_S] "
+			    "[-a SEND_CPU,RECV_CPU]\n");
 			return 2;
 		}
 	}
@@ -558,8 +562,15 @@ main(int argc, char **argv)
 	npkts = (uint64_t)(pps * secs) + 1;
 	if ((calls = calloc(ncalls, sizeof(*calls))) == NULL)
 		die("out of memory");
-	for (size_t i = 0; i < ncalls; i++)
+	s0 = ev_clock_ns();
+	for (size_t i = 0; i < ncalls; i++) {
+		/* -H: calls (with -D, handshakes) set up at this pace */
+		while (setup_rate > 0 && (double)(ev_clock_ns() - s0) <
+		    (double)i * 1e9 / setup_rate)
+			usleep(1000);
 		setup(i, &la, dout, din, plain, npkts);
+	}
+	s1 = ev_clock_ns();
 	if (pthread_create(&th, NULL, receiver, NULL) != 0)
 		die("thread");
 	pin(send_cpu);
@@ -622,7 +633,8 @@ main(int argc, char **argv)
 	printf("calls=%zu pps_per_call=%.0f seconds=%.2f sent=%llu "
 	    "received=%llu bad=%llu loss=%.4f%% offered_pps=%.0f "
 	    "relay_cpu_s=%.2f relay_us_per_pkt=%.3f pkts_per_wakeup=%.1f "
-	    "preempted=%llu udp_rcvbuf_errors=%llu send_err=%llu\n",
+	    "preempted=%llu udp_rcvbuf_errors=%llu send_err=%llu "
+	    "setup_s=%.2f setups_per_s=%.0f\n",
 	    ncalls, pps,
 	    (double)(t1 - t0) / 1e9, (unsigned long long)sent,
 	    (unsigned long long)rx_total, (unsigned long long)rx_bad,
@@ -631,7 +643,8 @@ main(int argc, char **argv)
 	    rx_total ? cpu_us / (double)rx_total : 0.0,
 	    (double)rx_total / (double)(v1 - v0 ? v1 - v0 : 1),
 	    (unsigned long long)(i1 - i0), (unsigned long long)(rb1 - rb0),
-	    (unsigned long long)send_err);
+	    (unsigned long long)send_err, (double)(s1 - s0) / 1e9,
+	    s1 > s0 ? (double)ncalls * 1e9 / (double)(s1 - s0) : 0.0);
 	for (size_t i = 0; i < ncalls; i++)
 		teardown(i);
 	free(calls);
