@@ -14,6 +14,7 @@
 #define DTLS_REC_HANDSHAKE 22
 #define DTLS_HS_CLIENT_HELLO 1
 #define CHECKED_MAX 4	/* addresses of answered checks kept */
+#define NEW_GAP_MS 1000	/* a new association per ClientHello, at most */
 
 struct early {
 	uint8_t *p;
@@ -40,6 +41,7 @@ struct webrtc {
 	int started, keyed, failed_logged, bad_auth_logged;
 	int renew;			/* a new fingerprint: next ClientHello
 					 * starts a new association */
+	uint64_t new_ms;		/* when the last one was made */
 	struct net_addr dst;		/* where handshake replies go */
 	int have_dst;
 	int dcomp;
@@ -240,9 +242,20 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 		/* the client moved (or changed its certificate) and starts
 		 * again: a new association; the keys in use stay until it
 		 * gives new ones */
-		if (dtls_state(w->d) != DTLS_HANDSHAKE || w->renew ||
+		uint64_t now = ev_now_ms(w->cfg.loop);
+
+		if (w->renew || dtls_state(w->d) != DTLS_HANDSHAKE ||
 		    !w->ice) {
+			/* at most one a second: a flood of ClientHellos
+			 * from spoofed sources must not cost a handshake
+			 * each */
+			if (!w->renew && w->new_ms != 0 &&
+			    now - w->new_ms < NEW_GAP_MS) {
+				w->ctr.dtls_untrusted++;
+				return;
+			}
 			w->renew = 0;
+			w->new_ms = now;
 			if (make_assoc(w) != 0)
 				return;
 		}

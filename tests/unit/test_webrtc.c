@@ -837,6 +837,107 @@ test_lost_flight(enum relay_io io, const char *name)
 	ctx_done(&x);
 }
 
+/* A DTLS phone without ICE (RTP/SAVP keyed by DTLS, setup:active): the
+ * first source is latched; ClientHellos from elsewhere start at most one
+ * new association a second, and a stranger's cannot change the keys. */
+static void
+test_no_ice_phone(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b, evil[4];
+	struct dtls_cert *bc, *ec;
+	struct dtls_config dc;
+	struct net_addr ba, pa, ours, ours_in, ea;
+	struct webrtc_ctr wc;
+	struct dtls_keys k;
+	struct rtpsec *tx;
+	int pfd, e = 0;
+	char sdpbuf[4096], fpv[128], host[NET_ADDR_STRLEN];
+	uint8_t pkt[2048], want[200];
+	ssize_t n;
+	size_t len;
+
+	if (!T_OK(ctx_init(&x) == 0, "no-ICE phone: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	ec = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	T_OK(net_addr_format_host(&ba, host, sizeof(host)) == 0, "host");
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+	    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u UDP/TLS/RTP/SAVP 0"
+	    "\r\na=rtcp-mux\r\na=fingerprint:sha-256 %s\r\n"
+	    "a=setup:active\r\n", host, host, net_addr_port(&ba),
+	    dtls_cert_fingerprint(bc));
+	ng(&x, &r, "command", "offer", "call-id", "ni", "from-tag", "ph",
+	    "sdp", sdpbuf, "direction", "[outside,inside]",
+	    "transport-protocol", "RTP/AVP", NULL);
+	T_EQ_STR(r.result, "ok", "no-ICE DTLS offer: ok");
+	T_OK(net_addr_parse_host(SLICE_LIT(IN_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours_in) == 0, "inside port");
+	ng(&x, &r, "command", "answer", "call-id", "ni", "from-tag", "ph",
+	    "to-tag", "b", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    NULL);
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVP 0") != NULL &&
+	    strstr(r.sdp, "a=setup:passive") != NULL &&
+	    count(r.sdp, "a=ice") == 0 && count(r.sdp, "a=candidate") == 0,
+	    "answer: UDP/TLS/RTP/SAVP, passive, no ICE (none offered)");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "our fingerprint");
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "phone: ClientHello");
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "no-ICE handshake done");
+	T_OK(dtls_srtp_keys(b.d, &k) == 0 &&
+	    (tx = ctx_of(&k, k.tx, RTPSEC_PROTECT)) != NULL, "phone keys");
+	/* strangers' ClientHellos, four at once */
+	dc.cert = ec;
+	for (int i = 0; i < 4; i++) {
+		char h[32];
+
+		snprintf(h, sizeof(h), "127.0.0.%d", 40 + i);
+		evil[i].fd = sock(h, &ea);
+		evil[i].dst = ours;
+		dc.arg = &evil[i];
+		evil[i].d = dtls_new(&dc, &e);
+		T_OK(evil[i].d != NULL && dtls_start(evil[i].d) == 0,
+		    "stranger %d: ClientHello", i);
+	}
+	for (int i = 0; i < 40; i++)
+		(void)ev_run_once(x.l, 5);
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.dtls_untrusted, 3, "of 4 strangers' ClientHellos within "
+	    "a second, 3 ignored (one new association a second)");
+	/* the phone's keys still carry its media */
+	len = rtp_pkt(pkt, 3);
+	T_OK(rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, pfd, pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtp_pkt(want, 3),
+	    "the phone's SRTP still decrypts: strangers changed no key");
+	for (int i = 0; i < 4; i++) {
+		dtls_free(evil[i].d);
+		close(evil[i].fd);
+	}
+	rtpsec_free(tx);
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	dtls_cert_free(ec);
+	close(b.fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
 int
 main(void)
 {
@@ -844,6 +945,7 @@ main(void)
 	test_browser_offers();
 	test_phone_offers();
 	test_fingerprint_mismatch();
+	test_no_ice_phone();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
 	test_lost_flight(RELAY_IO_URING, "lost flight, io_uring");
 	return t_done();
