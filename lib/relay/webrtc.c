@@ -38,7 +38,8 @@ struct webrtc {
 	struct dtls *d;
 	enum dtls_role role;
 	struct dtls_fp fp;
-	int started, keyed, failed_logged, bad_auth_logged;
+	int started, keyed, failed, failed_logged, bad_auth_logged;
+	int ever_keyed;			/* some association gave keys */
 	int renew;			/* a new fingerprint: next ClientHello
 					 * starts a new association */
 	uint64_t new_ms;		/* when the last one was made */
@@ -80,7 +81,7 @@ after(struct webrtc *w, enum dtls_state st)
 		struct dtls_keys k;
 
 		if (dtls_srtp_keys(w->d, &k) == 0) {
-			w->keyed = 1;
+			w->keyed = w->ever_keyed = 1;
 			w->ctr.handshakes++;
 			if (!w->ice && w->have_dst)
 				relay_side_set_latched(w->rs, w->side,
@@ -94,17 +95,20 @@ after(struct webrtc *w, enum dtls_state st)
 				w->cfg.on_keys(w, &k, w->cfg.arg);
 			OPENSSL_cleanse(&k, sizeof(k));
 		}
-	} else if (st == DTLS_FAILED && !w->failed_logged) {
+	} else if (st == DTLS_FAILED && !w->failed) {
 		const char *why = dtls_why(w->d);
 
-		w->failed_logged = 1;
+		w->failed = 1;	/* counted once per association */
 		if (why != NULL && strstr(why, "fingerprint") != NULL)
 			w->ctr.fp_mismatch++;
 		else
 			w->ctr.dtls_failed++;
-		log_msg(w->cfg.lg, LOG_WARN, "%s: DTLS on the %s side failed: "
-		    "%s; no media", w->name, w->side == 0 ? "outside" :
-		    "inside", why != NULL ? why : "?");
+		if (!w->failed_logged++)	/* logged once per side */
+			log_msg(w->cfg.lg, LOG_WARN, "%s: DTLS on the %s side "
+			    "failed: %s; %s", w->name, w->side == 0 ?
+			    "outside" : "inside", why != NULL ? why : "?",
+			    w->ever_keyed ? "the keys in use stay" :
+			    "no media");
 	}
 	rearm(w);
 }
@@ -436,7 +440,7 @@ make_assoc(struct webrtc *w)
 	}
 	dtls_free(w->d);
 	w->d = NULL;
-	w->started = w->keyed = w->failed_logged = 0;
+	w->started = w->keyed = w->failed = 0;
 	if ((w->d = dtls_new(&dc, &e)) == NULL)
 		return e != 0 ? e : E_NOMEM;
 	return 0;
@@ -448,11 +452,20 @@ webrtc_dtls(struct webrtc *w, enum dtls_role role, const struct dtls_fp *peer)
 	int e;
 
 	if (w->d != NULL && w->role == role) {
-		if (w->keyed && (w->fp.len != peer->len ||
-		    memcmp(w->fp.v, peer->v, peer->len) != 0))
-			w->renew = 1;
+		int changed = w->fp.len != peer->len ||
+		    memcmp(w->fp.v, peer->v, peer->len) != 0;
+
 		w->fp = *peer;
-		dtls_set_peer(w->d, peer);
+		if (changed && dtls_state(w->d) != DTLS_HANDSHAKE) {
+			/* a new certificate: a new handshake; as the client
+			 * we start it, as the server its ClientHello does */
+			if (role == DTLS_PASSIVE)
+				w->renew = 1;
+			else if ((e = make_assoc(w)) != 0)
+				return e;
+		} else {
+			dtls_set_peer(w->d, peer);
+		}
 		start(w);
 		return 0;
 	}

@@ -695,6 +695,20 @@ test_fingerprint_mismatch(void)
 	calls_webrtc_totals(x.c, &wc);
 	T_EQ_INT(wc.fp_mismatch, 1, "fingerprint mismatch counted once");
 	T_EQ_INT(wc.handshakes, 0, "no keys");
+	/* a re-offer with the right fingerprint: the next ClientHello from
+	 * the same address gets a new handshake, which succeeds */
+	ng(&x, &r, "command", "offer", "call-id", "w3", "from-tag", "br",
+	    "to-tag", "ph", "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(bc), "active", "bUfR", 0),
+	    "direction", "[outside,inside]", "ICE", "remove",
+	    "transport-protocol", "RTP/AVP", NULL);
+	T_EQ_STR(r.result, "ok", "re-offer with the right fingerprint");
+	dtls_free(b.d);
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "ClientHello again");
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "the new handshake succeeds");
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.handshakes, 1, "keys now");
 	dtls_free(b.d);
 	dtls_cert_free(bc);
 	dtls_cert_free(other);
