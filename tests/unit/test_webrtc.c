@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/ev.h"
@@ -952,6 +953,139 @@ test_no_ice_phone(void)
 	ctx_done(&x);
 }
 
+/* SDES <-> DTLS: the phone offers RTP/SAVP with its a=crypto, the browser
+ * gets DTLS-SRTP with ICE, answers active; SRTP with the phone's SDES key
+ * reaches the browser as SRTP under the DTLS keys, and back. */
+static void
+test_sdes_to_dtls(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b;
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct dtls_keys k;
+	struct net_addr ba, pa, ours, ours_in;
+	struct rtpsec_params pp;
+	struct rtpsec *ptx, *prx, *btx, *brx;
+	int pfd, e = 0;
+	char sdpbuf[4096], fpv[128], ufrag[300], pwd[300], k64[64], v[256];
+	char line[128];
+	uint8_t pkt[2048], key[30];
+	ssize_t n;
+	size_t len;
+
+	if (!T_OK(ctx_init(&x) == 0, "SDES<->DTLS: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	b.fd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	for (int i = 0; i < 30; i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	T_OK(b64_encode(key, sizeof(key), k64, sizeof(k64)) > 0, "key");
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 2 2 IN IP4 " PHONE
+	    "\r\ns=-\r\nc=IN IP4 " PHONE "\r\nt=0 0\r\nm=audio %u RTP/SAVP 0"
+	    "\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+	    "inline:%s\r\n", net_addr_port(&pa), k64);
+	ng(&x, &r, "command", "offer", "call-id", "sd", "from-tag", "ph",
+	    "sdp", sdpbuf, "direction", "[inside,outside]", "ICE", "force",
+	    "transport-protocol", "UDP/TLS/RTP/SAVPF", "rtcp-mux",
+	    "[require]", NULL);
+	T_EQ_STR(r.result, "ok", "SDES offer to a DTLS recipient: ok");
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVPF 0") != NULL &&
+	    count(r.sdp, "a=crypto") == 0 &&
+	    count(r.sdp, "a=fingerprint:sha-256 ") == 1,
+	    "offer: DTLS, no a=crypto");
+	attr(r.sdp, "ice-ufrag", ufrag, sizeof(ufrag));
+	attr(r.sdp, "ice-pwd", pwd, sizeof(pwd));
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours) == 0, "our port");
+	ng(&x, &r, "command", "answer", "call-id", "sd", "from-tag", "ph",
+	    "to-tag", "br", "sdp", browser_sdp(sdpbuf, sizeof(sdpbuf), &ba,
+	    dtls_cert_fingerprint(bc), "active", "bUfR", 0), NULL);
+	T_EQ_STR(r.result, "ok", "answer: ok");
+	T_OK(strstr(r.sdp, " RTP/SAVP 111 0") != NULL &&
+	    count(r.sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") == 1 &&
+	    count(r.sdp, "a=fingerprint") == 0,
+	    "answer to the phone: RTP/SAVP as offered, one a=crypto, no DTLS");
+	attr(r.sdp, "crypto", v, sizeof(v));
+	T_OK(net_addr_parse_host(SLICE_LIT(IN_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours_in) == 0, "inside port");
+	/* the phone's contexts: its key out, ours (from the answer) in */
+	memset(&pp, 0, sizeof(pp));
+	pp.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	pp.key = key;
+	pp.key_len = 16;
+	pp.salt = key + 16;
+	pp.salt_len = 14;
+	ptx = rtpsec_new(&pp, RTPSEC_PROTECT, &e);
+	{
+		uint8_t ok[64];
+		const char *in = strstr(v, "inline:");
+		size_t kl = 0;
+
+		snprintf(line, sizeof(line), "%s", in != NULL ? in + 7 : "");
+		line[strcspn(line, "|\r\n")] = '\0';
+		int dl = b64_decode(slice_make(line, strlen(line)), ok,
+		    sizeof(ok));
+
+		kl = dl > 0 ? (size_t)dl : 0;
+		T_OK(kl == 30, "our SDES key to the phone");
+		pp.key = ok;
+		pp.salt = ok + 16;
+		prx = rtpsec_new(&pp, RTPSEC_UNPROTECT, &e);
+	}
+	/* the browser: check, handshake as the client */
+	len = check_req(pkt, ufrag, "bUfR", pwd, 1);
+	to(b.fd, &ours, pkt, len);
+	T_OK(recv_wait(&x, b.fd, pkt, sizeof(pkt), 500) > 0, "check answered");
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "our fingerprint");
+	dc.send = b_send;
+	dc.arg = &b;
+	b.dst = ours;
+	b.d = dtls_new(&dc, &e);
+	T_OK(b.d != NULL && dtls_start(b.d) == 0, "ClientHello");
+	T_EQ_INT(handshake(&x, &b), DTLS_DONE, "handshake done");
+	T_OK(dtls_srtp_keys(b.d, &k) == 0, "browser keys");
+	btx = ctx_of(&k, k.tx, RTPSEC_PROTECT);
+	brx = ctx_of(&k, k.rx, RTPSEC_UNPROTECT);
+	/* phone SDES -> browser DTLS */
+	len = rtp_pkt(pkt, 5);
+	T_OK(ptx != NULL && rtpsec_protect(ptx, pkt, &len, sizeof(pkt)) == 0,
+	    "phone: protect with its SDES key");
+	to(pfd, &ours_in, pkt, len);
+	n = recv_wait(&x, b.fd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && brx != NULL && rtpsec_unprotect(brx, pkt, &len) == 0 &&
+	    len == 172 && pkt[3] == 5,
+	    "SDES SRTP from the phone -> DTLS-keyed SRTP at the browser");
+	/* browser DTLS -> phone SDES */
+	len = rtp_pkt(pkt, 6);
+	T_OK(btx != NULL && rtpsec_protect(btx, pkt, &len, sizeof(pkt)) == 0,
+	    "browser: protect");
+	to(b.fd, &ours, pkt, len);
+	n = recv_wait(&x, pfd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && prx != NULL && rtpsec_unprotect(prx, pkt, &len) == 0 &&
+	    len == 172 && pkt[3] == 6,
+	    "DTLS-keyed SRTP from the browser -> SDES SRTP at the phone");
+	rtpsec_free(ptx);
+	rtpsec_free(prx);
+	rtpsec_free(btx);
+	rtpsec_free(brx);
+	dtls_free(b.d);
+	dtls_cert_free(bc);
+	close(b.fd);
+	close(pfd);
+	ctx_done(&x);
+}
+
 int
 main(void)
 {
@@ -960,6 +1094,7 @@ main(void)
 	test_phone_offers();
 	test_fingerprint_mismatch();
 	test_no_ice_phone();
+	test_sdes_to_dtls();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
 	test_lost_flight(RELAY_IO_URING, "lost flight, io_uring");
 	return t_done();
