@@ -44,6 +44,9 @@ struct media {
 	char mid[32];			/* the offer's a=mid, or "" */
 	int bundled;			/* the line of a BUNDLE group */
 	int ice_out;			/* ICE written in the last SDP */
+	/* an ICE offerer's SDP address, used if the answer drops ICE */
+	struct net_addr sdp_rtp[2], sdp_rtcp[2];
+	int sdp_has_rtcp[2];
 };
 
 /*

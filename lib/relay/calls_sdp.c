@@ -309,9 +309,16 @@ calls_offer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	dtls_from = calls_media_is_dtls(s, m);
 	/* the offerer's side: where it is, how it does RTCP, its key; with
 	 * ICE, where the checks come from (webrtc.c), not the SDP */
-	if (!ice_from && sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0)
-		relay_side_set_peer(md->rs, from, &rtp, has_rtcp ? &rtcp :
-		    NULL);
+	memset(&md->sdp_rtp[from], 0, sizeof(md->sdp_rtp[from]));
+	if (sdp_peer(s, m, &rtp, &rtcp, &has_rtcp) == 0) {
+		if (!ice_from)
+			relay_side_set_peer(md->rs, from, &rtp, has_rtcp ?
+			    &rtcp : NULL);
+		md->sdp_rtp[from] = rtp;
+		if (has_rtcp)
+			md->sdp_rtcp[from] = rtcp;
+		md->sdp_has_rtcp[from] = has_rtcp;
+	}
 	mux = sdprw_media_rtcp_mux(s, m);
 	if (req->rtcp_mux & NG_RTCP_MUX_REJECT)
 		mux = 0;
@@ -428,6 +435,15 @@ calls_answer_media(struct calls *t, struct branch *c, struct sdp *s, size_t m,
 	if ((e = relay_side_set_mux(md->rs, from,
 	    sdprw_media_rtcp_mux(s, m))) != 0)
 		return e;
+	if (req->ice == NG_ICE_REMOVE && md->w[to] != NULL &&
+	    webrtc_has_ice(md->w[to])) {
+		/* the offerer gets no ICE back: it sends from where its SDP
+		 * says, as a peer without ICE does */
+		webrtc_ice_off(md->w[to]);
+		if (md->sdp_rtp[to].len != 0)
+			relay_side_set_peer(md->rs, to, &md->sdp_rtp[to],
+			    md->sdp_has_rtcp[to] ? &md->sdp_rtcp[to] : NULL);
+	}
 	if ((e = calls_webrtc_answer_from(t, md, s, m, from, re)) != 0 ||
 	    (e = calls_webrtc_answer_to(md, to, req)) != 0)
 		return e;

@@ -1086,6 +1086,52 @@ test_sdes_to_dtls(void)
 	ctx_done(&x);
 }
 
+/* An SDES phone that offers ICE (a full agent), answered with ICE=remove
+ * (a plain Kamailio set-up): no ICE back, and media go to its SDP address
+ * before it sends anything. */
+static void
+test_ice_removed_in_answer(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct net_addr ba, pa, ours_in;
+	int bfd, pfd;
+	char sdpbuf[4096], host[NET_ADDR_STRLEN];
+	uint8_t pkt[2048];
+	ssize_t n;
+	size_t len;
+
+	if (!T_OK(ctx_init(&x) == 0, "ICE removed: set up"))
+		return;
+	bfd = sock(BROWSER, &ba);
+	pfd = sock(PHONE, &pa);
+	T_OK(net_addr_format_host(&ba, host, sizeof(host)) == 0, "host");
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+	    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
+	    "a=ice-ufrag:lInU\r\na=ice-pwd:linphonepasswordlinphone\r\n"
+	    "a=candidate:1 1 UDP 2130706431 %s %u typ host\r\n", host, host,
+	    net_addr_port(&ba), host, net_addr_port(&ba));
+	ng(&x, &r, "command", "offer", "call-id", "ir", "from-tag", "ln",
+	    "sdp", sdpbuf, "direction", "[outside,inside]", "ICE", "remove",
+	    NULL);
+	T_EQ_STR(r.result, "ok", "ICE offer: ok");
+	T_OK(net_addr_parse_host(SLICE_LIT(IN_HOST),
+	    (uint16_t)port_of(r.sdp, "audio"), &ours_in) == 0, "inside port");
+	ng(&x, &r, "command", "answer", "call-id", "ir", "from-tag", "ln",
+	    "to-tag", "b", "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    "ICE", "remove", NULL);
+	T_OK(count(r.sdp, "a=ice") == 0 && count(r.sdp, "a=candidate") == 0,
+	    "answer with ICE=remove: no ICE to the offerer");
+	len = rtp_pkt(pkt, 9);
+	to(pfd, &ours_in, pkt, len);
+	n = recv_wait(&x, bfd, pkt, sizeof(pkt), 500);
+	T_OK(n == 172 && pkt[3] == 9, "media go to the offerer's SDP address "
+	    "at once");
+	close(bfd);
+	close(pfd);
+	ctx_done(&x);
+}
+
 int
 main(void)
 {
@@ -1095,6 +1141,7 @@ main(void)
 	test_fingerprint_mismatch();
 	test_no_ice_phone();
 	test_sdes_to_dtls();
+	test_ice_removed_in_answer();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
 	test_lost_flight(RELAY_IO_URING, "lost flight, io_uring");
 	return t_done();
