@@ -769,6 +769,9 @@ mediactl_sdp_has_crypto(struct slice sdp)
 			    slice_find(rest, SLICE_LIT("inline:")) >= 0)
 				return 1;
 		}
+		/* DTLS-SRTP (RFC 5763) keys SRTP as well. */
+		if (line.len > 14 && memcmp(line.p, "a=fingerprint:", 14) == 0)
+			return 1;
 	}
 	return 0;
 }
@@ -872,6 +875,8 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.sdp = m->body;
 	q.proto = rq->outward || rq->outside_both ? NG_PROTO_RTP_SAVP :
 	    NG_PROTO_RTP_AVP;
+	if (rq->webrtc && rq->outward)
+		q.proto = NG_PROTO_UDP_TLS_RTP_SAVPF;
 	if (offer && q.proto == NG_PROTO_RTP_SAVP) {
 		/* rtpengine offers AEAD_AES_256_GCM first, and baresip 1.0
 		 * takes the first suite it knows but cannot decrypt that
@@ -889,6 +894,14 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.dtls = NG_DTLS_OFF;
 	q.replace = NG_REPLACE_ORIGIN | NG_REPLACE_SESSION_CONNECTION;
 	q.rtcp_mux = NG_RTCP_MUX_DEMUX;
+	if (rq->webrtc && rq->outward) {
+		q.ice = NG_ICE_FORCE;
+		q.dtls = offer ? NG_DTLS_PASSIVE : NG_DTLS_NONE;
+		q.sdes = NG_SDES_OFF;
+		q.rtcp_mux = offer ? NG_RTCP_MUX_OFFER | NG_RTCP_MUX_REQUIRE :
+		    NG_RTCP_MUX_REQUIRE;
+	} else if (rq->webrtc)
+		q.dtls = NG_DTLS_NONE;
 	if (mc->conf.dir_outside != NULL && mc->conf.dir_inside != NULL) {
 		q.from_interface = slice_cstr(rq->outward &&
 		    !rq->outside_both ? mc->conf.dir_inside :

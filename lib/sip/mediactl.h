@@ -59,7 +59,21 @@ struct mediactl_req {
 	int outward;			/* the body goes to the outside */
 	int outside_both;		/* ... and comes from the outside too */
 	int require_srtp;		/* E_UNSUPPORTED if no a=crypto */
+	/* WebRTC keying (see below): the outside party the body goes to
+	 * (outward), or the one it comes from (inward), speaks DTLS-SRTP
+	 * with ICE and rtcp-mux. */
+	int webrtc;
 };
+
+/*
+ * The WebRTC legs, with the flags Kamailio's WebRTC configurations give
+ * rtpengine: a body going to a WebRTC party gets "transport-protocol
+ * UDP/TLS/RTP/SAVPF", ICE=force and, an offer, DTLS=passive and
+ * rtcp-mux-offer + rtcp-mux-require, an answer rtcp-mux-require (no SDES
+ * suites are offered); a body coming from one and going inside gets
+ * RTP/AVP, ICE=remove and rtcp-mux-demux (no DTLS=off: that would
+ * refuse the DTLS the party offered).
+ */
 
 /*
  * Called once with 0 and the new body (borrowed for the call), or an
@@ -113,7 +127,8 @@ void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
  */
 void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
 
-/* Does `sdp` carry an a=crypto line with a suite we know and a key? */
+/* Does `sdp` key SRTP: an a=crypto line with a suite we know and a key,
+ * or an a=fingerprint (DTLS-SRTP)? */
 int mediactl_sdp_has_crypto(struct slice sdp);
 
 #endif

@@ -55,6 +55,9 @@ struct proxy_conf {
 	int no_path_tag;		/* do not add "Supported: path" */
 	int allow_sips;			/* relay sips: inward over UDP */
 	int require_srtp;		/* 488 for offers without a=crypto */
+	/* Keying offered to TLS phones: 0 SDES, 1 DTLS-SRTP with ICE
+	 * (WebSocket phones always get DTLS-SRTP with ICE). */
+	int outside_dtls;
 	uint32_t t1_ms;			/* 0: 500 */
 	uint32_t timeout_ms;		/* 0: 32000 (408 after) */
 	uint32_t reg_max_s;		/* built-in registrar cap, 0: 3600 */

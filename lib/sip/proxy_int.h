@@ -243,6 +243,10 @@ int px_is_method(const struct sip_msg *m, const char *name);
 int px_dialog_forming(const struct sip_msg *m);
 void px_uri_host(const struct net_addr *a, char *out, size_t n);
 void px_outside_hp(struct proxy *px, uint64_t flow, char *out, size_t n);
+/* A flow's transport: in a Via ("TLS", "WSS", "WS") and as a URI's
+ * transport parameter ("tls", or "ws" for both WebSockets, RFC 7118). */
+const char *px_via_tp(struct proxy *px, uint64_t flow);
+const char *px_uri_tp(struct proxy *px, uint64_t flow);
 int px_nth_value(const struct sip_msg *m, enum sip_hid id, size_t idx,
     struct slice *val);
 void px_our_branch(const struct sip_msg *m, const char *tok, char *out,

@@ -151,6 +151,13 @@ park(struct proxy *px, const struct sip_msg *m, const struct sip_edits *e,
 	rq.outward = outward != LEG_IN;
 	rq.outside_both = outward == LEG_OUT_OUT;
 	rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
+	/* WebRTC keying: towards a WebSocket phone (or a TLS one with
+	 * --outside-keying dtls), or from a WebSocket phone inward. */
+	if (rq.outward && t->to_flow)
+		rq.webrtc = flow_kind(px->flows, t->flow) != FLOW_TLS ||
+		    px->conf.outside_dtls;
+	else if (!rq.outward && flow != 0)
+		rq.webrtc = flow_kind(px->flows, flow) != FLOW_TLS;
 	mediactl_submit(px->mc, &rq, media_done, pk);
 }
 
