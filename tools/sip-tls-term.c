@@ -244,8 +244,6 @@ ws_listen(const char *opt, const char *s, struct net_addr *a, size_t *n)
 	if (*n == SIPTERM_MAX_LISTEN)
 		cli_die(XC_USAGE, "%s: at most %d", opt, SIPTERM_MAX_LISTEN);
 	addr(opt, s, 0, &a[*n]);
-	if (net_addr_port(&a[*n]) == 0)
-		cli_die(XC_USAGE, "%s: a port is needed", opt);
 	if (strcmp(opt, "--listen-ws") == 0 && !net_addr_is_loopback(&a[*n]))
 		cli_err("warning: --listen-ws %s: SIP in the clear off "
 		    "loopback", s);

@@ -1,0 +1,269 @@
+#!/usr/bin/env bats
+# sip-tls-term-ws.bats - SIP over WebSocket (RFC 6455, RFC 7118) in
+# sip-tls-term: a raw WebSocket client written from the RFCs
+# (tests/helpers/ws-client.py: socket, ssl, hashlib) outside, the C UDP
+# peer inside, tshark as an independent dissector of the exchange, and
+# rtpengine as the relay for the WebRTC media flags.
+
+load "$SBK_TOP/tests/lib-sip"
+
+WSC=$SBK_TOP/tests/helpers/ws-client.py
+
+# start_ws_gw ARGS: the gateway with a WS and a WSS listener; sets WS, WSS.
+start_ws_gw() {
+	sip_gw 25 --listen-ws "$IP:0" --listen-wss "$IP:0" "$@" || return 1
+	WS=$(sed -n 's/^listening ws //p' "$W/gw.out")
+	WSS=$(sed -n 's/^listening wss //p' "$W/gw.out")
+}
+
+# ws_register FILE USER: a JsSIP-like REGISTER (Via WSS and a .invalid
+# Contact host, transport=ws).
+ws_register() {
+	mk "$1" <<EOF
+REGISTER sip:gw.test SIP/2.0
+Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKreg$RANDOM
+Max-Forwards: 69
+To: <sip:$2@gw.test>
+From: <sip:$2@gw.test>;tag=r$RANDOM
+Call-ID: reg-$RANDOM@ws
+CSeq: 1 REGISTER
+Contact: <sip:r2d2$2@df7jal23ls0d.invalid;transport=ws>;expires=300
+
+EOF
+}
+
+# ws_invite FILE R-URI CALL-ID: a JsSIP-like INVITE with a WebRTC offer.
+ws_invite() {
+	mk "$1" <<EOF
+INVITE $2 SIP/2.0
+Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKws$RANDOM
+Max-Forwards: 69
+To: <$2>
+From: <sip:alice@gw.test>;tag=w$RANDOM
+Call-ID: $3
+CSeq: 1 INVITE
+Contact: <sip:r2d2@df7jal23ls0d.invalid;transport=ws;ob>
+Content-Type: application/sdp
+
+v=0
+o=- 4611 2 IN IP4 127.0.0.1
+s=-
+t=0 0
+a=group:BUNDLE 0
+m=audio 9 UDP/TLS/RTP/SAVPF 0
+c=IN IP4 0.0.0.0
+a=rtcp:9 IN IP4 0.0.0.0
+a=ice-ufrag:EsAw
+a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y
+a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:3A:27:8F:9A:6A:B2:E5:55:62:60:89:E2
+a=setup:actpass
+a=mid:0
+a=sendrecv
+a=rtcp-mux
+a=rtpmap:0 PCMU/8000
+a=candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host
+EOF
+}
+
+@test "sip-tls-term ws: options in --help, usage errors, a plain listener off loopback warned" {
+	run "$GW" --help
+	assert_success
+	assert_output --partial "--listen-wss"
+	assert_output --partial "--ws-origin"
+	assert_output --partial "--outside-keying"
+	run "$GW" -c "$D/gw.pem" -k "$D/gw.key" --outside-keying zrtp
+	assert_failure 2
+	run "$GW" -c "$D/gw.pem" -k "$D/gw.key" --ws-max-message 10
+	assert_failure 2
+	run "$GW" -c "$D/gw.pem" -k "$D/gw.key" --listen-wss nowhere
+	assert_failure 2
+	run "$GW" -c "$D/gw.pem" -k "$D/gw.key" --listen-ws 0.0.0.0:0 --check
+	assert_output --partial "warning: --listen-ws 0.0.0.0:0"
+}
+
+@test "sip-tls-term ws: REGISTER over WS and WSS to the built-in registrar" {
+	start_ws_gw --registrar
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" -c 1 "$WS" "$W/reg"
+	assert_line "HTTP/1.1 101 Switching Protocols"
+	assert_line "Sec-WebSocket-Protocol: sip"
+	assert_line "ACCEPT ok"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "Contact: <sip:r2d2alice@df7jal23ls0d.invalid;transport=ws>;expires=300"
+	ws_register "$W/reg2" bob
+	run timeout 10 python3 "$WSC" --tls -c 1 "$WSS" "$W/reg2"
+	assert_line "ACCEPT ok"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "Contact: <sip:r2d2bob@df7jal23ls0d.invalid;transport=ws>;expires=300"
+	run grep -c "ws_upgraded=2 " "$W/gw.err"
+	kill "${PIDS[0]}"; wait "${PIDS[0]}" || true
+	run grep -o 'ws_upgraded=[0-9]* ws_refused=[0-9]*' "$W/gw.err"
+	assert_output "ws_upgraded=2 ws_refused=0"
+}
+
+@test "sip-tls-term ws: a WS phone calls inside over UDP (Via WSS, Record-Route transport=ws)" {
+	start_peer() { sip_peer udp 15 "$@"; }
+	start_peer
+	start_ws_gw -u "udp:$UP"
+	ws_invite "$W/inv" "sip:bob@$IP" "wscall-$RANDOM"
+	run timeout 10 python3 "$WSC" --tls -c 3 -w 4000 "$WSS" "$W/inv"
+	assert_line "SIP/2.0 100 Trying"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKws[0-9]+;received=127\\.[0-9.]+;rport=[0-9]+"
+	run cat "$W/peer.out"
+	assert_line "INVITE sip:bob@$IP SIP/2.0"
+	assert_line --regexp "^Via: SIP/2.0/UDP $IN;branch=z9hG4bKsbk[0-9a-f]{36}\\.[0-9a-f]{16};rport"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$IN;lr>"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$WSS;transport=ws;lr>"
+	assert_line --regexp "^Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKws[0-9]+;received=127\\.[0-9.]+;rport=[0-9]+"
+}
+
+@test "sip-tls-term ws: an inside call reaches the WS phone by its flow (.invalid Contact)" {
+	start_ws_gw --registrar
+	ws_register "$W/reg" alice
+	( timeout 10 python3 "$WSC" -a -w 6000 "$WS" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^Contact:"
+	bob_invite "$W/inv" "sip:alice@$IN" "sip:alice@$IN" bob1 bob-call
+	run timeout 5 "$PEER" -l "$IP:0" -t "$IN" -f "$W/inv" -w 1500
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$WS;transport=ws;lr>"
+	run cat "$W/alice.out"
+	assert_line "INVITE sip:r2d2alice@df7jal23ls0d.invalid;transport=ws SIP/2.0"
+	assert_line --regexp "^Via: SIP/2.0/WS $WS;branch=z9hG4bKsbi\\.[0-9a-f]{16}"
+}
+
+@test "sip-tls-term ws: Path on a WS REGISTER through to the inside registrar" {
+	sip_peer udp 15
+	start_ws_gw -u "udp:$UP"
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" -c 1 "$WS" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	run cat "$W/peer.out"
+	assert_line --regexp "^Path: <sip:sbk[0-9a-f]{36}@$IN;lr;ob>"
+	assert_line "Contact: <sip:r2d2alice@df7jal23ls0d.invalid;transport=ws>;expires=300"
+}
+
+@test "sip-tls-term ws: bad Upgrades: no sip protocol, version 8, bad key, Origin" {
+	start_ws_gw --registrar --ws-origin https://phone.test,https://other.test
+	run timeout 5 python3 "$WSC" --protocol chat "$WS"
+	assert_line "HTTP/1.1 400 Bad Request"
+	assert_line "CLOSED"
+	run timeout 5 python3 "$WSC" --version 8 "$WS"
+	assert_line "HTTP/1.1 426 Upgrade Required"
+	assert_line "Sec-WebSocket-Version: 13"
+	assert_line "CLOSED"
+	run timeout 5 python3 "$WSC" --key c2hvcnQ= "$WSS" --tls
+	assert_line "HTTP/1.1 400 Bad Request"
+	run timeout 5 python3 "$WSC" --origin https://evil.test "$WS"
+	assert_line "HTTP/1.1 403 Forbidden"
+	assert_line "CLOSED"
+	ws_register "$W/reg" alice
+	run timeout 5 python3 "$WSC" -c 1 --origin https://PHONE.test "$WS" "$W/reg"
+	assert_line "HTTP/1.1 101 Switching Protocols"
+	assert_line "SIP/2.0 200 OK"
+	kill "${PIDS[0]}"; wait "${PIDS[0]}" || true
+	run grep -o 'ws_upgraded=[0-9]* ws_refused=[0-9]*' "$W/gw.err"
+	assert_output "ws_upgraded=1 ws_refused=4"
+}
+
+@test "sip-tls-term ws: frames: unmasked 1002, oversized 1009, fragmented with a ping, ping/pong, close echoed" {
+	start_ws_gw --registrar --ws-max-message 2048
+	ws_register "$W/reg" alice
+	run timeout 5 python3 "$WSC" --unmasked "$WS" "$W/reg"
+	assert_line "CLOSE 1002"
+	refute_line "SIP/2.0 200 OK"
+	run timeout 5 python3 "$WSC" --big 5000 "$WS" "$W/reg"
+	assert_line "CLOSE 1009"
+	refute_line "SIP/2.0 200 OK"
+	ws_register "$W/reg" carol
+	run timeout 5 python3 "$WSC" --frag 50 -c 1 "$WS" "$W/reg"
+	assert_line "PONG mid"
+	assert_line "SIP/2.0 200 OK"
+	ws_register "$W/reg" dave
+	run timeout 5 python3 "$WSC" --binary --ping hello -w 1500 --close 4000 "$WS" "$W/reg"
+	assert_line "PONG hello"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "CLOSE 4000"
+}
+
+# bob_udp: an inside UDP phone that answers an INVITE 200 with its
+# Record-Route (a dialog the gateway follows), a BYE 200, and prints all
+# it gets to $W/peer.out; sets UP.
+bob_udp() {
+	cat > "$W/bob.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+print("bound %s:%d" % s.getsockname(), flush=True)
+s.settimeout(0.5)
+end = time.time() + 12
+while time.time() < end:
+    try:
+        d, a = s.recvfrom(65535)
+    except socket.timeout:
+        continue
+    t = d.decode(errors="replace")
+    print(t.replace("\r\n", "\n") + "----", flush=True)
+    head = t.split("\r\n\r\n")[0].split("\r\n")
+    meth = head[0].split(" ")[0]
+    if meth in ("ACK",) or head[0].startswith("SIP/"):
+        continue
+    keep = [h for h in head[1:] if h.split(":")[0].lower() in
+            ("via", "from", "call-id", "cseq", "record-route")]
+    keep += [h + ";tag=bob1" for h in head[1:] if h.lower().startswith("to:")]
+    keep.append("Contact: <sip:bob@%s:%d>" % s.getsockname())
+    s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+              "\r\nContent-Length: 0\r\n\r\n").encode(), a)
+PY
+	timeout 15 python3 "$W/bob.py" "$IP" > "$W/peer.out" &
+	PIDS+=($!)
+	wait_line "$W/peer.out" '^bound ' || return 1
+	UP=$(sed -n 's/^bound //p' "$W/peer.out")
+}
+
+@test "sip-tls-term ws: a WS phone closing mid-call: the inside party gets the BYE" {
+	bob_udp
+	start_ws_gw -u "udp:$UP"
+	ws_invite "$W/inv" "sip:bob@$IP" "wslost-$RANDOM"
+	run timeout 10 python3 "$WSC" -a -c 2 -d 500 --close 1001 -w 3000 "$WS" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "CLOSE 1001"
+	wait_line "$W/peer.out" "^BYE sip:"
+	run cat "$W/peer.out"
+	assert_line --regexp "^ACK sip:"
+	assert_line --regexp "^CSeq: [0-9]+ BYE"
+}
+
+@test "sip-tls-term ws: a client that never finishes its Upgrade is closed" {
+	start_ws_gw --registrar --handshake-timeout 1500
+	run timeout 8 python3 "$WSC" --stall -w 5000 "$WS"
+	assert_output --partial "CLOSED"
+	run timeout 8 python3 "$WSC" --tls --stall -w 5000 "$WSS"
+	assert_output --partial "CLOSED"
+}
+
+@test "sip-tls-term ws: tshark dissects the exchange as WebSocket carrying SIP" {
+	command -v tshark >/dev/null || skip "tshark is not installed"
+	start_ws_gw --registrar
+	port=${WS##*:}
+	timeout 12 tshark -i lo -f "tcp port $port" -w "$W/ws.pcapng" \
+	    > "$W/tshark.log" 2>&1 &
+	PIDS+=($!)
+	wait_line "$W/tshark.log" "Capturing on" || true
+	sleep 0.5
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" -c 1 "$WS" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	sleep 0.5
+	kill "${PIDS[-1]}"; wait "${PIDS[-1]}" || true
+	run tshark -n -r "$W/ws.pcapng" -d "tcp.port==$port,http" -Y sip \
+	    -T fields -e websocket.mask -e sip.Method -e sip.Status-Code
+	assert_success
+	# the client's REGISTER masked, our 200 unmasked, both whole SIP
+	assert_line --regexp "^(True|1)[[:space:]]+REGISTER"
+	assert_line --regexp "^(False|0)[[:space:]]+200"
+	run tshark -n -r "$W/ws.pcapng" -d "tcp.port==$port,http" -Y http \
+	    -T fields -e http.response.code -e http.upgrade
+	assert_line --regexp "^101[[:space:]]+websocket"
+}
