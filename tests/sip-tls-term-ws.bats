@@ -32,7 +32,8 @@ Contact: <sip:r2d2$2@df7jal23ls0d.invalid;transport=ws>;expires=300
 EOF
 }
 
-# ws_invite FILE R-URI CALL-ID: a JsSIP-like INVITE with a WebRTC offer.
+# ws_invite FILE R-URI CALL-ID: a JsSIP-like INVITE with a WebRTC offer
+# (candidates gathered: the default one in c= and m=, as JsSIP sends it).
 ws_invite() {
 	mk "$1" <<EOF
 INVITE $2 SIP/2.0
@@ -50,9 +51,9 @@ o=- 4611 2 IN IP4 127.0.0.1
 s=-
 t=0 0
 a=group:BUNDLE 0
-m=audio 9 UDP/TLS/RTP/SAVPF 0
-c=IN IP4 0.0.0.0
-a=rtcp:9 IN IP4 0.0.0.0
+m=audio 40000 UDP/TLS/RTP/SAVPF 0
+c=IN IP4 127.0.0.1
+a=rtcp:40000 IN IP4 127.0.0.1
 a=ice-ufrag:EsAw
 a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y
 a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:3A:27:8F:9A:6A:B2:E5:55:62:60:89:E2
@@ -187,15 +188,32 @@ EOF
 	assert_line "CLOSE 4000"
 }
 
-# bob_udp: an inside UDP phone that answers an INVITE 200 with its
-# Record-Route (a dialog the gateway follows), a BYE 200, and prints all
-# it gets to $W/peer.out; sets UP.
+# bob_udp [TARGET R-URI]: an inside UDP phone that answers an INVITE 200
+# with its Record-Route (a dialog the gateway follows) and, to an offer,
+# a PCMU answer; a BYE 200; and prints all it gets to $W/peer.out; sets
+# UP. With TARGET, it first sends TARGET an INVITE for R-URI with a plain
+# RTP offer.
 bob_udp() {
 	cat > "$W/bob.py" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 0))
-print("bound %s:%d" % s.getsockname(), flush=True)
+me = "%s:%d" % s.getsockname()
+print("bound " + me, flush=True)
+def sdp(port):
+    return ("v=0\r\no=- 7 7 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+            % (sys.argv[1], sys.argv[1], port))
+if len(sys.argv) > 3:
+    h, p = sys.argv[2].rsplit(":", 1)
+    body = sdp(41000)
+    inv = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKbob%d;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:bob@%s>;tag=b1\r\nTo: <%s>\r\n"
+           "Call-ID: bobcall%d@bob\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@%s>\r\n"
+           "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+           % (sys.argv[3], me, time.time_ns(), sys.argv[1], sys.argv[3],
+              time.time_ns(), me, len(body), body))
+    s.sendto(inv.encode(), (h, int(p)))
 s.settimeout(0.5)
 end = time.time() + 12
 while time.time() < end:
@@ -212,11 +230,15 @@ while time.time() < end:
     keep = [h for h in head[1:] if h.split(":")[0].lower() in
             ("via", "from", "call-id", "cseq", "record-route")]
     keep += [h + ";tag=bob1" for h in head[1:] if h.lower().startswith("to:")]
-    keep.append("Contact: <sip:bob@%s:%d>" % s.getsockname())
+    keep.append("Contact: <sip:bob@%s>" % me)
+    body = sdp(42000) if meth == "INVITE" and "\r\n\r\nv=0" in t else ""
+    if body:
+        keep.append("Content-Type: application/sdp")
     s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
-              "\r\nContent-Length: 0\r\n\r\n").encode(), a)
+              "\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+              ).encode(), a)
 PY
-	timeout 15 python3 "$W/bob.py" "$IP" > "$W/peer.out" &
+	timeout 15 python3 "$W/bob.py" "$IP" "$@" > "$W/peer.out" &
 	PIDS+=($!)
 	wait_line "$W/peer.out" '^bound ' || return 1
 	UP=$(sed -n 's/^bound //p' "$W/peer.out")
@@ -266,4 +288,75 @@ PY
 	run tshark -n -r "$W/ws.pcapng" -d "tcp.port==$port,http" -Y http \
 	    -T fields -e http.response.code -e http.upgrade
 	assert_line --regexp "^101[[:space:]]+websocket"
+}
+
+# rtpengine_up: a real rtpengine, outside on $IP, inside on $RIN; sets NG.
+rtpengine_up() {
+	local port pmin
+	RIN=${IP%.*}.$(( ${IP##*.} + 1 ))
+	port=$("$FREEPORT" "$RIN")
+	pmin=$(( 30000 + (RANDOM % 300) * 100 ))
+	timeout 40 rtpengine --config-file=none --foreground --log-stderr \
+	    --table=-1 --interface="outside/$IP" --interface="inside/$RIN" \
+	    --listen-ng="$RIN:$port" --port-min=$pmin --port-max=$((pmin + 99)) \
+	    > "$W/rtpengine.log" 2>&1 &
+	PIDS+=($!)
+	sbk_wait_port udp "$RIN" "$port" 5
+	NG=$RIN:$port
+}
+
+@test "sip-tls-term ws: WebRTC media through a real rtpengine: DTLS-SRTP and ICE outside, RTP inside" {
+	command -v rtpengine >/dev/null || skip "rtpengine not installed"
+	rtpengine_up
+	bob_udp
+	start_ws_gw --registrar --allow-inside "$IP/32" --media "ng:$NG" \
+	    --media-direction outside,inside
+	# the WebRTC phone calls Bob inside
+	ws_invite "$W/inv" "sip:bob@$UP" "rtc-$RANDOM"
+	run timeout 10 python3 "$WSC" -c 2 -w 5000 "$WS" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^m=audio [0-9]+ UDP/TLS/RTP/SAVPF 0"
+	assert_line --regexp "^a=fingerprint:sha-256 "
+	assert_line --regexp "^a=setup:(active|passive)"
+	assert_line --regexp "^a=ice-ufrag:"
+	assert_line --regexp "^a=candidate:.* $IP [0-9]+ typ host"
+	assert_line "a=rtcp-mux"
+	refute_line --regexp "^a=crypto:"
+	run cat "$W/peer.out"
+	assert_line --regexp "^m=audio [0-9]+ RTP/AVP 0"
+	assert_line "c=IN IP4 $RIN"
+	refute_line --regexp "^a=(fingerprint|ice-ufrag|candidate|setup|crypto)"
+	# Bob calls the WebRTC phone, registered over WebSocket
+	ws_register "$W/reg" alice
+	( timeout 10 python3 "$WSC" -a -w 6000 "$WS" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^Contact:"
+	timeout 10 python3 "$W/bob.py" "$IP" "$IN" "sip:alice@$IN" > "$W/bob2.out" &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^INVITE "
+	wait_line "$W/alice.out" "^a=rtcp-mux"
+	run cat "$W/alice.out"
+	assert_line --regexp "^m=audio [0-9]+ UDP/TLS/RTP/SAVPF 0"
+	assert_line --regexp "^a=fingerprint:sha-256 "
+	assert_line --regexp "^a=setup:(actpass|passive)$"
+	assert_line --regexp "^a=ice-ufrag:"
+	assert_line --regexp "^a=candidate:.* $IP [0-9]+ typ host"
+	refute_line --regexp "^a=crypto:"
+}
+
+@test "sip-tls-term ws: --outside-keying dtls offers TLS phones DTLS-SRTP through rtpengine" {
+	command -v rtpengine >/dev/null || skip "rtpengine not installed"
+	rtpengine_up
+	start_ws_gw --registrar --media "ng:$NG" --media-direction outside,inside \
+	    --outside-keying dtls
+	register "$W/reg" 300
+	( timeout 10 "$CLI" -a -w 6000 "$L" "$W/reg" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^Contact:"
+	bob_udp "$IN" "sip:alice@$IN"
+	wait_line "$W/alice.out" "^a=setup"
+	run cat "$W/alice.out"
+	assert_line --regexp "^m=audio [0-9]+ UDP/TLS/RTP/SAVPF 0"
+	assert_line --regexp "^a=fingerprint:sha-256 "
+	refute_line --regexp "^a=crypto:"
 }
