@@ -360,3 +360,32 @@ rtpengine_up() {
 	assert_line --regexp "^a=fingerprint:sha-256 "
 	refute_line --regexp "^a=crypto:"
 }
+
+@test "sbc-gateway: the WebSocket keys reach sip-tls-term; a phone registers over WSS" {
+	local sg=$SBK_BIN/sbc-gateway wssport
+	run "$sg" -o 192.0.2.10 --registrar --wss-port 8443 \
+	    --ws-listen 127.0.0.1:8080 --ws-origin https://phone.test \
+	    --outside-keying dtls --dry-run
+	assert_success
+	assert_line --partial " --listen-wss 192.0.2.10:8443 --listen-ws 127.0.0.1:8080 --ws-origin https://phone.test --outside-keying=dtls"
+	run "$sg" -o 192.0.2.10 --registrar --wss-port 5061 --check
+	assert_failure
+	assert_output --partial "wss-port: the same as tls-port"
+	cp "$D/gw.pem" "$W/cert.pem"
+	cp "$D/gw.key" "$W/cert.key"
+	wssport=$("$FREEPORT" "$IP")
+	timeout -k 2 30 "$sg" --outside "$IP" --inside "$IP" --sip-port 0 \
+	    --tls-port "$("$FREEPORT" "$IP")" --wss-port "$wssport" \
+	    --cert "$W/cert.pem" --key "$W/cert.key" --registrar \
+	    --media-ports 40000-40999 > "$W/sg.out" 2> "$W/sg.err" &
+	PIDS+=($!)
+	wait_line "$W/sg.err" 'sbc-gateway: ready: '
+	KIDS+=($(sed -n 's/.*ready: srtp-bridge pid \([0-9]*\).*/\1/p' "$W/sg.err"))
+	KIDS+=($(sed -n 's/.*sip-tls-term pid \([0-9]*\)$/\1/p' "$W/sg.err"))
+	run cat "$W/sg.out"
+	assert_line "listening wss $IP:$wssport"
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" --tls -c 1 "$IP:$wssport" "$W/reg"
+	assert_line "ACCEPT ok"
+	assert_line "SIP/2.0 200 OK"
+}
