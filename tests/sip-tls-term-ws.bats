@@ -154,7 +154,7 @@ EOF
 	assert_line "HTTP/1.1 426 Upgrade Required"
 	assert_line "Sec-WebSocket-Version: 13"
 	assert_line "CLOSED"
-	run timeout 5 python3 "$WSC" --key c2hvcnQ= "$WSS" --tls
+	run timeout 5 python3 "$WSC" --tls --key c2hvcnQ= "$WSS"
 	assert_line "HTTP/1.1 400 Bad Request"
 	run timeout 5 python3 "$WSC" --origin https://evil.test "$WS"
 	assert_line "HTTP/1.1 403 Forbidden"
@@ -388,4 +388,24 @@ rtpengine_up() {
 	run timeout 10 python3 "$WSC" --tls -c 1 "$IP:$wssport" "$W/reg"
 	assert_line "ACCEPT ok"
 	assert_line "SIP/2.0 200 OK"
+}
+
+@test "sip-tls-term ws: a WS phone calls a TLS phone: flow to flow, each side its own transport" {
+	start_ws_gw --registrar
+	register "$W/reg" 300
+	( timeout 10 "$CLI" -a -w 6000 "$L" "$W/reg" > "$W/tls.out" ) &
+	PIDS+=($!)
+	wait_line "$W/tls.out" "^Contact:"
+	ws_invite "$W/inv" "sip:alice@gw.test" "o2o-$RANDOM"
+	run timeout 10 python3 "$WSC" --tls -c 2 -w 4000 "$WSS" "$W/inv"
+	assert_line "SIP/2.0 100 Trying"
+	assert_line "SIP/2.0 200 OK"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$WSS;transport=ws;lr>"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
+	run cat "$W/tls.out"
+	assert_line "INVITE sip:alice-0x55d1@127.0.0.10:5061;transport=tls SIP/2.0"
+	assert_line --regexp "^Via: SIP/2.0/TLS $L;branch=z9hG4bKsbk"
+	assert_line --regexp "^Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKws[0-9]+;received="
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
+	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$WSS;transport=ws;lr>"
 }
