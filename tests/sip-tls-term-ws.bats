@@ -409,3 +409,39 @@ rtpengine_up() {
 	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$L;transport=tls;lr>"
 	assert_line --regexp "^Record-Route: <sip:sbk[0-9a-f]{36}@$WSS;transport=ws;lr>"
 }
+
+@test "sip-tls-term: a TLS phone offering DTLS-SRTP gets a DTLS answer, and DTLS offers after (rtpengine)" {
+	command -v rtpengine >/dev/null || skip "rtpengine not installed"
+	rtpengine_up
+	bob_udp
+	start_ws_gw --registrar --allow-inside "$IP/32" --media "ng:$NG" \
+	    --media-direction outside,inside
+	register "$W/reg" 300
+	{
+	alice_offer "sip:bob@$UP" 70 dtls1 "dtls-$RANDOM" "UDP/TLS/RTP/SAVP 0"
+	echo "a=rtpmap:0 PCMU/8000"
+	echo "a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:3A:27:8F:9A:6A:B2:E5:55:62:60:89:E2"
+	echo "a=setup:actpass"
+	} | mk "$W/inv"
+	( timeout 12 "$CLI" -a -w 8000 "$L" "$W/reg" "$W/inv" > "$W/alice.out" ) &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^a=fingerprint"
+	sed -n '/^SIP\/2.0 200 OK/,/^----/p' "$W/alice.out" | grep -A30 'CSeq: 1 INVITE' > "$W/answer"
+	run cat "$W/answer"
+	assert_line --regexp "^m=audio [0-9]+ UDP/TLS/RTP/SAVP 0"
+	assert_line --regexp "^a=setup:(active|passive)"
+	refute_line --regexp "^a=crypto:"
+	run cat "$W/peer.out"
+	assert_line --regexp "^m=audio [0-9]+ RTP/AVP 0"
+	refute_line --regexp "^a=(fingerprint|setup|crypto)"
+	# Bob calls her: the offer she gets is DTLS-SRTP, as she spoke
+	timeout 10 python3 "$W/bob.py" "$IP" "$IN" "sip:alice@$IN" > "$W/bob2.out" &
+	PIDS+=($!)
+	wait_line "$W/alice.out" "^INVITE "
+	sbk_wait_for 5 sh -c "sed -n '/^INVITE /,\$p' '$W/alice.out' | grep -q '^a=fingerprint'"
+	sed -n '/^INVITE /,$p' "$W/alice.out" > "$W/offer"
+	run cat "$W/offer"
+	assert_line --regexp "^m=audio [0-9]+ UDP/TLS/RTP/SAVPF 0"
+	assert_line --regexp "^a=fingerprint:sha-256 "
+	refute_line --regexp "^a=crypto:"
+}

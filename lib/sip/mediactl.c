@@ -769,7 +769,18 @@ mediactl_sdp_has_crypto(struct slice sdp)
 			    slice_find(rest, SLICE_LIT("inline:")) >= 0)
 				return 1;
 		}
-		/* DTLS-SRTP (RFC 5763) keys SRTP as well. */
+	}
+	/* DTLS-SRTP (RFC 5763) keys SRTP as well. */
+	return mediactl_sdp_has_dtls(sdp);
+}
+
+int
+mediactl_sdp_has_dtls(struct slice sdp)
+{
+	struct slice s = sdp, line;
+
+	while (s.len > 0) {
+		(void)slice_split(&s, '\n', &line);
 		if (line.len > 14 && memcmp(line.p, "a=fingerprint:", 14) == 0)
 			return 1;
 	}
@@ -875,8 +886,10 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.sdp = m->body;
 	q.proto = rq->outward || rq->outside_both ? NG_PROTO_RTP_SAVP :
 	    NG_PROTO_RTP_AVP;
+	/* An answer to a DTLS-SRTP phone follows its offer: the relay
+	 * knows that leg's protocol, ICE and rtcp-mux from it. */
 	if (rq->webrtc && rq->outward)
-		q.proto = NG_PROTO_UDP_TLS_RTP_SAVPF;
+		q.proto = offer ? NG_PROTO_UDP_TLS_RTP_SAVPF : NG_PROTO_NONE;
 	if (offer && q.proto == NG_PROTO_RTP_SAVP) {
 		/* rtpengine offers AEAD_AES_256_GCM first, and baresip 1.0
 		 * takes the first suite it knows but cannot decrypt that
@@ -894,14 +907,17 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.dtls = NG_DTLS_OFF;
 	q.replace = NG_REPLACE_ORIGIN | NG_REPLACE_SESSION_CONNECTION;
 	q.rtcp_mux = NG_RTCP_MUX_DEMUX;
-	if (rq->webrtc && rq->outward) {
+	if (rq->webrtc && rq->outward && offer) {
 		q.ice = NG_ICE_FORCE;
-		q.dtls = offer ? NG_DTLS_PASSIVE : NG_DTLS_NONE;
+		q.dtls = NG_DTLS_PASSIVE;
 		q.sdes = NG_SDES_OFF;
-		q.rtcp_mux = offer ? NG_RTCP_MUX_OFFER | NG_RTCP_MUX_REQUIRE :
-		    NG_RTCP_MUX_REQUIRE;
-	} else if (rq->webrtc)
+		q.rtcp_mux = NG_RTCP_MUX_OFFER | NG_RTCP_MUX_REQUIRE;
+	} else if (rq->webrtc && rq->outward) {
+		q.ice = NG_ICE_NONE;
 		q.dtls = NG_DTLS_NONE;
+		q.rtcp_mux = 0;
+	} else if (rq->webrtc || mediactl_sdp_has_dtls(m->body))
+		q.dtls = NG_DTLS_NONE;	/* DTLS=off would refuse its DTLS */
 	if (mc->conf.dir_outside != NULL && mc->conf.dir_inside != NULL) {
 		q.from_interface = slice_cstr(rq->outward &&
 		    !rq->outside_both ? mc->conf.dir_inside :

@@ -67,12 +67,13 @@ struct mediactl_req {
 
 /*
  * The WebRTC legs, with the flags Kamailio's WebRTC configurations give
- * rtpengine: a body going to a WebRTC party gets "transport-protocol
- * UDP/TLS/RTP/SAVPF", ICE=force and, an offer, DTLS=passive and
- * rtcp-mux-offer + rtcp-mux-require, an answer rtcp-mux-require (no SDES
- * suites are offered); a body coming from one and going inside gets
+ * rtpengine: an offer going to a WebRTC party gets "transport-protocol
+ * UDP/TLS/RTP/SAVPF", ICE=force, DTLS=passive, SDES-off and
+ * rtcp-mux-offer + rtcp-mux-require; an answer going to one gets none of
+ * these (the relay follows that party's own offer); a body coming from one and going inside gets
  * RTP/AVP, ICE=remove and rtcp-mux-demux (no DTLS=off: that would
- * refuse the DTLS the party offered).
+ * refuse the DTLS the party offered; nor for any body with an
+ * a=fingerprint, e.g. a WebRTC phone's towards an SDES one).
  */
 
 /*
@@ -127,6 +128,8 @@ void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
  */
 void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
 
+/* Does `sdp` offer DTLS-SRTP (an a=fingerprint line)? */
+int mediactl_sdp_has_dtls(struct slice sdp);
 /* Does `sdp` key SRTP: an a=crypto line with a suite we know and a key,
  * or an a=fingerprint (DTLS-SRTP)? */
 int mediactl_sdp_has_crypto(struct slice sdp);

@@ -239,6 +239,7 @@ proxy_free(struct proxy *px)
 		(void)ev_timer_del(px->loop, (uint64_t)px->reg_timer);
 	registrar_free(px->reg);
 	px_auth_free(px->auth);
+	px_keying_free(px);
 	(void)ev_fd_del(px->loop, px->udp_fd);
 	close(px->udp_fd);
 	free(px);

@@ -114,6 +114,7 @@ struct proxy {
 	struct px_ratelog deny_log;	/* outside requests refused 403 */
 	int64_t reg_timer;
 	struct px_auth *auth;		/* proxy_auth.c, or NULL */
+	struct px_keying *keying;	/* proxy_keying.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
 };
 
@@ -204,6 +205,11 @@ void px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     struct target *t, const struct target *back, int outward,
     struct slice branch, uint64_t flow);
 
+/* proxy_keying.c: the keying of each outside phone */
+void px_keying_learn(struct proxy *px, uint64_t flow, struct slice sdp);
+int px_keying_dtls(struct proxy *px, uint64_t flow);
+void px_keying_forget(struct proxy *px, uint64_t flow);
+void px_keying_free(struct proxy *px);
 /* proxy_txn.c */
 struct txn **px_txn_find(struct proxy *px, struct slice key);
 void px_txn_free(struct proxy *px, struct txn *t);
