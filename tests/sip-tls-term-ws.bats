@@ -80,6 +80,7 @@ EOF
 	assert_failure 2
 	run "$GW" -c "$D/gw.pem" -k "$D/gw.key" --listen-ws 0.0.0.0:0 --check
 	assert_output --partial "warning: --listen-ws 0.0.0.0:0"
+	assert_line "ok listen-ws: 0.0.0.0:0 (not bound)"
 }
 
 @test "sip-tls-term ws: REGISTER over WS and WSS to the built-in registrar" {

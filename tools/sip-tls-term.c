@@ -589,6 +589,12 @@ check_only(const struct opts *o, const struct logger *lg)
 	for (i = 0; i < o->c.nlisten; i++)
 		if (net_addr_format(&o->c.listen[i], s, sizeof(s)) == 0)
 			printf("ok listen: %s (not bound)\n", s);
+	for (i = 0; i < o->c.nlisten_wss; i++)
+		if (net_addr_format(&o->c.listen_wss[i], s, sizeof(s)) == 0)
+			printf("ok listen-wss: %s (not bound)\n", s);
+	for (i = 0; i < o->c.nlisten_ws; i++)
+		if (net_addr_format(&o->c.listen_ws[i], s, sizeof(s)) == 0)
+			printf("ok listen-ws: %s (not bound)\n", s);
 	if (net_addr_format(&o->c.proxy.inside, s, sizeof(s)) == 0)
 		printf("ok inside: %s (not bound)\n", s);
 	if (sipterm_check(&o->c, lg, say_check, &cr, &f) != 0)
