@@ -15,7 +15,7 @@ struct ws_dec {
 	uint8_t *in;
 	size_t in_len, in_off, in_cap;
 	uint8_t *msg;
-	size_t msg_len;
+	size_t msg_len, msg_cap;
 	int in_msg;		/* a fragmented message has begun */
 	enum ws_op msg_op;
 	int msg_out;		/* msg was handed out: empty it next time */
@@ -194,8 +194,21 @@ data_frame(struct ws_dec *d, const struct hdr *h, uint8_t *pl,
 	if (d->msg_len + h->plen > d->max_msg)
 		return fail(d, E_BIG, WS_CLOSE_TOO_BIG);
 	if (h->plen > 0) {
-		if (d->msg == NULL && (d->msg = malloc(d->max_msg)) == NULL)
-			return fail(d, E_NOMEM, WS_CLOSE_GOING);
+		size_t need = d->msg_len + (size_t)h->plen;
+
+		if (need > d->msg_cap) {
+			size_t cap = d->msg_cap != 0 ? d->msg_cap : 1024;
+			uint8_t *x;
+
+			while (cap < need)
+				cap *= 2;
+			if (cap > d->max_msg)
+				cap = d->max_msg;
+			if ((x = realloc(d->msg, cap)) == NULL)
+				return fail(d, E_NOMEM, WS_CLOSE_GOING);
+			d->msg = x;
+			d->msg_cap = cap;
+		}
 		memcpy(d->msg + d->msg_len, pl, (size_t)h->plen);
 		d->msg_len += (size_t)h->plen;
 	}
@@ -290,7 +303,7 @@ ws_dec_release(struct ws_dec *d)
 	if (!d->in_msg && d->msg != NULL) {
 		free(d->msg);
 		d->msg = NULL;
-		d->msg_len = 0;
+		d->msg_len = d->msg_cap = 0;
 		d->msg_out = 0;
 	}
 }
@@ -299,7 +312,7 @@ size_t
 ws_dec_held(const struct ws_dec *d)
 {
 	return (d->in != NULL ? d->in_cap : 0) +
-	    (d->msg != NULL ? d->max_msg : 0);
+	    d->msg_cap;
 }
 
 int

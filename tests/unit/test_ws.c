@@ -162,10 +162,73 @@ test_frames(void)
 	    "127 0x10000");
 }
 
+/* A masked client frame of `n` bytes of `c` into `out`: its length. */
+static size_t
+client_frame(uint8_t *out, int fin, int op, size_t n, int c)
+{
+	static const uint8_t key[4] = { 0x11, 0x22, 0x33, 0x44 };
+	size_t hl = 2, i;
+
+	out[0] = (uint8_t)((fin ? 0x80 : 0) | op);
+	if (n < 126)
+		out[1] = (uint8_t)(0x80 | n);
+	else {
+		out[1] = 0x80 | 126;
+		out[2] = (uint8_t)(n >> 8);
+		out[3] = (uint8_t)n;
+		hl = 4;
+	}
+	memcpy(out + hl, key, 4);
+	for (i = 0; i < n; i++)
+		out[hl + 4 + i] = (uint8_t)(c ^ key[i & 3]);
+	return hl + 4 + n;
+}
+
+/* A message in fragments grows its buffer up to the cap, no further. */
+static void
+test_fragments(void)
+{
+	static uint8_t f[8192];
+	struct ws_event ev;
+	struct ws_dec *d = ws_dec_new(4096);
+	size_t i, n, ok = 1;
+
+	for (i = 0; i < 3; i++) {
+		n = client_frame(f, i == 2, i == 0 ? WS_OP_BINARY : WS_OP_CONT,
+		    1000, 'a' + (int)i);
+		if (ws_dec_feed(d, f, n) != 0 ||
+		    ws_dec_next(d, &ev) != (i == 2 ? 1 : 0))
+			ok = 0;
+		if (i < 2)
+			ws_dec_release(d);
+	}
+	T_OK(ok && ev.type == WS_EV_MSG && ev.op == WS_OP_BINARY &&
+	    ev.data.len == 3000 && ev.data.p[0] == 'a' &&
+	    ev.data.p[1500] == 'b' && ev.data.p[2999] == 'c',
+	    "3000 bytes in 3 fragments");
+	ws_dec_release(d);
+	T_EQ_INT(ws_dec_held(d), 0, "released after the message");
+	for (i = 0, ok = 0; i < 5; i++) {
+		n = client_frame(f, 0, i == 0 ? WS_OP_TEXT : WS_OP_CONT, 1000,
+		    'x');
+		if (ws_dec_feed(d, f, n) != 0)
+			break;
+		if (ws_dec_next(d, &ev) == E_BIG) {
+			ok = 1;
+			break;
+		}
+		ws_dec_release(d);
+	}
+	T_OK(ok && i == 4 && ws_dec_close_code(d) == 1009,
+	    "the fifth 1000-byte fragment passes 4096: 1009");
+	ws_dec_free(d);
+}
+
 int
 main(void)
 {
 	test_http();
 	test_frames();
+	test_fragments();
 	return t_done();
 }
