@@ -446,3 +446,15 @@ rtpengine_up() {
 	assert_line --regexp "^a=fingerprint:sha-256 "
 	refute_line --regexp "^a=crypto:"
 }
+
+@test "sip-tls-term ws: Contact rewriting keeps a WS phone's .invalid Contact" {
+	sip_peer udp 15
+	start_ws_gw -u "udp:$UP" --contact-rewrite
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" -c 1 "$WS" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	assert_line "Contact: <sip:r2d2alice@df7jal23ls0d.invalid;transport=ws>;expires=300"
+	run cat "$W/peer.out"
+	assert_line --regexp "^Contact: <sip:sbk[0-9a-f]{36}@$IN>;expires=300"
+	refute_line --partial ".invalid>"
+}
