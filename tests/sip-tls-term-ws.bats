@@ -291,6 +291,28 @@ PY
 	assert_line --regexp "^101[[:space:]]+websocket"
 }
 
+@test "sip-tls-term ws: tshark decrypts WSS with our TLS key log and finds SIP in it" {
+	command -v tshark >/dev/null || skip "tshark is not installed"
+	start_ws_gw --registrar --tls-keylog "$W/keys.log"
+	port=${WSS##*:}
+	timeout 12 tshark -i lo -f "tcp port $port" -w "$W/wss.pcapng" \
+	    > "$W/tshark.log" 2>&1 &
+	PIDS+=($!)
+	wait_line "$W/tshark.log" "Capturing on" || true
+	sleep 0.5
+	ws_register "$W/reg" alice
+	run timeout 10 python3 "$WSC" --tls -c 1 "$WSS" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	sleep 0.5
+	kill "${PIDS[-1]}"; wait "${PIDS[-1]}" || true
+	run tshark -n -r "$W/wss.pcapng" -o "tls.keylog_file:$W/keys.log" \
+	    -d "tcp.port==$port,tls" -Y sip -T fields -e websocket.mask \
+	    -e sip.Method -e sip.Status-Code
+	assert_success
+	assert_line --regexp "^(True|1)[[:space:]]+REGISTER"
+	assert_line --regexp "^(False|0)[[:space:]]+200"
+}
+
 # rtpengine_up: a real rtpengine, outside on $IP, inside on $RIN; sets NG.
 rtpengine_up() {
 	local port pmin
