@@ -480,3 +480,55 @@ rtpengine_up() {
 	assert_line --regexp "^Contact: <sip:sbk[0-9a-f]{36}@$IN>;expires=300"
 	refute_line --partial ".invalid>"
 }
+
+@test "sip-tls-term ws: python3-websockets (an independent RFC 6455 client) over WSS and WS" {
+	/usr/bin/python3 -c 'import websockets' 2>/dev/null ||
+	    skip "python3-websockets is not installed"
+	start_ws_gw --registrar --ws-origin https://phone.test
+	ws_register "$W/reg" alice
+	ws_register "$W/reg2" bob
+	cat > "$W/wsc.py" <<'PY'
+import asyncio, ssl, sys, websockets
+async def main(url, proto, origin, reg, reg2):
+    ctx = None
+    if url.startswith("wss:"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ws = await websockets.connect(url, subprotocols=[proto], ssl=ctx,
+                                      origin=origin, compression=None)
+    except websockets.exceptions.InvalidStatusCode as e:
+        print("refused", e.status_code)
+        return
+    print("subprotocol", ws.subprotocol)
+    await ws.send(open(reg, newline="").read())
+    print((await asyncio.wait_for(ws.recv(), 5)).replace("\r\n", "\n"))
+    await asyncio.wait_for(await ws.ping(b"hi"), 5)
+    print("pong ok")
+    # a message in fragments, from an async iterator
+    msg = open(reg2, newline="").read()
+    async def parts():
+        for i in range(0, len(msg), 100):
+            yield msg[i:i + 100]
+    await ws.send(parts())
+    print((await asyncio.wait_for(ws.recv(), 5)).replace("\r\n", "\n"))
+    await ws.close()
+    print("closed", ws.close_code)
+asyncio.run(main(*sys.argv[1:]))
+PY
+	run timeout 20 /usr/bin/python3 "$W/wsc.py" "wss://$WSS/" sip https://phone.test "$W/reg" "$W/reg2"
+	assert_success
+	assert_line "subprotocol sip"
+	assert_line "Contact: <sip:r2d2alice@df7jal23ls0d.invalid;transport=ws>;expires=300"
+	assert_line "pong ok"
+	assert_line "Contact: <sip:r2d2bob@df7jal23ls0d.invalid;transport=ws>;expires=300"
+	assert_line "closed 1000"
+	run timeout 20 /usr/bin/python3 "$W/wsc.py" "ws://$WS/" sip https://phone.test "$W/reg" "$W/reg2"
+	assert_line "subprotocol sip"
+	assert_line "closed 1000"
+	run timeout 20 /usr/bin/python3 "$W/wsc.py" "ws://$WS/" chat https://phone.test "$W/reg" "$W/reg2"
+	assert_line "refused 400"
+	run timeout 20 /usr/bin/python3 "$W/wsc.py" "ws://$WS/" sip https://evil.test "$W/reg" "$W/reg2"
+	assert_line "refused 403"
+}
