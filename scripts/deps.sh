@@ -11,7 +11,11 @@ build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-d
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
-	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules"
+	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules
+	chromium"
+# tests/e2e/browser.bats also needs node and npm: the machine's Node.js 20
+# (with its npm) is not Debian's package, so nodejs and npm are not listed
+# here; the test runs `npm ci --prefix tests/browser` itself.
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
 print=0
