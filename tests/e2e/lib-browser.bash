@@ -138,13 +138,20 @@ sbk_browser_heard() {
 }
 
 # sbk_browser_stats NAME: the WebRTC stats of the last measure (codec,
-# packets, DTLS-SRTP cipher and role, ICE pair), logged and printed.
+# packets, DTLS-SRTP cipher and role, ICE pair), logged; succeeds when the
+# media was DTLS-SRTP (DTLS connected, an SRTP cipher negotiated) over an
+# ICE pair on 127.0.0.0/8 at both ends, with packets both ways.
 sbk_browser_stats() {
 	local s
 	s=$(grep '"event":"listen"' "$E2E_DIR/$1.log" | tail -1 |
 	    grep -o '"stats":{[^}]*}')
 	sbk_log "$1 $s"
-	printf '%s\n' "$s"
+	[[ $s == *'"dtlsState":"connected"'* ]] &&
+	[[ $s =~ \"srtpCipher\":\"SRTP_[A-Z0-9_]+\" ]] &&
+	[[ $s =~ \"pair\":\"127\.[0-9.]+:[0-9]+\ -\>\ 127\.[0-9.]+:[0-9]+\" ]] &&
+	[[ $s =~ \"packetsReceived\":[1-9][0-9] ]] &&
+	[[ $s =~ \"packetsSent\":[1-9][0-9] ]] ||
+	    { sbk_fail "$1: not DTLS-SRTP over loopback ICE: $s"; return 1; }
 }
 
 # --- scenarios: the same against any gateway ---------------------------
@@ -164,9 +171,8 @@ sbk_browser_call_out() {
 	sbk_event "$peer" CALL_CLOSED 10 || return 1
 	sbk_browser_done browser 15 || return 1
 	sleep 0.3	# sndfile closes its WAVs after the call is gone
-	sbk_browser_stats browser > /dev/null
-	sbk_browser_heard browser || return 1
-	sbk_heard "$peer" "$BROWSER_HZ"
+	sbk_browser_heard browser && sbk_browser_stats browser &&
+	    sbk_heard "$peer" "$BROWSER_HZ"
 }
 
 # sbk_browser_call_in WSS AOR PEER URI: the browser registers at WSS as AOR
@@ -188,9 +194,8 @@ sbk_browser_call_in() {
 	sbk_browser_event browser '"event":"call-ended"' 10 || return 1
 	sbk_browser_done browser 15 || return 1
 	sleep 0.3
-	sbk_browser_stats browser > /dev/null
-	sbk_browser_heard browser || return 1
-	sbk_heard "$peer" "$BROWSER_HZ"
+	sbk_browser_heard browser && sbk_browser_stats browser &&
+	    sbk_heard "$peer" "$BROWSER_HZ"
 }
 
 # --- labs ----------------------------------------------------------------
