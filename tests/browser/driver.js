@@ -13,6 +13,9 @@
 //   --chromium PATH    the browser (default $CHROMIUM or /usr/bin/chromium)
 //   --timeout SECONDS  bound on the whole run (default 80)
 //   --screenshot PNG   a picture of the page at the end
+//   --http-port N      serve the page on 127.0.0.1:N (default: a free port);
+//                      its origin, http://127.0.0.1:N, is what the page's
+//                      WebSocket handshake says in Origin
 // Steps, in order:
 //   register           connect and REGISTER
 //   call:URI           call URI, wait until it is confirmed
@@ -44,7 +47,8 @@ function out(ev) {
 function usage(msg) {
 	process.stderr.write(`driver.js: ${msg}\n` +
 	    'usage: node driver.js --wss URL --uri SIP-URI --tone WAV [--password PW]\n' +
-	    '       [--chromium PATH] [--timeout S] [--screenshot PNG] STEP...\n');
+	    '       [--chromium PATH] [--timeout S] [--screenshot PNG] [--http-port N]\n' +
+	    '       STEP...\n');
 	process.exit(2);
 }
 
@@ -65,6 +69,7 @@ function parseArgs(argv) {
 		case '--chromium': o.chromium = val(); break;
 		case '--timeout': o.timeout = Number(val()); break;
 		case '--screenshot': o.screenshot = val(); break;
+		case '--http-port': o.httpPort = Number(val()); break;
 		case '-h': case '--help': usage('help');
 		default:
 			if (a.startsWith('-')) usage(`unknown option ${a}`);
@@ -76,6 +81,9 @@ function parseArgs(argv) {
 	if (!o.tone || !fs.existsSync(o.tone)) usage('--tone WAV needed (an existing file)');
 	if (!fs.existsSync(o.chromium)) usage(`no browser at ${o.chromium}`);
 	if (!(o.timeout > 0)) usage('--timeout must be a positive number');
+	if (o.httpPort !== undefined && !(Number.isInteger(o.httpPort) &&
+	    o.httpPort > 0 && o.httpPort < 65536))
+		usage('--http-port must be a port number');
 	for (const s of o.steps) {
 		const [k, ...rest] = s.split(':');
 		const ok = { register: 0, answer: 0, hangup: 0, ended: 0, unregister: 0 }[k] === 0 ?
@@ -91,7 +99,7 @@ function parseArgs(argv) {
 }
 
 // The page, JsSIP bundled for it, nothing else; only GET.
-function serve() {
+function serve(port) {
 	const dir = path.join(__dirname, 'page');
 	const files = {
 		'/': ['text/html', fs.readFileSync(path.join(dir, 'index.html'))],
@@ -111,7 +119,7 @@ function serve() {
 	});
 	return new Promise((resolve, reject) => {
 		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => resolve(srv));
+		srv.listen(port || 0, '127.0.0.1', () => resolve(srv));
 	});
 }
 
@@ -123,7 +131,7 @@ async function main() {
 	} catch (e) {
 		usage('puppeteer-core is not installed: npm ci --prefix tests/browser');
 	}
-	const srv = await serve();
+	const srv = await serve(o.httpPort);
 	const page_url = `http://127.0.0.1:${srv.address().port}/`;
 	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sbk-chromium-'));
 	let browser = null;

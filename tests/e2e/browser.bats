@@ -45,3 +45,31 @@ need_reference() {
 	need_reference
 	sbk_netns sbk_browser_scenario kamailio in
 }
+
+# sbckit's gateway: sip-tls-term's WebSocket listener and srtp-bridge's
+# DTLS-SRTP (it links OpenSSL's DTLS only with its WebRTC side).
+need_sbckit() {
+	[ -x "$SBK_BIN/sip-tls-term" ] && [ -x "$SBK_BIN/srtp-bridge" ] ||
+	    skip "sip-tls-term or srtp-bridge not built"
+	"$SBK_BIN/sip-tls-term" --help 2>&1 | grep -q -- '--listen-wss' ||
+	    skip "sip-tls-term has no --listen-wss yet"
+	grep -q -a DTLS_method "$SBK_BIN/srtp-bridge" ||
+	    skip "srtp-bridge has no DTLS-SRTP yet"
+}
+
+@test "browser: sbckit (sip-tls-term --listen-wss + srtp-bridge): the browser calls baresip over WSS, both hear the other" {
+	need_sbckit
+	sbk_netns sbk_browser_scenario sbckit out
+}
+
+@test "browser: sbckit (sip-tls-term --listen-wss + srtp-bridge): baresip calls the browser registered over WSS, both hear the other" {
+	need_sbckit
+	# Seen with w-ws ebef988 + w-webrtc 34a8405: sip-tls-term asks for
+	# "transport-protocol RTP/AVP" on the browser's answer, srtp-bridge
+	# answers baresip's RTP/AVP offer with "m=audio ... RTP/AVPF", baresip
+	# sends nothing on it and the browser hears silence (rtpengine, asked
+	# the same, answers RTP/AVP and the call works: test 2).
+	[ "${SBK_BROWSER_KNOWN_BAD:-}" = run ] ||
+	    skip "srtp-bridge answers an RTP/AVP offer with RTP/AVPF (WebRTC answerer); SBK_BROWSER_KNOWN_BAD=run runs it"
+	sbk_netns sbk_browser_scenario sbckit in
+}

@@ -81,14 +81,16 @@ sbk_browser_tone() {
 
 # sbk_browser NAME WSS AOR STEP...: start the browser phone NAME (driver.js
 # under timeout, its JSON event lines in $E2E_DIR/NAME.log, a screenshot in
-# $E2E_DIR/NAME.png) playing $E2E_DIR/browser.wav. E2E_BROWSER_PID is the
-# PID to wait for.
+# $E2E_DIR/NAME.png) playing $E2E_DIR/browser.wav, its page served from
+# 127.0.0.1:$E2E_HTTP_PORT when set (a free port otherwise).
+# E2E_BROWSER_PID is the PID to wait for.
 sbk_browser() {
 	local name=$1 wss=$2 aor=$3; shift 3
 	[ -f "$E2E_DIR/browser.wav" ] ||
 	    sbk_browser_tone "$E2E_DIR/browser.wav" "$BROWSER_HZ" || return 1
 	sbk_spawn "$name" node "$SBK_BROWSER_DIR/driver.js" --wss "$wss" \
 	    --uri "$aor" --tone "$E2E_DIR/browser.wav" --chromium "$CHROMIUM" \
+	    ${E2E_HTTP_PORT:+--http-port "$E2E_HTTP_PORT"} \
 	    --timeout "${E2E_BROWSER_TIMEOUT:-45}" \
 	    --screenshot "$E2E_DIR/$name.png" "$@"
 	E2E_BROWSER_PID=$E2E_PID
@@ -243,11 +245,50 @@ sbk_lab_browser_kamailio() {
 	BROWSER_FROM_BOB="sip:alice@$INT:$E2E_KAM_UDP"
 }
 
+# sbk_lab_browser_sbckit: sbckit's own WebRTC gateway: srtp-bridge as the
+# ng relay (DTLS-SRTP + ICE-lite outside on $E2E_NET.3, RTP inside on .4)
+# and sip-tls-term with its built-in registrar (WSS and TLS on .1, UDP
+# inside on .2, --ws-origin the page's origin only), upstream bob
+# (baresip, UDP, .30, not registering). Returns 2 with the reason in
+# E2E_SKIP when these tools have no WebSocket listener yet.
+sbk_lab_browser_sbckit() {
+	EXT=$E2E_NET.1 INT=$E2E_NET.2 MEXT=$E2E_NET.3 MINT=$E2E_NET.4
+	local bobip=$E2E_NET.30 wss tls udp
+	E2E_SKIP=
+	if ! "$SBK_BIN/sip-tls-term" --help 2>&1 | grep -q -- '--listen-wss'; then
+		E2E_SKIP="sip-tls-term has no --listen-wss yet"
+		return 2
+	fi
+	sbk_certs "$E2E_DIR/pki" "$EXT" || return 1
+	sbk_tone "$E2E_DIR/bob.wav" "$BOB_HZ" || return 1
+	sbk_srtp_bridge "$MEXT" "$MINT" || return 1
+	sbk_baresip bob "$bobip" "$E2E_DIR/bob.wav" \
+	    "<sip:bob@$bobip:@SIPPORT@>;regint=0;answermode=auto;audio_codecs=pcmu" ||
+	    return 1
+	{ read -r wss; read -r tls; read -r E2E_HTTP_PORT; } \
+	    <<< "$(sbk_freeport "$EXT" 2; sbk_freeport 127.0.0.1)" || return 1
+	udp=$(sbk_freeport "$INT") || return 1
+	E2E_GW_WSS=$wss E2E_GW_TLS=$tls E2E_GW_UDP=$udp
+	sbk_spawn sip-tls-term "$SBK_BIN/sip-tls-term" \
+	    --listen "$EXT:$tls" --listen-wss "$EXT:$wss" \
+	    --ws-origin "http://127.0.0.1:$E2E_HTTP_PORT" \
+	    --cert "$E2E_DIR/pki/gw.pem" --key "$E2E_DIR/pki/gw.key" \
+	    --upstream "udp:$bobip:$(sbk_sipport bob)" --inside "$INT:$udp" \
+	    --registrar --media "ng:$E2E_NG" --media-direction outside,inside \
+	    --tls-keylog "$E2E_DIR/tls.keys" -v
+	sbk_wait_port tcp "$EXT" "$wss" 10 && sbk_wait_port udp "$INT" "$udp" 5 ||
+	    return 1
+	BROWSER_WSS="wss://$EXT:$wss"
+	BROWSER_AOR="sip:alice@$EXT"
+	BOB_FROM_BROWSER="sip:bob@$EXT:$wss"
+	BROWSER_FROM_BOB="sip:alice@$INT:$udp"
+}
+
 # sbk_browser_scenario LAB out|in: build LAB (sbk_lab_browser_LAB) and run
 # the call out of the browser or into it. Meant for sbk_netns.
 sbk_browser_scenario() {
 	local lab=$1 dir=$2
-	"sbk_lab_browser_$lab" || return 1
+	"sbk_lab_browser_$lab" || return
 	case $dir in
 	out) sbk_browser_call_out "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" ;;
 	in) sbk_browser_call_in "$BROWSER_WSS" "$BROWSER_AOR" bob "$BROWSER_FROM_BOB" ;;
