@@ -26,6 +26,10 @@
 //   ended              wait (15 s) until the other side hangs up
 //   wait:SEC           sleep
 //   unregister         stop the user agent (un-REGISTER, close the socket)
+//   refused:SEC        connect, and be refused: no registration within SEC
+//                      seconds, the WebSocket closed at least once
+//   drop               close the page at once: its WebSocket and media go
+//                      without a BYE (a phone lost mid-call); the last step
 //
 // Output: one JSON object a line on stdout, {"event": ...}: the page's
 // events (registered, sdp, ice, confirmed, listen, ended, ...), "step" before
@@ -86,10 +90,11 @@ function parseArgs(argv) {
 		usage('--http-port must be a port number');
 	for (const s of o.steps) {
 		const [k, ...rest] = s.split(':');
-		const ok = { register: 0, answer: 0, hangup: 0, ended: 0, unregister: 0 }[k] === 0 ?
+		const ok = { register: 0, answer: 0, hangup: 0, ended: 0, unregister: 0,
+			drop: 0 }[k] === 0 ?
 		    rest.length === 0 :
 		    k === 'call' ? rest.length > 0 :
-		    k === 'wait' ? rest.length === 1 && Number(rest[0]) >= 0 :
+		    k === 'wait' || k === 'refused' ? rest.length === 1 && Number(rest[0]) >= 0 :
 		    k === 'listen' ? rest.length === 2 && Number(rest[0]) > 0 && Number(rest[1]) > 0 :
 		    false;
 		if (!ok) usage(`bad step '${s}'`);
@@ -231,6 +236,19 @@ async function main() {
 			}
 			case 'wait':
 				await new Promise((r) => setTimeout(r, Number(arg) * 1000));
+				break;
+			case 'refused': {
+				const r = await page.evaluate((w, u, p, ms) =>
+				    phone.refused({ wss: w, uri: u, password: p }, ms),
+				o.wss, o.uri, o.password || '', Number(arg) * 1000);
+				out({ event: 'refused', closes: r.closes, registered: r.registered });
+				if (r.registered || r.closes < 1)
+					throw new Error(`not refused: ${JSON.stringify(r)}`);
+				break;
+			}
+			case 'drop':
+				await page.close({ runBeforeUnload: false });
+				out({ event: 'dropped' });
 				break;
 			case 'unregister':
 				await page.evaluate(() => phone.stop());

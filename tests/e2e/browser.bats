@@ -73,3 +73,16 @@ need_sbckit() {
 	    skip "srtp-bridge answers an RTP/AVP offer with RTP/AVPF (WebRTC answerer); SBK_BROWSER_KNOWN_BAD=run runs it"
 	sbk_netns sbk_browser_scenario sbckit in
 }
+
+@test "browser: sbckit: the browser lost mid-call (page closed, no BYE): the gateway ends the call inside" {
+	need_sbckit
+	sbk_netns sbk_browser_scenario sbckit drop
+	grep -q 'out inside .* BYE' "$E2E_DIR/sip-tls-term.log"
+}
+
+@test "browser: sbckit: a page from an origin not in --ws-origin cannot register" {
+	need_sbckit
+	sbk_netns sbk_browser_scenario sbckit refused
+	grep -q 'upgrade refused: 403' "$E2E_DIR/sip-tls-term.log"
+	! grep -q 'REGISTER' "$E2E_DIR/sip-tls-term.log"
+}

@@ -200,6 +200,35 @@ sbk_browser_call_in() {
 	    sbk_heard "$peer" "$BROWSER_HZ"
 }
 
+# sbk_browser_drop WSS AOR PEER TARGET: the browser calls TARGET (baresip
+# PEER answers), hears it, then its page is closed at once: no BYE, the
+# WebSocket and the media just go. The gateway must end the call towards
+# PEER by itself within 10 s (PEER sees CALL_CLOSED).
+sbk_browser_drop() {
+	local wss=$1 aor=$2 peer=$3 target=$4
+	sbk_mark "$peer"
+	sbk_browser browser "$wss" "$aor" register "call:$target" \
+	    "listen:1:$BOB_HZ" drop || return 1
+	sbk_event "$peer" CALL_ESTABLISHED 15 || { sbk_browser_show browser; return 1; }
+	sbk_browser_event browser '"event":"dropped"' 20 || return 1
+	sbk_browser_done browser 15 || return 1
+	sbk_browser_heard browser || return 1
+	sbk_event "$peer" CALL_CLOSED 10 || return 1
+	sbk_log "$peer: $(grep -o '"param":"[^"]*"' <<< "$E2E_EVENT")"
+}
+
+# sbk_browser_refused WSS AOR: the page, served from an origin the gateway
+# does not allow ($E2E_HTTP_PORT moved to another free port), must not
+# register: its WebSocket is refused (closed) and no REGISTER gets in.
+sbk_browser_refused() {
+	local wss=$1 aor=$2 allowed=${E2E_HTTP_PORT:-}
+	E2E_HTTP_PORT=$(sbk_freeport 127.0.0.1) || return 1
+	[ "$E2E_HTTP_PORT" != "$allowed" ] || return 1
+	sbk_browser browser "$wss" "$aor" refused:3 || return 1
+	sbk_browser_done browser 20 || return 1
+	E2E_HTTP_PORT=$allowed
+}
+
 # --- labs ----------------------------------------------------------------
 
 # sbk_lab_browser_kamailio: the reference WebRTC gateway: rtpengine
@@ -284,14 +313,17 @@ sbk_lab_browser_sbckit() {
 	BROWSER_FROM_BOB="sip:alice@$INT:$udp"
 }
 
-# sbk_browser_scenario LAB out|in: build LAB (sbk_lab_browser_LAB) and run
-# the call out of the browser or into it. Meant for sbk_netns.
+# sbk_browser_scenario LAB out|in|drop|refused: build LAB
+# (sbk_lab_browser_LAB) and run a call out of the browser or into it, the
+# browser lost mid-call, or its origin refused. Meant for sbk_netns.
 sbk_browser_scenario() {
 	local lab=$1 dir=$2
 	"sbk_lab_browser_$lab" || return
 	case $dir in
 	out) sbk_browser_call_out "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" ;;
 	in) sbk_browser_call_in "$BROWSER_WSS" "$BROWSER_AOR" bob "$BROWSER_FROM_BOB" ;;
-	*) sbk_fail "sbk_browser_scenario: out or in, not $dir" ;;
+	drop) sbk_browser_drop "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" ;;
+	refused) sbk_browser_refused "$BROWSER_WSS" "$BROWSER_AOR" ;;
+	*) sbk_fail "sbk_browser_scenario: out, in, drop or refused, not $dir" ;;
 	esac
 }

@@ -16,6 +16,8 @@
 	let incoming = [];
 	let ended = null;
 	let audioCtx = null;
+	let closes = 0;
+	let registered = false;
 
 	function emit(type, data) {
 		const ev = Object.assign({ event: type, t: Date.now() }, data || {});
@@ -152,9 +154,12 @@
 					user_agent: 'sbckit-browser-test JsSIP/' + JsSIP.version,
 				});
 				ua.on('connected', () => emit('connected'));
-				ua.on('disconnected', (e) => emit('disconnected', {
-					code: e && e.code, reason: e && e.reason }));
+				ua.on('disconnected', (e) => {
+					closes++;
+					emit('disconnected', { code: e && e.code, reason: e && e.reason });
+				});
 				ua.on('registered', () => {
+					registered = true;
 					emit('registered');
 					resolve(true);
 				});
@@ -190,6 +195,15 @@
 			await waitFor(() => s.__sbkConfirmed || ended, 20000, 'answer');
 			if (ended) throw new Error('answer failed: ' + JSON.stringify(ended));
 			return true;
+		},
+
+		// refused(o, ms): start(o) and wait ms: the gateway must not let
+		// this page register; how often the socket was closed.
+		async refused(o, ms) {
+			phone.start(o).catch(() => {});
+			await new Promise((r) => setTimeout(r, ms));
+			ua.stop();
+			return { closes, registered };
 		},
 
 		hangup() {
