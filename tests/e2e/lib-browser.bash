@@ -156,6 +156,43 @@ sbk_browser_stats() {
 	    { sbk_fail "$1: not DTLS-SRTP over loopback ICE: $s"; return 1; }
 }
 
+# sbk_browser_legs_start: capture the media legs of a lab (outside: the
+# relay's address $MEXT; inside: $MINT), as "legs-out" and "legs-in".
+sbk_browser_legs_start() {
+	sbk_capture legs-out "udp and host $MEXT" &&
+	    sbk_capture legs-in "udp and host $MINT and not port ${E2E_NG#*:}"
+}
+
+# sbk_browser_legs_check: stop the captures; the outside leg must carry
+# STUN (ICE), a DTLS handshake and SRTP, never a plain 20 ms G.711 packet;
+# the inside leg plain G.711 RTP only, no STUN nor DTLS.
+sbk_browser_legs_check() {
+	local out in
+	sbk_capture_stop legs-out
+	sbk_capture_stop legs-in
+	out=$(_sbk_legs "$E2E_DIR/legs-out.pcap")
+	in=$(_sbk_legs "$E2E_DIR/legs-in.pcap")
+	sbk_log "media outside: $out"
+	sbk_log "media inside:  $in"
+	[[ $out =~ stun=[1-9] && $out =~ dtls=[1-9] && $out =~ srtp=[1-9][0-9] &&
+	    $out == *' plain=0'* ]] &&
+	[[ $in == 'stun=0 dtls=0 '* && $in =~ plain=[1-9][0-9] ]] ||
+	    { sbk_fail "media legs: outside: $out; inside: $in"; return 1; }
+}
+
+# _sbk_legs PCAP: "stun=N dtls=N srtp=N plain=N": STUN and DTLS packets;
+# RTP-looking packets bigger than a plain 20 ms G.711 one (an SRTP tag);
+# plain 20 ms G.711 RTP (12 + 160 bytes).
+_sbk_legs() {
+	tshark -r "$1" -o rtp.heuristic_rtp:TRUE -T fields \
+	    -e frame.protocols -e udp.length 2>/dev/null |
+	awk '
+	$1 ~ /:stun/ { st++; next }
+	$1 ~ /:dtls/ { d++; next }
+	$1 ~ /:rtp$/ { if ($2 == 180) p++; else if ($2 > 180) s++ }
+	END { printf "stun=%d dtls=%d srtp=%d plain=%d\n", st, d, s, p }'
+}
+
 # --- scenarios: the same against any gateway ---------------------------
 
 # sbk_browser_call_out WSS AOR PEER TARGET: the browser registers at WSS as
@@ -314,14 +351,19 @@ sbk_lab_browser_sbckit() {
 }
 
 # sbk_browser_scenario LAB out|in|drop|refused: build LAB
-# (sbk_lab_browser_LAB) and run a call out of the browser or into it, the
-# browser lost mid-call, or its origin refused. Meant for sbk_netns.
+# (sbk_lab_browser_LAB) and run a call out of the browser or into it (with
+# its media legs captured and checked), the browser lost mid-call, or its
+# origin refused. Meant for sbk_netns.
 sbk_browser_scenario() {
 	local lab=$1 dir=$2
 	"sbk_lab_browser_$lab" || return
 	case $dir in
-	out) sbk_browser_call_out "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" ;;
-	in) sbk_browser_call_in "$BROWSER_WSS" "$BROWSER_AOR" bob "$BROWSER_FROM_BOB" ;;
+	out) sbk_browser_legs_start &&
+		sbk_browser_call_out "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" &&
+		sbk_browser_legs_check ;;
+	in) sbk_browser_legs_start &&
+		sbk_browser_call_in "$BROWSER_WSS" "$BROWSER_AOR" bob "$BROWSER_FROM_BOB" &&
+		sbk_browser_legs_check ;;
 	drop) sbk_browser_drop "$BROWSER_WSS" "$BROWSER_AOR" bob "$BOB_FROM_BROWSER" ;;
 	refused) sbk_browser_refused "$BROWSER_WSS" "$BROWSER_AOR" ;;
 	*) sbk_fail "sbk_browser_scenario: out, in, drop or refused, not $dir" ;;
