@@ -11,7 +11,8 @@ build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-d
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
-	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules"
+	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules
+	debhelper lintian dpkg-dev fakeroot"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
 print=0
