@@ -15,6 +15,9 @@ tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	debhelper lintian dpkg-dev fakeroot"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 
+# tests/dtls.bats: GnuTLS, a DTLS-SRTP peer that shares no code with OpenSSL
+tests="$tests gnutls-bin"
+
 print=0
 if [ "${1:-}" = --print ]; then print=1; shift; fi
 case "${1:-build}" in
