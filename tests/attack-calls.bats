@@ -112,6 +112,7 @@ stop() {
 	rated=$(sed -n 's/.* refused_rate=\([0-9]*\).*/\1/p' "$W/gw.err")
 	echo "# INVITEs refused by the per-source rate: $rated" >&3
 	[ "${rated:-0}" -gt 5000 ]
+	grep -q "requests from $PFX\.0\.1:[0-9]* over the per-source rate" "$W/gw.err"
 	# a few lines, not one per INVITE refused
 	echo "# the gateway's log: $(wc -l < "$W/gw.err") lines" >&3
 	[ "$(wc -l < "$W/gw.err")" -lt 300 ]
