@@ -12,11 +12,16 @@ tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
 	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules
-	chromium"
-# tests/e2e/browser.bats also needs node and npm: the machine's Node.js 20
-# (with its npm) is not Debian's package, so nodejs and npm are not listed
-# here; the test runs `npm ci --prefix tests/browser` itself.
+	debhelper lintian dpkg-dev fakeroot"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
+
+# tests/dtls.bats: GnuTLS, a DTLS-SRTP peer that shares no code with OpenSSL
+tests="$tests gnutls-bin"
+
+# tests/e2e/browser.bats: Debian's Chromium. It also needs node and npm: the
+# machine's Node.js 20 (with its npm) is not Debian's package, so nodejs and
+# npm are not listed here; the test runs `npm ci --prefix tests/browser`.
+tests="$tests chromium"
 
 print=0
 if [ "${1:-}" = --print ]; then print=1; shift; fi

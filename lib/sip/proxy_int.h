@@ -112,6 +112,7 @@ struct proxy {
 	struct px_ratelog bad_log;	/* px_log_bad() */
 	struct px_ratelog send_log;	/* px_send_inside() failures */
 	struct px_ratelog deny_log;	/* outside requests refused 403 */
+	struct px_ratelog rate_log;	/* requests over a source's rate */
 	int64_t reg_timer;
 	struct px_auth *auth;		/* proxy_auth.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
