@@ -18,10 +18,13 @@ demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
 # tests/dtls.bats: GnuTLS, a DTLS-SRTP peer that shares no code with OpenSSL
 tests="$tests gnutls-bin"
 
-# tests/e2e/browser.bats: Debian's Chromium. It also needs node and npm: the
-# machine's Node.js 20 (with its npm) is not Debian's package, so nodejs and
-# npm are not listed here; the test runs `npm ci --prefix tests/browser`.
+# tests/e2e/browser.bats: Debian's Chromium, and node with npm for
+# `npm ci --prefix tests/browser`. A Node.js already there (e.g. from
+# NodeSource, which ships its own npm) is used as it is; only a machine with
+# no node at all gets Debian's nodejs and npm (Node 18: enough for the pinned
+# puppeteer-core 24 and jssip).
 tests="$tests chromium"
+command -v node >/dev/null 2>&1 || tests="$tests nodejs npm"
 
 print=0
 if [ "${1:-}" = --print ]; then print=1; shift; fi
