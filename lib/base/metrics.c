@@ -189,3 +189,13 @@ metrics_render(struct metrics *m, struct buf *out)
 	}
 	return o.err;
 }
+
+int
+metrics_http(void *arg, struct slice path, struct buf *body,
+    const char **ctype)
+{
+	if (!slice_eq_cstr(path, "/metrics"))
+		return 404;
+	*ctype = "text/plain; version=0.0.4; charset=utf-8";
+	return metrics_render(arg, body) == 0 ? 200 : 500;
+}

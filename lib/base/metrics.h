@@ -60,4 +60,11 @@ void metrics_sample(struct metrics_out *o, uint64_t v, ...)
 void metrics_sample_f(struct metrics_out *o, double v, ...)
     __attribute__((sentinel));
 
+/*
+ * An httpd_fn (lib/base/httpd; arg: the registry): GET /metrics is a
+ * scrape, 500 if it fails, 404 for any other path.
+ */
+int metrics_http(void *arg, struct slice path, struct buf *body,
+    const char **ctype);
+
 #endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# hep.bats - HEPv3 capture: sip-tls-term sends every SIP message of both
+# legs, in clear, to sngrep -L (Debian sngrep 1.6) and to a collector
+# written from the HEP3 specification (tests/helpers/hep-listen.py);
+# srtp-bridge sends its end-of-stream summaries, correlated by Call-ID.
+
+bats_require_minimum_version 1.5.0
+load "$SBK_TOP/tests/lib-sip"
+
+DLG=$SBK_TOP/tests/helpers/sip-dialog.py
+HL=$SBK_TOP/tests/helpers/hep-listen.py
+
+setup() {
+	sip_setup
+	RIN=${IP%.*}.$((${IP##*.} + 1))	# relay inside
+}
+
+# collector SECONDS: hep-listen.py on $IP; sets HEP (ADDR:PORT).
+collector() {
+	timeout $(($1 + 5)) /usr/bin/python3 "$HL" "$IP" 0 "$1" \
+	    > "$W/hep.out" &
+	PIDS+=($!)
+	wait_line "$W/hep.out" '^bound ' || return 1
+	HEP=$(sed -n 's/^bound //p' "$W/hep.out")
+}
+
+# lab [GW ARGS]: srtp-bridge (outside $IP, inside $RIN; BRIDGE_ARGS) and
+# the gateway (upstream BOB, a free port on $IP); sets L, IN, BOB.
+lab() {
+	local ng
+	ng=$("$FREEPORT" "$RIN")
+	BOB=$IP:$("$FREEPORT" "$IP")
+	sip_bridge 40 "$RIN:$ng" "$IP" "$RIN" -v ${BRIDGE_ARGS:-}
+	sip_gw 40 -u "udp:$BOB" --registrar --media "ng:$RIN:$ng" \
+	    --media-direction outside,inside "$@"
+}
+
+# call: the "late" dialog (INVITE, 200 with the offer, ACK, BYE).
+call() {
+	run timeout 30 /usr/bin/python3 "$DLG" late "$L" "$IN" "$BOB" "$IP" \
+	    "$RIN" "$IP"
+	echo "$output" > "$W/dialog.out"
+	refute_line --partial "fail "
+	assert_success
+	CID=$(sed -n 's/.*sip: in outside [^ ]* INVITE call-id=\([^ ]*\) cseq=1 INVITE$/\1/p' \
+	    "$W/gw.err" | head -1)
+	[ -n "$CID" ]
+}
+
+@test "hep: sip-tls-term sends both legs of a call, each chunk as the spec says" {
+	collector 30
+	lab --hep "udp:$HEP" --hep-id 2001 --hep-password s3cret
+	call
+	sbk_wait_for 5 grep -q "first=BYE " "$W/hep.out" || true
+	sleep 0.5
+	cat "$W/hep.out" > "$W/h"
+	run cat "$W/h"
+	refute_output --partial "bad "
+	# has DIR-PROTO SRC DST FIRST: a line with these chunks
+	has() {
+		grep -F " proto=$1 src=$2 dst=$3 " "$W/h" | grep -F "id=2001 key=s3cret " |
+		    grep -qF "first=$4"
+	}
+	# Outside: Alice's TLS connection (the flow), in and out, as TLS (22).
+	alice=$(grep -F "first=INVITE " "$W/h" | grep -F " proto=22 " | head -1 |
+	    sed 's/.* src=\([^ ]*\) .*/\1/')
+	[ -n "$alice" ]
+	has 22 "$alice" "$L" "INVITE sip:"
+	has 22 "$L" "$alice" "SIP/2.0 200 OK"
+	has 22 "$alice" "$L" "ACK sip:"
+	has 22 "$alice" "$L" "BYE sip:"
+	has 22 "$L" "$alice" "SIP/2.0 200 OK"
+	# Inside: our inside UDP face and Bob, as UDP (17).
+	has 17 "$IN" "$BOB" "INVITE sip:"
+	has 17 "$BOB" "$IN" "SIP/2.0 200 OK"
+	has 17 "$IN" "$BOB" "ACK sip:"
+	has 17 "$IN" "$BOB" "BYE sip:"
+	# SIP (type 1), a plausible wall-clock time.
+	now=$(date +%s)
+	grep "^hep " "$W/h" | awk -v now="$now" '{ for (i = 1; i <= NF; i++) if ($i ~ /^time=/) {
+	    t = substr($i, 6) + 0; if (t < now - 60 || t > now + 5) bad = 1 }
+	    if ($2 != "type=1") bad = 1 } END { exit bad }'
+	# Every message the gateway traced (-vv) was captured: same count.
+	n_trace=$(grep -c "debug: sip: \(in\|out\) " "$W/gw.err")
+	n_hep=$(grep -c "^hep " "$W/h")
+	[ "$n_trace" -eq "$n_hep" ]
+}
+
+@test "hep: sngrep -L shows the call, both legs, and tshark reads its capture" {
+	command -v sngrep || skip "no sngrep"
+	port=$("$FREEPORT" "$IP")
+	timeout -s INT 30 sngrep -N -q -L "udp:$IP:$port" -O "$W/out.pcap" \
+	    > "$W/sngrep.out" 2>&1 &
+	SNG=$!
+	PIDS+=($SNG)
+	sbk_wait_port udp "$IP" "$port" 10
+	lab --hep "udp:$IP:$port"
+	call
+	sleep 1
+	kill -INT "$SNG"
+	wait "$SNG" || true
+	[ -s "$W/out.pcap" ]
+	run --separate-stderr tshark -r "$W/out.pcap" -Y "sip.Call-ID == \"$CID\"" -T fields \
+	    -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e sip.Method \
+	    -e sip.Status-Code
+	echo "$output" > "$W/tshark.out"
+	assert_success
+	# The four messages on each leg (the INVITE's 200 and the BYE's).
+	ip=${IP}
+	[ "$(grep -cP "\tINVITE\t" "$W/tshark.out")" -eq 2 ]
+	[ "$(grep -cP "\tACK\t" "$W/tshark.out")" -eq 2 ]
+	[ "$(grep -cP "\tBYE\t" "$W/tshark.out")" -eq 2 ]
+	[ "$(grep -cP "\t200$" "$W/tshark.out")" -ge 4 ]
+	# Inside: towards Bob's port; outside: from the TLS port.
+	grep -P "^$ip\t${IN##*:}\t$ip\t${BOB##*:}\tINVITE" "$W/tshark.out"
+	grep -P "^127\.0\.0\.1\t[0-9]+\t$ip\t${L##*:}\tINVITE" "$W/tshark.out"
+}
