@@ -115,3 +115,44 @@ call() {
 	grep -P "^$ip\t${IN##*:}\t$ip\t${BOB##*:}\tINVITE" "$W/tshark.out"
 	grep -P "^127\.0\.0\.1\t[0-9]+\t$ip\t${L##*:}\tINVITE" "$W/tshark.out"
 }
+
+@test "hep: srtp-bridge sends a summary per side when a call's stream ends, correlated by Call-ID" {
+	collector 30
+	BRIDGE_ARGS="--hep udp:$HEP --hep-id 7"
+	lab
+	call
+	sbk_wait_for 5 grep -q "type=100 " "$W/hep.out" || true
+	grep "^hep type=100 " "$W/hep.out" > "$W/h" || true
+	cat "$W/h"
+	# One stream (an audio line), two sides, nothing else from the relay.
+	[ "$(wc -l < "$W/h")" -eq 2 ]
+	run grep -c "^bad" "$W/hep.out"
+	assert_output 0
+	# Each: UDP, capture id 7, the Call-ID as correlation id, and the
+	# JSON names the same Call-ID and its side with that side's address.
+	run /usr/bin/python3 - "$W/h" "$CID" "$IP" "$RIN" <<'PY'
+import json, sys
+cid, out_ip, in_ip = sys.argv[2], sys.argv[3], sys.argv[4]
+sides = {}
+for line in open(sys.argv[1]):
+    f = dict(x.split("=", 1) for x in line.split(" first=")[0].split()[1:])
+    j = json.loads(line.split(" first=", 1)[1])
+    assert f["proto"] == "17" and f["id"] == "7", f
+    assert f["corr"] == cid and j["call-id"] == cid, (f, j)
+    assert j["event"] == "stream-end" and j["media"] == 0, j
+    # HEP source: the side's peer; destination: the relay's local port
+    assert f["dst"] == j["local"] and f["src"] == j["peer"], (f, j)
+    sides[j["side"]] = j
+assert set(sides) == {"outside", "inside"}, sides
+assert sides["outside"]["local"].startswith(out_ip + ":"), sides
+assert sides["inside"]["local"].startswith(in_ip + ":"), sides
+assert sides["outside"]["srtp"] is True and sides["inside"]["srtp"] is False
+# media went both ways: what one side forwarded arrived at the relay
+for s in sides.values():
+    assert s["rtp"]["in_packets"] > 0 and s["rtp"]["forwarded"] > 0, s
+print("ok")
+PY
+	echo "$output"
+	assert_success
+	assert_output "ok"
+}

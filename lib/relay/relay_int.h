@@ -92,7 +92,7 @@ struct relay {
 	uint16_t port_next;
 	int64_t tick;
 	uint64_t tick_no;
-	struct relay_ctr gone[2];	/* counters of freed streams */
+	struct relay_ctr gone[2][2];	/* freed streams': [side][comp] */
 	struct uio *uio;		/* NULL: epoll + recvmmsg/sendmmsg */
 	/* relay_steer(): the port range of each steered host delivered to
 	 * one socket; byport[host * span + port - port_min] is the
