@@ -15,6 +15,7 @@ struct conn {
 	size_t rlen;
 	struct buf *out;		/* the response, once known */
 	size_t off;			/* written so far */
+	int draining;			/* all written: reading to EOF */
 	uint8_t *rbuf;			/* max_request bytes */
 };
 
@@ -86,8 +87,17 @@ flush(struct conn *k)
 			continue;
 		break;
 	}
+	/* A lingering close: what the client still sends is read and
+	 * dropped until it closes (or the timer fires), so that closing with
+	 * unread bytes does not reset the connection before the client has
+	 * read the answer. */
 	(void)shutdown(k->fd, SHUT_WR);
-	conn_close(k);
+	if (k->off < buf_len(k->out) ||
+	    ev_fd_mod(k->h->loop, k->fd, EV_READ) != 0) {
+		conn_close(k);
+		return;
+	}
+	k->draining = 1;
 }
 
 static const char *
@@ -204,6 +214,12 @@ on_conn(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 
 	(void)loop;
 	(void)fd;
+	if (k->draining) {
+		n = recv(k->fd, k->rbuf, k->h->c.max_request, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(k);
+		return;
+	}
 	if (k->out != NULL) {		/* writing */
 		flush(k);
 		return;
