@@ -272,6 +272,8 @@ hep_decode(struct slice in, struct hep_msg *m)
 		s.u.in6 = m->src.u.in6;
 		d.u.in6 = m->dst.u.in6;
 		s.u.in6.sin6_family = d.u.in6.sin6_family = AF_INET6;
+		s.u.in6.sin6_flowinfo = d.u.in6.sin6_flowinfo = 0;
+		s.u.in6.sin6_scope_id = d.u.in6.sin6_scope_id = 0;
 		s.len = d.len = sizeof(s.u.in6);
 	} else
 		return E_SYNTAX;
