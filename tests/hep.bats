@@ -156,3 +156,102 @@ PY
 	assert_success
 	assert_output "ok"
 }
+
+@test "hep: srtp-bridge sends each RTCP report in clear as rtpengine's JSON (type 5), by Call-ID" {
+	collector 20
+	NG=$RIN:$("$FREEPORT" "$RIN")
+	sip_bridge 30 "$NG" "$IP" "$RIN" -v --hep "udp:$HEP"
+	run timeout 15 /usr/bin/python3 - "$NG" "$IP" "$RIN" <<'PY'
+import re, socket, struct, sys, time
+ng_host, ng_port = sys.argv[1].rsplit(":", 1)
+ip, rin = sys.argv[2], sys.argv[3]
+
+def benc(v):
+    if isinstance(v, dict):
+        return b"d" + b"".join(benc(k) + benc(v[k]) for k in sorted(v)) + b"e"
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    v = v.encode() if isinstance(v, str) else v
+    return b"%d:%s" % (len(v), v)
+
+ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ng.settimeout(2)
+def req(cookie, d):
+    ng.sendto(cookie + b" " + benc(d), (ng_host, int(ng_port)))
+    return ng.recv(65535).decode()
+
+def phone(host):
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind((host, 0))
+    port = r.getsockname()[1]
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        c.bind((host, port + 1))
+    except OSError:
+        return phone(host)
+    return r, c, port
+
+def sdp(host, port):
+    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (host, host, port))
+
+a_rtp, a_rtcp, a_port = phone(ip)      # outside phone
+b_rtp, b_rtcp, b_port = phone(rin)     # inside phone
+cid = "rtcp-hep-1"
+r = req(b"c1", {"command": "offer", "call-id": cid, "from-tag": "ta",
+                "sdp": sdp(ip, a_port), "direction": ["outside", "inside"],
+                "transport-protocol": "RTP/AVP"})
+to_b = int(re.search(r"m=audio (\d+)", r).group(1))
+r = req(b"c2", {"command": "answer", "call-id": cid, "from-tag": "ta",
+                "to-tag": "tb", "sdp": sdp(rin, b_port),
+                "transport-protocol": "RTP/AVP"})
+to_a = int(re.search(r"m=audio (\d+)", r).group(1))
+# An SR with one report block from A, an RR from B.
+sr = struct.pack("!BBHIIIIII", 0x81, 200, 12, 0x11111111, 3900000000, 123456,
+                 160000, 50, 8000)
+sr += struct.pack("!IBBHIIII", 0x22222222, 12, 0xff, 0xfffe, 70000, 33, 0xaabbccdd, 65536)
+rr = struct.pack("!BBHI", 0x81, 201, 7, 0x22222222)
+rr += struct.pack("!IBBHIIII", 0x11111111, 0, 0, 3, 5001, 7, 0, 0)
+a_rtcp.sendto(sr, (ip, to_a + 1))
+b_rtcp.settimeout(2)
+assert b_rtcp.recv(2000) == sr, "SR forwarded unchanged"
+b_rtcp.sendto(rr, (rin, to_b + 1))
+a_rtcp.settimeout(2)
+assert a_rtcp.recv(2000) == rr, "RR forwarded unchanged"
+print("a=%s:%d b=%s:%d ra=%s:%d rb=%s:%d" % (ip, a_port + 1, rin, b_port + 1,
+      ip, to_a + 1, rin, to_b + 1))
+PY
+	echo "$output"
+	assert_success
+	read -r a b ra rb <<< "$(tail -1 <<< "$output" | sed 's/[a-z]*=//g')"
+	sbk_wait_for 3 grep -q "type=5 .*type\":201" "$W/hep.out" || true
+	grep "^hep type=5 " "$W/hep.out" > "$W/h" || true
+	cat "$W/h"
+	[ "$(wc -l < "$W/h")" -eq 2 ]
+	run /usr/bin/python3 - "$W/h" "$a" "$b" "$ra" "$rb" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+a, b, ra, rb = sys.argv[2:6]
+got = {}
+for line in lines:
+    f = dict(x.split("=", 1) for x in line.split(" first=")[0].split()[1:])
+    j = json.loads(line.split(" first=", 1)[1])
+    assert f["corr"] == "rtcp-hep-1" and f["proto"] == "17", f
+    got[j["type"]] = (f, j)
+f, j = got[200]
+assert (f["src"], f["dst"]) == (a, ra), f
+assert j["ssrc"] == 0x11111111 and j["report_count"] == 1, j
+assert j["sender_information"] == {"ntp_timestamp_sec": 3900000000,
+    "ntp_timestamp_usec": 123456, "rtp_timestamp": 160000, "packets": 50,
+    "octets": 8000}, j
+assert j["report_blocks"] == [{"source_ssrc": 0x22222222, "fraction_lost": 12,
+    "packets_lost": -2, "highest_seq_no": 70000, "ia_jitter": 33,
+    "lsr": 0xaabbccdd, "dlsr": 65536}], j
+f, j = got[201]
+assert (f["src"], f["dst"]) == (b, rb), f
+assert "sender_information" not in j and j["ssrc"] == 0x22222222, j
+assert j["report_blocks"][0]["packets_lost"] == 3, j
+print("ok")
+PY
+	echo "$output"
+	assert_output "ok"
+}

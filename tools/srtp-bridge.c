@@ -406,6 +406,8 @@ open_relay(struct state *st)
 	rc.relatch_quiet_ms = o->relatch_quiet_ms;
 	rc.on_timeout = o->ng != NULL ? calls_stream_timeout : on_timeout;
 	rc.on_ssrc = o->ng != NULL ? calls_stream_ssrc : on_ssrc;
+	if (o->ng != NULL && o->obs.hep != NULL)	/* RTCP to HEP */
+		rc.on_rtcp = calls_stream_rtcp;
 	if (o->ng != NULL) {
 		rc.port_min = o->port_min;
 		rc.port_max = o->port_max;
@@ -495,8 +497,8 @@ run(struct opts *o)
 	if (o->keylog != NULL &&
 	    (st.keylog = keylog_open(o->keylog, &e)) == NULL)
 		cli_die(XC_FAIL, "%s: %s", o->keylog, strerror(errno));
-	open_relay(&st);
 	cli_obs_start(&o->obs, st.loop, &st.lg);
+	open_relay(&st);
 	if (o->ng != NULL) {
 		open_ng(&st);
 		log_msg(&st.lg, LOG_INFO, "ng on %s, outside %s, inside %s",

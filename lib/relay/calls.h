@@ -124,6 +124,15 @@ struct metrics_out;
  * drop_other, send_errors, crypto_errors, relatched).
  */
 void calls_set_hep(struct calls *c, struct hep *h);
+/*
+ * For relay_config.on_rtcp (set it only with HEP: the stream's user is
+ * ours): the first sender or receiver report of each RTCP packet as
+ * HEP type 5, JSON as rtpengine's --homer writes it ("sender_information",
+ * "ssrc", "type", "report_count", "report_blocks"), the Call-ID as
+ * correlation id, from the packet's source to our port on that side.
+ */
+void calls_stream_rtcp(struct relay_stream *s, int side, struct slice rtcp,
+    const struct net_addr *src, void *user);
 /* A metrics_collect_fn (arg: the table): calls open and made, ng
  * requests by command and result. */
 void calls_metrics(void *arg, struct metrics_out *o);

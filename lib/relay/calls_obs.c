@@ -1,4 +1,6 @@
 /* calls_obs.c - srtp-bridge seen from outside: HEP summaries, metrics. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/hep.h"
@@ -108,6 +110,116 @@ calls_obs_media_end(const struct media *md)
 	for (int side = 0; side < 2; side++)
 		side_summary(t, md, cid, side, b);
 	buf_free(b);
+}
+
+/* ---- HEP: RTCP reports as JSON (type 5) ---- */
+
+/* A JSON text on the stack: no allocation per RTCP packet. */
+struct jtext {
+	char b[4096];
+	size_t n;
+	int err;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+jput(struct jtext *j, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (j->err)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(j->b + j->n, sizeof(j->b) - j->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof(j->b) - j->n)
+		j->err = 1;
+	else
+		j->n += (size_t)k;
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The first SR (200) or RR (201) of a compound packet as rtpengine's
+ * homer JSON. 0, or -1 when there is none (or it is cut short).
+ */
+static int
+rtcp_json(struct slice pkt, struct jtext *j)
+{
+	while (pkt.len >= 8) {
+		const uint8_t *p = pkt.p;
+		size_t len = ((size_t)(p[2] << 8 | p[3]) + 1) * 4;
+		unsigned rc = p[0] & 0x1f, pt = p[1];
+		size_t off;
+
+		if ((p[0] >> 6) != 2 || len > pkt.len)
+			return -1;
+		if (pt != 200 && pt != 201) {
+			slice_skip(&pkt, len);
+			continue;
+		}
+		off = pt == 200 ? 28 : 8;
+		if (len < off + 24 * (size_t)rc)
+			return -1;
+		jput(j, "{");
+		if (pt == 200)
+			jput(j, "\"sender_information\":{\"ntp_timestamp_sec\":%u,"
+			    "\"ntp_timestamp_usec\":%u,\"rtp_timestamp\":%u,"
+			    "\"packets\":%u,\"octets\":%u},", be32(p + 8),
+			    be32(p + 12), be32(p + 16), be32(p + 20),
+			    be32(p + 24));
+		jput(j, "\"ssrc\":%u,\"type\":%u,\"report_count\":%u,"
+		    "\"report_blocks\":[", be32(p + 4), pt, rc);
+		for (unsigned i = 0; i < rc; i++) {
+			const uint8_t *b = p + off + 24 * i;
+			int32_t lost = (int32_t)((uint32_t)b[5] << 16 |
+			    (uint32_t)b[6] << 8 | b[7]);
+
+			if (lost & 0x800000)
+				lost -= 0x1000000;
+			jput(j, "%s{\"source_ssrc\":%u,\"fraction_lost\":%u,"
+			    "\"packets_lost\":%d,\"highest_seq_no\":%u,"
+			    "\"ia_jitter\":%u,\"lsr\":%u,\"dlsr\":%u}",
+			    i ? "," : "", be32(b), b[4], lost, be32(b + 8),
+			    be32(b + 12), be32(b + 16), be32(b + 20));
+		}
+		jput(j, "]}");
+		return j->err ? -1 : 0;
+	}
+	return -1;
+}
+
+void
+calls_stream_rtcp(struct relay_stream *s, int side, struct slice rtcp,
+    const struct net_addr *src, void *user)
+{
+	const struct media *md = user;
+	struct calls *t;
+	struct hep_msg hm;
+	struct jtext j;
+
+	if (md == NULL || md->br == NULL || md->br->call == NULL)
+		return;
+	t = md->br->call->t;
+	j.n = 0;
+	j.err = 0;
+	if (t->hep == NULL || rtcp_json(rtcp, &j) != 0)
+		return;
+	memset(&hm, 0, sizeof(hm));
+	hm.src = *src;
+	if (relay_side_local(s, side, RELAY_RTCP, &hm.dst) != 0)
+		return;
+	hm.proto = HEP_IPPROTO_UDP;
+	hm.type = HEP_TYPE_RTCP_JSON;
+	hm.payload = slice_make(j.b, j.n);
+	hm.correlation = slice_make(md->br->call->id, md->br->call->idlen);
+	(void)hep_send(t->hep, &hm);
 }
 
 /* ---- metrics ---- */

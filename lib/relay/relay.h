@@ -123,6 +123,12 @@ struct relay_config {
 	/* The first SSRC authenticated on an SRTP side (for key logs). */
 	void (*on_ssrc)(struct relay_stream *s, int side, uint32_t ssrc,
 	    void *user);
+	/* Every RTCP packet that arrived on `side` and passed the checks,
+	 * in clear (after SRTCP unprotect), from `src`, before it is
+	 * forwarded (HEP export; NULL: none, the default). `rtcp` is
+	 * borrowed for the call. */
+	void (*on_rtcp)(struct relay_stream *s, int side, struct slice rtcp,
+	    const struct net_addr *src, void *user);
 };
 
 /*

@@ -282,6 +282,9 @@ process(struct relay_stream *s, int a, int comp, struct net_pkt *p,
 			goto malformed;
 		latch(s->r, ca, &p->addr, 0);
 	}
+	if (rtcp && s->r->cfg.on_rtcp != NULL)	/* clear here, both ways */
+		s->r->cfg.on_rtcp(s, a, slice_make(p->buf, p->len), &p->addr,
+		    s->user);
 	ca->ctr.last_ms = s->last_ms = ev_now_ms(s->r->loop);
 	if (sb->srtp) {
 		if (sb->tx == NULL) {
