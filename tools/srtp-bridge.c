@@ -472,6 +472,9 @@ observe(struct state *st)
 
 	if (st->calls != NULL)
 		calls_set_hep(st->calls, ob->hep);
+	else if (ob->hep != NULL)
+		log_msg(&st->lg, LOG_WARN, "--hep: only ng calls (--ng) have "
+		    "reports and summaries to send; nothing will be");
 	if (ob->metrics != NULL && (metrics_add(ob->metrics, relay_metrics,
 	    st->relay) != 0 || (st->calls != NULL && metrics_add(ob->metrics,
 	    calls_metrics, st->calls) != 0)))

@@ -149,57 +149,59 @@ respond(struct conn *k, int status, const char *ctype, int head)
 	flush(k);
 }
 
+int
+httpd_parse_head(struct slice head, struct httpd_req *r)
+{
+	struct slice line, version;
+	long q;
+
+	memset(r, 0, sizeof(*r));
+	if (!slice_split(&head, '\n', &line))
+		return 400;
+	if (line.len > 0 && line.p[line.len - 1] == '\r')
+		line.len--;
+	if (!slice_split(&line, ' ', &r->method) ||
+	    !slice_split(&line, ' ', &r->path) || line.len == 0)
+		return 400;
+	version = line;
+	if (!slice_eq_cstr(version, "HTTP/1.1") &&
+	    !slice_eq_cstr(version, "HTTP/1.0"))
+		return 400;
+	r->head = slice_eq_cstr(r->method, "HEAD");
+	if (!r->head && !slice_eq_cstr(r->method, "GET"))
+		return 405;
+	if (r->path.len == 0 || r->path.p[0] != '/')
+		return 400;
+	if ((q = slice_chr(r->path, '?')) >= 0)
+		r->path.len = (size_t)q;
+	return 0;
+}
+
 /* The request head is complete: its first line decides. */
 static void
 request(struct conn *k, struct slice head)
 {
 	struct httpd *h = k->h;
-	struct slice line, method, target, version;
 	const char *ctype = "text/plain; charset=utf-8";
-	long q;
-	int status, is_head;
+	struct httpd_req r;
+	int status;
 
-	if (!slice_split(&head, '\n', &line)) {
-		respond(k, 400, NULL, 0);
+	if ((status = httpd_parse_head(head, &r)) != 0) {
+		respond(k, status, NULL, 0);
 		return;
 	}
-	if (line.len > 0 && line.p[line.len - 1] == '\r')
-		line.len--;
-	if (!slice_split(&line, ' ', &method) ||
-	    !slice_split(&line, ' ', &target) || line.len == 0) {
-		respond(k, 400, NULL, 0);
-		return;
-	}
-	version = line;
-	if (!slice_eq_cstr(version, "HTTP/1.1") &&
-	    !slice_eq_cstr(version, "HTTP/1.0")) {
-		respond(k, 400, NULL, 0);
-		return;
-	}
-	is_head = slice_eq_cstr(method, "HEAD");
-	if (!is_head && !slice_eq_cstr(method, "GET")) {
-		respond(k, 405, NULL, 0);
-		return;
-	}
-	if (target.len == 0 || target.p[0] != '/') {
-		respond(k, 400, NULL, 0);
-		return;
-	}
-	if ((q = slice_chr(target, '?')) >= 0)
-		target.len = (size_t)q;
 	buf_reset(h->body);
-	status = h->fn(h->arg, target, h->body, &ctype);
-	respond(k, status, ctype, is_head);
+	status = h->fn(h->arg, r.path, h->body, &ctype);
+	respond(k, status, ctype, r.head);
 }
 
-/* The end of the head: an empty line (CRLF CRLF, or LF LF). */
-static long
-head_end(const uint8_t *p, size_t n)
+long
+httpd_head_end(struct slice s)
 {
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (p[i] == '\n' && p[i + 1] == '\n')
+	for (size_t i = 0; i + 1 < s.len; i++) {
+		if (s.p[i] == '\n' && s.p[i + 1] == '\n')
 			return (long)i + 2;
-		if (i + 3 < n && memcmp(p + i, "\r\n\r\n", 4) == 0)
+		if (i + 3 < s.len && memcmp(s.p + i, "\r\n\r\n", 4) == 0)
 			return (long)i + 4;
 	}
 	return -1;
@@ -237,7 +239,7 @@ on_conn(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		return;
 	}
 	k->rlen += (size_t)n;
-	if ((end = head_end(k->rbuf, k->rlen)) >= 0)
+	if ((end = httpd_head_end(slice_make(k->rbuf, k->rlen))) >= 0)
 		request(k, slice_make(k->rbuf, (size_t)end));
 	else if (k->rlen == k->h->c.max_request)
 		respond(k, 431, NULL, 0);

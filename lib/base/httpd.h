@@ -52,6 +52,21 @@ void httpd_free(struct httpd *h);
 /* The bound address (to learn a port 0). */
 int httpd_local(const struct httpd *h, struct net_addr *a) WUR;
 
+/* The parts of a request head the server reads (slices into it). */
+struct httpd_req {
+	struct slice method, path;	/* path: without its query */
+	int head;			/* HEAD: no body in the answer */
+};
+/*
+ * Parse a request head (request line, headers, up to its empty line):
+ * 0 for GET or HEAD of an absolute path in HTTP/1.0 or 1.1, else the
+ * status to answer, 400 or 405.
+ */
+int httpd_parse_head(struct slice head, struct httpd_req *r) WUR;
+/* The length of the head in `s` (through its empty line, CRLF CRLF or
+ * LF LF), or -1 when it is not complete yet. */
+long httpd_head_end(struct slice s);
+
 struct httpd_stats {
 	uint64_t requests;		/* answered (any status) */
 	uint64_t bad;			/* 400, 405, 431 */

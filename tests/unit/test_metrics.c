@@ -174,10 +174,46 @@ server(void)
 	ev_free(loop);
 }
 
+static void
+parser(void)
+{
+	static const struct {
+		const char *in;
+		int status;
+		const char *path;
+	} c[] = {
+		{ "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", 0, "/metrics" },
+		{ "GET /metrics?x=1&y HTTP/1.0\n\n", 0, "/metrics" },
+		{ "HEAD / HTTP/1.1\r\n\r\n", 0, "/" },
+		{ "GET metrics HTTP/1.1\r\n\r\n", 400, NULL },
+		{ "GET /metrics HTTP/2\r\n\r\n", 400, NULL },
+		{ "GET /metrics\r\n\r\n", 400, NULL },
+		{ "GET  /metrics HTTP/1.1\r\n\r\n", 400, NULL },
+		{ "get /metrics HTTP/1.1\r\n\r\n", 405, NULL },
+		{ "PUT /metrics HTTP/1.1\r\n\r\n", 405, NULL },
+		{ "", 400, NULL },
+	};
+	struct httpd_req r;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int st = httpd_parse_head(slice_cstr(c[i].in), &r);
+
+		T_OK(st == c[i].status && (c[i].path == NULL ||
+		    slice_eq_cstr(r.path, c[i].path)), "parse %zu: %d", i, st);
+	}
+	T_EQ_INT(httpd_head_end(slice_cstr("GET / HTTP/1.1\r\nA: b\r\n\r\nX")),
+	    24, "head end: CRLF CRLF");
+	T_EQ_INT(httpd_head_end(slice_cstr("GET / HTTP/1.1\n\n")), 16,
+	    "head end: LF LF");
+	T_EQ_INT(httpd_head_end(slice_cstr("GET / HTTP/1.1\r\n\r")), -1,
+	    "head not complete");
+}
+
 int
 main(void)
 {
 	registry();
+	parser();
 	server();
 	return t_done();
 }
