@@ -255,3 +255,27 @@ PY
 	echo "$output"
 	assert_output "ok"
 }
+
+@test "hep: SIP over TCP inside is captured as TCP (6), with the connection's addresses" {
+	collector 15
+	sip_peer tcp 10
+	sip_gw 15 -u "tcp:$UP" --hep "udp:$HEP"
+	invite "$W/inv" 70 "sip:bob@$IP;transport=tls" "a=sendrecv"
+	run timeout 10 "$CLI" -c 3 -w 3000 "$L" "$W/inv"
+	assert_success
+	assert_line "SIP/2.0 200 OK"
+	sbk_wait_for 3 grep -q " proto=6 src=$UP .*first=SIP/2.0 200" \
+	    "$W/hep.out" || true
+	cat "$W/hep.out"
+	# Our end of the connection we opened: its own (ephemeral) port, the
+	# same both ways, not the inside face's listening port.
+	me=$(sed -n "s/^hep type=1 proto=6 src=\([^ ]*\) dst=$UP .*first=INVITE sip:.*/\1/p" \
+	    "$W/hep.out")
+	[ -n "$me" ] && [ "${me%:*}" = "$IP" ] && [ "$me" != "$IN" ]
+	grep -q "^hep type=1 proto=6 src=$UP dst=$me .*first=SIP/2.0 200 OK" "$W/hep.out"
+	# ... as the kernel says (the connection is still open)
+	ss -Htn state established "dst $UP" | grep -qF "$me"
+	grep -q "^hep type=1 proto=22 src=[0-9.:]* dst=$L .*first=INVITE sip:" "$W/hep.out"
+	run grep -c "^bad" "$W/hep.out"
+	assert_output 0
+}

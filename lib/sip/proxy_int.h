@@ -252,6 +252,9 @@ void px_obs_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
     const struct net_addr *src, const struct sip_msg *m);
 void px_obs_out(struct proxy *px, int outside, uint64_t flow, int tcp,
     const struct net_addr *dst, struct slice b);
+/* Inside TCP, once sent (the connection and our end of it known). */
+void px_obs_out_tcp(struct proxy *px, uint64_t conn,
+    const struct net_addr *dst, struct slice b);
 
 /* proxy_util.c */
 int px_is_method(const struct sip_msg *m, const char *name);

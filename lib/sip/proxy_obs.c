@@ -34,11 +34,13 @@ proxy_set_hep(struct proxy *px, struct hep *h)
 	px->obs.hep = h;
 }
 
-/* Our inside face as the peer sees it. */
+/* Our end towards an inside peer: the connection's for TCP (its
+ * ephemeral port when we connected), else our UDP face. */
 static void
-inside_face(struct proxy *px, struct net_addr *a)
+inside_face(struct proxy *px, uint64_t conn, struct net_addr *a)
 {
-	*a = px->conf.inside;
+	if (conn == 0 || px->tcp == NULL || tcpconn_local(px->tcp, conn, a) != 0)
+		*a = px->conf.inside;
 }
 
 static void
@@ -73,7 +75,7 @@ px_obs_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
 		if (flow_addrs(px->flows, flow, &peer, &local) == 0)
 			capture(px, &peer, &local, HEP_IPPROTO_TLS, m->raw);
 	} else if (src != NULL && src->len != 0) {
-		inside_face(px, &local);
+		inside_face(px, conn, &local);
 		capture(px, src, &local, conn != 0 ? HEP_IPPROTO_TCP :
 		    HEP_IPPROTO_UDP, m->raw);
 	}
@@ -90,11 +92,28 @@ px_obs_out(struct proxy *px, int outside, uint64_t flow, int tcp,
 	if (outside) {
 		if (flow_addrs(px->flows, flow, &peer, &local) == 0)
 			capture(px, &local, &peer, HEP_IPPROTO_TLS, b);
-	} else if (dst != NULL && dst->len != 0) {
-		inside_face(px, &local);
-		capture(px, &local, dst, tcp ? HEP_IPPROTO_TCP :
-		    HEP_IPPROTO_UDP, b);
+	} else if (!tcp && dst != NULL && dst->len != 0) {
+		/* (TCP: px_obs_out_tcp(), once the connection is known) */
+		inside_face(px, 0, &local);
+		capture(px, &local, dst, HEP_IPPROTO_UDP, b);
 	}
+}
+
+void
+px_obs_out_tcp(struct proxy *px, uint64_t conn, const struct net_addr *dst,
+    struct slice b)
+{
+	struct net_addr local, peer;
+
+	if (px->obs.hep == NULL)
+		return;
+	if (conn == 0 || px->tcp == NULL ||
+	    tcpconn_peer(px->tcp, conn, &peer) != 0)
+		peer = *dst;
+	if (peer.len == 0)
+		return;
+	inside_face(px, conn, &local);
+	capture(px, &local, &peer, HEP_IPPROTO_TCP, b);
 }
 
 void
