@@ -279,3 +279,18 @@ PY
 	run grep -c "^bad" "$W/hep.out"
 	assert_output 0
 }
+
+@test "hep: an inside face bound to 0.0.0.0 is captured with the source the route gives" {
+	collector 15
+	sip_peer udp 10
+	sip_gw 15 -u "udp:$UP" -i 0.0.0.0:0 --hep "udp:$HEP"
+	[ "${IN%:*}" = 0.0.0.0 ]
+	invite "$W/inv" 70 "sip:bob@$IP;transport=tls" "a=sendrecv"
+	run timeout 10 "$CLI" -c 3 -w 3000 "$L" "$W/inv"
+	assert_success
+	src=$(ip route get "${UP%:*}" | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+	sbk_wait_for 3 grep -q "src=$UP .*first=SIP/2.0 200" "$W/hep.out" || true
+	cat "$W/hep.out"
+	grep -q "^hep type=1 proto=17 src=$src:${IN##*:} dst=$UP .*first=INVITE sip:" "$W/hep.out"
+	grep -q "^hep type=1 proto=17 src=$UP dst=$src:${IN##*:} .*first=SIP/2.0 200 OK" "$W/hep.out"
+}

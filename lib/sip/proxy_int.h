@@ -96,6 +96,8 @@ struct px_obs {
 	struct hep *hep;		/* borrowed, or NULL */
 	uint64_t req[2][PX_NMETHODS];	/* received: [outside][method] */
 	uint64_t resp[2][6];		/* received: [outside][class - 1] */
+	/* A wildcard inside face: the source towards the last peer. */
+	struct net_addr route_dst, route_src;
 };
 
 struct proxy {

@@ -37,10 +37,26 @@ proxy_set_hep(struct proxy *px, struct hep *h)
 /* Our end towards an inside peer: the connection's for TCP (its
  * ephemeral port when we connected), else our UDP face. */
 static void
-inside_face(struct proxy *px, uint64_t conn, struct net_addr *a)
+inside_face(struct proxy *px, uint64_t conn, const struct net_addr *peer,
+    struct net_addr *a)
 {
-	if (conn == 0 || px->tcp == NULL || tcpconn_local(px->tcp, conn, a) != 0)
-		*a = px->conf.inside;
+	struct px_obs *o = &px->obs;
+
+	if (conn != 0 && px->tcp != NULL && tcpconn_local(px->tcp, conn, a) == 0)
+		return;
+	*a = px->conf.inside;
+	if (!net_addr_is_any(a) || peer == NULL)
+		return;
+	/* Bound to 0.0.0.0 or ::: the address the route to the peer
+	 * leaves from, as the routing table says (asked again only when
+	 * the peer's host changes). */
+	if (!net_addr_host_eq(&o->route_dst, peer)) {
+		if (net_route_src(peer, &o->route_src) != 0)
+			return;
+		o->route_dst = *peer;
+	}
+	*a = o->route_src;
+	net_addr_set_port(a, px->in_port);
 }
 
 static void
@@ -75,7 +91,7 @@ px_obs_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
 		if (flow_addrs(px->flows, flow, &peer, &local) == 0)
 			capture(px, &peer, &local, HEP_IPPROTO_TLS, m->raw);
 	} else if (src != NULL && src->len != 0) {
-		inside_face(px, conn, &local);
+		inside_face(px, conn, src, &local);
 		capture(px, src, &local, conn != 0 ? HEP_IPPROTO_TCP :
 		    HEP_IPPROTO_UDP, m->raw);
 	}
@@ -94,7 +110,7 @@ px_obs_out(struct proxy *px, int outside, uint64_t flow, int tcp,
 			capture(px, &local, &peer, HEP_IPPROTO_TLS, b);
 	} else if (!tcp && dst != NULL && dst->len != 0) {
 		/* (TCP: px_obs_out_tcp(), once the connection is known) */
-		inside_face(px, 0, &local);
+		inside_face(px, 0, dst, &local);
 		capture(px, &local, dst, HEP_IPPROTO_UDP, b);
 	}
 }
@@ -112,7 +128,7 @@ px_obs_out_tcp(struct proxy *px, uint64_t conn, const struct net_addr *dst,
 		peer = *dst;
 	if (peer.len == 0)
 		return;
-	inside_face(px, conn, &local);
+	inside_face(px, conn, &peer, &local);
 	capture(px, &local, &peer, HEP_IPPROTO_TCP, b);
 }
 
