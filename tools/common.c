@@ -334,6 +334,20 @@ cli_obs_start(struct cli_obs *o, struct ev_loop *loop,
 	(void)lg;
 }
 
+/* The process itself: which tool and version, since when. */
+static void
+process_metrics(void *arg, struct metrics_out *o)
+{
+	const struct cli_obs *ob = arg;
+
+	metrics_family(o, "sbckit_build_info", METRICS_GAUGE,
+	    "Always 1: the tool and its version as labels.");
+	metrics_sample(o, 1, "tool", progname, "version", SBK_VERSION, NULL);
+	metrics_family(o, "process_start_time_seconds", METRICS_GAUGE,
+	    "Start time of the process since the Unix epoch in seconds.");
+	metrics_sample(o, (uint64_t)ob->started, NULL);
+}
+
 void
 cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
     const struct logger *lg)
@@ -344,6 +358,9 @@ cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
 
 	if (o->metrics == NULL)
 		return;
+	o->started = time(NULL);
+	if (metrics_add(o->metrics, process_metrics, o) != 0)
+		cli_die(XC_FAIL, "--metrics: too many collectors");
 	memset(&hc, 0, sizeof(hc));
 	hc.addr = o->maddr;
 	/* The counters tell who calls whom how often: loopback unless an

@@ -49,6 +49,7 @@ struct cli_obs {
 	struct hep *hep;		/* cli_obs_start(): or NULL */
 	struct metrics *metrics;	/* cli_obs_start(): or NULL */
 	struct httpd *httpd;
+	int64_t started;		/* wall clock, s */
 };
 int cli_obs_opt(int ch, const char *arg, struct cli_obs *o);
 void cli_obs_start(struct cli_obs *o, struct ev_loop *loop,
@@ -138,6 +139,7 @@ struct cli_obs {
 	struct hep *hep;		/* cli_obs_start(): or NULL */
 	struct metrics *metrics;	/* cli_obs_start(): or NULL */
 	struct httpd *httpd;
+	int64_t started;		/* wall clock, s */
 };
 int cli_obs_opt(int ch, const char *arg, struct cli_obs *o);
 void cli_obs_start(struct cli_obs *o, struct ev_loop *loop,
