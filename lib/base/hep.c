@@ -1,5 +1,6 @@
 /* hep.c - HEPv3 (Homer capture protocol): encode, decode, send over UDP. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -330,7 +331,10 @@ hep_new(const struct hep_conf *c, int *err)
 	memset(&any, 0, sizeof(any));
 	if (net_addr_parse_host(slice_cstr(net_addr_family(&c->dst) ==
 	    AF_INET6 ? "::" : "0.0.0.0"), 0, &any) != 0 ||
-	    net_udp_bind(&any, 0, &h->fd) != 0) {
+	    net_udp_bind(&any, 0, &h->fd) != 0 ||
+	    /* Connected: no route lookup per datagram. (A collector that is
+	     * not listening then shows as one refused send, an error.) */
+	    connect(h->fd, &c->dst.u.sa, c->dst.len) != 0) {
 		*err = E_IO;
 		hep_free(h);
 		return NULL;
@@ -375,8 +379,7 @@ hep_send(struct hep *h, struct hep_msg *m)
 	}
 	memset(&p, 0, sizeof(p));
 	p.buf = h->buf;
-	p.cap = p.len = len;
-	p.addr = h->c.dst;
+	p.cap = p.len = len;		/* p.addr unset: the connected peer */
 	r = net_send(h->fd, &p);
 	if (r == 0)
 		h->st.sent++;
