@@ -204,3 +204,25 @@ PY
 	assert_line "ok 431"
 	assert_line "ok"
 }
+
+@test "metrics: bad --metrics and --hep are usage errors; a non-loopback endpoint is warned about" {
+	for tool in srtp-bridge sip-tls-term; do
+		run "$SBK_BIN/$tool" --metrics nowhere
+		assert_failure 2
+		assert_output --partial "--metrics: want [ADDR:]PORT"
+		run "$SBK_BIN/$tool" --hep "tcp:$IP:9060"
+		assert_failure 2
+		assert_output --partial "--hep: only udp:ADDR:PORT"
+		run "$SBK_BIN/$tool" --help
+		assert_output --partial "--metrics [ADDR:]PORT"
+		assert_output --partial "--hep-password S"
+	done
+	NG=$IP:$("$FREEPORT" "$IP")
+	sip_bridge 10 "$NG" "$IP" "$RIN" --metrics 0.0.0.0:0
+	wait_line "$W/bridge.log" '^metrics http 0\.0\.0\.0:'
+	grep -q "warning: --metrics 0.0.0.0:0 is not on loopback" "$W/bridge.log"
+	# A port alone is on loopback.
+	run timeout 3 "$SBK_BIN/srtp-bridge" --ng "$RIN:0" --outside "$IP" \
+	    --inside "$RIN" --metrics 0
+	assert_line --regexp '^metrics http 127\.0\.0\.1:[0-9]+$'
+}
