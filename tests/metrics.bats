@@ -126,6 +126,10 @@ assert total(g, "sbckit_sip_messages_dropped_total") == s["dropped"]
 f = summary(sys.argv[4], "flows")
 assert total(g, "sbckit_tls_connections_total") == f["accepted"] >= 1
 assert total(g, "sbckit_tls_handshakes_total", result="ok") >= 1
+# the gateway timed the relay's answers: offer, answer, delete at least
+n = total(g, "sbckit_ng_answer_seconds_count")
+assert n >= 3 and total(g, "sbckit_ng_answer_seconds_bucket", le="+Inf") == n, n
+assert total(g, "sbckit_ng_answer_seconds_bucket", le="2") <= n
 print("ok %d" % checks)
 PY
 	echo "$output"

@@ -17,6 +17,7 @@ struct metrics_out {
 	struct buf *b;
 	int err;
 	const char *family;		/* the current one, or NULL */
+	enum metrics_kind kind;
 	const char *seen[METRICS_FAMILIES_MAX];
 	size_t nseen;
 };
@@ -93,7 +94,9 @@ metrics_family(struct metrics_out *o, const char *name,
 	size_t n = name != NULL ? strlen(name) : 0;
 
 	if (!name_ok(name, 1) || (kind == METRICS_COUNTER &&
-	    (n < 6 || strcmp(name + n - 6, "_total") != 0))) {
+	    (n < 6 || strcmp(name + n - 6, "_total") != 0)) ||
+	    (kind == METRICS_HISTOGRAM && n >= 6 &&
+	    strcmp(name + n - 6, "_total") == 0)) {
 		fail(o, E_INVAL);
 		return;
 	}
@@ -108,13 +111,15 @@ metrics_family(struct metrics_out *o, const char *name,
 	}
 	o->seen[o->nseen++] = name;
 	o->family = name;
+	o->kind = kind;
 	put(o, "# HELP ");
 	put(o, name);
 	put(o, " ");
 	put_escaped(o, help != NULL ? help : "", 0);
 	put(o, "\n# TYPE ");
 	put(o, name);
-	put(o, kind == METRICS_COUNTER ? " counter\n" : " gauge\n");
+	put(o, kind == METRICS_COUNTER ? " counter\n" :
+	    kind == METRICS_GAUGE ? " gauge\n" : " histogram\n");
 }
 
 static void
@@ -146,7 +151,7 @@ metrics_sample(struct metrics_out *o, uint64_t v, ...)
 {
 	va_list ap;
 
-	if (o->family == NULL) {
+	if (o->family == NULL || o->kind == METRICS_HISTOGRAM) {
 		fail(o, E_INVAL);
 		return;
 	}
@@ -164,7 +169,7 @@ metrics_sample_f(struct metrics_out *o, double v, ...)
 {
 	va_list ap;
 
-	if (o->family == NULL) {
+	if (o->family == NULL || o->kind == METRICS_HISTOGRAM) {
 		fail(o, E_INVAL);
 		return;
 	}
@@ -173,6 +178,32 @@ metrics_sample_f(struct metrics_out *o, double v, ...)
 	labels(o, ap);
 	va_end(ap);
 	if (o->err == 0 && buf_printf(o->b, " %.9g\n", v) != 0)
+		fail(o, E_BIG);
+}
+
+void
+metrics_histogram(struct metrics_out *o, const double *le,
+    const uint64_t *cum, size_t n, uint64_t count, double sum)
+{
+	const char *f = o->family;
+
+	if (f == NULL || o->kind != METRICS_HISTOGRAM) {
+		fail(o, E_INVAL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((i > 0 && (le[i] <= le[i - 1] || cum[i] < cum[i - 1])) ||
+		    cum[i] > count) {
+			fail(o, E_INVAL);
+			return;
+		}
+		if (o->err == 0 && buf_printf(o->b, "%s_bucket{le=\"%.9g\"} "
+		    "%llu\n", f, le[i], (unsigned long long)cum[i]) != 0)
+			fail(o, E_BIG);
+	}
+	if (o->err == 0 && buf_printf(o->b, "%s_bucket{le=\"+Inf\"} %llu\n"
+	    "%s_sum %.9g\n%s_count %llu\n", f, (unsigned long long)count, f,
+	    sum, f, (unsigned long long)count) != 0)
 		fail(o, E_BIG);
 }
 

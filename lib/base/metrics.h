@@ -30,7 +30,7 @@
 struct metrics;
 struct metrics_out;
 
-enum metrics_kind { METRICS_COUNTER, METRICS_GAUGE };
+enum metrics_kind { METRICS_COUNTER, METRICS_GAUGE, METRICS_HISTOGRAM };
 
 typedef void metrics_collect_fn(void *arg, struct metrics_out *o);
 
@@ -59,6 +59,14 @@ void metrics_sample(struct metrics_out *o, uint64_t v, ...)
 /* The same with a fractional value (seconds, ratios). */
 void metrics_sample_f(struct metrics_out *o, double v, ...)
     __attribute__((sentinel));
+
+/*
+ * The samples of a METRICS_HISTOGRAM family (no labels): `n` buckets,
+ * `cum[i]` the observations <= `le[i]` (cumulative, `le` increasing),
+ * then +Inf (= count), NAME_sum and NAME_count.
+ */
+void metrics_histogram(struct metrics_out *o, const double *le,
+    const uint64_t *cum, size_t n, uint64_t count, double sum);
 
 /*
  * An httpd_fn (lib/base/httpd; arg: the registry): GET /metrics is a

@@ -52,6 +52,11 @@ mediactl_metrics(void *arg, struct metrics_out *o)
 	metrics_sample(o, ms.deletes_dropped, "event", "delete_dropped",
 	    NULL);
 	metrics_sample(o, ms.late_deletes, "event", "late_delete", NULL);
+	metrics_family(o, "sbckit_ng_answer_seconds", METRICS_HISTOGRAM,
+	    "Time from an ng request to the media relay's answer "
+	    "(retransmissions and failovers included).");
+	metrics_histogram(o, mediactl_rtt_bounds, ms.rtt_le,
+	    MEDIACTL_RTT_BUCKETS, ms.rtt_count, ms.rtt_sum_s);
 	metrics_family(o, "sbckit_ng_client_pending", METRICS_GAUGE,
 	    "ng requests to the media relay waiting for an answer.");
 	metrics_sample(o, ms.pending, "kind", "offer_answer", NULL);

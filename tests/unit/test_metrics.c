@@ -21,6 +21,17 @@ good(void *arg, struct metrics_out *o)
 	metrics_sample_f(o, 0.25, NULL);
 }
 
+static void
+histo(void *arg, struct metrics_out *o)
+{
+	static const double le[3] = { 0.001, 0.01, 0.5 };
+	static const uint64_t cum[3] = { 1, 4, 4 };
+
+	(void)arg;
+	metrics_family(o, "x_seconds", METRICS_HISTOGRAM, "Times.");
+	metrics_histogram(o, le, cum, 3, 5, 1.25);
+}
+
 static int mode;
 
 static void
@@ -36,6 +47,18 @@ bad(void *arg, struct metrics_out *o)
 		metrics_family(o, "y", METRICS_GAUGE, "h");
 		metrics_sample(o, 1, "bad-label", "v", NULL);
 		break;
+	case 5:
+		metrics_family(o, "y_seconds", METRICS_HISTOGRAM, "h");
+		metrics_sample(o, 1, NULL);	/* not a histogram sample */
+		break;
+	case 6: {
+		static const double le[2] = { 1, 0.5 };	/* not increasing */
+		static const uint64_t cum[2] = { 1, 1 };
+
+		metrics_family(o, "y_seconds", METRICS_HISTOGRAM, "h");
+		metrics_histogram(o, le, cum, 2, 1, 1);
+		break;
+	}
 	}
 }
 
@@ -58,8 +81,24 @@ registry(void)
 	T_EQ_INT(metrics_render(m, b), 0, "render");
 	T_EQ_STR(buf_str(b), want, "text format, escapes, u64 max");
 	T_EQ_INT(metrics_render(m, small), E_BIG, "over the cap: E_BIG");
+	{
+		struct metrics *hm = metrics_new();
+
+		buf_reset(b);
+		T_OK(hm != NULL && metrics_add(hm, histo, NULL) == 0 &&
+		    metrics_render(hm, b) == 0, "histogram renders");
+		T_EQ_STR(buf_str(b), "# HELP x_seconds Times.\n"
+		    "# TYPE x_seconds histogram\n"
+		    "x_seconds_bucket{le=\"0.001\"} 1\n"
+		    "x_seconds_bucket{le=\"0.01\"} 4\n"
+		    "x_seconds_bucket{le=\"0.5\"} 4\n"
+		    "x_seconds_bucket{le=\"+Inf\"} 5\n"
+		    "x_seconds_sum 1.25\n"
+		    "x_seconds_count 5\n", "histogram text");
+		metrics_free(hm);
+	}
 	T_EQ_INT(metrics_add(m, bad, NULL), 0, "add a bad collector");
-	for (mode = 0; mode < 5; mode++) {
+	for (mode = 0; mode < 7; mode++) {
 		buf_reset(b);
 		T_EQ_INT(metrics_render(m, b), E_INVAL,
 		    "broken rule %d refused", mode);
