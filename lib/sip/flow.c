@@ -54,6 +54,7 @@ struct flow_table {
 	uint64_t log_sec[L_N];	/* second of the last line (+1) */
 	uint64_t quiet[L_N];	/* events not logged since */
 	uint64_t accepted;
+	uint64_t hs_ok, hs_failed;	/* TLS handshakes (flow_stats) */
 	uint8_t key[32];
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 	struct conn *all;		/* live connections (flow_close_gated) */
@@ -467,10 +468,12 @@ conn_event(void *arg, void *conn, unsigned ev)
 			return;
 		}
 		if (r != 0) {
+			t->hs_failed++;
 			conn_kill(t, c, r == E_AUTH ? "client certificate" :
 			    "handshake failed");
 			return;
 		}
+		t->hs_ok++;
 		conntab_up(t->ct, h);
 	}
 	if (tls_conn_queued(c->tls) > 0) {
@@ -624,6 +627,8 @@ flow_stats(const struct flow_table *t, struct flow_stats *st)
 	st->budget_closes = t->n[L_BUDGET];
 	st->held = t->held;
 	st->held_peak = t->held_peak;
+	st->handshakes_ok = t->hs_ok;
+	st->handshakes_failed = t->hs_failed;
 }
 
 static int

@@ -70,6 +70,7 @@ struct flow_stats {
 	uint64_t msg_timeouts;		/* a message not whole in msg_ms */
 	uint64_t budget_closes;		/* closed to stay under the budget */
 	size_t held, held_peak;		/* partial message bytes, now and max */
+	uint64_t handshakes_ok, handshakes_failed;	/* TLS, completed */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */
