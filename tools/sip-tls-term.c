@@ -26,6 +26,7 @@ struct opts {
 	int check;			/* --check: validate, start nothing */
 	const char *origins[16];	/* --ws-origin */
 	size_t norigins;
+	struct cli_obs obs;		/* --hep, --metrics */
 };
 
 static void
@@ -84,6 +85,7 @@ usage(void)
 	    "      --max-sources N           sources tracked for bans and rates (65536)\n"
 	    "      --check                   check the configuration (files, keys),\n"
 	    "                                bind nothing, exit 0, 1 or 3\n"
+	    CLI_OBS_USAGE
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
 	    "  -h, --help                    this help\n"
@@ -182,6 +184,7 @@ static const struct option lo[] = {
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "max-sources", required_argument, NULL, O_MAXSRC },
 	{ "check", no_argument, NULL, O_CHECK },
+	CLI_OBS_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -334,7 +337,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	fc->max_per_ip = 32;
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
-		if (parse_guard(ch, o) || parse_ws(ch, o))
+		if (parse_guard(ch, o) || parse_ws(ch, o) ||
+		    cli_obs_opt(ch, optarg, &o->obs))
 			continue;
 		switch (ch) {
 		case 'l':
@@ -635,9 +639,14 @@ main(int argc, char **argv)
 	loop = cli_loop();
 	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, NULL, &f)) == NULL)
 		die_setup(&f);
+	cli_obs_start(&o.obs, loop, &lg);
+	if (sipterm_observe(st, o.obs.hep, o.obs.metrics) != 0)
+		cli_die(XC_FAIL, "--metrics: too many collectors");
+	cli_obs_serve(&o.obs, loop, &lg);
 	fflush(stdout);
 	err = sipterm_run(st);
 	sipterm_free(st);
+	cli_obs_stop(&o.obs);
 	ev_free(loop);
 	free(o.adv_host);
 	return err == 0 ? XC_OK : XC_FAIL;

@@ -21,7 +21,17 @@
  * datagrams out through the send callback, a retransmission timer
  * (dtls_timeout_ms() / dtls_on_timeout()). No socket, no thread, no
  * blocking. Records are checked by dtls_record_check() before OpenSSL
- * sees them.
+ * sees them. An association is used by one thread at a time; the
+ * certificate (and the SSL_CTX inside it) is shared by all of them.
+ *
+ * No DTLSv1_listen() cookies (HelloVerifyRequest): the media port is
+ * already bound to a call, and the caller feeds an association only
+ * datagrams from the address it trusts: the ICE-checked pair, or the
+ * address the SDP gave, or, without either, the first source (latched).
+ * That bounds amplification: a passive side answers a ClientHello of
+ * ~200 bytes with a flight of ~1 kB only towards that one address, once
+ * per ClientHello and per retransmission timer. Replies always go through
+ * `send`, which sends to where the handshake came from.
  */
 struct dtls_cert;
 struct dtls;
@@ -36,13 +46,15 @@ enum dtls_role {
 /* Our certificate and key; NULL with *err (E_CRYPTO, E_NOMEM). */
 struct dtls_cert *dtls_cert_new(int *err) WUR;
 void dtls_cert_free(struct dtls_cert *c);
-/* "sha-256", and the fingerprint as "AB:CD:..." (upper-case hex). */
+/* The SHA-256 fingerprint as "AB:CD:..." (upper-case hex, 95 chars): an
+ * SDP says "a=fingerprint:sha-256 " and this. Owned by `c`. */
 const char *dtls_cert_fingerprint(const struct dtls_cert *c);
 
 /*
  * A peer fingerprint from an SDP a=fingerprint value ("sha-256 AB:..",
- * also sha-1, sha-384, sha-512; case-insensitive). 0 or E_SYNTAX /
- * E_UNSUPPORTED (another hash).
+ * also sha-1, sha-224, sha-384, sha-512; case-insensitive; exactly the
+ * hash's length in colon-separated hex pairs). 0 or E_SYNTAX /
+ * E_UNSUPPORTED (another hash: md5, md2, unknown).
  */
 struct dtls_fp {
 	int md;			/* NID of the hash */
@@ -51,7 +63,9 @@ struct dtls_fp {
 };
 int dtls_fp_parse(struct slice value, struct dtls_fp *fp) WUR;
 
-/* A datagram to send, to where the handshake came from. */
+/* A datagram to send, to where the handshake came from; at most `mtu`
+ * bytes, one or more whole records. It must not call back into the same
+ * association. */
 typedef void dtls_send_fn(void *arg, const uint8_t *p, size_t len);
 /* NSS key log lines ("CLIENT_RANDOM ...", TLS 1.2 secrets), one at a time,
  * without newline. */
@@ -67,13 +81,40 @@ struct dtls_config {
 	dtls_send_fn *send;
 	dtls_keylog_fn *keylog;		/* NULL: none */
 	void *arg;
-	unsigned mtu;			/* 0: 1200 */
+	unsigned mtu;			/* 0: 1200; 256..16384 (the
+					 * largest datagram we send) */
 };
 
+/* The first retransmission timeout (RFC 6347 4.2.4.1); it doubles on
+ * every retransmission up to 60 s. */
+#define DTLS_RTO_DEFAULT_MS 1000
+
+/*
+ * A new association; `cfg` is copied (the certificate is borrowed and
+ * must outlive it). NULL with *err: E_INVAL (no cert or send, bad role,
+ * MTU out of range), E_UNSUPPORTED (no suite in `suites` has a DTLS-SRTP
+ * profile: only the four above have), E_NOMEM, E_CRYPTO. A `peer` of
+ * md 0 means "not known yet" (DTLS before the SDP answer): the handshake
+ * runs, and dtls_set_peer() decides later.
+ */
 struct dtls *dtls_new(const struct dtls_config *cfg, int *err) WUR;
+/* Free, keys and secrets wiped; NULL does nothing. */
 void dtls_free(struct dtls *d);
-/* Change the peer fingerprint (a re-offer); restarts nothing. */
+/*
+ * Change the peer fingerprint (a re-offer); restarts nothing. If the
+ * handshake had finished waiting for it, it is checked now: see
+ * dtls_state() after the call (DTLS_DONE or DTLS_FAILED). An association
+ * already DTLS_DONE stays so (a peer with a new certificate makes a new
+ * handshake, thus a new association).
+ */
 void dtls_set_peer(struct dtls *d, const struct dtls_fp *fp);
+/*
+ * The first retransmission timeout, ms (0: DTLS_RTO_DEFAULT_MS; at most
+ * 60000). RFC 6347's 1 s is slow for a call that waits for its audio;
+ * a caller that knows the path is short may start lower. Before
+ * dtls_start() (active) or the first dtls_input() (passive).
+ */
+void dtls_set_rto(struct dtls *d, unsigned ms);
 
 /* Active role: send the first flight (ClientHello). Passive: nothing. */
 int dtls_start(struct dtls *d) WUR;
@@ -90,13 +131,30 @@ enum dtls_state {
  * keys. A datagram that is not DTLS, or a record that fails
  * dtls_record_check(), is ignored (E_SYNTAX is counted by the caller
  * through the return of dtls_record_check(), not here). Retransmitted
- * flights are answered (OpenSSL's own logic); after DTLS_DONE, a
- * retransmitted final flight of the peer makes us resend ours.
+ * flights are answered (OpenSSL's own logic; a passive side also resends
+ * its flight at once for a repeated ClientHello); after DTLS_DONE, a
+ * retransmitted final flight of the peer makes us resend ours. A fresh
+ * ClientHello after DTLS_DONE is not a new handshake (no renegotiation):
+ * a peer that starts again needs a new association (the caller's call).
+ * `p` is borrowed for the call only.
  */
 enum dtls_state dtls_input(struct dtls *d, const uint8_t *p, size_t len);
 enum dtls_state dtls_state(const struct dtls *d);
-/* Why it failed, for a log line ("fingerprint mismatch", an alert...). */
+/*
+ * Why it failed, for a log line ("fingerprint mismatch", "alert from
+ * peer: ...", OpenSSL's reason), or "". A passive association that fails
+ * before it has answered any ClientHello starts again instead of failing
+ * (a stray or forged datagram cannot kill it before its peer speaks);
+ * dtls_why() then tells the last such failure while the state stays
+ * DTLS_HANDSHAKE.
+ */
 const char *dtls_why(const struct dtls *d);
+/*
+ * The SHA-256 fingerprint of the peer's certificate as "AB:CD:.." into
+ * `out` of `n` (>= DTLS_FP_MAX) bytes, for logs: 0, E_STATE (no
+ * certificate yet), E_BIG, E_CRYPTO.
+ */
+int dtls_peer_fingerprint(const struct dtls *d, char *out, size_t n) WUR;
 
 /* Monotonic ms at which dtls_on_timeout() must run, or -1: no timer. */
 int64_t dtls_timeout_ms(const struct dtls *d, int64_t now_ms);
@@ -107,7 +165,9 @@ enum dtls_state dtls_on_timeout(struct dtls *d);
  * The SRTP keys of a finished association (RFC 5764 4.2): the profile
  * that was chosen and our send (`tx`) and receive (`rx`) master key and
  * salt, each key_len + salt_len bytes of the suite (lib/media/suite.h).
- * 0, or E_STATE (not done).
+ * 0, or E_STATE (not done), E_AUTH (failed: the peer's certificate is
+ * not the one its SDP named), E_UNSUPPORTED, E_CRYPTO. The caller wipes
+ * `k` when done with it.
  */
 struct dtls_keys {
 	enum suite_id suite;

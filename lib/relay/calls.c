@@ -25,6 +25,7 @@ calls_media_free(struct media *md)
 {
 	if (md == NULL)
 		return;
+	calls_obs_media_end(md);
 	relay_stream_free(md->rs);
 	for (int i = 0; i < 2; i++) {
 		keyline_free(md->rx[i]);

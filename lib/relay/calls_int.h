@@ -95,6 +95,10 @@ struct calls {
 	/* for statistics rates */
 	uint64_t rate_ms;
 	struct relay_ctr rate_prev;
+	/* calls_obs.c: HEP summaries (borrowed, or NULL) and the ng
+	 * requests answered, [command][ok, error, retransmission] */
+	struct hep *hep;
+	uint64_t ng_ctr[NG_CMD_STATISTICS + 1][3];
 };
 
 
@@ -102,6 +106,15 @@ struct reply_err {
 	const char *reason;	/* NULL: ok */
 	char buf[160];
 };
+
+/* ---- calls_obs.c: HEP and metrics ---- */
+
+/* A media line ends: its summary to HEP, one datagram per side. */
+void calls_obs_media_end(const struct media *md);
+/* An ng request answered: `reply` (the datagram) tells ok from error;
+ * `cached`: a retransmission answered from the cache. */
+void calls_obs_ng(struct calls *t, enum ng_cmd cmd, struct slice reply,
+    int cached);
 
 /* ---- calls.c: the table ---- */
 

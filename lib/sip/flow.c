@@ -69,6 +69,7 @@ struct flow_table {
 	uint64_t log_sec[L_N];	/* second of the last line (+1) */
 	uint64_t quiet[L_N];	/* events not logged since */
 	uint64_t accepted;
+	uint64_t hs_ok, hs_failed;	/* TLS handshakes (flow_stats) */
 	uint8_t key[32];
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 	struct conn *all;		/* live connections (flow_close_gated) */
@@ -766,10 +767,12 @@ conn_event(void *arg, void *conn, unsigned ev)
 			return;
 		}
 		if (r != 0) {
+			t->hs_failed++;
 			conn_kill(t, c, r == E_AUTH ? "client certificate" :
 			    "handshake failed");
 			return;
 		}
+		t->hs_ok++;
 		/* A WSS connection is up once its Upgrade is answered. */
 		if (c->kind == FLOW_TLS)
 			conntab_up(t->ct, h);
@@ -979,6 +982,8 @@ flow_stats(const struct flow_table *t, struct flow_stats *st)
 	st->ws_upgraded = t->ws_upgraded;
 	st->ws_refused = t->ws_refused;
 	st->ws_errors = t->ws_errors;
+	st->handshakes_ok = t->hs_ok;
+	st->handshakes_failed = t->hs_failed;
 }
 
 static int

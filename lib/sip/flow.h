@@ -90,6 +90,7 @@ struct flow_stats {
 	uint64_t ws_upgraded;		/* WebSocket Upgrades answered 101 */
 	uint64_t ws_refused;		/* ... answered 400, 403 or 426 */
 	uint64_t ws_errors;		/* closed for a frame error (1002, 1009) */
+	uint64_t handshakes_ok, handshakes_failed;	/* TLS, completed */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */

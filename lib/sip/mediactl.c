@@ -32,6 +32,7 @@ struct pending {
 				 * delete if it is lost) */
 	size_t cidlen, ftaglen;
 	struct pending *next;	/* hash chain (by cookie) */
+	uint64_t born_ns;	/* made (the answer time's start) */
 };
 
 /*
@@ -307,6 +308,23 @@ ghost_reply(struct mediactl *mc, const struct ng_reply *rep,
 
 /* ---- pending requests ---- */
 
+const double mediactl_rtt_bounds[MEDIACTL_RTT_BUCKETS] = {
+	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2,
+};
+
+/* The relay answered `p` (ok or error): how long it took. */
+static void
+answered(struct mediactl *mc, const struct pending *p)
+{
+	double s = (double)(ev_now_ns(mc->loop) - p->born_ns) / 1e9;
+
+	for (size_t i = 0; i < MEDIACTL_RTT_BUCKETS; i++)
+		if (s <= mediactl_rtt_bounds[i])
+			mc->st.rtt_le[i]++;
+	mc->st.rtt_count++;
+	mc->st.rtt_sum_s += s;
+}
+
 /* Finish `p`: call back (at most once) and free it. */
 static void
 finish(struct mediactl *mc, struct pending *p, int err, struct slice sdp)
@@ -494,6 +512,7 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			failover(mc, p, E_LIMIT);
 			continue;
 		}
+		answered(mc, p);
 		if ((rep.result == NG_RESULT_OK || rep.result ==
 		    NG_RESULT_PONG) && p->kind == PK_OFFER && p->lost &&
 		    p->initial && (p->sent_to & ~(1u << p->relay)) != 0)
@@ -809,6 +828,7 @@ pending_new(struct mediactl *mc, enum pkind kind, mediactl_fn *fn, void *arg)
 	p->fn = fn;
 	p->arg = arg;
 	p->relay = mc->cur;
+	p->born_ns = ev_now_ns(mc->loop);
 	if ((p->dgram = buf_new(NG_DGRAM_MAX)) == NULL ||
 	    ng_cookie_new(p->cookie, sizeof(p->cookie)) != 0) {
 		buf_free(p->dgram);

@@ -113,7 +113,17 @@ struct mediactl_stats {
 	uint64_t ghosts_dropped;	/* lost offers forgotten for room */
 	size_t pending, pending_deletes;	/* now */
 	size_t ghosts;			/* lost offers remembered now */
+	/* Time from a request to the relay's answer (failovers included),
+	 * for requests answered: rtt_le[i] answers took <= the i-th bound
+	 * of mediactl_rtt_bounds (cumulative). */
+#define MEDIACTL_RTT_BUCKETS 11
+	uint64_t rtt_le[MEDIACTL_RTT_BUCKETS];
+	uint64_t rtt_count;
+	double rtt_sum_s;
 };
+
+/* The upper bounds of the answer-time buckets, in seconds. */
+extern const double mediactl_rtt_bounds[MEDIACTL_RTT_BUCKETS];
 
 void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
 

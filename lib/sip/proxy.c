@@ -179,6 +179,7 @@ proxy_new(struct ev_loop *loop, struct flow_table *flows, int udp_fd,
 			return NULL;
 		}
 		px->reg_timer = ev_timer_add(loop, 10000, reg_sweep, px);
+		registrar_set_live(px->reg, env_alive, px);
 	}
 	px->env.conf = &px->conf;
 	px->env.in_host = px->in_host;

@@ -156,4 +156,16 @@ struct proxy_stats {
 };
 void proxy_stats(const struct proxy *px, struct proxy_stats *st);
 
+struct hep;
+struct metrics_out;
+/*
+ * Capture every SIP message received and sent, both faces, in HEP
+ * (lib/base/hep; borrowed, NULL: none): outside with the flow's
+ * addresses as TLS (22), inside as UDP or TCP with our inside face.
+ */
+void proxy_set_hep(struct proxy *px, struct hep *h);
+/* A metrics_collect_fn (arg: the proxy): SIP requests by face and method,
+ * responses by face and class (received), the summary's counters. */
+void proxy_metrics(void *arg, struct metrics_out *o);
+
 #endif

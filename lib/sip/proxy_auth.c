@@ -289,6 +289,22 @@ needs_auth(const struct proxy *px, const struct sip_msg *m)
 	return reg || px->conf.auth_requests ? 2 : 0;
 }
 
+/* A request over its source's rate: logged, a line a second at most. */
+static void
+rate_logged(struct proxy *px, const struct net_addr *peer)
+{
+	char a[NET_ADDR_STRLEN];
+	uint64_t quiet;
+
+	if (!px_ratelog_pass(px, &px->rate_log, &quiet))
+		return;
+	if (net_addr_format(peer, a, sizeof(a)) != 0)
+		snprintf(a, sizeof(a), "?");
+	log_msg(px->lg, LOG_INFO, "requests from %s over the per-source "
+	    "rate (--rate): dropped unanswered (and %llu more not logged "
+	    "since the last such line)", a, (unsigned long long)quiet);
+}
+
 /* Rate and ban checks: 0 go on, -1 dropped (and maybe closed). */
 static int
 limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
@@ -300,7 +316,9 @@ limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
 		flow_close(px->flows, flow);
 		return -1;
 	default:
-		return -1;	/* over its rate: dropped, unanswered */
+		/* over its rate: dropped, unanswered; a line a second */
+		rate_logged(px, peer);
+		return -1;
 	}
 }
 

@@ -90,6 +90,16 @@ struct px_ratelog {
 	uint64_t quiet;
 };
 
+/* proxy_obs.c: HEP capture and the counters behind the metrics. */
+#define PX_NMETHODS 15		/* px_obs_method(): 14 names and "other" */
+struct px_obs {
+	struct hep *hep;		/* borrowed, or NULL */
+	uint64_t req[2][PX_NMETHODS];	/* received: [outside][method] */
+	uint64_t resp[2][6];		/* received: [outside][class - 1] */
+	/* A wildcard inside face: the source towards the last peer. */
+	struct net_addr route_dst, route_src;
+};
+
 struct proxy {
 	struct px_env env;		/* what routing reads (proxy_new()) */
 	struct ev_loop *loop;
@@ -112,10 +122,12 @@ struct proxy {
 	struct px_ratelog bad_log;	/* px_log_bad() */
 	struct px_ratelog send_log;	/* px_send_inside() failures */
 	struct px_ratelog deny_log;	/* outside requests refused 403 */
+	struct px_ratelog rate_log;	/* requests over a source's rate */
 	int64_t reg_timer;
 	struct px_auth *auth;		/* proxy_auth.c, or NULL */
 	struct px_keying *keying;	/* proxy_keying.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
+	struct px_obs obs;		/* proxy_obs.c */
 };
 
 /* Where a message goes. */
@@ -242,6 +254,15 @@ int px_own_response(struct proxy *px, const struct sip_msg *m,
 void px_trace_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
     const struct net_addr *src, const struct sip_msg *m);
 void px_trace_out(struct proxy *px, int outside, uint64_t flow, int tcp,
+    const struct net_addr *dst, struct slice b);
+
+/* proxy_obs.c: every message in and out (from px_trace_in/out) */
+void px_obs_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
+    const struct net_addr *src, const struct sip_msg *m);
+void px_obs_out(struct proxy *px, int outside, uint64_t flow, int tcp,
+    const struct net_addr *dst, struct slice b);
+/* Inside TCP, once sent (the connection and our end of it known). */
+void px_obs_out_tcp(struct proxy *px, uint64_t conn,
     const struct net_addr *dst, struct slice b);
 
 /* proxy_util.c */

@@ -8,7 +8,9 @@
 
 #include <openssl/crypto.h>
 
+#include "base/metrics.h"
 #include "sip/digest.h"
+#include "sip/sipobs.h"
 #include "sip/sipterm.h"
 
 /* A credentials file larger than this is refused (about 160,000 lines). */
@@ -370,4 +372,20 @@ sipterm_free(struct sipterm *st)
 	flow_table_free(st->flows);
 	tls_server_free(st->tls);
 	free(st);
+}
+
+int
+sipterm_observe(struct sipterm *st, struct hep *h, struct metrics *m)
+{
+	int r = 0;
+
+	proxy_set_hep(st->px, h);
+	if (m == NULL)
+		return 0;
+	if ((r = metrics_add(m, flow_metrics, st->flows)) != 0 ||
+	    (r = metrics_add(m, proxy_metrics, st->px)) != 0)
+		return r;
+	if (st->mc != NULL)
+		r = metrics_add(m, mediactl_metrics, st->mc);
+	return r;
 }

@@ -94,4 +94,14 @@ int sipterm_run(struct sipterm *st) WUR;
  * the loop is the caller's. NULL does nothing. */
 void sipterm_free(struct sipterm *st);
 
+struct hep;
+struct metrics;
+/*
+ * Observability (both borrowed, may be NULL): every SIP message in and
+ * out captured to `h` (proxy_set_hep()), and the TLS, SIP and media
+ * control counters added to `m` as collectors. 0 or E_LIMIT.
+ */
+int sipterm_observe(struct sipterm *st, struct hep *h, struct metrics *m)
+    WUR;
+
 #endif
