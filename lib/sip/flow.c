@@ -37,7 +37,21 @@ struct conn {
 	size_t http_len;
 	struct ws_dec *dec;
 	struct buf *pwq;
+	/* flow_throttle(): not read until then (monotonic ms) */
+	uint64_t pause_until;
+	/* on the table's revisit list: paused, or its read budget spent
+	 * with bytes possibly left where epoll cannot see them */
+	int revisit;
+	struct conn *rprev, *rnext;
 };
+
+/*
+ * Reads (of up to 16 KiB) one connection gets per wake-up: a client that
+ * floods is read a little at a time, each other connection in between.
+ */
+#define READS_PER_EVENT 4
+/* Connections revisited per timer run (the rest at the next, at once). */
+#define REVISIT_BATCH 64
 
 /* A plain WebSocket connection's write queue cap. */
 #define PLAIN_WQ_MAX ((size_t)1 << 20)
@@ -79,6 +93,9 @@ struct flow_table {
 	size_t nlst;
 	uint64_t ws_upgraded, ws_refused, ws_errors;
 	uint8_t *wbuf;		/* a WebSocket frame being sent */
+	struct conn *revisit;		/* see struct conn */
+	int64_t rtimer;			/* its timer, 0: none */
+	uint64_t throttled;		/* flow_throttle() calls */
 };
 
 static const char *const lim_what[L_N] = {
@@ -228,6 +245,47 @@ conn_free(void *arg, void *conn)
 	free(c);
 }
 
+/* ---- revisits: throttled connections, and read budgets spent ---- */
+
+static void on_revisit(struct ev_loop *loop, uint64_t id, void *arg);
+#define REVISIT_MS 10
+
+static void
+revisit_add(struct flow_table *t, struct conn *c)
+{
+	if (c->revisit || c->dead)
+		return;
+	c->revisit = 1;
+	c->rprev = NULL;
+	c->rnext = t->revisit;
+	if (t->revisit != NULL)
+		t->revisit->rprev = c;
+	t->revisit = c;
+	if (t->rtimer <= 0)
+		t->rtimer = ev_timer_add(t->loop, REVISIT_MS, on_revisit, t);
+}
+
+static void
+revisit_del(struct flow_table *t, struct conn *c)
+{
+	if (!c->revisit)
+		return;
+	if (c->rprev != NULL)
+		c->rprev->rnext = c->rnext;
+	else
+		t->revisit = c->rnext;
+	if (c->rnext != NULL)
+		c->rnext->rprev = c->rprev;
+	c->revisit = 0;
+	c->rprev = c->rnext = NULL;
+}
+
+static int
+paused(const struct flow_table *t, const struct conn *c)
+{
+	return c->pause_until > ev_now_ms(t->loop);
+}
+
 /* Unlink a connection now; free its memory once no callback runs. */
 static void
 conn_kill(struct flow_table *t, struct conn *c, const char *why)
@@ -237,6 +295,7 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	revisit_del(t, c);
 	if (c->all_prev != NULL)
 		c->all_prev->all_next = c->all_next;
 	else if (t->all == c)
@@ -325,14 +384,19 @@ io_queued(const struct conn *c)
 static void
 conn_update_events(struct flow_table *t, struct conn *c)
 {
+	unsigned ev;
+
 	if (c->dead)
 		return;
 	if (c->kind == FLOW_WS)
-		conntab_want(t->ct, c->handle, EV_READ |
-		    (wq_len(c->pwq) > 0 ? EV_WRITE : 0));
+		ev = EV_READ | (wq_len(c->pwq) > 0 ? EV_WRITE : 0);
 	else
-		conntab_want(t->ct, c->handle, c->tls != NULL ?
-		    tls_conn_events(c->tls) : EV_READ);
+		ev = c->tls != NULL ? tls_conn_events(c->tls) : EV_READ;
+	/* Throttled: its bytes wait in the kernel (TCP pushes back);
+	 * a TLS write in progress still gets its events. */
+	if (paused(t, c))
+		ev &= ~(unsigned)EV_READ;
+	conntab_want(t->ct, c->handle, ev);
 }
 
 static void
@@ -512,16 +576,65 @@ after_read(struct flow_table *t, struct conn *c)
 	}
 }
 
+/*
+ * Hand the framed messages waiting in `c` to the callback: 0, 1 when the
+ * callback throttled the flow (the rest wait), -1 when it is gone.
+ */
+static int
+conn_drain(struct flow_table *t, struct conn *c)
+{
+	uint64_t h = c->handle;
+	struct slice msg;
+	int r = 0;
+
+	while (!paused(t, c) && (r = sip_framer_next(c->fr, &msg)) > 0) {
+		if (r == SIP_FRAME_PING) {
+			/* RFC 5626 pong: a single CRLF, at once. */
+			if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
+				conn_kill(t, c, "write");
+				return -1;
+			}
+			msg_done(t, c);
+			continue;
+		}
+		msg_done(t, c);
+		/* The flow proved useful: no longer pending. */
+		conntab_ready(t->ct, h);
+		t->cbs.msg(t->cbs.arg, h, msg);
+		if (conntab_get(t->ct, h) == NULL)
+			return -1;
+	}
+	if (paused(t, c))
+		return 1;
+	if (r < 0) {
+		if (t->cbs.bad != NULL)
+			t->cbs.bad(t->cbs.arg, h, r);
+		if (conntab_get(t->ct, h) != NULL)
+			conn_kill(t, c, r == E_BIG ? "message too large" :
+			    "unframeable stream");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 conn_read(struct flow_table *t, struct conn *c)
 {
 	uint64_t h = c->handle;
-	int r, guard;
+	int r, n;
 
-	for (guard = 0; guard < 1024; guard++) {
+	/* What a throttle left framed comes first. */
+	if ((r = conn_drain(t, c)) < 0)
+		return;
+	for (n = 0; r == 0; n++) {
 		size_t got = 0;
-		struct slice msg;
 
+		if (n == READS_PER_EVENT) {
+			/* the others' turn; TLS may hold decrypted bytes
+			 * that epoll cannot see: come back */
+			revisit_add(t, c);
+			break;
+		}
 		/* Read into the table's scratch buffer: an idle connection
 		 * holds no read buffer of its own. */
 		r = tls_conn_read(c->tls, t->rbuf, sizeof(t->rbuf), &got);
@@ -536,31 +649,8 @@ conn_read(struct flow_table *t, struct conn *c)
 			return;
 		}
 		conntab_touch(t->ct, h);
-		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
-			if (r == SIP_FRAME_PING) {
-				/* RFC 5626 pong: a single CRLF, at once. */
-				if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
-					conn_kill(t, c, "write");
-					return;
-				}
-				msg_done(t, c);
-				continue;
-			}
-			msg_done(t, c);
-			/* The flow proved useful: no longer pending. */
-			conntab_ready(t->ct, h);
-			t->cbs.msg(t->cbs.arg, h, msg);
-			if (conntab_get(t->ct, h) == NULL)
-				return;
-		}
-		if (r < 0) {
-			if (t->cbs.bad != NULL)
-				t->cbs.bad(t->cbs.arg, h, r);
-			if (conntab_get(t->ct, h) != NULL)
-				conn_kill(t, c, r == E_BIG ? "message too large" :
-				    "unframeable stream");
+		if ((r = conn_drain(t, c)) < 0)
 			return;
-		}
 	}
 	sip_framer_release(c->fr);
 	after_read(t, c);
@@ -647,7 +737,8 @@ ws_upgrade(struct flow_table *t, struct conn *c, const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* The events the decoder has: 0, or -1 once the connection is gone. */
+/* The events the decoder has: 0, 1 when the flow was throttled (the rest
+ * wait), or -1 once the connection is gone. */
 static int
 ws_events(struct flow_table *t, struct conn *c)
 {
@@ -655,9 +746,9 @@ ws_events(struct flow_table *t, struct conn *c)
 	struct ws_event ev;
 	uint8_t f[WS_HDR_MAX + 125];
 	size_t hl;
-	int r;
+	int r = 0;
 
-	while ((r = ws_dec_next(c->dec, &ev)) > 0) {
+	while (!paused(t, c) && (r = ws_dec_next(c->dec, &ev)) > 0) {
 		switch (ev.type) {
 		case WS_EV_MSG:
 			msg_done(t, c);
@@ -686,6 +777,8 @@ ws_events(struct flow_table *t, struct conn *c)
 			return -1;
 		}
 	}
+	if (paused(t, c))
+		return 1;	/* throttled: the rest wait in the decoder */
 	if (r < 0) {
 		t->ws_errors++;
 		if (t->cbs.bad != NULL)
@@ -703,11 +796,18 @@ ws_events(struct flow_table *t, struct conn *c)
 static void
 ws_read(struct flow_table *t, struct conn *c)
 {
-	int r, guard;
+	int r = 0, n;
 
-	for (guard = 0; guard < 1024; guard++) {
+	/* What a throttle left decoded comes first. */
+	if (c->ws_open && (r = ws_events(t, c)) < 0)
+		return;
+	for (n = 0; r == 0; n++) {
 		size_t got = 0;
 
+		if (n == READS_PER_EVENT) {
+			revisit_add(t, c);	/* see conn_read() */
+			break;
+		}
 		r = io_read(c, t->rbuf, WS_FEED_MAX, &got);
 		if (r == E_AGAIN)
 			break;
@@ -725,7 +825,7 @@ ws_read(struct flow_table *t, struct conn *c)
 			ws_fail(t, c, WS_CLOSE_TOO_BIG, "out of memory");
 			return;
 		}
-		if (ws_events(t, c) != 0)
+		if ((r = ws_events(t, c)) < 0)
 			return;
 		ws_dec_release(c->dec);
 	}
@@ -838,6 +938,8 @@ flow_table_free(struct flow_table *t)
 
 	if (t == NULL)
 		return;
+	if (t->rtimer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->rtimer);
 	conntab_free(t->ct);
 	for (i = 0; i < IP_BUCKETS; i++) {
 		while (t->ips[i] != NULL) {
@@ -984,6 +1086,49 @@ flow_stats(const struct flow_table *t, struct flow_stats *st)
 	st->ws_errors = t->ws_errors;
 	st->handshakes_ok = t->hs_ok;
 	st->handshakes_failed = t->hs_failed;
+	st->throttled = t->throttled;
+}
+
+void
+flow_throttle(struct flow_table *t, uint64_t flow, uint32_t ms)
+{
+	struct conn *c = conntab_get(t->ct, flow);
+
+	if (c == NULL || c->dead)
+		return;
+	c->pause_until = ev_now_ms(t->loop) + ms;
+	t->throttled++;
+	revisit_add(t, c);
+	conn_update_events(t, c);
+}
+
+/* The revisit timer: paused flows whose time is up, and those whose read
+ * budget ran out, are read again. */
+static void
+on_revisit(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct flow_table *t = arg;
+	uint64_t now = ev_now_ms(loop), hs[REVISIT_BATCH];
+	struct conn *c, *next;
+	size_t n = 0, i;
+
+	(void)id;
+	t->rtimer = 0;
+	for (c = t->revisit; c != NULL && n < REVISIT_BATCH; c = next) {
+		next = c->rnext;
+		if (c->pause_until > now)
+			continue;
+		c->pause_until = 0;
+		revisit_del(t, c);
+		hs[n++] = c->handle;
+	}
+	/* by handle: a callback may close any flow (a ban closes all of a
+	 * source's) */
+	for (i = 0; i < n; i++)
+		if ((c = conntab_get(t->ct, hs[i])) != NULL && !c->dead)
+			conn_event(t, c, EV_READ);
+	if (t->revisit != NULL && t->rtimer <= 0)
+		t->rtimer = ev_timer_add(t->loop, REVISIT_MS, on_revisit, t);
 }
 
 static int

@@ -32,6 +32,7 @@
  */
 struct flow_table;
 
+
 /*
  * Slow and silent clients: a connection is "pending" until its handshake
  * is done and its first SIP message came. When the table is full, a new
@@ -91,6 +92,7 @@ struct flow_stats {
 	uint64_t ws_refused;		/* ... answered 400, 403 or 426 */
 	uint64_t ws_errors;		/* closed for a frame error (1002, 1009) */
 	uint64_t handshakes_ok, handshakes_failed;	/* TLS, completed */
+	uint64_t throttled;		/* flow_throttle() calls */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */
@@ -132,6 +134,15 @@ int flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
     WUR;
 /* Close a flow (deferred if it is being served). */
 void flow_close(struct flow_table *t, uint64_t flow);
+
+/*
+ * Stop reading flow `flow` for `ms` (a source over its request rate):
+ * its bytes wait in the kernel, so TCP pushes back on the sender instead
+ * of us reading and refusing at its pace; messages already framed wait
+ * too and come, in order, once the time is up. Writes go on. Unknown
+ * flows: nothing.
+ */
+void flow_throttle(struct flow_table *t, uint64_t flow, uint32_t ms);
 /* 1 if the flow is open. */
 int flow_alive(const struct flow_table *t, uint64_t flow);
 /* The client's address and our local address of the connection. */

@@ -47,6 +47,7 @@ struct px_auth {
 	char realm[REALM_MAX];
 	struct srclimit *lim;		/* NULL: no per-source limits */
 	uint32_t ban_ms;
+	uint32_t pause_ms;		/* flow_throttle() when over rate */
 	struct seen seen[SEEN_SLOTS];
 	struct proxy_auth_stats st;
 	struct digest_params dp;	/* scratch: one request at a time */
@@ -132,6 +133,10 @@ proxy_set_limits(struct proxy *px, const struct srclimit_conf *conf)
 	srclimit_free(a->lim);
 	a->lim = srclimit_new(conf);
 	a->ban_ms = conf->ban_ms;
+	/* a token's time, at least 10 ms, at most a second */
+	a->pause_ms = conf->rate == 0 ? 0 : 1000 / conf->rate;
+	if (a->pause_ms < 10)
+		a->pause_ms = 10;
 	return a->lim != NULL ? 0 : E_NOMEM;
 }
 
@@ -316,8 +321,12 @@ limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
 		flow_close(px->flows, flow);
 		return -1;
 	default:
-		/* over its rate: dropped, unanswered; a line a second */
+		/* over its rate: dropped, unanswered; a line a second; and
+		 * the flow is not read until a token is back, so a flood
+		 * waits in its own TCP window instead of in our CPU */
 		rate_logged(px, peer);
+		if (flow != 0)
+			flow_throttle(px->flows, flow, px->auth->pause_ms);
 		return -1;
 	}
 }

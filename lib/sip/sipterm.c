@@ -90,7 +90,8 @@ term_summary(struct sipterm *st)
 		    "timeout_handshake=%llu timeout_first_message=%llu "
 		    "timeout_message=%llu budget_closes=%llu "
 		    "held_peak_kib=%zu ws_upgraded=%llu ws_refused=%llu "
-		    "ws_errors=%llu", (unsigned long long)fs.accepted,
+		    "ws_errors=%llu throttled=%llu",
+		    (unsigned long long)fs.accepted,
 		    (unsigned long long)fs.evicted,
 		    (unsigned long long)fs.refused_full,
 		    (unsigned long long)fs.refused_per_ip,
@@ -100,7 +101,8 @@ term_summary(struct sipterm *st)
 		    (unsigned long long)fs.budget_closes, fs.held_peak / 1024,
 		    (unsigned long long)fs.ws_upgraded,
 		    (unsigned long long)fs.ws_refused,
-		    (unsigned long long)fs.ws_errors);
+		    (unsigned long long)fs.ws_errors,
+		    (unsigned long long)fs.throttled);
 	}
 	if (st->px == NULL)
 		return;
