@@ -66,7 +66,7 @@ MAN1       := $(sort $(wildcard man/man1/*.1))
 MAN7       := $(sort $(wildcard man/man7/*.7))
 
 .PHONY: all check check-run deps deps-check tests lint asan fuzz fuzz-run \
-	bench install uninstall clean demo demo-run
+	bench install uninstall clean demo demo-run deb
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -243,7 +243,12 @@ uninstall:
 	@find $(DESTDIR)$(DOCDIR) -depth -type d -empty -delete 2>/dev/null; \
 	  rmdir $(DESTDIR)$(SYSCONFDIR)/sbckit 2>/dev/null; true
 
+# `make deb`: the Debian package (debian/), built in a copy of the tree
+# under $(O)/deb and checked with lintian (scripts/deb.sh).
+deb:
+	scripts/deb.sh $(O)
+
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(O) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(O) build-asan -path '*/deb' -prune -o -name '*.d' -type f -print 2>/dev/null)

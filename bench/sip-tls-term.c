@@ -1,6 +1,7 @@
 /* sip-tls-term.c (bench) - SIP-over-TLS load client: calls/s and idle flows. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
  * sip-tls-term-bench idle ADDR:PORT CONNS
  *	opens CONNS TLS connections, completes their handshakes, prints
  *	"ready N", then holds them until standard input closes.
+ * wscalls and wsidle: the same over secure WebSocket (RFC 7118): each
+ *	connection upgraded first, each message one masked text frame.
  */
 
 struct cli {
@@ -38,7 +41,89 @@ struct cli {
 	char rr[2][160];	/* Record-Route values from the 200 */
 	int nrr;
 	char totag[64];
+	int ws;			/* SIP over WebSocket */
+	struct buf *in;		/* WebSocket: bytes of frames not whole */
 };
+
+static int ws_mode;
+
+/* Queue a message: as it is, or in one masked WebSocket text frame (a
+ * zero masking key: the bench measures the server, not the client). */
+static int __attribute__((format(printf, 2, 3)))
+emit(struct cli *c, const char *fmt, ...)
+{
+	char m[4096];
+	uint8_t h[8];
+	size_t hl;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(m))
+		return -1;
+	if (!c->ws)
+		return buf_append(c->out, m, (size_t)n);
+	h[0] = 0x81;
+	if (n < 126) {
+		h[1] = (uint8_t)(0x80 | n);
+		hl = 2;
+	} else {
+		h[1] = 0x80 | 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	memset(h + hl, 0, 4);
+	if (buf_append(c->out, h, hl + 4) != 0)
+		return -1;
+	return buf_append(c->out, m, (size_t)n);
+}
+
+/* WebSocket: the payloads of the server's whole frames to the framer
+ * (-1: a bad frame); before the 101, its head is skipped (*up set). */
+static int
+ws_input(struct cli *c, const uint8_t *p, size_t n, int *up)
+{
+	const uint8_t *d;
+	size_t len, hl, pl;
+
+	if (buf_append(c->in, p, n) != 0)
+		return -1;
+	for (;;) {
+		d = buf_data(c->in);
+		len = buf_len(c->in);
+		if (!*up) {
+			long e = slice_find(slice_make(d, len),
+			    SLICE_LIT("\r\n\r\n"));
+			if (e < 0)
+				return 0;
+			if (len < 12 || memcmp(d, "HTTP/1.1 101", 12) != 0)
+				return -1;
+			buf_consume(c->in, (size_t)e + 4);
+			*up = 1;
+			continue;
+		}
+		if (len < 2)
+			return 0;
+		pl = d[1] & 0x7f;
+		hl = 2;
+		if (pl == 126) {
+			if (len < 4)
+				return 0;
+			pl = (size_t)d[2] << 8 | d[3];
+			hl = 4;
+		} else if (pl == 127)
+			return -1;
+		if (len < hl + pl)
+			return 0;
+		if ((d[0] & 0x0f) == 0x1 && sip_framer_feed(c->fr, d + hl, pl)
+		    != 0)
+			return -1;
+		buf_consume(c->in, hl + pl);
+	}
+}
 
 static uint64_t
 now_ms(void)
@@ -77,7 +162,7 @@ send_invite(struct cli *c, int id)
 	c->seq++;
 	snprintf(c->callid, sizeof(c->callid), "b%d-%u@bench", id, c->seq);
 	c->nrr = 0;
-	if (buf_printf(c->out,
+	if (emit(c,
 	    "INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"
 	    "Via: SIP/2.0/TLS %s;branch=z9hG4bKb%d.%u.1;rport\r\n"
 	    "Max-Forwards: 70\r\n"
@@ -108,7 +193,7 @@ send_ack_bye(struct cli *c, int id)
 		    l ? ", " : "Route: ", c->rr[i]);
 	}
 	for (i = 0; i < 2; i++) {
-		if (buf_printf(c->out,
+		if (emit(c,
 		    "%s sip:bob@127.0.0.1 SIP/2.0\r\n"
 		    "Via: SIP/2.0/TLS %s;branch=z9hG4bKb%d.%u.%d;rport\r\n"
 		    "%s%s"
@@ -162,7 +247,10 @@ connect_one(SSL_CTX *ctx, const struct net_addr *a, struct cli *c)
 	SSL_set_connect_state(c->ssl);
 	c->fr = sip_framer_new(65536);
 	c->out = buf_new(1 << 20);
-	return c->ssl != NULL && c->fr != NULL && c->out != NULL ? 0 : -1;
+	c->ws = ws_mode;
+	c->in = buf_new(1 << 17);
+	return c->ssl != NULL && c->fr != NULL && c->out != NULL &&
+	    c->in != NULL ? 0 : -1;
 }
 
 #define INFLIGHT 32
@@ -175,6 +263,7 @@ close_one(struct cli *c)
 	close(c->fd);
 	sip_framer_free(c->fr);
 	buf_free(c->out);
+	buf_free(c->in);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -225,11 +314,13 @@ main(int argc, char **argv)
 	struct epoll_event evs[256];
 
 	if (argc < 4 || net_addr_parse(slice_cstr(argv[2]), &a) != 0) {
-		fprintf(stderr, "usage: %s calls|idle ADDR:PORT N [SECONDS]\n",
+		fprintf(stderr, "usage: %s [ws]calls|[ws]idle ADDR:PORT N "
+		    "[SECONDS]\n",
 		    argv[0]);
 		return 2;
 	}
-	calls_mode = strcmp(argv[1], "calls") == 0;
+	ws_mode = strncmp(argv[1], "ws", 2) == 0;
+	calls_mode = strcmp(argv[1] + (ws_mode ? 2 : 0), "calls") == 0;
 	n = (int)strtol(argv[3], NULL, 10);
 	if (n <= 0)
 		n = 1;
@@ -270,6 +361,20 @@ main(int argc, char **argv)
 					}
 					continue;
 				}
+				if (c->ws) {
+					if (buf_printf(c->out, "GET / HTTP/1.1"
+					    "\r\nHost: bench\r\nUpgrade: "
+					    "websocket\r\nConnection: Upgrade"
+					    "\r\nSec-WebSocket-Key: dGhlIHNh"
+					    "bXBsZSBub25jZQ==\r\nSec-WebSocket"
+					    "-Version: 13\r\nSec-WebSocket-"
+					    "Protocol: sip\r\n\r\n") != 0 ||
+					    cli_flush(c) != 0)
+						return 1;
+					c->state = 5;
+					continue;
+				}
+			upgraded:
 				ready++;
 				if (opened < n &&
 				    open_one(ctx, &a, cl, opened++, ep) != 0)
@@ -310,7 +415,17 @@ main(int argc, char **argv)
 				r = SSL_read(c->ssl, rb, sizeof(rb));
 				if (r <= 0)
 					break;
-				if (sip_framer_feed(c->fr, rb, (size_t)r) != 0)
+				if (c->ws) {
+					int up = c->state != 5;
+
+					if (ws_input(c, rb, (size_t)r, &up) != 0)
+						return 1;
+					if (c->state == 5 && up) {
+						c->state = 0;
+						goto upgraded;
+					}
+				} else if (sip_framer_feed(c->fr, rb, (size_t)r)
+				    != 0)
 					return 1;
 				while (sip_framer_next(c->fr, &msg) ==
 				    SIP_FRAME_MSG) {

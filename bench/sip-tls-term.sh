@@ -92,7 +92,7 @@ run_calls() {
 	local addr=$1 t0 t1 out calls
 	shift
 	t0=$(cpu_ticks "$@")
-	out=$(timeout -k 2 $((SECS + 120)) "$BENCH" calls "$addr" "$CLIENTS" "$SECS")
+	out=$(timeout -k 2 $((SECS + 120)) "$BENCH" "${WSMODE:-}calls" "$addr" "$CLIENTS" "$SECS")
 	t1=$(cpu_ticks "$@")
 	cps=$(echo "$out" | sed -n 's/.* cps \([0-9]*\)$/\1/p')
 	calls=$(echo "$out" | sed -n 's/^calls \([0-9]*\) .*/\1/p')
@@ -106,7 +106,7 @@ run_idle() {
 	local addr=$1 before after
 	shift
 	before=$("$@")
-	exec 7> >(exec timeout -k 2 600 "$BENCH" idle "$addr" "$IDLE" > "$D/idle.out")
+	exec 7> >(exec timeout -k 2 600 "$BENCH" "${WSMODE:-}idle" "$addr" "$IDLE" > "$D/idle.out")
 	local ip=$!
 	if ! wait_file "$D/idle.out" '^ready' 2>/dev/null; then
 		for _ in $(seq 600); do grep -q '^ready' "$D/idle.out" && break; sleep 0.1; done
@@ -123,7 +123,7 @@ run_idle() {
 # clients all come from one address and idle connections never speak: the
 # edge's per-address, first-message and rate limits are off.
 ours() {
-	local label=$1 pid l
+	local label=$1 pid l lk
 	shift
 	timeout -k 2 900 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
 	    -u "udp:$UP" -i "$IP:0" -q --max-conns $((IDLE + 100)) \
@@ -133,7 +133,9 @@ ours() {
 	pid=$!
 	PIDS+=($pid)
 	wait_file "$D/gw.out" '^inside udp ' || return 1
-	l=$(sed -n 's/^listening tls //p' "$D/gw.out")
+	lk=tls
+	[ -n "${WSMODE:-}" ] && lk=wss
+	l=$(sed -n "s/^listening $lk //p" "$D/gw.out")
 	run_calls "$l" $(desc "$pid")
 	: > "$D/peer.out"
 	kib=$(run_idle "$l" rss_kib "$pid")
@@ -157,6 +159,13 @@ ratio() {
 		    (k1 > 0 && k2 > 0 ? k2 / k1 : 0) }'
 }
 ratio "OpenSSL default buffers" "$C2" "$U2" "$K2"
+# The same gateway and loads over secure WebSocket (RFC 7118): the
+# framing's cost, TLS against WSS.
+WSMODE=ws ours "sip-tls-term, SIP over WSS" --listen-wss "$IP:0"
+awk -v c1="$C1" -v c2="$cps" -v u1="$U1" -v u2="$us_call" -v k1="$K1" \
+    -v k2="$kib" 'BEGIN {
+	printf "ratio WSS vs TLS: calls/s %.2fx, CPU per call %.2fx, memory/conn %.2fx\n",
+	    (c1 > 0 ? c2 / c1 : 0), (u1 > 0 ? u2 / u1 : 0), (k1 > 0 ? k2 / k1 : 0) }'
 
 # Kamailio with its tls module, the same loads (a stateful proxy with
 # Record-Route, relaying to the same UDP responder).

@@ -11,11 +11,23 @@ build="build-essential pkg-config libssl-dev libsrtp2-dev libpcap-dev liburing-d
 tests="bats bats-assert bats-support mandoc clang libclang-rt-14-dev tshark sox
 	baresip baresip-core kamailio kamailio-tls-modules rtpengine-daemon
 	iproute2 procps psmisc tcpdump nftables xxd python3 python3-pylibsrtp
-	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules"
+	sipvicious python3-aiortc sngrep prometheus kamailio-websocket-modules
+	debhelper lintian dpkg-dev fakeroot"
 demo="baresip baresip-core tshark sox tcpdump openssl iproute2"
+
+# tests/sip-tls-term-ws.bats: a second, independent WebSocket client
+tests="$tests python3-websockets"
 
 # tests/dtls.bats: GnuTLS, a DTLS-SRTP peer that shares no code with OpenSSL
 tests="$tests gnutls-bin"
+
+# tests/e2e/browser.bats: Debian's Chromium, and node with npm for
+# `npm ci --prefix tests/browser`. A Node.js already there (e.g. from
+# NodeSource, which ships its own npm) is used as it is; only a machine with
+# no node at all gets Debian's nodejs and npm (Node 18: enough for the pinned
+# puppeteer-core 24 and jssip).
+tests="$tests chromium"
+command -v node >/dev/null 2>&1 || tests="$tests nodejs npm"
 
 print=0
 if [ "${1:-}" = --print ]; then print=1; shift; fi

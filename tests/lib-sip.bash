@@ -87,13 +87,16 @@ sip_peer() {
 }
 
 # sip_gw SECONDS [ARGS]: sip-tls-term for at most SECONDS, TLS and inside
-# UDP on $IP and free ports, certificate $D/gw.pem, -vv; output in
+# UDP on $IP and free ports, certificate $D/gw.pem, -vv (or
+# $SIP_GW_VERBOSE, which may be empty: floods log a debug line per
+# message); output in
 # $W/gw.out and $W/gw.err. Waits until it listens; sets L (TLS), IN
 # (inside UDP) and INT (inside TCP, when it listens on TCP).
 sip_gw() {
-	local secs=$1; shift
+	local secs=$1 v=(-vv); shift
+	[ -z "${SIP_GW_VERBOSE+set}" ] || read -r -a v <<< "$SIP_GW_VERBOSE"
 	timeout -k 5 "$secs" "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" -vv "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	    -i "$IP:0" ${v[@]+"${v[@]}"} "$@" > "$W/gw.out" 2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp ' || return 1
 	L=$(sed -n 's/^listening tls //p' "$W/gw.out")

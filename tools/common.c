@@ -11,6 +11,9 @@
 
 #include "common.h"
 #include "base/ev.h"
+#include "base/hep.h"
+#include "base/httpd.h"
+#include "base/metrics.h"
 
 static const char *progname = "sbckit";
 /* How lines on stderr start: journald's priority, a time, or nothing. */
@@ -263,4 +266,126 @@ cli_loop(void)
 	if ((loop = ev_new(&e)) == NULL)
 		cli_die(XC_FAIL, "event loop: %s", sbk_strerror(e));
 	return loop;
+}
+
+/* ---- --hep and --metrics ---- */
+
+int
+cli_obs_opt(int ch, const char *arg, struct cli_obs *o)
+{
+	struct hep_conf hc;
+	struct net_addr a;
+	int e;
+
+	switch (ch) {
+	case CLI_O_HEP:
+		memset(&hc, 0, sizeof(hc));
+		if ((e = hep_url_parse(arg, &hc)) != 0)
+			cli_die(XC_USAGE, "--hep: %s'%s'", e == E_UNSUPPORTED ?
+			    "only udp:ADDR:PORT, not " : "want udp:ADDR:PORT, "
+			    "not ", arg);
+		o->hep_url = arg;
+		return 1;
+	case CLI_O_HEPID:
+		o->hep_id = (uint32_t)cli_num("--hep-id", arg, UINT32_MAX);
+		return 1;
+	case CLI_O_HEPPW:
+		if (strlen(arg) > 255)
+			cli_die(XC_USAGE, "--hep-password: at most 255 bytes");
+		o->hep_pw = arg;
+		return 1;
+	case CLI_O_METRICS:
+		/* A port alone: on loopback. */
+		if ((slice_is_digits(slice_cstr(arg)) ? net_addr_parse_host(
+		    slice_cstr("127.0.0.1"), (uint16_t)cli_num("--metrics",
+		    arg, 65535), &a) : net_addr_parse(slice_cstr(arg), &a))
+		    != 0)
+			cli_die(XC_USAGE, "--metrics: want [ADDR:]PORT, not "
+			    "'%s'", arg);
+		o->maddr = a;
+		o->metrics_addr = arg;
+		return 1;
+	}
+	return 0;
+}
+
+void
+cli_obs_start(struct cli_obs *o, struct ev_loop *loop,
+    const struct logger *lg)
+{
+	struct hep_conf hc;
+	int e;
+
+	(void)loop;
+	if (o->hep_url != NULL) {
+		memset(&hc, 0, sizeof(hc));
+		if (hep_url_parse(o->hep_url, &hc) != 0)
+			cli_die(XC_USAGE, "--hep: bad '%s'", o->hep_url);
+		hc.capture_id = o->hep_id;
+		hc.auth = o->hep_pw;
+		if ((o->hep = hep_new(&hc, &e)) == NULL)
+			cli_die(XC_FAIL, "--hep: %s", e == E_IO ?
+			    strerror(errno) : sbk_strerror(e));
+	}
+	if (o->metrics_addr == NULL)
+		return;
+	if ((o->metrics = metrics_new()) == NULL)
+		cli_die(XC_FAIL, "--metrics: out of memory");
+	(void)lg;
+}
+
+/* The process itself: which tool and version, since when. */
+static void
+process_metrics(void *arg, struct metrics_out *o)
+{
+	const struct cli_obs *ob = arg;
+
+	metrics_family(o, "sbckit_build_info", METRICS_GAUGE,
+	    "Always 1: the tool and its version as labels.");
+	metrics_sample(o, 1, "tool", progname, "version", SBK_VERSION, NULL);
+	metrics_family(o, "process_start_time_seconds", METRICS_GAUGE,
+	    "Start time of the process since the Unix epoch in seconds.");
+	metrics_sample(o, (uint64_t)ob->started, NULL);
+}
+
+void
+cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
+    const struct logger *lg)
+{
+	struct httpd_conf hc;
+	char s[NET_ADDR_STRLEN];
+	int e;
+
+	if (o->metrics == NULL)
+		return;
+	o->started = time(NULL);
+	if (metrics_add(o->metrics, process_metrics, o) != 0)
+		cli_die(XC_FAIL, "--metrics: too many collectors");
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = o->maddr;
+	/* The counters tell who calls whom how often: loopback unless an
+	 * address says otherwise, and then a warning. */
+	if (!net_addr_is_loopback(&hc.addr))
+		log_msg(lg, LOG_WARN, "--metrics %s is not on loopback: "
+		    "anyone who reaches it reads the counters (restrict it "
+		    "with a firewall)", o->metrics_addr);
+	if ((o->httpd = httpd_new(loop, &hc, metrics_http, o->metrics, lg,
+	    &e)) == NULL)
+		cli_die(XC_FAIL, "--metrics %s: %s", o->metrics_addr,
+		    e == E_IO ? strerror(errno) : sbk_strerror(e));
+	if (httpd_local(o->httpd, &hc.addr) == 0 &&
+	    net_addr_format(&hc.addr, s, sizeof(s)) == 0)
+		printf("metrics http %s\n", s);
+	fflush(stdout);
+}
+
+void
+cli_obs_stop(struct cli_obs *o)
+{
+	httpd_free(o->httpd);
+	metrics_free(o->metrics);
+	hep_free(o->hep);
+	o->httpd = NULL;
+	o->metrics = NULL;
+	o->hep = NULL;
 }

@@ -24,6 +24,9 @@ struct opts {
 	size_t nallow;
 	char realm[NET_ADDR_STRLEN];	/* the default --auth-realm */
 	int check;			/* --check: validate, start nothing */
+	const char *origins[16];	/* --ws-origin */
+	size_t norigins;
+	struct cli_obs obs;		/* --hep, --metrics */
 };
 
 static void
@@ -31,6 +34,11 @@ usage(void)
 {
 	printf("usage: %s [options]\n"
 	    "  -l, --listen ADDR:PORT        TLS listening address (default 0.0.0.0:5061)\n"
+	    "      --listen-wss ADDR:PORT    SIP over secure WebSocket (RFC 7118)\n"
+	    "      --listen-ws ADDR:PORT     SIP over plain WebSocket (labs, loopback)\n"
+	    "      --ws-origin ORIGIN[,..]   Origins allowed to upgrade (default: any)\n"
+	    "      --ws-max-message BYTES    largest WebSocket message (65535)\n"
+	    "      --outside-keying sdes|dtls  SRTP keying offered to TLS phones (sdes)\n"
 	    "  -c, --cert FILE               certificate chain (PEM; twice: ECDSA + RSA)\n"
 	    "  -k, --key FILE                private key for the preceding --cert\n"
 	    "      --sni NAME=CERT,KEY       another identity for SNI NAME\n"
@@ -77,6 +85,7 @@ usage(void)
 	    "      --max-sources N           sources tracked for bans and rates (65536)\n"
 	    "      --check                   check the configuration (files, keys),\n"
 	    "                                bind nothing, exit 0, 1 or 3\n"
+	    CLI_OBS_USAGE
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
 	    "  -h, --help                    this help\n"
@@ -120,9 +129,16 @@ enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
     O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC,
     O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK };
+/* The WebSocket options (parse_ws()). */
+enum { O_WSS = 512, O_WS, O_WSORIGIN, O_WSMAX, O_OKEYING };
 /* Long options (the short ones: parse_args()'s getopt string). */
 static const struct option lo[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "listen-wss", required_argument, NULL, O_WSS },
+	{ "listen-ws", required_argument, NULL, O_WS },
+	{ "ws-origin", required_argument, NULL, O_WSORIGIN },
+	{ "ws-max-message", required_argument, NULL, O_WSMAX },
+	{ "outside-keying", required_argument, NULL, O_OKEYING },
 	{ "cert", required_argument, NULL, 'c' },
 	{ "key", required_argument, NULL, 'k' },
 	{ "sni", required_argument, NULL, O_SNI },
@@ -168,6 +184,7 @@ static const struct option lo[] = {
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "max-sources", required_argument, NULL, O_MAXSRC },
 	{ "check", no_argument, NULL, O_CHECK },
+	CLI_OBS_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -204,6 +221,66 @@ rate(const char *s, struct srclimit_conf *l)
 	l->rate = (uint32_t)v;
 	l->burst = sl != NULL ? (uint32_t)num("--rate", sl + 1, 1000000) :
 	    l->rate * 2;
+}
+
+/* --ws-origin A[,B...], repeatable: split in place into o->origins. */
+static void
+ws_origins(char *arg, struct opts *o)
+{
+	char *p, *save = NULL;
+	const size_t max = sizeof(o->origins) / sizeof(o->origins[0]);
+
+	for (p = strtok_r(arg, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (o->norigins == max)
+			cli_die(XC_USAGE, "--ws-origin: at most %zu", max);
+		o->origins[o->norigins++] = p;
+	}
+	o->c.flows.ws_origins = o->origins;
+	o->c.flows.nws_origins = o->norigins;
+}
+
+/* A WebSocket listener; a plain one off loopback is worth a warning. */
+static void
+ws_listen(const char *opt, const char *s, struct net_addr *a, size_t *n)
+{
+	if (*n == SIPTERM_MAX_LISTEN)
+		cli_die(XC_USAGE, "%s: at most %d", opt, SIPTERM_MAX_LISTEN);
+	addr(opt, s, 0, &a[*n]);
+	if (strcmp(opt, "--listen-ws") == 0 && !net_addr_is_loopback(&a[*n]))
+		cli_err("warning: --listen-ws %s: SIP in the clear off "
+		    "loopback", s);
+	(*n)++;
+}
+
+/* Options of SIP over WebSocket and of the outside media keying. */
+static int
+parse_ws(int ch, struct opts *o)
+{
+	struct sipterm_conf *c = &o->c;
+
+	switch (ch) {
+	case O_WSS: ws_listen("--listen-wss", optarg, c->listen_wss,
+		    &c->nlisten_wss); break;
+	case O_WS: ws_listen("--listen-ws", optarg, c->listen_ws,
+		    &c->nlisten_ws); break;
+	case O_WSORIGIN: ws_origins(optarg, o); break;
+	case O_WSMAX: c->flows.ws_max_msg = num("--ws-max-message", optarg,
+		    1 << 20);
+		if (c->flows.ws_max_msg < 1024)
+			cli_die(XC_USAGE, "--ws-max-message: at least 1024");
+		break;
+	case O_OKEYING:
+		if (strcmp(optarg, "sdes") == 0)
+			c->proxy.outside_dtls = 0;
+		else if (strcmp(optarg, "dtls") == 0)
+			c->proxy.outside_dtls = 1;
+		else
+			cli_die(XC_USAGE, "--outside-keying: sdes or dtls");
+		break;
+	default: return 0;
+	}
+	return 1;
 }
 
 /* Options that guard the edge: digest authentication, bans, rates. */
@@ -260,7 +337,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	fc->max_per_ip = 32;
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
-		if (parse_guard(ch, o))
+		if (parse_guard(ch, o) || parse_ws(ch, o) ||
+		    cli_obs_opt(ch, optarg, &o->obs))
 			continue;
 		switch (ch) {
 		case 'l':
@@ -515,6 +593,12 @@ check_only(const struct opts *o, const struct logger *lg)
 	for (i = 0; i < o->c.nlisten; i++)
 		if (net_addr_format(&o->c.listen[i], s, sizeof(s)) == 0)
 			printf("ok listen: %s (not bound)\n", s);
+	for (i = 0; i < o->c.nlisten_wss; i++)
+		if (net_addr_format(&o->c.listen_wss[i], s, sizeof(s)) == 0)
+			printf("ok listen-wss: %s (not bound)\n", s);
+	for (i = 0; i < o->c.nlisten_ws; i++)
+		if (net_addr_format(&o->c.listen_ws[i], s, sizeof(s)) == 0)
+			printf("ok listen-ws: %s (not bound)\n", s);
 	if (net_addr_format(&o->c.proxy.inside, s, sizeof(s)) == 0)
 		printf("ok inside: %s (not bound)\n", s);
 	if (sipterm_check(&o->c, lg, say_check, &cr, &f) != 0)
@@ -555,9 +639,14 @@ main(int argc, char **argv)
 	loop = cli_loop();
 	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, NULL, &f)) == NULL)
 		die_setup(&f);
+	cli_obs_start(&o.obs, loop, &lg);
+	if (sipterm_observe(st, o.obs.hep, o.obs.metrics) != 0)
+		cli_die(XC_FAIL, "--metrics: too many collectors");
+	cli_obs_serve(&o.obs, loop, &lg);
 	fflush(stdout);
 	err = sipterm_run(st);
 	sipterm_free(st);
+	cli_obs_stop(&o.obs);
 	ev_free(loop);
 	free(o.adv_host);
 	return err == 0 ? XC_OK : XC_FAIL;

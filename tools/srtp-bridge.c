@@ -18,6 +18,7 @@
 #include "base/net.h"
 #include "relay/relay.h"
 #include "common.h"
+#include "base/metrics.h"
 
 #define OUT 0		/* relay side 0: outside (SRTP) */
 #define IN 1		/* relay side 1: inside (RTP) */
@@ -48,6 +49,7 @@ struct opts {
 	unsigned relatch_count;
 	uint64_t relatch_quiet_ms;
 	enum log_level verbosity;
+	struct cli_obs obs;	/* --hep, --metrics */
 };
 
 struct state {
@@ -120,6 +122,7 @@ usage(void)
 	    "packets\n"
 	    "                              per wake-up (500; 0: do not wait)\n"
 	    "      --coalesce-pkts N       ... or until N packets arrived (32)\n"
+	    CLI_OBS_USAGE
 	    "  -v, --verbose               more messages (repeat)\n"
 	    "  -h, --help, -V, --version\n");
 	exit(XC_OK);
@@ -449,6 +452,8 @@ open_relay(struct state *st)
 	rc.relatch_quiet_ms = o->relatch_quiet_ms;
 	rc.on_timeout = o->ng != NULL ? calls_stream_timeout : on_timeout;
 	rc.on_ssrc = o->ng != NULL ? calls_stream_ssrc : on_ssrc;
+	if (o->ng != NULL && o->obs.hep != NULL)	/* RTCP to HEP */
+		rc.on_rtcp = calls_stream_rtcp;
 	if (o->ng != NULL) {
 		rc.port_min = o->port_min;
 		rc.port_max = o->port_max;
@@ -505,6 +510,24 @@ check_config(const struct opts *o)
 	}
 }
 
+/* --hep and --metrics: the collectors, then the endpoint. */
+static void
+observe(struct state *st)
+{
+	struct cli_obs *ob = &st->o->obs;
+
+	if (st->calls != NULL)
+		calls_set_hep(st->calls, ob->hep);
+	else if (ob->hep != NULL)
+		log_msg(&st->lg, LOG_WARN, "--hep: only ng calls (--ng) have "
+		    "reports and summaries to send; nothing will be");
+	if (ob->metrics != NULL && (metrics_add(ob->metrics, relay_metrics,
+	    st->relay) != 0 || (st->calls != NULL && metrics_add(ob->metrics,
+	    calls_metrics, st->calls) != 0)))
+		cli_die(XC_FAIL, "--metrics: too many collectors");
+	cli_obs_serve(ob, st->loop, &st->lg);
+}
+
 static int
 run(struct opts *o)
 {
@@ -528,6 +551,7 @@ run(struct opts *o)
 	if (o->dtls_keylog != NULL && st.dtls_fd < 0)
 		cli_die(XC_FAIL, "--dtls-keylog: cannot open %s",
 		    o->dtls_keylog);
+	cli_obs_start(&o->obs, st.loop, &st.lg);
 	open_relay(&st);
 	if (o->ng != NULL) {
 		open_ng(&st);
@@ -538,6 +562,7 @@ run(struct opts *o)
 		log_msg(&st.lg, LOG_INFO, "bridging %s (srtp) <-> %s (rtp)",
 		    o->outside, o->inside);
 	}
+	observe(&st);
 	if (ev_run(st.loop) != 0)
 		cli_err("event loop: %s", strerror(errno));
 	/* drain what is already queued, then report */
@@ -549,6 +574,7 @@ run(struct opts *o)
 	dtls_cert_free(st.cert);
 	if (st.dtls_fd >= 0)
 		close(st.dtls_fd);
+	cli_obs_stop(&o->obs);
 	keylog_free(st.keylog);
 	ev_free(st.loop);
 	return st.exit_code;
@@ -637,6 +663,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	CLI_OBS_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -748,7 +775,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->verbosity = LOG_WARN;
 	while ((c = getopt_long(argc, argv, "o:i:p:k:t:K:vhV", long_opts,
 	    NULL)) != -1)
-		one_opt(o, c, optarg);
+		if (!cli_obs_opt(c, optarg, &o->obs))
+			one_opt(o, c, optarg);
 	if (optind < argc)
 		cli_die(XC_USAGE, "unexpected argument: %s", argv[optind]);
 	check_opts(o);

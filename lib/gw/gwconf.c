@@ -50,6 +50,12 @@ static const struct key keys[] = {
 	{ "inside-tcp", KT_BOOL, "no", 0, 0,
 	    "SIP over TCP inside too (on with a tcp: upstream)" },
 	{ "tls-port", KT_UINT, "5061", 1, 65535, "outside TLS port" },
+	{ "wss-port", KT_UINT, "0", 0, 65535,
+	    "outside SIP over secure WebSocket port (0: none)" },
+	{ "ws-listen", KT_ADDR, NULL, 0, 0,
+	    "SIP over plain WebSocket, ADDR:PORT (labs, loopback)" },
+	{ "ws-origin", KT_WORD, NULL, 0, 0,
+	    "Origins allowed to open a WebSocket, ORIGIN[,ORIGIN...]" },
 	{ "sip-port", KT_UINT, "5060", 0, 65535,
 	    "inside SIP UDP port (0: any)" },
 	{ "cert", KT_PATH, "/etc/sbckit/gateway.pem", 0, 0,
@@ -60,6 +66,8 @@ static const struct key keys[] = {
 	    "outside name for Via/Record-Route, HOST[:PORT]" },
 	{ "require-srtp", KT_BOOL, "no", 0, 0,
 	    "reject outside offers without SRTP" },
+	{ "outside-keying", KT_WORD, "sdes", 0, 0,
+	    "SRTP keying offered to TLS phones, sdes or dtls" },
 	{ "bye-on-loss", KT_BOOL, "yes", 0, 0,
 	    "BYE to the inside for the calls of a phone whose TLS is lost" },
 	{ "auth", KT_KEYLOG, "off", 0, 0,
@@ -482,6 +490,16 @@ gwconf_check(const struct gwconf *c, char *why, size_t n)
 		    "and not a registrar (registrar = yes)");
 		return E_INVAL;
 	}
+	if (strcmp(gwconf_get(c, "outside-keying"), "sdes") != 0 &&
+	    strcmp(gwconf_get(c, "outside-keying"), "dtls") != 0) {
+		sbk_why(why, n, "outside-keying: sdes or dtls");
+		return E_INVAL;
+	}
+	if (strcmp(gwconf_get(c, "wss-port"), gwconf_get(c, "tls-port"))
+	    == 0) {
+		sbk_why(why, n, "wss-port: the same as tls-port");
+		return E_INVAL;
+	}
 	return 0;
 }
 
@@ -645,6 +663,33 @@ guard_argv(const struct gwconf *c, struct argv_b *a)
 		pushf(a, "--rate=%s", gwconf_get(c, "rate"));
 }
 
+/* SIP over WebSocket and the outside keying. */
+static void
+ws_argv(const struct gwconf *c, struct argv_b *a)
+{
+	char hp[NET_ADDR_STRLEN];
+
+	if (uval(c, "wss-port") != 0) {
+		if (host_port(gwconf_get(c, "outside"), uval(c, "wss-port"), hp,
+		    sizeof(hp)) != 0) {
+			a->err = E_INVAL;
+			return;
+		}
+		push(a, "--listen-wss");
+		push(a, hp);
+	}
+	if (gwconf_get(c, "ws-listen") != NULL) {
+		push(a, "--listen-ws");
+		push(a, gwconf_get(c, "ws-listen"));
+	}
+	if (gwconf_get(c, "ws-origin") != NULL) {
+		push(a, "--ws-origin");
+		push(a, gwconf_get(c, "ws-origin"));
+	}
+	if (strcmp(gwconf_get(c, "outside-keying"), "sdes") != 0)
+		pushf(a, "--outside-keying=%s", gwconf_get(c, "outside-keying"));
+}
+
 static void
 sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 {
@@ -687,6 +732,7 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 	}
 	if (gwconf_bool(c, "require-srtp"))
 		push(a, "--require-srtp");
+	ws_argv(c, a);
 	if (!gwconf_bool(c, "bye-on-loss"))
 		push(a, "--no-bye-on-loss");
 	guard_argv(c, a);

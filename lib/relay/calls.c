@@ -25,6 +25,7 @@ calls_media_free(struct media *md)
 {
 	if (md == NULL)
 		return;
+	calls_obs_media_end(md);
 	for (int i = 0; i < 2; i++) {
 		if (md->w[i] != NULL) {
 			struct webrtc_ctr k;

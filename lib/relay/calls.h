@@ -117,4 +117,31 @@ size_t calls_count(const struct calls *c);
  * (call-id, media, branches, age), as relay_summary() writes them. */
 int calls_summary(const struct calls *c, struct buf *b) WUR;
 
+struct hep;
+struct metrics_out;
+/*
+ * HEP (lib/base/hep; borrowed, NULL: none): when a media line ends (its
+ * call deleted or timed out), one summary a side, as HEP type 100 (log)
+ * with the Call-ID as correlation id, from the side's peer to its local
+ * address, the payload JSON:
+ *   {"event":"stream-end","call-id":"…","media":0,"side":"outside",
+ *    "local":"…","peer":"…","srtp":true,"rtp":{COUNTERS},"rtcp":{…}}
+ * COUNTERS as in the summary lines (in_packets, in_bytes, forwarded,
+ * drop_auth, drop_replay, drop_malformed, drop_nokey, drop_nopeer,
+ * drop_other, send_errors, crypto_errors, relatched).
+ */
+void calls_set_hep(struct calls *c, struct hep *h);
+/*
+ * For relay_config.on_rtcp (set it only with HEP: the stream's user is
+ * ours): the first sender or receiver report of each RTCP packet as
+ * HEP type 5, JSON as rtpengine's --homer writes it ("sender_information",
+ * "ssrc", "type", "report_count", "report_blocks"), the Call-ID as
+ * correlation id, from the packet's source to our port on that side.
+ */
+void calls_stream_rtcp(struct relay_stream *s, int side, struct slice rtcp,
+    const struct net_addr *src, void *user);
+/* A metrics_collect_fn (arg: the table): calls open and made, ng
+ * requests by command and result. */
+void calls_metrics(void *arg, struct metrics_out *o);
+
 #endif

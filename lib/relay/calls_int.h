@@ -108,6 +108,10 @@ struct calls {
 	/* for statistics rates */
 	uint64_t rate_ms;
 	struct relay_ctr rate_prev;
+	/* calls_obs.c: HEP summaries (borrowed, or NULL) and the ng
+	 * requests answered, [command][ok, error, retransmission] */
+	struct hep *hep;
+	uint64_t ng_ctr[NG_CMD_STATISTICS + 1][3];
 	struct webrtc_ctr webrtc_gone;	/* counters of freed sides */
 };
 
@@ -116,6 +120,15 @@ struct reply_err {
 	const char *reason;	/* NULL: ok */
 	char buf[160];
 };
+
+/* ---- calls_obs.c: HEP and metrics ---- */
+
+/* A media line ends: its summary to HEP, one datagram per side. */
+void calls_obs_media_end(const struct media *md);
+/* An ng request answered: `reply` (the datagram) tells ok from error;
+ * `cached`: a retransmission answered from the cache. */
+void calls_obs_ng(struct calls *t, enum ng_cmd cmd, struct slice reply,
+    int cached);
 
 /* ---- calls.c: the table ---- */
 

@@ -472,6 +472,7 @@ calls_handle(struct calls *t, struct slice dgram, const struct net_addr *peer,
 	}
 	if (ng_cache_get(t->cache, pk, req.cookie, now, &cached) == 0) {
 		e = buf_append_slice(out, cached);
+		calls_obs_ng(t, req.cmd, cached, 1);
 		ng_req_release(&req);
 		return e;
 	}
@@ -479,6 +480,9 @@ calls_handle(struct calls *t, struct slice dgram, const struct net_addr *peer,
 		e = ng_reply_error(out, req.cookie, NG_ERR_DECODE);
 	else
 		e = dispatch(t, &req, out);
+	if (e == 0)
+		calls_obs_ng(t, req.cmd, slice_make(buf_data(out) + start,
+		    buf_len(out) - start), 0);
 	if (e == 0 && ng_cache_put(t->cache, pk, req.cookie,
 	    slice_make(buf_data(out) + start, buf_len(out) - start), now) != 0)
 		log_msg(t->lg, LOG_WARN, "ng reply cache: full");

@@ -364,7 +364,7 @@ relay_stream_free(struct relay_stream *s)
 
 		for (int c = 0; c < 2; c++) {
 			comp_close(r, sd, c);
-			relay_ctr_add(&r->gone[c], &sd->c[c].ctr);
+			relay_ctr_add(&r->gone[i][c], &sd->c[c].ctr);
 		}
 		side_drop_keys(sd);
 	}
@@ -427,15 +427,27 @@ void
 relay_totals(const struct relay *r, struct relay_ctr *rtp,
     struct relay_ctr *rtcp)
 {
-	*rtp = r->gone[0];
-	*rtcp = r->gone[1];
+	struct relay_ctr p, c;
+
+	relay_totals_side(r, 0, rtp, rtcp);
+	relay_totals_side(r, 1, &p, &c);
+	relay_ctr_add(rtp, &p);
+	relay_ctr_add(rtcp, &c);
 	if (r->uio != NULL)	/* reported by completions, not per stream */
 		rtp->send_err += uio_send_errors(r->uio);
-	for (const struct relay_stream *s = r->head; s != NULL; s = s->next)
-		for (int i = 0; i < 2; i++) {
-			relay_ctr_add(rtp, &s->side[i].c[0].ctr);
-			relay_ctr_add(rtcp, &s->side[i].c[1].ctr);
-		}
+}
+
+void
+relay_totals_side(const struct relay *r, int side, struct relay_ctr *rtp,
+    struct relay_ctr *rtcp)
+{
+	side &= 1;
+	*rtp = r->gone[side][0];
+	*rtcp = r->gone[side][1];
+	for (const struct relay_stream *s = r->head; s != NULL; s = s->next) {
+		relay_ctr_add(rtp, &s->side[side].c[0].ctr);
+		relay_ctr_add(rtcp, &s->side[side].c[1].ctr);
+	}
 }
 
 void

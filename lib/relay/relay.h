@@ -123,6 +123,12 @@ struct relay_config {
 	/* The first SSRC authenticated on an SRTP side (for key logs). */
 	void (*on_ssrc)(struct relay_stream *s, int side, uint32_t ssrc,
 	    void *user);
+	/* Every RTCP packet that arrived on `side` and passed the checks,
+	 * in clear (after SRTCP unprotect), from `src`, before it is
+	 * forwarded (HEP export; NULL: none, the default). `rtcp` is
+	 * borrowed for the call. */
+	void (*on_rtcp)(struct relay_stream *s, int side, struct slice rtcp,
+	    const struct net_addr *src, void *user);
 };
 
 /*
@@ -255,6 +261,10 @@ void relay_side_counters(const struct relay_stream *s, int side, int comp,
 /* All counters of all streams ever, added up (RTP and RTCP apart). */
 void relay_totals(const struct relay *r, struct relay_ctr *rtp,
     struct relay_ctr *rtcp);
+/* The same for the packets that arrived on one side (0 or 1), without
+ * io_uring's send errors (relay_totals() has them, on RTP). */
+void relay_totals_side(const struct relay *r, int side, struct relay_ctr *rtp,
+    struct relay_ctr *rtcp);
 /* Monotonic ms of the last good packet of the stream (either side). */
 uint64_t relay_stream_last_ms(const struct relay_stream *s);
 size_t relay_nstreams(const struct relay *r);
@@ -274,6 +284,12 @@ void relay_foreach(struct relay *r,
  */
 int relay_summary(const struct relay *r, const char *const names[2],
     struct buf *b) WUR;
+
+struct metrics_out;
+/* A metrics_collect_fn (arg: the relay; relay_obs.c): streams open,
+ * packets and bytes by side, component and result, read from the
+ * counters above at scrape time (relay_totals_side()). */
+void relay_metrics(void *arg, struct metrics_out *o);
 
 /* Add two counter sets (a += b). */
 void relay_ctr_add(struct relay_ctr *a, const struct relay_ctr *b);

@@ -94,7 +94,7 @@ struct relay {
 	uint16_t port_next;
 	int64_t tick;
 	uint64_t tick_no;
-	struct relay_ctr gone[2];	/* counters of freed streams */
+	struct relay_ctr gone[2][2];	/* freed streams': [side][comp] */
 	struct uio *uio;		/* NULL: epoll + recvmmsg/sendmmsg */
 	/* relay_steer(): the port range of each steered host delivered to
 	 * one socket; byport[host * span + port - port_min] is the
@@ -287,6 +287,9 @@ process(struct relay_stream *s, int a, int comp, struct net_pkt *p,
 			goto malformed;
 		latch(s->r, ca, &p->addr, 0);
 	}
+	if (rtcp && s->r->cfg.on_rtcp != NULL)	/* clear here, both ways */
+		s->r->cfg.on_rtcp(s, a, slice_make(p->buf, p->len), &p->addr,
+		    s->user);
 	ca->ctr.last_ms = s->last_ms = ev_now_ms(s->r->loop);
 	if (sb->srtp) {
 		if (sb->tx == NULL) {

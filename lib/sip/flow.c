@@ -13,6 +13,8 @@
 #include "sip/flow.h"
 #include "base/rnd.h"
 #include "sip/sip.h"
+#include "base/wqueue.h"
+#include "sip/ws.h"
 
 struct conn {
 	uint64_t handle;
@@ -26,7 +28,34 @@ struct conn {
 	int partial;		/* a message has begun (deadline set) */
 	uint64_t held_ms;	/* when it started holding bytes */
 	struct conn *hprev, *hnext;	/* flows holding bytes */
+	enum flow_kind kind;
+	/* WebSocket: the Upgrade so far (NULL once answered or before its
+	 * first byte), the frame decoder once open, and for plain WS the
+	 * socket's write queue (NULL while empty). */
+	int ws_open;
+	uint8_t *http;
+	size_t http_len;
+	struct ws_dec *dec;
+	struct buf *pwq;
+	/* flow_throttle(): not read until then (monotonic ms) */
+	uint64_t pause_until;
+	/* on the table's revisit list: paused, or its read budget spent
+	 * with bytes possibly left where epoll cannot see them */
+	int revisit;
+	struct conn *rprev, *rnext;
 };
+
+/*
+ * Reads (of up to 16 KiB) one connection gets per wake-up: a client that
+ * floods is read a little at a time, each other connection in between.
+ */
+#define READS_PER_EVENT 4
+/* Connections revisited per timer run (the rest at the next, at once). */
+#define REVISIT_BATCH 64
+
+/* A plain WebSocket connection's write queue cap. */
+#define PLAIN_WQ_MAX ((size_t)1 << 20)
+#define MAX_LISTEN 8
 
 struct ipcount {
 	struct net_addr ip;	/* port zeroed */
@@ -54,11 +83,19 @@ struct flow_table {
 	uint64_t log_sec[L_N];	/* second of the last line (+1) */
 	uint64_t quiet[L_N];	/* events not logged since */
 	uint64_t accepted;
+	uint64_t hs_ok, hs_failed;	/* TLS handshakes (flow_stats) */
 	uint8_t key[32];
 	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
 	struct conn *all;		/* live connections (flow_close_gated) */
 	flow_gate_fn *gate;		/* refuse at accept (flow_set_gate) */
 	void *gate_arg;
+	struct { struct net_addr a; enum flow_kind kind; } lst[MAX_LISTEN];
+	size_t nlst;
+	uint64_t ws_upgraded, ws_refused, ws_errors;
+	uint8_t *wbuf;		/* a WebSocket frame being sent */
+	struct conn *revisit;		/* see struct conn */
+	int64_t rtimer;			/* its timer, 0: none */
+	uint64_t throttled;		/* flow_throttle() calls */
 };
 
 static const char *const lim_what[L_N] = {
@@ -166,7 +203,9 @@ ip_dec(struct flow_table *t, const struct net_addr *a)
 static void
 account(struct flow_table *t, struct conn *c)
 {
-	size_t now = c->dead ? 0 : sip_framer_held(c->fr);
+	size_t now = c->dead ? 0 : c->kind == FLOW_TLS ?
+	    sip_framer_held(c->fr) : c->http_len + (c->dec != NULL ?
+	    ws_dec_held(c->dec) : 0);
 
 	if (now > 0 && c->held == 0) {
 		c->hprev = NULL;
@@ -198,9 +237,53 @@ conn_free(void *arg, void *conn)
 	(void)arg;
 	tls_conn_free(c->tls);
 	sip_framer_free(c->fr);
+	ws_dec_free(c->dec);
+	free(c->http);
+	buf_free(c->pwq);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
+}
+
+/* ---- revisits: throttled connections, and read budgets spent ---- */
+
+static void on_revisit(struct ev_loop *loop, uint64_t id, void *arg);
+#define REVISIT_MS 10
+
+static void
+revisit_add(struct flow_table *t, struct conn *c)
+{
+	if (c->revisit || c->dead)
+		return;
+	c->revisit = 1;
+	c->rprev = NULL;
+	c->rnext = t->revisit;
+	if (t->revisit != NULL)
+		t->revisit->rprev = c;
+	t->revisit = c;
+	if (t->rtimer <= 0)
+		t->rtimer = ev_timer_add(t->loop, REVISIT_MS, on_revisit, t);
+}
+
+static void
+revisit_del(struct flow_table *t, struct conn *c)
+{
+	if (!c->revisit)
+		return;
+	if (c->rprev != NULL)
+		c->rprev->rnext = c->rnext;
+	else
+		t->revisit = c->rnext;
+	if (c->rnext != NULL)
+		c->rnext->rprev = c->rprev;
+	c->revisit = 0;
+	c->rprev = c->rnext = NULL;
+}
+
+static int
+paused(const struct flow_table *t, const struct conn *c)
+{
+	return c->pause_until > ev_now_ms(t->loop);
 }
 
 /* Unlink a connection now; free its memory once no callback runs. */
@@ -212,6 +295,7 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	revisit_del(t, c);
 	if (c->all_prev != NULL)
 		c->all_prev->all_next = c->all_next;
 	else if (t->all == c)
@@ -227,17 +311,92 @@ conn_kill(struct flow_table *t, struct conn *c, const char *why)
 	if (c->tls != NULL)
 		tls_conn_shutdown(c->tls);
 	ip_dec(t, &c->peer);
-	if (t->cbs.closed != NULL && c->tls != NULL &&
-	    tls_conn_established(c->tls))
+	if (t->cbs.closed != NULL && (c->kind == FLOW_TLS ? c->tls != NULL &&
+	    tls_conn_established(c->tls) : c->ws_open))
 		t->cbs.closed(t->cbs.arg, c->handle);
+}
+
+/* ---- the transport under the messages: TLS, or the plain socket ---- */
+
+static int
+sock_write(void *arg, const uint8_t *p, size_t len, size_t *done)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	do
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
+		    E_IO;
+	*done = (size_t)n;
+	return 0;
+}
+
+/* As tls_conn_read(): 0 with *got (0: the peer closed), E_AGAIN, E_IO. */
+static int
+io_read(struct conn *c, uint8_t *p, size_t n, size_t *got)
+{
+	ssize_t k;
+
+	if (c->kind != FLOW_WS)
+		return tls_conn_read(c->tls, p, n, got);
+	do
+		k = recv(c->fd, p, n, MSG_DONTWAIT);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
+		    E_IO;
+	*got = (size_t)k;
+	return 0;
+}
+
+/* As tls_conn_write(): 0, E_LIMIT (nothing queued), or broken. */
+static int
+io_write(struct conn *c, const void *p, size_t len)
+{
+	size_t sent = 0;
+	int r;
+
+	if (c->kind != FLOW_WS)
+		return tls_conn_write(c->tls, p, len);
+	r = wq_send(&c->pwq, PLAIN_WQ_MAX, p, len, sock_write, c, &sent);
+	return r == E_LIMIT ? E_LIMIT : r == 0 ? 0 : E_IO;
+}
+
+static int
+io_flush(struct conn *c)
+{
+	if (c->kind != FLOW_WS)
+		return c->tls != NULL ? tls_conn_flush(c->tls) : 0;
+	return wq_flush(&c->pwq, sock_write, c);
+}
+
+static size_t
+io_queued(const struct conn *c)
+{
+	if (c->kind != FLOW_WS)
+		return c->tls != NULL ? tls_conn_queued(c->tls) : 0;
+	return wq_len(c->pwq);
 }
 
 static void
 conn_update_events(struct flow_table *t, struct conn *c)
 {
-	if (!c->dead)
-		conntab_want(t->ct, c->handle, c->tls != NULL ?
-		    tls_conn_events(c->tls) : EV_READ);
+	unsigned ev;
+
+	if (c->dead)
+		return;
+	if (c->kind == FLOW_WS)
+		ev = EV_READ | (wq_len(c->pwq) > 0 ? EV_WRITE : 0);
+	else
+		ev = c->tls != NULL ? tls_conn_events(c->tls) : EV_READ;
+	/* Throttled: its bytes wait in the kernel (TCP pushes back);
+	 * a TLS write in progress still gets its events. */
+	if (paused(t, c))
+		ev &= ~(unsigned)EV_READ;
+	conntab_want(t->ct, c->handle, ev);
 }
 
 static void
@@ -303,6 +462,23 @@ make_room(struct flow_table *t)
 	return 0;
 }
 
+/* Which listener took a connection, by our local address of it. */
+static enum flow_kind
+listener_kind(const struct flow_table *t, const struct net_addr *local)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlst; i++) {
+		const struct net_addr *a = &t->lst[i].a;
+
+		if (net_addr_port(a) == net_addr_port(local) &&
+		    net_addr_family(a) == net_addr_family(local) &&
+		    (net_addr_is_any(a) || net_addr_host_eq(a, local)))
+			return t->lst[i].kind;
+	}
+	return FLOW_TLS;
+}
+
 static void
 conn_accept(void *arg, int fd, const struct net_addr *peer)
 {
@@ -325,7 +501,16 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		ip_dec(t, peer);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	if (net_local_addr(fd, &c->local) != 0)
+		memset(&c->local, 0, sizeof(c->local));
+	c->kind = listener_kind(t, &c->local);
+	if (c->kind == FLOW_TLS &&
 	    (c->fr = sip_framer_new(t->conf.max_msg)) == NULL) {
 		free(c);
 		ip_dec(t, peer);
@@ -334,10 +519,7 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 	}
 	if (t->conf.sndbuf > 0)
 		net_set_bufs(fd, 0, t->conf.sndbuf);
-	c->fd = fd;
 	c->peer = *peer;
-	if (net_local_addr(fd, &c->local) != 0)
-		memset(&c->local, 0, sizeof(c->local));
 	if (conntab_add(t->ct, fd, EV_READ, 0, c, &c->handle) != 0) {
 		ip_dec(t, peer);
 		conn_free(t, c);
@@ -370,7 +552,10 @@ after_read(struct flow_table *t, struct conn *c)
 {
 	/* Up to 3 bytes may be a keep-alive in the making: a phone that
 	 * sends a single CRLF every 30 s leaves one waiting for the next. */
-	int busy = sip_framer_pending(c->fr) > 3 || tls_conn_partial(c->tls);
+	int busy = c->kind == FLOW_TLS ? sip_framer_pending(c->fr) > 3 ||
+	    tls_conn_partial(c->tls) : c->http_len > 0 || (c->dec != NULL &&
+	    ws_dec_partial(c->dec)) || (c->tls != NULL &&
+	    tls_conn_partial(c->tls));
 
 	if (busy && !c->partial) {
 		c->partial = 1;
@@ -391,16 +576,65 @@ after_read(struct flow_table *t, struct conn *c)
 	}
 }
 
+/*
+ * Hand the framed messages waiting in `c` to the callback: 0, 1 when the
+ * callback throttled the flow (the rest wait), -1 when it is gone.
+ */
+static int
+conn_drain(struct flow_table *t, struct conn *c)
+{
+	uint64_t h = c->handle;
+	struct slice msg;
+	int r = 0;
+
+	while (!paused(t, c) && (r = sip_framer_next(c->fr, &msg)) > 0) {
+		if (r == SIP_FRAME_PING) {
+			/* RFC 5626 pong: a single CRLF, at once. */
+			if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
+				conn_kill(t, c, "write");
+				return -1;
+			}
+			msg_done(t, c);
+			continue;
+		}
+		msg_done(t, c);
+		/* The flow proved useful: no longer pending. */
+		conntab_ready(t->ct, h);
+		t->cbs.msg(t->cbs.arg, h, msg);
+		if (conntab_get(t->ct, h) == NULL)
+			return -1;
+	}
+	if (paused(t, c))
+		return 1;
+	if (r < 0) {
+		if (t->cbs.bad != NULL)
+			t->cbs.bad(t->cbs.arg, h, r);
+		if (conntab_get(t->ct, h) != NULL)
+			conn_kill(t, c, r == E_BIG ? "message too large" :
+			    "unframeable stream");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 conn_read(struct flow_table *t, struct conn *c)
 {
 	uint64_t h = c->handle;
-	int r, guard;
+	int r, n;
 
-	for (guard = 0; guard < 1024; guard++) {
+	/* What a throttle left framed comes first. */
+	if ((r = conn_drain(t, c)) < 0)
+		return;
+	for (n = 0; r == 0; n++) {
 		size_t got = 0;
-		struct slice msg;
 
+		if (n == READS_PER_EVENT) {
+			/* the others' turn; TLS may hold decrypted bytes
+			 * that epoll cannot see: come back */
+			revisit_add(t, c);
+			break;
+		}
 		/* Read into the table's scratch buffer: an idle connection
 		 * holds no read buffer of its own. */
 		r = tls_conn_read(c->tls, t->rbuf, sizeof(t->rbuf), &got);
@@ -415,33 +649,188 @@ conn_read(struct flow_table *t, struct conn *c)
 			return;
 		}
 		conntab_touch(t->ct, h);
-		while ((r = sip_framer_next(c->fr, &msg)) > 0) {
-			if (r == SIP_FRAME_PING) {
-				/* RFC 5626 pong: a single CRLF, at once. */
-				if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
-					conn_kill(t, c, "write");
-					return;
-				}
-				msg_done(t, c);
-				continue;
-			}
-			msg_done(t, c);
-			/* The flow proved useful: no longer pending. */
-			conntab_ready(t->ct, h);
-			t->cbs.msg(t->cbs.arg, h, msg);
-			if (conntab_get(t->ct, h) == NULL)
-				return;
-		}
-		if (r < 0) {
-			if (t->cbs.bad != NULL)
-				t->cbs.bad(t->cbs.arg, h, r);
-			if (conntab_get(t->ct, h) != NULL)
-				conn_kill(t, c, r == E_BIG ? "message too large" :
-				    "unframeable stream");
+		if ((r = conn_drain(t, c)) < 0)
 			return;
-		}
 	}
 	sip_framer_release(c->fr);
+	after_read(t, c);
+}
+
+/* ---- WebSocket connections ---- */
+
+/* Send a close frame with `code` (best effort), then close. */
+static void
+ws_fail(struct flow_table *t, struct conn *c, uint16_t code, const char *why)
+{
+	uint8_t f[WS_HDR_MAX + 2];
+	size_t hl = ws_frame_header(f, WS_OP_CLOSE, 2);
+
+	f[hl] = (uint8_t)(code >> 8);
+	f[hl + 1] = (uint8_t)code;
+	if (io_write(c, f, hl + 2) == 0)
+		(void)io_flush(c);
+	conn_kill(t, c, why);
+}
+
+/*
+ * The Upgrade request: wait for its head, judge it, answer. 1 when the
+ * connection is open (bytes after the head go to the decoder), 0 when
+ * more are needed, -1 when it was killed.
+ */
+static int
+ws_upgrade(struct flow_table *t, struct conn *c, const uint8_t *p, size_t n)
+{
+	struct ws_upgrade u;
+	char resp[512];
+	int hl, st, len;
+	size_t rest;
+
+	if (c->http == NULL && (c->http = malloc(WS_HTTP_MAX)) == NULL) {
+		conn_kill(t, c, "out of memory");
+		return -1;
+	}
+	if (n > WS_HTTP_MAX - c->http_len)
+		n = WS_HTTP_MAX - c->http_len;	/* the cap decides below */
+	memcpy(c->http + c->http_len, p, n);
+	c->http_len += n;
+	hl = ws_http_head_len(c->http, c->http_len, WS_HTTP_MAX);
+	if (hl == 0)
+		return 0;
+	memset(&u, 0, sizeof(u));
+	if (hl < 0 || ws_http_parse(slice_make(c->http, (size_t)hl), &u) != 0)
+		st = 400;
+	else
+		st = ws_http_judge(&u, t->conf.ws_origins, t->conf.nws_origins);
+	len = ws_http_response(st, u.key, resp, sizeof(resp));
+	if (len < 0 || io_write(c, resp, (size_t)len) != 0) {
+		conn_kill(t, c, "write");
+		return -1;
+	}
+	if (st != 101) {
+		char a[NET_ADDR_STRLEN];
+
+		t->ws_refused++;
+		if (net_addr_format(&c->peer, a, sizeof(a)) != 0)
+			a[0] = '\0';
+		log_msg(t->lg, LOG_INFO, "flow %s: websocket upgrade refused: "
+		    "%d", a, st);
+		(void)io_flush(c);
+		conn_kill(t, c, "bad upgrade");
+		return -1;
+	}
+	if ((c->dec = ws_dec_new(t->conf.ws_max_msg)) == NULL) {
+		conn_kill(t, c, "out of memory");
+		return -1;
+	}
+	t->ws_upgraded++;
+	c->ws_open = 1;
+	conntab_up(t->ct, c->handle);
+	/* A client may send its first frame right behind the request. */
+	rest = c->http_len - (size_t)hl;
+	if (rest > 0 && ws_dec_feed(c->dec, c->http + hl, rest) != 0) {
+		conn_kill(t, c, "out of memory");
+		return -1;
+	}
+	free(c->http);
+	c->http = NULL;
+	c->http_len = 0;
+	return 1;
+}
+
+/* The events the decoder has: 0, 1 when the flow was throttled (the rest
+ * wait), or -1 once the connection is gone. */
+static int
+ws_events(struct flow_table *t, struct conn *c)
+{
+	uint64_t h = c->handle;
+	struct ws_event ev;
+	uint8_t f[WS_HDR_MAX + 125];
+	size_t hl;
+	int r = 0;
+
+	while (!paused(t, c) && (r = ws_dec_next(c->dec, &ev)) > 0) {
+		switch (ev.type) {
+		case WS_EV_MSG:
+			msg_done(t, c);
+			/* A keep-alive of a few CRLFs is no message. */
+			if (ev.data.len <= 4 && slice_trim(ev.data).len == 0)
+				break;
+			conntab_ready(t->ct, h);
+			t->cbs.msg(t->cbs.arg, h, ev.data);
+			if (conntab_get(t->ct, h) == NULL)
+				return -1;
+			break;
+		case WS_EV_PING:
+			hl = ws_frame_header(f, WS_OP_PONG, ev.data.len);
+			memcpy(f + hl, ev.data.p, ev.data.len);
+			if (io_write(c, f, hl + ev.data.len) != 0) {
+				conn_kill(t, c, "write");
+				return -1;
+			}
+			break;
+		case WS_EV_PONG:
+			break;
+		case WS_EV_CLOSE:
+			/* Echo its code (RFC 6455 §5.5.1), then close. */
+			ws_fail(t, c, ev.code != 0 ? ev.code : WS_CLOSE_NORMAL,
+			    "peer closed (websocket close)");
+			return -1;
+		}
+	}
+	if (paused(t, c))
+		return 1;	/* throttled: the rest wait in the decoder */
+	if (r < 0) {
+		t->ws_errors++;
+		if (t->cbs.bad != NULL)
+			t->cbs.bad(t->cbs.arg, h, r);
+		if ((c = conntab_get(t->ct, h)) != NULL)
+			ws_fail(t, c, ws_dec_close_code(c->dec), r == E_BIG ?
+			    "websocket message too large" :
+			    "websocket protocol error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a WebSocket connection: the Upgrade, then frames. */
+static void
+ws_read(struct flow_table *t, struct conn *c)
+{
+	int r = 0, n;
+
+	/* What a throttle left decoded comes first. */
+	if (c->ws_open && (r = ws_events(t, c)) < 0)
+		return;
+	for (n = 0; r == 0; n++) {
+		size_t got = 0;
+
+		if (n == READS_PER_EVENT) {
+			revisit_add(t, c);	/* see conn_read() */
+			break;
+		}
+		r = io_read(c, t->rbuf, WS_FEED_MAX, &got);
+		if (r == E_AGAIN)
+			break;
+		if (r != 0 || got == 0) {
+			conn_kill(t, c, r != 0 ? "read error" : "peer closed");
+			return;
+		}
+		conntab_touch(t->ct, c->handle);
+		if (!c->ws_open) {
+			if ((r = ws_upgrade(t, c, t->rbuf, got)) < 0)
+				return;
+			if (r == 0)
+				continue;
+		} else if (ws_dec_feed(c->dec, t->rbuf, got) != 0) {
+			ws_fail(t, c, WS_CLOSE_TOO_BIG, "out of memory");
+			return;
+		}
+		if ((r = ws_events(t, c)) < 0)
+			return;
+		ws_dec_release(c->dec);
+	}
+	if (c->dec != NULL)
+		ws_dec_release(c->dec);
 	after_read(t, c);
 }
 
@@ -454,6 +843,17 @@ conn_event(void *arg, void *conn, unsigned ev)
 	int r;
 
 	(void)ev;
+	if (c->kind == FLOW_WS) {
+		if (wq_len(c->pwq) > 0 && (r = io_flush(c)) != 0 &&
+		    r != E_AGAIN) {
+			conn_kill(t, c, "write");
+			return;
+		}
+		ws_read(t, c);
+		if ((c = conntab_get(t->ct, h)) != NULL)
+			conn_update_events(t, c);
+		return;
+	}
 	/* The TLS state (~13 KiB) only once the client sends something: a
 	 * connection that never does costs a few hundred bytes. */
 	if (c->tls == NULL && (c->tls = tls_conn_new(t->tls, c->fd)) == NULL) {
@@ -467,11 +867,15 @@ conn_event(void *arg, void *conn, unsigned ev)
 			return;
 		}
 		if (r != 0) {
+			t->hs_failed++;
 			conn_kill(t, c, r == E_AUTH ? "client certificate" :
 			    "handshake failed");
 			return;
 		}
-		conntab_up(t->ct, h);
+		t->hs_ok++;
+		/* A WSS connection is up once its Upgrade is answered. */
+		if (c->kind == FLOW_TLS)
+			conntab_up(t->ct, h);
 	}
 	if (tls_conn_queued(c->tls) > 0) {
 		r = tls_conn_flush(c->tls);
@@ -480,7 +884,10 @@ conn_event(void *arg, void *conn, unsigned ev)
 			return;
 		}
 	}
-	conn_read(t, c);
+	if (c->kind == FLOW_WSS)
+		ws_read(t, c);
+	else
+		conn_read(t, c);
 	if ((c = conntab_get(t->ct, h)) != NULL)
 		conn_update_events(t, c);
 }
@@ -511,6 +918,8 @@ flow_table_new(struct ev_loop *loop, struct tls_server *tls,
 		t->conf.msg_ms = 20000;
 	if (t->conf.buffer_budget == 0)
 		t->conf.buffer_budget = (size_t)64 << 20;
+	if (t->conf.ws_max_msg == 0)
+		t->conf.ws_max_msg = 65535;
 	t->cbs = *cbs;
 	t->lg = lg;
 	ops.arg = t;
@@ -529,6 +938,8 @@ flow_table_free(struct flow_table *t)
 
 	if (t == NULL)
 		return;
+	if (t->rtimer > 0)
+		(void)ev_timer_del(t->loop, (uint64_t)t->rtimer);
 	conntab_free(t->ct);
 	for (i = 0; i < IP_BUCKETS; i++) {
 		while (t->ips[i] != NULL) {
@@ -538,6 +949,7 @@ flow_table_free(struct flow_table *t)
 		}
 	}
 	OPENSSL_cleanse(t->key, sizeof(t->key));
+	free(t->wbuf);
 	free(t);
 }
 
@@ -545,6 +957,31 @@ int
 flow_listen(struct flow_table *t, int fd)
 {
 	return conntab_listen(t->ct, fd);
+}
+
+int
+flow_listen_kind(struct flow_table *t, int fd, enum flow_kind kind)
+{
+	if (kind != FLOW_TLS) {
+		if (t->nlst >= MAX_LISTEN) {
+			close(fd);
+			return E_LIMIT;
+		}
+		if (net_local_addr(fd, &t->lst[t->nlst].a) != 0) {
+			close(fd);
+			return E_IO;
+		}
+		t->lst[t->nlst++].kind = kind;
+	}
+	return conntab_listen(t->ct, fd);
+}
+
+enum flow_kind
+flow_kind(const struct flow_table *t, uint64_t flow)
+{
+	const struct conn *c = conntab_get(t->ct, flow);
+
+	return c != NULL ? c->kind : FLOW_TLS;
 }
 
 void
@@ -557,11 +994,27 @@ int
 flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
 {
 	struct conn *c = conntab_get(t->ct, flow);
+	size_t hl;
 	int r;
 
-	if (c == NULL || c->tls == NULL || !tls_conn_established(c->tls))
+	if (c == NULL)
 		return E_NOTFOUND;
-	r = tls_conn_write(c->tls, p, len);
+	if (c->kind != FLOW_TLS) {
+		/* One text frame: header and message in one write. */
+		if (!c->ws_open)
+			return E_NOTFOUND;
+		if (len > t->conf.ws_max_msg)
+			return E_LIMIT;
+		if (t->wbuf == NULL && (t->wbuf = malloc(t->conf.ws_max_msg +
+		    WS_HDR_MAX)) == NULL)
+			return E_LIMIT;
+		hl = ws_frame_header(t->wbuf, WS_OP_TEXT, len);
+		memcpy(t->wbuf + hl, p, len);
+		p = t->wbuf;
+		len += hl;
+	} else if (c->tls == NULL || !tls_conn_established(c->tls))
+		return E_NOTFOUND;
+	r = io_write(c, p, len);
 	if (r != 0) {
 		conn_kill(t, c, r == E_LIMIT ? "write queue full" : "write");
 		return r == E_LIMIT ? E_LIMIT : E_NOTFOUND;
@@ -575,9 +1028,13 @@ flow_close(struct flow_table *t, uint64_t flow)
 {
 	struct conn *c = conntab_get(t->ct, flow);
 
+	if (c != NULL && c->ws_open) {
+		ws_fail(t, c, WS_CLOSE_GOING, "closed by us");
+		return;
+	}
 	if (c != NULL) {
 		/* Best effort: what does not go now is dropped. */
-		if (c->tls != NULL && tls_conn_flush(c->tls) != 0)
+		if (io_queued(c) > 0 && io_flush(c) != 0)
 			log_msg(t->lg, LOG_DEBUG, "flow: unsent bytes dropped");
 		conn_kill(t, c, "closed by us");
 	}
@@ -624,6 +1081,54 @@ flow_stats(const struct flow_table *t, struct flow_stats *st)
 	st->budget_closes = t->n[L_BUDGET];
 	st->held = t->held;
 	st->held_peak = t->held_peak;
+	st->ws_upgraded = t->ws_upgraded;
+	st->ws_refused = t->ws_refused;
+	st->ws_errors = t->ws_errors;
+	st->handshakes_ok = t->hs_ok;
+	st->handshakes_failed = t->hs_failed;
+	st->throttled = t->throttled;
+}
+
+void
+flow_throttle(struct flow_table *t, uint64_t flow, uint32_t ms)
+{
+	struct conn *c = conntab_get(t->ct, flow);
+
+	if (c == NULL || c->dead)
+		return;
+	c->pause_until = ev_now_ms(t->loop) + ms;
+	t->throttled++;
+	revisit_add(t, c);
+	conn_update_events(t, c);
+}
+
+/* The revisit timer: paused flows whose time is up, and those whose read
+ * budget ran out, are read again. */
+static void
+on_revisit(struct ev_loop *loop, uint64_t id, void *arg)
+{
+	struct flow_table *t = arg;
+	uint64_t now = ev_now_ms(loop), hs[REVISIT_BATCH];
+	struct conn *c, *next;
+	size_t n = 0, i;
+
+	(void)id;
+	t->rtimer = 0;
+	for (c = t->revisit; c != NULL && n < REVISIT_BATCH; c = next) {
+		next = c->rnext;
+		if (c->pause_until > now)
+			continue;
+		c->pause_until = 0;
+		revisit_del(t, c);
+		hs[n++] = c->handle;
+	}
+	/* by handle: a callback may close any flow (a ban closes all of a
+	 * source's) */
+	for (i = 0; i < n; i++)
+		if ((c = conntab_get(t->ct, hs[i])) != NULL && !c->dead)
+			conn_event(t, c, EV_READ);
+	if (t->revisit != NULL && t->rtimer <= 0)
+		t->rtimer = ev_timer_add(t->loop, REVISIT_MS, on_revisit, t);
 }
 
 static int

@@ -32,6 +32,7 @@
  */
 struct flow_table;
 
+
 /*
  * Slow and silent clients: a connection is "pending" until its handshake
  * is done and its first SIP message came. When the table is full, a new
@@ -57,7 +58,24 @@ struct flow_conf {
 					 * FLOW_NEVER: none) */
 	size_t buffer_budget;		/* bytes of partial messages, all flows
 					 * (0: 64 MiB, SIZE_MAX: none) */
+	/* WebSocket listeners (flow_listen_kind()): the Origins allowed
+	 * (borrowed; none: any) and the largest message (0: 65535). */
+	const char *const *ws_origins;
+	size_t nws_origins;
+	size_t ws_max_msg;
 };
+
+/*
+ * What a listener speaks: SIP over TLS (RFC 3261), or SIP over WebSocket
+ * (RFC 7118, lib/sip/ws.h) over TLS (WSS) or plain TCP (WS, for labs).
+ * A WebSocket connection is pending until its Upgrade is answered 101 (the
+ * handshake deadline counts the TLS handshake and the Upgrade both); then
+ * it is a flow like any other: each WebSocket message is one SIP message
+ * handed to the msg callback, and flow_send() sends a message as one text
+ * frame. A bad Upgrade is answered (400, 403, 426) and closed; a protocol
+ * error closes with a close frame (1002, 1009); a close frame is echoed.
+ */
+enum flow_kind { FLOW_TLS = 0, FLOW_WSS, FLOW_WS };
 
 /* What the limits did, since the table was made. */
 struct flow_stats {
@@ -70,6 +88,11 @@ struct flow_stats {
 	uint64_t msg_timeouts;		/* a message not whole in msg_ms */
 	uint64_t budget_closes;		/* closed to stay under the budget */
 	size_t held, held_peak;		/* partial message bytes, now and max */
+	uint64_t ws_upgraded;		/* WebSocket Upgrades answered 101 */
+	uint64_t ws_refused;		/* ... answered 400, 403 or 426 */
+	uint64_t ws_errors;		/* closed for a frame error (1002, 1009) */
+	uint64_t handshakes_ok, handshakes_failed;	/* TLS, completed */
+	uint64_t throttled;		/* flow_throttle() calls */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */
@@ -94,6 +117,14 @@ void flow_table_free(struct flow_table *t);
 
 /* Accept TLS connections on listening socket `fd` (taken over). */
 int flow_listen(struct flow_table *t, int fd) WUR;
+/*
+ * Accept connections of `kind` on listening socket `fd` (taken over; its
+ * local address tells its connections apart, so two listeners of
+ * different kinds need different ports). E_LIMIT: too many listeners.
+ */
+int flow_listen_kind(struct flow_table *t, int fd, enum flow_kind kind) WUR;
+/* The kind of an open flow (FLOW_TLS for one that is gone). */
+enum flow_kind flow_kind(const struct flow_table *t, uint64_t flow);
 
 /*
  * Queue bytes on a flow. 0, E_NOTFOUND (gone), E_LIMIT (its write queue
@@ -103,6 +134,15 @@ int flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
     WUR;
 /* Close a flow (deferred if it is being served). */
 void flow_close(struct flow_table *t, uint64_t flow);
+
+/*
+ * Stop reading flow `flow` for `ms` (a source over its request rate):
+ * its bytes wait in the kernel, so TCP pushes back on the sender instead
+ * of us reading and refusing at its pace; messages already framed wait
+ * too and come, in order, once the time is up. Writes go on. Unknown
+ * flows: nothing.
+ */
+void flow_throttle(struct flow_table *t, uint64_t flow, uint32_t ms);
 /* 1 if the flow is open. */
 int flow_alive(const struct flow_table *t, uint64_t flow);
 /* The client's address and our local address of the connection. */

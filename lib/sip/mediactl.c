@@ -32,6 +32,7 @@ struct pending {
 				 * delete if it is lost) */
 	size_t cidlen, ftaglen;
 	struct pending *next;	/* hash chain (by cookie) */
+	uint64_t born_ns;	/* made (the answer time's start) */
 };
 
 /*
@@ -307,6 +308,23 @@ ghost_reply(struct mediactl *mc, const struct ng_reply *rep,
 
 /* ---- pending requests ---- */
 
+const double mediactl_rtt_bounds[MEDIACTL_RTT_BUCKETS] = {
+	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2,
+};
+
+/* The relay answered `p` (ok or error): how long it took. */
+static void
+answered(struct mediactl *mc, const struct pending *p)
+{
+	double s = (double)(ev_now_ns(mc->loop) - p->born_ns) / 1e9;
+
+	for (size_t i = 0; i < MEDIACTL_RTT_BUCKETS; i++)
+		if (s <= mediactl_rtt_bounds[i])
+			mc->st.rtt_le[i]++;
+	mc->st.rtt_count++;
+	mc->st.rtt_sum_s += s;
+}
+
 /* Finish `p`: call back (at most once) and free it. */
 static void
 finish(struct mediactl *mc, struct pending *p, int err, struct slice sdp)
@@ -494,6 +512,7 @@ mc_read(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 			failover(mc, p, E_LIMIT);
 			continue;
 		}
+		answered(mc, p);
 		if ((rep.result == NG_RESULT_OK || rep.result ==
 		    NG_RESULT_PONG) && p->kind == PK_OFFER && p->lost &&
 		    p->initial && (p->sent_to & ~(1u << p->relay)) != 0)
@@ -770,6 +789,20 @@ mediactl_sdp_has_crypto(struct slice sdp)
 				return 1;
 		}
 	}
+	/* DTLS-SRTP (RFC 5763) keys SRTP as well. */
+	return mediactl_sdp_has_dtls(sdp);
+}
+
+int
+mediactl_sdp_has_dtls(struct slice sdp)
+{
+	struct slice s = sdp, line;
+
+	while (s.len > 0) {
+		(void)slice_split(&s, '\n', &line);
+		if (line.len > 14 && memcmp(line.p, "a=fingerprint:", 14) == 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -795,6 +828,7 @@ pending_new(struct mediactl *mc, enum pkind kind, mediactl_fn *fn, void *arg)
 	p->fn = fn;
 	p->arg = arg;
 	p->relay = mc->cur;
+	p->born_ns = ev_now_ns(mc->loop);
 	if ((p->dgram = buf_new(NG_DGRAM_MAX)) == NULL ||
 	    ng_cookie_new(p->cookie, sizeof(p->cookie)) != 0) {
 		buf_free(p->dgram);
@@ -872,6 +906,10 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.sdp = m->body;
 	q.proto = rq->outward || rq->outside_both ? NG_PROTO_RTP_SAVP :
 	    NG_PROTO_RTP_AVP;
+	/* An answer to a DTLS-SRTP phone follows its offer: the relay
+	 * knows that leg's protocol, ICE and rtcp-mux from it. */
+	if (rq->webrtc && rq->outward)
+		q.proto = offer ? NG_PROTO_UDP_TLS_RTP_SAVPF : NG_PROTO_NONE;
 	if (offer && q.proto == NG_PROTO_RTP_SAVP) {
 		/* rtpengine offers AEAD_AES_256_GCM first, and baresip 1.0
 		 * takes the first suite it knows but cannot decrypt that
@@ -889,6 +927,17 @@ mediactl_submit(struct mediactl *mc, const struct mediactl_req *rq,
 	q.dtls = NG_DTLS_OFF;
 	q.replace = NG_REPLACE_ORIGIN | NG_REPLACE_SESSION_CONNECTION;
 	q.rtcp_mux = NG_RTCP_MUX_DEMUX;
+	if (rq->webrtc && rq->outward && offer) {
+		q.ice = NG_ICE_FORCE;
+		q.dtls = NG_DTLS_PASSIVE;
+		q.sdes = NG_SDES_OFF;
+		q.rtcp_mux = NG_RTCP_MUX_OFFER | NG_RTCP_MUX_REQUIRE;
+	} else if (rq->webrtc && rq->outward) {
+		q.ice = NG_ICE_NONE;
+		q.dtls = NG_DTLS_NONE;
+		q.rtcp_mux = 0;
+	} else if (rq->webrtc || mediactl_sdp_has_dtls(m->body))
+		q.dtls = NG_DTLS_NONE;	/* DTLS=off would refuse its DTLS */
 	if (mc->conf.dir_outside != NULL && mc->conf.dir_inside != NULL) {
 		q.from_interface = slice_cstr(rq->outward &&
 		    !rq->outside_both ? mc->conf.dir_inside :

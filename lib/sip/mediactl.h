@@ -59,7 +59,22 @@ struct mediactl_req {
 	int outward;			/* the body goes to the outside */
 	int outside_both;		/* ... and comes from the outside too */
 	int require_srtp;		/* E_UNSUPPORTED if no a=crypto */
+	/* WebRTC keying (see below): the outside party the body goes to
+	 * (outward), or the one it comes from (inward), speaks DTLS-SRTP
+	 * with ICE and rtcp-mux. */
+	int webrtc;
 };
+
+/*
+ * The WebRTC legs, with the flags Kamailio's WebRTC configurations give
+ * rtpengine: an offer going to a WebRTC party gets "transport-protocol
+ * UDP/TLS/RTP/SAVPF", ICE=force, DTLS=passive, SDES-off and
+ * rtcp-mux-offer + rtcp-mux-require; an answer going to one gets none of
+ * these (the relay follows that party's own offer); a body coming from one and going inside gets
+ * RTP/AVP, ICE=remove and rtcp-mux-demux (no DTLS=off: that would
+ * refuse the DTLS the party offered; nor for any body with an
+ * a=fingerprint, e.g. a WebRTC phone's towards an SDES one).
+ */
 
 /*
  * Called once with 0 and the new body (borrowed for the call), or an
@@ -98,7 +113,17 @@ struct mediactl_stats {
 	uint64_t ghosts_dropped;	/* lost offers forgotten for room */
 	size_t pending, pending_deletes;	/* now */
 	size_t ghosts;			/* lost offers remembered now */
+	/* Time from a request to the relay's answer (failovers included),
+	 * for requests answered: rtt_le[i] answers took <= the i-th bound
+	 * of mediactl_rtt_bounds (cumulative). */
+#define MEDIACTL_RTT_BUCKETS 11
+	uint64_t rtt_le[MEDIACTL_RTT_BUCKETS];
+	uint64_t rtt_count;
+	double rtt_sum_s;
 };
+
+/* The upper bounds of the answer-time buckets, in seconds. */
+extern const double mediactl_rtt_bounds[MEDIACTL_RTT_BUCKETS];
 
 void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
 
@@ -113,7 +138,10 @@ void mediactl_stats(const struct mediactl *mc, struct mediactl_stats *st);
  */
 void mediactl_track(struct mediactl *mc, const struct sip_msg *m);
 
-/* Does `sdp` carry an a=crypto line with a suite we know and a key? */
+/* Does `sdp` offer DTLS-SRTP (an a=fingerprint line)? */
+int mediactl_sdp_has_dtls(struct slice sdp);
+/* Does `sdp` key SRTP: an a=crypto line with a suite we know and a key,
+ * or an a=fingerprint (DTLS-SRTP)? */
 int mediactl_sdp_has_crypto(struct slice sdp);
 
 #endif

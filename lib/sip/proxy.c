@@ -179,6 +179,7 @@ proxy_new(struct ev_loop *loop, struct flow_table *flows, int udp_fd,
 			return NULL;
 		}
 		px->reg_timer = ev_timer_add(loop, 10000, reg_sweep, px);
+		registrar_set_live(px->reg, env_alive, px);
 	}
 	px->env.conf = &px->conf;
 	px->env.in_host = px->in_host;
@@ -239,6 +240,7 @@ proxy_free(struct proxy *px)
 		(void)ev_timer_del(px->loop, (uint64_t)px->reg_timer);
 	registrar_free(px->reg);
 	px_auth_free(px->auth);
+	px_keying_free(px);
 	(void)ev_fd_del(px->loop, px->udp_fd);
 	close(px->udp_fd);
 	free(px);

@@ -55,6 +55,9 @@ struct proxy_conf {
 	int no_path_tag;		/* do not add "Supported: path" */
 	int allow_sips;			/* relay sips: inward over UDP */
 	int require_srtp;		/* 488 for offers without a=crypto */
+	/* Keying offered to TLS phones: 0 SDES, 1 DTLS-SRTP with ICE
+	 * (WebSocket phones always get DTLS-SRTP with ICE). */
+	int outside_dtls;
 	uint32_t t1_ms;			/* 0: 500 */
 	uint32_t timeout_ms;		/* 0: 32000 (408 after) */
 	uint32_t reg_max_s;		/* built-in registrar cap, 0: 3600 */
@@ -152,5 +155,17 @@ struct proxy_stats {
 	size_t txns, regs, dialogs;	/* dialogs: confirmed, followed */
 };
 void proxy_stats(const struct proxy *px, struct proxy_stats *st);
+
+struct hep;
+struct metrics_out;
+/*
+ * Capture every SIP message received and sent, both faces, in HEP
+ * (lib/base/hep; borrowed, NULL: none): outside with the flow's
+ * addresses as TLS (22), inside as UDP or TCP with our inside face.
+ */
+void proxy_set_hep(struct proxy *px, struct hep *h);
+/* A metrics_collect_fn (arg: the proxy): SIP requests by face and method,
+ * responses by face and class (received), the summary's counters. */
+void proxy_metrics(void *arg, struct metrics_out *o);
 
 #endif

@@ -47,6 +47,7 @@ struct px_auth {
 	char realm[REALM_MAX];
 	struct srclimit *lim;		/* NULL: no per-source limits */
 	uint32_t ban_ms;
+	uint32_t pause_ms;		/* flow_throttle() when over rate */
 	struct seen seen[SEEN_SLOTS];
 	struct proxy_auth_stats st;
 	struct digest_params dp;	/* scratch: one request at a time */
@@ -132,6 +133,10 @@ proxy_set_limits(struct proxy *px, const struct srclimit_conf *conf)
 	srclimit_free(a->lim);
 	a->lim = srclimit_new(conf);
 	a->ban_ms = conf->ban_ms;
+	/* a token's time, at least 10 ms, at most a second */
+	a->pause_ms = conf->rate == 0 ? 0 : 1000 / conf->rate;
+	if (a->pause_ms < 10)
+		a->pause_ms = 10;
 	return a->lim != NULL ? 0 : E_NOMEM;
 }
 
@@ -289,6 +294,22 @@ needs_auth(const struct proxy *px, const struct sip_msg *m)
 	return reg || px->conf.auth_requests ? 2 : 0;
 }
 
+/* A request over its source's rate: logged, a line a second at most. */
+static void
+rate_logged(struct proxy *px, const struct net_addr *peer)
+{
+	char a[NET_ADDR_STRLEN];
+	uint64_t quiet;
+
+	if (!px_ratelog_pass(px, &px->rate_log, &quiet))
+		return;
+	if (net_addr_format(peer, a, sizeof(a)) != 0)
+		snprintf(a, sizeof(a), "?");
+	log_msg(px->lg, LOG_INFO, "requests from %s over the per-source "
+	    "rate (--rate): dropped unanswered (and %llu more not logged "
+	    "since the last such line)", a, (unsigned long long)quiet);
+}
+
 /* Rate and ban checks: 0 go on, -1 dropped (and maybe closed). */
 static int
 limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
@@ -300,7 +321,13 @@ limits(struct proxy *px, uint64_t flow, const struct net_addr *peer)
 		flow_close(px->flows, flow);
 		return -1;
 	default:
-		return -1;	/* over its rate: dropped, unanswered */
+		/* over its rate: dropped, unanswered; a line a second; and
+		 * the flow is not read until a token is back, so a flood
+		 * waits in its own TCP window instead of in our CPU */
+		rate_logged(px, peer);
+		if (flow != 0)
+			flow_throttle(px->flows, flow, px->auth->pause_ms);
+		return -1;
 	}
 }
 

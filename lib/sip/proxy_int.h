@@ -90,6 +90,16 @@ struct px_ratelog {
 	uint64_t quiet;
 };
 
+/* proxy_obs.c: HEP capture and the counters behind the metrics. */
+#define PX_NMETHODS 15		/* px_obs_method(): 14 names and "other" */
+struct px_obs {
+	struct hep *hep;		/* borrowed, or NULL */
+	uint64_t req[2][PX_NMETHODS];	/* received: [outside][method] */
+	uint64_t resp[2][6];		/* received: [outside][class - 1] */
+	/* A wildcard inside face: the source towards the last peer. */
+	struct net_addr route_dst, route_src;
+};
+
 struct proxy {
 	struct px_env env;		/* what routing reads (proxy_new()) */
 	struct ev_loop *loop;
@@ -112,9 +122,12 @@ struct proxy {
 	struct px_ratelog bad_log;	/* px_log_bad() */
 	struct px_ratelog send_log;	/* px_send_inside() failures */
 	struct px_ratelog deny_log;	/* outside requests refused 403 */
+	struct px_ratelog rate_log;	/* requests over a source's rate */
 	int64_t reg_timer;
 	struct px_auth *auth;		/* proxy_auth.c, or NULL */
+	struct px_keying *keying;	/* proxy_keying.c, or NULL */
 	uint8_t rbuf[MAX_SIP + 1];
+	struct px_obs obs;		/* proxy_obs.c */
 };
 
 /* Where a message goes. */
@@ -204,6 +217,11 @@ void px_forward(struct proxy *px, const struct sip_msg *m, struct sip_edits *e,
     struct target *t, const struct target *back, int outward,
     struct slice branch, uint64_t flow);
 
+/* proxy_keying.c: the keying of each outside phone */
+void px_keying_learn(struct proxy *px, uint64_t flow, struct slice sdp);
+int px_keying_dtls(struct proxy *px, uint64_t flow);
+void px_keying_forget(struct proxy *px, uint64_t flow);
+void px_keying_free(struct proxy *px);
 /* proxy_txn.c */
 struct txn **px_txn_find(struct proxy *px, struct slice key);
 void px_txn_free(struct proxy *px, struct txn *t);
@@ -238,11 +256,24 @@ void px_trace_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
 void px_trace_out(struct proxy *px, int outside, uint64_t flow, int tcp,
     const struct net_addr *dst, struct slice b);
 
+/* proxy_obs.c: every message in and out (from px_trace_in/out) */
+void px_obs_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
+    const struct net_addr *src, const struct sip_msg *m);
+void px_obs_out(struct proxy *px, int outside, uint64_t flow, int tcp,
+    const struct net_addr *dst, struct slice b);
+/* Inside TCP, once sent (the connection and our end of it known). */
+void px_obs_out_tcp(struct proxy *px, uint64_t conn,
+    const struct net_addr *dst, struct slice b);
+
 /* proxy_util.c */
 int px_is_method(const struct sip_msg *m, const char *name);
 int px_dialog_forming(const struct sip_msg *m);
 void px_uri_host(const struct net_addr *a, char *out, size_t n);
 void px_outside_hp(struct proxy *px, uint64_t flow, char *out, size_t n);
+/* A flow's transport: in a Via ("TLS", "WSS", "WS") and as a URI's
+ * transport parameter ("tls", or "ws" for both WebSockets, RFC 7118). */
+const char *px_via_tp(struct proxy *px, uint64_t flow);
+const char *px_uri_tp(struct proxy *px, uint64_t flow);
 int px_nth_value(const struct sip_msg *m, enum sip_hid id, size_t idx,
     struct slice *val);
 void px_our_branch(const struct sip_msg *m, const char *tok, char *out,

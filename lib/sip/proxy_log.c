@@ -46,6 +46,7 @@ px_trace_in(struct proxy *px, int outside, uint64_t flow, uint64_t conn,
 {
 	char a[NET_ADDR_STRLEN] = "?";
 
+	px_obs_in(px, outside, flow, conn, src, m);
 	if (!log_on(px->lg, LOG_DEBUG))
 		return;
 	if (outside)
@@ -62,6 +63,7 @@ px_trace_out(struct proxy *px, int outside, uint64_t flow, int tcp,
 	char a[NET_ADDR_STRLEN] = "?";
 	struct sip_msg m;
 
+	px_obs_out(px, outside, flow, tcp, dst, b);
 	if (!log_on(px->lg, LOG_DEBUG) || sip_parse(&m, b) != 0)
 		return;
 	if (outside)

@@ -151,6 +151,14 @@ park(struct proxy *px, const struct sip_msg *m, const struct sip_edits *e,
 	rq.outward = outward != LEG_IN;
 	rq.outside_both = outward == LEG_OUT_OUT;
 	rq.require_srtp = px->conf.require_srtp && outward != LEG_OUT;
+	/* WebRTC keying (proxy_keying.c): towards a phone that speaks
+	 * DTLS-SRTP, or from one inward (its body says so). */
+	if (outward == LEG_IN && flow != 0) {
+		px_keying_learn(px, flow, m->body);
+		rq.webrtc = flow_kind(px->flows, flow) != FLOW_TLS ||
+		    mediactl_sdp_has_dtls(m->body);
+	} else if (rq.outward && t->to_flow)
+		rq.webrtc = px_keying_dtls(px, t->flow);
 	mediactl_submit(px->mc, &rq, media_done, pk);
 }
 

@@ -38,15 +38,16 @@ px_flow_to_flow(struct proxy *px, uint64_t from, const struct sip_msg *m,
 	}
 	/* deterministic, as towards the inside */
 	px_our_branch(m, ftok, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "Via: SIP/2.0/TLS %s;branch=%s\r\n", tohp,
-	    branch);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/%s %s;branch=%s\r\n",
+	    px_via_tp(px, to), tohp, branch);
 	if (px_add_text_top(e, m, line) != 0)
 		return;
 	if (px_dialog_forming(m)) {
 		snprintf(line, sizeof(line),
-		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n"
-		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n",
-		    ttok, tohp, ftok, fohp);
+		    "Record-Route: <sip:%s@%s;transport=%s;lr>\r\n"
+		    "Record-Route: <sip:%s@%s;transport=%s;lr>\r\n",
+		    ttok, tohp, px_uri_tp(px, to), ftok, fohp,
+		    px_uri_tp(px, from));
 		if (px_add_text_top(e, m, line) != 0)
 			return;
 	}

@@ -57,6 +57,7 @@ proxy_flow_closed(struct proxy *px, uint64_t flow)
 		free(c->uri);
 		free(c);
 	}
+	px_keying_forget(px, flow);
 	/* The phone cannot end its calls any more: we do (--bye-on-loss). */
 	if (px->dlg != NULL && (n = dialog_flow_lost(px->dlg, flow,
 	    px_bye_for_lost, px)) > 0)

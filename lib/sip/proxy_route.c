@@ -435,8 +435,9 @@ px_request_from_flow(struct proxy *px, uint64_t flow, const struct sip_msg *m)
 	if (px_dialog_forming(m)) {
 		/* Two entries, one per face: the inside sees its own first. */
 		snprintf(line, sizeof(line), "Record-Route: <sip:%s@%s%s;lr>\r\n"
-		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n",
-		    tok, px->in_hp, t.tcp ? ";transport=tcp" : "", tok, ohp);
+		    "Record-Route: <sip:%s@%s;transport=%s;lr>\r\n",
+		    tok, px->in_hp, t.tcp ? ";transport=tcp" : "", tok, ohp,
+		    px_uri_tp(px, flow));
 		if (px_add_text_top(e, m, line) != 0)
 			goto out;
 	}
@@ -497,16 +498,17 @@ px_request_from_inside(struct proxy *px, const struct net_addr *src,
 	    via.branch : m->call_id);
 	snprintf(branch, sizeof(branch), "z9hG4bKsbi.%016llx",
 	    (unsigned long long)h);
-	snprintf(line, sizeof(line), "Via: SIP/2.0/TLS %s;branch=%s\r\n",
-	    ohp, branch);
+	snprintf(line, sizeof(line), "Via: SIP/2.0/%s %s;branch=%s\r\n",
+	    px_via_tp(px, t.flow), ohp, branch);
 	if (px_add_text_top(e, m, line) != 0)
 		goto out;
 	if (px_dialog_forming(m)) {
 		/* The client (callee) sees its own face first. */
 		snprintf(line, sizeof(line),
-		    "Record-Route: <sip:%s@%s;transport=tls;lr>\r\n"
+		    "Record-Route: <sip:%s@%s;transport=%s;lr>\r\n"
 		    "Record-Route: <sip:%s@%s%s;lr>\r\n",
-		    tok, ohp, tok, px->in_hp, conn != 0 ? ";transport=tcp" : "");
+		    tok, ohp, px_uri_tp(px, t.flow), tok, px->in_hp,
+		    conn != 0 ? ";transport=tcp" : "");
 		if (px_add_text_top(e, m, line) != 0)
 			goto out;
 	}

@@ -19,7 +19,8 @@ px_send_tcp(struct proxy *px, struct target *t, struct slice b)
 		px->st.dropped++;
 		log_msg(px->lg, LOG_INFO, "inside: tcp send: %s",
 		    sbk_strerror(r));
-	}
+	} else
+		px_obs_out_tcp(px, t->conn, &t->dst, b);
 	return r;
 }
 

@@ -44,7 +44,10 @@ px_outside_hp(struct proxy *px, uint64_t flow, char *out, size_t n)
 	uint16_t port = px->conf.outside_port;
 
 	memset(&local, 0, sizeof(local));
-	if (flow_addrs(px->flows, flow, NULL, &local) == 0 && port == 0)
+	/* --advertise's port is the SIP/TLS listener's; a WebSocket flow
+	 * names the port it came to. */
+	if (flow_addrs(px->flows, flow, NULL, &local) == 0 && (port == 0 ||
+	    flow_kind(px->flows, flow) != FLOW_TLS))
 		port = net_addr_port(&local);
 	if (port == 0)
 		port = 5061;
@@ -54,6 +57,22 @@ px_outside_hp(struct proxy *px, uint64_t flow, char *out, size_t n)
 		px_uri_host(&local, h, sizeof(h));
 		snprintf(out, n, "%s:%u", h, port);
 	}
+}
+
+const char *
+px_via_tp(struct proxy *px, uint64_t flow)
+{
+	switch (flow_kind(px->flows, flow)) {
+	case FLOW_WSS: return "WSS";
+	case FLOW_WS: return "WS";
+	default: return "TLS";
+	}
+}
+
+const char *
+px_uri_tp(struct proxy *px, uint64_t flow)
+{
+	return flow_kind(px->flows, flow) == FLOW_TLS ? "tls" : "ws";
 }
 
 /* Value `idx` (0-based) among all values of headers `id`, in order. */
@@ -174,6 +193,15 @@ px_uri_is_us(const struct px_env *env, struct slice uri, uint64_t flow)
 	if (env->conf->outside_host != NULL &&
 	    slice_case_eq_cstr(u.host, env->conf->outside_host) &&
 	    (env->conf->outside_port == 0 || port == env->conf->outside_port))
+		return 1;
+	/* --advertise with a port, and a WebSocket flow's own port. */
+	if (env->conf->outside_host != NULL &&
+	    slice_case_eq_cstr(u.host, env->conf->outside_host) &&
+	    ((flow != 0 && env->local(env->arg, flow, &local) == 0 &&
+	    port == net_addr_port(&local)) || (u.user.len == FLOW_TOKEN_LEN &&
+	    env->token(env->arg, u.user, &tf) == 0 &&
+	    env->local(env->arg, tf, &local) == 0 &&
+	    port == net_addr_port(&local))))
 		return 1;
 	if (flow != 0 && env->local(env->arg, flow, &local) == 0) {
 		px_uri_host(&local, h, sizeof(h));

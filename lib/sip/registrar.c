@@ -31,6 +31,8 @@ struct registrar {
 	struct aor *b[REG_BUCKETS];
 	size_t n, max;		/* bindings */
 	uint64_t order;
+	registrar_live_fn *live;	/* NULL: every flow is live */
+	void *live_arg;
 };
 
 /* One Contact of a REGISTER, checked before anything changes. */
@@ -309,6 +311,41 @@ list_binding(const struct binding *b, uint64_t now_ms, struct buf *out)
 	return buf_printf(out, ";expires=%llu\r\n", (unsigned long long)left);
 }
 
+void
+registrar_set_live(struct registrar *r, registrar_live_fn *live, void *arg)
+{
+	r->live = live;
+	r->live_arg = arg;
+}
+
+/*
+ * Make room in a full AoR: drop its bindings on dead flows, except those
+ * this REGISTER refreshes (ops[].old: they move to its flow). Dead
+ * bindings are unroutable, so dropping them before the REGISTER is known
+ * to succeed changes nothing a lookup could see.
+ */
+static void
+drop_dead(struct registrar *r, struct aor *a, const struct op *ops,
+    size_t nops)
+{
+	struct binding **bp = &a->b;
+	size_t i;
+
+	if (r->live == NULL)
+		return;
+	while (*bp != NULL) {
+		int keep = r->live(r->live_arg, (*bp)->flow);
+
+		for (i = 0; i < nops && !keep; i++)
+			if (ops[i].old == *bp)
+				keep = 1;
+		if (keep)
+			bp = &(*bp)->next;
+		else
+			binding_drop(r, a, bp);
+	}
+}
+
 int
 registrar_register(struct registrar *r, const struct sip_msg *m,
     uint64_t flow, uint64_t now_ms, uint32_t max_s, struct buf *contacts)
@@ -353,6 +390,8 @@ registrar_register(struct registrar *r, const struct sip_msg *m,
 		if (ops[i].old == NULL && !ops[i].dup && ops[i].exp_s > 0)
 			adds++;
 	}
+	if (adds > 0 && a != NULL && a->nb + adds > REG_MAX_BINDINGS)
+		drop_dead(r, a, ops, nops);
 	if (adds > 0 && ((a != NULL ? a->nb : 0) + adds > REG_MAX_BINDINGS ||
 	    r->n + adds > r->max))
 		return E_LIMIT;

@@ -49,7 +49,8 @@ void registrar_free(struct registrar *r);
  *
  * Returns 0, E_SYNTAX (no usable To, a bad Contact or expires, "*" with
  * other Contacts or a non-zero Expires), E_STATE (out-of-order CSeq),
- * E_LIMIT (more than REG_MAX_BINDINGS for the AoR, or `max` in all),
+ * E_LIMIT (more than REG_MAX_BINDINGS live bindings for the AoR, see
+ * registrar_set_live(), or `max` in all),
  * E_BIG (`contacts` full) or E_NOMEM. Nothing is changed on an error
  * other than E_BIG.
  */
@@ -67,6 +68,17 @@ int registrar_aor(const struct sip_msg *m, struct slice *aor) WUR;
 
 /* Is `flow` usable? (for registrar_lookup; `arg` is the caller's) */
 typedef int registrar_live_fn(void *arg, uint64_t flow);
+
+/*
+ * How registrar_register() tells a dead binding: one whose flow `live`
+ * rejects. A REGISTER that would take an AoR past REG_MAX_BINDINGS first
+ * drops the AoR's bindings on dead flows (they cannot be routed to: a
+ * phone that reconnects from a new port 17 times in an hour must not be
+ * locked out by its own stale bindings); live bindings are never
+ * displaced. NULL (the default): no binding counts as dead.
+ */
+void registrar_set_live(struct registrar *r, registrar_live_fn *live,
+    void *arg);
 
 /*
  * The binding of `aor` to route to at `now_ms`: the most recently

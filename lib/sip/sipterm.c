@@ -8,7 +8,9 @@
 
 #include <openssl/crypto.h>
 
+#include "base/metrics.h"
 #include "sip/digest.h"
+#include "sip/sipobs.h"
 #include "sip/sipterm.h"
 
 /* A credentials file larger than this is refused (about 160,000 lines). */
@@ -87,14 +89,20 @@ term_summary(struct sipterm *st)
 		    "evicted=%llu refused_full=%llu refused_per_address=%llu "
 		    "timeout_handshake=%llu timeout_first_message=%llu "
 		    "timeout_message=%llu budget_closes=%llu "
-		    "held_peak_kib=%zu", (unsigned long long)fs.accepted,
+		    "held_peak_kib=%zu ws_upgraded=%llu ws_refused=%llu "
+		    "ws_errors=%llu throttled=%llu",
+		    (unsigned long long)fs.accepted,
 		    (unsigned long long)fs.evicted,
 		    (unsigned long long)fs.refused_full,
 		    (unsigned long long)fs.refused_per_ip,
 		    (unsigned long long)fs.handshake_timeouts,
 		    (unsigned long long)fs.first_msg_timeouts,
 		    (unsigned long long)fs.msg_timeouts,
-		    (unsigned long long)fs.budget_closes, fs.held_peak / 1024);
+		    (unsigned long long)fs.budget_closes, fs.held_peak / 1024,
+		    (unsigned long long)fs.ws_upgraded,
+		    (unsigned long long)fs.ws_refused,
+		    (unsigned long long)fs.ws_errors,
+		    (unsigned long long)fs.throttled);
 	}
 	if (st->px == NULL)
 		return;
@@ -187,6 +195,26 @@ bound_cb(sipterm_bound_fn *bound, void *arg, const char *what, int fd)
 		bound(arg, what, fd);
 }
 
+/* The WebSocket listeners of `kind`. */
+static int
+listen_ws(struct sipterm *st, const struct net_addr *a, size_t n,
+    enum flow_kind kind, sipterm_bound_fn *bound, void *arg,
+    struct sipterm_fail *f)
+{
+	size_t i;
+	int err, fd;
+
+	for (i = 0; i < n; i++) {
+		if (net_tcp_listen(&a[i], 1024, 0, &fd) != 0)
+			return fail(f, SIPTERM_LISTEN, E_IO, errno);
+		if ((err = flow_listen_kind(st->flows, fd, kind)) != 0)
+			return fail(f, SIPTERM_LISTEN_ADD, err, 0);
+		bound_cb(bound, arg, kind == FLOW_WSS ? "listening wss" :
+		    "listening ws", fd);
+	}
+	return 0;
+}
+
 /* The TLS server and the flow table on the listening addresses. */
 static int
 outside(struct sipterm *st, const struct sipterm_conf *c,
@@ -210,6 +238,10 @@ outside(struct sipterm *st, const struct sipterm_conf *c,
 		}
 		bound_cb(bound, arg, "listening tls", fd);
 	}
+	if ((err = listen_ws(st, c->listen_wss, c->nlisten_wss, FLOW_WSS,
+	    bound, arg, f)) != 0 || (err = listen_ws(st, c->listen_ws,
+	    c->nlisten_ws, FLOW_WS, bound, arg, f)) != 0)
+		return err;
 	return 0;
 }
 
@@ -342,4 +374,20 @@ sipterm_free(struct sipterm *st)
 	flow_table_free(st->flows);
 	tls_server_free(st->tls);
 	free(st);
+}
+
+int
+sipterm_observe(struct sipterm *st, struct hep *h, struct metrics *m)
+{
+	int r = 0;
+
+	proxy_set_hep(st->px, h);
+	if (m == NULL)
+		return 0;
+	if ((r = metrics_add(m, flow_metrics, st->flows)) != 0 ||
+	    (r = metrics_add(m, proxy_metrics, st->px)) != 0)
+		return r;
+	if (st->mc != NULL)
+		r = metrics_add(m, mediactl_metrics, st->mc);
+	return r;
 }

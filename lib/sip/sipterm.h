@@ -37,6 +37,12 @@ struct sipterm_conf {
 	struct mediactl_conf media;	/* .nrelay 0: bodies unchanged */
 	struct net_addr listen[SIPTERM_MAX_LISTEN];
 	size_t nlisten;
+	/* SIP over WebSocket (RFC 7118) listeners: over TLS with the same
+	 * certificates, and plain (labs); .flows.ws_* their limits. */
+	struct net_addr listen_wss[SIPTERM_MAX_LISTEN];
+	size_t nlisten_wss;
+	struct net_addr listen_ws[SIPTERM_MAX_LISTEN];
+	size_t nlisten_ws;
 	int inside_tcp;			/* SIP over TCP inside too */
 	/* Digest authentication: the credentials file (NULL: none; reread
 	 * on SIGHUP) and the realm (required with it). */
@@ -70,8 +76,9 @@ struct sipterm_fail {
 	char why[128];		/* SIPTERM_AUTH: which line, what */
 };
 
-/* A socket is bound: `what` is "listening tls", "inside udp" or "inside
- * tcp" (in that order, as they are set up). */
+/* A socket is bound: `what` is "listening tls", "listening wss",
+ * "listening ws", "inside udp" or "inside tcp" (in that order, as they
+ * are set up). */
 typedef void sipterm_bound_fn(void *arg, const char *what, int fd);
 
 /*
@@ -86,5 +93,15 @@ int sipterm_run(struct sipterm *st) WUR;
 /* Media first (parked messages call back into the proxy), then the rest;
  * the loop is the caller's. NULL does nothing. */
 void sipterm_free(struct sipterm *st);
+
+struct hep;
+struct metrics;
+/*
+ * Observability (both borrowed, may be NULL): every SIP message in and
+ * out captured to `h` (proxy_set_hep()), and the TLS, SIP and media
+ * control counters added to `m` as collectors. 0 or E_LIMIT.
+ */
+int sipterm_observe(struct sipterm *st, struct hep *h, struct metrics *m)
+    WUR;
 
 #endif

@@ -418,6 +418,17 @@ tcpconn_peer(const struct tcpconn_table *t, uint64_t conn,
 	return 0;
 }
 
+int
+tcpconn_local(const struct tcpconn_table *t, uint64_t conn,
+    struct net_addr *local)
+{
+	struct tconn *c = conntab_get(t->ct, conn);
+
+	if (c == NULL)
+		return E_NOTFOUND;
+	return net_local_addr(c->fd, local) == 0 ? 0 : E_IO;
+}
+
 void
 tcpconn_close(struct tcpconn_table *t, uint64_t conn)
 {

@@ -85,6 +85,10 @@ int tcpconn_find(const struct tcpconn_table *t, const struct net_addr *dst,
 int tcpconn_peer(const struct tcpconn_table *t, uint64_t conn,
     struct net_addr *peer) WUR;
 /* Close a connection; its closed callback runs later from the loop. */
+/* Our end of connection `conn` (getsockname: a system call; for HEP
+ * capture, not for every message). E_NOTFOUND, E_IO. */
+int tcpconn_local(const struct tcpconn_table *t, uint64_t conn,
+    struct net_addr *local) WUR;
 void tcpconn_close(struct tcpconn_table *t, uint64_t conn);
 size_t tcpconn_count(const struct tcpconn_table *t);
 

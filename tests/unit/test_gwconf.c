@@ -183,7 +183,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 33, "33 keys");
+	T_EQ_INT(i, 37, "37 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -298,6 +298,42 @@ test_argv(void)
 	gwconf_free(NULL);
 }
 
+/* The WebSocket keys: passed through to sip-tls-term, checked. */
+static void
+test_ws(void)
+{
+	struct gwconf *c = gwconf_new();
+	char *s;
+
+	T_OK(c != NULL && set(c, "outside", "192.0.2.1") == 0 &&
+	    set(c, "inside", "10.0.0.1") == 0 && set(c, "registrar", "yes")
+	    == 0 && set(c, "ng", "127.0.0.1:2223") == 0, "ws: base");
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_OK(strstr(s, "ws") == NULL && strstr(s, "keying") == NULL,
+	    "ws: none by default");
+	free(s);
+	T_EQ_INT(set(c, "wss-port", "8443"), 0, "wss-port");
+	T_EQ_INT(set(c, "ws-listen", "127.0.0.1:8080"), 0, "ws-listen");
+	T_EQ_INT(set(c, "ws-listen", "nowhere"), E_SYNTAX, "ws-listen: bad");
+	T_EQ_INT(set(c, "ws-origin", "https://a.test,https://b.test"), 0,
+	    "ws-origin");
+	T_EQ_INT(set(c, "outside-keying", "dtls"), 0, "outside-keying");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), 0, "ws: check");
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_OK(strstr(s, " --listen-wss 192.0.2.1:8443 --listen-ws 127.0.0.1:8080"
+	    " --ws-origin https://a.test,https://b.test --outside-keying=dtls")
+	    != NULL, "ws: argv %s", s);
+	free(s);
+	T_EQ_INT(set(c, "outside-keying", "zrtp"), 0, "outside-keying: a word");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), E_INVAL,
+	    "outside-keying zrtp: refused by the check");
+	T_EQ_INT(set(c, "outside-keying", "sdes"), 0, "outside-keying sdes");
+	T_EQ_INT(set(c, "wss-port", "5061"), 0, "wss-port 5061");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), E_INVAL,
+	    "wss-port = tls-port: refused");
+	gwconf_free(c);
+}
+
 int
 main(void)
 {
@@ -305,5 +341,6 @@ main(void)
 	test_errors();
 	test_roundtrip();
 	test_argv();
+	test_ws();
 	return t_done();
 }

@@ -45,6 +45,14 @@ reg(struct registrar *r, const char *user, const char *contacts,
 	return registrar_register(r, &m, flow, now, 3600, out);
 }
 
+/* Flows 100 and up are dead (registrar_set_live). */
+static int
+live_below_100(void *arg, uint64_t flow)
+{
+	(void)arg;
+	return flow < 100;
+}
+
 static int
 count_lines(const struct buf *b)
 {
@@ -199,6 +207,40 @@ main(void)
 		    5, 0, out), E_LIMIT, "one more is refused");
 		/* Several Contacts in one REGISTER all count. */
 		T_EQ_INT(count_lines(out), 0, "no list on error");
+	}
+	/* A full AoR makes room by dropping bindings on dead flows only. */
+	{
+		struct registrar *lr = registrar_new(1000);
+		char one[128];
+		int i, ok = 0;
+
+		registrar_set_live(lr, live_below_100, NULL);
+		/* a phone that reconnected 16 times: flows 100..115, dead */
+		for (i = 0; i < REG_MAX_BINDINGS; i++) {
+			snprintf(one, sizeof(one),
+			    "Contact: <sip:e@10.0.3.1:%d>\r\n", 5000 + i);
+			ok += reg(lr, "erin", one, "e1", (unsigned)i + 1,
+			    100 + (uint64_t)i, 0, out) == 0;
+		}
+		T_EQ_INT(ok, REG_MAX_BINDINGS, "16 bindings");
+		T_EQ_INT(reg(lr, "erin", "Contact: <sip:e@10.0.3.1:6000>\r\n",
+		    "e1", 50, 7, 0, out), 0, "the 17th, on a live flow, fits");
+		T_EQ_INT(count_lines(out), 1, "the dead ones are gone");
+		T_EQ_INT(registrar_count(lr), 1, "counted");
+		/* live ones are never displaced */
+		for (i = 0; i < REG_MAX_BINDINGS - 1; i++) {
+			snprintf(one, sizeof(one),
+			    "Contact: <sip:e@10.0.4.1:%d>\r\n", 5000 + i);
+			(void)reg(lr, "erin", one, "e1", 60 + (unsigned)i,
+			    (uint64_t)i + 1, 0, out);
+		}
+		T_EQ_INT(registrar_count(lr), REG_MAX_BINDINGS, "16 live");
+		T_EQ_INT(reg(lr, "erin", "Contact: <sip:e@10.0.5.1>\r\n", "e1",
+		    90, 8, 0, out), E_LIMIT, "a 17th live one is refused");
+		/* a refresh needs no room */
+		T_EQ_INT(reg(lr, "erin", "Contact: <sip:e@10.0.3.1:6000>\r\n",
+		    "e1", 91, 9, 0, out), 0, "a refresh of a live one");
+		registrar_free(lr);
 	}
 	/* The total cap. */
 	{
