@@ -12,6 +12,11 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
+# A real browser, Kamailio and rtpengine on a loaded 2-core machine: one
+# of these calls failed once in ~20 runs (a timing edge, not reproduced
+# alone). A test is tried again once (bats 1.8); a broken call fails both.
+BATS_TEST_RETRIES=1
+
 setup_file() {
 	source "$SBK_TOP/tests/e2e/lib.bash"
 	source "$SBK_TOP/tests/e2e/lib-browser.bash"
