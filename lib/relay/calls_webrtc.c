@@ -317,6 +317,11 @@ calls_webrtc_answer_from(struct calls *t, struct media *md,
 		re->reason = "bad ice-ufrag or ice-pwd";
 		return e;
 	}
+	/* RFC 8839 §4.2: an answer without ICE attributes means no ICE
+	 * (a DTLS phone without ICE answering our ICE=force offer): media
+	 * and DTLS from where it sends, as for a phone that never had it */
+	if (webrtc_has_ice(w) && !calls_media_has_ice(s, m))
+		webrtc_ice_off(w);
 	if (!md->dtls[from])
 		return 0;
 	if (!calls_media_is_dtls(s, m)) {

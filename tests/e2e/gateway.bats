@@ -37,9 +37,17 @@ decrypt_and_compare() {
 	sbk_log "${lines[${#lines[@]} - 1]}"
 	assert_success
 	[ "$(ls "$E2E_DIR"/wav/*.wav | wc -l)" -ge 2 ]
-	run sbk_rtp_match "$E2E_DIR/outside-plain.pcap" "$E2E_DIR/inside.pcap"
+	# the packets of the decrypted outside leg are those the inside leg
+	# carried, but for the edges of the call (5%); the inside may have
+	# more: what came before the handshake was done had no key to go
+	# out with
+	run sbk_rtp_match "$E2E_DIR/outside-plain.pcap" "$E2E_DIR/inside.pcap" 100
 	sbk_log "decrypted outside vs inside: $output"
-	assert_success
+	local common a
+	common=$(sed -n 's/^common=\([0-9]*\) .*/\1/p' <<< "$output")
+	a=$(sed -n 's/.* a=\([0-9]*\) .*/\1/p' <<< "$output")
+	[ "${a:-0}" -ge 40 ] && [ $((common * 100)) -ge $((a * 95)) ] ||
+	    fail "decrypted outside RTP not all from the inside leg: $output"
 }
 
 @test "gateway: Alice (TLS+SRTP) calls Bob (UDP+RTP), both hear the other" {
@@ -52,6 +60,52 @@ decrypt_and_compare() {
 	grep -q ' dir=in AES_CM_128_HMAC_SHA1_80 inline:' "$E2E_KEYLOG"
 	grep -q ' dir=out AES_CM_128_HMAC_SHA1_80 inline:' "$E2E_KEYLOG"
 	decrypt_and_compare
+}
+
+# dtls_legs: the outside leg carried a DTLS handshake and SRTP; the keys
+# the relay's DTLS exported, in its key log, decrypt both RTP streams of
+# the outside leg into the packets the inside leg carried. (baresip keeps
+# RTCP on its own port and keys it with a DTLS association of its own,
+# which srtp-bridge does not run (srtp-bridge(1)): its SRTCP is not
+# decrypted, and pcap-decrypt says so with exit 5.)
+dtls_legs() {
+	local n
+	n=$(tshark -r "$E2E_DIR/outside.pcap" -d "udp.port==1-65535,dtls" \
+	    -Y 'dtls.handshake.type == 1' 2>/dev/null | wc -l)
+	sbk_log "DTLS ClientHellos outside: $n"
+	[ "$n" -ge 1 ]
+	run "$SBK_BIN/pcap-decrypt" --keylog "$E2E_KEYLOG" \
+	    -r "$E2E_DIR/outside.pcap" -w "$E2E_DIR/outside-plain.pcap"
+	[ "$status" -eq 0 ] || [ "$status" -eq 5 ]
+	[ "$(grep -cE ' rtp .* ok +line ' <<< "$output")" -eq 2 ] ||
+	    fail "both RTP streams must decrypt: $output"
+	# the packets of the decrypted outside leg are those the inside leg
+	# carried, but for the edges of the call (5%); the inside may have
+	# more: what came before the handshake was done had no key to go
+	# out with
+	run sbk_rtp_match "$E2E_DIR/outside-plain.pcap" "$E2E_DIR/inside.pcap" 100
+	sbk_log "decrypted outside vs inside: $output"
+	local common a
+	common=$(sed -n 's/^common=\([0-9]*\) .*/\1/p' <<< "$output")
+	a=$(sed -n 's/.* a=\([0-9]*\) .*/\1/p' <<< "$output")
+	[ "${a:-0}" -ge 40 ] && [ $((common * 100)) -ge $((a * 95)) ] ||
+	    fail "decrypted outside RTP not all from the inside leg: $output"
+}
+
+@test "gateway: Alice keys SRTP with DTLS (baresip dtls_srtp) and calls Bob, both hear the other" {
+	E2E_ALICE_MEDIAENC=dtls_srtp sbk_lab_gateway
+	sbk_call alice bob "$BOB_FROM_ALICE" 2
+	sbk_heard alice 1000
+	sbk_heard bob 440
+	dtls_legs
+}
+
+@test "gateway: Bob calls Alice, who keys with DTLS (--outside-keying dtls)" {
+	E2E_ALICE_MEDIAENC=dtls_srtp sbk_lab_gateway --outside-keying dtls
+	sbk_call bob alice "$ALICE_FROM_BOB" 2
+	sbk_heard alice 1000
+	sbk_heard bob 440
+	dtls_legs
 }
 
 @test "gateway: Bob calls Alice over her registered TLS connection" {

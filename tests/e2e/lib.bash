@@ -537,8 +537,14 @@ sbk_lab_gateway() {
 	sbk_capture inside "(host $INT or host $MINT or host $BOBIP) and not port ${E2E_NG#*:}" ||
 	    return 1
 	local gw="$EXT:$E2E_GW_TLS;transport=tls"
+	# E2E_ALICE_MEDIAENC=dtls_srtp: Alice keys SRTP with DTLS (baresip's
+	# dtls_srtp module; it keeps RTCP on its own port)
+	local enc=${E2E_ALICE_MEDIAENC:-srtp-mand}
+	[ "$enc" = srtp-mand ] ||
+	    E2E_CONF_alice="module		dtls_srtp.so${E2E_CONF_alice:+
+$E2E_CONF_alice}"
 	sbk_baresip alice "$E2E_NET.10" "$E2E_DIR/alice.wav" \
-	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=$enc;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
 	    "$E2E_DIR/pki/ca.pem" || return 1
 	sbk_registered alice || return 1
 	BOB_FROM_ALICE="sip:bob@$gw"
@@ -546,8 +552,10 @@ sbk_lab_gateway() {
 }
 
 # sbk_rtp_tuples PCAP: "SSRC SEQ PAYLOAD-HEX" for every RTP packet, sorted.
+# (Without the DTLS dissector: after a DTLS-SRTP handshake Wireshark takes
+# the rest of that flow for SRTP, decrypted or not.)
 sbk_rtp_tuples() {
-	tshark -r "$1" -o rtp.heuristic_rtp:TRUE \
+	tshark -r "$1" --disable-protocol dtls -o rtp.heuristic_rtp:TRUE \
 	    -o udp.try_heuristic_first:TRUE -Y rtp -T fields \
 	    -e rtp.ssrc -e rtp.seq -e rtp.payload 2>/dev/null | sort
 }
@@ -616,8 +624,14 @@ sbk_lab_launcher() {
 	sbk_capture outside "host $EXT" &&
 	sbk_capture inside "host $INT or host $BOBIP" || return 1
 	local gw="$EXT:$E2E_GW_TLS;transport=tls"
+	# E2E_ALICE_MEDIAENC=dtls_srtp: Alice keys SRTP with DTLS (baresip's
+	# dtls_srtp module; it keeps RTCP on its own port)
+	local enc=${E2E_ALICE_MEDIAENC:-srtp-mand}
+	[ "$enc" = srtp-mand ] ||
+	    E2E_CONF_alice="module		dtls_srtp.so${E2E_CONF_alice:+
+$E2E_CONF_alice}"
 	sbk_baresip alice "$E2E_NET.10" "$E2E_DIR/alice.wav" \
-	    "<sip:alice@$gw>;regint=600;mediaenc=srtp-mand;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
+	    "<sip:alice@$gw>;regint=600;mediaenc=$enc;audio_codecs=pcmu;answermode=auto;outbound=\"sip:$gw\"" \
 	    "$E2E_DIR/pki/ca.pem" || return 1
 	sbk_registered alice || return 1
 	BOB_FROM_ALICE="sip:bob@$gw"
