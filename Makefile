@@ -66,7 +66,7 @@ MAN1       := $(sort $(wildcard man/man1/*.1))
 MAN7       := $(sort $(wildcard man/man7/*.7))
 
 .PHONY: all check check-run deps deps-check tests lint asan fuzz fuzz-run \
-	bench install uninstall clean demo demo-run deb
+	bench install uninstall clean demo demo-run deb demo-webrtc
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -178,6 +178,12 @@ deps-demo:
 
 demo-run: all $(HELPERS)
 	scripts/demo.sh $(O)
+
+# `make demo-webrtc`: a browser phone (headless Chromium, JsSIP) over WSS
+# and DTLS-SRTP through the gateway; installs what the tests install.
+demo-webrtc: deps-check
+	@$(MAKE) --no-print-directory all $(HELPERS)
+	scripts/demo-webrtc.sh $(O)
 
 # `make install` puts in place: the tools, man pages, completions; the
 # examples and documentation under DOCDIR; the systemd units under
