@@ -11,7 +11,7 @@
 #include "cap/tlsdec.h"
 
 #define REC_MAX (16384 + 2048)	/* TLSCiphertext.length, TLS 1.2 */
-#define HS_MAX 65536		/* a hello, buffered */
+#define HS_MAX 16384		/* a hello, buffered */
 
 enum { C_AES128GCM, C_AES256GCM, C_CHACHA };
 
@@ -380,6 +380,12 @@ int
 tlsdec_client(const struct tlsdec *t)
 {
 	return t->client;
+}
+
+const uint8_t *
+tlsdec_client_random(const struct tlsdec *t)
+{
+	return t->client >= 0 ? t->crandom : NULL;
 }
 
 uint16_t

@@ -78,6 +78,8 @@ enum tlsdec_state tlsdec_state(const struct tlsdec *t);
 const char *tlsdec_state_name(enum tlsdec_state s);
 /* The client's side (0 or 1), -1 before the ClientHello. */
 int tlsdec_client(const struct tlsdec *t);
+/* The client random (32 bytes, borrowed), NULL before the ClientHello. */
+const uint8_t *tlsdec_client_random(const struct tlsdec *t);
 /* 0x0303 (TLS 1.2), 0x0304 (TLS 1.3), 0 before the ServerHello. */
 uint16_t tlsdec_version(const struct tlsdec *t);
 /* The suite's number, and its IANA name ("?" if we do not know it). */
