@@ -134,6 +134,9 @@ struct pcapdec {
 	size_t nconns;
 	uint8_t *tlsout;	/* -w: the SIP a frame completed */
 	size_t tlsoutlen;
+#define TLS_ITEMS 256
+	size_t tlsitems[TLS_ITEMS];	/* where each message ends in it */
+	size_t ntlsitems;
 };
 
 /*

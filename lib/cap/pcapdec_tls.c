@@ -41,6 +41,7 @@ struct tlsconn {
 	struct sip_framer *fr[2];
 	int skip[2];		/* framer lost: wait for a message start */
 	int rewrite, closed, ignore, fin[2], accounted;
+	uint32_t fin_seq[2];	/* where each side's FIN is */
 	uint32_t out[2];	/* next output sequence number per side */
 	int have_out[2];
 };
@@ -239,6 +240,9 @@ out_append(struct pcapdec *d, const uint8_t *p, size_t n)
 	}
 	memcpy(d->tlsout + d->tlsoutlen, p, n);
 	d->tlsoutlen += n;
+	if (d->ntlsitems < TLS_ITEMS)	/* else it joins the last one */
+		d->ntlsitems++;
+	d->tlsitems[d->ntlsitems - 1] = d->tlsoutlen;
 }
 
 /* Application data of one side: SIP messages out of it. */
@@ -393,10 +397,13 @@ rewrite(struct pcapdec *d, struct tlsconn *c, int side,
 	const uint8_t *tcp = f->data + p->l4_off;
 	int set_ack = (tcp[13] & 0x10) && c->have_out[!side];
 	int fin = (p->tcp_flags & 0x01) != 0;
-	size_t off = 0, n;
+	size_t off = 0, n, end, i = 0;
 
+	/* one segment a message or keep-alive (tshark reads SIP over TCP
+	 * from a segment's start), split when longer than CHUNK */
 	do {
-		n = d->tlsoutlen - off < CHUNK ? d->tlsoutlen - off : CHUNK;
+		end = i < d->ntlsitems ? d->tlsitems[i] : d->tlsoutlen;
+		n = end - off < CHUNK ? end - off : CHUNK;
 		if (write_seg(d, f, p, d->tlsout + off, n, c->out[side],
 		    set_ack, c->out[!side], fin && off + n == d->tlsoutlen)
 		    != 0) {
@@ -405,6 +412,8 @@ rewrite(struct pcapdec *d, struct tlsconn *c, int side,
 		}
 		c->out[side] += (uint32_t)n;
 		off += n;
+		if (off == end)
+			i++;
 	} while (off < d->tlsoutlen);
 	if (fin)
 		c->out[side]++;
@@ -456,6 +465,7 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 		c->out[side] = p->tcp_seq + (uint32_t)syn;
 	}
 	d->tlsoutlen = 0;
+	d->ntlsitems = 0;
 	if (c->re[side] != NULL) {
 		e = tcpre_add(c->re[side], p->tcp_seq, syn, p->payload,
 		    stream_bytes, &x);
@@ -470,6 +480,8 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 			x.side = side;
 		} else if (p->tcp_flags & 0x01) {
 			c->fin[side] = 1;
+			c->fin_seq[side] = p->tcp_seq + (uint32_t)syn +
+			    (uint32_t)p->payload.len;
 		}
 	}
 	if (c->tls != NULL && !c->rewrite &&
@@ -484,7 +496,11 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 		c->ignore = 1;
 		return 0;
 	}
-	if ((p->tcp_flags & 0x04) || (c->fin[0] && c->fin[1])) {
+	if ((p->tcp_flags & 0x04) || (c->fin[0] && c->fin[1] &&
+	    c->re[0] != NULL && c->re[1] != NULL &&
+	    tcpre_next(c->re[0]) == c->fin_seq[0] &&
+	    tcpre_next(c->re[1]) == c->fin_seq[1])) {
+		/* both FINs, and every byte before them: over */
 		conn_account(d, c);
 		conn_release(c);
 		c->closed = 1;

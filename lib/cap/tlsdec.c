@@ -12,6 +12,7 @@
 
 #define REC_MAX (16384 + 2048)	/* TLSCiphertext.length, TLS 1.2 */
 #define HS_MAX 16384		/* a hello, buffered */
+#define STALL_MAX (256u * 1024)	/* a side waiting for the other's hello */
 
 enum { C_AES128GCM, C_AES256GCM, C_CHACHA };
 
@@ -65,6 +66,9 @@ struct side {
 	int enc;		/* TLS 1.2: after its ChangeCipherSpec */
 	int stage;		/* TLS 1.3: 0 handshake, 1 application */
 	int resync, seq_unknown, dead, seen;
+	uint8_t *stall;		/* bytes held until the other side's hello */
+	size_t stalllen;
+	int stalled;
 	unsigned fails;
 	uint64_t seq;
 	struct keyset k[2];
@@ -80,6 +84,8 @@ struct tlsdec {
 	struct side s[2];
 	uint8_t out[REC_MAX];
 	struct tlsdec_stats stats;
+	tlsdec_fn fn;		/* of the feed in progress */
+	void *arg;
 };
 
 static const struct suite_info *
@@ -365,6 +371,7 @@ tlsdec_free(struct tlsdec *t)
 	for (int i = 0; i < 2; i++) {
 		keyset_wipe(&t->s[i].k[0]);
 		keyset_wipe(&t->s[i].k[1]);
+		free(t->s[i].stall);
 	}
 	OPENSSL_cleanse(t->out, sizeof(t->out));
 	free(t);
@@ -680,15 +687,24 @@ record(struct tlsdec *t, int side, struct slice rec, tlsdec_fn fn, void *arg)
 	size_t n;
 	int e;
 
-	t->stats.records++;
 	if (t->st == TLSDEC_HELLO) {
+		/* the other side's hello has not been read yet (the capture
+		 * reordered the directions): wait for it */
+		if ((type == 22 && rec.len > 5 && rec.p[5] == 2 &&
+		    t->client < 0) || ((type == 23 || type == 20) &&
+		    t->client >= 0 && t->version == 0)) {
+			s->stalled = 1;
+			return 0;
+		}
+		t->stats.records++;
 		if (type == 22)
 			return handshake(t, side, slice_make(rec.p + 5,
 			    rec.len - 5));
-		if (type == 23 && t->version == 0)
+		if (type == 23)
 			t->st = TLSDEC_NO_HELLO;
 		return 0;
 	}
+	t->stats.records++;
 	if (t->st != TLSDEC_KEYED)
 		return 0;
 	if (!t->si->v13 && !s->enc) {
@@ -768,6 +784,48 @@ scan(struct tlsdec *t, struct side *s)
 	return 0;
 }
 
+/* Hold `n` bytes of a stalled side; too many: the hellos are lost. */
+static int
+stall_add(struct tlsdec *t, struct side *s, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (s->stalllen + n > STALL_MAX) {
+		t->st = TLSDEC_NO_HELLO;
+		return 0;
+	}
+	if (s->stall == NULL && (s->stall = malloc(STALL_MAX)) == NULL)
+		return E_NOMEM;
+	memcpy(s->stall + s->stalllen, p, n);
+	s->stalllen += n;
+	return 0;
+}
+
+/* A stalled side goes on once the state has moved past what it waited
+ * for (the ClientHello, or the ServerHello). */
+static int
+unstall(struct tlsdec *t, int side)
+{
+	struct side *s = &t->s[side];
+	uint8_t *b;
+	size_t n;
+	int e;
+
+	if (!s->stalled)
+		return 0;
+	if (t->st == TLSDEC_HELLO && (t->client < 0 ||
+	    (t->client == side && t->version == 0)))
+		return 0;	/* still waiting */
+	b = s->stall;
+	n = s->stalllen;
+	s->stall = NULL;
+	s->stalllen = 0;
+	s->stalled = 0;
+	e = tlsdec_feed(t, side, b, n, t->fn, t->arg);
+	free(b);
+	return e;
+}
+
 /* Read what the buffer holds: whole records, or a bad header (resync). */
 static int
 step(struct tlsdec *t, struct side *s, int side, tlsdec_fn fn, void *arg)
@@ -796,9 +854,16 @@ step(struct tlsdec *t, struct side *s, int side, tlsdec_fn fn, void *arg)
 		if (s->reclen < rl)
 			return 0;
 		e = record(t, side, slice_make(s->rec, rl), fn, arg);
+		if (s->stalled) {	/* this record and the rest wait */
+			e = stall_add(t, s, s->rec, s->reclen);
+			s->reclen = 0;
+			return e;
+		}
 		memmove(s->rec, s->rec + rl, s->reclen - rl);
 		s->reclen -= rl;
 		if (e != 0)
+			return e;
+		if ((e = unstall(t, !side)) != 0)
 			return e;
 	}
 }
@@ -814,9 +879,15 @@ tlsdec_feed(struct tlsdec *t, int side, const uint8_t *p, size_t len,
 	if (side < 0 || side > 1)
 		return E_INVAL;
 	s = &t->s[side];
+	t->fn = fn;
+	t->arg = arg;
+	if (s->stalled)
+		return stall_add(t, s, p, len);
 	while (len > 0) {
 		if (t->st > TLSDEC_KEYED || s->dead)
 			return 0;
+		if (s->stalled)
+			return stall_add(t, s, p, len);
 		n = sizeof(s->rec) - s->reclen;
 		if (n == 0) {	/* cannot happen: step() leaves < a record */
 			s->reclen = 0;

@@ -231,6 +231,33 @@ test_decoder13(void)
 	tlsdec_stats(t, &st);
 	T_EQ_INT(st.failed, 1, "a replayed record fails");
 	tlsdec_free(t);
+
+	/* the capture has the ServerHello before the ClientHello, and the
+	 * client's records before the ServerHello: each side waits */
+	t = tlsdec_new(k);
+	memset(&g, 0, sizeof(g));
+	T_OK(tlsdec_feed(t, 0, sh, shl, got_app, &g) == 0, "ServerHello first");
+	T_EQ_INT(tlsdec_state(t), TLSDEC_HELLO, "it waits");
+	chl = wrap(22, CLIENT_HELLO, ch);
+	memcpy(ch + chl, "\x14\x03\x03\x00\x01\x01", 6);
+	memcpy(ch + chl + 6, fin, finl);
+	memcpy(ch + chl + 6 + finl, data, datal);
+	T_OK(tlsdec_feed(t, 1, ch, chl + 6 + finl + datal, got_app, &g) == 0,
+	    "then the client's flight");
+	T_EQ_INT(tlsdec_state(t), TLSDEC_KEYED, "keyed");
+	T_EQ_INT(g.n, 50, "the application bytes came out");
+	tlsdec_free(t);
+	t = tlsdec_new(k);
+	memset(&g, 0, sizeof(g));
+	chl = wrap(22, CLIENT_HELLO, ch);
+	T_OK(tlsdec_feed(t, 1, ch, chl, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 1, fin, finl, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 1, data, datal, got_app, &g) == 0,
+	    "the client's records before the ServerHello");
+	T_EQ_INT(g.n, 0, "held");
+	T_OK(tlsdec_feed(t, 0, sh, shl, got_app, &g) == 0, "ServerHello");
+	T_EQ_INT(g.n, 50, "then decrypted");
+	tlsdec_free(t);
 	tlskeys_free(k);
 
 	/* no key log line for this client random */

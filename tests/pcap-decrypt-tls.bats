@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# pcap-decrypt-tls.bats - pcap-decrypt --tls-keylog on real captures: SIP
+# over TLS through sip-tls-term (its own --tls-keylog), from
+# tests/helpers/sip-tls-client (TLS 1.3) and openssl s_client (TLS 1.2,
+# forced suites), captured on lo by tcpdump. The SIP pcap-decrypt writes
+# in clear must be what tshark decrypts from the same capture with the
+# same key log; the SRTP of a call whose SDP went inside TLS must decrypt
+# to what libsrtp2 encrypted (tests/helpers/srtp-gen-pcap).
+
+load "$SBK_TOP/tests/lib-sip"
+
+PD=$SBK_BIN/pcap-decrypt
+SHUF=$SBK_TOP/tests/helpers/pcap-shuffle.py
+GEN=$SBK_BUILD/tests/helpers/srtp-gen-pcap
+
+# cap_start FILE FILTER: tcpdump on lo until cap_stop; waits for it.
+cap_start() {
+	timeout 60 tcpdump -i lo -U -n -w "$1" "$2" 2> "$W/tcpdump.err" &
+	TD=$!
+	PIDS+=($TD)
+	sbk_wait_for 10 grep -q "listening on" "$W/tcpdump.err"
+}
+
+cap_stop() {
+	sleep 0.5
+	kill -INT "$TD" 2>/dev/null
+	wait "$TD" 2>/dev/null || true
+}
+
+# sip_list tshark-args...: every Call-ID, CSeq and status code tshark
+# finds in SIP, one a line, sorted (how messages share frames differs).
+sip_list() {
+	timeout 60 tshark -n "$@" -Y sip -T fields -e sip.Call-ID -e sip.CSeq \
+	    -e sip.Status-Code 2>/dev/null | tr '\t,' '\n\n' | sed '/^$/d' |
+	    sort
+}
+
+# ref CAP KEYS PORT: tshark's own decryption.
+ref() { sip_list -r "$1" -o "tls.keylog_file:$2" -d "tcp.port==$3,tls" \
+    -d "tls.port==$3,sip"; }
+# plain CAP PORT: the SIP of a pcap-decrypt -w output, with no keys.
+plain() { sip_list -r "$1" -d "tcp.port==$2,sip"; }
+
+json() {	# json FILE EXPR
+	python3 -c "import json; r=json.load(open('$1')); print($2)"
+}
+
+# call_13: an SRTP INVITE in 60-byte records, two OPTIONS and a ping
+# through sip-tls-term, from sip-tls-client (TLS 1.3), captured in
+# $W/cap.pcap with sip-tls-term's key log $W/keys; sets PORT.
+call_13() {
+	start_peer_ok
+	sip_gw 25 -u "udp:$UP" --tls-keylog "$W/keys"
+	PORT=${L##*:}
+	cap_start "$W/cap.pcap" "tcp and host $IP"
+	sdes_invite "$W/inv"
+	options "$W/o1" 1
+	options "$W/o2" 2
+	printf '\r\n\r\n' > "$W/ping"
+	run timeout 10 "$CLI" -s 60 -d 2 -c 4 -w 4000 "$L" "$W/inv"
+	assert_line "SIP/2.0 200 OK"
+	run timeout 10 "$CLI" -c 3 -w 3000 "$L" "$W/o1" "$W/ping" "$W/o2"
+	assert_line "CSeq: 2 OPTIONS"
+	cap_stop
+}
+
+start_peer_ok() { sip_peer udp 20; }
+
+@test "pcap-decrypt-tls: --help names --tls-keylog" {
+	run "$PD" --help
+	assert_success
+	assert_output --partial "--tls-keylog"
+}
+
+@test "pcap-decrypt-tls: TLS 1.3 through sip-tls-term: the SIP tshark decrypts, in clear, no keys" {
+	call_13
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/cap.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	assert_output --partial "2 TLS connections decrypted"
+	ref "$W/cap.pcap" "$W/keys" "$PORT" > "$W/ref.txt"
+	plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+	run cat "$W/ref.txt"
+	assert_line "1 INVITE"
+	assert_line "2 OPTIONS"
+	assert_line "200"
+	diff -u "$W/ref.txt" "$W/got.txt"
+	[ "$(json "$W/r.json" "r['tls']['tls13']")" = 2 ]
+	[ "$(json "$W/r.json" "r['tls']['records_failed']")" = 0 ]
+	[ "$(json "$W/r.json" "r['tls']['sip_pings']")" = 1 ]
+	# the INVITE's a=crypto was learned from inside TLS
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 1 ]
+	# without the key log the output keeps the TLS: tshark sees no SIP
+	run timeout 60 "$PD" -r "$W/cap.pcap" -w "$W/none.pcap"
+	assert_failure 4
+	[ -z "$(plain "$W/none.pcap" "$PORT")" ]
+	# tshark finds no TCP sequence problem in the rewritten connection
+	# (frames whose TLS gave no SIP stay as empty segments: dup ACKs)
+	timeout 60 tshark -n -r "$W/out.pcap" -d "tcp.port==$PORT,sip" \
+	    -Y "tcp.analysis.retransmission || tcp.analysis.out_of_order ||
+	    tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment ||
+	    tcp.analysis.spurious_retransmission" > "$W/bad.txt" 2>/dev/null
+	[ ! -s "$W/bad.txt" ] || { cat "$W/bad.txt"; false; }
+}
+
+# s_client_call ARGS...: Alice's INVITE and an OPTIONS through
+# sip-tls-term from openssl s_client ARGS; capture $W/cap.pcap, key log
+# $W/keys (sip-tls-term's); sets PORT.
+s_client_call() {
+	start_peer_ok
+	sip_gw 25 -u "udp:$UP" --tls-keylog "$W/keys"
+	PORT=${L##*:}
+	cap_start "$W/cap.pcap" "tcp and host $IP"
+	sdes_invite "$W/inv"
+	options "$W/o1" 1
+	{ cat "$W/inv" "$W/o1"; sleep 2; } | timeout 10 openssl s_client \
+	    -connect "$L" -quiet -no_ign_eof "$@" > "$W/client.out" 2> "$W/client.err"
+	cap_stop
+	run cat "$W/client.out"
+	assert_line --partial "CSeq: 1 OPTIONS"
+}
+
+tls12_case() {	# tls12_case CIPHER
+	s_client_call -tls1_2 -cipher "$1"
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/cap.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	ref "$W/cap.pcap" "$W/keys" "$PORT" > "$W/ref.txt"
+	plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+	grep -qx "1 INVITE" "$W/ref.txt"
+	grep -qx "1 OPTIONS" "$W/ref.txt"
+	diff -u "$W/ref.txt" "$W/got.txt"
+	[ "$(json "$W/r.json" "r['tls']['tls12']")" = 1 ]
+	[ "$(json "$W/r.json" "r['tls']['records_failed']")" = 0 ]
+}
+
+@test "pcap-decrypt-tls: TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 (s_client)" {
+	tls12_case ECDHE-ECDSA-AES128-GCM-SHA256
+}
+
+@test "pcap-decrypt-tls: TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384 (s_client)" {
+	tls12_case ECDHE-ECDSA-AES256-GCM-SHA384
+}
+
+@test "pcap-decrypt-tls: TLS 1.2 ECDHE-ECDSA-CHACHA20-POLY1305 (s_client)" {
+	tls12_case ECDHE-ECDSA-CHACHA20-POLY1305
+}
+
+@test "pcap-decrypt-tls: TLS 1.3 ChaCha20-Poly1305 and AES-256-GCM (s_client, its own key log)" {
+	local cs
+	for cs in TLS_CHACHA20_POLY1305_SHA256 TLS_AES_256_GCM_SHA384; do
+		rm -f "$W/ckeys"
+		s_client_call -tls1_3 -ciphersuites "$cs" -keylogfile "$W/ckeys"
+		run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/cap.pcap" \
+		    -w "$W/out.pcap" -v
+		assert_success
+		assert_output --partial "TLS 1.3 $cs (keyed)"
+		ref "$W/cap.pcap" "$W/ckeys" "$PORT" > "$W/ref.txt"
+		plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+		grep -qx "1 OPTIONS" "$W/ref.txt"
+		diff -u "$W/ref.txt" "$W/got.txt"
+		sip_teardown || true
+		PIDS=()
+	done
+}
+
+@test "pcap-decrypt-tls: reordered and duplicated segments give the same SIP" {
+	call_13
+	python3 "$SHUF" "$W/cap.pcap" "$W/shuf.pcap" --window 3 --dup 4
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/shuf.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	ref "$W/cap.pcap" "$W/keys" "$PORT" > "$W/ref.txt"
+	plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+	grep -qx "1 INVITE" "$W/ref.txt"
+	diff -u "$W/ref.txt" "$W/got.txt"
+	[ "$(json "$W/r.json" "r['tls']['tcp_dup_bytes'] > 0")" = True ]
+	[ "$(json "$W/r.json" "r['tls']['tcp_gaps']")" = 0 ]
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 1 ]
+}
+
+@test "pcap-decrypt-tls: a lost segment: resync on the next record, later SIP still decrypted" {
+	call_13
+	# the 6th data segment is inside the INVITE's 60-byte records
+	python3 "$SHUF" "$W/cap.pcap" "$W/lost.pcap" --window 1 --dup 0 \
+	    --drop 6
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/lost.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+	grep -qx "2 OPTIONS" "$W/got.txt"
+	[ "$(json "$W/r.json" "r['tls']['tcp_gaps'] >= 1")" = True ]
+	[ "$(json "$W/r.json" "r['tls']['resyncs'] >= 1")" = True ]
+	# a capture that began after the handshake cannot be decrypted
+	tshark -r "$W/cap.pcap" -Y "tcp.stream == 0" -F pcap \
+	    -w "$W/first.pcap" 2>/dev/null
+	python3 "$SHUF" "$W/first.pcap" "$W/mid.pcap" --window 1 --dup 0 \
+	    --from 12
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/mid.pcap" \
+	    --json "$W/r.json"
+	assert_failure 4
+	[ "$(json "$W/r.json" "r['tls']['no_hello']")" = 1 ]
+}
+
+@test "pcap-decrypt-tls: key log errors: a malformed line exit 3 with its number, another session's keys exit 4" {
+	call_13
+	printf '# keys\nCLIENT_RANDOM 00 11\n' > "$W/bad"
+	run "$PD" --tls-keylog "$W/bad" -r "$W/cap.pcap"
+	assert_failure 3
+	assert_output --partial "bad: line 2: CLIENT_RANDOM: the client random"
+	sed 's/ \([0-9a-f]\)/ 0/' "$W/keys" > "$W/other"	# other randoms
+	run timeout 60 "$PD" --tls-keylog "$W/other" -r "$W/cap.pcap" \
+	    -w "$W/out.pcap"
+	assert_failure 4
+	assert_output --partial "2 without keys for their client random"
+	cmp "$W/cap.pcap" "$W/out.pcap" || {
+		# the same frames, written as captured
+		[ "$(tshark -r "$W/cap.pcap" 2>/dev/null | wc -l)" = \
+		    "$(tshark -r "$W/out.pcap" 2>/dev/null | wc -l)" ]
+	}
+	run "$PD" --tls-keylog "$W/missing" -r "$W/cap.pcap"
+	assert_failure 1
+}
+
+@test "pcap-decrypt-tls: SRTP keyed by the SDP inside TLS decrypts as libsrtp2 encrypted it" {
+	local T=$W/gen
+	mkdir -p "$T/raw" "$T/out"
+	"$GEN" -o "$T/e.pcap" --plain "$T/p.pcap" --keys "$T/k.txt" \
+	    --raw "$T/raw" --sip udp --rtcp
+	# the call's SIP goes over TLS (s_client to s_server), the media is
+	# the generated SRTP
+	python3 - "$T/e.pcap" "$T/sip.bin" "$T/srtp.pcap" <<'PY'
+import struct, sys
+src = open(sys.argv[1], 'rb').read()
+hdr, p, sip, keep = src[:24], 24, b'', []
+link = struct.unpack('<I', hdr[20:24])[0]
+assert link == 1, link
+while p + 16 <= len(src):
+    cl = struct.unpack('<I', src[p + 8:p + 12])[0]
+    rec = src[p:p + 16 + cl]
+    f = rec[16:]
+    ihl = (f[14] & 15) * 4
+    pl = f[14 + ihl + 8:]
+    if f[23] == 17 and pl[:1] and pl[0] < 128:
+        sip += pl
+    else:
+        keep.append(rec)
+    p += 16 + cl
+open(sys.argv[2], 'wb').write(sip)
+open(sys.argv[3], 'wb').write(hdr + b''.join(keep))
+PY
+	[ -s "$T/sip.bin" ]
+	local port=$((20000 + RANDOM % 20000))
+	cap_start "$W/tls.pcap" "tcp and port $port"
+	# (stdin open: s_server ends the connection when its stdin ends)
+	sleep 12 | timeout 10 openssl s_server -accept "$IP:$port" \
+	    -cert "$D/gw.pem" -key "$D/gw.key" -quiet > "$W/server.out" 2>&1 &
+	PIDS+=($!)
+	sbk_wait_port tcp "$IP" "$port" 10
+	{ cat "$T/sip.bin"; sleep 1; } | timeout 10 openssl s_client \
+	    -connect "$IP:$port" -quiet -no_ign_eof -keylogfile "$W/ckeys" \
+	    > /dev/null 2>&1
+	cap_stop
+	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls.pcap" "$T/srtp.pcap"
+	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/call.pcap" \
+	    --raw "$T/out" --json "$W/r.json"
+	assert_success
+	local f n=0
+	for f in "$T"/raw/*.raw; do
+		cmp "$f" "$T/out/$(basename "$f")"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+	[ "$(json "$W/r.json" "set(s['key_from'] for s in r['streams'])")" = \
+	    "{'tls'}" ]
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 2 ]
+	# and without the key log: no key at all
+	run timeout 60 "$PD" -r "$W/call.pcap"
+	assert_failure 4
+}
