@@ -166,7 +166,17 @@ tls12_case() {	# tls12_case CIPHER
 
 @test "pcap-decrypt-tls: reordered and duplicated segments give the same SIP" {
 	call_13
-	python3 "$SHUF" "$W/cap.pcap" "$W/shuf.pcap" --window 3 --dup 4
+	# the handshakes reordered too: every message decrypted
+	python3 "$SHUF" "$W/cap.pcap" "$W/shuf.pcap" --window 3 --dup 2
+	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/shuf.pcap" \
+	    --json "$W/r.json"
+	assert_success
+	[ "$(json "$W/r.json" "r['tls']['sip_messages']")" = 8 ]
+	[ "$(json "$W/r.json" "r['tls']['records_failed']")" = 0 ]
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 1 ]
+	# after the handshakes: the -w output has the same SIP as tshark
+	python3 "$SHUF" "$W/cap.pcap" "$W/shuf.pcap" --window 3 --dup 4 \
+	    --keep 4
 	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/shuf.pcap" \
 	    -w "$W/out.pcap" --json "$W/r.json"
 	assert_success
@@ -208,7 +218,8 @@ tls12_case() {	# tls12_case CIPHER
 	run "$PD" --tls-keylog "$W/bad" -r "$W/cap.pcap"
 	assert_failure 3
 	assert_output --partial "bad: line 2: CLIENT_RANDOM: the client random"
-	sed 's/ \([0-9a-f]\)/ 0/' "$W/keys" > "$W/other"	# other randoms
+	awk '{ $2 = "00000000000000000000000000000000" \
+	    "000000000000000000000000000000ff"; print }' "$W/keys" > "$W/other"
 	run timeout 60 "$PD" --tls-keylog "$W/other" -r "$W/cap.pcap" \
 	    -w "$W/out.pcap"
 	assert_failure 4
@@ -253,13 +264,16 @@ PY
 	local port=$((20000 + RANDOM % 20000))
 	cap_start "$W/tls.pcap" "tcp and port $port"
 	# (stdin open: s_server ends the connection when its stdin ends)
-	sleep 12 | timeout 10 openssl s_server -accept "$IP:$port" \
-	    -cert "$D/gw.pem" -key "$D/gw.key" -quiet > "$W/server.out" 2>&1 &
+	mkfifo "$W/fifo"
+	timeout 10 openssl s_server -accept "$IP:$port" -cert "$D/gw.pem" \
+	    -key "$D/gw.key" -quiet < "$W/fifo" > "$W/server.out" 2>&1 &
 	PIDS+=($!)
+	exec 8> "$W/fifo"
 	sbk_wait_port tcp "$IP" "$port" 10
 	{ cat "$T/sip.bin"; sleep 1; } | timeout 10 openssl s_client \
 	    -connect "$IP:$port" -quiet -no_ign_eof -keylogfile "$W/ckeys" \
 	    > /dev/null 2>&1
+	exec 8>&-
 	cap_stop
 	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls.pcap" "$T/srtp.pcap"
 	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/call.pcap" \

@@ -40,7 +40,7 @@ struct tlsconn {
 	struct tlsdec *tls;
 	struct sip_framer *fr[2];
 	int skip[2];		/* framer lost: wait for a message start */
-	int rewrite, closed, ignore, fin[2], accounted;
+	int rewrite, closed, ignore, fin[2], accounted, data_seen;
 	uint32_t fin_seq[2];	/* where each side's FIN is */
 	uint32_t out[2];	/* next output sequence number per side */
 	int have_out[2];
@@ -448,8 +448,9 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 		    starts_tls(p->payload)) || (c = conn_new(d, p)) == NULL)
 			return 0;
 		side = 0;
-	} else if (syn && !(p->tcp_flags & 0x10) && side == 0 &&
-	    (c->closed || c->ignore)) {	/* the same addresses again: a new one */
+	} else if (syn && !(p->tcp_flags & 0x10) &&
+	    (c->closed || c->ignore || c->data_seen)) {
+		/* the same addresses again after data: a new connection */
 		conn_account(d, c);
 		conn_release(c);
 		conn_unlink(d, c);
@@ -460,12 +461,19 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 		return 0;
 	x.c = c;
 	x.side = side;
+	if (p->payload.len > 0)
+		c->data_seen = 1;
 	if (!c->have_out[side]) {
 		c->have_out[side] = 1;
 		c->out[side] = p->tcp_seq + (uint32_t)syn;
 	}
 	d->tlsoutlen = 0;
 	d->ntlsitems = 0;
+	/* until the rewriting begins, the output offset is where the
+	 * captured stream is in order (what came ahead of it is written
+	 * as captured, and overlapped later: see pcap-decrypt(1)) */
+	if (!c->rewrite && c->re[side] != NULL && tcpre_started(c->re[side]))
+		c->out[side] = tcpre_next(c->re[side]);
 	if (c->re[side] != NULL) {
 		e = tcpre_add(c->re[side], p->tcp_seq, syn, p->payload,
 		    stream_bytes, &x);
@@ -506,10 +514,8 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 		c->closed = 1;
 	}
 	if (!c->rewrite) {
-		/* keep the output offset in step with what is written */
-		if ((int32_t)(p->tcp_seq + (uint32_t)p->payload.len -
-		    c->out[side]) > 0)
-			c->out[side] = p->tcp_seq + (uint32_t)p->payload.len;
+		if (c->re[side] != NULL && tcpre_started(c->re[side]))
+			c->out[side] = tcpre_next(c->re[side]);
 		c->ignore = c->closed;
 		return 0;
 	}

@@ -49,6 +49,12 @@ tcpre_next(const struct tcpre *r)
 	return r->next;
 }
 
+int
+tcpre_started(const struct tcpre *r)
+{
+	return r->started;
+}
+
 size_t
 tcpre_held(const struct tcpre *r)
 {

@@ -51,6 +51,8 @@ void tcpre_flush(struct tcpre *r, tcpre_fn fn, void *arg);
 
 /* The next sequence number expected (0 before the first segment). */
 uint32_t tcpre_next(const struct tcpre *r);
+/* 1 once a SYN or a segment with data has been seen. */
+int tcpre_started(const struct tcpre *r);
 /* Bytes held now. */
 size_t tcpre_held(const struct tcpre *r);
 void tcpre_stats(const struct tcpre *r, struct tcpre_stats *s);

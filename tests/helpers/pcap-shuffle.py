@@ -2,13 +2,15 @@
 """pcap-shuffle.py - reorder and duplicate the TCP data segments of a pcap.
 
     pcap-shuffle.py IN OUT [--window N] [--dup K] [--drop I] [--from F]
+                           [--keep M]
 
 Reads a classic pcap (as tcpdump -w writes it, Ethernet or Linux cooked
 link), and writes the same frames with the TCP segments that carry data
 reversed within windows of N (default 3) and every K-th of them (default
 4) written twice; --drop I leaves out the I-th data segment (a loss);
 --from F drops every frame before the F-th (a capture that began
-mid-connection). Timestamps are kept in output order so the file stays
+mid-connection); --keep M leaves the first M data segments after each SYN
+in order (the handshakes). Reordering never moves data across a SYN. Timestamps are kept in output order so the file stays
 monotonic. Written for the pcap-decrypt TLS tests: independent of lib/cap.
 """
 import struct
@@ -30,6 +32,27 @@ def frames(path):
             ts, tu, cl, wl = struct.unpack('<IIII', rh)
             out.append([ts, tu, wl, f.read(cl)])
         return hdr, link, out
+
+
+def l3_off(link, data):
+    off = {1: 14, 113: 16, 276: 20}.get(link)
+    if off is not None and link == 1 and data[12:14] == b'\x81\x00':
+        off += 4
+    return off
+
+
+def is_syn(link, data):
+    off = l3_off(link, data)
+    if off is None:
+        return False
+    v = data[off] >> 4
+    if v == 4 and data[off + 9] == 6:
+        t = off + (data[off] & 15) * 4
+    elif v == 6 and data[off + 6] == 6:
+        t = off + 40
+    else:
+        return False
+    return data[t + 13] & 0x12 == 0x02
 
 
 def tcp_payload_len(link, data):
@@ -57,7 +80,7 @@ def tcp_payload_len(link, data):
 
 def main():
     a = sys.argv[1:]
-    opt = {'--window': 3, '--dup': 4, '--drop': 0, '--from': 0}
+    opt = {'--window': 3, '--dup': 4, '--drop': 0, '--from': 0, '--keep': 0}
     pos = []
     i = 0
     while i < len(a):
@@ -70,12 +93,22 @@ def main():
     hdr, link, fr = frames(pos[0])
     fr = fr[max(opt['--from'] - 1, 0):]
     data = [k for k, f in enumerate(fr) if tcp_payload_len(link, f[3]) > 0]
+    # a window never spans a SYN (a connection's data stays after it)
+    epochs, cur = [], []
+    for k, f in enumerate(fr):
+        if is_syn(link, f[3]):
+            epochs.append(cur)
+            cur = []
+        if k in data:
+            cur.append(k)
+    epochs.append(cur)
     order = list(range(len(fr)))
     w = opt['--window']
-    for s in range(0, len(data) - w + 1, w):
-        idx = data[s:s + w]
-        for j, k in enumerate(idx):
-            order[k] = idx[len(idx) - 1 - j]
+    for ep in epochs:
+        for s in range(opt['--keep'], len(ep) - w + 1, w):
+            idx = ep[s:s + w]
+            for j, k in enumerate(idx):
+                order[k] = idx[len(idx) - 1 - j]
     out = []
     n = 0
     for k in order:
