@@ -4,8 +4,9 @@
 # tests/helpers/sip-tls-client (TLS 1.3) and openssl s_client (TLS 1.2,
 # forced suites), captured on lo by tcpdump. The SIP pcap-decrypt writes
 # in clear must be what tshark decrypts from the same capture with the
-# same key log; the SRTP of a call whose SDP went inside TLS must decrypt
-# to what libsrtp2 encrypted (tests/helpers/srtp-gen-pcap).
+# same key log (and what sngrep reads from it); the SRTP of a call whose
+# SDP went inside TLS must decrypt to what libsrtp2 encrypted
+# (tests/helpers/srtp-gen-pcap).
 
 load "$SBK_TOP/tests/lib-sip"
 
@@ -90,6 +91,10 @@ start_peer_ok() { sip_peer udp 20; }
 	[ "$(json "$W/r.json" "r['tls']['sip_pings']")" = 1 ]
 	# the INVITE's a=crypto was learned from inside TLS
 	[ "$(json "$W/r.json" "r['sip_keys']")" = 1 ]
+	# sngrep (no interface, its matches saved) finds the same SIP
+	timeout 30 sngrep -N -q -I "$W/out.pcap" -O "$W/sngrep.pcap"
+	plain "$W/sngrep.pcap" "$PORT" > "$W/sngrep.txt"
+	diff -u "$W/ref.txt" "$W/sngrep.txt"
 	# without the key log the output keeps the TLS: tshark sees no SIP
 	run timeout 60 "$PD" -r "$W/cap.pcap" -w "$W/none.pcap"
 	assert_failure 4
