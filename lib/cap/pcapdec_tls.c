@@ -245,6 +245,15 @@ out_append(struct pcapdec *d, const uint8_t *p, size_t n)
 	d->tlsitems[d->ntlsitems - 1] = d->tlsoutlen;
 }
 
+/* The framer's message has bytes after its header block. */
+static int
+has_body(struct slice m)
+{
+	long e = slice_find(m, SLICE_LIT("\r\n\r\n"));
+
+	return e >= 0 && (size_t)e + 4 < m.len;
+}
+
 /* Application data of one side: SIP messages out of it. */
 static void
 app_data(void *arg, int side, const uint8_t *p, size_t len)
@@ -283,7 +292,9 @@ app_data(void *arg, int side, const uint8_t *p, size_t len)
 		}
 		d->t.tls.sip_msgs++;
 		out_append(d, msg.p, msg.len);
-		if (!d->o.no_sip) {
+		/* only a message with a body can carry SDP: the others are
+		 * not parsed again (most of them: OPTIONS, responses) */
+		if (!d->o.no_sip && has_body(msg)) {
 			d->sip_from = 2;
 			pcapdec_sip_message(d, msg);
 			d->sip_from = 1;
