@@ -1,6 +1,7 @@
 #!/bin/bash
 # pcap-decrypt-tls.sh - a capture of SIP over TLS (TLS 1.3 and TLS 1.2,
-# records of 500 bytes, as sip-tls-client -s writes them) decrypted by
+# records of 500 bytes, one a segment, as sip-tls-client -s 500 -d 1
+# writes them) decrypted by
 # pcap-decrypt --tls-keylog into cleartext SIP (-w), against
 # `tcpdump -r IN -w OUT` copying the same capture in the same run.
 #
@@ -16,9 +17,9 @@ set -u
 B=${SBK_BUILD:-build}
 PD=$B/bin/pcap-decrypt
 CLI=$B/tests/helpers/sip-tls-client
-N=${1:-4000}
+N=${1:-2000}
 RUNS=${2:-3}
-COPIES=${COPIES:-20}
+COPIES=${COPIES:-40}
 for f in "$PD" "$CLI"; do
 	[ -x "$f" ] || { echo "pcap-decrypt-tls.sh: $f not built (make tests)" >&2; exit 1; }
 done
@@ -53,7 +54,7 @@ capture() {
 	PIDS+=($s)
 	exec 3> "$D/fifo"
 	sleep 0.5
-	timeout 60 "$CLI" -s 500 -w 500 "127.0.0.1:$port" "$D/msgs" > /dev/null
+	timeout 60 "$CLI" -s 500 -d 1 -w 500 "127.0.0.1:$port" "$D/msgs" > /dev/null
 	exec 3>&-
 	kill $s 2>/dev/null; wait $s 2>/dev/null
 	sleep 0.3
