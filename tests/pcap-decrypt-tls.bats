@@ -297,3 +297,52 @@ PY
 	run timeout 60 "$PD" -r "$W/call.pcap"
 	assert_failure 4
 }
+
+@test "pcap-decrypt-tls: SIP over WebSocket inside TLS (masked, fragmented frames)" {
+	sdes_invite "$W/inv"
+	mk "$W/ok" <<EOF2
+SIP/2.0 200 OK
+Via: SIP/2.0/WSS 127.0.0.10;branch=z9hG4bKsrtp1;rport
+From: <sip:alice@gw.test>;tag=a1
+To: <sip:bob@gw.test>;tag=b1
+Call-ID: ws-$RANDOM@alice
+CSeq: 1 INVITE
+
+EOF2
+	python3 "$SBK_TOP/tests/helpers/ws-frames.py" client "$W/inv" > "$W/ws.c"
+	python3 "$SBK_TOP/tests/helpers/ws-frames.py" server "$W/ok" > "$W/ws.s"
+	local port=$((20000 + RANDOM % 20000)) cp
+	cap_start "$W/ws.pcap" "tcp and port $port"
+	mkfifo "$W/fifo"
+	timeout 10 openssl s_server -accept "$IP:$port" -cert "$D/gw.pem" \
+	    -key "$D/gw.key" -quiet < "$W/fifo" > "$W/server.out" 2>&1 &
+	PIDS+=($!)
+	exec 8> "$W/fifo"
+	sbk_wait_port tcp "$IP" "$port" 10
+	{ cat "$W/ws.c"; sleep 1.5; } | timeout 10 openssl s_client \
+	    -connect "$IP:$port" -quiet -no_ign_eof -keylogfile "$W/ckeys" \
+	    > /dev/null 2>&1 &
+	cp=$!
+	PIDS+=($cp)
+	sleep 0.7
+	cat "$W/ws.s" >&8	# the server's 101 and its 200 OK
+	wait "$cp" || true
+	exec 8>&-
+	cap_stop
+	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/ws.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	[ "$(json "$W/r.json" "r['tls']['websocket_streams']")" = 2 ]
+	[ "$(json "$W/r.json" "r['tls']['sip_messages']")" = 2 ]
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 1 ]
+	plain "$W/out.pcap" "$port" > "$W/got.txt"
+	# the INVITE is the one ws-frames.py masked and split
+	grep -qx "$(sed -n 's/^Call-ID: //p' "$W/inv" | tr -d '\r')" "$W/got.txt"
+	grep -qx "1 INVITE" "$W/got.txt"
+	# the 200 OK is what tshark reads in the server's WebSocket frames
+	sip_list -r "$W/ws.pcap" -o "tls.keylog_file:$W/ckeys" \
+	    -d "tcp.port==$port,tls" -d "tls.port==$port,http" > "$W/ref.txt"
+	grep -qx 200 "$W/ref.txt"
+	grep -qx 200 "$W/got.txt"
+	grep -qx "$(sed -n 's/^Call-ID: //p' "$W/ok" | tr -d '\r')" "$W/got.txt"
+}

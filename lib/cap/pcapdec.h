@@ -140,6 +140,7 @@ struct pcapdec_tls_totals {
 	uint64_t records, decrypted, failed, nokey, resyncs;
 	uint64_t tcp_gaps, tcp_gap_bytes, tcp_dup_bytes;
 	uint64_t sip_msgs, sip_pings, not_sip;
+	uint64_t ws_conns, ws_msgs;	/* SIP over WebSocket inside TLS */
 	uint64_t rewritten, out_dropped, errors;
 };
 

@@ -154,7 +154,8 @@ tls_text(const struct pcapdec *d, struct buf *out)
 	    "(TLS 1.2 %llu, TLS 1.3 %llu), %llu without keys for their "
 	    "client random, %llu without a ClientHello, %llu unsupported; "
 	    "records: %llu decrypted, %llu failed, %llu without a key; "
-	    "%llu SIP messages inside TLS (%llu not SIP)\n"
+	    "%llu SIP messages inside TLS (%llu over WebSocket, %llu not "
+	    "SIP)\n"
 	    "tls: tcp: %llu gaps given up (%llu bytes), %llu bytes "
 	    "retransmitted, %llu resyncs on a record header, %llu "
 	    "connections over the cap\n",
@@ -164,6 +165,7 @@ tls_text(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t->unsupported,
 	    (unsigned long long)t->decrypted, (unsigned long long)t->failed,
 	    (unsigned long long)t->nokey, (unsigned long long)t->sip_msgs,
+	    (unsigned long long)t->ws_msgs,
 	    (unsigned long long)t->not_sip, (unsigned long long)t->tcp_gaps,
 	    (unsigned long long)t->tcp_gap_bytes,
 	    (unsigned long long)t->tcp_dup_bytes,
@@ -186,7 +188,8 @@ tls_json(const struct pcapdec *d, struct buf *out)
 	    "\"resyncs\": %llu, \"tcp_gaps\": %llu, "
 	    "\"tcp_gap_bytes\": %llu, \"tcp_dup_bytes\": %llu, "
 	    "\"sip_messages\": %llu, \"sip_pings\": %llu, "
-	    "\"not_sip\": %llu, \"frames_rewritten\": %llu, "
+	    "\"not_sip\": %llu, \"websocket_streams\": %llu, "
+	    "\"websocket_messages\": %llu, \"frames_rewritten\": %llu, "
 	    "\"output_dropped\": %llu},\n",
 	    (unsigned long long)t->conns, (unsigned long long)t->keyed,
 	    (unsigned long long)t->tls12, (unsigned long long)t->tls13,
@@ -199,7 +202,8 @@ tls_json(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t->tcp_gap_bytes,
 	    (unsigned long long)t->tcp_dup_bytes,
 	    (unsigned long long)t->sip_msgs, (unsigned long long)t->sip_pings,
-	    (unsigned long long)t->not_sip, (unsigned long long)t->rewritten,
+	    (unsigned long long)t->not_sip, (unsigned long long)t->ws_conns,
+	    (unsigned long long)t->ws_msgs, (unsigned long long)t->rewritten,
 	    (unsigned long long)t->out_dropped);
 }
 

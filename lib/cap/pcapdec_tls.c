@@ -5,6 +5,7 @@
 #include "cap/pcapdec_int.h"
 #include "cap/tcpre.h"
 #include "cap/tlsdec.h"
+#include "cap/wsread.h"
 
 /*
  * A TCP connection is followed from its SYN, or from a first segment that
@@ -18,7 +19,8 @@
  * -w: from the frame whose ClientHello has a client random the key log
  * knows, the connection's frames are written rewritten: a frame carries
  * the SIP messages its bytes completed (in clear, the TLS records gone),
- * or nothing. The sequence numbers of each direction are renumbered: a
+ * or nothing (SIP over WebSocket is written as SIP over TCP: the HTTP
+ * upgrade and the frame headers are left out). The sequence numbers of each direction are renumbered: a
  * running output offset starts where the captured stream was when the
  * rewriting began (after the SYN, or at the first segment seen) and grows
  * by the bytes written (and 1 for a FIN); acknowledgements carry the other
@@ -39,6 +41,7 @@ struct tlsconn {
 	struct tcpre *re[2];
 	struct tlsdec *tls;
 	struct sip_framer *fr[2];
+	struct wsread *ws[2];	/* SIP over WebSocket instead */
 	int skip[2];		/* framer lost: wait for a message start */
 	int rewrite, closed, ignore, fin[2], accounted, data_seen;
 	uint32_t fin_seq[2];	/* where each side's FIN is */
@@ -104,6 +107,8 @@ conn_release(struct tlsconn *c)
 		c->re[i] = NULL;
 		sip_framer_free(c->fr[i]);
 		c->fr[i] = NULL;
+		wsread_free(c->ws[i]);
+		c->ws[i] = NULL;
 	}
 	tlsdec_free(c->tls);
 	c->tls = NULL;
@@ -254,6 +259,35 @@ has_body(struct slice m)
 	return e >= 0 && (size_t)e + 4 < m.len;
 }
 
+/* One SIP message found inside TLS (framed, or a WebSocket message). */
+static void
+sip_found(struct pcapdec *d, struct slice msg)
+{
+	d->t.tls.sip_msgs++;
+	out_append(d, msg.p, msg.len);
+	/* only a message with a body can carry SDP: the others are not
+	 * parsed again (most of them: OPTIONS, responses) */
+	if (!d->o.no_sip && has_body(msg)) {
+		d->sip_from = 2;
+		pcapdec_sip_message(d, msg);
+		d->sip_from = 1;
+	}
+}
+
+/* A WebSocket message: SIP (RFC 7118), or counted as not SIP. */
+static void
+ws_message(void *arg, const uint8_t *p, size_t len)
+{
+	struct pcapdec *d = arg;
+	struct slice m = slice_make(p, len);
+
+	d->t.tls.ws_msgs++;
+	if (pcapdec_looks_like_sip(m))
+		sip_found(d, m);
+	else
+		d->t.tls.not_sip++;
+}
+
 /* Application data of one side: SIP messages out of it. */
 static void
 app_data(void *arg, int side, const uint8_t *p, size_t len)
@@ -264,6 +298,23 @@ app_data(void *arg, int side, const uint8_t *p, size_t len)
 	struct slice msg;
 	int r;
 
+	if (c->ws[side] != NULL) {
+		if (wsread_feed(c->ws[side], p, len, ws_message, d) != 0) {
+			d->t.tls.not_sip++;
+			wsread_free(c->ws[side]);
+			c->ws[side] = NULL;
+			c->skip[side] = 1;
+		}
+		return;
+	}
+	if (c->fr[side] == NULL && !c->skip[side] &&
+	    wsread_looks_like(slice_make(p, len))) {	/* SIP over WSS */
+		if ((c->ws[side] = wsread_new(65536)) == NULL)
+			return;
+		d->t.tls.ws_conns++;
+		app_data(arg, side, p, len);
+		return;
+	}
 	if (c->skip[side]) {	/* after a loss: a record that starts one */
 		if (!pcapdec_looks_like_sip(slice_make(p, len)) &&
 		    !(len >= 2 && p[0] == '\r' && p[1] == '\n'))
@@ -290,15 +341,7 @@ app_data(void *arg, int side, const uint8_t *p, size_t len)
 			out_append(d, (const uint8_t *)"\r\n\r\n", 4);
 			continue;
 		}
-		d->t.tls.sip_msgs++;
-		out_append(d, msg.p, msg.len);
-		/* only a message with a body can carry SDP: the others are
-		 * not parsed again (most of them: OPTIONS, responses) */
-		if (!d->o.no_sip && has_body(msg)) {
-			d->sip_from = 2;
-			pcapdec_sip_message(d, msg);
-			d->sip_from = 1;
-		}
+		sip_found(d, msg);
 	}
 	sip_framer_release(c->fr[side]);
 	return;
@@ -321,9 +364,11 @@ stream_bytes(void *arg, const uint8_t *p, size_t len)
 		return;
 	if (p == NULL) {
 		tlsdec_gap(c->tls, x->side);
-		if (c->fr[x->side] != NULL) {
+		if (c->fr[x->side] != NULL || c->ws[x->side] != NULL) {
 			sip_framer_free(c->fr[x->side]);
 			c->fr[x->side] = NULL;
+			wsread_free(c->ws[x->side]);
+			c->ws[x->side] = NULL;
 			c->skip[x->side] = 1;
 		}
 		return;

@@ -6,6 +6,7 @@
 #include "cap/tcpre.h"
 #include "cap/tlsdec.h"
 #include "cap/tlskeys.h"
+#include "cap/wsread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +40,14 @@ app(void *arg, int side, const uint8_t *p, size_t len)
 }
 
 static void
+wsmsg(void *arg, const uint8_t *p, size_t len)
+{
+	(void)arg;
+	if (len > 0 && p == NULL)
+		__builtin_trap();
+}
+
+static void
 bytes(void *arg, const uint8_t *p, size_t len)
 {
 	struct ctx *c = arg;
@@ -52,7 +61,8 @@ bytes(void *arg, const uint8_t *p, size_t len)
 /*
  * Input: 'K' then a key log; or chunks of [op][len hi][len lo][bytes]:
  * op bit 0 the side, bit 1 a gap first, bit 2 through the reassembler
- * at the sequence offset in the two bytes after the length.
+ * at the sequence offset in the two bytes after the length; 'W' first:
+ * the rest is one WebSocket stream, fed in chunks of the first byte's size.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,6 +77,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (k == NULL || re[0] == NULL || re[1] == NULL)
 		goto out;
+	if (size > 1 && data[0] == 'W') {
+		struct wsread *w = wsread_new(2048);
+		size_t step = data[1] ? data[1] : 1;
+
+		data += 2;
+		size -= 2;
+		while (w != NULL && size > 0) {
+			len = size < step ? size : step;
+			if (wsread_feed(w, data, len, wsmsg, NULL) != 0)
+				break;
+			data += len;
+			size -= len;
+		}
+		wsread_free(w);
+		goto out;
+	}
 	if (size > 0 && data[0] == 'K') {
 		(void)tlskeys_add_text(k, slice_make(data + 1, size - 1), why,
 		    sizeof(why));

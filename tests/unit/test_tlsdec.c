@@ -7,6 +7,7 @@
 #include "cap/tcpre.h"
 #include "cap/tlsdec.h"
 #include "cap/tlskeys.h"
+#include "cap/wsread.h"
 #include "t.h"
 
 static size_t
@@ -423,6 +424,73 @@ test_tcpre(void)
 	tcpre_free(NULL);
 }
 
+/* --- WebSocket --- */
+
+static void
+ws_msg(void *arg, const uint8_t *p, size_t len)
+{
+	struct stream *s = arg;
+
+	take(s, p, len);
+	take(s, (const uint8_t *)"|", 1);
+}
+
+static void
+test_wsread(void)
+{
+	static struct stream out;
+	/* RFC 6455 5.7: a masked "Hello", an unmasked fragmented "Hel" "lo",
+	 * a ping; then a 200-byte message with a 16-bit length */
+	static const uint8_t hello_masked[] = { 0x81, 0x85, 0x37, 0xfa, 0x21,
+	    0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+	static const uint8_t frag[] = { 0x01, 0x03, 0x48, 0x65, 0x6c, 0x89,
+	    0x00, 0x80, 0x02, 0x6c, 0x6f };
+	const char *up = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "
+	    "websocket\r\n\r\n";
+	uint8_t big[4 + 200];
+	struct wsread *w = wsread_new(1000);
+	size_t i;
+
+	T_OK(wsread_looks_like(slice_cstr(up)), "a 101 starts a WebSocket");
+	T_OK(wsread_looks_like(slice_cstr("GET /ws HTTP/1.1\r\n")),
+	    "so does an upgrade request");
+	T_OK(!wsread_looks_like(slice_cstr("INVITE sip:a SIP/2.0\r\n")),
+	    "SIP does not");
+	T_OK(wsread_feed(w, (const uint8_t *)up, strlen(up), ws_msg, &out) ==
+	    0, "the header block");
+	for (i = 0; i < sizeof(hello_masked); i++)	/* byte by byte */
+		if (wsread_feed(w, hello_masked + i, 1, ws_msg, &out) != 0)
+			break;
+	T_EQ_INT(i, sizeof(hello_masked), "a masked frame byte by byte");
+	T_OK(wsread_feed(w, frag, sizeof(frag), ws_msg, &out) == 0,
+	    "fragments around a ping");
+	big[0] = 0x82;
+	big[1] = 126;
+	big[2] = 0;
+	big[3] = 200;
+	memset(big + 4, 'x', 200);
+	T_OK(wsread_feed(w, big, sizeof(big), ws_msg, &out) == 0,
+	    "a 16-bit length");
+	T_EQ_MEM(out.b, 12, "Hello|Hello|", 12, "unmasked, joined");
+	T_EQ_INT(out.n, 12 + 201, "and the long one");
+	T_EQ_INT(wsread_frames(w), 5, "five frames");
+	T_EQ_INT(wsread_control(w), 1, "one of them control");
+	big[0] = 0xc1;	/* RSV1: permessage-deflate */
+	big[1] = 1;
+	T_EQ_INT(wsread_feed(w, big, 3, ws_msg, &out), E_SYNTAX,
+	    "a compressed frame is an error");
+	wsread_free(w);
+	w = wsread_new(100);
+	T_OK(wsread_feed(w, (const uint8_t *)up, strlen(up), ws_msg, &out) ==
+	    0, "header");
+	big[0] = 0x81;
+	big[1] = 126;
+	T_EQ_INT(wsread_feed(w, big, 4, ws_msg, &out), E_BIG,
+	    "a frame over the cap");
+	wsread_free(w);
+	wsread_free(NULL);
+}
+
 int
 main(void)
 {
@@ -432,5 +500,6 @@ main(void)
 	test_decoder13();
 	test_keylog();
 	test_tcpre();
+	test_wsread();
 	return t_done();
 }
