@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -44,12 +45,36 @@ usage(FILE *f)
 	    "  -V, --version         the version\n");
 }
 
+/* What the progress line needs: the file's size, when it has one, and
+ * when the run began. */
+struct prog {
+	uint64_t size;
+	struct timespec t0;
+};
+
 static void
 progress(void *arg, uint64_t frames, uint64_t bytes)
 {
-	(void)arg;
-	fprintf(stderr, "\r%s: %llu frames, %llu MB", cli_prog(),
-	    (unsigned long long)frames, (unsigned long long)(bytes >> 20));
+	const struct prog *pg = arg;
+	struct timespec t;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	s = (double)(t.tv_sec - pg->t0.tv_sec) +
+	    (double)(t.tv_nsec - pg->t0.tv_nsec) / 1e9;
+	if (s <= 0)
+		s = 1e-9;
+	if (pg->size > 0)	/* the capture's record bytes: about its size */
+		fprintf(stderr, "\r%s: %llu frames, %.0f/s, %llu of %llu MB "
+		    "(%.0f%%)", cli_prog(), (unsigned long long)frames,
+		    (double)frames / s, (unsigned long long)(bytes >> 20),
+		    (unsigned long long)(pg->size >> 20),
+		    bytes >= pg->size ? 100.0 : 100.0 * (double)bytes /
+		    (double)pg->size);
+	else
+		fprintf(stderr, "\r%s: %llu frames, %.0f/s, %llu MB",
+		    cli_prog(), (unsigned long long)frames, (double)frames / s,
+		    (unsigned long long)(bytes >> 20));
 }
 
 #define PROBLEMS_MAX 50	/* streams named on stderr; the report has all */
@@ -351,6 +376,8 @@ int
 main(int argc, char **argv)
 {
 	struct args a = { .o = { .roc_max = 64 } };
+	struct prog pg = { 0 };
+	struct stat st;
 	struct pcapdec *d;
 	struct logger lg;
 	char why[512] = "";
@@ -360,8 +387,14 @@ main(int argc, char **argv)
 	parse_args(argc, argv, &a);
 	cli_logger(&lg, a.verbose ? LOG_INFO : LOG_WARN);
 	a.o.log = &lg;
-	if (!a.quiet && isatty(2))
+	if (!a.quiet && isatty(2)) {
 		a.o.progress = progress;
+		a.o.progress_arg = &pg;
+		clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+		if (strcmp(a.in, "-") != 0 && stat(a.in, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			pg.size = (uint64_t)st.st_size;
+	}
 	if (a.o.wav_dir != NULL && mkdir(a.o.wav_dir, 0755) != 0 &&
 	    errno != EEXIST)
 		cli_die(XC_FAIL, "%s: %s", a.o.wav_dir, strerror(errno));
