@@ -238,6 +238,64 @@ tls12_case() {	# tls12_case CIPHER
 	assert_failure 1
 }
 
+# split_gen CAPTURE DIR: the SIP of a srtp-gen-pcap capture, in DIR/sipN.bin
+# (N from 1: each run of SIP frames), and the other frames between and
+# after them in DIR/srtpN.pcap (the frames after sipN.bin).
+split_gen() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+src = open(sys.argv[1], 'rb').read()
+hdr, p, n, runs = src[:24], 24, 0, []
+assert struct.unpack('<I', hdr[20:24])[0] == 1	# ethernet
+while p + 16 <= len(src):
+    cl = struct.unpack('<I', src[p + 8:p + 12])[0]
+    rec = src[p:p + 16 + cl]
+    f = rec[16:]
+    pl = f[14 + (f[14] & 15) * 4 + 8:]
+    sip = f[23] == 17 and pl[:1] and pl[0] < 128
+    if sip and (not runs or runs[-1][1]):
+        runs.append([b'', []])
+    if sip:
+        runs[-1][0] += pl
+    elif runs:
+        runs[-1][1].append(rec)
+    p += 16 + cl
+for i, (sip, recs) in enumerate(runs, 1):
+    open('%s/sip%d.bin' % (sys.argv[2], i), 'wb').write(sip)
+    open('%s/srtp%d.pcap' % (sys.argv[2], i), 'wb').write(hdr + b''.join(recs))
+PY
+}
+
+# tls_send FILE PCAP: FILE from openssl s_client to s_server over TLS,
+# captured into PCAP; the client's key log appended to $W/ckeys.
+tls_send() {
+	local port=$((20000 + RANDOM % 20000))
+	cap_start "$2" "tcp and port $port"
+	# (stdin open: s_server ends the connection when its stdin ends)
+	rm -f "$W/fifo"
+	mkfifo "$W/fifo"
+	timeout 10 openssl s_server -accept "$IP:$port" -cert "$D/gw.pem" \
+	    -key "$D/gw.key" -quiet < "$W/fifo" > "$W/server.out" 2>&1 &
+	PIDS+=($!)
+	exec 8> "$W/fifo"
+	sbk_wait_port tcp "$IP" "$port" 10
+	{ cat "$1"; sleep 1; } | timeout 10 openssl s_client \
+	    -connect "$IP:$port" -quiet -no_ign_eof -keylogfile "$W/ckeys" \
+	    > /dev/null 2>&1
+	exec 8>&-
+	cap_stop
+}
+
+# same_raw DIR: every expected payload file of DIR/raw decrypted alike.
+same_raw() {
+	local f n=0
+	for f in "$1"/raw/*.raw; do
+		cmp "$f" "$1/out/$(basename "$f")"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
 @test "pcap-decrypt-tls: SRTP keyed by the SDP inside TLS decrypts as libsrtp2 encrypted it" {
 	local T=$W/gen
 	mkdir -p "$T/raw" "$T/out"
@@ -245,57 +303,47 @@ tls12_case() {	# tls12_case CIPHER
 	    --raw "$T/raw" --sip udp --rtcp
 	# the call's SIP goes over TLS (s_client to s_server), the media is
 	# the generated SRTP
-	python3 - "$T/e.pcap" "$T/sip.bin" "$T/srtp.pcap" <<'PY'
-import struct, sys
-src = open(sys.argv[1], 'rb').read()
-hdr, p, sip, keep = src[:24], 24, b'', []
-link = struct.unpack('<I', hdr[20:24])[0]
-assert link == 1, link
-while p + 16 <= len(src):
-    cl = struct.unpack('<I', src[p + 8:p + 12])[0]
-    rec = src[p:p + 16 + cl]
-    f = rec[16:]
-    ihl = (f[14] & 15) * 4
-    pl = f[14 + ihl + 8:]
-    if f[23] == 17 and pl[:1] and pl[0] < 128:
-        sip += pl
-    else:
-        keep.append(rec)
-    p += 16 + cl
-open(sys.argv[2], 'wb').write(sip)
-open(sys.argv[3], 'wb').write(hdr + b''.join(keep))
-PY
-	[ -s "$T/sip.bin" ]
-	local port=$((20000 + RANDOM % 20000))
-	cap_start "$W/tls.pcap" "tcp and port $port"
-	# (stdin open: s_server ends the connection when its stdin ends)
-	mkfifo "$W/fifo"
-	timeout 10 openssl s_server -accept "$IP:$port" -cert "$D/gw.pem" \
-	    -key "$D/gw.key" -quiet < "$W/fifo" > "$W/server.out" 2>&1 &
-	PIDS+=($!)
-	exec 8> "$W/fifo"
-	sbk_wait_port tcp "$IP" "$port" 10
-	{ cat "$T/sip.bin"; sleep 1; } | timeout 10 openssl s_client \
-	    -connect "$IP:$port" -quiet -no_ign_eof -keylogfile "$W/ckeys" \
-	    > /dev/null 2>&1
-	exec 8>&-
-	cap_stop
-	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls.pcap" "$T/srtp.pcap"
+	split_gen "$T/e.pcap" "$T"
+	[ -s "$T/sip1.bin" ] && [ ! -e "$T/sip2.bin" ]
+	tls_send "$T/sip1.bin" "$W/tls.pcap"
+	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls.pcap" "$T/srtp1.pcap"
 	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/call.pcap" \
 	    --raw "$T/out" --json "$W/r.json"
 	assert_success
-	local f n=0
-	for f in "$T"/raw/*.raw; do
-		cmp "$f" "$T/out/$(basename "$f")"
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ]
+	same_raw "$T"
 	[ "$(json "$W/r.json" "set(s['key_from'] for s in r['streams'])")" = \
 	    "{'tls'}" ]
 	[ "$(json "$W/r.json" "r['sip_keys']")" = 2 ]
 	# and without the key log: no key at all
 	run timeout 60 "$PD" -r "$W/call.pcap"
 	assert_failure 4
+}
+
+@test "pcap-decrypt-tls: a re-INVITE rekey inside TLS applies from where it is" {
+	local T=$W/gen
+	mkdir -p "$T/raw" "$T/out"
+	"$GEN" -o "$T/e.pcap" --plain "$T/p.pcap" --keys "$T/k.txt" \
+	    --raw "$T/raw" --sip udp --rekey --rtcp
+	split_gen "$T/e.pcap" "$T"
+	[ -s "$T/sip2.bin" ]
+	# each offer/answer over its own TLS connection, where it was
+	tls_send "$T/sip1.bin" "$W/tls1.pcap"
+	tls_send "$T/sip2.bin" "$W/tls2.pcap"
+	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls1.pcap" "$T/srtp1.pcap" \
+	    "$W/tls2.pcap" "$T/srtp2.pcap"
+	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/call.pcap" \
+	    --raw "$T/out" --json "$W/r.json"
+	assert_success
+	same_raw "$T"
+	[ "$(json "$W/r.json" "r['sip_keys']")" = 4 ]
+	[ "$(json "$W/r.json" "r['tls']['connections']")" = 2 ]
+	# with only the first connection's keys the rekeyed half fails
+	awk 'NF == 3 { if (r == "") r = $2; if ($2 == r) print }' \
+	    "$W/ckeys" > "$W/first"
+	[ "$(wc -l < "$W/first")" = 5 ]
+	run timeout 60 "$PD" --tls-keylog "$W/first" -r "$W/call.pcap" \
+	    --json "$W/r.json"
+	assert_failure 5
 }
 
 @test "pcap-decrypt-tls: SIP over WebSocket inside TLS (masked, fragmented frames)" {
@@ -313,6 +361,7 @@ EOF2
 	python3 "$SBK_TOP/tests/helpers/ws-frames.py" server "$W/ok" > "$W/ws.s"
 	local port=$((20000 + RANDOM % 20000)) cp
 	cap_start "$W/ws.pcap" "tcp and port $port"
+	rm -f "$W/fifo"
 	mkfifo "$W/fifo"
 	timeout 10 openssl s_server -accept "$IP:$port" -cert "$D/gw.pem" \
 	    -key "$D/gw.key" -quiet < "$W/fifo" > "$W/server.out" 2>&1 &
