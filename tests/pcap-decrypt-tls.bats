@@ -267,7 +267,8 @@ PY
 }
 
 # tls_send FILE PCAP: FILE from openssl s_client to s_server over TLS,
-# captured into PCAP; the client's key log appended to $W/ckeys.
+# captured into PCAP; the client's key log appended to $W/ckeys; sets
+# TLSPORT.
 tls_send() {
 	local port=$((20000 + RANDOM % 20000))
 	cap_start "$2" "tcp and port $port"
@@ -284,6 +285,7 @@ tls_send() {
 	    > /dev/null 2>&1
 	exec 8>&-
 	cap_stop
+	TLSPORT=$port
 }
 
 # same_raw DIR: every expected payload file of DIR/raw decrypted alike.
@@ -308,11 +310,19 @@ same_raw() {
 	tls_send "$T/sip1.bin" "$W/tls.pcap"
 	mergecap -a -F pcap -w "$W/call.pcap" "$W/tls.pcap" "$T/srtp1.pcap"
 	run timeout 60 "$PD" --tls-keylog "$W/ckeys" -r "$W/call.pcap" \
-	    --raw "$T/out" --json "$W/r.json"
+	    --raw "$T/out" --json "$W/r.json" -w "$W/out.pcap"
 	assert_success
 	same_raw "$T"
 	[ "$(json "$W/r.json" "set(s['key_from'] for s in r['streams'])")" = \
 	    "{'tls'}" ]
+	# -w: the SIP in clear, its SDP saying RTP/AVP, and the RTP
+	timeout 60 tshark -n -r "$W/out.pcap" -d "tcp.port==$TLSPORT,sip" \
+	    -Y sdp -T fields -e sdp.media -e sdp.media_attr 2>/dev/null \
+	    > "$W/sdp.txt"
+	[ "$(grep -c 'RTP/AVP' "$W/sdp.txt")" = 2 ]
+	! grep -q 'SAVP\|crypto' "$W/sdp.txt"
+	[ "$(timeout 60 tshark -n -r "$W/out.pcap" -d udp.port==20000,rtp \
+	    -d udp.port==30000,rtp -Y rtp 2>/dev/null | wc -l)" = 100 ]
 	[ "$(json "$W/r.json" "r['sip_keys']")" = 2 ]
 	# and without the key log: no key at all
 	run timeout 60 "$PD" -r "$W/call.pcap"

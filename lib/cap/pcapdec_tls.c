@@ -263,15 +263,24 @@ has_body(struct slice m)
 static void
 sip_found(struct pcapdec *d, struct slice msg)
 {
+	size_t len;
+	int body = has_body(msg);
+
 	d->t.tls.sip_msgs++;
-	out_append(d, msg.p, msg.len);
 	/* only a message with a body can carry SDP: the others are not
 	 * parsed again (most of them: OPTIONS, responses) */
-	if (!d->o.no_sip && has_body(msg)) {
+	if (!d->o.no_sip && body) {
 		d->sip_from = 2;
 		pcapdec_sip_message(d, msg);
 		d->sip_from = 1;
 	}
+	/* -w: its SDP made plain RTP as for SIP in clear (the length may
+	 * change: the sequence numbers are renumbered anyway) */
+	if (d->w != NULL && body && !d->o.keep_sdp &&
+	    pcapdec_sip_plain(d, msg, 0, d->sipbuf, PKT_MAX, &len))
+		out_append(d, d->sipbuf, len);
+	else
+		out_append(d, msg.p, msg.len);
 }
 
 /* A WebSocket message: SIP (RFC 7118), or counted as not SIP. */
