@@ -261,6 +261,28 @@ test_decoder13(void)
 	tlsdec_free(t);
 	tlskeys_free(k);
 
+	/* only the application secret logged: the handshake records do not
+	 * open, the data does (its sequence found from 0) */
+	k = tlskeys_new();
+	{
+		char why[128];
+
+		T_OK(tlskeys_add_text(k, slice_cstr("CLIENT_TRAFFIC_SECRET_0 "
+		    CRANDOM " " CTS0 "\n"), why, sizeof(why)) == 0, "cts0");
+	}
+	t = tlsdec_new(k);
+	memset(&g, 0, sizeof(g));
+	T_OK(tlsdec_feed(t, 1, ch, chl, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 0, sh, shl, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 1, fin, finl, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 1, data, datal, got_app, &g) == 0,
+	    "a session with only CLIENT_TRAFFIC_SECRET_0");
+	T_EQ_INT(g.n, 50, "its data decrypted");
+	tlsdec_stats(t, &st);
+	T_EQ_INT(st.failed, 1, "the Finished did not (no handshake secret)");
+	tlsdec_free(t);
+	tlskeys_free(k);
+
 	/* no key log line for this client random */
 	k = keys13("0034ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7");
 	t = tlsdec_new(k);
