@@ -206,12 +206,27 @@ tls12_case() {	# tls12_case CIPHER
 	grep -qx "2 OPTIONS" "$W/got.txt"
 	[ "$(json "$W/r.json" "r['tls']['tcp_gaps'] >= 1")" = True ]
 	[ "$(json "$W/r.json" "r['tls']['resyncs'] >= 1")" = True ]
-	# a capture that began after the handshake cannot be decrypted
+}
+
+@test "pcap-decrypt-tls: a capture that began after the handshake: TLS 1.3 found from the key log" {
+	call_13
 	tshark -r "$W/cap.pcap" -Y "tcp.stream == 0" -F pcap \
 	    -w "$W/first.pcap" 2>/dev/null
+	# the INVITE's connection from its 12th frame: no ClientHello
 	python3 "$SHUF" "$W/first.pcap" "$W/mid.pcap" --window 1 --dup 0 \
 	    --from 12
 	run timeout 60 "$PD" --tls-keylog "$W/keys" -r "$W/mid.pcap" \
+	    -w "$W/out.pcap" --json "$W/r.json"
+	assert_success
+	[ "$(json "$W/r.json" "r['tls']['keyed_without_hello']")" = 1 ]
+	plain "$W/out.pcap" "$PORT" > "$W/got.txt"
+	ref "$W/cap.pcap" "$W/keys" "$PORT" > "$W/ref.txt"
+	grep -qx 200 "$W/got.txt"
+	# what it found is what tshark decrypts with the whole capture
+	[ -z "$(comm -23 "$W/got.txt" "$W/ref.txt")" ]
+	# without the key log's traffic secrets it cannot be
+	grep -v TRAFFIC_SECRET_0 "$W/keys" > "$W/hs-only"
+	run timeout 60 "$PD" --tls-keylog "$W/hs-only" -r "$W/mid.pcap" \
 	    --json "$W/r.json"
 	assert_failure 4
 	[ "$(json "$W/r.json" "r['tls']['no_hello']")" = 1 ]

@@ -135,6 +135,7 @@ struct pcapdec_tls_totals {
 	uint64_t keyed, tls12, tls13;	/* keys found; their versions */
 	uint64_t no_keys;	/* no key log line for the client random */
 	uint64_t no_hello;	/* began without a ClientHello */
+	uint64_t hunted;	/* keyed all the same (TLS 1.3, key log tried) */
 	uint64_t unsupported;	/* a version or suite not decrypted */
 	uint64_t not_tracked;	/* over the connection cap */
 	uint64_t records, decrypted, failed, nokey, resyncs;

@@ -151,8 +151,9 @@ tls_text(const struct pcapdec *d, struct buf *out)
 	const struct pcapdec_tls_totals *t = &d->t.tls;
 
 	return buf_printf(out, "tls: %llu connections: %llu decrypted "
-	    "(TLS 1.2 %llu, TLS 1.3 %llu), %llu without keys for their "
-	    "client random, %llu without a ClientHello, %llu unsupported; "
+	    "(TLS 1.2 %llu, TLS 1.3 %llu; %llu of them found without a "
+	    "ClientHello), %llu without keys for their client random, %llu "
+	    "without a ClientHello, %llu unsupported; "
 	    "records: %llu decrypted, %llu failed, %llu without a key; "
 	    "%llu SIP messages inside TLS (%llu over WebSocket, %llu not "
 	    "SIP)\n"
@@ -161,6 +162,7 @@ tls_text(const struct pcapdec *d, struct buf *out)
 	    "connections over the cap\n",
 	    (unsigned long long)t->conns, (unsigned long long)t->keyed,
 	    (unsigned long long)t->tls12, (unsigned long long)t->tls13,
+	    (unsigned long long)t->hunted,
 	    (unsigned long long)t->no_keys, (unsigned long long)t->no_hello,
 	    (unsigned long long)t->unsupported,
 	    (unsigned long long)t->decrypted, (unsigned long long)t->failed,
@@ -182,6 +184,7 @@ tls_json(const struct pcapdec *d, struct buf *out)
 	return buf_printf(out, "  \"tls\": {\"connections\": %llu, "
 	    "\"decrypted\": %llu, \"tls12\": %llu, \"tls13\": %llu, "
 	    "\"no_keys\": %llu, \"no_hello\": %llu, "
+	    "\"keyed_without_hello\": %llu, "
 	    "\"unsupported\": %llu, \"not_tracked\": %llu, "
 	    "\"records\": %llu, \"records_decrypted\": %llu, "
 	    "\"records_failed\": %llu, \"records_nokey\": %llu, "
@@ -194,6 +197,7 @@ tls_json(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t->conns, (unsigned long long)t->keyed,
 	    (unsigned long long)t->tls12, (unsigned long long)t->tls13,
 	    (unsigned long long)t->no_keys, (unsigned long long)t->no_hello,
+	    (unsigned long long)t->hunted,
 	    (unsigned long long)t->unsupported,
 	    (unsigned long long)t->not_tracked,
 	    (unsigned long long)t->records, (unsigned long long)t->decrypted,

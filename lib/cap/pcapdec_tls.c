@@ -211,6 +211,7 @@ conn_account(struct pcapdec *d, struct tlsconn *c)
 	t->failed += ts.failed;
 	t->nokey += ts.nokey;
 	t->resyncs += ts.resyncs;
+	t->hunted += ts.hunted;
 	for (int i = 0; i < 2; i++) {
 		if (c->re[i] == NULL)
 			continue;

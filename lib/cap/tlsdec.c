@@ -13,6 +13,10 @@
 #define REC_MAX (16384 + 2048)	/* TLSCiphertext.length, TLS 1.2 */
 #define HS_MAX 16384		/* a hello, buffered */
 #define STALL_MAX (256u * 1024)	/* a side waiting for the other's hello */
+#define HUNT_SEQ 65536		/* record numbers tried without a hello */
+#define HUNT_SEQ_CHACHA 4096
+#define HUNT_SESSIONS 256	/* key log sessions tried without a hello */
+#define HUNT_BATCH 4096		/* AES blocks a call */
 
 enum { C_AES128GCM, C_AES256GCM, C_CHACHA };
 
@@ -53,6 +57,7 @@ static const uint8_t hrr_random[32] = {
  * handshake, k[1] for application data. */
 struct keyset {
 	EVP_CIPHER_CTX *ctx;
+	uint8_t key[32];	/* TLS 1.3: kept for the search without a hello */
 	uint8_t iv[12];
 	uint8_t secret[48];
 	int ok;
@@ -66,6 +71,7 @@ struct side {
 	int enc;		/* TLS 1.2: after its ChangeCipherSpec */
 	int stage;		/* TLS 1.3: 0 handshake, 1 application */
 	int resync, seq_unknown, dead, seen;
+	int hunt;		/* TLS 1.3 without a hello: search the seq */
 	uint8_t *stall;		/* bytes held until the other side's hello */
 	size_t stalllen;
 	int stalled;
@@ -226,10 +232,11 @@ keyset13(struct keyset *k, const struct suite_info *si,
 
 	memmove(k->secret, secret, hl);
 	if ((e = tlsdec_hkdf_label(si->sha384, k->secret, hl, "key",
-	    SLICE_NULL, key, key_len(si))) != 0 ||
+	    SLICE_NULL, k->key, key_len(si))) != 0 ||
 	    (e = tlsdec_hkdf_label(si->sha384, k->secret, hl, "iv",
 	    SLICE_NULL, k->iv, 12)) != 0)
 		return e;
+	memcpy(key, k->key, key_len(si));
 	e = keyset_init(k, si, key);
 	OPENSSL_cleanse(key, sizeof(key));
 	return e;
@@ -627,6 +634,179 @@ post_handshake(struct tlsdec *t, struct side *s, const uint8_t *p, size_t n)
 	return e;
 }
 
+/* --- TLS 1.3 without a hello (the capture began mid-connection) --- */
+
+/* Text or CR/LF: how a record of a text protocol (SIP) begins. */
+static int
+texty(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(p[i] == '\r' || p[i] == '\n' ||
+		    (p[i] >= 0x20 && p[i] < 0x7f)))
+			return 0;
+	return 1;
+}
+
+/*
+ * The record number under which `k` (TLS 1.3, suite `si`) opens `rec`,
+ * searched from 0: the first keystream block of each candidate is made
+ * (AES-ECB over the counter blocks, a batch at a time; ChaCha20 one by
+ * one, fewer of them), and only those whose first bytes come out as text
+ * are opened. 0 with *seq, the plaintext in t->out; else E_AUTH.
+ */
+static int
+seq_hunt(struct tlsdec *t, const struct suite_info *si,
+    const struct keyset *k, struct slice rec, uint64_t *seq, size_t *n,
+    uint8_t *type)
+{
+	static const uint8_t zero[16];
+	uint8_t *blk = NULL, *ks = NULL, iv16[16];
+	size_t m, b, nb, max;
+	EVP_CIPHER_CTX *c;
+	int l, e = E_AUTH;
+	uint64_t q, q0;
+
+	if (rec.len < 5 + 17)
+		return E_SYNTAX;
+	m = rec.len - 5 - 16 < 8 ? rec.len - 5 - 16 : 8;
+	if ((c = EVP_CIPHER_CTX_new()) == NULL)
+		return E_NOMEM;
+	if (si->cipher == C_CHACHA) {
+		for (q = 0; q < HUNT_SEQ_CHACHA && e != 0; q++) {
+			iv16[0] = 1;	/* block counter 1: the payload */
+			iv16[1] = iv16[2] = iv16[3] = 0;
+			memcpy(iv16 + 4, k->iv, 12);
+			for (int i = 0; i < 8; i++)
+				iv16[8 + i] ^= (uint8_t)(q >> (56 - 8 * i));
+			if (EVP_EncryptInit_ex(c, EVP_chacha20(), NULL, k->key,
+			    iv16) != 1 || EVP_EncryptUpdate(c, iv16, &l, zero,
+			    16) != 1) {
+				e = E_CRYPTO;
+				break;
+			}
+			for (size_t i = 0; i < m; i++)
+				iv16[i] ^= rec.p[5 + i];
+			if (texty(iv16, m) &&
+			    open13(k, rec, q, t->out, n, type) == 0) {
+				*seq = q;
+				e = 0;
+			}
+		}
+		goto out;
+	}
+	blk = malloc(HUNT_BATCH * 16);
+	ks = malloc(HUNT_BATCH * 16 + 16);
+	if (blk == NULL || ks == NULL || EVP_EncryptInit_ex(c,
+	    si->cipher == C_AES128GCM ? EVP_aes_128_ecb() : EVP_aes_256_ecb(),
+	    NULL, k->key, NULL) != 1) {
+		e = blk == NULL || ks == NULL ? E_NOMEM : E_CRYPTO;
+		goto out;
+	}
+	EVP_CIPHER_CTX_set_padding(c, 0);
+	max = HUNT_SEQ;
+	for (q0 = 0; q0 < max && e != 0; q0 += HUNT_BATCH) {
+		nb = HUNT_BATCH;
+		for (b = 0; b < nb; b++) {	/* nonce || counter 2 */
+			uint8_t *x = blk + 16 * b;
+
+			q = q0 + b;
+			memcpy(x, k->iv, 12);
+			for (int i = 0; i < 8; i++)
+				x[4 + i] ^= (uint8_t)(q >> (56 - 8 * i));
+			x[12] = x[13] = x[14] = 0;
+			x[15] = 2;
+		}
+		if (EVP_EncryptUpdate(c, ks, &l, blk, (int)(nb * 16)) != 1) {
+			e = E_CRYPTO;
+			break;
+		}
+		for (b = 0; b < nb && e != 0; b++) {
+			for (size_t i = 0; i < m; i++)
+				ks[16 * b + i] ^= rec.p[5 + i];
+			if (texty(ks + 16 * b, m) &&
+			    open13(k, rec, q0 + b, t->out, n, type) == 0) {
+				*seq = q0 + b;
+				e = 0;
+			}
+		}
+	}
+out:
+	EVP_CIPHER_CTX_free(c);
+	free(blk);
+	free(ks);
+	return e;
+}
+
+/*
+ * The first record of `side` is application data and no ClientHello was
+ * seen: try the key log's TLS 1.3 traffic secrets (either role, every
+ * suite of the secret's length) on it. Keyed when one opens it: that
+ * session's other secret keys the other side, whose record number is
+ * searched the same way on its next record.
+ */
+static int
+hunt(struct tlsdec *t, int side, struct slice rec, tlsdec_fn fn, void *arg)
+{
+	static const int sec[2][2] = { { TLSKEYS_CTS0, TLSKEYS_STS0 },
+	    { TLSKEYS_STS0, TLSKEYS_CTS0 } };
+	const struct tlskeys_entry *e;
+	struct side *s = &t->s[side], *o = &t->s[!side];
+	struct keyset k;
+	size_t i, j, n;
+	uint64_t q;
+	uint8_t type;
+	int r, ret;
+
+	t->st = TLSDEC_NO_HELLO;
+	for (i = 0; i < tlskeys_count(t->keys) && i < HUNT_SESSIONS; i++) {
+		e = tlskeys_at(t->keys, i);
+		for (r = 0; r < 2; r++) {
+			size_t l = e->len[sec[r][0]];
+
+			for (j = 0; j < sizeof(suites) / sizeof(*suites); j++) {
+				const struct suite_info *si = &suites[j];
+
+				if (!si->v13 || l != (si->sha384 ? 48u : 32u))
+					continue;
+				memset(&k, 0, sizeof(k));
+				if ((ret = keyset13(&k, si, e->secret[sec[r][0]]))
+				    != 0 || (ret = seq_hunt(t, si, &k, rec, &q, &n,
+				    &type)) != 0) {
+					keyset_wipe(&k);
+					if (ret == E_NOMEM || ret == E_CRYPTO)
+						return ret;
+					continue;
+				}
+				/* found: this session, this role */
+				t->si = si;
+				t->suite = si->id;
+				t->version = 0x0304;
+				t->client = r == 0 ? side : !side;
+				memcpy(t->crandom, e->random, 32);
+				keyset_wipe(&s->k[1]);
+				s->k[1] = k;
+				s->stage = 1;
+				s->seq = q + 1;
+				if (e->len[sec[r][1]] == l &&
+				    (ret = keyset13(&o->k[1], si,
+				    e->secret[sec[r][1]])) != 0)
+					return ret;
+				o->stage = 1;
+				o->hunt = 1;
+				t->st = TLSDEC_KEYED;
+				t->stats.hunted++;
+				t->stats.decrypted++;
+				if (type == 23 && n > 0) {
+					t->stats.app_bytes += n;
+					fn(arg, side, t->out, n);
+				}
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Open `rec` at the side's sequence number, or in the window after it
  * when unknown; the content type in *type. */
 static int
@@ -657,6 +837,16 @@ open_rec(struct tlsdec *t, struct side *s, struct slice rec, size_t *n,
 			}
 		*type = rec.p[0];
 		return e;
+	}
+	if (s->hunt) {		/* no hello: the record number is searched */
+		uint64_t q;
+
+		if (!s->k[1].ok ||
+		    (e = seq_hunt(t, t->si, &s->k[1], rec, &q, n, type)) != 0)
+			return e == E_SYNTAX ? E_AUTH : e;
+		s->hunt = 0;
+		s->seq = q + 1;
+		goto ok13;
 	}
 	for (st = s->stage; st < 2; st++) {
 		if (!s->k[st].ok)
@@ -700,6 +890,8 @@ record(struct tlsdec *t, int side, struct slice rec, tlsdec_fn fn, void *arg)
 		if (type == 22)
 			return handshake(t, side, slice_make(rec.p + 5,
 			    rec.len - 5));
+		if (type == 23 && t->client < 0 && t->version == 0)
+			return hunt(t, side, rec, fn, arg);
 		if (type == 23)
 			t->st = TLSDEC_NO_HELLO;
 		return 0;

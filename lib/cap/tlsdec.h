@@ -55,6 +55,7 @@ struct tlsdec_stats {
 	uint64_t failed;	/* encrypted records that did not */
 	uint64_t nokey;		/* encrypted records without a key */
 	uint64_t resyncs;	/* record boundaries found again after a gap */
+	uint64_t hunted;	/* keyed without a hello, from the key log */
 	uint64_t app_bytes;	/* application data given out */
 };
 

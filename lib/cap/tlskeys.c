@@ -260,3 +260,10 @@ tlskeys_find(struct tlskeys *k, const uint8_t *random)
 	memcpy(key.random, random, 32);
 	return bsearch(&key, k->e, k->n, sizeof(*k->e), cmp_entry);
 }
+
+const struct tlskeys_entry *
+tlskeys_at(struct tlskeys *k, size_t i)
+{
+	settle(k);
+	return i < k->n ? &k->e[i] : NULL;
+}

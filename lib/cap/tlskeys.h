@@ -63,6 +63,9 @@ int tlskeys_add_text(struct tlskeys *k, struct slice text, char *why,
 const struct tlskeys_entry *tlskeys_find(struct tlskeys *k,
     const uint8_t *random);
 
+/* The i-th session (i < tlskeys_count()), borrowed. */
+const struct tlskeys_entry *tlskeys_at(struct tlskeys *k, size_t i);
+
 /* Sessions held, and lines skipped (labels we do not use). */
 size_t tlskeys_count(const struct tlskeys *k);
 size_t tlskeys_skipped(const struct tlskeys *k);

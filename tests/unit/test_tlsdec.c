@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cap/tcpre.h"
 #include "cap/tlsdec.h"
 #include "cap/tlskeys.h"
@@ -304,6 +306,71 @@ test_decoder13(void)
 	tlskeys_free(k);
 }
 
+/* A TLS 1.3 record of `pt` (type 23) under the RFC 8448 client
+ * application key at `seq`, sealed with OpenSSL directly. */
+static size_t
+seal13(const char *pt, uint64_t seq, uint8_t *out)
+{
+	uint8_t key[16], iv[12], in[256];
+	size_t n = strlen(pt);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int l;
+
+	unhex("17422dda596ed5d9acd890e3c63f5051", key, 16);
+	unhex("5b78923dee08579033e523d9", iv, 12);
+	for (int i = 0; i < 8; i++)
+		iv[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(in, pt, n);
+	in[n++] = 23;
+	out[0] = 23;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (uint8_t)((n + 16) >> 8);
+	out[4] = (uint8_t)(n + 16);
+	if (EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, key, iv) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &l, out, 5) != 1 ||
+	    EVP_EncryptUpdate(c, out + 5, &l, in, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(c, out + 5 + n, &l) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + 5 + n) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
+	return 5 + n + 16;
+}
+
+static void
+test_hunt(void)
+{
+	const char *opt = "OPTIONS sip:bob@example.com SIP/2.0\r\n\r\n";
+	uint8_t rec[2][256];
+	size_t n0, n1;
+	struct tlskeys *k = keys13(CRANDOM);
+	struct tlsdec *t = tlsdec_new(k);
+	struct tlsdec_stats st;
+	struct got g = { .n = 0 };
+
+	/* the capture began at the client's record 40000 */
+	n0 = seal13(opt, 40000, rec[0]);
+	n1 = seal13("INFO", 40001, rec[1]);
+	T_OK(tlsdec_feed(t, 0, rec[0], n0, got_app, &g) == 0 &&
+	    tlsdec_feed(t, 0, rec[1], n1, got_app, &g) == 0,
+	    "records without a hello");
+	T_EQ_INT(tlsdec_state(t), TLSDEC_KEYED, "found from the key log");
+	T_EQ_INT(tlsdec_client(t), 0, "by its CLIENT_TRAFFIC_SECRET_0");
+	T_EQ_INT(tlsdec_suite(t), 0x1301, "AES-128-GCM");
+	T_EQ_MEM(g.b, g.n, "OPTIONS sip:bob@example.com SIP/2.0\r\n\r\nINFO",
+	    strlen(opt) + 4, "both records, in order");
+	tlsdec_stats(t, &st);
+	T_EQ_INT(st.hunted, 1, "counted");
+	tlsdec_free(t);
+	/* past the searched record numbers: not found */
+	t = tlsdec_new(k);
+	n0 = seal13(opt, 70000, rec[0]);
+	T_OK(tlsdec_feed(t, 0, rec[0], n0, got_app, &g) == 0, "record 70000");
+	T_EQ_INT(tlsdec_state(t), TLSDEC_NO_HELLO, "beyond the search");
+	tlsdec_free(t);
+	tlskeys_free(k);
+}
+
 static void
 test_keylog(void)
 {
@@ -520,6 +587,7 @@ main(void)
 	test_prf12();
 	test_open13();
 	test_decoder13();
+	test_hunt();
 	test_keylog();
 	test_tcpre();
 	test_wsread();
