@@ -132,6 +132,7 @@ struct pcapdec {
 	struct tlskeys *tlskeys;
 	struct tlsconn **ctab;
 	size_t nconns;
+	size_t hunts;		/* connections searched without a hello */
 	uint8_t *tlsout;	/* -w: the SIP a frame completed */
 	size_t tlsoutlen;
 #define TLS_ITEMS 256

@@ -34,6 +34,7 @@
 #define HELD_MAX (256u * 1024)	/* out-of-order bytes, per direction */
 #define OUT_MAX (1u << 20)	/* decrypted SIP completed by one frame */
 #define CHUNK 16384		/* SIP bytes per written frame */
+#define HUNT_BUDGET 32		/* connections searched without a hello */
 
 struct tlsconn {
 	struct tlsconn *next;
@@ -44,6 +45,7 @@ struct tlsconn {
 	struct wsread *ws[2];	/* SIP over WebSocket instead */
 	int skip[2];		/* framer lost: wait for a message start */
 	int rewrite, closed, ignore, fin[2], accounted, data_seen;
+	int hunt_counted;
 	uint32_t fin_seq[2];	/* where each side's FIN is */
 	uint32_t out[2];	/* next output sequence number per side */
 	int have_out[2];
@@ -156,6 +158,8 @@ conn_new(struct pcapdec *d, const struct cap_pkt *p)
 		free(c);
 		return NULL;
 	}
+	if (d->hunts >= HUNT_BUDGET)
+		tlsdec_no_hunt(c->tls);
 	pp = &d->ctab[conn_hash(&p->src, &p->dst)];
 	c->next = *pp;
 	*pp = c;
@@ -556,6 +560,15 @@ pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
 			c->fin[side] = 1;
 			c->fin_seq[side] = p->tcp_seq + (uint32_t)syn +
 			    (uint32_t)p->payload.len;
+		}
+	}
+	if (c->tls != NULL && !c->hunt_counted) {
+		struct tlsdec_stats ts;
+
+		tlsdec_stats(c->tls, &ts);
+		if (ts.hunts > 0) {	/* the key log was searched for it */
+			c->hunt_counted = 1;
+			d->hunts++;
 		}
 	}
 	if (c->tls != NULL && !c->rewrite &&

@@ -55,6 +55,7 @@ struct tlsdec_stats {
 	uint64_t failed;	/* encrypted records that did not */
 	uint64_t nokey;		/* encrypted records without a key */
 	uint64_t resyncs;	/* record boundaries found again after a gap */
+	uint64_t hunts;		/* key log searches without a hello */
 	uint64_t hunted;	/* keyed without a hello, from the key log */
 	uint64_t app_bytes;	/* application data given out */
 };
@@ -72,6 +73,10 @@ void tlsdec_free(struct tlsdec *t);
  */
 int tlsdec_feed(struct tlsdec *t, int side, const uint8_t *p, size_t len,
     tlsdec_fn fn, void *arg) WUR;
+/* Do not search the key log for a connection seen without its hello
+ * (the caller's budget for that work is spent). */
+void tlsdec_no_hunt(struct tlsdec *t);
+
 /* `side` lost bytes: look for the next record header. */
 void tlsdec_gap(struct tlsdec *t, int side);
 
