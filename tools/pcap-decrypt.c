@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -31,6 +32,7 @@ usage(FILE *f)
 	    "  -K, --keylog FILE     key lines from FILE (as srtp-bridge --keylog writes)\n"
 	    "      --keys FILE       the same as --keylog\n"
 	    "      --sdp FILE        the a=crypto keys of an SDP body\n"
+	    "      --tls-keylog FILE NSS key log (SSLKEYLOGFILE): SIP inside TLS in clear\n"
 	    "      --no-sip          do not learn keys from SIP/SDP inside the capture\n"
 	    "      --keep-sdp        -w: the SIP as captured (else its SDP says RTP/AVP)\n"
 	    "      --wav DIR         DIR/SSRC.wav for each PCMU/PCMA stream\n"
@@ -43,12 +45,36 @@ usage(FILE *f)
 	    "  -V, --version         the version\n");
 }
 
+/* What the progress line needs: the file's size, when it has one, and
+ * when the run began. */
+struct prog {
+	uint64_t size;
+	struct timespec t0;
+};
+
 static void
 progress(void *arg, uint64_t frames, uint64_t bytes)
 {
-	(void)arg;
-	fprintf(stderr, "\r%s: %llu frames, %llu MB", cli_prog(),
-	    (unsigned long long)frames, (unsigned long long)(bytes >> 20));
+	const struct prog *pg = arg;
+	struct timespec t;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	s = (double)(t.tv_sec - pg->t0.tv_sec) +
+	    (double)(t.tv_nsec - pg->t0.tv_nsec) / 1e9;
+	if (s <= 0)
+		s = 1e-9;
+	if (pg->size > 0)	/* the capture's record bytes: about its size */
+		fprintf(stderr, "\r%s: %llu frames, %.0f/s, %llu of %llu MB "
+		    "(%.0f%%)", cli_prog(), (unsigned long long)frames,
+		    (double)frames / s, (unsigned long long)(bytes >> 20),
+		    (unsigned long long)(pg->size >> 20),
+		    bytes >= pg->size ? 100.0 : 100.0 * (double)bytes /
+		    (double)pg->size);
+	else
+		fprintf(stderr, "\r%s: %llu frames, %.0f/s, %llu MB",
+		    cli_prog(), (unsigned long long)frames, (double)frames / s,
+		    (unsigned long long)(bytes >> 20));
 }
 
 #define PROBLEMS_MAX 50	/* streams named on stderr; the report has all */
@@ -117,6 +143,8 @@ struct args {
 	struct pcapdec_opts o;
 	const char *in, *json;
 	const char *keyf[MAX_KEYFILES], *sdpf[MAX_KEYFILES];
+	const char *tlsf[MAX_KEYFILES];
+	size_t ntls;
 	const char *keyl[MAX_KEYLINES];
 	size_t nkeyf, nsdp, nkeyl;
 	int quiet, verbose, key_stdin;
@@ -132,6 +160,7 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "keylog", required_argument, NULL, 'K' },
 		{ "keys", required_argument, NULL, 'K' },
 		{ "sdp", required_argument, NULL, 'S' },
+		{ "tls-keylog", required_argument, NULL, 'T' },
 		{ "no-sip", no_argument, NULL, 'N' },
 		{ "keep-sdp", no_argument, NULL, 'P' },
 		{ "wav", required_argument, NULL, 'A' },
@@ -167,6 +196,11 @@ parse_args(int argc, char **argv, struct args *a)
 			if (a->nsdp == MAX_KEYFILES)
 				cli_die(XC_USAGE, "--sdp: too many files");
 			a->sdpf[a->nsdp++] = optarg;
+			break;
+		case 'T':
+			if (a->ntls == MAX_KEYFILES)
+				cli_die(XC_USAGE, "--tls-keylog: too many files");
+			a->tlsf[a->ntls++] = optarg;
 			break;
 		case 'N': a->o.no_sip = 1; break;
 		case 'P': a->o.keep_sdp = 1; break;
@@ -225,6 +259,16 @@ load_keys(struct pcapdec *d, const struct args *a)
 			    a->keyf[i] : "stdin", why);
 		}
 	}
+	for (i = 0; i < a->ntls; i++) {
+		b = read_or_die(d, a->tlsf[i], KEYFILE_MAX);
+		e = pcapdec_add_tls_keylog(d, buf_slice(b), why, sizeof(why));
+		buf_free(b);
+		if (e != 0) {
+			pcapdec_free(d);
+			cli_die(e == E_NOMEM ? XC_FAIL : XC_INPUT, "%s: %s",
+			    a->tlsf[i], why);
+		}
+	}
 	for (i = 0; i < a->nsdp; i++) {
 		b = read_or_die(d, a->sdpf[i], SDP_MAX);
 		e = pcapdec_add_sdp(d, buf_slice(b), why, sizeof(why));
@@ -277,7 +321,16 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 			cli_err("%s", why);
 		return rc == E_SHORT || rc == E_SYNTAX ? XC_INPUT : XC_FAIL;
 	}
-	if (t.decrypted == 0) {
+	if (t.decrypted == 0 && t.tls.decrypted == 0) {
+		if (t.tls.conns > 0)
+			cli_err("%llu TLS connections: %llu without keys for "
+			    "their client random, %llu without a ClientHello, "
+			    "%llu unsupported, %llu TLS records failed",
+			    (unsigned long long)t.tls.conns,
+			    (unsigned long long)t.tls.no_keys,
+			    (unsigned long long)t.tls.no_hello,
+			    (unsigned long long)t.tls.unsupported,
+			    (unsigned long long)t.tls.failed);
 		cli_err("nothing decrypted (%s)", t.keys == 0 ?
 		    "no keys given or found in the capture" :
 		    t.failed[PCAPDEC_UNSUPPORTED] > 0 ?
@@ -286,6 +339,10 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 		problems(d);
 		return XC_CRYPTO;
 	}
+	if (t.tls.failed > 0)
+		cli_err("%llu TLS records did not authenticate (of %llu "
+		    "decrypted)", (unsigned long long)t.tls.failed,
+		    (unsigned long long)t.tls.decrypted);
 	if (t.streams_not_ok > 0) {
 		cli_err("%llu of %llu keyed streams did not decrypt fully:",
 		    (unsigned long long)t.streams_not_ok,
@@ -293,6 +350,14 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 		problems(d);
 		return XC_PARTIAL;
 	}
+	if (t.tls.failed > 0)
+		return XC_PARTIAL;
+	if (!quiet && t.tls.keyed > 0)
+		fprintf(stderr, "%s: %llu TLS connections decrypted, %llu "
+		    "records, %llu SIP messages\n", cli_prog(),
+		    (unsigned long long)t.tls.keyed,
+		    (unsigned long long)t.tls.decrypted,
+		    (unsigned long long)t.tls.sip_msgs);
 	if (!quiet && t.auth_streams > 0)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames; "
 		    "%llu streams keyed by authentication (their SDP names "
@@ -311,6 +376,8 @@ int
 main(int argc, char **argv)
 {
 	struct args a = { .o = { .roc_max = 64 } };
+	struct prog pg = { 0 };
+	struct stat st;
 	struct pcapdec *d;
 	struct logger lg;
 	char why[512] = "";
@@ -320,8 +387,14 @@ main(int argc, char **argv)
 	parse_args(argc, argv, &a);
 	cli_logger(&lg, a.verbose ? LOG_INFO : LOG_WARN);
 	a.o.log = &lg;
-	if (!a.quiet && isatty(2))
+	if (!a.quiet && isatty(2)) {
 		a.o.progress = progress;
+		a.o.progress_arg = &pg;
+		clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+		if (strcmp(a.in, "-") != 0 && stat(a.in, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			pg.size = (uint64_t)st.st_size;
+	}
 	if (a.o.wav_dir != NULL && mkdir(a.o.wav_dir, 0755) != 0 &&
 	    errno != EEXIST)
 		cli_die(XC_FAIL, "%s: %s", a.o.wav_dir, strerror(errno));

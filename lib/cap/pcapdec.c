@@ -182,6 +182,8 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 		return;
 	}
 	if (p.kind == CAP_TCP) {
+		if (pcapdec_tls_segment(d, f, &p))
+			return;
 		if (!d->o.no_sip)
 			pcapdec_tcp_segment(d, &p);
 		if (sip_out_tcp(d, f, &p, &o))
@@ -210,14 +212,7 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 	o.caplen = (uint32_t)n;
 	f = &o;
 plain:
-	if (d->qlen > 0) {
-		if (pcapdec_queue_push(d, f, 0, NULL) != 0) {
-			pcapdec_queue_flush(d, 1);
-			(void)pcapdec_write_frame(d, f);
-		}
-		return;
-	}
-	(void)pcapdec_write_frame(d, f);
+	pcapdec_emit(d, f);
 }
 
 int
@@ -262,6 +257,7 @@ pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
 		d->t.truncated = rc == E_SHORT;
 		ret = rc == E_SHORT ? E_SHORT : E_SYNTAX;
 	}
+	pcapdec_tls_end(d);
 	pcapdec_queue_flush(d, 1);
 	cap_close(r);
 	d->t.frag_dropped = cap_defrag_dropped(d->defrag);
@@ -298,6 +294,7 @@ pcapdec_new(const struct pcapdec_opts *o, int *err)
 		return NULL;
 	}
 	d->o = *o;
+	d->sip_from = 1;
 	if (d->o.max_streams == 0)
 		d->o.max_streams = 65536;
 	d->tabsz = 256;
@@ -352,5 +349,6 @@ pcapdec_free(struct pcapdec *d)
 	free(d->dgram);
 	free(d->sipbuf);
 	buf_free(d->sdpbuf);
+	pcapdec_tls_free(d);
 	free(d);
 }

@@ -119,6 +119,32 @@ int pcapdec_add_sdp(struct pcapdec *d, struct slice body, char *why,
 int pcapdec_run(struct pcapdec *d, const char *path, char *why, size_t whysz)
     WUR;
 
+/*
+ * Add the lines of an NSS key log (SSLKEYLOGFILE; see cap/tlskeys.h):
+ * TLS connections in the capture whose client random it names are
+ * decrypted, their SIP read like cleartext SIP (keys reported from
+ * "tls"), and with -w written as cleartext SIP (see pcapdec_tls.c).
+ * E_SYNTAX with "line N: reason" in `why` for a malformed line.
+ */
+int pcapdec_add_tls_keylog(struct pcapdec *d, struct slice text, char *why,
+    size_t whysz) WUR;
+
+/* TLS connections of a run with a key log. */
+struct pcapdec_tls_totals {
+	uint64_t conns;		/* TLS connections seen */
+	uint64_t keyed, tls12, tls13;	/* keys found; their versions */
+	uint64_t no_keys;	/* no key log line for the client random */
+	uint64_t no_hello;	/* began without a ClientHello */
+	uint64_t hunted;	/* keyed all the same (TLS 1.3, key log tried) */
+	uint64_t unsupported;	/* a version or suite not decrypted */
+	uint64_t not_tracked;	/* over the connection cap */
+	uint64_t records, decrypted, failed, nokey, resyncs;
+	uint64_t tcp_gaps, tcp_gap_bytes, tcp_dup_bytes;
+	uint64_t sip_msgs, sip_pings, not_sip;
+	uint64_t ws_conns, ws_msgs;	/* SIP over WebSocket inside TLS */
+	uint64_t rewritten, out_dropped, errors;
+};
+
 /* Totals after pcapdec_run(). */
 struct pcapdec_totals {
 	uint64_t frames, written;
@@ -129,6 +155,7 @@ struct pcapdec_totals {
 	uint64_t keys, sip_keys;
 	uint64_t frag_dropped;
 	int truncated;
+	struct pcapdec_tls_totals tls;
 };
 void pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t);
 

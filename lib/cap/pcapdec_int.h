@@ -7,6 +7,7 @@
 
 #include "cap/cap.h"
 #include "cap/pcapdec.h"
+#include "cap/tlskeys.h"
 #include "cap/wav.h"
 #include "media/keyline.h"
 #include "media/rtpsec.h"
@@ -29,7 +30,8 @@ struct key {
 	int libsrtp_kdf[MAX_CTX];
 	size_t nctx;
 	uint64_t order;		/* added order: newer keys are tried first */
-	int from_sip;		/* learned from SIP in the capture */
+	int from_sip;		/* learned from SIP in the capture: 1 in
+				 * clear, 2 inside TLS */
 	int from_sdp;		/* from SDP: an --sdp file, or SIP */
 	int has_ssrc, has_src, has_dst;
 	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
@@ -125,6 +127,17 @@ struct pcapdec {
 	int out_err;
 	struct buf *sdpbuf;	/* a plain SDP for the output */
 	uint8_t *sipbuf;	/* a plain SIP message for the output */
+	int sip_from;		/* key source of SIP: 1 clear, 2 inside TLS */
+	/* SIP inside TLS (pcapdec_tls.c): NULL without a key log */
+	struct tlskeys *tlskeys;
+	struct tlsconn **ctab;
+	size_t nconns;
+	size_t hunts;		/* connections searched without a hello */
+	uint8_t *tlsout;	/* -w: the SIP a frame completed */
+	size_t tlsoutlen;
+#define TLS_ITEMS 256
+	size_t tlsitems[TLS_ITEMS];	/* where each message ends in it */
+	size_t ntlsitems;
 };
 
 /*
@@ -136,6 +149,7 @@ struct pcapdec {
  *   pcapdec_out.c     per-stream outputs (WAV, raw), the output pcap queue
  *   pcapdec_sdprw.c   the output's SIP: its SDP bodies made plain RTP
  *   pcapdec_report.c  totals and the per-stream report
+ *   pcapdec_tls.c     SIP inside TLS: connections, -w rewriting
  */
 
 /* pcapdec_key.c */
@@ -148,6 +162,15 @@ int pcapdec_add_sdp_from(struct pcapdec *d, struct slice body,
 int pcapdec_looks_like_sip(struct slice p);
 void pcapdec_sip_message(struct pcapdec *d, struct slice raw);
 void pcapdec_tcp_segment(struct pcapdec *d, const struct cap_pkt *p);
+
+/* pcapdec_tls.c */
+struct tlsconn;
+/* A TCP segment: 1 when it belongs to a decrypted TLS connection (it was
+ * written, rewritten, here), 0 when the caller goes on with it. */
+int pcapdec_tls_segment(struct pcapdec *d, const struct cap_frame *f,
+    const struct cap_pkt *p);
+void pcapdec_tls_end(struct pcapdec *d);
+void pcapdec_tls_free(struct pcapdec *d);
 
 /* pcapdec_sdprw.c */
 /*
@@ -168,6 +191,8 @@ int pcapdec_decrypt_udp(struct pcapdec *d, const struct cap_pkt *p,
 void pcapdec_stream_outputs(struct pcapdec *d, struct stream *s,
     const uint8_t *p, size_t len);
 int pcapdec_write_frame(struct pcapdec *d, const struct cap_frame *f);
+/* Write `f` now, or behind the queued frames while a datagram is open. */
+void pcapdec_emit(struct pcapdec *d, const struct cap_frame *f);
 int pcapdec_queue_push(struct pcapdec *d, const struct cap_frame *f,
     uint64_t serial, const struct cap_pkt *pkt);
 void pcapdec_queue_flush(struct pcapdec *d, int all);

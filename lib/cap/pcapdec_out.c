@@ -94,6 +94,19 @@ pcapdec_write_frame(struct pcapdec *d, const struct cap_frame *f)
 	return 0;
 }
 
+void
+pcapdec_emit(struct pcapdec *d, const struct cap_frame *f)
+{
+	if (d->qlen > 0) {
+		if (pcapdec_queue_push(d, f, 0, NULL) != 0) {
+			pcapdec_queue_flush(d, 1);
+			(void)pcapdec_write_frame(d, f);
+		}
+		return;
+	}
+	(void)pcapdec_write_frame(d, f);
+}
+
 int
 pcapdec_queue_push(struct pcapdec *d, const struct cap_frame *f,
     uint64_t serial, const struct cap_pkt *pkt)

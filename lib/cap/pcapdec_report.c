@@ -16,14 +16,16 @@ stream_keyed(const struct stream *s)
 	    s->fail[PCAPDEC_REPLAY] || s->fail[PCAPDEC_UNSUPPORTED];
 }
 
-/* Where its key came from: "given" (a key line), "sdp", "sip", NULL. */
+/* Where its key came from: "given" (a key line), "sdp", "sip" (SIP in
+ * clear), "tls" (SIP inside TLS), NULL. */
 static const char *
 stream_key_from(const struct stream *s)
 {
 	const struct key *k = s->key != NULL ? s->key : s->unsup;
 
 	if (k != NULL)
-		return k->from_sip ? "sip" : k->from_sdp ? "sdp" : "given";
+		return k->from_sip == 2 ? "tls" : k->from_sip ? "sip" :
+		    k->from_sdp ? "sdp" : "given";
 	return s->tried == 2 ? "sip" : s->tried == 1 ? "sdp" : NULL;
 }
 
@@ -142,6 +144,73 @@ roc_now(const struct stream *s)
 	return s->roc_first;
 }
 
+/* The TLS lines of the text report (a key log was given). */
+static int
+tls_text(const struct pcapdec *d, struct buf *out)
+{
+	const struct pcapdec_tls_totals *t = &d->t.tls;
+
+	return buf_printf(out, "tls: %llu connections: %llu decrypted "
+	    "(TLS 1.2 %llu, TLS 1.3 %llu; %llu of them found without a "
+	    "ClientHello), %llu without keys for their client random, %llu "
+	    "without a ClientHello, %llu unsupported; "
+	    "records: %llu decrypted, %llu failed, %llu without a key; "
+	    "%llu SIP messages inside TLS (%llu over WebSocket, %llu not "
+	    "SIP)\n"
+	    "tls: tcp: %llu gaps given up (%llu bytes), %llu bytes "
+	    "retransmitted, %llu resyncs on a record header, %llu "
+	    "connections over the cap\n",
+	    (unsigned long long)t->conns, (unsigned long long)t->keyed,
+	    (unsigned long long)t->tls12, (unsigned long long)t->tls13,
+	    (unsigned long long)t->hunted,
+	    (unsigned long long)t->no_keys, (unsigned long long)t->no_hello,
+	    (unsigned long long)t->unsupported,
+	    (unsigned long long)t->decrypted, (unsigned long long)t->failed,
+	    (unsigned long long)t->nokey, (unsigned long long)t->sip_msgs,
+	    (unsigned long long)t->ws_msgs,
+	    (unsigned long long)t->not_sip, (unsigned long long)t->tcp_gaps,
+	    (unsigned long long)t->tcp_gap_bytes,
+	    (unsigned long long)t->tcp_dup_bytes,
+	    (unsigned long long)t->resyncs,
+	    (unsigned long long)t->not_tracked);
+}
+
+/* The "tls" member of the JSON report. */
+static int
+tls_json(const struct pcapdec *d, struct buf *out)
+{
+	const struct pcapdec_tls_totals *t = &d->t.tls;
+
+	return buf_printf(out, "  \"tls\": {\"connections\": %llu, "
+	    "\"decrypted\": %llu, \"tls12\": %llu, \"tls13\": %llu, "
+	    "\"no_keys\": %llu, \"no_hello\": %llu, "
+	    "\"keyed_without_hello\": %llu, "
+	    "\"unsupported\": %llu, \"not_tracked\": %llu, "
+	    "\"records\": %llu, \"records_decrypted\": %llu, "
+	    "\"records_failed\": %llu, \"records_nokey\": %llu, "
+	    "\"resyncs\": %llu, \"tcp_gaps\": %llu, "
+	    "\"tcp_gap_bytes\": %llu, \"tcp_dup_bytes\": %llu, "
+	    "\"sip_messages\": %llu, \"sip_pings\": %llu, "
+	    "\"not_sip\": %llu, \"websocket_streams\": %llu, "
+	    "\"websocket_messages\": %llu, \"frames_rewritten\": %llu, "
+	    "\"output_dropped\": %llu},\n",
+	    (unsigned long long)t->conns, (unsigned long long)t->keyed,
+	    (unsigned long long)t->tls12, (unsigned long long)t->tls13,
+	    (unsigned long long)t->no_keys, (unsigned long long)t->no_hello,
+	    (unsigned long long)t->hunted,
+	    (unsigned long long)t->unsupported,
+	    (unsigned long long)t->not_tracked,
+	    (unsigned long long)t->records, (unsigned long long)t->decrypted,
+	    (unsigned long long)t->failed, (unsigned long long)t->nokey,
+	    (unsigned long long)t->resyncs, (unsigned long long)t->tcp_gaps,
+	    (unsigned long long)t->tcp_gap_bytes,
+	    (unsigned long long)t->tcp_dup_bytes,
+	    (unsigned long long)t->sip_msgs, (unsigned long long)t->sip_pings,
+	    (unsigned long long)t->not_sip, (unsigned long long)t->ws_conns,
+	    (unsigned long long)t->ws_msgs, (unsigned long long)t->rewritten,
+	    (unsigned long long)t->out_dropped);
+}
+
 int
 pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 {
@@ -180,6 +249,8 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 			e = buf_printf(out, " %5llu %u\n",
 			    (unsigned long long)lost(s), roc_now(s));
 	}
+	if (e == 0 && d->tlskeys != NULL)
+		e = tls_text(d, out);
 	return e;
 }
 
@@ -221,7 +292,8 @@ pcapdec_report_problems(const struct pcapdec *d, struct buf *out)
 		else if (e == 0 && s->key != NULL && s->how == HOW_AUTH &&
 		    s->key->from_sdp)
 			e = buf_printf(out, ": keyed by authentication, with "
-			    "a key from %s", s->key->from_sip ? "SIP" :
+			    "a key from %s", s->key->from_sip == 2 ?
+			    "SIP inside TLS" : s->key->from_sip ? "SIP" :
 			    "--sdp");
 		if (e == 0)
 			e = buf_printf(out, "\n");
@@ -242,7 +314,7 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	    "  \"truncated\": %s,\n  \"keys\": %llu,\n  \"sip_keys\": %llu,\n"
 	    "  \"decrypted\": %llu,\n  \"fragments_dropped\": %llu,\n"
 	    "  \"keyed_streams\": %llu,\n  \"streams_not_ok\": %llu,\n"
-	    "  \"auth_streams\": %llu,\n  \"streams\": [",
+	    "  \"auth_streams\": %llu,\n",
 	    (unsigned long long)t.frames, (unsigned long long)t.written,
 	    t.truncated ? "true" : "false", (unsigned long long)t.keys,
 	    (unsigned long long)t.sip_keys, (unsigned long long)t.decrypted,
@@ -250,6 +322,10 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t.keyed_streams,
 	    (unsigned long long)t.streams_not_ok,
 	    (unsigned long long)t.auth_streams);
+	if (e == 0 && d->tlskeys != NULL)
+		e = tls_json(d, out);
+	if (e == 0)
+		e = buf_printf(out, "  \"streams\": [");
 	for (i = 0; i < d->nstreams && e == 0; i++) {
 		const struct stream *s = d->list[i];
 		const char *su = stream_suite(s), *kf = stream_key_from(s);

@@ -41,7 +41,8 @@ pcapdec_sip_message(struct pcapdec *d, struct slice raw)
 	ct = sip_find(m, SIP_H_CONTENT_TYPE);
 	if (ct != NULL && !slice_case_eq_cstr(ct->value, "application/sdp"))
 		goto out;
-	e = pcapdec_add_sdp_from(d, m->body, m->call_id, 1, why, sizeof(why));
+	e = pcapdec_add_sdp_from(d, m->body, m->call_id, d->sip_from, why,
+	    sizeof(why));
 	if (e != 0)
 		log_msg(d->o.log, LOG_WARN, "sdp in sip message ignored: %s",
 		    why);
