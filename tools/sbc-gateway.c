@@ -416,6 +416,30 @@ check_addrs(const struct gwconf *c, int *failed)
 		check_bind("media-ports", in, (unsigned)pmin, 0, failed);
 }
 
+/* Each tool's metrics endpoint (ADDR:PORT, stored so): bindable? */
+static void
+check_metrics(const struct gwconf *c, int *failed)
+{
+	static const char *const key[] = { "metrics", "relay-metrics" };
+	char h[NET_ADDR_STRLEN];
+	struct net_addr a;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const char *v = gwconf_get(c, key[i]);
+		const char *colon = v != NULL ? strrchr(v, ':') : NULL;
+
+		if (colon == NULL || net_addr_parse(slice_cstr(v), &a) != 0)
+			continue;
+		if (net_addr_port(&a) == 0) {
+			ck(failed, CK_OK, key[i], "%s: a free port", v);
+			continue;
+		}
+		(void)snprintf(h, sizeof(h), "%.*s", (int)(colon - v), v);
+		check_bind(key[i], h, net_addr_port(&a), 1, failed);
+	}
+}
+
 /*
  * sip-tls-term --check on the command line the gateway would give it:
  * the certificates and keys loaded by the very code and options that will
@@ -496,6 +520,7 @@ check(struct gwconf *c)
 		    "no sip-tls-term to run");
 	if (gwconf_get(c, "inside") != NULL)
 		check_addrs(c, &failed);
+	check_metrics(c, &failed);
 	for (i = 0; i < GW_NCHILD; i++)
 		free(prog[i]);
 	fflush(stdout);
