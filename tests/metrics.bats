@@ -326,8 +326,9 @@ EOF
 
 @test "metrics: WebSocket registrations, a refused Upgrade, a frame error: the ws counters equal summary: flows; connections by transport" {
 	WSC=$SBK_TOP/tests/helpers/ws-client.py
+	# a low per-source rate: the burst below goes over it
 	sip_gw 40 --registrar --listen-ws "$IP:0" --listen-wss "$IP:0" \
-	    --metrics "$IP:0"
+	    --metrics "$IP:0" --rate 3/3
 	wait_line "$W/gw.out" '^metrics http '
 	MG=$(sed -n 's/^metrics http //p' "$W/gw.out")
 	WS=$(sed -n 's/^listening ws //p' "$W/gw.out")
@@ -341,6 +342,12 @@ EOF
 	    > "$W/bob.out" ) &
 	PIDS+=($!)
 	wait_line "$W/bob.out" "^SIP/2.0 200 OK"
+	# six REGISTERs at once on one connection: over the rate, throttled
+	sleep 1
+	ws_reg "$W/reg3" carol
+	run timeout 10 /usr/bin/python3 "$WSC" -w 1500 "$WS" "$W/reg3" \
+	    "$W/reg3" "$W/reg3" "$W/reg3" "$W/reg3" "$W/reg3"
+	assert_line "SIP/2.0 200 OK"
 	run timeout 5 /usr/bin/python3 "$WSC" --protocol chat "$WS"
 	assert_line --partial "HTTP/1.1 400"
 	run timeout 5 /usr/bin/python3 "$WSC" --unmasked -w 2000 "$WS" "$W/reg"
@@ -361,7 +368,8 @@ EOF
 	echo "$output"
 	assert_success
 	assert_line "ok 5"
-	assert_line "ws_upgraded=3"
+	assert_line "ws_upgraded=4"
+	assert_line --regexp "^throttled=[1-9]"
 	assert_line "ws_refused=1"
 	assert_line "ws_errors=1"
 	# bob's WSS connection is the only one open
