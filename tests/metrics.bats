@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # metrics.bats - --metrics on srtp-bridge and sip-tls-term: the endpoint
 # passes `promtool check metrics` (Debian prometheus), its counters equal
-# the tools' own SIGUSR1 summary lines after a call, and slow, idle or
-# garbage clients never block the event loop.
+# the tools' own SIGUSR1 summary lines after a call, after a WebRTC call
+# (aiortc: ICE, DTLS-SRTP) and after WebSocket registrations
+# (tests/helpers/ws-client.py), and slow, idle or garbage clients never
+# block the event loop.
 
 bats_require_minimum_version 1.5.0
 load "$SBK_TOP/tests/lib-sip"
