@@ -1,0 +1,377 @@
+/* test_dtlscap.c - DTLS-SRTP handshakes read from their datagrams: the
+ * RFC 5705 / 5764 exporter with the key log's master secret must give the
+ * keys OpenSSL's SSL_export_keying_material gave both ends of a real
+ * in-process DTLS pair (lib/media/dtls), every profile; fragmented and
+ * reordered hellos; junk. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "media/dtls.h"
+#include "media/suite.h"
+#include "cap/dtlscap.h"
+#include "t.h"
+
+#define QMAX 64
+#define PMAX 2048
+
+struct side {
+	struct dtls *d;
+	uint8_t q[QMAX][PMAX];
+	size_t qlen[QMAX], n;
+	char keylog[256];
+	/* every datagram it sent, for the capture's view */
+	uint8_t all[QMAX][PMAX];
+	size_t alllen[QMAX], nall;
+};
+
+static struct dtls_cert *cert_a, *cert_b;
+
+static void
+send_cb(void *arg, const uint8_t *p, size_t len)
+{
+	struct side *s = arg;
+
+	if (len > PMAX)
+		return;
+	if (s->n < QMAX) {
+		memcpy(s->q[s->n], p, len);
+		s->qlen[s->n++] = len;
+	}
+	if (s->nall < QMAX) {
+		memcpy(s->all[s->nall], p, len);
+		s->alllen[s->nall++] = len;
+	}
+}
+
+static void
+keylog_cb(void *arg, const char *line)
+{
+	struct side *s = arg;
+
+	snprintf(s->keylog, sizeof(s->keylog), "%s", line);
+}
+
+static struct dtls_fp
+fp_of(const struct dtls_cert *c)
+{
+	struct dtls_fp fp;
+	char b[200];
+
+	snprintf(b, sizeof(b), "sha-256 %s", dtls_cert_fingerprint(c));
+	if (dtls_fp_parse(slice_cstr(b), &fp) != 0)
+		memset(&fp, 0, sizeof(fp));
+	return fp;
+}
+
+static size_t
+deliver(struct side *from, struct side *to)
+{
+	static uint8_t tmp[QMAX][PMAX];
+	size_t i, n = from->n, len[QMAX];
+
+	for (i = 0; i < n; i++) {
+		memcpy(tmp[i], from->q[i], from->qlen[i]);
+		len[i] = from->qlen[i];
+	}
+	from->n = 0;
+	for (i = 0; i < n; i++)
+		(void)dtls_input(to->d, tmp[i], len[i]);
+	return n;
+}
+
+/* a (active: the DTLS client) and b finish a handshake offering `suites`
+ * (datagrams of at most `mtu`); 0 if they did. */
+static int
+handshake(struct side *a, struct side *b, unsigned suites, unsigned mtu)
+{
+	struct dtls_config ca = { 0 }, cb;
+	int err, i;
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	ca.cert = cert_a;
+	ca.role = DTLS_ACTIVE;
+	ca.peer = fp_of(cert_b);
+	ca.suites = suites;
+	ca.send = send_cb;
+	ca.keylog = keylog_cb;
+	ca.arg = a;
+	ca.mtu = mtu;
+	cb = ca;
+	cb.cert = cert_b;
+	cb.role = DTLS_PASSIVE;
+	cb.peer = fp_of(cert_a);
+	cb.arg = b;
+	if ((a->d = dtls_new(&ca, &err)) == NULL ||
+	    (b->d = dtls_new(&cb, &err)) == NULL || dtls_start(a->d) != 0)
+		return -1;
+	for (i = 0; i < 20; i++)
+		if (deliver(a, b) + deliver(b, a) == 0)
+			break;
+	return dtls_state(a->d) == DTLS_DONE &&
+	    dtls_state(b->d) == DTLS_DONE ? 0 : -1;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : -1;
+}
+
+/* "CLIENT_RANDOM <64 hex> <96 hex>": the random and the master secret. */
+static int
+parse_keylog(const char *l, uint8_t *random, uint8_t *master)
+{
+	size_t i;
+
+	if (strncmp(l, "CLIENT_RANDOM ", 14) != 0 || strlen(l) != 14 + 64 +
+	    1 + 96)
+		return -1;
+	for (i = 0; i < 32; i++)
+		random[i] = (uint8_t)(hexval(l[14 + 2 * i]) << 4 |
+		    hexval(l[15 + 2 * i]));
+	for (i = 0; i < 48; i++)
+		master[i] = (uint8_t)(hexval(l[79 + 2 * i]) << 4 |
+		    hexval(l[80 + 2 * i]));
+	return 0;
+}
+
+/* The capture's view: a's datagrams from side 0, b's from side 1, in the
+ * order a capture between them would show them (a's first flight, b's,
+ * and so on: each side's own order is what matters). */
+static unsigned
+feed(struct dtlscap_hs *h, const struct side *a, const struct side *b)
+{
+	unsigned ev = 0;
+	size_t i;
+
+	dtlscap_init(h);
+	for (i = 0; i < a->nall; i++)
+		ev |= dtlscap_input(h, 0, slice_make(a->all[i], a->alllen[i]));
+	for (i = 0; i < b->nall; i++)
+		ev |= dtlscap_input(h, 1, slice_make(b->all[i], b->alllen[i]));
+	return ev;
+}
+
+struct pcase {
+	unsigned suites;
+	enum suite_id want;
+	uint16_t profile;
+	const char *name;
+};
+
+static void
+test_exporter(void)
+{
+	static const struct pcase cases[] = {
+		{ 1u << SUITE_AES_CM_128_HMAC_SHA1_80,
+		    SUITE_AES_CM_128_HMAC_SHA1_80, 1, "SRTP_AES128_CM_SHA1_80" },
+		{ 1u << SUITE_AES_CM_128_HMAC_SHA1_32,
+		    SUITE_AES_CM_128_HMAC_SHA1_32, 2, "SRTP_AES128_CM_SHA1_32" },
+		{ 1u << SUITE_AEAD_AES_128_GCM, SUITE_AEAD_AES_128_GCM, 7,
+		    "SRTP_AEAD_AES_128_GCM" },
+		{ 1u << SUITE_AEAD_AES_256_GCM, SUITE_AEAD_AES_256_GCM, 8,
+		    "SRTP_AEAD_AES_256_GCM" },
+	};
+	static struct side a, b;
+	struct dtlscap_hs *h = malloc(sizeof(*h));
+	struct dtls_keys ka, kb;
+	struct dtlscap_keys k;
+	uint8_t random[32], master[48], wrong[48];
+	size_t i, n;
+	unsigned ev;
+
+	if (!T_OK(h != NULL, "memory"))
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pcase *c = &cases[i];
+
+		if (!T_OK(handshake(&a, &b, c->suites, 0) == 0,
+		    "%s: a handshake", c->name))
+			goto next;
+		T_OK(dtls_srtp_keys(a.d, &ka) == 0 &&
+		    dtls_srtp_keys(b.d, &kb) == 0, "%s: OpenSSL's keys",
+		    c->name);
+		T_OK(parse_keylog(a.keylog, random, master) == 0,
+		    "%s: a CLIENT_RANDOM line", c->name);
+		ev = feed(h, &a, &b);
+		T_OK(ev == (DTLSCAP_EV_CRANDOM | DTLSCAP_EV_CH |
+		    DTLSCAP_EV_SH) && h->client == 0,
+		    "%s: ClientHello from the active side, ServerHello "
+		    "(events 0x%x)", c->name, ev);
+		T_OK(memcmp(h->crandom, random, 32) == 0,
+		    "%s: the client random the key log names", c->name);
+		T_EQ_INT(h->profile, c->profile, "%s: use_srtp profile",
+		    c->name);
+		T_EQ_INT(h->version, 0xfefd, "%s: DTLS 1.2, suite 0x%04x "
+		    "(PRF %s)", c->name, h->suite,
+		    dtlscap_suite_sha384(h->suite) ? "SHA-384" : "SHA-256");
+		T_EQ_INT(dtlscap_srtp_keys(h, master, 48, &k), 0,
+		    "%s: exported", c->name);
+		n = k.key_len + k.salt_len;
+		T_OK(k.suite == c->want && ka.suite == c->want &&
+		    k.key_len == ka.key_len && k.salt_len == ka.salt_len,
+		    "%s: suite and lengths", c->name);
+		/* RFC 5764 4.2: a is the client, its tx the client key */
+		T_OK(memcmp(k.client, ka.tx, n) == 0 &&
+		    memcmp(k.client, kb.rx, n) == 0,
+		    "%s: client key and salt = SSL_export_keying_material's",
+		    c->name);
+		T_OK(memcmp(k.server, ka.rx, n) == 0 &&
+		    memcmp(k.server, kb.tx, n) == 0,
+		    "%s: server key and salt = SSL_export_keying_material's",
+		    c->name);
+		memcpy(wrong, master, 48);
+		wrong[47] ^= 1;
+		T_OK(dtlscap_srtp_keys(h, wrong, 48, &k) == 0 &&
+		    memcmp(k.client, ka.tx, n) != 0,
+		    "%s: another secret, other keys", c->name);
+next:
+		dtls_free(a.d);
+		dtls_free(b.d);
+	}
+	T_OK(dtlscap_suite_sha384(0xc030) && dtlscap_suite_sha384(0xc02c) &&
+	    !dtlscap_suite_sha384(0xc02b) && !dtlscap_suite_sha384(0xcca9),
+	    "SHA-384 suites");
+	/* a small MTU: the flights fragmented, the capture reassembles */
+	if (T_OK(handshake(&a, &b, 0, 256) == 0, "a handshake, MTU 256")) {
+		T_OK(dtls_srtp_keys(a.d, &ka) == 0 &&
+		    parse_keylog(a.keylog, random, master) == 0, "keys, MTU 256");
+		ev = feed(h, &a, &b);
+		T_OK((ev & DTLSCAP_EV_SH) && h->client == 0 &&
+		    dtlscap_srtp_keys(h, master, 48, &k) == 0 &&
+		    memcmp(k.client, ka.tx, k.key_len + k.salt_len) == 0 &&
+		    memcmp(k.server, ka.rx, k.key_len + k.salt_len) == 0,
+		    "MTU 256 (%zu and %zu datagrams): the same keys", a.nall,
+		    b.nall);
+		/* the ServerHello missing: no keys yet */
+		dtlscap_init(h);
+		(void)dtlscap_input(h, 0, slice_make(a.all[0], a.alllen[0]));
+		T_EQ_INT(dtlscap_srtp_keys(h, master, 48, &k), E_STATE,
+		    "ClientHello alone: E_STATE");
+	}
+	dtls_free(a.d);
+	dtls_free(b.d);
+	free(h);
+}
+
+static void
+put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	put16(p + 1, v);
+}
+
+/* A record carrying fragment [off, off+len) of message `body` (`blen`). */
+static size_t
+frag_record(uint8_t *out, uint8_t type, const uint8_t *body, uint32_t blen,
+    uint32_t off, uint32_t len, uint16_t mseq)
+{
+	memset(out, 0, 13);
+	out[0] = 22;
+	put16(out + 1, 0xfefd);
+	put16(out + 11, 12 + len);
+	out[13] = type;
+	put24(out + 14, blen);
+	put16(out + 17, mseq);
+	put24(out + 19, off);
+	put24(out + 22, len);
+	memcpy(out + 25, body + off, len);
+	return 25 + len;
+}
+
+static void
+test_fragments(void)
+{
+	struct dtlscap_hs *h = malloc(sizeof(*h));
+	uint8_t ch[300], sh[120], d1[400], d2[400], d3[400];
+	size_t n1, n2, n3, i;
+	unsigned ev;
+
+	if (!T_OK(h != NULL, "memory"))
+		return;
+	/* a ClientHello body: version, random, empty session and cookie,
+	 * one suite, compression null, no extensions, padding after */
+	memset(ch, 0, sizeof(ch));
+	put16(ch, 0xfefd);
+	for (i = 0; i < 32; i++)
+		ch[2 + i] = (uint8_t)(0xa0 + i);
+	/* three fragments, the last first, overlapping */
+	n1 = frag_record(d1, 1, ch, sizeof(ch), 200, 100, 0);
+	n2 = frag_record(d2, 1, ch, sizeof(ch), 90, 150, 0);
+	n3 = frag_record(d3, 1, ch, sizeof(ch), 0, 100, 0);
+	dtlscap_init(h);
+	ev = dtlscap_input(h, 1, slice_make(d1, n1));
+	ev |= dtlscap_input(h, 1, slice_make(d2, n2));
+	T_EQ_INT(ev, 0, "two fragments without the first: nothing yet");
+	ev = dtlscap_input(h, 1, slice_make(d3, n3));
+	T_EQ_INT(ev, DTLSCAP_EV_CRANDOM | DTLSCAP_EV_CH,
+	    "the first fragment completes it");
+	T_OK(h->have_ch && h->client == 1 && h->crandom[0] == 0xa0 &&
+	    h->crandom[31] == 0xbf, "client random, client side 1");
+	ev = dtlscap_input(h, 1, slice_make(d3, n3));
+	T_EQ_INT(ev, 0, "a retransmission: no new event");
+	/* a ServerHello from side 0 with use_srtp (profile 7, no MKI) and
+	 * SHA-384 suite, in two records of one datagram */
+	memset(sh, 0, sizeof(sh));
+	put16(sh, 0xfefd);
+	memset(sh + 2, 0x55, 32);
+	sh[34] = 0;			/* session id */
+	put16(sh + 35, 0xc030);		/* suite */
+	sh[37] = 0;			/* compression */
+	put16(sh + 38, 9 + 4);		/* extensions */
+	put16(sh + 40, 0x0017);		/* extended_master_secret */
+	put16(sh + 42, 0);
+	put16(sh + 44, 14);		/* use_srtp */
+	put16(sh + 46, 5);
+	put16(sh + 48, 2);
+	put16(sh + 50, 7);
+	sh[52] = 0;
+	n1 = frag_record(d1, 2, sh, 53, 0, 30, 0);
+	n2 = frag_record(d1 + n1, 2, sh, 53, 30, 23, 0);
+	ev = dtlscap_input(h, 0, slice_make(d1, n1 + n2));
+	T_EQ_INT(ev, DTLSCAP_EV_SH, "ServerHello in two records");
+	T_OK(h->profile == 7 && h->suite == 0xc030 && h->mki_len == 0 &&
+	    h->srandom[0] == 0x55, "profile 7, suite, server random");
+	/* a length beyond the record: skipped */
+	dtlscap_init(h);
+	n3 = frag_record(d3, 1, ch, sizeof(ch), 0, 100, 0);
+	put24(d3 + 22, 300);
+	T_EQ_INT(dtlscap_input(h, 0, slice_make(d3, n3)), 0,
+	    "fragment longer than its record: skipped");
+	put24(d3 + 22, 100);
+	put24(d3 + 14, DTLSCAP_MSG_MAX + 1);
+	T_EQ_INT(dtlscap_input(h, 0, slice_make(d3, n3)), 0,
+	    "message over DTLSCAP_MSG_MAX: skipped");
+	T_OK(!dtlscap_is_dtls(slice_make("\x80\x00", 2)) &&
+	    !dtlscap_is_dtls(slice_make(d3, 12)) &&
+	    dtlscap_is_dtls(slice_make(d3, n3)), "RFC 7983 demultiplexing");
+	free(h);
+}
+
+int
+main(void)
+{
+	int err;
+
+	cert_a = dtls_cert_new(&err);
+	cert_b = dtls_cert_new(&err);
+	if (!T_OK(cert_a != NULL && cert_b != NULL, "two certificates"))
+		return t_done();
+	test_exporter();
+	test_fragments();
+	dtls_cert_free(cert_a);
+	dtls_cert_free(cert_b);
+	return t_done();
+}
