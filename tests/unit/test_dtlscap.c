@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "base/err.h"
 #include "media/dtls.h"
 #include "media/suite.h"
@@ -360,6 +364,124 @@ test_fragments(void)
 	free(h);
 }
 
+/* Move what `from` wrote to `to`, and show it to the capture as `side`. */
+static void
+move(SSL *from, SSL *to, struct dtlscap_hs *h, int side, unsigned *ev)
+{
+	static uint8_t b[16384];
+	int n;
+
+	while ((n = BIO_read(SSL_get_wbio(from), b, sizeof(b))) > 0) {
+		*ev |= dtlscap_input(h, side, slice_make(b, (size_t)n));
+		(void)BIO_write(SSL_get_rbio(to), b, n);
+	}
+}
+
+static SSL *
+dtls12(SSL_CTX *ctx, int server)
+{
+	SSL *s = SSL_new(ctx);
+	BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
+
+	if (s == NULL || r == NULL || w == NULL)
+		return NULL;
+	BIO_set_mem_eof_return(r, -1);
+	SSL_set_bio(s, r, w);
+	SSL_set_options(s, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(s, 1400);
+	if (server)
+		SSL_set_accept_state(s);
+	else
+		SSL_set_connect_state(s);
+	return s;
+}
+
+/*
+ * OpenSSL on both ends, a SHA-384 suite forced (lib/media/dtls picks
+ * SHA-256 ones): the exporter with the PRF's other hash, and RFC 5705
+ * with another label, against SSL_export_keying_material.
+ */
+static void
+test_sha384(void)
+{
+	struct dtlscap_hs *h = malloc(sizeof(*h));
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *nm;
+	SSL_CTX *cc = SSL_CTX_new(DTLS_method()), *sc = SSL_CTX_new(DTLS_method());
+	SSL *c = NULL, *s = NULL;
+	struct dtlscap_keys k;
+	uint8_t master[48], ref[2 * SUITE_MAX_KEY_SALT], out[64], r64[64];
+	unsigned ev = 0;
+	int i;
+
+	if (!T_OK(h != NULL && pk != NULL && x != NULL && cc != NULL &&
+	    sc != NULL, "OpenSSL contexts"))
+		goto out;
+	dtlscap_init(h);
+	nm = X509_get_subject_name(x);
+	if (!T_OK(X509_set_version(x, 2) == 1 &&
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1 &&
+	    X509_gmtime_adj(X509_getm_notBefore(x), -60) != NULL &&
+	    X509_gmtime_adj(X509_getm_notAfter(x), 3600) != NULL &&
+	    X509_set_pubkey(x, pk) == 1 &&
+	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"dtlscap", -1, -1, 0) == 1 &&
+	    X509_set_issuer_name(x, nm) == 1 &&
+	    X509_sign(x, pk, EVP_sha256()) > 0 &&
+	    SSL_CTX_use_certificate(sc, x) == 1 &&
+	    SSL_CTX_use_PrivateKey(sc, pk) == 1 &&
+	    SSL_CTX_set_cipher_list(cc, "ECDHE-ECDSA-AES256-GCM-SHA384") &&
+	    SSL_CTX_set_cipher_list(sc, "ECDHE-ECDSA-AES256-GCM-SHA384") &&
+	    SSL_CTX_set_min_proto_version(cc, DTLS1_2_VERSION) &&
+	    SSL_CTX_set_min_proto_version(sc, DTLS1_2_VERSION) &&
+	    SSL_CTX_set_tlsext_use_srtp(cc, "SRTP_AEAD_AES_256_GCM") == 0 &&
+	    SSL_CTX_set_tlsext_use_srtp(sc, "SRTP_AEAD_AES_256_GCM") == 0,
+	    "a certificate, a SHA-384 suite, AEAD_AES_256_GCM"))
+		goto out;
+	if (!T_OK((c = dtls12(cc, 0)) != NULL && (s = dtls12(sc, 1)) != NULL,
+	    "two SSLs"))
+		goto out;
+	for (i = 0; i < 20 && !(SSL_is_init_finished(c) &&
+	    SSL_is_init_finished(s)); i++) {
+		(void)SSL_do_handshake(c);
+		move(c, s, h, 1, &ev);
+		(void)SSL_do_handshake(s);
+		move(s, c, h, 0, &ev);
+	}
+	if (!T_OK(SSL_is_init_finished(c) && SSL_is_init_finished(s),
+	    "OpenSSL DTLS 1.2 handshake"))
+		goto out;
+	T_OK(SSL_SESSION_get_master_key(SSL_get_session(c), master, 48) ==
+	    48 && SSL_get_client_random(c, r64, 32) == 32 &&
+	    memcmp(r64, h->crandom, 32) == 0 && h->client == 1,
+	    "the client random from side 1");
+	T_OK(h->suite == 0xc02c && dtlscap_suite_sha384(h->suite) &&
+	    h->profile == 8, "suite 0x%04x, profile %u", h->suite, h->profile);
+	T_OK(dtlscap_srtp_keys(h, master, 48, &k) == 0 &&
+	    k.suite == SUITE_AEAD_AES_256_GCM, "exported");
+	T_OK(SSL_export_keying_material(c, ref, 2 * (32 + 12),
+	    "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0) == 1 &&
+	    memcmp(k.client, ref, 32) == 0 &&
+	    memcmp(k.server, ref + 32, 32) == 0 &&
+	    memcmp(k.client + 32, ref + 64, 12) == 0 &&
+	    memcmp(k.server + 32, ref + 76, 12) == 0,
+	    "SHA-384 PRF: the keys SSL_export_keying_material gives");
+	T_OK(SSL_export_keying_material(s, r64, 64, "EXPORTER-sbckit-test",
+	    20, NULL, 0, 0) == 1 &&
+	    dtlscap_export(1, master, 48, "EXPORTER-sbckit-test", h->crandom,
+	    h->srandom, out, 64) == 0 && memcmp(out, r64, 64) == 0,
+	    "RFC 5705 with another label, 64 bytes");
+out:
+	SSL_free(c);
+	SSL_free(s);
+	SSL_CTX_free(cc);
+	SSL_CTX_free(sc);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -371,6 +493,7 @@ main(void)
 		return t_done();
 	test_exporter();
 	test_fragments();
+	test_sha384();
 	dtls_cert_free(cert_a);
 	dtls_cert_free(cert_b);
 	return t_done();
