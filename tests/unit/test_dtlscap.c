@@ -7,15 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "media/dtls.h"
 #include "media/suite.h"
+#include "cap/cap.h"
 #include "cap/dtlscap.h"
+#include "cap/pcapdec.h"
+#include "media/rtpsec.h"
 #include "t.h"
 
 #define QMAX 64
@@ -29,7 +34,10 @@ struct side {
 	/* every datagram it sent, for the capture's view */
 	uint8_t all[QMAX][PMAX];
 	size_t alllen[QMAX], nall;
+	unsigned ord[QMAX];	/* when, across both sides */
 };
+
+static unsigned sent_order;
 
 static struct dtls_cert *cert_a, *cert_b;
 
@@ -46,6 +54,7 @@ send_cb(void *arg, const uint8_t *p, size_t len)
 	}
 	if (s->nall < QMAX) {
 		memcpy(s->all[s->nall], p, len);
+		s->ord[s->nall] = sent_order++;
 		s->alllen[s->nall++] = len;
 	}
 }
@@ -482,6 +491,286 @@ out:
 	free(h);
 }
 
+/* --- a capture through pcapdec --- */
+
+#define NFR 256
+#define FR_SZ 600
+
+/* What went on the wire, and what the output must hold instead. */
+struct capt {
+	struct cap_writer *w;
+	unsigned n, ndtls;
+	uint8_t want[NFR][FR_SZ];
+	size_t wantlen[NFR];
+};
+
+static void
+wr16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, v >> 16);
+	wr16(p + 2, v & 0xffff);
+}
+
+/* An Ethernet/IPv4/UDP frame 10.0.0.s:sport -> 10.0.0.d:dport; `want`
+ * NULL: expected left out of the output. */
+static int
+frame(struct capt *c, int s, unsigned sport, int d, unsigned dport,
+    const uint8_t *pl, size_t len, const uint8_t *want, size_t wantlen)
+{
+	uint8_t f[42 + PMAX];
+	struct cap_frame fr;
+
+	if (len > PMAX || c->n >= NFR || (want != NULL && wantlen > FR_SZ))
+		return -1;
+	memset(f, 0, 42);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	wr16(f + 16, (unsigned)(28 + len));
+	f[22] = 64;
+	f[23] = 17;
+	f[26] = 10; f[29] = (uint8_t)s;
+	f[30] = 10; f[33] = (uint8_t)d;
+	wr16(f + 34, sport);
+	wr16(f + 36, dport);
+	wr16(f + 38, (unsigned)(8 + len));
+	memcpy(f + 42, pl, len);
+	memset(&fr, 0, sizeof(fr));
+	fr.ts_sec = 1700000000 + c->n / 50;
+	fr.ts_usec = (c->n % 50) * 20000;
+	fr.caplen = fr.wirelen = (uint32_t)(42 + len);
+	fr.dlt = CAP_DLT_EN10MB;
+	fr.data = f;
+	if (want != NULL) {
+		memcpy(c->want[c->n], want, wantlen);
+		c->wantlen[c->n++] = wantlen;
+	} else
+		c->ndtls++;
+	return cap_write(c->w, &fr);
+}
+
+/* The handshake of `a` (10.0.0.1:ap, the client) and `b` (10.0.0.2:bp)
+ * in the order it was sent; `drop`: expected left out. */
+static int
+capt_handshake(struct capt *c, const struct side *a, const struct side *b,
+    unsigned ap, unsigned bp, int drop)
+{
+	size_t i = 0, j = 0;
+	int e = 0;
+
+	while (e == 0 && (i < a->nall || j < b->nall)) {
+		if (j == b->nall || (i < a->nall && a->ord[i] < b->ord[j])) {
+			e = frame(c, 1, ap, 2, bp, a->all[i], a->alllen[i],
+			    drop ? NULL : a->all[i], a->alllen[i]);
+			i++;
+		} else {
+			e = frame(c, 2, bp, 1, ap, b->all[j], b->alllen[j],
+			    drop ? NULL : b->all[j], b->alllen[j]);
+			j++;
+		}
+	}
+	return e;
+}
+
+static struct rtpsec *
+protector(const struct dtls_keys *k, const uint8_t *m)
+{
+	struct rtpsec_params p;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	p.suite = k->suite;
+	p.key = m;
+	p.key_len = k->key_len;
+	p.salt = m + k->key_len;
+	p.salt_len = k->salt_len;
+	return rtpsec_new(&p, RTPSEC_PROTECT, &err);
+}
+
+/* `n` SRTP (or SRTCP) packets of `ssrc` keyed with `m`. */
+static int
+capt_media(struct capt *c, const struct dtls_keys *k, const uint8_t *m,
+    int rtcp, int s, unsigned sport, int d, unsigned dport, uint32_t ssrc,
+    int n)
+{
+	struct rtpsec *r = protector(k, m);
+	uint8_t pl[FR_SZ], en[FR_SZ];
+	size_t plen, elen;
+	int i, e = r == NULL ? -1 : 0;
+
+	for (i = 0; i < n && e == 0; i++) {
+		memset(pl, 0, sizeof(pl));
+		pl[0] = 0x80;
+		if (rtcp) {	/* a sender report */
+			pl[1] = 200;
+			wr16(pl + 2, 6);
+			wr32(pl + 4, ssrc);
+			wr32(pl + 8, 0xe0000000u + (uint32_t)i);
+			plen = 28;
+		} else {
+			wr16(pl + 2, (unsigned)(100 + i));
+			wr32(pl + 4, (uint32_t)i * 160);
+			wr32(pl + 8, ssrc);
+			memset(pl + 12, 0x55 + i, 160);
+			plen = 172;
+		}
+		memcpy(en, pl, plen);
+		elen = plen;
+		e = rtcp ? rtpsec_protect_rtcp(r, en, &elen, sizeof(en)) :
+		    rtpsec_protect(r, en, &elen, sizeof(en));
+		if (e == 0)
+			e = frame(c, s, sport, d, dport, en, elen, pl, plen);
+	}
+	rtpsec_free(r);
+	return e;
+}
+
+static int
+has(const struct buf *b, const char *s)
+{
+	return memmem(buf_data(b), buf_len(b), s, strlen(s)) != NULL;
+}
+
+/* The output's UDP payloads, in order, against what `c` expects. */
+static int
+out_same(const struct capt *c, const char *path, unsigned *n)
+{
+	struct cap_reader *r;
+	struct cap_frame f;
+	struct cap_pkt p;
+	char why[128];
+	int same = 1;
+
+	*n = 0;
+	if ((r = cap_open(path, why, sizeof(why))) == NULL)
+		return 0;
+	while (cap_read(r, &f) == 1) {
+		if (cap_decode(f.dlt, f.data, f.caplen, &p) != 0 ||
+		    p.kind != CAP_UDP || *n >= c->n ||
+		    p.payload.len != c->wantlen[*n] ||
+		    memcmp(p.payload.p, c->want[*n], p.payload.len) != 0)
+			same = 0;
+		(*n)++;
+	}
+	cap_close(r);
+	return same && *n == c->n;
+}
+
+/*
+ * A call without rtcp-mux: one DTLS handshake on the RTP ports, another
+ * on the RTCP ports (RFC 5764: an association per component), SRTP and
+ * SRTCP both ways keyed by OpenSSL. The key log alone decrypts all four
+ * streams, each with its own 5-tuple's keys; -w leaves out the DTLS.
+ */
+static void
+test_pcapdec(void)
+{
+	static struct side a1, b1, a2, b2;
+	struct dtls_keys k1a, k1b, k2a, k2b;
+	struct pcapdec_opts o;
+	struct pcapdec_totals t;
+	struct pcapdec *d = NULL;
+	struct capt *c = calloc(1, sizeof(*c));
+	struct buf *rep = buf_new(1 << 16);
+	char tmpl[] = "/tmp/test_dtlscap.XXXXXX", in[64], out[64], why[256];
+	char log[600];
+	unsigned n = 0;
+	int e, err;
+
+	if (!T_OK(c != NULL && rep != NULL && mkdtemp(tmpl) != NULL,
+	    "a directory"))
+		goto done;
+	snprintf(in, sizeof(in), "%s/in.pcap", tmpl);
+	snprintf(out, sizeof(out), "%s/out.pcap", tmpl);
+	if (!T_OK(handshake(&a1, &b1, 0, 0) == 0 &&
+	    handshake(&a2, &b2, 0, 0) == 0 &&
+	    dtls_srtp_keys(a1.d, &k1a) == 0 && dtls_srtp_keys(b1.d, &k1b) == 0 &&
+	    dtls_srtp_keys(a2.d, &k2a) == 0 && dtls_srtp_keys(b2.d, &k2b) == 0,
+	    "two DTLS pairs (RTP and RTCP components)"))
+		goto done;
+	if (!T_OK((c->w = cap_writer_open(in, CAP_DLT_EN10MB, 65535, why,
+	    sizeof(why))) != NULL, "a capture"))
+		goto done;
+	e = capt_handshake(c, &a1, &b1, 20000, 30000, 1);
+	if (e == 0)
+		e = capt_handshake(c, &a2, &b2, 20001, 30001, 1);
+	if (e == 0)
+		e = capt_media(c, &k1a, k1a.tx, 0, 1, 20000, 2, 30000, 0x1111,
+		    20);
+	if (e == 0)
+		e = capt_media(c, &k1b, k1b.tx, 0, 2, 30000, 1, 20000, 0x2222,
+		    20);
+	if (e == 0)
+		e = capt_media(c, &k2a, k2a.tx, 1, 1, 20001, 2, 30001, 0x1111,
+		    5);
+	if (e == 0)
+		e = capt_media(c, &k2b, k2b.tx, 1, 2, 30001, 1, 20001, 0x2222,
+		    5);
+	if (!T_OK(cap_writer_close(c->w) == 0 && e == 0, "capture written (%d)", e))
+		goto done;
+	memset(&o, 0, sizeof(o));
+	o.out_pcap = out;
+	o.roc_max = 2;
+	snprintf(log, sizeof(log), "%s\n%s\n", a1.keylog, a2.keylog);
+	if (!T_OK((d = pcapdec_new(&o, &err)) != NULL &&
+	    pcapdec_add_tls_keylog(d, slice_cstr(log), why, sizeof(why)) == 0,
+	    "a run with the two CLIENT_RANDOM lines"))
+		goto done;
+	T_EQ_INT(pcapdec_run(d, in, why, sizeof(why)), 0, "run");
+	pcapdec_totals(d, &t);
+	T_OK(t.dtls.handshakes == 2 && t.dtls.keyed == 2 &&
+	    t.dtls.no_keys == 0 && t.dtls.flows == 2 &&
+	    t.dtls.dropped == c->ndtls,
+	    "2 handshakes on 2 flows keyed, %llu DTLS datagrams left out",
+	    (unsigned long long)t.dtls.dropped);
+	T_OK(t.decrypted == 50 && t.keyed_streams == 4 &&
+	    t.streams_not_ok == 0, "4 streams, all 50 packets decrypted "
+	    "(%llu)", (unsigned long long)t.decrypted);
+	e = out_same(c, out, &n);
+	T_OK(e && n == 50 && c->n == 50, "the output: the plain RTP and "
+	    "RTCP, no DTLS (%u frames)", n);
+	T_OK(pcapdec_report_text(d, rep) == 0 &&
+	    has(rep, " dtls ") &&
+	    has(rep, "dtls: 2 handshakes on 2 UDP flows: 2 keyed"), "report: key column dtls, the dtls line");
+	pcapdec_free(d);
+	/* only the RTP component's secret: its RTCP port is not keyed by
+	 * it (no port + 1 for DTLS keys), its streams have no key */
+	snprintf(log, sizeof(log), "%s\n", a1.keylog);
+	o.out_pcap = NULL;
+	if (!T_OK((d = pcapdec_new(&o, &err)) != NULL &&
+	    pcapdec_add_tls_keylog(d, slice_cstr(log), why, sizeof(why)) == 0,
+	    "a run with the RTP component's line"))
+		goto done;
+	T_EQ_INT(pcapdec_run(d, in, why, sizeof(why)), 0, "run");
+	pcapdec_totals(d, &t);
+	T_OK(t.dtls.keyed == 1 && t.dtls.no_keys == 1 && t.decrypted == 40 &&
+	    t.keyed_streams == 2 && t.streams_not_ok == 0,
+	    "RTP decrypted, RTCP no-key (%llu decrypted, %llu keyed)",
+	    (unsigned long long)t.decrypted,
+	    (unsigned long long)t.keyed_streams);
+done:
+	pcapdec_free(d);
+	buf_free(rep);
+	free(c);
+	dtls_free(a1.d);
+	dtls_free(b1.d);
+	dtls_free(a2.d);
+	dtls_free(b2.d);
+	if (tmpl[sizeof(tmpl) - 2] != 'X') {
+		snprintf(why, sizeof(why), "%s/in.pcap", tmpl);
+		(void)unlink(why);
+		snprintf(why, sizeof(why), "%s/out.pcap", tmpl);
+		(void)unlink(why);
+		(void)rmdir(tmpl);
+	}
+}
+
 int
 main(void)
 {
@@ -494,6 +783,7 @@ main(void)
 	test_exporter();
 	test_fragments();
 	test_sha384();
+	test_pcapdec();
 	dtls_cert_free(cert_a);
 	dtls_cert_free(cert_b);
 	return t_done();
