@@ -162,6 +162,7 @@ ratio "OpenSSL default buffers" "$C2" "$U2" "$K2"
 # The same gateway and loads over secure WebSocket (RFC 7118): the
 # framing's cost, TLS against WSS.
 WSMODE=ws ours "sip-tls-term, SIP over WSS" --listen-wss "$IP:0"
+WKIB=$kib
 awk -v c1="$C1" -v c2="$cps" -v u1="$U1" -v u2="$us_call" -v k1="$K1" \
     -v k2="$kib" 'BEGIN {
 	printf "ratio WSS vs TLS: calls/s %.2fx, CPU per call %.2fx, memory/conn %.2fx\n",
@@ -195,8 +196,12 @@ tcp_connection_lifetime=3600
 open_files_limit=$((IDLE + 3000))
 listen=udp:$IP:$KP
 listen=tls:$IP:$((KP + 1))
+listen=tls:$IP:$((KP + 2))
+tcp_accept_no_cl=yes
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules"
 loadmodule "tls.so"
+loadmodule "xhttp.so"
+loadmodule "websocket.so"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -205,6 +210,18 @@ loadmodule "maxfwd.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
 modparam("tls", "config", "$D/kam/tls.cfg")
+modparam("websocket", "keepalive_mechanism", 0)
+# SIP over WSS on the second TLS port (websocket module, RFC 7118)
+event_route[xhttp:request] {
+	set_reply_close();
+	set_reply_no_connect();
+	if (\$Rp == $((KP + 2)) && \$hdr(Upgrade) =~ "websocket" &&
+	    \$hdr(Connection) =~ "Upgrade" && \$rm =~ "GET") {
+		if (ws_handle_handshake())
+			exit;
+	}
+	xhttp_reply("404", "Not Found", "", "");
+}
 request_route {
 	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
 	if (has_totag()) {
@@ -229,10 +246,19 @@ EOF
 		run_calls "$IP:$((KP + 1))" $(desc "$kpid")
 		: > "$D/peer.out"
 		kib=$(run_idle "$IP:$((KP + 1))" kall)
-		kill -TERM "$kpid"; wait "$kpid" 2>/dev/null
+		kkib=$kib
 		printf '%-44s %6s calls/s %6s CPU-us/call %6s KiB/idle conn\n' \
 		    "kamailio 5.6 + tls (reference)" "$cps" "$us_call" "$kib"
 		ratio "kamailio+tls" "$cps" "$us_call" "$kib"
+		# idle WSS connections, Kamailio's websocket module
+		: > "$D/idle.out"
+		kwkib=$(WSMODE=ws run_idle "$IP:$((KP + 2))" kall)
+		kill -TERM "$kpid"; wait "$kpid" 2>/dev/null
+		printf '%-44s %6s KiB/idle conn\n' \
+		    "kamailio 5.6 + websocket (reference)" "$kwkib"
+		awk -v o="$WKIB" -v k="$kwkib" 'BEGIN {
+			if (o > 0 && k > 0)
+				printf "ratio idle WSS memory/conn, sip-tls-term vs kamailio+websocket: %.2fx less\n", k / o }'
 	else
 		echo "kamailio+tls: config check failed (skipped)"
 		sed 's/^/#   /' "$D/kam/check.log" | tail -5
