@@ -132,9 +132,9 @@ after(struct assoc *a, enum dtls_state st)
 			w->ctr.dtls_failed++;
 		if (!w->failed_logged++)	/* logged once per side */
 			log_msg(w->cfg.lg, LOG_WARN, "%s: DTLS on the %s side "
-			    "(%s) failed: %s; %s", w->name, side_name(w),
-			    a->comp == RELAY_RTCP ? "RTCP" : "RTP",
+			    "failed: %s%s; %s", w->name, side_name(w),
 			    why != NULL ? why : "?",
+			    a->comp == RELAY_RTCP ? " (on its RTCP port)" : "",
 			    w->ever_keyed ? "the keys in use stay" :
 			    "no media");
 	}
