@@ -1195,6 +1195,145 @@ test_no_mux(int phone_active)
 	(void)unlink(klpath);
 }
 
+/* rtpsec parameters of a fixed AES_CM_128_HMAC_SHA1_80 key (`seed`). */
+static void
+fixed_key(struct rtpsec_params *p, uint8_t *ks, uint8_t seed)
+{
+	for (int i = 0; i < 30; i++)
+		ks[i] = (uint8_t)(seed + i * 7);
+	memset(p, 0, sizeof(*p));
+	p->suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	p->key = ks;
+	p->key_len = 16;
+	p->salt = ks + 16;
+	p->salt_len = 14;
+}
+
+/*
+ * The relay alone: an SRTP side (no rtcp-mux) whose SRTCP is keyed apart
+ * (relay_side_rtcp_apart()): RTCP is nokey until its keys come, whatever
+ * the RTP keys, and RTP is untouched; then its own keys both ways; rtcp-mux
+ * switched on drops them.
+ */
+static void
+test_rtcp_apart(void)
+{
+	struct ctx x;
+	struct relay *r;
+	struct relay_stream *st;
+	struct relay_config rc;
+	struct rtpsec_params kp, kq;
+	struct rtpsec *tx, *rx, *tx2, *rx2;
+	struct net_addr h0, h1, a[4], l0rtp, l0rtcp, l1rtcp;
+	struct relay_ctr c0, c1;
+	uint8_t ks[30], kq_s[30], pkt[2048], want[200];
+	int fd[4], e = 0;
+	ssize_t n;
+	size_t len;
+
+	memset(&x, 0, sizeof(x));
+	memset(&rc, 0, sizeof(rc));
+	rc.io = RELAY_IO_EPOLL;
+	x.l = ev_new(NULL);
+	r = x.l != NULL ? relay_new(x.l, &rc, NULL, &e) : NULL;
+	st = r != NULL ? relay_stream_new(r, NULL) : NULL;
+	fd[0] = sock(BROWSER, &a[0]);	/* side 0's party: RTP, RTCP */
+	fd[1] = sock(BROWSER, &a[1]);
+	fd[2] = sock(PHONE, &a[2]);	/* side 1's (plain) */
+	fd[3] = sock(PHONE, &a[3]);
+	if (!T_OK(st != NULL && fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0 &&
+	    fd[3] >= 0 && net_addr_parse_host(SLICE_LIT(OUT_HOST), 0, &h0)
+	    == 0 && net_addr_parse_host(SLICE_LIT(IN_HOST), 0, &h1) == 0 &&
+	    relay_side_open(st, 0, &h0, 0, 0) == 0 &&
+	    relay_side_open(st, 1, &h1, 0, 0) == 0 &&
+	    relay_side_local(st, 0, RELAY_RTP, &l0rtp) == 0 &&
+	    relay_side_local(st, 0, RELAY_RTCP, &l0rtcp) == 0 &&
+	    relay_side_local(st, 1, RELAY_RTCP, &l1rtcp) == 0,
+	    "rtcp apart: relay, stream, sockets"))
+		goto out;
+	relay_side_set_peer(st, 0, &a[0], &a[1]);
+	relay_side_set_peer(st, 1, &a[2], &a[3]);
+	relay_side_set_srtp(st, 0, 1);
+	fixed_key(&kp, ks, 1);
+	fixed_key(&kq, kq_s, 99);
+	T_OK(relay_side_set_key(st, 0, RTPSEC_UNPROTECT, &kp) == 1 &&
+	    relay_side_set_key(st, 0, RTPSEC_PROTECT, &kp) == 1,
+	    "rtcp apart: the RTP keys");
+	T_EQ_INT(relay_side_set_rtcp_key(st, 0, RTPSEC_UNPROTECT, &kq),
+	    E_STATE, "rtcp apart: an RTCP key before apart: E_STATE");
+	tx = rtpsec_new(&kp, RTPSEC_PROTECT, &e);
+	rx = rtpsec_new(&kp, RTPSEC_UNPROTECT, &e);
+	tx2 = rtpsec_new(&kq, RTPSEC_PROTECT, &e);
+	rx2 = rtpsec_new(&kq, RTPSEC_UNPROTECT, &e);
+	T_OK(tx != NULL && rx != NULL && tx2 != NULL && rx2 != NULL,
+	    "contexts");
+	/* not apart: SRTCP under the RTP keys passes */
+	len = rtcp_rr(pkt, 1);
+	T_OK(rtpsec_protect_rtcp(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtcp_rr(want, 1),
+	    "rtcp apart off: SRTCP under the RTP keys -> RTCP");
+	/* apart, no RTCP keys yet: nokey both ways, RTP unchanged */
+	relay_side_rtcp_apart(st, 0, 1);
+	T_OK(relay_side_is_rtcp_apart(st, 0), "apart");
+	len = rtcp_rr(pkt, 1);
+	T_OK(rtpsec_protect_rtcp(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	len = rtcp_rr(pkt, 3);
+	to(fd[3], &l1rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 200);
+	T_EQ_INT(n, -1, "rtcp apart, no RTCP key: SRTCP under the RTP keys "
+	    "not taken");
+	n = recv_wait(&x, fd[1], pkt, sizeof(pkt), 100);
+	T_EQ_INT(n, -1, "... nor RTCP sent under them");
+	relay_side_counters(st, 0, RELAY_RTCP, &c0);
+	relay_side_counters(st, 1, RELAY_RTCP, &c1);
+	T_OK(c0.nokey == 1 && c1.nokey == 1, "... both counted nokey "
+	    "(%llu, %llu)", (unsigned long long)c0.nokey,
+	    (unsigned long long)c1.nokey);
+	len = rtp_pkt(pkt, 4);
+	T_OK(rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[0], &l0rtp, pkt, len);
+	n = recv_wait(&x, fd[2], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtp_pkt(want, 4),
+	    "rtcp apart: RTP still under the RTP keys");
+	/* the RTCP keys: SRTCP under them, both ways */
+	T_OK(relay_side_set_rtcp_key(st, 0, RTPSEC_UNPROTECT, &kq) == 0 &&
+	    relay_side_set_rtcp_key(st, 0, RTPSEC_PROTECT, &kq) == 0 &&
+	    relay_side_has_rtcp_key(st, 0, RTPSEC_PROTECT),
+	    "rtcp apart: its keys");
+	len = rtcp_rr(pkt, 5);
+	T_OK(rtpsec_protect_rtcp(tx2, pkt, &len, sizeof(pkt)) == 0,
+	    "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtcp_rr(want, 5),
+	    "rtcp apart: SRTCP under its keys -> RTCP");
+	len = rtcp_rr(pkt, 6);
+	to(fd[3], &l1rtcp, pkt, len);
+	n = recv_wait(&x, fd[1], pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && rtpsec_unprotect_rtcp(rx2, pkt, &len) == 0 && len == 8
+	    && pkt[7] == 6, "rtcp apart: RTCP -> SRTCP under its keys");
+	/* rtcp-mux on: back to the RTP keys, the RTCP ones dropped */
+	T_OK(relay_side_set_mux(st, 0, 1) == 0 &&
+	    !relay_side_is_rtcp_apart(st, 0) &&
+	    !relay_side_has_rtcp_key(st, 0, RTPSEC_PROTECT) &&
+	    !relay_side_has_rtcp_key(st, 0, RTPSEC_UNPROTECT),
+	    "rtcp-mux on: not apart, RTCP keys dropped");
+	rtpsec_free(tx);
+	rtpsec_free(rx);
+	rtpsec_free(tx2);
+	rtpsec_free(rx2);
+out:
+	for (int i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	relay_free(r);
+	ev_free(x.l);
+}
+
 /* SDES <-> DTLS: the phone offers RTP/SAVP with its a=crypto, the browser
  * gets DTLS-SRTP with ICE, answers active; SRTP with the phone's SDES key
  * reaches the browser as SRTP under the DTLS keys, and back. */
@@ -1384,6 +1523,7 @@ main(void)
 	test_no_ice_phone();
 	test_no_mux(1);
 	test_no_mux(0);
+	test_rtcp_apart();
 	test_sdes_to_dtls();
 	test_ice_removed_in_answer();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
