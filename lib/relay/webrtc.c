@@ -261,8 +261,10 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 		w->ctr.dtls_bad++;
 		return;
 	}
-	if (comp == RELAY_RTCP && muxed(w))
-		return;		/* muxed: one association, on RTP */
+	/* muxed: one association, on RTP (before the answer the side may
+	 * still change its mind: kept, see webrtc_dtls()) */
+	if (comp == RELAY_RTCP && muxed(w) && w->role != 0)
+		return;
 	a = &w->a[comp];
 	/* only from an address we trust (dtls.h): one that passed an ICE
 	 * check; or, without ICE, the one the handshake came from, else any
@@ -559,8 +561,11 @@ webrtc_dtls(struct webrtc *w, enum dtls_role role, const struct dtls_fp *peer)
 	for (int c = 0; c < 2; c++) {
 		struct assoc *a = &w->a[c];
 
-		/* the RTCP one when it is there, or something came for it;
-		 * else at its first datagram, or by start() */
+		/* the RTCP one when it is there, or something came for it
+		 * and the side is not muxed; else at its first datagram, or
+		 * by start() */
+		if (c == RELAY_RTCP && muxed(w))
+			early_drop(a);
 		if (c == RELAY_RTCP && a->d == NULL && a->nearly == 0)
 			continue;
 		if ((e = assoc_begin(a)) != 0)
