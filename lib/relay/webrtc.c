@@ -40,6 +40,7 @@ struct assoc {
 	int64_t timer;
 	struct early early[EARLY_MAX];
 	size_t nearly;
+	size_t nunchecked;		/* of them, from no checked source */
 };
 
 struct webrtc {
@@ -229,7 +230,7 @@ early_drop(struct assoc *a)
 {
 	for (size_t i = 0; i < a->nearly; i++)
 		free(a->early[i].p);
-	a->nearly = 0;
+	a->nearly = a->nunchecked = 0;
 }
 
 static int
@@ -255,6 +256,7 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
     const struct net_addr *src)
 {
 	struct assoc *a;
+	int trusted;
 
 	w->ctr.dtls++;
 	if (dtls_record_check(slice_make(p, len)) != 0) {
@@ -269,8 +271,12 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 	/* only from an address we trust (dtls.h): one that passed an ICE
 	 * check; or, without ICE, the one the handshake came from, else any
 	 * (the first source is latched) */
-	if (w->ice ? !was_checked(w, src) : a->hs_src.len != 0 &&
-	    !net_addr_eq(src, &a->hs_src) && !is_client_hello(p, len)) {
+	trusted = w->ice ? was_checked(w, src) : a->hs_src.len == 0 ||
+	    net_addr_eq(src, &a->hs_src) || is_client_hello(p, len);
+	/* before the answer, with ICE offered but no check yet: kept (half
+	 * the room at most), and fed only if its source is trusted then: a
+	 * peer answering without ICE (RFC 8839 4.2) starts DTLS at once */
+	if (!trusted && (w->role != 0 || a->nunchecked >= EARLY_MAX / 2)) {
 		w->ctr.dtls_untrusted++;
 		return;
 	}
@@ -279,6 +285,8 @@ dtls_in(struct webrtc *w, int comp, const uint8_t *p, size_t len,
 
 		if (a->nearly >= EARLY_MAX || len > EARLY_BYTES)
 			return;
+		if (!trusted)
+			a->nunchecked++;
 		e = &a->early[a->nearly];
 		if ((e->p = malloc(len)) == NULL)
 			return;
@@ -515,8 +523,10 @@ assoc_begin(struct assoc *a)
 	if ((e = make_assoc(a)) != 0)
 		return e;
 	for (size_t i = 0; i < a->nearly && a->d != NULL; i++) {
-		if (w->ice && !was_checked(w, &a->early[i].src))
+		if (w->ice && !was_checked(w, &a->early[i].src)) {
+			w->ctr.dtls_untrusted++;
 			continue;
+		}
 		a->dst = a->early[i].src;
 		a->have_dst = 1;
 		a->hs_src = a->early[i].src;

@@ -37,7 +37,10 @@
  * replies go there. Handshake datagrams that arrive before the role and
  * the peer's fingerprint are known (the browser starts DTLS as soon as it
  * has our SDP, before the ng answer reaches us) are kept (up to 8 per
- * component) and fed to the association when webrtc_dtls() makes it. The
+ * component) and fed to the association when webrtc_dtls() makes it; with
+ * ICE offered, those from a source no check has passed yet take at most
+ * half that room and are fed only if it is trusted then (a check came, or
+ * the answer had no ICE: a phone answering our ICE offer without it). The
  * active role sends each ClientHello once it knows where: the component's
  * ICE-checked source, else the side's peer from the SDP. Retransmissions run on the loop's timers. A
  * new ClientHello from another address after the handshake (the client

@@ -1334,6 +1334,97 @@ out:
 	ev_free(x.l);
 }
 
+/*
+ * We offer DTLS-SRTP with ICE (ICE=force) to a DTLS phone that does
+ * neither ICE nor rtcp-mux (baresip): it answers active and starts both
+ * handshakes as soon as it has our offer, before its answer reaches us,
+ * from sources no check has vouched for. They are kept, fed when the
+ * answer (without ICE) comes, and the handshakes finish at once, not
+ * after its first retransmission (1 s).
+ */
+static void
+test_early_no_ice_answer(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b[2];
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct net_addr ba[2], pa, ours[2];
+	struct webrtc_ctr wc;
+	int pfd, e = 0;
+	char sdpbuf[4096], fpv[128], host[NET_ADDR_STRLEN];
+	unsigned long port;
+	uint64_t t0, t1;
+
+	if (!T_OK(ctx_init(&x) == 0, "early, no ICE answer: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	b[0].fd = sock(BROWSER, &ba[0]);
+	b[1].fd = sock(BROWSER, &ba[1]);
+	pfd = sock(PHONE, &pa);
+	T_OK(bc != NULL && b[0].fd >= 0 && b[1].fd >= 0 && pfd >= 0 &&
+	    net_addr_format_host(&ba[0], host, sizeof(host)) == 0, "sockets");
+	ng(&x, &r, "command", "offer", "call-id", "en", "from-tag", "ph",
+	    "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    "direction", "[inside,outside]", "ICE", "force",
+	    "transport-protocol", "UDP/TLS/RTP/SAVP", NULL);
+	T_OK(strcmp(r.result, "ok") == 0 && count(r.sdp, "a=ice-ufrag") == 1
+	    && count(r.sdp, "a=rtcp-mux") == 0, "offer: DTLS with ICE, no "
+	    "rtcp-mux");
+	port = port_of(r.sdp, "audio");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST), (uint16_t)port,
+	    &ours[0]) == 0 && net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    rtcp_port_of(r.sdp, port), &ours[1]) == 0, "outside ports");
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "our fingerprint");
+	dc.send = b_send;
+	for (int c = 0; c < 2; c++) {
+		dc.arg = &b[c];
+		b[c].dst = ours[c];
+		b[c].d = dtls_new(&dc, &e);
+		T_OK(b[c].d != NULL && dtls_start(b[c].d) == 0, "ClientHello "
+		    "%d before the answer", c);
+	}
+	for (int i = 0; i < 10; i++)
+		(void)ev_run_once(x.l, 5);
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+	    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u UDP/TLS/RTP/SAVP 0"
+	    "\r\na=rtcp:%u\r\na=fingerprint:sha-256 %s\r\na=setup:active\r\n",
+	    host, host, net_addr_port(&ba[0]), net_addr_port(&ba[1]),
+	    dtls_cert_fingerprint(bc));
+	t0 = ev_now_ms(x.l);
+	ng(&x, &r, "command", "answer", "call-id", "en", "from-tag", "ph",
+	    "to-tag", "bs", "sdp", sdpbuf, NULL);
+	T_EQ_STR(r.result, "ok", "answer without ICE: ok");
+	for (int c = 0; c < 2; c++)
+		T_EQ_INT(handshake(&x, &b[c]), DTLS_DONE, "handshake %d done",
+		    c);
+	(void)ev_run_once(x.l, 0);
+	t1 = ev_now_ms(x.l);
+	T_OK(t1 - t0 < 800, "... at once (%llu ms), not after a "
+	    "retransmission", (unsigned long long)(t1 - t0));
+	calls_webrtc_totals(x.c, &wc);
+	T_OK(wc.dtls_early >= 2 && wc.dtls_untrusted == 0 &&
+	    wc.handshakes == 2 && wc.rtcp_handshakes == 1, "kept early (%llu),"
+	    " none refused (%llu), two handshakes (%llu)",
+	    (unsigned long long)wc.dtls_early,
+	    (unsigned long long)wc.dtls_untrusted,
+	    (unsigned long long)wc.handshakes);
+	for (int c = 0; c < 2; c++) {
+		dtls_free(b[c].d);
+		close(b[c].fd);
+	}
+	dtls_cert_free(bc);
+	close(pfd);
+	ctx_done(&x);
+}
+
 /* SDES <-> DTLS: the phone offers RTP/SAVP with its a=crypto, the browser
  * gets DTLS-SRTP with ICE, answers active; SRTP with the phone's SDES key
  * reaches the browser as SRTP under the DTLS keys, and back. */
@@ -1524,6 +1615,7 @@ main(void)
 	test_no_mux(1);
 	test_no_mux(0);
 	test_rtcp_apart();
+	test_early_no_ice_answer();
 	test_sdes_to_dtls();
 	test_ice_removed_in_answer();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
