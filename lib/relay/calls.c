@@ -383,7 +383,8 @@ calls_summary(const struct calls *t, struct buf *b)
 		    "ice_bad_auth=%llu ice_other=%llu nominations=%llu "
 		    "dtls=%llu dtls_bad=%llu dtls_untrusted=%llu "
 		    "dtls_early=%llu handshakes=%llu "
-		    "fingerprint_mismatch=%llu dtls_failed=%llu",
+		    "fingerprint_mismatch=%llu dtls_failed=%llu "
+		    "handshakes_rtcp=%llu",
 		    (unsigned long long)k.stun,
 		    (unsigned long long)k.ice_answered,
 		    (unsigned long long)k.ice_bad_auth,
@@ -394,7 +395,8 @@ calls_summary(const struct calls *t, struct buf *b)
 		    (unsigned long long)k.dtls_early,
 		    (unsigned long long)k.handshakes,
 		    (unsigned long long)k.fp_mismatch,
-		    (unsigned long long)k.dtls_failed);
+		    (unsigned long long)k.dtls_failed,
+		    (unsigned long long)k.rtcp_handshakes);
 	}
 	return e;
 }

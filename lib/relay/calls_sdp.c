@@ -213,16 +213,22 @@ copy_proto(char *dst, size_t n, const struct sdp *s, size_t m)
 static int
 set_media_addr(struct calls *t, struct sdp *s, struct media *md, int side)
 {
-	struct net_addr loc;
+	struct net_addr loc, rl;
 	int e, mux = relay_side_is_mux(md->rs, side);
+	long rtcp;
 
 	if ((e = sdprw_media_set_rtcp_mux(s, md->index, mux)) != 0)
 		return e;
 	if ((e = relay_side_local(md->rs, side, RELAY_RTP, &loc)) != 0)
 		return e;
+	/* the RTCP socket's own port: RTP + 1 from a port range, anywhere
+	 * when the kernel picks */
+	rtcp = (long)net_addr_port(&loc);
+	if (!mux)
+		rtcp = relay_side_local(md->rs, side, RELAY_RTCP, &rl) == 0 ?
+		    (long)net_addr_port(&rl) : rtcp + 1;
 	if ((e = sdprw_media_set_port(s, md->index, net_addr_port(&loc),
-	    mux ? (long)net_addr_port(&loc) : (long)net_addr_port(&loc) + 1,
-	    t->addr[side])) != 0)
+	    rtcp, t->addr[side])) != 0)
 		return e;
 	return sdprw_set_conn(s, (int)md->index, t->addr[side]);
 }

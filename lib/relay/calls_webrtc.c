@@ -106,8 +106,36 @@ setup_of(const struct sdp *s, size_t m)
 
 /* ---- the glue's callbacks ---- */
 
+/* One SRTCP key of the RTCP component's association to the relay and to
+ * the key log (with the RTCP addresses: a reader of the log tells it
+ * from the RTP key by them). */
+static int
+rtcp_key(struct calls *t, struct media *md, int side, const struct keyline *kl,
+    enum rtpsec_dir dir)
+{
+	struct keylog_keys k;
+	struct net_addr loc, peer;
+	int rx = dir == RTPSEC_UNPROTECT, e;
+
+	if ((e = keylog_params(kl, &k)) != 0)
+		return e;
+	e = relay_side_set_rtcp_key(md->rs, side, dir, &k.p);
+	OPENSSL_cleanse(&k, sizeof(k));
+	if (e != 0 || t->cfg.keylog == NULL)
+		return e;
+	if (relay_side_local(md->rs, side, RELAY_RTCP, &loc) != 0)
+		memset(&loc, 0, sizeof(loc));
+	if (relay_side_peer(md->rs, side, RELAY_RTCP, &peer) != 0)
+		memset(&peer, 0, sizeof(peer));
+	if (keylog_add(t->cfg.keylog, kl, (const char *)md->br->call->id,
+	    rx ? KEYLINE_DIR_IN : KEYLINE_DIR_OUT, rx ? &peer : &loc,
+	    rx ? &loc : &peer, NULL) != 0)
+		log_msg(t->lg, LOG_WARN, "key log: %s", sbk_strerror(E_IO));
+	return 0;
+}
+
 static void
-on_keys(struct webrtc *w, const struct dtls_keys *k, void *arg)
+on_keys(struct webrtc *w, int comp, const struct dtls_keys *k, void *arg)
 {
 	struct media *md = arg;
 	struct calls *t = md->br->call->t;
@@ -129,6 +157,21 @@ on_keys(struct webrtc *w, const struct dtls_keys *k, void *arg)
 		return;
 	}
 	relay_side_set_srtp(md->rs, side, 1);
+	if (comp == RELAY_RTCP) {
+		/* RFC 5764 4.1: SRTCP with the RTCP component's keys (a
+		 * side without rtcp-mux) */
+		if (!relay_side_is_mux(md->rs, side)) {
+			relay_side_rtcp_apart(md->rs, side, 1);
+			if (rtcp_key(t, md, side, rx, RTPSEC_UNPROTECT) != 0 ||
+			    rtcp_key(t, md, side, tx, RTPSEC_PROTECT) != 0)
+				log_msg(t->lg, LOG_WARN, "call-id=%s: DTLS-SRTP "
+				    "RTCP keys refused by the relay",
+				    (const char *)md->br->call->id);
+		}
+		keyline_free(rx);
+		keyline_free(tx);
+		return;
+	}
 	keyline_free(md->rx[side]);
 	keyline_free(md->tx[side]);
 	md->rx[side] = rx;

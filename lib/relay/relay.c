@@ -349,6 +349,10 @@ side_drop_keys(struct relay_side *sd)
 	sd->rx = sd->rx_old = sd->tx = NULL;
 	keyid_clear(&sd->rxid);
 	keyid_clear(&sd->txid);
+	rtpsec_free(sd->rtcp_rx);
+	rtpsec_free(sd->rtcp_tx);
+	sd->rtcp_rx = sd->rtcp_tx = NULL;
+	sd->rtcp_apart = 0;
 }
 
 void
@@ -586,6 +590,8 @@ relay_side_set_mux(struct relay_stream *s, int side, int mux)
 	if (!mux && sd->c[RELAY_RTCP].fd < 0)
 		return E_STATE;
 	sd->mux = mux != 0;
+	if (sd->mux)
+		relay_side_rtcp_apart(s, side, 0);
 	return 0;
 }
 
@@ -693,10 +699,10 @@ keyid_make(struct keyid *k, const struct rtpsec_params *p)
 	k->set = 1;
 	k->suite = p->suite;
 	k->flags = p->flags;
-	k->klen = p->key_len < SUITE_MAX_KEY_SALT ? p->key_len : 0;
-	k->slen = p->salt_len <= SUITE_MAX_KEY_SALT - k->klen ?
-	    p->salt_len : 0;
-	k->mlen = p->mki_len <= RTPSEC_MAX_MKI ? p->mki_len : 0;
+	k->klen = (uint8_t)(p->key_len < SUITE_MAX_KEY_SALT ? p->key_len : 0);
+	k->slen = (uint8_t)(p->salt_len <= SUITE_MAX_KEY_SALT -
+	    (size_t)k->klen ? p->salt_len : 0);
+	k->mlen = (uint8_t)(p->mki_len <= RTPSEC_MAX_MKI ? p->mki_len : 0);
 	if (k->klen)
 		memcpy(k->k, p->key, k->klen);
 	if (k->slen)
@@ -759,6 +765,52 @@ relay_side_has_key(const struct relay_stream *s, int side,
 	const struct relay_side *sd = &s->side[side & 1];
 
 	return (dir == RTPSEC_UNPROTECT ? sd->rx : sd->tx) != NULL;
+}
+
+void
+relay_side_rtcp_apart(struct relay_stream *s, int side, int on)
+{
+	struct relay_side *sd = &s->side[side & 1];
+
+	if (!on) {
+		rtpsec_free(sd->rtcp_rx);
+		rtpsec_free(sd->rtcp_tx);
+		sd->rtcp_rx = sd->rtcp_tx = NULL;
+	}
+	sd->rtcp_apart = on != 0;
+}
+
+int
+relay_side_is_rtcp_apart(const struct relay_stream *s, int side)
+{
+	return s->side[side & 1].rtcp_apart;
+}
+
+int
+relay_side_set_rtcp_key(struct relay_stream *s, int side, enum rtpsec_dir dir,
+    const struct rtpsec_params *p)
+{
+	struct relay_side *sd = &s->side[side & 1];
+	struct rtpsec *c, **slot;
+	int e = 0;
+
+	if (!sd->srtp || !sd->rtcp_apart || sd->mux)
+		return E_STATE;
+	if ((c = rtpsec_new(p, dir, &e)) == NULL)
+		return e != 0 ? e : E_CRYPTO;
+	slot = dir == RTPSEC_UNPROTECT ? &sd->rtcp_rx : &sd->rtcp_tx;
+	rtpsec_free(*slot);
+	*slot = c;
+	return 0;
+}
+
+int
+relay_side_has_rtcp_key(const struct relay_stream *s, int side,
+    enum rtpsec_dir dir)
+{
+	const struct relay_side *sd = &s->side[side & 1];
+
+	return (dir == RTPSEC_UNPROTECT ? sd->rtcp_rx : sd->rtcp_tx) != NULL;
 }
 
 /* ---- timeouts ---- */

@@ -225,6 +225,25 @@ int relay_side_has_key(const struct relay_stream *s, int side,
     enum rtpsec_dir dir);
 
 /*
+ * SRTCP keyed apart from SRTP on `side` (DTLS-SRTP without rtcp-mux: RFC
+ * 5764 4.1 runs a handshake on each component, and the RTCP one's keys
+ * protect SRTCP). With `on` 1, RTCP from and to `side` is unprotected and
+ * protected only with the keys of relay_side_set_rtcp_key() (nokey until
+ * they are given); RTP keeps relay_side_set_key()'s. With 0 (and when
+ * rtcp-mux is switched on), RTCP goes back to the RTP keys and the RTCP
+ * ones are dropped. Going plain drops them too.
+ */
+void relay_side_rtcp_apart(struct relay_stream *s, int side, int on);
+int relay_side_is_rtcp_apart(const struct relay_stream *s, int side);
+/* Set the SRTCP key of `dir` (a new context each time, no previous one
+ * kept). 0, rtpsec_new()'s errors, E_STATE when the side is not SRTP,
+ * muxed or not apart. */
+int relay_side_set_rtcp_key(struct relay_stream *s, int side,
+    enum rtpsec_dir dir, const struct rtpsec_params *p) WUR;
+int relay_side_has_rtcp_key(const struct relay_stream *s, int side,
+    enum rtpsec_dir dir);
+
+/*
  * The slow path of `side` (ICE-lite and DTLS-SRTP, lib/relay/webrtc.h):
  * STUN and DTLS datagrams (RFC 7983: first byte 0..3 and 20..63) that
  * arrive on its sockets, which the relay otherwise drops (counted as

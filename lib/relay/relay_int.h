@@ -27,7 +27,7 @@ struct keyid {
 	int set;
 	enum suite_id suite;
 	unsigned flags;
-	size_t klen, slen, mlen;
+	uint8_t klen, slen, mlen;	/* <= 46, 46, 128 */
 	uint8_t k[SUITE_MAX_KEY_SALT + RTPSEC_MAX_MKI];
 };
 
@@ -68,10 +68,19 @@ struct relay_side {
 	struct relay_comp c[2];
 	struct relay_fdref ref[2];
 	struct keyid rxid, txid;
-	/* relay_side_set_other(): STUN and DTLS (16 bytes: 1008 in all) */
+	/* relay_side_set_other(): STUN and DTLS */
 	relay_other_fn *other;
 	void *other_arg;
+	/* relay_side_rtcp_apart(): SRTCP keyed apart from SRTP (DTLS-SRTP
+	 * without rtcp-mux, RFC 5764 4.1: the RTCP component's own
+	 * association). Read only for RTCP packets, and only when set:
+	 * RTP never reads this line. */
+	int rtcp_apart;
+	struct rtpsec *rtcp_rx, *rtcp_tx;
+	uint8_t spare[24];	/* 1008 in all */
 };
+_Static_assert(sizeof(struct relay_side) == 1008,
+    "a side is 1008 bytes: the stream's 16 and side 0 fill 1024");
 
 struct relay_stream {
 	struct relay *r;
@@ -252,12 +261,20 @@ process(struct relay_stream *s, int a, int comp, struct net_pkt *p,
 		if (rtcp ? rtcp_parse_header(v, &ch) != 0 :
 		    rtp_parse_header(v, &rh) != 0)
 			goto malformed;
-		if (sa->rx == NULL) {
-			ca->ctr.nokey++;
-			return -1;
-		}
 		len = p->len;
-		e = unprotect(sa, rtcp, p->buf, &len);
+		if (rtcp && sa->rtcp_apart) {	/* its own keys (cold) */
+			if (sa->rtcp_rx == NULL) {
+				ca->ctr.nokey++;
+				return -1;
+			}
+			e = rtpsec_unprotect_rtcp(sa->rtcp_rx, p->buf, &len);
+		} else {
+			if (sa->rx == NULL) {
+				ca->ctr.nokey++;
+				return -1;
+			}
+			e = unprotect(sa, rtcp, p->buf, &len);
+		}
 		switch (e) {
 		case 0:
 			break;
@@ -292,13 +309,16 @@ process(struct relay_stream *s, int a, int comp, struct net_pkt *p,
 		    s->user);
 	ca->ctr.last_ms = s->last_ms = ev_now_ms(s->r->loop);
 	if (sb->srtp) {
-		if (sb->tx == NULL) {
+		struct rtpsec *tx = rtcp && sb->rtcp_apart ? sb->rtcp_tx :
+		    sb->tx;
+
+		if (tx == NULL) {
 			ca->ctr.nokey++;
 			return -1;
 		}
 		len = p->len;
-		e = rtcp ? rtpsec_protect_rtcp(sb->tx, p->buf, &len, room) :
-		    rtpsec_protect(sb->tx, p->buf, &len, room);
+		e = rtcp ? rtpsec_protect_rtcp(tx, p->buf, &len, room) :
+		    rtpsec_protect(tx, p->buf, &len, room);
 		if (e == E_REPLAY) {
 			/* the plain sender repeated a sequence number */
 			ca->ctr.replay++;

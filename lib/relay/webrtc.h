@@ -28,22 +28,30 @@
  * is taken. Requests failing integrity are dropped and counted.
  *
  * DTLS-SRTP (webrtc_dtls()): one association (lib/media/dtls) on the RTP
- * component; it is fed only datagrams from an address we trust (with
- * ICE: the checked one; without: the one the handshake came from, the
- * first source latched) and its replies go there. Handshake datagrams that arrive before the role and the
- * peer's fingerprint are known (the browser starts DTLS as soon as it has
- * our SDP, before the ng answer reaches us) are kept (up to 8) and fed to
- * the association when webrtc_dtls() makes it. The active role sends its
- * ClientHello once it knows where: the ICE-checked source, else the
- * side's peer from the SDP. Retransmissions run on the loop's timers. A
+ * component, and on a side without rtcp-mux another on the RTCP one (RFC
+ * 5764 4.1: each component its own handshake; the same certificate,
+ * fingerprint check, role and rules), made at its first datagram as the
+ * server, or started with the RTP one as the client. Each is fed only
+ * datagrams from an address we trust (with ICE: a checked one; without:
+ * the one its handshake came from, the first source latched) and its
+ * replies go there. Handshake datagrams that arrive before the role and
+ * the peer's fingerprint are known (the browser starts DTLS as soon as it
+ * has our SDP, before the ng answer reaches us) are kept (up to 8 per
+ * component) and fed to the association when webrtc_dtls() makes it; with
+ * ICE offered, those from a source no check has passed yet take at most
+ * half that room and are fed only if it is trusted then (a check came, or
+ * the answer had no ICE: a phone answering our ICE offer without it). The
+ * active role sends each ClientHello once it knows where: the component's
+ * ICE-checked source, else the side's peer from the SDP. Retransmissions run on the loop's timers. A
  * new ClientHello from another address after the handshake (the client
  * moved and redoes DTLS) makes a fresh association (passive role). When a
- * handshake finishes, `on_keys` gets the exported keys (RFC 5764 4.2).
+ * handshake finishes, `on_keys` gets the exported keys (RFC 5764 4.2)
+ * and the component: RTCP's are for SRTCP only (relay_side_rtcp_apart()).
  * A peer certificate that does not match the SDP fingerprint fails the
  * association: no keys, no media, counted and logged once.
  *
  * Ownership: borrows the stream, the loop, the certificate and the logger
- * (all outlive it); owns its association, timer and early datagrams.
+ * (all outlive it); owns its associations, timers and early datagrams.
  * webrtc_free() unhooks it from the stream.
  */
 struct webrtc;
@@ -59,12 +67,15 @@ struct webrtc_ctr {
 	uint64_t dtls_untrusted;	/* from an address not checked */
 	uint64_t dtls_early;		/* kept until the role was known */
 	uint64_t handshakes;		/* finished, keys given */
+	uint64_t rtcp_handshakes;	/* of them, on the RTCP component */
 	uint64_t fp_mismatch;		/* peer certificate != SDP fingerprint */
 	uint64_t dtls_failed;		/* other failures (alerts, ...) */
 };
 
-typedef void webrtc_keys_fn(struct webrtc *w, const struct dtls_keys *k,
-    void *arg);
+/* `comp`: RELAY_RTP (keys for SRTP, and SRTCP unless the RTCP component
+ * has its own) or RELAY_RTCP (for SRTCP only). */
+typedef void webrtc_keys_fn(struct webrtc *w, int comp,
+    const struct dtls_keys *k, void *arg);
 
 struct webrtc_config {
 	struct ev_loop *loop;
@@ -105,9 +116,11 @@ int webrtc_ice_remote(struct webrtc *w, struct slice ufrag, struct slice pwd)
  */
 int webrtc_dtls(struct webrtc *w, enum dtls_role role,
     const struct dtls_fp *peer) WUR;
-/* The role given (0: none yet), and whether keys were given. */
+/* The role given (0: none yet), and whether keys were given (by the
+ * RTP component's association; by the RTCP one's). */
 enum dtls_role webrtc_role(const struct webrtc *w);
 int webrtc_keyed(const struct webrtc *w);
+int webrtc_rtcp_keyed(const struct webrtc *w);
 /* Active role: start now if we know where to (called after an answer). */
 void webrtc_kick(struct webrtc *w);
 

@@ -62,23 +62,58 @@ decrypt_and_compare() {
 	decrypt_and_compare
 }
 
-# dtls_legs: the outside leg carried a DTLS handshake and SRTP; the keys
-# the relay's DTLS exported, in its key log, decrypt both RTP streams of
-# the outside leg into the packets the inside leg carried. (baresip keeps
-# RTCP on its own port and keys it with a DTLS association of its own,
-# which srtp-bridge does not run (srtp-bridge(1)): its SRTCP is not
-# decrypted, and pcap-decrypt says so with exit 5.)
+# dtls_legs: the outside leg carried DTLS handshakes and SRTP; the keys
+# the relay's DTLS exported, in its key log, decrypt every stream of the
+# outside leg: both RTP streams into the packets the inside leg carried,
+# and SRTCP. baresip keeps RTCP on its own port and keys it with a DTLS
+# association of its own (RFC 5764 4.1): a second handshake, whose keys
+# the relay uses for SRTCP and logs with the RTCP ports. baresip also
+# sends a few RTCP packets in clear there (an APP "PINGPONG" as the stream
+# starts, its BYE after the DTLS close): those (RTCP whose lengths add up
+# to the datagram, where SRTCP has its index and tag after them, read from
+# tshark's UDP payloads) are the only packets of the leg allowed not to
+# decrypt.
 dtls_legs() {
-	local n
+	local n l src clear nrtcp=0
 	n=$(tshark -r "$E2E_DIR/outside.pcap" -d "udp.port==1-65535,dtls" \
 	    -Y 'dtls.handshake.type == 1' 2>/dev/null | wc -l)
 	sbk_log "DTLS ClientHellos outside: $n"
-	[ "$n" -ge 1 ]
+	[ "$n" -ge 2 ] || fail "a handshake on RTP and one on RTCP: $n"
 	run "$SBK_BIN/pcap-decrypt" --keylog "$E2E_KEYLOG" \
 	    -r "$E2E_DIR/outside.pcap" -w "$E2E_DIR/outside-plain.pcap"
-	[ "$status" -eq 0 ] || [ "$status" -eq 5 ]
+	sbk_log "pcap-decrypt ($status): $output"
+	[ "$status" -eq 0 ] || [ "$status" -eq 5 ] ||
+	    fail "pcap-decrypt failed ($status): $output"
 	[ "$(grep -cE ' rtp .* ok +line ' <<< "$output")" -eq 2 ] ||
 	    fail "both RTP streams must decrypt: $output"
+	# columns: ssrc kind source destination suite status key packets
+	# decrypted ...
+	while read -r l; do
+		set -- $l
+		src=$3
+		clear=$(tshark -r "$E2E_DIR/outside.pcap" -Y "!icmp && \
+		    ip.src==${src%:*} && udp.srcport==${src##*:}" \
+		    -T fields -e udp.payload 2>/dev/null | awk '
+		    function h(x,  i, v) { v = 0; for (i = 1; i <= length(x); i++)
+			v = v * 16 + index("0123456789abcdef", substr(x, i, 1)) - 1
+			return v }
+		    { n = length($0) / 2; o = 0; t = h(substr($0, 3, 2))
+		      ok = n >= 8 && t >= 192 && t <= 223
+		      while (ok && o + 4 <= n) {
+			if (int(h(substr($0, o * 2 + 1, 2)) / 64) != 2) ok = 0
+			o += (h(substr($0, o * 2 + 5, 4)) + 1) * 4 }
+		      if (ok && o == n) c++ }
+		    END { print c + 0 }')
+		sbk_log "SRTCP $1 from $src: $9 of $8 decrypted, $clear in clear"
+		[ "$9" -ge 1 ] && [ $(($8 - $9)) -eq "$clear" ] ||
+		    fail "SRTCP from $src: $9 of $8 decrypted, $clear in clear"
+		nrtcp=$((nrtcp + 1))
+	done < <(grep -E '^0x[0-9a-f]+ rtcp ' <<< "$output")
+	[ "$nrtcp" -ge 1 ] || fail "no SRTCP stream on the outside leg"
+	# a failed stream other than RTCP that the above explained
+	[ "$status" -eq 0 ] || ! grep -E '^0x[0-9a-f]+ rtp ' <<< "$output" |
+	    grep -vqE ' ok +line ' ||
+	    fail "an RTP stream failed: $output"
 	# the packets of the decrypted outside leg are those the inside leg
 	# carried, but for the edges of the call (5%); the inside may have
 	# more: what came before the handshake was done had no key to go

@@ -5,6 +5,7 @@
  * nominations and a network change, a wrong password, the handshake in
  * both roles, SRTP <-> RTP with the exported keys, an ICE restart. */
 #include <poll.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -953,6 +954,477 @@ test_no_ice_phone(void)
 	ctx_done(&x);
 }
 
+/* An RTCP receiver report with no blocks (8 bytes). */
+static size_t
+rtcp_rr(uint8_t *p, uint32_t ssrc)
+{
+	p[0] = 0x80;
+	p[1] = 201;
+	p[2] = 0;
+	p[3] = 1;
+	p[4] = (uint8_t)(ssrc >> 24);
+	p[5] = (uint8_t)(ssrc >> 16);
+	p[6] = (uint8_t)(ssrc >> 8);
+	p[7] = (uint8_t)ssrc;
+	return 8;
+}
+
+/* The port of the first "a=rtcp:" line, else `rtp` + 1. */
+static uint16_t
+rtcp_port_of(const char *sdp, unsigned long rtp)
+{
+	char v[64];
+
+	attr(sdp, "rtcp", v, sizeof(v));
+	return (uint16_t)(v[0] != '\0' ? strtoul(v, NULL, 10) : rtp + 1);
+}
+
+/* How many lines of file `path` hold both `a` and `b`. */
+static unsigned
+lines_with(const char *path, const char *a, const char *b)
+{
+	char line[1024];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, a) != NULL && strstr(line, b) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A DTLS-SRTP phone without rtcp-mux (baresip's default `rtcp_mux no`
+ * with mediaenc=dtls_srtp): a handshake on each component (RFC 5764 4.1),
+ * the phone active (we are the server) or passive (we are the client and
+ * send both ClientHellos). SRTP runs on the RTP association's keys and
+ * SRTCP on the RTCP one's, both ways, to and from a plain phone; SRTCP
+ * under the RTP keys is refused; the key log has the RTCP keys with the
+ * RTCP addresses.
+ */
+static void
+test_no_mux(int phone_active)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b[2];
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct dtls_keys k[2];
+	struct rtpsec *tx[2], *rx[2];
+	struct net_addr ba[2], pa, pca, ours[2], ours_in[2];
+	struct webrtc_ctr wc;
+	struct relay_ctr rc;
+	struct media *md;
+	struct keylog *kl;
+	int pfd, pcfd, e = 0;
+	char sdpbuf[4096], fpv[128], host[NET_ADDR_STRLEN], nm[32];
+	char klpath[] = "/tmp/test_webrtc_keylog.XXXXXX", sel[96], b64[128];
+	uint8_t pkt[2048], want[200];
+	unsigned long port;
+	ssize_t n;
+	size_t len;
+
+	snprintf(nm, sizeof(nm), "no-mux, phone %s", phone_active ? "active" :
+	    "passive");
+	if (!T_OK(ctx_init(&x) == 0, "%s: set up", nm))
+		return;
+	if ((e = mkstemp(klpath)) >= 0)
+		close(e);
+	kl = keylog_open(klpath, &e);
+	x.c->cfg.keylog = kl;
+	bc = dtls_cert_new(&e);
+	b[0].fd = sock(BROWSER, &ba[0]);
+	b[1].fd = sock(BROWSER, &ba[1]);
+	pfd = sock(PHONE, &pa);
+	pcfd = sock(PHONE, &pca);
+	T_OK(kl != NULL && bc != NULL && b[0].fd >= 0 && b[1].fd >= 0 &&
+	    pfd >= 0 && pcfd >= 0 && net_addr_format_host(&ba[0], host,
+	    sizeof(host)) == 0, "%s: sockets, key log", nm);
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+	    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u UDP/TLS/RTP/SAVP 0"
+	    "\r\na=rtcp:%u\r\na=fingerprint:sha-256 %s\r\na=setup:%s\r\n",
+	    host, host, net_addr_port(&ba[0]), net_addr_port(&ba[1]),
+	    dtls_cert_fingerprint(bc), phone_active ? "active" : "passive");
+	ng(&x, &r, "command", "offer", "call-id", "nm", "from-tag", "ph",
+	    "sdp", sdpbuf, "direction", "[outside,inside]",
+	    "transport-protocol", "RTP/AVP", NULL);
+	T_EQ_STR(r.result, "ok", "%s: offer ok", nm);
+	port = port_of(r.sdp, "audio");
+	T_OK(net_addr_parse_host(SLICE_LIT(IN_HOST), (uint16_t)port,
+	    &ours_in[0]) == 0 && net_addr_parse_host(SLICE_LIT(IN_HOST),
+	    rtcp_port_of(r.sdp, port), &ours_in[1]) == 0, "inside ports");
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 2 2 IN IP4 " PHONE
+	    "\r\ns=-\r\nc=IN IP4 " PHONE "\r\nt=0 0\r\nm=audio %u RTP/AVP 0"
+	    "\r\na=rtcp:%u\r\na=rtpmap:0 PCMU/8000\r\n", net_addr_port(&pa),
+	    net_addr_port(&pca));
+	ng(&x, &r, "command", "answer", "call-id", "nm", "from-tag", "ph",
+	    "to-tag", "b", "sdp", sdpbuf, NULL);
+	T_EQ_STR(r.result, "ok", "%s: answer ok", nm);
+	T_OK(strstr(r.sdp, " UDP/TLS/RTP/SAVP 0") != NULL &&
+	    strstr(r.sdp, phone_active ? "a=setup:passive" :
+	    "a=setup:active") != NULL && count(r.sdp, "a=rtcp-mux") == 0,
+	    "%s: answer: DTLS, the other role, no rtcp-mux", nm);
+	port = port_of(r.sdp, "audio");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST), (uint16_t)port,
+	    &ours[0]) == 0 && net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    rtcp_port_of(r.sdp, port), &ours[1]) == 0, "outside ports");
+
+	/* the phone: one association per component, the same certificate */
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = phone_active ? DTLS_ACTIVE : DTLS_PASSIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "our fingerprint");
+	dc.send = b_send;
+	for (int c = 0; c < 2; c++) {
+		dc.arg = &b[c];
+		b[c].dst = ours[c];
+		b[c].d = dtls_new(&dc, &e);
+		T_OK(b[c].d != NULL && (!phone_active ||
+		    dtls_start(b[c].d) == 0), "%s: phone %s association", nm,
+		    c ? "RTCP" : "RTP");
+	}
+	for (int c = 0; c < 2; c++) {
+		T_EQ_INT(handshake(&x, &b[c]), DTLS_DONE, "%s: %s handshake "
+		    "done", nm, c ? "RTCP" : "RTP");
+		memset(&k[c], 0, sizeof(k[c]));
+		T_OK(dtls_srtp_keys(b[c].d, &k[c]) == 0, "%s: %s keys", nm,
+		    c ? "RTCP" : "RTP");
+		tx[c] = ctx_of(&k[c], k[c].tx, RTPSEC_PROTECT);
+		rx[c] = ctx_of(&k[c], k[c].rx, RTPSEC_UNPROTECT);
+	}
+	T_OK(tx[0] != NULL && rx[0] != NULL && tx[1] != NULL &&
+	    rx[1] != NULL && memcmp(k[0].tx, k[1].tx, sizeof(k[0].tx)) != 0,
+	    "%s: two sets of keys", nm);
+	calls_webrtc_totals(x.c, &wc);
+	T_EQ_INT(wc.handshakes, 2, "%s: two handshakes counted", nm);
+	T_EQ_INT(wc.rtcp_handshakes, 1, "%s: one of them on RTCP", nm);
+	{
+		struct call *cl = call_find(x.c, SLICE_LIT("nm"));
+
+		md = cl != NULL && cl->br != NULL && cl->br->nm > 0 ?
+		    cl->br->m[0] : NULL;
+	}
+	T_OK(md != NULL && webrtc_keyed(md->w[0]) &&
+	    webrtc_rtcp_keyed(md->w[0]) &&
+	    relay_side_is_rtcp_apart(md->rs, 0) &&
+	    relay_side_has_rtcp_key(md->rs, 0, RTPSEC_UNPROTECT) &&
+	    relay_side_has_rtcp_key(md->rs, 0, RTPSEC_PROTECT),
+	    "%s: the outside side's SRTCP keyed apart", nm);
+
+	/* SRTP (RTP keys) -> RTP */
+	len = rtp_pkt(pkt, 5);
+	T_OK(rtpsec_protect(tx[0], pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(b[0].fd, &ours[0], pkt, len);
+	n = recv_wait(&x, pfd, pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtp_pkt(want, 5),
+	    "%s: SRTP -> the plain phone's RTP", nm);
+	/* SRTCP under the RTP keys: refused */
+	len = rtcp_rr(pkt, 0xb10b0b0b);
+	T_OK(rtpsec_protect_rtcp(tx[0], pkt, &len, sizeof(pkt)) == 0,
+	    "protect RTCP with the RTP keys");
+	to(b[1].fd, &ours[1], pkt, len);
+	n = recv_wait(&x, pcfd, pkt, sizeof(pkt), 200);
+	T_EQ_INT(n, -1, "%s: SRTCP under the RTP association's keys: "
+	    "dropped", nm);
+	/* SRTCP (RTCP keys) -> RTCP */
+	len = rtcp_rr(pkt, 0xb10b0b0b);
+	T_OK(rtpsec_protect_rtcp(tx[1], pkt, &len, sizeof(pkt)) == 0,
+	    "protect RTCP");
+	to(b[1].fd, &ours[1], pkt, len);
+	n = recv_wait(&x, pcfd, pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtcp_rr(want,
+	    0xb10b0b0b), "%s: SRTCP under the RTCP association's keys -> "
+	    "the plain phone's RTCP port, in clear", nm);
+	relay_side_counters(md->rs, 0, RELAY_RTCP, &rc);
+	T_EQ_INT(rc.auth, 1, "%s: the wrong one counted (auth)", nm);
+	/* RTP -> SRTP (RTP keys); RTCP -> SRTCP (RTCP keys) */
+	len = rtp_pkt(pkt, 9);
+	to(pfd, &ours_in[0], pkt, len);
+	n = recv_wait(&x, b[0].fd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && rtpsec_unprotect(rx[0], pkt, &len) == 0 && len == 172
+	    && pkt[3] == 9, "%s: RTP -> SRTP the phone decrypts", nm);
+	len = rtcp_rr(pkt, 0x70707070);
+	to(pcfd, &ours_in[1], pkt, len);
+	n = recv_wait(&x, b[1].fd, pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	{
+		uint8_t copy[2048];
+		size_t l2 = len;
+
+		memcpy(copy, pkt, len);
+		T_OK(n > 0 && rtpsec_unprotect_rtcp(rx[0], copy, &l2) != 0,
+		    "%s: our SRTCP is not under the RTP keys", nm);
+	}
+	T_OK(n > 0 && rtpsec_unprotect_rtcp(rx[1], pkt, &len) == 0 &&
+	    len == 8 && pkt[4] == 0x70, "%s: RTCP -> SRTCP under the RTCP "
+	    "association's keys, at the phone's RTCP port", nm);
+
+	/* the key log: the RTCP keys, with the RTCP addresses */
+	T_OK(b64_encode(k[1].tx, k[1].key_len + k[1].salt_len, b64,
+	    sizeof(b64)) > 0, "b64");
+	snprintf(sel, sizeof(sel), "dst=" OUT_HOST ":%u",
+	    net_addr_port(&ours[1]));
+	T_EQ_INT(lines_with(klpath, sel, b64), 1, "%s: key log: the phone's "
+	    "SRTCP key, to our RTCP port", nm);
+	T_OK(b64_encode(k[1].rx, k[1].key_len + k[1].salt_len, b64,
+	    sizeof(b64)) > 0, "b64");
+	snprintf(sel, sizeof(sel), "src=" OUT_HOST ":%u",
+	    net_addr_port(&ours[1]));
+	T_EQ_INT(lines_with(klpath, sel, b64), 1, "%s: key log: our SRTCP "
+	    "key, from our RTCP port", nm);
+
+	for (int c = 0; c < 2; c++) {
+		rtpsec_free(tx[c]);
+		rtpsec_free(rx[c]);
+		dtls_free(b[c].d);
+		close(b[c].fd);
+	}
+	dtls_cert_free(bc);
+	close(pfd);
+	close(pcfd);
+	ctx_done(&x);
+	keylog_free(kl);
+	(void)unlink(klpath);
+}
+
+/* rtpsec parameters of a fixed AES_CM_128_HMAC_SHA1_80 key (`seed`). */
+static void
+fixed_key(struct rtpsec_params *p, uint8_t *ks, uint8_t seed)
+{
+	for (int i = 0; i < 30; i++)
+		ks[i] = (uint8_t)(seed + i * 7);
+	memset(p, 0, sizeof(*p));
+	p->suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	p->key = ks;
+	p->key_len = 16;
+	p->salt = ks + 16;
+	p->salt_len = 14;
+}
+
+/*
+ * The relay alone: an SRTP side (no rtcp-mux) whose SRTCP is keyed apart
+ * (relay_side_rtcp_apart()): RTCP is nokey until its keys come, whatever
+ * the RTP keys, and RTP is untouched; then its own keys both ways; rtcp-mux
+ * switched on drops them.
+ */
+static void
+test_rtcp_apart(void)
+{
+	struct ctx x;
+	struct relay *r;
+	struct relay_stream *st;
+	struct relay_config rc;
+	struct rtpsec_params kp, kq;
+	struct rtpsec *tx, *rx, *tx2, *rx2;
+	struct net_addr h0, h1, a[4], l0rtp, l0rtcp, l1rtcp;
+	struct relay_ctr c0, c1;
+	uint8_t ks[30], kq_s[30], pkt[2048], want[200];
+	int fd[4], e = 0;
+	ssize_t n;
+	size_t len;
+
+	memset(&x, 0, sizeof(x));
+	memset(&rc, 0, sizeof(rc));
+	rc.io = RELAY_IO_EPOLL;
+	x.l = ev_new(NULL);
+	r = x.l != NULL ? relay_new(x.l, &rc, NULL, &e) : NULL;
+	st = r != NULL ? relay_stream_new(r, NULL) : NULL;
+	fd[0] = sock(BROWSER, &a[0]);	/* side 0's party: RTP, RTCP */
+	fd[1] = sock(BROWSER, &a[1]);
+	fd[2] = sock(PHONE, &a[2]);	/* side 1's (plain) */
+	fd[3] = sock(PHONE, &a[3]);
+	if (!T_OK(st != NULL && fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0 &&
+	    fd[3] >= 0 && net_addr_parse_host(SLICE_LIT(OUT_HOST), 0, &h0)
+	    == 0 && net_addr_parse_host(SLICE_LIT(IN_HOST), 0, &h1) == 0 &&
+	    relay_side_open(st, 0, &h0, 0, 0) == 0 &&
+	    relay_side_open(st, 1, &h1, 0, 0) == 0 &&
+	    relay_side_local(st, 0, RELAY_RTP, &l0rtp) == 0 &&
+	    relay_side_local(st, 0, RELAY_RTCP, &l0rtcp) == 0 &&
+	    relay_side_local(st, 1, RELAY_RTCP, &l1rtcp) == 0,
+	    "rtcp apart: relay, stream, sockets"))
+		goto out;
+	relay_side_set_peer(st, 0, &a[0], &a[1]);
+	relay_side_set_peer(st, 1, &a[2], &a[3]);
+	relay_side_set_srtp(st, 0, 1);
+	fixed_key(&kp, ks, 1);
+	fixed_key(&kq, kq_s, 99);
+	T_OK(relay_side_set_key(st, 0, RTPSEC_UNPROTECT, &kp) == 1 &&
+	    relay_side_set_key(st, 0, RTPSEC_PROTECT, &kp) == 1,
+	    "rtcp apart: the RTP keys");
+	T_EQ_INT(relay_side_set_rtcp_key(st, 0, RTPSEC_UNPROTECT, &kq),
+	    E_STATE, "rtcp apart: an RTCP key before apart: E_STATE");
+	tx = rtpsec_new(&kp, RTPSEC_PROTECT, &e);
+	rx = rtpsec_new(&kp, RTPSEC_UNPROTECT, &e);
+	tx2 = rtpsec_new(&kq, RTPSEC_PROTECT, &e);
+	rx2 = rtpsec_new(&kq, RTPSEC_UNPROTECT, &e);
+	T_OK(tx != NULL && rx != NULL && tx2 != NULL && rx2 != NULL,
+	    "contexts");
+	/* not apart: SRTCP under the RTP keys passes */
+	len = rtcp_rr(pkt, 1);
+	T_OK(rtpsec_protect_rtcp(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtcp_rr(want, 1),
+	    "rtcp apart off: SRTCP under the RTP keys -> RTCP");
+	/* apart, no RTCP keys yet: nokey both ways, RTP unchanged */
+	relay_side_rtcp_apart(st, 0, 1);
+	T_OK(relay_side_is_rtcp_apart(st, 0), "apart");
+	len = rtcp_rr(pkt, 1);
+	T_OK(rtpsec_protect_rtcp(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	len = rtcp_rr(pkt, 3);
+	to(fd[3], &l1rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 200);
+	T_EQ_INT(n, -1, "rtcp apart, no RTCP key: SRTCP under the RTP keys "
+	    "not taken");
+	n = recv_wait(&x, fd[1], pkt, sizeof(pkt), 100);
+	T_EQ_INT(n, -1, "... nor RTCP sent under them");
+	relay_side_counters(st, 0, RELAY_RTCP, &c0);
+	relay_side_counters(st, 1, RELAY_RTCP, &c1);
+	T_OK(c0.nokey == 1 && c1.nokey == 1, "... both counted nokey "
+	    "(%llu, %llu)", (unsigned long long)c0.nokey,
+	    (unsigned long long)c1.nokey);
+	len = rtp_pkt(pkt, 4);
+	T_OK(rtpsec_protect(tx, pkt, &len, sizeof(pkt)) == 0, "protect");
+	to(fd[0], &l0rtp, pkt, len);
+	n = recv_wait(&x, fd[2], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtp_pkt(want, 4),
+	    "rtcp apart: RTP still under the RTP keys");
+	/* the RTCP keys: SRTCP under them, both ways */
+	T_OK(relay_side_set_rtcp_key(st, 0, RTPSEC_UNPROTECT, &kq) == 0 &&
+	    relay_side_set_rtcp_key(st, 0, RTPSEC_PROTECT, &kq) == 0 &&
+	    relay_side_has_rtcp_key(st, 0, RTPSEC_PROTECT),
+	    "rtcp apart: its keys");
+	len = rtcp_rr(pkt, 5);
+	T_OK(rtpsec_protect_rtcp(tx2, pkt, &len, sizeof(pkt)) == 0,
+	    "protect");
+	to(fd[1], &l0rtcp, pkt, len);
+	n = recv_wait(&x, fd[3], pkt, sizeof(pkt), 500);
+	T_EQ_MEM(pkt, n > 0 ? (size_t)n : 0, want, rtcp_rr(want, 5),
+	    "rtcp apart: SRTCP under its keys -> RTCP");
+	len = rtcp_rr(pkt, 6);
+	to(fd[3], &l1rtcp, pkt, len);
+	n = recv_wait(&x, fd[1], pkt, sizeof(pkt), 500);
+	len = n > 0 ? (size_t)n : 0;
+	T_OK(n > 0 && rtpsec_unprotect_rtcp(rx2, pkt, &len) == 0 && len == 8
+	    && pkt[7] == 6, "rtcp apart: RTCP -> SRTCP under its keys");
+	/* rtcp-mux on: back to the RTP keys, the RTCP ones dropped */
+	T_OK(relay_side_set_mux(st, 0, 1) == 0 &&
+	    !relay_side_is_rtcp_apart(st, 0) &&
+	    !relay_side_has_rtcp_key(st, 0, RTPSEC_PROTECT) &&
+	    !relay_side_has_rtcp_key(st, 0, RTPSEC_UNPROTECT),
+	    "rtcp-mux on: not apart, RTCP keys dropped");
+	rtpsec_free(tx);
+	rtpsec_free(rx);
+	rtpsec_free(tx2);
+	rtpsec_free(rx2);
+out:
+	for (int i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	relay_free(r);
+	ev_free(x.l);
+}
+
+/*
+ * We offer DTLS-SRTP with ICE (ICE=force) to a DTLS phone that does
+ * neither ICE nor rtcp-mux (baresip): it answers active and starts both
+ * handshakes as soon as it has our offer, before its answer reaches us,
+ * from sources no check has vouched for. They are kept, fed when the
+ * answer (without ICE) comes, and the handshakes finish at once, not
+ * after its first retransmission (1 s).
+ */
+static void
+test_early_no_ice_answer(void)
+{
+	struct ctx x;
+	struct rep r;
+	struct browser b[2];
+	struct dtls_cert *bc;
+	struct dtls_config dc;
+	struct net_addr ba[2], pa, ours[2];
+	struct webrtc_ctr wc;
+	int pfd, e = 0;
+	char sdpbuf[4096], fpv[128], host[NET_ADDR_STRLEN];
+	unsigned long port;
+	uint64_t t0, t1;
+
+	if (!T_OK(ctx_init(&x) == 0, "early, no ICE answer: set up"))
+		return;
+	bc = dtls_cert_new(&e);
+	b[0].fd = sock(BROWSER, &ba[0]);
+	b[1].fd = sock(BROWSER, &ba[1]);
+	pfd = sock(PHONE, &pa);
+	T_OK(bc != NULL && b[0].fd >= 0 && b[1].fd >= 0 && pfd >= 0 &&
+	    net_addr_format_host(&ba[0], host, sizeof(host)) == 0, "sockets");
+	ng(&x, &r, "command", "offer", "call-id", "en", "from-tag", "ph",
+	    "sdp", phone_sdp(sdpbuf, sizeof(sdpbuf), &pa, 0),
+	    "direction", "[inside,outside]", "ICE", "force",
+	    "transport-protocol", "UDP/TLS/RTP/SAVP", NULL);
+	T_OK(strcmp(r.result, "ok") == 0 && count(r.sdp, "a=ice-ufrag") == 1
+	    && count(r.sdp, "a=rtcp-mux") == 0, "offer: DTLS with ICE, no "
+	    "rtcp-mux");
+	port = port_of(r.sdp, "audio");
+	T_OK(net_addr_parse_host(SLICE_LIT(OUT_HOST), (uint16_t)port,
+	    &ours[0]) == 0 && net_addr_parse_host(SLICE_LIT(OUT_HOST),
+	    rtcp_port_of(r.sdp, port), &ours[1]) == 0, "outside ports");
+	memset(&dc, 0, sizeof(dc));
+	dc.cert = bc;
+	dc.role = DTLS_ACTIVE;
+	snprintf(fpv, sizeof(fpv), "sha-256 %s",
+	    dtls_cert_fingerprint(x.cert));
+	T_OK(dtls_fp_parse(slice_make(fpv, strlen(fpv)), &dc.peer) == 0,
+	    "our fingerprint");
+	dc.send = b_send;
+	for (int c = 0; c < 2; c++) {
+		dc.arg = &b[c];
+		b[c].dst = ours[c];
+		b[c].d = dtls_new(&dc, &e);
+		T_OK(b[c].d != NULL && dtls_start(b[c].d) == 0, "ClientHello "
+		    "%d before the answer", c);
+	}
+	for (int i = 0; i < 10; i++)
+		(void)ev_run_once(x.l, 5);
+	snprintf(sdpbuf, sizeof(sdpbuf), "v=0\r\no=- 1 1 IN IP4 %s\r\n"
+	    "s=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u UDP/TLS/RTP/SAVP 0"
+	    "\r\na=rtcp:%u\r\na=fingerprint:sha-256 %s\r\na=setup:active\r\n",
+	    host, host, net_addr_port(&ba[0]), net_addr_port(&ba[1]),
+	    dtls_cert_fingerprint(bc));
+	t0 = ev_now_ms(x.l);
+	ng(&x, &r, "command", "answer", "call-id", "en", "from-tag", "ph",
+	    "to-tag", "bs", "sdp", sdpbuf, NULL);
+	T_EQ_STR(r.result, "ok", "answer without ICE: ok");
+	for (int c = 0; c < 2; c++)
+		T_EQ_INT(handshake(&x, &b[c]), DTLS_DONE, "handshake %d done",
+		    c);
+	(void)ev_run_once(x.l, 0);
+	t1 = ev_now_ms(x.l);
+	T_OK(t1 - t0 < 800, "... at once (%llu ms), not after a "
+	    "retransmission", (unsigned long long)(t1 - t0));
+	calls_webrtc_totals(x.c, &wc);
+	T_OK(wc.dtls_early >= 2 && wc.dtls_untrusted == 0 &&
+	    wc.handshakes == 2 && wc.rtcp_handshakes == 1, "kept early (%llu),"
+	    " none refused (%llu), two handshakes (%llu)",
+	    (unsigned long long)wc.dtls_early,
+	    (unsigned long long)wc.dtls_untrusted,
+	    (unsigned long long)wc.handshakes);
+	for (int c = 0; c < 2; c++) {
+		dtls_free(b[c].d);
+		close(b[c].fd);
+	}
+	dtls_cert_free(bc);
+	close(pfd);
+	ctx_done(&x);
+}
+
 /* SDES <-> DTLS: the phone offers RTP/SAVP with its a=crypto, the browser
  * gets DTLS-SRTP with ICE, answers active; SRTP with the phone's SDES key
  * reaches the browser as SRTP under the DTLS keys, and back. */
@@ -1140,6 +1612,10 @@ main(void)
 	test_phone_offers();
 	test_fingerprint_mismatch();
 	test_no_ice_phone();
+	test_no_mux(1);
+	test_no_mux(0);
+	test_rtcp_apart();
+	test_early_no_ice_answer();
 	test_sdes_to_dtls();
 	test_ice_removed_in_answer();
 	test_lost_flight(RELAY_IO_EPOLL, "lost flight, epoll");
