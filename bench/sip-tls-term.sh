@@ -29,7 +29,8 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$D"
+	# KEEP=1: leave the run's files (logs, Kamailio's config) to read
+	if [ "${KEEP:-0}" = 1 ]; then echo "# files kept in $D"; else rm -rf "$D"; fi
 }
 trap cleanup EXIT
 
