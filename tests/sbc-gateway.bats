@@ -451,13 +451,44 @@ chk() {
 	assert_line "FAIL sip-tls-term: --check exited with status 1"
 }
 
-@test "sbc-gateway --check: a key others may read is a warning only" {
+@test "sbc-gateway --check: a key others may read fails; a warning with allow-readable-key" {
 	chk
 	chmod 644 "$W/cert.key"
 	chk
+	assert_failure 1
+	assert_line "FAIL key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600) (allow-readable-key accepts it)"
+	# sip-tls-term --check, on the command line it would get, agrees
+	assert_line "FAIL key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600)"
+	assert_line "FAIL sip-tls-term: --check exited with status 1"
+	chk --allow-readable-key
 	assert_success
-	assert_line --regexp "^warn key-mode: $W/cert.key: .*0644"
+	assert_line "warn key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600)"
 	refute_line --partial "FAIL"
+	printf 'allow-readable-key = yes\n' > "$W/ark.conf"
+	chk -c "$W/ark.conf"
+	assert_success
+	run "$SG" -o "$IP" --registrar --allow-readable-key --dry-run
+	assert_success
+	assert_line --regexp "/sip-tls-term .* --allow-readable-key$"
+}
+
+@test "sbc-gateway: a key others may read stops the start (exit 1), allow-readable-key lets it run" {
+	chk
+	chmod 640 "$W/cert.key"
+	run timeout 30 "$SG" --outside "$IP" --inside "$IP" --registrar \
+	    --sip-port 0 --tls-port "$("$FREEPORT" "$IP")" \
+	    --cert "$W/cert.pem" --key "$W/cert.key" --media-ports 40000-40999
+	assert_failure 1
+	assert_line --partial "sip-tls-term: tls: $W/cert.key: mode 0640"
+	assert_line --partial "sip-tls-term: exited with status 4"
+	# start_sg's copy keeps the file's mode 0640
+	start_sg --registrar --allow-readable-key
+	run stat -c %a "$W/cert.key"
+	assert_output 640
+	run grep -F "sip-tls-term: warning: tls: $W/cert.key: mode 0640" "$W/sg.err"
+	assert_success
+	stop_sg
+	[ "$SGST" = 0 ]
 }
 
 @test "sbc-gateway --check: an address that is not ours fails, exit 1" {

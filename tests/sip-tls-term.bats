@@ -409,6 +409,53 @@ EOF
 	assert_line --regexp "^FAIL auth: $W/bad: .*line 1"
 }
 
+@test "sip-tls-term: a key file others may read is refused (exit 4) unless --allow-readable-key" {
+	cp "$D/gw.key" "$W/open.key"
+	chmod 644 "$W/open.key"
+	P=$("$FREEPORT" "$IP")
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$W/open.key" -l "$IP:$P" \
+	    -i "$IP:0"
+	assert_failure 4
+	assert_output "sip-tls-term: tls: $W/open.key: mode 0644: group or others can read the private key (chmod 600) (--allow-readable-key accepts it)"
+	# refused before anything was bound
+	run "$FREEPORT" "$IP"
+	assert_success
+	run ss -Htln "src $IP:$P"
+	assert_output ""
+	# group-readable only: the same
+	chmod 640 "$W/open.key"
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$W/open.key" -l "$IP:$P" \
+	    -i "$IP:0"
+	assert_failure 4
+	assert_output --partial "mode 0640"
+	# --check says FAIL, exit 1; with the option a warning, exit 0
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$W/open.key" \
+	    -l "$IP:5061"
+	assert_failure 1
+	assert_line "FAIL key-mode: $W/open.key: mode 0640: group or others can read the private key (chmod 600)"
+	assert_line "ok tls: 1 certificate and key load and match"
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$W/open.key" \
+	    -l "$IP:5061" --allow-readable-key
+	assert_success
+	assert_line "warn key-mode: $W/open.key: mode 0640: group or others can read the private key (chmod 600)"
+	# an --sni key too
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$D/gw.key" -l "$IP:$P" \
+	    -i "$IP:0" --sni "other.test=$D/gw.pem,$W/open.key"
+	assert_failure 4
+	# allowed: it runs, with a warning on stderr
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$W/open.key" \
+	    -i "$IP:0" --allow-readable-key > "$W/gw.out" \
+	    2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	run grep -F "sip-tls-term: warning: tls: $W/open.key: mode 0640" "$W/gw.err"
+	assert_success
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line --partial "SIP/2.0 "
+}
+
 @test "sip-tls-term: a bad credentials file fails before a port is bound" {
 	P=$("$FREEPORT" "$IP")
 	timeout -k 1 20 python3 -c 'import socket, sys, time

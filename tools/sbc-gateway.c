@@ -353,8 +353,10 @@ check_files(const struct gwconf *c, int *failed)
 	}
 	r = secfile_check_private(gwconf_get(c, "key"), why, sizeof(why));
 	if (r == E_PERM)
-		ck(failed, CK_WARN, "key-mode", "%s: %s", gwconf_get(c, "key"),
-		    why);
+		ck(failed, gwconf_bool(c, "allow-readable-key") ? CK_WARN :
+		    CK_FAIL, "key-mode", "%s: %s%s", gwconf_get(c, "key"), why,
+		    gwconf_bool(c, "allow-readable-key") ? "" :
+		    " (allow-readable-key accepts it)");
 	else if (r == 0)
 		ck(failed, CK_OK, "key-mode", "%s: only its owner may read it",
 		    gwconf_get(c, "key"));

@@ -45,6 +45,7 @@ usage(void)
 	    "      --verify-client MODE      off, optional or required (needs --ca)\n"
 	    "      --ca FILE                 CA certificates for client certificates\n"
 	    "      --tls-keylog FILE         NSS key log (also $SSLKEYLOGFILE)\n"
+	    "      --allow-readable-key      accept a key file group or others may read\n"
 	    "  -u, --upstream udp|tcp:ADDR:PORT  the inside SIP server\n"
 	    "  -i, --inside ADDR[:PORT]      inside address (default: towards upstream)\n"
 	    "      --inside-tcp              SIP over TCP inside too (same address and port)\n"
@@ -128,7 +129,7 @@ enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
     O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
     O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC,
-    O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK };
+    O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK, O_RDKEY };
 /* The WebSocket options (parse_ws()). */
 enum { O_WSS = 512, O_WS, O_WSORIGIN, O_WSMAX, O_OKEYING };
 /* Long options (the short ones: parse_args()'s getopt string). */
@@ -184,6 +185,7 @@ static const struct option lo[] = {
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "max-sources", required_argument, NULL, O_MAXSRC },
 	{ "check", no_argument, NULL, O_CHECK },
+	{ "allow-readable-key", no_argument, NULL, O_RDKEY },
 	CLI_OBS_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -335,6 +337,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	c->limits = (struct srclimit_conf){ 65536, 50, 100, 10, 60000,
 	    600000 };
 	fc->max_per_ip = 32;
+	tc->key_mode_strict = 1;
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
 		if (parse_guard(ch, o) || parse_ws(ch, o) ||
@@ -464,6 +467,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_SNDBUF: fc->sndbuf = (int)num("--socket-sndbuf", optarg,
 			    1 << 26); break;
 		case O_CHECK: o->check = 1; break;
+		case O_RDKEY: tc->key_mode_strict = 0; break;
 		case 'v': if (o->lvl < LOG_DEBUG) o->lvl++; break;
 		case 'q': o->lvl = LOG_ERR; break;
 		case 'h': usage(); break;
@@ -538,6 +542,9 @@ die_setup(const struct sipterm_fail *f)
 {
 	switch (f->step) {
 	case SIPTERM_TLS:
+		if (f->err == E_PERM)
+			cli_die(XC_CRYPTO, "tls: %s (--allow-readable-key "
+			    "accepts it)", f->why);
 		cli_die(f->err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
 		    sbk_strerror(f->err));
 	case SIPTERM_FLOWS: cli_die(XC_FAIL, "flows: out of memory");
@@ -563,6 +570,7 @@ die_setup(const struct sipterm_fail *f)
 /* --check: one line a check on stdout; the worst result. */
 struct check_res {
 	int fail, malformed;
+	int strict;		/* a readable key fails, not warns */
 };
 
 static void
@@ -571,7 +579,7 @@ say_check(void *arg, const char *what, int err, const char *detail)
 	struct check_res *cr = arg;
 	const char *tag = "ok";
 
-	if (err != 0 && strcmp(what, "key-mode") == 0)
+	if (err != 0 && strcmp(what, "key-mode") == 0 && !cr->strict)
 		tag = "warn";
 	else if (err != 0) {
 		tag = "FAIL";
@@ -585,7 +593,7 @@ say_check(void *arg, const char *what, int err, const char *detail)
 static int
 check_only(const struct opts *o, const struct logger *lg)
 {
-	struct check_res cr = { 0, 0 };
+	struct check_res cr = { 0, 0, o->c.tls.key_mode_strict };
 	struct sipterm_fail f;
 	char s[NET_ADDR_STRLEN];
 	size_t i;

@@ -107,6 +107,8 @@ static const struct key keys[] = {
 	    "more srtp-bridge options" },
 	{ "sip-tls-term-args", KT_ARGS, NULL, 0, 0,
 	    "more sip-tls-term options" },
+	{ "allow-readable-key", KT_BOOL, "no", 0, 0,
+	    "accept a key file group or others may read (a warning)" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -752,6 +754,8 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 	}
 	for (i = 0; i < uval(c, "verbose"); i++)
 		push(a, "-v");
+	if (gwconf_bool(c, "allow-readable-key"))
+		push(a, "--allow-readable-key");
 	if (gwconf_get(c, "sip-tls-term-args") != NULL)
 		push_words(a, gwconf_get(c, "sip-tls-term-args"));
 }

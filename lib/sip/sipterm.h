@@ -73,7 +73,8 @@ struct sipterm_fail {
 	enum sipterm_step step;
 	int err;		/* an E_* code */
 	int sys;		/* errno, where the step says so */
-	char why[128];		/* SIPTERM_AUTH: which line, what */
+	char why[256];		/* SIPTERM_AUTH: which line, what;
+				 * SIPTERM_TLS: a key mode */
 };
 
 /* A socket is bound: `what` is "listening tls", "listening wss",

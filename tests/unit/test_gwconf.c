@@ -183,7 +183,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 37, "37 keys");
+	T_EQ_INT(i, 38, "38 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
