@@ -320,6 +320,45 @@ EOF
 	assert_output 1
 }
 
+@test "sip-tls-term: SIGHUP reopens the TLS key log (logrotate), never through a link" {
+	start_peer
+	start_gw -u "udp:$UP" --tls-keylog "$W/keys.log"
+	local st
+	st=$(pgrep -P "${PIDS[-1]}" -x sip-tls-term)
+	[ -n "$st" ]
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line "SIP/2.0 200 OK"
+	# rotated: renamed away, then SIGHUP
+	mv "$W/keys.log" "$W/keys.log.1"
+	kill -HUP "$st"
+	wait_line "$W/gw.err" "info: tls: key log $W/keys.log reopened"
+	run stat -c %a "$W/keys.log"
+	assert_output 600
+	options "$W/o2" 2
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o2"
+	assert_line "SIP/2.0 200 OK"
+	# the new connection's secrets in the new file, the old file unchanged
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log"
+	assert_output 1
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log.1"
+	assert_output 1
+	run cmp -s "$W/keys.log" "$W/keys.log.1"
+	assert_failure
+	# a link planted at the path: refused, the open file kept
+	mv "$W/keys.log" "$W/keys.log.2"
+	ln -s "$W/planted" "$W/keys.log"
+	kill -HUP "$st"
+	wait_line "$W/gw.err" "error: tls: $W/keys.log: .*; key log not reopened"
+	options "$W/o3" 3
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o3"
+	assert_line "SIP/2.0 200 OK"
+	[ ! -e "$W/planted" ]
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log.2"
+	assert_output 2
+	kill -0 "$st"
+}
+
 @test "sip-tls-term: SDP through srtp-bridge (ng): RTP/AVP inside, RTP/SAVP outside" {
 	start_peer
 	ngport=$("$FREEPORT" "$IP")

@@ -19,7 +19,7 @@
  * table on the listening addresses, the proxy on the inside UDP socket
  * (and TCP on the same address and port), an optional media relay, and
  * the signals a daemon answers (SIGHUP reloads the certificates and the
- * credentials file, SIGUSR1 logs the counters, SIGTERM and SIGINT stop
+ * credentials file and reopens the TLS key log, SIGUSR1 logs the counters, SIGTERM and SIGINT stop
  * the loop; the counters are logged again at sipterm_free()).
  *
  * Ownership: the conf's strings and the logger are borrowed and must
