@@ -483,7 +483,7 @@ EOF
 	assert_failure 4
 	# allowed: it runs, with a warning on stderr
 	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$W/open.key" \
-	    -i "$IP:0" --allow-readable-key > "$W/gw.out" \
+	    -i "$IP:0" --allow-readable-key --print-addresses > "$W/gw.out" \
 	    2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp '
@@ -540,10 +540,62 @@ time.sleep(20)' "$IP" "$P" > "$W/hold.out" &
 	assert_output 4
 }
 
+# gw_plain OUT ARGS: sip-tls-term on $IP with ARGS, stdout in $W/OUT.out,
+# stderr in $W/OUT.err (created first: JOURNAL_STREAM may name it); waits
+# for its inside udp line in either.
+gw_plain() {
+	local out=$1; shift
+	: > "$W/$out.err"
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	    -i "$IP:0" "$@" > "$W/$out.out" 2>> "$W/$out.err" &
+	PIDS+=($!)
+	sbk_wait_for 10 grep -q "inside udp " "$W/$out.out" "$W/$out.err"
+}
+
+@test "sip-tls-term: start-up lines on stderr with the prefix; stdout only with --print-addresses" {
+	local mp
+	mp=$("$FREEPORT" "$IP")
+	# the default: nothing on stdout, each bound socket an info line
+	gw_plain a --metrics "$IP:$mp" --listen-ws "$IP:0"
+	sleep 0.3
+	run cat "$W/a.out"
+	assert_output ""
+	run grep -E '^sip-tls-term: info: (listening|inside|metrics) ' "$W/a.err"
+	assert_line --regexp "^sip-tls-term: info: listening tls $IP:[1-9][0-9]*\$"
+	assert_line --regexp "^sip-tls-term: info: listening ws $IP:[1-9][0-9]*\$"
+	assert_line --regexp "^sip-tls-term: info: inside udp $IP:[1-9][0-9]*\$"
+	assert_line "sip-tls-term: info: metrics http $IP:$mp"
+	assert_equal "${#lines[@]}" 4
+	# the addresses said are the ones bound
+	L=$(sed -n 's/^sip-tls-term: info: listening tls //p' "$W/a.err")
+	run ss -Htln "src $L"
+	refute_output ""
+	# --print-addresses: the same lines on stdout, in order, unprefixed
+	gw_plain b --print-addresses --inside-tcp
+	run cat "$W/b.out"
+	assert_equal "${#lines[@]}" 3
+	assert_regex "${lines[0]}" "^listening tls $IP:[1-9][0-9]*\$"
+	assert_regex "${lines[1]}" "^inside udp $IP:[1-9][0-9]*\$"
+	assert_equal "${lines[2]}" "inside tcp ${lines[1]#inside udp }"
+	run grep -c "^sip-tls-term: info: inside tcp " "$W/b.err"
+	assert_output 1
+	# -q: errors only on stderr; stdout unchanged
+	gw_plain c -q --print-addresses
+	run cat "$W/c.out"
+	assert_equal "${#lines[@]}" 2
+	run cat "$W/c.err"
+	assert_output ""
+	# under journald: each line with its syslog priority (6: info)
+	: > "$W/d.err"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$W/d.err") gw_plain d
+	run grep -E '^<6>sip-tls-term: info: listening tls ' "$W/d.err"
+	assert_success
+}
+
 # gw_default ARGS: the gateway at the default log level (no -v).
 gw_default() {
 	timeout -k 5 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	    -i "$IP:0" --print-addresses "$@" > "$W/gw.out" 2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp ' || return 1
 	L=$(sed -n 's/^listening tls //p' "$W/gw.out")

@@ -28,6 +28,7 @@
 struct args {
 	const char *conf_file;
 	int print, dry, check, nverb;
+	int print_addr;		/* --print-addresses */
 	struct { int key; const char *val; } ov[MAX_SETS];
 	size_t nov;
 };
@@ -51,6 +52,8 @@ usage(void)
 	    "programs, start\n"
 	    "                          nothing (exit 0 ok, 1 a check failed, "
 	    "3 bad config)\n"
+	    "      --print-addresses   sip-tls-term's bound addresses on "
+	    "stdout\n"
 	    "  -v                      one more --verbose level\n"
 	    "  -h, --help, -V, --version\n\nKeys (-o outside, -i inside, "
 	    "-u upstream):\n");
@@ -76,7 +79,7 @@ key_index(const char *name)
 static void
 parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_PRINT = 1000, O_CHECK, O_KEY = 2000 };
+	enum { O_PRINT = 1000, O_CHECK, O_PRADDR, O_KEY = 2000 };
 	struct option lo[MAX_OPTS];
 	struct gwconf_key k;
 	size_t i, nlo = 0;
@@ -91,6 +94,8 @@ parse_args(int argc, char **argv, struct args *a)
 	    O_PRINT };
 	lo[nlo++] = (struct option){ "dry-run", no_argument, NULL, 'n' };
 	lo[nlo++] = (struct option){ "check", no_argument, NULL, O_CHECK };
+	lo[nlo++] = (struct option){ "print-addresses", no_argument, NULL,
+	    O_PRADDR };
 	lo[nlo++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[nlo++] = (struct option){ "version", no_argument, NULL, 'V' };
 	lo[nlo] = (struct option){ NULL, 0, NULL, 0 };
@@ -102,6 +107,7 @@ parse_args(int argc, char **argv, struct args *a)
 		case O_PRINT: a->print = 1; continue;
 		case 'n': a->dry = 1; continue;
 		case O_CHECK: a->check = 1; continue;
+		case O_PRADDR: a->print_addr = 1; continue;
 		case 'v': a->nverb++; continue;
 		case 'h': usage(); break;
 		case 'V': cli_version(); break;
@@ -248,7 +254,7 @@ conf_uint(const struct gwconf *c, const char *key)
 }
 
 static int
-run(const struct gwconf *c, char **argv[GW_NCHILD])
+run(const struct gwconf *c, char **argv[GW_NCHILD], int print_addr)
 {
 	char cookie[NG_COOKIE_LEN + 1], ping[64], why[256];
 	struct logger lg = { say, NULL, LOG_DEBUG };
@@ -273,7 +279,8 @@ run(const struct gwconf *c, char **argv[GW_NCHILD])
 	o.stop_timeout = conf_uint(c, "stop-timeout");
 	o.notify_socket = getenv("NOTIFY_SOCKET");
 	o.log = &lg;
-	o.out = copy_out;
+	/* sip-tls-term's stdout holds only its --print-addresses lines */
+	o.out = print_addr ? copy_out : NULL;
 	loop = cli_loop();
 	e = gw_supervise(loop, &o, &failed, why, sizeof(why));
 	ev_free(loop);
@@ -535,7 +542,7 @@ main(int argc, char **argv)
 	if (a.dry)
 		print_out(c, tool, 1);
 	else
-		r = run(c, tool);
+		r = run(c, tool, a.print_addr);
 	for (i = 0; i < GW_NCHILD; i++)
 		gwconf_argv_free(tool[i]);
 	gwconf_free(c);

@@ -703,6 +703,8 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		a->err = E_INVAL;
 		return;
 	}
+	/* the launcher's ready line, "inside udp ADDR:PORT", on its stdout */
+	push(a, "--print-addresses");
 	push(a, "--listen");
 	push(a, hp);
 	push(a, "--cert");
