@@ -493,6 +493,20 @@ EOF
 	options "$W/o1" 1
 	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
 	assert_line --partial "SIP/2.0 "
+	# strict (the default) at a reload too: the old certificates stay
+	cp "$D/gw.key" "$W/strict.key"
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$W/strict.key" \
+	    -i "$IP:0" --print-addresses > "$W/s.out" 2> "$W/s.err" &
+	PIDS+=($!)
+	wait_line "$W/s.out" '^inside udp '
+	chmod 604 "$W/strict.key"
+	kill -HUP "$(pgrep -P "${PIDS[-1]}" -x sip-tls-term)"
+	wait_line "$W/s.err" "error: reload failed; old certificates kept"
+	run grep -F "error: tls: $W/strict.key: mode 0604" "$W/s.err"
+	assert_success
+	L=$(sed -n 's/^listening tls //p' "$W/s.out")
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line --partial "SIP/2.0 "
 }
 
 @test "sip-tls-term: a bad credentials file fails before a port is bound" {
