@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # metrics.bats - --metrics on srtp-bridge and sip-tls-term: the endpoint
 # passes `promtool check metrics` (Debian prometheus), its counters equal
-# the tools' own SIGUSR1 summary lines after a call, and slow, idle or
-# garbage clients never block the event loop.
+# the tools' own SIGUSR1 summary lines after a call, after a WebRTC call
+# (aiortc: ICE, DTLS-SRTP) and after WebSocket registrations
+# (tests/helpers/ws-client.py), and slow, idle or garbage clients never
+# block the event loop.
 
 bats_require_minimum_version 1.5.0
 load "$SBK_TOP/tests/lib-sip"
@@ -32,6 +34,39 @@ lab() {
 scrape() {
 	curl -sS --max-time 5 -o "$2" -w '%{http_code} %{content_type}\n' \
 	    "http://$1/metrics"
+}
+
+# prom_cmp PROM LOG WORD PAIRS...: every PAIR "key=family{k:v,k:v}" holds:
+# the sum of those samples in PROM equals key in LOG's last
+# `summary: WORD` line. Prints "key=value" per pair, then "ok N".
+prom_cmp() {
+	/usr/bin/python3 - "$@" <<'PY'
+import re, sys
+
+prom, log, word = sys.argv[1:4]
+m = {}
+for line in open(prom):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, v = line.rsplit(" ", 1)
+    fam, _, lab = name.partition("{")
+    m.setdefault(fam, []).append((dict(re.findall(r'(\w+)="([^"]*)"', lab)),
+                                  float(v)))
+line = [l for l in open(log) if "summary: " + word + " " in l][-1]
+s = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+n = 0
+for pair in sys.argv[4:]:
+    key, _, want = pair.partition("=")
+    fam, _, lab = want.partition("{")
+    labels = dict(x.split(":") for x in lab.rstrip("}").split(",") if x)
+    rows = [v for l, v in m.get(fam, [])
+            if all(l.get(k) == x for k, x in labels.items())]
+    assert rows, ("no samples", want)
+    assert sum(rows) == s[key], (key, want, sum(rows), s[key])
+    print("%s=%d" % (key, s[key]))
+    n += 1
+print("ok %d" % n)
+PY
 }
 
 # child PROG: the PID of PROG under one of our `timeout`s.
@@ -229,4 +264,119 @@ PY
 	run timeout 3 "$SBK_BIN/srtp-bridge" --ng "$RIN:0" --outside "$IP" \
 	    --inside "$RIN" --metrics 0 --print-addresses
 	assert_line --regexp '^metrics http 127\.0\.0\.1:[0-9]+$'
+}
+
+@test "metrics: a WebRTC call (aiortc: ICE, DTLS-SRTP, a STUN check with a wrong password): the stun/ice/dtls counters equal summary: webrtc" {
+	/usr/bin/python3 -c "import aiortc" 2>/dev/null ||
+	    skip "python3-aiortc not installed"
+	NG=$RIN:$("$FREEPORT" "$RIN")
+	# outside $IP (aiortc's side), inside $RIN (the plain phone)
+	sip_bridge 90 "$NG" "$IP" "$RIN" -v --metrics "$RIN:0"
+	wait_line "$W/bridge.log" '^metrics http '
+	MB=$(sed -n 's/^metrics http //p' "$W/bridge.log")
+	run timeout 60 /usr/bin/python3 "$SBK_TOP/tests/helpers/aiortc-peer.py" \
+	    badpwd "${NG%:*}" "${NG##*:}" "$RIN" "$W"
+	echo "$output"
+	assert_success
+	refute_output --regexp "^fail "
+	sleep 0.5
+	run scrape "$MB" "$W/bridge.prom"
+	assert_output --partial "200 "
+	run promtool check metrics < "$W/bridge.prom"
+	echo "$output"
+	assert_success
+	kill -USR1 "$(child srtp-bridge)"
+	wait_line "$W/bridge.log" 'summary: webrtc '
+	run prom_cmp "$W/bridge.prom" "$W/bridge.log" webrtc \
+	    'stun=sbckit_stun_requests_total{result:received}' \
+	    'ice_answered=sbckit_stun_requests_total{result:answered}' \
+	    'ice_bad_auth=sbckit_stun_requests_total{result:bad_auth}' \
+	    'ice_other=sbckit_stun_requests_total{result:other}' \
+	    'nominations=sbckit_ice_nominations_total' \
+	    'dtls=sbckit_dtls_packets_total{result:received}' \
+	    'dtls_bad=sbckit_dtls_packets_total{result:malformed}' \
+	    'dtls_untrusted=sbckit_dtls_packets_total{result:untrusted}' \
+	    'dtls_early=sbckit_dtls_packets_total{result:early}' \
+	    'handshakes=sbckit_dtls_handshakes_total{result:ok}' \
+	    'fingerprint_mismatch=sbckit_dtls_handshakes_total{result:fingerprint_mismatch}' \
+	    'dtls_failed=sbckit_dtls_handshakes_total{result:failed}'
+	echo "$output"
+	assert_success
+	assert_line "ok 12"
+	# what the call did: aiortc's checks and handshake, our bad check
+	assert_line "handshakes=1"
+	assert_line "ice_bad_auth=1"
+	assert_line "fingerprint_mismatch=0"
+	assert_line --regexp "^ice_answered=[1-9]"
+	assert_line --regexp "^dtls=[1-9]"
+}
+
+# ws_reg FILE USER: a JsSIP-like REGISTER over WebSocket.
+ws_reg() {
+	mk "$1" <<EOF
+REGISTER sip:gw.test SIP/2.0
+Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKreg$RANDOM
+Max-Forwards: 69
+To: <sip:$2@gw.test>
+From: <sip:$2@gw.test>;tag=r$RANDOM
+Call-ID: reg-$RANDOM@ws
+CSeq: 1 REGISTER
+Contact: <sip:r2d2$2@df7jal23ls0d.invalid;transport=ws>;expires=300
+
+EOF
+}
+
+@test "metrics: WebSocket registrations, a refused Upgrade, a frame error: the ws counters equal summary: flows; connections by transport" {
+	WSC=$SBK_TOP/tests/helpers/ws-client.py
+	# a low per-source rate: the burst below goes over it
+	sip_gw 40 --registrar --listen-ws "$IP:0" --listen-wss "$IP:0" \
+	    --metrics "$IP:0" --rate 3/3
+	wait_line "$W/gw.out" '^metrics http '
+	MG=$(sed -n 's/^metrics http //p' "$W/gw.out")
+	WS=$(sed -n 's/^listening ws //p' "$W/gw.out")
+	WSS=$(sed -n 's/^listening wss //p' "$W/gw.out")
+	ws_reg "$W/reg" alice
+	ws_reg "$W/reg2" bob
+	run timeout 10 /usr/bin/python3 "$WSC" -c 1 "$WS" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	# bob stays connected over WSS while we scrape
+	( timeout 10 /usr/bin/python3 "$WSC" --tls -w 6000 "$WSS" "$W/reg2" \
+	    > "$W/bob.out" ) &
+	PIDS+=($!)
+	wait_line "$W/bob.out" "^SIP/2.0 200 OK"
+	# six REGISTERs at once on one connection: over the rate, throttled
+	sleep 1
+	ws_reg "$W/reg3" carol
+	run timeout 10 /usr/bin/python3 "$WSC" -w 1500 "$WS" "$W/reg3" \
+	    "$W/reg3" "$W/reg3" "$W/reg3" "$W/reg3" "$W/reg3"
+	assert_line "SIP/2.0 200 OK"
+	run timeout 5 /usr/bin/python3 "$WSC" --protocol chat "$WS"
+	assert_line --partial "HTTP/1.1 400"
+	run timeout 5 /usr/bin/python3 "$WSC" --unmasked -w 2000 "$WS" "$W/reg"
+	assert_line "CLOSE 1002"
+	run scrape "$MG" "$W/gw.prom"
+	assert_output --partial "200 "
+	run promtool check metrics < "$W/gw.prom"
+	echo "$output"
+	assert_success
+	kill -USR1 "$(child sip-tls-term)"
+	wait_line "$W/gw.err" 'summary: flows '
+	run prom_cmp "$W/gw.prom" "$W/gw.err" flows \
+	    'ws_upgraded=sbckit_ws_upgrades_total{result:ok}' \
+	    'ws_refused=sbckit_ws_upgrades_total{result:refused}' \
+	    'ws_errors=sbckit_ws_errors_total' \
+	    'throttled=sbckit_flows_throttled_total' \
+	    'accepted=sbckit_tls_connections_total'
+	echo "$output"
+	assert_success
+	assert_line "ok 5"
+	assert_line "ws_upgraded=4"
+	assert_line --regexp "^throttled=[1-9]"
+	assert_line "ws_refused=1"
+	assert_line "ws_errors=1"
+	# bob's WSS connection is the only one open
+	run grep '^sbckit_connections_open{' "$W/gw.prom"
+	assert_line 'sbckit_connections_open{transport="tls"} 0'
+	assert_line 'sbckit_connections_open{transport="wss"} 1'
+	assert_line 'sbckit_connections_open{transport="ws"} 0'
 }

@@ -541,3 +541,101 @@ time.sleep(20)' "$IP" "$TLSPORT" > "$W/hold.out" &
 	run "$SG" --check --tls-port 0
 	assert_failure 2
 }
+
+@test "sbc-gateway: hep, hep-id, metrics and relay-metrics reach both command lines, checked" {
+	run "$SG" -o "$IP" --registrar --ng "$IP:2223" --hep "udp:$IP:9060" \
+	    --hep-id 7 --metrics 9100 --relay-metrics "$IP:9101" --dry-run
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_regex "${lines[0]}" "^$SBK_BIN/srtp-bridge .* --hep udp:$IP:9060 --hep-id=7 --metrics $IP:9101\$"
+	assert_regex "${lines[1]}" "^$SBK_BIN/sip-tls-term .* --hep udp:$IP:9060 --hep-id=7 --metrics 127\.0\.0\.1:9100\$"
+	run "$SG" -o "$IP" --registrar --hep "tcp:$IP:9060" --dry-run
+	assert_failure 2
+	assert_output "sbc-gateway: --hep: want udp:ADDR:PORT"
+	run "$SG" -o "$IP" --registrar --metrics nowhere --dry-run
+	assert_failure 2
+	assert_output "sbc-gateway: --metrics: want [ADDR:]PORT (IPv6: [ADDR]:PORT)"
+	run "$SG" -o "$IP" --registrar --metrics "$IP:9100" \
+	    --relay-metrics "$IP:9100" --dry-run
+	assert_failure 2
+	assert_output --partial "relay-metrics: the same as metrics"
+	# --check binds each endpoint: one held by another program fails
+	MP=$("$FREEPORT" "$IP")
+	RP=$("$FREEPORT" "$IP")
+	chk --metrics "$IP:$MP" --relay-metrics "$IP:$RP" --hep "udp:$IP:9060"
+	assert_success
+	assert_line "ok metrics: tcp $IP port $MP bindable"
+	assert_line "ok relay-metrics: tcp $IP port $RP bindable"
+	timeout -k 1 20 python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+print("held", flush=True)
+time.sleep(20)' "$IP" "$RP" > "$W/hold.out" &
+	PIDS+=($!)
+	wait_line "$W/hold.out" held
+	chk --metrics "$IP:$MP" --relay-metrics "$IP:$RP"
+	assert_failure 1
+	assert_line "FAIL relay-metrics: tcp $IP port $RP: port in use"
+	chk --metrics "$IP:$MP" --relay-metrics "$IP:$MP"
+	assert_failure 3
+}
+
+@test "sbc-gateway: metrics on both tools: a REGISTER and a ping counted, promtool passes; HEP copies sent" {
+	command -v promtool > /dev/null || skip "promtool (Debian prometheus) not installed"
+	MP=$("$FREEPORT" "$IP")
+	RP=$("$FREEPORT" "$IP")
+	HP=$("$FREEPORT" "$IP")
+	timeout -k 1 30 python3 -c 'import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], int(sys.argv[2])))
+print("bound", flush=True)
+while True:
+    d = u.recv(65536)
+    # HEP3, then chunks: vendor 0, type 0x000c is the capture agent id
+    i, cid = 6, None
+    while i + 6 <= len(d):
+        t, n = int.from_bytes(d[i + 2:i + 4], "big"), int.from_bytes(d[i + 4:i + 6], "big")
+        if t == 0x0c:
+            cid = int.from_bytes(d[i + 6:i + n], "big")
+        i += max(n, 6)
+    print("hep", d[:4].decode("latin1"), cid, flush=True)' "$IP" "$HP" > "$W/hep.out" &
+	PIDS+=($!)
+	wait_line "$W/hep.out" bound
+	start_sg --registrar --metrics "$IP:$MP" --relay-metrics "$IP:$RP" \
+	    --hep "udp:$IP:$HP" --hep-id 4242
+	grep -qx "metrics http $IP:$MP" "$W/sg.out"
+	grep -qx "metrics http $IP:$RP" "$W/sg.out"
+	register "$W/reg"
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/reg"
+	assert_line "SIP/2.0 200 OK"
+	run timeout 10 "$NGSEND" "$NG" ping
+	assert_output --partial "pong"
+	wait_line "$W/hep.out" '^hep HEP3 4242$'
+	for p in "$MP" "$RP"; do
+		run curl -sS --max-time 5 -o "$W/$p.prom" "http://$IP:$p/metrics"
+		assert_success
+		run promtool check metrics < "$W/$p.prom"
+		echo "$output"
+		assert_success
+	done
+	# each tool's own families, on its own port
+	run grep -E '^sbckit_build_info\{' "$W/$MP.prom" "$W/$RP.prom"
+	assert_line --partial "$MP.prom:sbckit_build_info{tool=\"sip-tls-term\""
+	assert_line --partial "$RP.prom:sbckit_build_info{tool=\"srtp-bridge\""
+	run grep -E '^sbckit_sip_requests_total\{face="outside",method="REGISTER"\} 1$' "$W/$MP.prom"
+	assert_success
+	run grep -E '^sbckit_tls_handshakes_total\{result="ok"\} [1-9]' "$W/$MP.prom"
+	assert_success
+	run grep -E '^sbckit_connections_open\{transport="(wss|ws)"\} 0$' "$W/$MP.prom"
+	assert_equal "${#lines[@]}" 2
+	run grep -E '^sbckit_hep_messages_total\{result="sent"\} [1-9]' "$W/$MP.prom"
+	assert_success
+	run grep -E '^sbckit_ng_requests_total\{command="ping",result="ok"\} [1-9]' "$W/$RP.prom"
+	assert_success
+	run grep -E '^sbckit_dtls_handshakes_total\{result="ok"\} 0$' "$W/$RP.prom"
+	assert_success
+	stop_sg
+	assert_equal "$SGST" 0
+	gone "$SGPID" "$BRPID" "$STPID"
+}

@@ -32,7 +32,8 @@ usage(FILE *f)
 	    "  -K, --keylog FILE     key lines from FILE (as srtp-bridge --keylog writes)\n"
 	    "      --keys FILE       the same as --keylog\n"
 	    "      --sdp FILE        the a=crypto keys of an SDP body\n"
-	    "      --tls-keylog FILE NSS key log (SSLKEYLOGFILE): SIP inside TLS in clear\n"
+	    "      --tls-keylog FILE NSS key log (SSLKEYLOGFILE): SIP inside TLS in clear,\n"
+	    "                        DTLS-SRTP handshakes give their streams' keys\n"
 	    "      --no-sip          do not learn keys from SIP/SDP inside the capture\n"
 	    "      --keep-sdp        -w: the SIP as captured (else its SDP says RTP/AVP)\n"
 	    "      --wav DIR         DIR/SSRC.wav for each PCMU/PCMA stream\n"
@@ -331,6 +332,13 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 			    (unsigned long long)t.tls.no_hello,
 			    (unsigned long long)t.tls.unsupported,
 			    (unsigned long long)t.tls.failed);
+		if (t.dtls.handshakes > 0)
+			cli_err("%llu DTLS handshakes: %llu keyed, %llu "
+			    "without keys for their client random, %llu "
+			    "unsupported", (unsigned long long)t.dtls.handshakes,
+			    (unsigned long long)t.dtls.keyed,
+			    (unsigned long long)t.dtls.no_keys,
+			    (unsigned long long)t.dtls.unsupported);
 		cli_err("nothing decrypted (%s)", t.keys == 0 ?
 		    "no keys given or found in the capture" :
 		    t.failed[PCAPDEC_UNSUPPORTED] > 0 ?
@@ -358,6 +366,11 @@ verdict(const struct pcapdec *d, int rc, const char *why, int quiet)
 		    (unsigned long long)t.tls.keyed,
 		    (unsigned long long)t.tls.decrypted,
 		    (unsigned long long)t.tls.sip_msgs);
+	if (!quiet && t.dtls.keyed > 0)
+		fprintf(stderr, "%s: %llu DTLS-SRTP handshakes keyed their "
+		    "streams (%llu without keys)\n", cli_prog(),
+		    (unsigned long long)t.dtls.keyed,
+		    (unsigned long long)t.dtls.no_keys);
 	if (!quiet && t.auth_streams > 0)
 		fprintf(stderr, "%s: %llu packets decrypted in %llu frames; "
 		    "%llu streams keyed by authentication (their SDP names "

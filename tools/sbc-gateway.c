@@ -228,6 +228,23 @@ copy_out(void *arg, const uint8_t *p, size_t n)
 	fflush(stdout);
 }
 
+/* One more word at the end of a gwconf_argv() vector. */
+static void
+argv_add(char ***argv, const char *word)
+{
+	char **v;
+	size_t n;
+
+	for (n = 0; (*argv)[n] != NULL; n++)
+		;
+	if ((v = realloc(*argv, (n + 2) * sizeof(*v))) == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	*argv = v;
+	if ((v[n] = strdup(word)) == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	v[n + 1] = NULL;
+}
+
 /* srtp-bridge is ready when it answers our ng ping. */
 static int
 is_pong(void *arg, const uint8_t *p, size_t n)
@@ -266,6 +283,8 @@ run(const struct gwconf *c, char **argv[GW_NCHILD], int print_addr)
 	if (ng_cookie_new(cookie, sizeof(cookie)) != 0)
 		cli_die(XC_FAIL, "ng: no random cookie");
 	(void)snprintf(ping, sizeof(ping), "%s d7:command4:pinge", cookie);
+	if (print_addr)		/* before o.argv: it may move */
+		argv_add(&argv[GW_SRTP_BRIDGE], "--print-addresses");
 	memset(&o, 0, sizeof(o));
 	for (i = 0; i < GW_NCHILD; i++)
 		o.argv[i] = argv[i];
@@ -279,7 +298,8 @@ run(const struct gwconf *c, char **argv[GW_NCHILD], int print_addr)
 	o.stop_timeout = conf_uint(c, "stop-timeout");
 	o.notify_socket = getenv("NOTIFY_SOCKET");
 	o.log = &lg;
-	/* sip-tls-term's stdout holds only its --print-addresses lines */
+	/* sip-tls-term's stdout holds only its --print-addresses lines, for
+	 * us; srtp-bridge's is ours: its --metrics line only when asked */
 	o.out = print_addr ? copy_out : NULL;
 	loop = cli_loop();
 	e = gw_supervise(loop, &o, &failed, why, sizeof(why));
@@ -425,6 +445,30 @@ check_addrs(const struct gwconf *c, int *failed)
 		check_bind("media-ports", in, (unsigned)pmin, 0, failed);
 }
 
+/* Each tool's metrics endpoint (ADDR:PORT, stored so): bindable? */
+static void
+check_metrics(const struct gwconf *c, int *failed)
+{
+	static const char *const key[] = { "metrics", "relay-metrics" };
+	char h[NET_ADDR_STRLEN];
+	struct net_addr a;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const char *v = gwconf_get(c, key[i]);
+		const char *colon = v != NULL ? strrchr(v, ':') : NULL;
+
+		if (colon == NULL || net_addr_parse(slice_cstr(v), &a) != 0)
+			continue;
+		if (net_addr_port(&a) == 0) {
+			ck(failed, CK_OK, key[i], "%s: a free port", v);
+			continue;
+		}
+		(void)snprintf(h, sizeof(h), "%.*s", (int)(colon - v), v);
+		check_bind(key[i], h, net_addr_port(&a), 1, failed);
+	}
+}
+
 /*
  * sip-tls-term --check on the command line the gateway would give it:
  * the certificates and keys loaded by the very code and options that will
@@ -436,7 +480,6 @@ check_tls(const struct gwconf *c, const char *prog, int *failed)
 {
 	char **argv = NULL, st[64];
 	struct proc_opts po;
-	size_t n;
 	pid_t pid;
 	int r, ee, ws;
 
@@ -445,12 +488,7 @@ check_tls(const struct gwconf *c, const char *prog, int *failed)
 		    "memory");
 		return;
 	}
-	for (n = 0; argv[n] != NULL; n++)
-		;
-	argv = realloc(argv, (n + 2) * sizeof(*argv));
-	if (argv == NULL || (argv[n] = strdup("--check")) == NULL)
-		cli_die(XC_FAIL, "out of memory");
-	argv[n + 1] = NULL;
+	argv_add(&argv, "--check");
 	fflush(stdout);
 	memset(&po, 0, sizeof(po));
 	r = proc_spawn(argv, &po, &pid, NULL, &ee);
@@ -505,6 +543,7 @@ check(struct gwconf *c)
 		    "no sip-tls-term to run");
 	if (gwconf_get(c, "inside") != NULL)
 		check_addrs(c, &failed);
+	check_metrics(c, &failed);
 	for (i = 0; i < GW_NCHILD; i++)
 		free(prog[i]);
 	fflush(stdout);

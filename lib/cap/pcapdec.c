@@ -147,6 +147,9 @@ fragment(struct pcapdec *d, const struct cap_frame *f, const struct cap_pkt *p)
 		    pcapdec_decrypt_udp(d, &u, u.payload, d->pkt, &len))
 			patch_udp(d, &u, &g, d->pkt, len);
 		else if (u.kind == CAP_UDP &&
+		    pcapdec_dtls_datagram(d, &u) != 0)
+			;	/* DTLS: its keys; written as it is */
+		else if (u.kind == CAP_UDP &&
 		    pcapdec_looks_like_sip(u.payload)) {
 			if (!d->o.no_sip)
 				pcapdec_sip_message(d, u.payload);
@@ -196,6 +199,14 @@ frame(struct pcapdec *d, const struct cap_frame *f)
 		if (sip_out_udp(d, f, &p, &o))
 			f = &o;
 		goto plain;
+	}
+	switch (pcapdec_dtls_datagram(d, &p)) {
+	case 2:		/* a keyed DTLS-SRTP flow's: left out */
+		return;
+	case 1:
+		goto plain;
+	default:
+		break;
 	}
 	/* decrypt in a copy of the frame, then shrink it in place */
 	if (f->caplen > PKT_MAX + 256)
@@ -350,5 +361,6 @@ pcapdec_free(struct pcapdec *d)
 	free(d->sipbuf);
 	buf_free(d->sdpbuf);
 	pcapdec_tls_free(d);
+	pcapdec_dtls_free(d);
 	free(d);
 }

@@ -145,6 +145,19 @@ struct pcapdec_tls_totals {
 	uint64_t rewritten, out_dropped, errors;
 };
 
+/* DTLS-SRTP handshakes of a run with a key log (UDP 5-tuples). */
+struct pcapdec_dtls_totals {
+	uint64_t flows;		/* UDP 5-tuples that carried DTLS */
+	uint64_t datagrams;	/* DTLS datagrams */
+	uint64_t handshakes;	/* ClientHellos (client randoms) seen */
+	uint64_t keyed;		/* SRTP keys exported from the key log */
+	uint64_t no_keys;	/* no key log line for the client random */
+	uint64_t unsupported;	/* no use_srtp, another profile, MKI,
+				 * not DTLS 1.2 */
+	uint64_t not_tracked;	/* datagrams of flows over the cap */
+	uint64_t dropped;	/* -w: DTLS datagrams left out */
+};
+
 /* Totals after pcapdec_run(). */
 struct pcapdec_totals {
 	uint64_t frames, written;
@@ -156,6 +169,7 @@ struct pcapdec_totals {
 	uint64_t frag_dropped;
 	int truncated;
 	struct pcapdec_tls_totals tls;
+	struct pcapdec_dtls_totals dtls;
 };
 void pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t);
 

@@ -33,6 +33,7 @@ struct key {
 	int from_sip;		/* learned from SIP in the capture: 1 in
 				 * clear, 2 inside TLS */
 	int from_sdp;		/* from SDP: an --sdp file, or SIP */
+	int from_dtls;		/* exported from a DTLS handshake */
 	int has_ssrc, has_src, has_dst;
 	enum keyline_dir dir;	/* in: src is the peer's; out: dst is */
 	uint32_t ssrc;
@@ -138,6 +139,9 @@ struct pcapdec {
 #define TLS_ITEMS 256
 	size_t tlsitems[TLS_ITEMS];	/* where each message ends in it */
 	size_t ntlsitems;
+	/* DTLS-SRTP handshakes (pcapdec_dtls.c) */
+	struct dtlsflow **dflows;
+	size_t ndflows;
 };
 
 /*
@@ -150,6 +154,7 @@ struct pcapdec {
  *   pcapdec_sdprw.c   the output's SIP: its SDP bodies made plain RTP
  *   pcapdec_report.c  totals and the per-stream report
  *   pcapdec_tls.c     SIP inside TLS: connections, -w rewriting
+ *   pcapdec_dtls.c    DTLS-SRTP handshakes: their exported keys
  */
 
 /* pcapdec_key.c */
@@ -157,6 +162,17 @@ void pcapdec_key_free(struct key *k);
 /* Add the a=crypto keys of SDP `body` (call_id may be empty). */
 int pcapdec_add_sdp_from(struct pcapdec *d, struct slice body,
     struct slice call_id, int from_sip, char *why, size_t whysz);
+
+/* A key exported from a DTLS handshake (reported as "dtls"). */
+int pcapdec_add_key_dtls(struct pcapdec *d, const struct keyline *kl,
+    char *why, size_t whysz);
+
+/* pcapdec_dtls.c */
+struct dtlsflow;
+/* A UDP datagram: 0 when not DTLS (or no key log), 1 when DTLS (written
+ * as it is), 2 when DTLS to leave out of -w (its flow is keyed). */
+int pcapdec_dtls_datagram(struct pcapdec *d, const struct cap_pkt *p);
+void pcapdec_dtls_free(struct pcapdec *d);
 
 /* pcapdec_sip.c */
 int pcapdec_looks_like_sip(struct slice p);

@@ -198,6 +198,18 @@ pcapdec_add_key(struct pcapdec *d, const struct keyline *kl, char *why,
 }
 
 int
+pcapdec_add_key_dtls(struct pcapdec *d, const struct keyline *kl, char *why,
+    size_t whysz)
+{
+	size_t n = d->nkeys;
+	int e;
+
+	if ((e = add_key(d, kl, 0, 0, why, whysz)) == 0 && d->nkeys > n)
+		d->keys[n]->from_dtls = 1;
+	return e;
+}
+
+int
 pcapdec_add_keys_text(struct pcapdec *d, struct slice text, char *why,
     size_t whysz)
 {

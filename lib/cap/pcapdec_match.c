@@ -109,15 +109,18 @@ key_fits(const struct pcapdec *d, const struct key *k, const struct stream *s)
 {
 	const char *cid;
 	int hint_missed = 0;
+	/* a DTLS key is its own 5-tuple's: an RTCP port without rtcp-mux
+	 * has a handshake of its own */
+	int rtcp = s->k.rtcp && !k->from_dtls;
 
 	if (k->has_ssrc && k->ssrc != s->k.ssrc)
 		return 0;
-	if (k->has_src && !addr_match(&k->src, &s->k.src, s->k.rtcp)) {
+	if (k->has_src && !addr_match(&k->src, &s->k.src, rtcp)) {
 		if (k->dir != KEYLINE_DIR_IN)
 			return 0;
 		hint_missed = 1;
 	}
-	if (k->has_dst && !addr_match(&k->dst, &s->k.dst, s->k.rtcp)) {
+	if (k->has_dst && !addr_match(&k->dst, &s->k.dst, rtcp)) {
 		if (k->dir != KEYLINE_DIR_OUT)
 			return 0;
 		hint_missed = 1;

@@ -17,12 +17,14 @@ stream_keyed(const struct stream *s)
 }
 
 /* Where its key came from: "given" (a key line), "sdp", "sip" (SIP in
- * clear), "tls" (SIP inside TLS), NULL. */
+ * clear), "tls" (SIP inside TLS), "dtls" (a DTLS-SRTP handshake), NULL. */
 static const char *
 stream_key_from(const struct stream *s)
 {
 	const struct key *k = s->key != NULL ? s->key : s->unsup;
 
+	if (k != NULL && k->from_dtls)
+		return "dtls";
 	if (k != NULL)
 		return k->from_sip == 2 ? "tls" : k->from_sip ? "sip" :
 		    k->from_sdp ? "sdp" : "given";
@@ -51,6 +53,8 @@ key_col(const struct stream *s, char *b, size_t n)
 
 	if (from == NULL || by == NULL)
 		snprintf(b, n, "-");
+	else if (strcmp(from, "dtls") == 0)	/* by its 5-tuple */
+		snprintf(b, n, "dtls");
 	else if (strcmp(from, "given") == 0)
 		snprintf(b, n, "line%s", strcmp(by, "selectors") == 0 ? "" :
 		    strcmp(by, "any") == 0 ? "/any" : "/auth");
@@ -175,6 +179,41 @@ tls_text(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t->not_tracked);
 }
 
+/* The DTLS line of the text report (a key log was given). */
+static int
+dtls_text(const struct pcapdec *d, struct buf *out)
+{
+	const struct pcapdec_dtls_totals *t = &d->t.dtls;
+
+	return buf_printf(out, "dtls: %llu handshakes on %llu UDP flows: "
+	    "%llu keyed (SRTP keys exported), %llu without keys for their "
+	    "client random, %llu unsupported; %llu DTLS datagrams, %llu "
+	    "left out of the output, %llu over the flow cap\n",
+	    (unsigned long long)t->handshakes, (unsigned long long)t->flows,
+	    (unsigned long long)t->keyed, (unsigned long long)t->no_keys,
+	    (unsigned long long)t->unsupported,
+	    (unsigned long long)t->datagrams, (unsigned long long)t->dropped,
+	    (unsigned long long)t->not_tracked);
+}
+
+/* The "dtls" member of the JSON report. */
+static int
+dtls_json(const struct pcapdec *d, struct buf *out)
+{
+	const struct pcapdec_dtls_totals *t = &d->t.dtls;
+
+	return buf_printf(out, "  \"dtls\": {\"flows\": %llu, "
+	    "\"datagrams\": %llu, \"handshakes\": %llu, \"keyed\": %llu, "
+	    "\"no_keys\": %llu, \"unsupported\": %llu, "
+	    "\"not_tracked\": %llu, \"output_dropped\": %llu},\n",
+	    (unsigned long long)t->flows, (unsigned long long)t->datagrams,
+	    (unsigned long long)t->handshakes, (unsigned long long)t->keyed,
+	    (unsigned long long)t->no_keys,
+	    (unsigned long long)t->unsupported,
+	    (unsigned long long)t->not_tracked,
+	    (unsigned long long)t->dropped);
+}
+
 /* The "tls" member of the JSON report. */
 static int
 tls_json(const struct pcapdec *d, struct buf *out)
@@ -251,6 +290,8 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 	}
 	if (e == 0 && d->tlskeys != NULL)
 		e = tls_text(d, out);
+	if (e == 0 && d->tlskeys != NULL)
+		e = dtls_text(d, out);
 	return e;
 }
 
@@ -324,6 +365,8 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 	    (unsigned long long)t.auth_streams);
 	if (e == 0 && d->tlskeys != NULL)
 		e = tls_json(d, out);
+	if (e == 0 && d->tlskeys != NULL)
+		e = dtls_json(d, out);
 	if (e == 0)
 		e = buf_printf(out, "  \"streams\": [");
 	for (i = 0; i < d->nstreams && e == 0; i++) {

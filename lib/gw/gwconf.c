@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gw/gwconf.h"
+#include "base/hep.h"
 #include "base/net.h"
 
 #define GW_VALUE_MAX	1024	/* longest value */
@@ -24,6 +25,9 @@ enum kt {
 	KT_WORD,	/* one word, no blanks */
 	KT_NETS,	/* NET[,NET...]: networks or hosts */
 	KT_ARGS,	/* words separated by blanks */
+	KT_HEP,		/* udp:ADDR:PORT (hep_url_parse()) */
+	KT_METRICS,	/* [ADDR:]PORT, stored ADDR:PORT (a port alone:
+			 * 127.0.0.1, as the tools' --metrics) */
 };
 
 struct key {
@@ -90,6 +94,14 @@ static const struct key keys[] = {
 	    "srtp-bridge control address (port 0: a free one)" },
 	{ "keylog", KT_KEYLOG, "off", 0, 0, "SRTP key log file, or off" },
 	{ "tls-keylog", KT_KEYLOG, "off", 0, 0, "TLS key log file, or off" },
+	{ "hep", KT_HEP, NULL, 0, 0,
+	    "HEPv3 collector both tools copy to (Homer, sngrep -L), "
+	    "udp:ADDR:PORT" },
+	{ "hep-id", KT_UINT, "0", 0, UINT32_MAX, "HEP capture agent id" },
+	{ "metrics", KT_METRICS, NULL, 0, 0,
+	    "sip-tls-term's Prometheus endpoint, [ADDR:]PORT (127.0.0.1)" },
+	{ "relay-metrics", KT_METRICS, NULL, 0, 0,
+	    "srtp-bridge's Prometheus endpoint, [ADDR:]PORT (127.0.0.1)" },
 	{ "media-timeout", KT_UINT, "0", 0, 86400,
 	    "end a call after SEC without media (0: srtp-bridge's default)" },
 	{ "max-sessions", KT_UINT, "0", 0, 100000000,
@@ -327,6 +339,29 @@ check_value(const struct key *k, struct slice v, char *out, size_t outn,
 		}
 		return 0;
 	}
+	case KT_HEP: {
+		struct hep_conf hc;
+
+		memset(&hc, 0, sizeof(hc));
+		if ((r = hep_url_parse(out, &hc)) != 0) {
+			sbk_why(why, n, "%s: want udp:ADDR:PORT", k->name);
+			return r;
+		}
+		return 0;
+	}
+	case KT_METRICS:
+		if (slice_is_digits(v)) {
+			if ((r = slice_to_u64(v, 65535, &u)) != 0 ||
+			    (r = net_addr_parse_host(slice_cstr("127.0.0.1"),
+			    (uint16_t)u, &a)) != 0)
+				goto bad_metrics;
+		} else if ((r = net_addr_parse(v, &a)) != 0)
+			goto bad_metrics;
+		return net_addr_format(&a, out, outn);
+	bad_metrics:
+		sbk_why(why, n, "%s: want [ADDR:]PORT (IPv6: [ADDR]:PORT)",
+		    k->name);
+		return r;
 	case KT_BOOL:
 		if (parse_bool(v, &b) != 0) {
 			sbk_why(why, n, "%s: want yes or no", k->name);
@@ -479,6 +514,14 @@ gwconf_bool(const struct gwconf *c, const char *key)
 	return v != NULL && strcmp(v, "yes") == 0;
 }
 
+static int
+str_ends(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
 int
 gwconf_check(const struct gwconf *c, char *why, size_t n)
 {
@@ -500,6 +543,14 @@ gwconf_check(const struct gwconf *c, char *why, size_t n)
 	if (strcmp(gwconf_get(c, "wss-port"), gwconf_get(c, "tls-port"))
 	    == 0) {
 		sbk_why(why, n, "wss-port: the same as tls-port");
+		return E_INVAL;
+	}
+	if (gwconf_get(c, "metrics") != NULL &&
+	    gwconf_get(c, "relay-metrics") != NULL &&
+	    strcmp(gwconf_get(c, "metrics"), gwconf_get(c, "relay-metrics"))
+	    == 0 && !str_ends(gwconf_get(c, "metrics"), ":0")) {
+		sbk_why(why, n, "relay-metrics: the same as metrics (each "
+		    "tool needs a port of its own)");
 		return E_INVAL;
 	}
 	return 0;
@@ -612,6 +663,22 @@ uval(const struct gwconf *c, const char *key)
 	return (unsigned)u;
 }
 
+/* HEP and metrics: --hep and --hep-id to both, each its own --metrics. */
+static void
+obs_argv(const struct gwconf *c, struct argv_b *a, const char *metrics)
+{
+	if (gwconf_get(c, "hep") != NULL) {
+		push(a, "--hep");
+		push(a, gwconf_get(c, "hep"));
+		if (uval(c, "hep-id") != 0)
+			pushf(a, "--hep-id=%u", uval(c, "hep-id"));
+	}
+	if (gwconf_get(c, metrics) != NULL) {
+		push(a, "--metrics");
+		push(a, gwconf_get(c, metrics));
+	}
+}
+
 static void
 srtp_bridge_argv(const struct gwconf *c, struct argv_b *a)
 {
@@ -635,6 +702,7 @@ srtp_bridge_argv(const struct gwconf *c, struct argv_b *a)
 		pushf(a, "--timeout=%u", uval(c, "media-timeout"));
 	if (uval(c, "max-sessions") > 0)
 		pushf(a, "--max-sessions=%u", uval(c, "max-sessions"));
+	obs_argv(c, a, "relay-metrics");
 	for (i = 0; i < uval(c, "verbose"); i++)
 		push(a, "-v");
 	if (gwconf_get(c, "srtp-bridge-args") != NULL)
@@ -754,6 +822,7 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		push(a, "--tls-keylog");
 		push(a, gwconf_get(c, "tls-keylog"));
 	}
+	obs_argv(c, a, "metrics");
 	for (i = 0; i < uval(c, "verbose"); i++)
 		push(a, "-v");
 	if (gwconf_bool(c, "allow-readable-key"))

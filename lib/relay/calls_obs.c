@@ -236,6 +236,41 @@ calls_obs_ng(struct calls *t, enum ng_cmd cmd, struct slice reply,
 	t->ng_ctr[cmd][cached ? 2 : ok ? 0 : 1]++;
 }
 
+/* ICE-lite and DTLS-SRTP: the totals of `summary: webrtc`, freed sides
+ * included (calls_webrtc_totals(), a walk of the table per scrape). */
+static void
+calls_metrics_webrtc(const struct calls *t, struct metrics_out *o)
+{
+	struct webrtc_ctr k;
+
+	calls_webrtc_totals(t, &k);
+	metrics_family(o, "sbckit_stun_requests_total", METRICS_COUNTER,
+	    "STUN datagrams on WebRTC sides (received: all), and the "
+	    "connectivity checks answered, failing integrity (bad_auth), or "
+	    "else dropped (other).");
+	metrics_sample(o, k.stun, "result", "received", NULL);
+	metrics_sample(o, k.ice_answered, "result", "answered", NULL);
+	metrics_sample(o, k.ice_bad_auth, "result", "bad_auth", NULL);
+	metrics_sample(o, k.ice_other, "result", "other", NULL);
+	metrics_family(o, "sbckit_ice_nominations_total", METRICS_COUNTER,
+	    "ICE nominations (USE-CANDIDATE) that moved a side's peer.");
+	metrics_sample(o, k.nominations, NULL);
+	metrics_family(o, "sbckit_dtls_packets_total", METRICS_COUNTER,
+	    "DTLS datagrams on WebRTC sides (received: all), and those "
+	    "malformed, from an address not checked (untrusted), or kept "
+	    "until the role was known (early).");
+	metrics_sample(o, k.dtls, "result", "received", NULL);
+	metrics_sample(o, k.dtls_bad, "result", "malformed", NULL);
+	metrics_sample(o, k.dtls_untrusted, "result", "untrusted", NULL);
+	metrics_sample(o, k.dtls_early, "result", "early", NULL);
+	metrics_family(o, "sbckit_dtls_handshakes_total", METRICS_COUNTER,
+	    "DTLS-SRTP handshakes, by result (ok: keys given).");
+	metrics_sample(o, k.handshakes, "result", "ok", NULL);
+	metrics_sample(o, k.dtls_failed, "result", "failed", NULL);
+	metrics_sample(o, k.fp_mismatch, "result", "fingerprint_mismatch",
+	    NULL);
+}
+
 void
 calls_metrics(void *arg, struct metrics_out *o)
 {
@@ -262,4 +297,5 @@ calls_metrics(void *arg, struct metrics_out *o)
 	metrics_family(o, "sbckit_ng_refused_total", METRICS_COUNTER,
 	    "ng requests from sources --ng-allow does not name.");
 	metrics_sample(o, t->ng_refused, NULL);
+	calls_metrics_webrtc(t, o);
 }

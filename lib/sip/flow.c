@@ -1087,6 +1087,9 @@ flow_stats(const struct flow_table *t, struct flow_stats *st)
 	st->handshakes_ok = t->hs_ok;
 	st->handshakes_failed = t->hs_failed;
 	st->throttled = t->throttled;
+	for (const struct conn *c = t->all; c != NULL; c = c->all_next)
+		if ((unsigned)c->kind < 3)
+			st->open_kind[c->kind]++;
 }
 
 void

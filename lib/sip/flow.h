@@ -93,6 +93,8 @@ struct flow_stats {
 	uint64_t ws_errors;		/* closed for a frame error (1002, 1009) */
 	uint64_t handshakes_ok, handshakes_failed;	/* TLS, completed */
 	uint64_t throttled;		/* flow_throttle() calls */
+	size_t open_kind[3];		/* open now, by enum flow_kind (a walk
+					 * of the open flows: scrapes only) */
 };
 
 /* A complete message from flow `flow` (borrowed until return). */

@@ -35,6 +35,24 @@ flow_metrics(void *arg, struct metrics_out *o)
 	metrics_family(o, "sbckit_tls_buffered_bytes", METRICS_GAUGE,
 	    "Bytes of partial SIP messages held, all flows.");
 	metrics_sample(o, fs.held, NULL);
+	metrics_family(o, "sbckit_connections_open", METRICS_GAUGE,
+	    "Client connections open now, by transport (tls: SIP over TLS, "
+	    "wss and ws: SIP over WebSocket over TLS and over TCP).");
+	metrics_sample(o, fs.open_kind[FLOW_TLS], "transport", "tls", NULL);
+	metrics_sample(o, fs.open_kind[FLOW_WSS], "transport", "wss", NULL);
+	metrics_sample(o, fs.open_kind[FLOW_WS], "transport", "ws", NULL);
+	metrics_family(o, "sbckit_ws_upgrades_total", METRICS_COUNTER,
+	    "WebSocket Upgrades, by result (ok: 101; refused: 400, 403 or "
+	    "426).");
+	metrics_sample(o, fs.ws_upgraded, "result", "ok", NULL);
+	metrics_sample(o, fs.ws_refused, "result", "refused", NULL);
+	metrics_family(o, "sbckit_ws_errors_total", METRICS_COUNTER,
+	    "WebSocket connections closed for a frame error (1002, 1009).");
+	metrics_sample(o, fs.ws_errors, NULL);
+	metrics_family(o, "sbckit_flows_throttled_total", METRICS_COUNTER,
+	    "Times a connection was not read for a while because its source "
+	    "went over --rate.");
+	metrics_sample(o, fs.throttled, NULL);
 }
 
 void

@@ -183,7 +183,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 38, "38 keys");
+	T_EQ_INT(i, 42, "42 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -337,6 +337,58 @@ test_ws(void)
 	gwconf_free(c);
 }
 
+/* HEP to both tools, each its own metrics endpoint. */
+static void
+test_obs(void)
+{
+	struct gwconf *c = gwconf_new();
+	char *s;
+
+	T_OK(c != NULL && set(c, "outside", "192.0.2.1") == 0 &&
+	    set(c, "inside", "10.0.0.1") == 0 && set(c, "registrar", "yes")
+	    == 0 && set(c, "ng", "127.0.0.1:2223") == 0, "obs: base");
+	s = cmdline(c, GW_SRTP_BRIDGE);
+	T_OK(strstr(s, "--hep") == NULL && strstr(s, "--metrics") == NULL,
+	    "obs: none by default");
+	free(s);
+	T_EQ_INT(set(c, "hep", "tcp:127.0.0.1:9060"), E_UNSUPPORTED,
+	    "hep: tcp refused");
+	T_EQ_STR(why, "hep: want udp:ADDR:PORT", "hep: why");
+	T_EQ_INT(set(c, "hep", "udp:127.0.0.1"), E_SYNTAX, "hep: no port");
+	T_EQ_INT(set(c, "hep", "udp:127.0.0.1:9060"), 0, "hep");
+	T_EQ_INT(set(c, "hep-id", "4294967296"), E_RANGE, "hep-id: 2^32");
+	T_EQ_INT(set(c, "hep-id", "4294967295"), 0, "hep-id: 2^32 - 1");
+	T_EQ_INT(set(c, "metrics", "9100"), 0, "metrics: a port alone");
+	T_EQ_STR(gwconf_get(c, "metrics"), "127.0.0.1:9100",
+	    "metrics: a port alone is on loopback");
+	T_EQ_INT(set(c, "metrics", "65536"), E_RANGE, "metrics: port 65536");
+	T_EQ_INT(set(c, "metrics", "nowhere:1"), E_SYNTAX, "metrics: a name");
+	T_EQ_STR(why, "metrics: want [ADDR:]PORT (IPv6: [ADDR]:PORT)",
+	    "metrics: why");
+	T_EQ_INT(set(c, "relay-metrics", "[::1]:9101"), 0, "relay-metrics");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), 0, "obs: check");
+	s = cmdline(c, GW_SRTP_BRIDGE);
+	T_OK(strstr(s, " --hep udp:127.0.0.1:9060 --hep-id=4294967295"
+	    " --metrics '[::1]:9101'") != NULL, "obs: srtp-bridge argv %s", s);
+	free(s);
+	s = cmdline(c, GW_SIP_TLS_TERM);
+	T_OK(strstr(s, " --hep udp:127.0.0.1:9060 --hep-id=4294967295"
+	    " --metrics 127.0.0.1:9100") != NULL, "obs: sip-tls-term argv %s",
+	    s);
+	free(s);
+	T_EQ_INT(set(c, "relay-metrics", "127.0.0.1:9100"), 0,
+	    "relay-metrics: metrics' port");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), E_INVAL,
+	    "relay-metrics = metrics: refused");
+	T_OK(strstr(why, "relay-metrics: the same as metrics") != NULL,
+	    "relay-metrics = metrics: why");
+	T_EQ_INT(set(c, "relay-metrics", "0"), 0, "relay-metrics: port 0");
+	T_EQ_INT(set(c, "metrics", "0"), 0, "metrics: port 0");
+	T_EQ_INT(gwconf_check(c, why, sizeof(why)), 0,
+	    "port 0 twice: each a free one");
+	gwconf_free(c);
+}
+
 int
 main(void)
 {
@@ -345,5 +397,6 @@ main(void)
 	test_roundtrip();
 	test_argv();
 	test_ws();
+	test_obs();
 	return t_done();
 }
