@@ -129,7 +129,7 @@ ours() {
 	timeout -k 2 900 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
 	    -u "udp:$UP" -i "$IP:0" -q --max-conns $((IDLE + 100)) \
 	    --handshake-timeout 120000 --max-per-ip 0 \
-	    --first-message-timeout 0 --rate 0 "$@" \
+	    --first-message-timeout 0 --rate 0 --print-addresses "$@" \
 	    > "$D/gw.out" 2>&1 &
 	pid=$!
 	PIDS+=($pid)

@@ -138,10 +138,13 @@ if [ $mode = launcher ]; then
 else
 	sbk_stop srtp-bridge
 fi
-rtp_line=$(grep -m1 '^ *rtp  *in ' "$relay_log")
-bridged=$(sed -n 's/.* out \([0-9]*\) pkts.*/\1/p' <<< "$rtp_line")
-dropped=$(sed -n 's/.*dropped: \(.*\); relatched.*/\1/p; s/.*dropped: \(.*\)$/\1/p' <<< "$rtp_line" | head -1)
-dropsum=$(awk '{ s = 0; for (i = 2; i <= NF; i += 2) s += $i; print s }' <<< "$dropped")
+# its one-line summary: "srtp-bridge: info: summary: rtp in_packets=N
+# ... forwarded=N drop_auth=N ... relatched=N"
+rtp_line=$(grep -m1 'summary: rtp in_packets=' "$relay_log")
+bridged=$(sed -n 's/.* forwarded=\([0-9]*\).*/\1/p' <<< "$rtp_line")
+dropped=$(grep -o 'drop_[a-z]*=[0-9]*' <<< "$rtp_line" | paste -sd' ')
+dropsum=$(grep -o 'drop_[a-z]*=[0-9]*' <<< "$rtp_line" |
+    awk -F= '{ s += $2 } END { if (NR) print s }')
 
 # decrypt KEYS: the outside capture into outside-decrypted.pcap and WAVs.
 decrypt() {

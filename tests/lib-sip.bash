@@ -90,13 +90,15 @@ sip_peer() {
 # UDP on $IP and free ports, certificate $D/gw.pem, -vv (or
 # $SIP_GW_VERBOSE, which may be empty: floods log a debug line per
 # message); output in
-# $W/gw.out and $W/gw.err. Waits until it listens; sets L (TLS), IN
-# (inside UDP) and INT (inside TCP, when it listens on TCP).
+# $W/gw.out (its --print-addresses lines) and $W/gw.err. Waits until it
+# listens; sets L (TLS), IN (inside UDP) and INT (inside TCP, when it
+# listens on TCP).
 sip_gw() {
 	local secs=$1 v=(-vv); shift
 	[ -z "${SIP_GW_VERBOSE+set}" ] || read -r -a v <<< "$SIP_GW_VERBOSE"
 	timeout -k 5 "$secs" "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" ${v[@]+"${v[@]}"} "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	    -i "$IP:0" --print-addresses ${v[@]+"${v[@]}"} "$@" \
+	    > "$W/gw.out" 2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp ' || return 1
 	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
@@ -105,12 +107,13 @@ sip_gw() {
 }
 
 # sip_bridge SECONDS NG OUTSIDE INSIDE [ARGS]: srtp-bridge for at most
-# SECONDS as an ng daemon on NG (ADDR:PORT), output in $W/bridge.log;
-# waits until the ng port is bound.
+# SECONDS as an ng daemon on NG (ADDR:PORT), output (stderr, and the
+# --print-addresses lines) in $W/bridge.log; waits until the ng port is
+# bound.
 sip_bridge() {
 	local secs=$1 ng=$2 out=$3 in=$4; shift 4
 	timeout -k 5 "$secs" "$SBK_BIN/srtp-bridge" --ng "$ng" --outside "$out" \
-	    --inside "$in" "$@" > "$W/bridge.log" 2>&1 &
+	    --inside "$in" --print-addresses "$@" > "$W/bridge.log" 2>&1 &
 	PIDS+=($!)
 	sbk_wait_port udp "${ng%:*}" "${ng##*:}" 10
 }

@@ -262,7 +262,7 @@ PY
 	grep -q "warning: --metrics 0.0.0.0:0 is not on loopback" "$W/bridge.log"
 	# A port alone is on loopback.
 	run timeout 3 "$SBK_BIN/srtp-bridge" --ng "$RIN:0" --outside "$IP" \
-	    --inside "$RIN" --metrics 0
+	    --inside "$RIN" --metrics 0 --print-addresses
 	assert_line --regexp '^metrics http 127\.0\.0\.1:[0-9]+$'
 }
 

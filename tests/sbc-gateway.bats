@@ -40,7 +40,8 @@ start_sg() {
 	TLSPORT=$("$FREEPORT" "$IP")
 	timeout -k 2 40 "$SG" --outside "$IP" --inside "$IP" --sip-port 0 \
 	    --tls-port "$TLSPORT" --cert "$W/cert.pem" --key "$W/cert.key" \
-	    --media-ports 40000-40999 "$@" > "$W/sg.out" 2> "$W/sg.err" &
+	    --media-ports 40000-40999 --print-addresses "$@" > "$W/sg.out" \
+	    2> "$W/sg.err" &
 	TPID=$!
 	PIDS+=($TPID)
 	wait_line "$W/sg.err" 'sbc-gateway: ready: ' || return 1
@@ -166,7 +167,7 @@ served() {
 	# inside: the source address towards the upstream
 	src=$(ip -o route get "$IP" | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 	assert_equal "${lines[0]}" "/opt/sbc/srtp-bridge --ng $IP:2223 --outside '$IP!203.0.113.5' --inside $src --port-min=30000 --port-max=39999 --keylog $W/keys.log -v"
-	assert_equal "${lines[1]}" "$SBK_BIN/sip-tls-term --listen $IP:5061 --cert /etc/gw.pem --key /etc/gw.key --upstream=udp:$IP:5080 --inside $src:5060 --media=ng:$IP:2223 --media-direction=outside,inside --require-srtp --advertise=203.0.113.5:5061 -v --max-per-ip 10"
+	assert_equal "${lines[1]}" "$SBK_BIN/sip-tls-term --print-addresses --listen $IP:5061 --cert /etc/gw.pem --key /etc/gw.key --upstream=udp:$IP:5080 --inside $src:5060 --media=ng:$IP:2223 --media-direction=outside,inside --require-srtp --advertise=203.0.113.5:5061 -v --max-per-ip 10"
 	# ng port 0 (the default): a free port on the loopback is chosen
 	run "$SG" -o "$IP" --registrar --dry-run
 	assert_success
@@ -315,7 +316,7 @@ served() {
 	assert_line "upstream = 10.0.0.5:5060"
 	run "$SG" -c "$SBK_TOP/examples/sbc-gateway.conf" --dry-run
 	assert_success
-	assert_line --regexp "^$SBK_BIN/sip-tls-term --listen 192\.0\.2\.10:5061 "
+	assert_line --regexp "^$SBK_BIN/sip-tls-term --print-addresses --listen 192\.0\.2\.10:5061 "
 }
 
 @test "sbc-gateway: systemd units verify; Type=notify gets READY=1 and STOPPING=1" {
@@ -451,13 +452,44 @@ chk() {
 	assert_line "FAIL sip-tls-term: --check exited with status 1"
 }
 
-@test "sbc-gateway --check: a key others may read is a warning only" {
+@test "sbc-gateway --check: a key others may read fails; a warning with allow-readable-key" {
 	chk
 	chmod 644 "$W/cert.key"
 	chk
+	assert_failure 1
+	assert_line "FAIL key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600) (allow-readable-key accepts it)"
+	# sip-tls-term --check, on the command line it would get, agrees
+	assert_line "FAIL key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600)"
+	assert_line "FAIL sip-tls-term: --check exited with status 1"
+	chk --allow-readable-key
 	assert_success
-	assert_line --regexp "^warn key-mode: $W/cert.key: .*0644"
+	assert_line "warn key-mode: $W/cert.key: mode 0644: group or others can read the private key (chmod 600)"
 	refute_line --partial "FAIL"
+	printf 'allow-readable-key = yes\n' > "$W/ark.conf"
+	chk -c "$W/ark.conf"
+	assert_success
+	run "$SG" -o "$IP" --registrar --allow-readable-key --dry-run
+	assert_success
+	assert_line --regexp "/sip-tls-term .* --allow-readable-key$"
+}
+
+@test "sbc-gateway: a key others may read stops the start (exit 1), allow-readable-key lets it run" {
+	chk
+	chmod 640 "$W/cert.key"
+	run timeout 30 "$SG" --outside "$IP" --inside "$IP" --registrar \
+	    --sip-port 0 --tls-port "$("$FREEPORT" "$IP")" \
+	    --cert "$W/cert.pem" --key "$W/cert.key" --media-ports 40000-40999
+	assert_failure 1
+	assert_line --partial "sip-tls-term: tls: $W/cert.key: mode 0640"
+	assert_line --partial "sip-tls-term: exited with status 4"
+	# start_sg's copy keeps the file's mode 0640
+	start_sg --registrar --allow-readable-key
+	run stat -c %a "$W/cert.key"
+	assert_output 640
+	run grep -F "sip-tls-term: warning: tls: $W/cert.key: mode 0640" "$W/sg.err"
+	assert_success
+	stop_sg
+	[ "$SGST" = 0 ]
 }
 
 @test "sbc-gateway --check: an address that is not ours fails, exit 1" {

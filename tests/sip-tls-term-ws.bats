@@ -405,8 +405,12 @@ rtpengine_up() {
 	wait_line "$W/sg.err" 'sbc-gateway: ready: '
 	KIDS+=($(sed -n 's/.*ready: srtp-bridge pid \([0-9]*\).*/\1/p' "$W/sg.err"))
 	KIDS+=($(sed -n 's/.*sip-tls-term pid \([0-9]*\)$/\1/p' "$W/sg.err"))
+	# without --print-addresses: nothing on stdout, the start-up lines
+	# on stderr with sip-tls-term's prefix
 	run cat "$W/sg.out"
-	assert_line "listening wss $IP:$wssport"
+	assert_output ""
+	run grep -Fx "sip-tls-term: info: listening wss $IP:$wssport" "$W/sg.err"
+	assert_success
 	ws_register "$W/reg" alice
 	run timeout 10 python3 "$WSC" --tls -c 1 "$IP:$wssport" "$W/reg"
 	assert_line "ACCEPT ok"

@@ -320,6 +320,45 @@ EOF
 	assert_output 1
 }
 
+@test "sip-tls-term: SIGHUP reopens the TLS key log (logrotate), never through a link" {
+	start_peer
+	start_gw -u "udp:$UP" --tls-keylog "$W/keys.log"
+	local st
+	st=$(pgrep -P "${PIDS[-1]}" -x sip-tls-term)
+	[ -n "$st" ]
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line "SIP/2.0 200 OK"
+	# rotated: renamed away, then SIGHUP
+	mv "$W/keys.log" "$W/keys.log.1"
+	kill -HUP "$st"
+	wait_line "$W/gw.err" "info: tls: key log $W/keys.log reopened"
+	run stat -c %a "$W/keys.log"
+	assert_output 600
+	options "$W/o2" 2
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o2"
+	assert_line "SIP/2.0 200 OK"
+	# the new connection's secrets in the new file, the old file unchanged
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log"
+	assert_output 1
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log.1"
+	assert_output 1
+	run cmp -s "$W/keys.log" "$W/keys.log.1"
+	assert_failure
+	# a link planted at the path: refused, the open file kept
+	mv "$W/keys.log" "$W/keys.log.2"
+	ln -s "$W/planted" "$W/keys.log"
+	kill -HUP "$st"
+	wait_line "$W/gw.err" "error: tls: $W/keys.log: .*; key log not reopened"
+	options "$W/o3" 3
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o3"
+	assert_line "SIP/2.0 200 OK"
+	[ ! -e "$W/planted" ]
+	run grep -c '^CLIENT_TRAFFIC_SECRET_0 ' "$W/keys.log.2"
+	assert_output 2
+	kill -0 "$st"
+}
+
 @test "sip-tls-term: SDP through srtp-bridge (ng): RTP/AVP inside, RTP/SAVP outside" {
 	start_peer
 	ngport=$("$FREEPORT" "$IP")
@@ -409,6 +448,67 @@ EOF
 	assert_line --regexp "^FAIL auth: $W/bad: .*line 1"
 }
 
+@test "sip-tls-term: a key file others may read is refused (exit 4) unless --allow-readable-key" {
+	cp "$D/gw.key" "$W/open.key"
+	chmod 644 "$W/open.key"
+	P=$("$FREEPORT" "$IP")
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$W/open.key" -l "$IP:$P" \
+	    -i "$IP:0"
+	assert_failure 4
+	assert_output "sip-tls-term: tls: $W/open.key: mode 0644: group or others can read the private key (chmod 600) (--allow-readable-key accepts it)"
+	# refused before anything was bound
+	run "$FREEPORT" "$IP"
+	assert_success
+	run ss -Htln "src $IP:$P"
+	assert_output ""
+	# group-readable only: the same
+	chmod 640 "$W/open.key"
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$W/open.key" -l "$IP:$P" \
+	    -i "$IP:0"
+	assert_failure 4
+	assert_output --partial "mode 0640"
+	# --check says FAIL, exit 1; with the option a warning, exit 0
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$W/open.key" \
+	    -l "$IP:5061"
+	assert_failure 1
+	assert_line "FAIL key-mode: $W/open.key: mode 0640: group or others can read the private key (chmod 600)"
+	assert_line "ok tls: 1 certificate and key load and match"
+	run timeout 10 "$GW" --check -c "$D/gw.pem" -k "$W/open.key" \
+	    -l "$IP:5061" --allow-readable-key
+	assert_success
+	assert_line "warn key-mode: $W/open.key: mode 0640: group or others can read the private key (chmod 600)"
+	# an --sni key too
+	run timeout 10 "$GW" -c "$D/gw.pem" -k "$D/gw.key" -l "$IP:$P" \
+	    -i "$IP:0" --sni "other.test=$D/gw.pem,$W/open.key"
+	assert_failure 4
+	# allowed: it runs, with a warning on stderr
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$W/open.key" \
+	    -i "$IP:0" --allow-readable-key --print-addresses > "$W/gw.out" \
+	    2> "$W/gw.err" &
+	PIDS+=($!)
+	wait_line "$W/gw.out" '^inside udp '
+	L=$(sed -n 's/^listening tls //p' "$W/gw.out")
+	run grep -F "sip-tls-term: warning: tls: $W/open.key: mode 0640" "$W/gw.err"
+	assert_success
+	options "$W/o1" 1
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line --partial "SIP/2.0 "
+	# strict (the default) at a reload too: the old certificates stay
+	cp "$D/gw.key" "$W/strict.key"
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$W/strict.key" \
+	    -i "$IP:0" --print-addresses > "$W/s.out" 2> "$W/s.err" &
+	PIDS+=($!)
+	wait_line "$W/s.out" '^inside udp '
+	chmod 604 "$W/strict.key"
+	kill -HUP "$(pgrep -P "${PIDS[-1]}" -x sip-tls-term)"
+	wait_line "$W/s.err" "error: reload failed; old certificates kept"
+	run grep -F "error: tls: $W/strict.key: mode 0604" "$W/s.err"
+	assert_success
+	L=$(sed -n 's/^listening tls //p' "$W/s.out")
+	run timeout 10 "$CLI" -c 1 -w 3000 "$L" "$W/o1"
+	assert_line --partial "SIP/2.0 "
+}
+
 @test "sip-tls-term: a bad credentials file fails before a port is bound" {
 	P=$("$FREEPORT" "$IP")
 	timeout -k 1 20 python3 -c 'import socket, sys, time
@@ -454,10 +554,62 @@ time.sleep(20)' "$IP" "$P" > "$W/hold.out" &
 	assert_output 4
 }
 
+# gw_plain OUT ARGS: sip-tls-term on $IP with ARGS, stdout in $W/OUT.out,
+# stderr in $W/OUT.err (created first: JOURNAL_STREAM may name it); waits
+# for its inside udp line in either.
+gw_plain() {
+	local out=$1; shift
+	: > "$W/$out.err"
+	timeout -k 5 10 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
+	    -i "$IP:0" "$@" > "$W/$out.out" 2>> "$W/$out.err" &
+	PIDS+=($!)
+	sbk_wait_for 10 grep -q "inside udp " "$W/$out.out" "$W/$out.err"
+}
+
+@test "sip-tls-term: start-up lines on stderr with the prefix; stdout only with --print-addresses" {
+	local mp
+	mp=$("$FREEPORT" "$IP")
+	# the default: nothing on stdout, each bound socket an info line
+	gw_plain a --metrics "$IP:$mp" --listen-ws "$IP:0"
+	sleep 0.3
+	run cat "$W/a.out"
+	assert_output ""
+	run grep -E '^sip-tls-term: info: (listening|inside|metrics) ' "$W/a.err"
+	assert_line --regexp "^sip-tls-term: info: listening tls $IP:[1-9][0-9]*\$"
+	assert_line --regexp "^sip-tls-term: info: listening ws $IP:[1-9][0-9]*\$"
+	assert_line --regexp "^sip-tls-term: info: inside udp $IP:[1-9][0-9]*\$"
+	assert_line "sip-tls-term: info: metrics http $IP:$mp"
+	assert_equal "${#lines[@]}" 4
+	# the addresses said are the ones bound
+	L=$(sed -n 's/^sip-tls-term: info: listening tls //p' "$W/a.err")
+	run ss -Htln "src $L"
+	refute_output ""
+	# --print-addresses: the same lines on stdout, in order, unprefixed
+	gw_plain b --print-addresses --inside-tcp
+	run cat "$W/b.out"
+	assert_equal "${#lines[@]}" 3
+	assert_regex "${lines[0]}" "^listening tls $IP:[1-9][0-9]*\$"
+	assert_regex "${lines[1]}" "^inside udp $IP:[1-9][0-9]*\$"
+	assert_equal "${lines[2]}" "inside tcp ${lines[1]#inside udp }"
+	run grep -c "^sip-tls-term: info: inside tcp " "$W/b.err"
+	assert_output 1
+	# -q: errors only on stderr; stdout unchanged
+	gw_plain c -q --print-addresses
+	run cat "$W/c.out"
+	assert_equal "${#lines[@]}" 2
+	run cat "$W/c.err"
+	assert_output ""
+	# under journald: each line with its syslog priority (6: info)
+	: > "$W/d.err"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$W/d.err") gw_plain d
+	run grep -E '^<6>sip-tls-term: info: listening tls ' "$W/d.err"
+	assert_success
+}
+
 # gw_default ARGS: the gateway at the default log level (no -v).
 gw_default() {
 	timeout -k 5 25 "$GW" -l "$IP:0" -c "$D/gw.pem" -k "$D/gw.key" \
-	    -i "$IP:0" "$@" > "$W/gw.out" 2> "$W/gw.err" &
+	    -i "$IP:0" --print-addresses "$@" > "$W/gw.out" 2> "$W/gw.err" &
 	PIDS+=($!)
 	wait_line "$W/gw.out" '^inside udp ' || return 1
 	L=$(sed -n 's/^listening tls //p' "$W/gw.out")

@@ -353,7 +353,6 @@ cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
     const struct logger *lg)
 {
 	struct httpd_conf hc;
-	char s[NET_ADDR_STRLEN];
 	int e;
 
 	if (o->metrics == NULL)
@@ -373,9 +372,8 @@ cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
 	    &e)) == NULL)
 		cli_die(XC_FAIL, "--metrics %s: %s", o->metrics_addr,
 		    e == E_IO ? strerror(errno) : sbk_strerror(e));
-	if (httpd_local(o->httpd, &hc.addr) == 0 &&
-	    net_addr_format(&hc.addr, s, sizeof(s)) == 0)
-		printf("metrics http %s\n", s);
+	if (httpd_local(o->httpd, &hc.addr) == 0)
+		cli_bound(lg, "metrics http", &hc.addr);
 	fflush(stdout);
 }
 
@@ -388,4 +386,24 @@ cli_obs_stop(struct cli_obs *o)
 	o->httpd = NULL;
 	o->metrics = NULL;
 	o->hep = NULL;
+}
+
+static int print_addresses;	/* --print-addresses */
+
+void
+cli_print_addresses(int on)
+{
+	print_addresses = on;
+}
+
+void
+cli_bound(const struct logger *lg, const char *what, const struct net_addr *a)
+{
+	char s[NET_ADDR_STRLEN];
+
+	if (net_addr_format(a, s, sizeof(s)) != 0)
+		return;
+	log_msg(lg, LOG_INFO, "%s %s", what, s);
+	if (print_addresses)
+		printf("%s %s\n", what, s);
 }

@@ -94,6 +94,18 @@ void cli_close_stdout(void);
 /* A logger that writes `prog: level: msg` to stderr up to `lvl`. */
 void cli_logger(struct logger *lg, enum log_level lvl);
 
+/*
+ * A daemon's bound sockets (--print-addresses): cli_bound() logs "WHAT
+ * ADDR:PORT" to `lg` at LOG_INFO (a start-up line with the tool's prefix,
+ * on stderr), and once cli_print_addresses(1) was called also writes it,
+ * alone on a line, to stdout for scripts and the launcher. Stdout is not
+ * flushed here: the tool flushes once all its sockets are bound, so a
+ * reader that sees one line sees them all.
+ */
+void cli_print_addresses(int on);
+void cli_bound(const struct logger *lg, const char *what,
+    const struct net_addr *a);
+
 /* Exit code for a library error code (E_SYNTAX -> 3, E_AUTH -> 4, ...). */
 int cli_exit_code(int e);
 
@@ -114,7 +126,7 @@ struct ev_loop *cli_loop(void);
  * --hep, --hep-id, --hep-password and --metrics, shared by the daemons:
  * CLI_OBS_OPTIONS goes into a getopt_long table, cli_obs_opt() takes
  * its options (1 if `ch` was one), cli_obs_start() makes the HEP sender
- * and the metrics endpoint ("metrics http ADDR:PORT" on stdout; exit 1
+ * and the metrics endpoint (cli_bound() "metrics http ADDR:PORT"; exit 1
  * or 2 on failure), the tool adds its collectors to `metrics`.
  */
 enum { CLI_O_HEP = 0x1000, CLI_O_HEPID, CLI_O_HEPPW, CLI_O_METRICS };

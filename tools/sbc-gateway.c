@@ -28,6 +28,7 @@
 struct args {
 	const char *conf_file;
 	int print, dry, check, nverb;
+	int print_addr;		/* --print-addresses */
 	struct { int key; const char *val; } ov[MAX_SETS];
 	size_t nov;
 };
@@ -51,6 +52,8 @@ usage(void)
 	    "programs, start\n"
 	    "                          nothing (exit 0 ok, 1 a check failed, "
 	    "3 bad config)\n"
+	    "      --print-addresses   sip-tls-term's bound addresses on "
+	    "stdout\n"
 	    "  -v                      one more --verbose level\n"
 	    "  -h, --help, -V, --version\n\nKeys (-o outside, -i inside, "
 	    "-u upstream):\n");
@@ -76,7 +79,7 @@ key_index(const char *name)
 static void
 parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_PRINT = 1000, O_CHECK, O_KEY = 2000 };
+	enum { O_PRINT = 1000, O_CHECK, O_PRADDR, O_KEY = 2000 };
 	struct option lo[MAX_OPTS];
 	struct gwconf_key k;
 	size_t i, nlo = 0;
@@ -91,6 +94,8 @@ parse_args(int argc, char **argv, struct args *a)
 	    O_PRINT };
 	lo[nlo++] = (struct option){ "dry-run", no_argument, NULL, 'n' };
 	lo[nlo++] = (struct option){ "check", no_argument, NULL, O_CHECK };
+	lo[nlo++] = (struct option){ "print-addresses", no_argument, NULL,
+	    O_PRADDR };
 	lo[nlo++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[nlo++] = (struct option){ "version", no_argument, NULL, 'V' };
 	lo[nlo] = (struct option){ NULL, 0, NULL, 0 };
@@ -102,6 +107,7 @@ parse_args(int argc, char **argv, struct args *a)
 		case O_PRINT: a->print = 1; continue;
 		case 'n': a->dry = 1; continue;
 		case O_CHECK: a->check = 1; continue;
+		case O_PRADDR: a->print_addr = 1; continue;
 		case 'v': a->nverb++; continue;
 		case 'h': usage(); break;
 		case 'V': cli_version(); break;
@@ -222,6 +228,23 @@ copy_out(void *arg, const uint8_t *p, size_t n)
 	fflush(stdout);
 }
 
+/* One more word at the end of a gwconf_argv() vector. */
+static void
+argv_add(char ***argv, const char *word)
+{
+	char **v;
+	size_t n;
+
+	for (n = 0; (*argv)[n] != NULL; n++)
+		;
+	if ((v = realloc(*argv, (n + 2) * sizeof(*v))) == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	*argv = v;
+	if ((v[n] = strdup(word)) == NULL)
+		cli_die(XC_FAIL, "out of memory");
+	v[n + 1] = NULL;
+}
+
 /* srtp-bridge is ready when it answers our ng ping. */
 static int
 is_pong(void *arg, const uint8_t *p, size_t n)
@@ -248,7 +271,7 @@ conf_uint(const struct gwconf *c, const char *key)
 }
 
 static int
-run(const struct gwconf *c, char **argv[GW_NCHILD])
+run(const struct gwconf *c, char **argv[GW_NCHILD], int print_addr)
 {
 	char cookie[NG_COOKIE_LEN + 1], ping[64], why[256];
 	struct logger lg = { say, NULL, LOG_DEBUG };
@@ -260,6 +283,8 @@ run(const struct gwconf *c, char **argv[GW_NCHILD])
 	if (ng_cookie_new(cookie, sizeof(cookie)) != 0)
 		cli_die(XC_FAIL, "ng: no random cookie");
 	(void)snprintf(ping, sizeof(ping), "%s d7:command4:pinge", cookie);
+	if (print_addr)		/* before o.argv: it may move */
+		argv_add(&argv[GW_SRTP_BRIDGE], "--print-addresses");
 	memset(&o, 0, sizeof(o));
 	for (i = 0; i < GW_NCHILD; i++)
 		o.argv[i] = argv[i];
@@ -273,7 +298,9 @@ run(const struct gwconf *c, char **argv[GW_NCHILD])
 	o.stop_timeout = conf_uint(c, "stop-timeout");
 	o.notify_socket = getenv("NOTIFY_SOCKET");
 	o.log = &lg;
-	o.out = copy_out;
+	/* sip-tls-term's stdout holds only its --print-addresses lines, for
+	 * us; srtp-bridge's is ours: its --metrics line only when asked */
+	o.out = print_addr ? copy_out : NULL;
 	loop = cli_loop();
 	e = gw_supervise(loop, &o, &failed, why, sizeof(why));
 	ev_free(loop);
@@ -353,8 +380,10 @@ check_files(const struct gwconf *c, int *failed)
 	}
 	r = secfile_check_private(gwconf_get(c, "key"), why, sizeof(why));
 	if (r == E_PERM)
-		ck(failed, CK_WARN, "key-mode", "%s: %s", gwconf_get(c, "key"),
-		    why);
+		ck(failed, gwconf_bool(c, "allow-readable-key") ? CK_WARN :
+		    CK_FAIL, "key-mode", "%s: %s%s", gwconf_get(c, "key"), why,
+		    gwconf_bool(c, "allow-readable-key") ? "" :
+		    " (allow-readable-key accepts it)");
 	else if (r == 0)
 		ck(failed, CK_OK, "key-mode", "%s: only its owner may read it",
 		    gwconf_get(c, "key"));
@@ -451,7 +480,6 @@ check_tls(const struct gwconf *c, const char *prog, int *failed)
 {
 	char **argv = NULL, st[64];
 	struct proc_opts po;
-	size_t n;
 	pid_t pid;
 	int r, ee, ws;
 
@@ -460,12 +488,7 @@ check_tls(const struct gwconf *c, const char *prog, int *failed)
 		    "memory");
 		return;
 	}
-	for (n = 0; argv[n] != NULL; n++)
-		;
-	argv = realloc(argv, (n + 2) * sizeof(*argv));
-	if (argv == NULL || (argv[n] = strdup("--check")) == NULL)
-		cli_die(XC_FAIL, "out of memory");
-	argv[n + 1] = NULL;
+	argv_add(&argv, "--check");
 	fflush(stdout);
 	memset(&po, 0, sizeof(po));
 	r = proc_spawn(argv, &po, &pid, NULL, &ee);
@@ -558,7 +581,7 @@ main(int argc, char **argv)
 	if (a.dry)
 		print_out(c, tool, 1);
 	else
-		r = run(c, tool);
+		r = run(c, tool, a.print_addr);
 	for (i = 0; i < GW_NCHILD; i++)
 		gwconf_argv_free(tool[i]);
 	gwconf_free(c);

@@ -45,6 +45,7 @@ usage(void)
 	    "      --verify-client MODE      off, optional or required (needs --ca)\n"
 	    "      --ca FILE                 CA certificates for client certificates\n"
 	    "      --tls-keylog FILE         NSS key log (also $SSLKEYLOGFILE)\n"
+	    "      --allow-readable-key      accept a key file group or others may read\n"
 	    "  -u, --upstream udp|tcp:ADDR:PORT  the inside SIP server\n"
 	    "  -i, --inside ADDR[:PORT]      inside address (default: towards upstream)\n"
 	    "      --inside-tcp              SIP over TCP inside too (same address and port)\n"
@@ -85,6 +86,7 @@ usage(void)
 	    "      --max-sources N           sources tracked for bans and rates (65536)\n"
 	    "      --check                   check the configuration (files, keys),\n"
 	    "                                bind nothing, exit 0, 1 or 3\n"
+	    "      --print-addresses         the bound addresses on stdout too\n"
 	    CLI_OBS_USAGE
 	    "  -v, --verbose                 more logging (repeat)\n"
 	    "  -q, --quiet                   errors only\n"
@@ -110,17 +112,14 @@ addr(const char *opt, const char *s, uint16_t defport, struct net_addr *a)
 		cli_die(XC_USAGE, "%s: bad address '%s'", opt, s);
 }
 
-/* "WHAT ADDR:PORT" on stdout: where socket `fd` is bound. */
+/* "WHAT ADDR:PORT": where socket `fd` is bound (`arg`: the logger). */
 static void
 say_bound(void *arg, const char *what, int fd)
 {
 	struct net_addr a;
-	char s[NET_ADDR_STRLEN];
 
-	(void)arg;
-	if (net_local_addr(fd, &a) == 0 &&
-	    net_addr_format(&a, s, sizeof(s)) == 0)
-		printf("%s %s\n", what, s);
+	if (net_local_addr(fd, &a) == 0)
+		cli_bound(arg, what, &a);
 }
 
 enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
@@ -128,7 +127,7 @@ enum { O_SNI = 256, O_VERIFY, O_CA, O_KEYLOG, O_REGISTRAR, O_CREWRITE,
     O_IDLE, O_MAXMSG, O_WQ, O_TIMEOUT, O_NORB, O_SNDBUF, O_INTCP,
     O_UDPMAX, O_INIDLE, O_BYE, O_NOBYE, O_MAXDLG, O_ALLOWIN, O_AUTH,
     O_REALM, O_AUTHREQ, O_NONCE, O_BANF, O_BANW, O_BANT, O_RATE, O_MAXSRC,
-    O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK };
+    O_FIRSTMSG, O_MSGTO, O_BUDGET, O_CHECK, O_RDKEY, O_PRADDR };
 /* The WebSocket options (parse_ws()). */
 enum { O_WSS = 512, O_WS, O_WSORIGIN, O_WSMAX, O_OKEYING };
 /* Long options (the short ones: parse_args()'s getopt string). */
@@ -184,6 +183,8 @@ static const struct option lo[] = {
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "max-sources", required_argument, NULL, O_MAXSRC },
 	{ "check", no_argument, NULL, O_CHECK },
+	{ "allow-readable-key", no_argument, NULL, O_RDKEY },
+	{ "print-addresses", no_argument, NULL, O_PRADDR },
 	CLI_OBS_OPTIONS,
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -335,6 +336,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	c->limits = (struct srclimit_conf){ 65536, 50, 100, 10, 60000,
 	    600000 };
 	fc->max_per_ip = 32;
+	tc->key_mode_strict = 1;
 	while ((ch = getopt_long(argc, argv, "l:c:k:u:i:a:m:vqhV", lo, NULL))
 	    != -1) {
 		if (parse_guard(ch, o) || parse_ws(ch, o) ||
@@ -464,6 +466,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_SNDBUF: fc->sndbuf = (int)num("--socket-sndbuf", optarg,
 			    1 << 26); break;
 		case O_CHECK: o->check = 1; break;
+		case O_RDKEY: tc->key_mode_strict = 0; break;
+		case O_PRADDR: cli_print_addresses(1); break;
 		case 'v': if (o->lvl < LOG_DEBUG) o->lvl++; break;
 		case 'q': o->lvl = LOG_ERR; break;
 		case 'h': usage(); break;
@@ -538,6 +542,9 @@ die_setup(const struct sipterm_fail *f)
 {
 	switch (f->step) {
 	case SIPTERM_TLS:
+		if (f->err == E_PERM)
+			cli_die(XC_CRYPTO, "tls: %s (--allow-readable-key "
+			    "accepts it)", f->why);
 		cli_die(f->err == E_IO ? XC_FAIL : XC_CRYPTO, "tls: %s",
 		    sbk_strerror(f->err));
 	case SIPTERM_FLOWS: cli_die(XC_FAIL, "flows: out of memory");
@@ -563,6 +570,7 @@ die_setup(const struct sipterm_fail *f)
 /* --check: one line a check on stdout; the worst result. */
 struct check_res {
 	int fail, malformed;
+	int strict;		/* a readable key fails, not warns */
 };
 
 static void
@@ -571,7 +579,7 @@ say_check(void *arg, const char *what, int err, const char *detail)
 	struct check_res *cr = arg;
 	const char *tag = "ok";
 
-	if (err != 0 && strcmp(what, "key-mode") == 0)
+	if (err != 0 && strcmp(what, "key-mode") == 0 && !cr->strict)
 		tag = "warn";
 	else if (err != 0) {
 		tag = "FAIL";
@@ -585,7 +593,7 @@ say_check(void *arg, const char *what, int err, const char *detail)
 static int
 check_only(const struct opts *o, const struct logger *lg)
 {
-	struct check_res cr = { 0, 0 };
+	struct check_res cr = { 0, 0, o->c.tls.key_mode_strict };
 	struct sipterm_fail f;
 	char s[NET_ADDR_STRLEN];
 	size_t i;
@@ -637,13 +645,13 @@ main(int argc, char **argv)
 	if (sipterm_check(&o.c, &quiet, NULL, NULL, &f) != 0)
 		die_setup(&f);
 	loop = cli_loop();
-	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, NULL, &f)) == NULL)
+	if ((st = sipterm_new(loop, &o.c, &lg, say_bound, &lg, &f)) == NULL)
 		die_setup(&f);
 	cli_obs_start(&o.obs, loop, &lg);
 	if (sipterm_observe(st, o.obs.hep, o.obs.metrics) != 0)
 		cli_die(XC_FAIL, "--metrics: too many collectors");
 	cli_obs_serve(&o.obs, loop, &lg);
-	fflush(stdout);
+	fflush(stdout);		/* --print-addresses: all lines at once */
 	err = sipterm_run(st);
 	sipterm_free(st);
 	cli_obs_stop(&o.obs);

@@ -123,6 +123,8 @@ usage(void)
 	    "                              per wake-up (500; 0: do not wait)\n"
 	    "      --coalesce-pkts N       ... or until N packets arrived (32)\n"
 	    CLI_OBS_USAGE
+	    "      --print-addresses       the --metrics address on stdout "
+	    "too\n"
 	    "  -v, --verbose               more messages (repeat)\n"
 	    "  -h, --help, -V, --version\n");
 	exit(XC_OK);
@@ -633,7 +635,7 @@ ng_allow_arg(const char *arg, struct opts *o)
 
 enum { O_OPEER = 256, O_KIN, O_KOUT, O_MUX, O_NG, O_NGALLOW, O_IFACE, O_PMIN,
 	O_PMAX, O_MAXS, O_RCOUNT, O_RQUIET, O_IO, O_COAL, O_COALN, O_STEER,
-	O_RAW, O_DTLSKL };
+	O_RAW, O_DTLSKL, O_PRADDR };
 
 static const struct option long_opts[] = {
 	{ "outside", required_argument, NULL, 'o' },
@@ -660,6 +662,7 @@ static const struct option long_opts[] = {
 	{ "steer", required_argument, NULL, O_STEER },
 	{ "raw-send", required_argument, NULL, O_RAW },
 	{ "coalesce-pkts", required_argument, NULL, O_COALN },
+	{ "print-addresses", no_argument, NULL, O_PRADDR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -707,6 +710,7 @@ one_opt(struct opts *o, int c, const char *arg)
 		break;
 	case 'K': o->keylog = arg; break;
 	case O_DTLSKL: o->dtls_keylog = arg; break;
+	case O_PRADDR: cli_print_addresses(1); break;
 	case O_IO: o->io = io_arg(arg); break;
 	case O_STEER: o->steer = tri_arg("--steer", arg); break;
 	case O_RAW: o->raw = tri_arg("--raw-send", arg); break;

@@ -119,6 +119,8 @@ static const struct key keys[] = {
 	    "more srtp-bridge options" },
 	{ "sip-tls-term-args", KT_ARGS, NULL, 0, 0,
 	    "more sip-tls-term options" },
+	{ "allow-readable-key", KT_BOOL, "no", 0, 0,
+	    "accept a key file group or others may read (a warning)" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -769,6 +771,8 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 		a->err = E_INVAL;
 		return;
 	}
+	/* the launcher's ready line, "inside udp ADDR:PORT", on its stdout */
+	push(a, "--print-addresses");
 	push(a, "--listen");
 	push(a, hp);
 	push(a, "--cert");
@@ -821,6 +825,8 @@ sip_tls_term_argv(const struct gwconf *c, struct argv_b *a)
 	obs_argv(c, a, "metrics");
 	for (i = 0; i < uval(c, "verbose"); i++)
 		push(a, "-v");
+	if (gwconf_bool(c, "allow-readable-key"))
+		push(a, "--allow-readable-key");
 	if (gwconf_get(c, "sip-tls-term-args") != NULL)
 		push_words(a, gwconf_get(c, "sip-tls-term-args"));
 }

@@ -24,6 +24,7 @@ struct sipterm {
 	struct proxy *px;
 	struct mediactl *mc;
 	const char *auth_file;		/* borrowed from the conf */
+	const char *tls_keylog;		/* borrowed from the conf */
 	int guarded;			/* auth or limits: a summary */
 };
 
@@ -168,6 +169,9 @@ on_hup(struct ev_loop *loop, int signo, void *arg)
 		log_msg(st->lg, LOG_ERR, "reload failed; old certificates kept");
 	else
 		log_msg(st->lg, LOG_INFO, "certificates reloaded");
+	if (st->tls_keylog != NULL && tls_server_reopen_keylog(st->tls) == 0)
+		log_msg(st->lg, LOG_INFO, "tls: key log %s reopened",
+		    st->tls_keylog);
 	reload_creds(st);
 }
 
@@ -328,6 +332,7 @@ sipterm_new(struct ev_loop *loop, const struct sipterm_conf *conf,
 	f->why[0] = '\0';
 	st->loop = loop;
 	st->lg = lg;
+	st->tls_keylog = conf->tls.keylog;
 	if (outside(st, conf, bound, arg, f) != 0 ||
 	    inside(st, conf, bound, arg, f) != 0 ||
 	    guard(st, conf, f) != 0)

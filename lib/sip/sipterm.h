@@ -19,7 +19,7 @@
  * table on the listening addresses, the proxy on the inside UDP socket
  * (and TCP on the same address and port), an optional media relay, and
  * the signals a daemon answers (SIGHUP reloads the certificates and the
- * credentials file, SIGUSR1 logs the counters, SIGTERM and SIGINT stop
+ * credentials file and reopens the TLS key log, SIGUSR1 logs the counters, SIGTERM and SIGINT stop
  * the loop; the counters are logged again at sipterm_free()).
  *
  * Ownership: the conf's strings and the logger are borrowed and must
@@ -73,7 +73,8 @@ struct sipterm_fail {
 	enum sipterm_step step;
 	int err;		/* an E_* code */
 	int sys;		/* errno, where the step says so */
-	char why[128];		/* SIPTERM_AUTH: which line, what */
+	char why[256];		/* SIPTERM_AUTH: which line, what;
+				 * SIPTERM_TLS: a key mode */
 };
 
 /* A socket is bound: `what` is "listening tls", "listening wss",

@@ -105,14 +105,20 @@ sipterm_check(const struct sipterm_conf *conf, const struct logger *lg,
 		const char *k = cnt < tc.ncerts ? tc.certs[cnt].key :
 		    tc.sni[cnt - tc.ncerts].ck.key;
 
-		/* tls_server_new() refuses it only when strict: a warning. */
-		if (k != NULL && secfile_check_private(k, why, sizeof(why)) ==
+		/* tls_server_new() refuses it when strict, else warns. */
+		if (k == NULL || secfile_check_private(k, why, sizeof(why)) !=
 		    E_PERM)
-			tell(report, arg, "key-mode", E_PERM, why);
+			continue;
+		(void)snprintf(d, sizeof(d), "%s: %s", k, why);
+		tell(report, arg, "key-mode", E_PERM, d);
+		if (tc.key_mode_strict)
+			r = first(f, r, SIPTERM_TLS, E_PERM, 0, d);
 	}
 	cnt = 0;
-	/* The key log is checked on its own below: opening it would make it. */
+	/* The key log is checked on its own below: opening it would make it;
+	 * the key modes above: the certificates and keys load or not. */
 	tc.keylog = NULL;
+	tc.key_mode_strict = 0;
 	if ((ts = tls_server_new(&tc, lg, &e)) != NULL) {
 		tls_server_free(ts);
 		(void)snprintf(d, sizeof(d), "%zu certificate%s and key%s "

@@ -8,8 +8,9 @@
 #include "sip/sipterm.h"
 
 /* One check done: `what` ("tls", "tls-keylog", "auth", or "key-mode":
- * a key file group or others may read, a warning unless the TLS conf is
- * strict), its result (0 or an E_* code) and a lower-case detail. */
+ * a key file group or others may read, E_PERM, a failure when the TLS
+ * conf is strict, else a warning), its result (0 or an E_* code) and a
+ * lower-case detail. */
 typedef void sipterm_check_fn(void *arg, const char *what, int err,
     const char *detail);
 
@@ -18,7 +19,8 @@ typedef void sipterm_check_fn(void *arg, const char *what, int err,
  * creating a file: the certificates and keys load and match (OpenSSL),
  * the TLS key log can be opened for appending (the file, or its
  * directory when it does not exist yet), the credentials file reads and
- * parses. `report` (may be NULL) hears of each check; `lg` (may be NULL)
+ * parses, no key file group or others may read (when strict). `report`
+ * (may be NULL) hears of each check; `lg` (may be NULL)
  * gets OpenSSL's details. Returns 0, or the first failure's E_* code with
  * *f filled in as sipterm_new() would (step SIPTERM_TLS or SIPTERM_AUTH).
  * Every check runs even after one failed.

@@ -264,6 +264,27 @@ tls_server_free(struct tls_server *s)
 }
 
 int
+tls_server_reopen_keylog(struct tls_server *s)
+{
+	char why[160];
+	int fd, r;
+
+	if (s->conf.keylog == NULL)
+		return 0;
+	if ((r = secfile_append(s->conf.keylog, &fd, why, sizeof(why))) != 0) {
+		log_msg(s->lg, LOG_ERR, "tls: %s: %s; key log not reopened",
+		    s->conf.keylog, why);
+		return r;
+	}
+	/* The callback reads the descriptor at each line: the next secrets
+	 * go to the new file. */
+	if (s->keylog_fd >= 0)
+		close(s->keylog_fd);
+	s->keylog_fd = fd;
+	return 0;
+}
+
+int
 tls_server_reload(struct tls_server *s)
 {
 	struct ctxset ns;

@@ -63,6 +63,13 @@ struct tls_server *tls_server_new(const struct tls_conf *conf,
 void tls_server_free(struct tls_server *s);
 /* Re-read certificates, keys and CA; on failure the old ones stay. */
 int tls_server_reload(struct tls_server *s) WUR;
+/*
+ * Reopen the key log at the same path (after log rotation: a file renamed
+ * away gets a new one, created 0600, as tls_server_new() opens it). 0,
+ * also when there is no key log; on failure (what secfile_append()
+ * refuses, said through the logger) the old descriptor stays.
+ */
+int tls_server_reopen_keylog(struct tls_server *s) WUR;
 
 struct tls_conn;
 

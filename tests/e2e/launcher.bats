@@ -29,6 +29,12 @@ fingerprint() { openssl x509 -noout -fingerprint -sha256 "$@"; }
 	br=$(sed -n 's/.*ready: srtp-bridge pid \([0-9]*\).*/\1/p' "$log")
 	st=$(sed -n 's/.*sip-tls-term pid \([0-9]*\)$/\1/p' "$log")
 	[ -n "$br" ] && [ -n "$st" ]
+	# sip-tls-term's start-up lines: on stderr with its prefix; nothing
+	# on the launcher's stdout (no --print-addresses)
+	grep -qx "sip-tls-term: info: listening tls $EXT:$E2E_GW_TLS" "$log"
+	grep -qx "sip-tls-term: info: inside udp $INT:$E2E_GW_UDP" "$log"
+	run grep -E '^(listening|inside) ' "$log"
+	assert_failure
 	sbk_mark alice; sbk_mark bob
 	sbk_cmd alice dial "$BOB_FROM_ALICE"
 	sbk_event alice CALL_ESTABLISHED 15

@@ -183,7 +183,7 @@ test_roundtrip(void)
 			same = 0;
 	}
 	T_OK(same, "format: every key reads back the same");
-	T_EQ_INT(i, 41, "41 keys");
+	T_EQ_INT(i, 42, "42 keys");
 	T_EQ_INT(gwconf_key(i, &k), E_NOTFOUND, "key past the end");
 	gwconf_free(c);
 	gwconf_free(d);
@@ -212,7 +212,8 @@ test_argv(void)
 	    "argv: srtp-bridge, defaults");
 	free(s);
 	s = cmdline(c, GW_SIP_TLS_TERM);
-	T_EQ_STR(s, "/bin/x --listen 192.0.2.1:5061 --cert /etc/sbckit/gateway.pem"
+	T_EQ_STR(s, "/bin/x --print-addresses"
+	    " --listen 192.0.2.1:5061 --cert /etc/sbckit/gateway.pem"
 	    " --key /etc/sbckit/gateway.key --upstream=udp:10.0.0.5:5080"
 	    " --inside 10.0.0.1:5060 --media=ng:127.0.0.1:2223"
 	    " --media-direction=outside,inside --advertise=203.0.113.7:5061\n",
@@ -241,7 +242,8 @@ test_argv(void)
 	    "argv: srtp-bridge, everything");
 	free(s);
 	s = cmdline(c, GW_SIP_TLS_TERM);
-	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
+	T_EQ_STR(s, "/bin/x --print-addresses"
+	    " --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
 	    " --key /etc/sbckit/gateway.key --upstream=udp:10.0.0.5:5080"
 	    " --inside '[::2]:0' --media=ng:127.0.0.1:2223"
 	    " --media-direction=outside,inside --registrar"
@@ -271,7 +273,8 @@ test_argv(void)
 		T_EQ_INT(set(c, "inside-tcp", "yes"), 0, "inside-tcp");
 	}
 	s = cmdline(c, GW_SIP_TLS_TERM);
-	T_EQ_STR(s, "/bin/x --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
+	T_EQ_STR(s, "/bin/x --print-addresses"
+	    " --listen '[::1]:5061' --cert /etc/sbckit/gateway.pem"
 	    " --key /etc/sbckit/gateway.key --upstream=tcp:10.0.0.5:5080"
 	    " --inside-tcp --inside '[::2]:0' --media=ng:127.0.0.1:2223"
 	    " --media-direction=outside,inside --registrar"
