@@ -496,3 +496,19 @@ PYEOF
 	assert_success
 	stop_bridge
 }
+
+@test "srtp-bridge --ng ADDR:0 --print-addresses: the port the kernel picked, on stdout, and it answers there" {
+	timeout -k 2 20 "$BR" --ng "$H:0" --outside "$H" --inside "$H" \
+	    --print-addresses > "$T/out" 2> "$T/err" &
+	TPIDS+=($!)
+	for _ in $(seq 50); do
+		grep -q '^ng udp ' "$T/out" && break
+		sleep 0.1
+	done
+	run cat "$T/out"
+	assert_output --regexp "^ng udp $H:[1-9][0-9]*$"
+	local ng=${output#ng udp }
+	run timeout 10 "$SBK_BIN/ng-ctl" "$ng" ping
+	assert_success
+	assert_output --partial pong
+}

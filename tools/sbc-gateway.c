@@ -299,7 +299,8 @@ run(const struct gwconf *c, char **argv[GW_NCHILD], int print_addr)
 	o.notify_socket = getenv("NOTIFY_SOCKET");
 	o.log = &lg;
 	/* sip-tls-term's stdout holds only its --print-addresses lines, for
-	 * us; srtp-bridge's is ours: its --metrics line only when asked */
+	 * us; srtp-bridge's is ours: its ng and --metrics lines only when
+	 * asked */
 	o.out = print_addr ? copy_out : NULL;
 	loop = cli_loop();
 	e = gw_supervise(loop, &o, &failed, why, sizeof(why));

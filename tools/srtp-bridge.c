@@ -373,6 +373,10 @@ open_ng(struct state *st)
 	if ((e = calls_listen(st->calls, &a)) != 0)
 		cli_die(XC_FAIL, "--ng %s: %s", o->ng, e == E_IO ?
 		    strerror(errno) : sbk_strerror(e));
+	/* the port the kernel picked for --ng ADDR:0, for scripts */
+	if (calls_local(st->calls, &a) == 0)
+		cli_bound(&st->lg, "ng udp", &a);
+	fflush(stdout);
 }
 
 /* ---- signals and the run ---- */

@@ -106,6 +106,9 @@ int calls_handle(struct calls *c, struct slice dgram,
  * each with calls_handle(). Returns 0 or E_IO (errno).
  */
 int calls_listen(struct calls *c, const struct net_addr *addr) WUR;
+/* The address calls_listen() bound (its port when it was 0): 0, or
+ * E_STATE before calls_listen(), E_IO. */
+int calls_local(const struct calls *c, struct net_addr *a) WUR;
 
 /* For relay_config.on_timeout / on_ssrc: the stream's user is ours. */
 void calls_stream_timeout(struct relay_stream *s, void *user);

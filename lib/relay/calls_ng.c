@@ -554,3 +554,10 @@ calls_listen(struct calls *t, const struct net_addr *addr)
 	return 0;
 }
 
+int
+calls_local(const struct calls *t, struct net_addr *a)
+{
+	if (t->fd < 0)
+		return E_STATE;
+	return net_local_addr(t->fd, a);
+}
