@@ -299,12 +299,14 @@ PY
 	    'dtls_early=sbckit_dtls_packets_total{result:early}' \
 	    'handshakes=sbckit_dtls_handshakes_total{result:ok}' \
 	    'fingerprint_mismatch=sbckit_dtls_handshakes_total{result:fingerprint_mismatch}' \
-	    'dtls_failed=sbckit_dtls_handshakes_total{result:failed}'
+	    'dtls_failed=sbckit_dtls_handshakes_total{result:failed}' \
+	    'handshakes_rtcp=sbckit_dtls_handshakes_rtcp_total'
 	echo "$output"
 	assert_success
-	assert_line "ok 12"
+	assert_line "ok 13"
 	# what the call did: aiortc's checks and handshake, our bad check
 	assert_line "handshakes=1"
+	assert_line "handshakes_rtcp=0"	# aiortc muxes RTCP
 	assert_line "ice_bad_auth=1"
 	assert_line "fingerprint_mismatch=0"
 	assert_line --regexp "^ice_answered=[1-9]"

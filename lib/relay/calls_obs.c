@@ -269,6 +269,10 @@ calls_metrics_webrtc(const struct calls *t, struct metrics_out *o)
 	metrics_sample(o, k.dtls_failed, "result", "failed", NULL);
 	metrics_sample(o, k.fp_mismatch, "result", "fingerprint_mismatch",
 	    NULL);
+	metrics_family(o, "sbckit_dtls_handshakes_rtcp_total", METRICS_COUNTER,
+	    "Of the ok DTLS-SRTP handshakes, those on an RTCP port (a side "
+	    "without rtcp-mux keys SRTCP by a handshake of its own).");
+	metrics_sample(o, k.rtcp_handshakes, NULL);
 }
 
 void
