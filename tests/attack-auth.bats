@@ -254,3 +254,37 @@ EOF
 	run grep -c "REGISTER: .* bindings in all" "$W/gw.err"
 	assert_output "0"
 }
+
+@test "attack-auth: an IPv6 /64 is one source: a ban earned from one address refuses its neighbours, not the next /64" {
+	unshare --net true 2>/dev/null ||
+	    skip "needs a network namespace of its own (unshare --net, as root)"
+	# In a namespace of its own: four IPv6 addresses on lo, three in one
+	# /64, one in another; the gateway on the first.
+	run timeout 90 unshare --net env GW="$GW" DC="$DC" D="$D" W="$W" bash -c '
+		ip link set lo up || exit 1
+		for a in fd00:5b:1::1 fd00:5b:1::2 fd00:5b:1::3 fd00:5b:2::1; do
+			ip -6 addr add "$a/64" dev lo nodad || exit 1
+		done
+		timeout 60 "$GW" -l "[fd00:5b:1::1]:5061" -c "$D/gw.pem" \
+		    -k "$D/gw.key" -i 127.0.0.1:0 --registrar --auth "$D/creds" \
+		    --auth-realm lab --ban-fails 5 --ban-window 60 \
+		    --ban-time 30 2> "$W/gw6.err" &
+		gw=$!
+		for _ in $(seq 50); do
+			ss -Hltn | grep -q "\[fd00:5b:1::1\]:5061" && break
+			sleep 0.1
+		done
+		g="[fd00:5b:1::1]:5061"
+		echo "brute: $(timeout 30 python3 "$DC" "$g" fd00:5b:1::2 brute alice 20 | tail -1)"
+		echo "neighbour: $(timeout 30 python3 "$DC" "$g" fd00:5b:1::3 connect)"
+		echo "other /64: $(timeout 30 python3 "$DC" "$g" fd00:5b:2::1 reg alice alice-secret | tr "\n" " ")"
+		kill $gw; wait $gw
+		true'
+	echo "$output"
+	assert_success
+	assert_line "brute: CLOSED"
+	assert_line "neighbour: REFUSED"
+	assert_line --regexp "^other /64: 401 200 "
+	run grep -c "banned for 30 s after repeated authentication failures" "$W/gw6.err"
+	assert_output 1
+}

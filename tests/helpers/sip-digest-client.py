@@ -26,7 +26,8 @@ digest itself (hashlib), independently of lib/sip/digest.c.
       (407 answered), the callee answers 200, ACK, BYE, 200. Prints the
       steps ("callee 200", "invite 407", "invite 200", "bye 200").
 
-GW is ADDR:PORT, SRC the local address to bind (a loopback address).
+GW is ADDR:PORT ([ADDR]:PORT for IPv6), SRC the local address to bind (a
+loopback address, or an IPv6 one in a test's network namespace).
 """
 import hashlib
 import os
@@ -44,7 +45,8 @@ class Conn:
         host, port = gw.rsplit(":", 1)
         self.gw = gw
         self.src = src
-        raw = socket.create_connection((host, int(port)), timeout=TIMEOUT,
+        raw = socket.create_connection((host.strip("[]"), int(port)),
+                                       timeout=TIMEOUT,
                                        source_address=(src, 0))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
@@ -147,12 +149,17 @@ class UA:
         self.tag = os.urandom(4).hex()
         self.host = self.c.gw.rsplit(":", 1)[0]
 
+    def src(self):
+        """Our address as a URI host ([...] for IPv6)."""
+        s = self.c.src
+        return "[%s]" % s if ":" in s else s
+
     def via(self):
         return ("Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK%s;rport\r\n"
-                % (self.c.src, self.c.lport, os.urandom(6).hex()))
+                % (self.src(), self.c.lport, os.urandom(6).hex()))
 
     def contact(self):
-        return "<sip:%s@%s:%d;transport=tls>" % (self.user, self.c.src,
+        return "<sip:%s@%s:%d;transport=tls>" % (self.user, self.src(),
                                                  self.c.lport)
 
     def register(self, to, contact=None, expires=3600, auth=None):
