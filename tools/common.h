@@ -20,45 +20,6 @@ enum {
 
 #ifndef SBK_VERSION
 #define SBK_VERSION "0.1.0"
-/*
- * --hep, --hep-id, --hep-password and --metrics, shared by the daemons:
- * CLI_OBS_OPTIONS goes into a getopt_long table, cli_obs_opt() takes
- * its options (1 if `ch` was one), cli_obs_start() makes the HEP sender
- * and the metrics endpoint ("metrics http ADDR:PORT" on stdout; exit 1
- * or 2 on failure), the tool adds its collectors to `metrics`.
- */
-enum { CLI_O_HEP = 0x1000, CLI_O_HEPID, CLI_O_HEPPW, CLI_O_METRICS };
-#define CLI_OBS_OPTIONS \
-	{ "hep", required_argument, NULL, CLI_O_HEP }, \
-	{ "hep-id", required_argument, NULL, CLI_O_HEPID }, \
-	{ "hep-password", required_argument, NULL, CLI_O_HEPPW }, \
-	{ "metrics", required_argument, NULL, CLI_O_METRICS }
-#define CLI_OBS_USAGE \
-	"      --hep udp:ADDR:PORT       send a HEPv3 copy to a collector (Homer, sngrep -L)\n" \
-	"      --hep-id N                HEP capture agent id (0)\n" \
-	"      --hep-password S          HEP authentication key\n" \
-	"      --metrics [ADDR:]PORT     Prometheus endpoint, GET /metrics (127.0.0.1)\n"
-
-struct hep;
-struct metrics;
-struct httpd;
-struct cli_obs {
-	const char *hep_url, *hep_pw, *metrics_addr;
-	struct net_addr maddr;		/* --metrics, parsed */
-	uint32_t hep_id;
-	struct hep *hep;		/* cli_obs_start(): or NULL */
-	struct metrics *metrics;	/* cli_obs_start(): or NULL */
-	struct httpd *httpd;
-	int64_t started;		/* wall clock, s */
-};
-int cli_obs_opt(int ch, const char *arg, struct cli_obs *o);
-void cli_obs_start(struct cli_obs *o, struct ev_loop *loop,
-    const struct logger *lg);
-/* Serve the metrics (after the collectors are added). */
-void cli_obs_serve(struct cli_obs *o, struct ev_loop *loop,
-    const struct logger *lg);
-void cli_obs_stop(struct cli_obs *o);
-
 #endif
 
 /* Set the program name used in messages (call first in main()). */
