@@ -680,3 +680,18 @@ net_send_batch(int fd, const struct net_pkt *p, size_t n)
 		return E_AGAIN;
 	return (int)done;
 }
+
+int
+net_send_some(int fd, const void *p, size_t len, size_t *done)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
+		    E_IO;
+	*done = (size_t)n;
+	return 0;
+}

@@ -125,6 +125,12 @@ int net_tcp_connect(const struct net_addr *a, int *fd) WUR;
 int net_sock_error(int fd);
 /* The address a socket is bound to. */
 int net_local_addr(int fd, struct net_addr *a) WUR;
+/*
+ * Send what a non-blocking stream socket takes of `len` bytes now (no
+ * SIGPIPE, EINTR retried): 0 with *done, E_AGAIN when it takes nothing,
+ * E_IO (errno) otherwise. The writer of a write queue (base/wqueue).
+ */
+int net_send_some(int fd, const void *p, size_t len, size_t *done) WUR;
 int net_set_nonblock(int fd) WUR;
 /* Set SO_RCVBUF/SO_SNDBUF (best effort; 0 leaves one alone). */
 void net_set_bufs(int fd, int rcv, int snd);

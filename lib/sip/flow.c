@@ -322,16 +322,8 @@ static int
 sock_write(void *arg, const uint8_t *p, size_t len, size_t *done)
 {
 	struct conn *c = arg;
-	ssize_t n;
 
-	do
-		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
-		    E_IO;
-	*done = (size_t)n;
-	return 0;
+	return net_send_some(c->fd, p, len, done);
 }
 
 /* As tls_conn_read(): 0 with *got (0: the peer closed), E_AGAIN, E_IO. */

@@ -152,16 +152,8 @@ static int
 sock_write(void *arg, const uint8_t *p, size_t len, size_t *done)
 {
 	struct tconn *c = arg;
-	ssize_t n;
 
-	do
-		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? E_AGAIN :
-		    E_IO;
-	*done = (size_t)n;
-	return 0;
+	return net_send_some(c->fd, p, len, done);
 }
 
 /* Write what the kernel takes; 0, or -1 after killing the connection. */
