@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/hex.h"
 #include "cap/tlskeys.h"
 
 struct tlskeys {
@@ -53,36 +54,6 @@ size_t
 tlskeys_skipped(const struct tlskeys *k)
 {
 	return k->skipped;
-}
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex `h` into `out` (room for `max` bytes): the byte count, or -1. */
-static int
-unhex(struct slice h, uint8_t *out, size_t max)
-{
-	size_t i;
-	int a, b;
-
-	if (h.len == 0 || h.len % 2 != 0 || h.len / 2 > max)
-		return -1;
-	for (i = 0; i < h.len / 2; i++) {
-		if ((a = hexval(h.p[2 * i])) < 0 ||
-		    (b = hexval(h.p[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (uint8_t)(a << 4 | b);
-	}
-	return (int)(h.len / 2);
 }
 
 /* The next space-separated field of `line`. */
@@ -204,12 +175,12 @@ add_line(struct tlskeys *k, struct slice line, char *why, size_t whysz)
 	}
 	e = &k->e[k->n];
 	memset(e, 0, sizeof(*e));
-	if (unhex(cr, e->random, 32) != 32) {
+	if (hex_decode(cr, e->random, 32) != 32) {
 		snprintf(why, whysz, "%s: the client random is not 64 hex "
 		    "digits", labels[i].label);
 		return E_SYNTAX;
 	}
-	n = unhex(sec, e->secret[labels[i].s], TLSKEYS_SECRET_MAX);
+	n = hex_decode(sec, e->secret[labels[i].s], TLSKEYS_SECRET_MAX);
 	if (labels[i].s == TLSKEYS_MASTER ? n != 48 : (n != 32 && n != 48)) {
 		OPENSSL_cleanse(e, sizeof(*e));
 		snprintf(why, whysz, "%s: the secret is not %s hex digits",

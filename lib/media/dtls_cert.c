@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "base/hex.h"
 #include "base/rnd.h"
 #include "media/dtls_int.h"
 
@@ -190,18 +191,6 @@ static const struct {
 	{ "sha-512", NID_sha512, 64 },
 };
 
-static int
-hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int
 dtls_fp_parse(struct slice value, struct dtls_fp *fp)
 {
@@ -230,7 +219,7 @@ dtls_fp_parse(struct slice value, struct dtls_fp *fp)
 	for (n = 0; n < want; n++) {
 		const uint8_t *q = v.p + n * 3;
 
-		if ((hi = hexval(q[0])) < 0 || (lo = hexval(q[1])) < 0 ||
+		if ((hi = hex_digit(q[0])) < 0 || (lo = hex_digit(q[1])) < 0 ||
 		    (n + 1 < want && q[2] != ':')) {
 			memset(fp, 0, sizeof(*fp));
 			return E_SYNTAX;

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "base/b64.h"
+#include "base/hex.h"
 #include "media/keyline.h"
 #include "base/rnd.h"
 
@@ -145,18 +146,6 @@ is_name(struct slice s)
 }
 
 static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 parse_ssrc(struct slice s, uint32_t *v)
 {
 	uint64_t u;
@@ -167,7 +156,7 @@ parse_ssrc(struct slice s, uint32_t *v)
 			return E_RANGE;
 		u = 0;
 		for (i = 2; i < s.len; i++) {
-			int h = hexval(s.p[i]);
+			int h = hex_digit(s.p[i]);
 
 			if (h < 0)
 				return E_SYNTAX;

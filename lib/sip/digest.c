@@ -445,7 +445,7 @@ is_hex_of(struct slice s, size_t len)
 	if (s.len != len)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (hexval(s.p[i]) < 0)
+		if (hex_digit(s.p[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -494,7 +494,7 @@ check_params(struct digest_params *p, const struct slice *v, char *why,
 	}
 	p->nc = 0;
 	for (size_t i = 0; i < 8; i++)
-		p->nc = p->nc << 4 | (uint32_t)hexval(v[P_NC].p[i]);
+		p->nc = p->nc << 4 | (uint32_t)hex_digit(v[P_NC].p[i]);
 	if (p->nc == 0) {
 		sbk_why(why, n, "nc must start at 00000001");
 		return E_SYNTAX;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hex.h"
 #include "base/slice.h"
 #include "sip/digest.h"
 
@@ -31,18 +32,6 @@ static inline int
 is_lhex(uint8_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static inline int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The shortest prefix of `s` worth quoting in a reason. */
