@@ -1,4 +1,5 @@
 /* cap.c - capture frames: libpcap I/O, link/IP/UDP/TCP decode, fragments. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -932,4 +933,18 @@ cap_writer_close(struct cap_writer *w)
 	free(w->iobuf);
 	free(w);
 	return r;
+}
+
+void
+cap_addr_format(const struct cap_addr *a, char *b, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, ip,
+	    sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	if (a->family == 6)
+		snprintf(b, n, "[%s]:%u", ip, a->port);
+	else
+		snprintf(b, n, "%s:%u", ip, a->port);
 }

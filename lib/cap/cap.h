@@ -55,6 +55,9 @@ struct cap_addr {
 	uint16_t port;
 };
 
+/* `a` as "ADDR:PORT" ("[ADDR]:PORT" for IPv6) into `b` (`n` bytes). */
+void cap_addr_format(const struct cap_addr *a, char *b, size_t n);
+
 /*
  * What cap_decode() found. Offsets are from the start of the frame;
  * `payload` and `frag_data` point into the frame.

@@ -1,5 +1,4 @@
 /* pcapdec_dtls.c - pcapdec: DTLS-SRTP handshakes keying their streams. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,20 +87,6 @@ flow_get(struct pcapdec *d, const struct cap_pkt *p, int *side)
 	return f;
 }
 
-static void
-addr_str(const struct cap_addr *a, char *b, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, ip,
-	    sizeof(ip)) == NULL)
-		snprintf(ip, sizeof(ip), "?");
-	if (a->family == 6)
-		snprintf(b, n, "[%s]:%u", ip, a->port);
-	else
-		snprintf(b, n, "%s:%u", ip, a->port);
-}
-
 /* A key for what `src` sends to `dst`. */
 static int
 add_dir(struct pcapdec *d, const struct cap_addr *src,
@@ -114,8 +99,8 @@ add_dir(struct pcapdec *d, const struct cap_addr *src,
 
 	if ((kl = keyline_new(suite_by_id(k->suite))) == NULL)
 		return E_NOMEM;
-	addr_str(src, s, sizeof(s));
-	addr_str(dst, t, sizeof(t));
+	cap_addr_format(src, s, sizeof(s));
+	cap_addr_format(dst, t, sizeof(t));
 	if ((e = keyline_add_key(kl, master, k->key_len + k->salt_len, 0, 0,
 	    0)) != 0 ||
 	    (e = keyline_set_selector(kl, "src", slice_cstr(s))) != 0 ||

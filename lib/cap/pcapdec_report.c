@@ -1,5 +1,4 @@
 /* pcapdec_report.c - pcapdec: totals and the per-stream report. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,20 +109,6 @@ pcapdec_totals(const struct pcapdec *d, struct pcapdec_totals *t)
 				t->auth_streams++;
 		}
 	}
-}
-
-static void
-addr_fmt(const struct cap_addr *a, char *b, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, ip,
-	    sizeof(ip)) == NULL)
-		snprintf(ip, sizeof(ip), "?");
-	if (a->family == 6)
-		snprintf(b, n, "[%s]:%u", ip, a->port);
-	else
-		snprintf(b, n, "%s:%u", ip, a->port);
 }
 
 static uint64_t
@@ -267,8 +252,8 @@ pcapdec_report_text(const struct pcapdec *d, struct buf *out)
 		const char *su = stream_suite(s);
 		static const int w[PCAPDEC_NFAIL] = { 6, 6, 6, 9, 11 };
 
-		addr_fmt(&s->k.src, a, sizeof(a));
-		addr_fmt(&s->k.dst, b, sizeof(b));
+		cap_addr_format(&s->k.src, a, sizeof(a));
+		cap_addr_format(&s->k.dst, b, sizeof(b));
 		key_col(s, kc, sizeof(kc));
 		e = buf_printf(out, "0x%08x %-4s %-22s %-22s %-23s %-11s %-9s "
 		    "%7llu %9llu", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
@@ -309,8 +294,8 @@ pcapdec_report_problems(const struct pcapdec *d, struct buf *out)
 		st = stream_status(s);
 		if (st == PCAPDEC_ST_OK || st == PCAPDEC_ST_NOKEY)
 			continue;
-		addr_fmt(&s->k.src, a, sizeof(a));
-		addr_fmt(&s->k.dst, b, sizeof(b));
+		cap_addr_format(&s->k.src, a, sizeof(a));
+		cap_addr_format(&s->k.dst, b, sizeof(b));
 		e = buf_printf(out, "0x%08x %s %s -> %s: %s, %llu of %llu "
 		    "decrypted (", s->k.ssrc, s->k.rtcp ? "rtcp" : "rtp", a, b,
 		    pcapdec_status_name(st), (unsigned long long)s->decrypted,
@@ -374,8 +359,8 @@ pcapdec_report_json(const struct pcapdec *d, struct buf *out)
 		const char *su = stream_suite(s), *kf = stream_key_from(s);
 		const char *kb = stream_keyed_by(s);
 
-		addr_fmt(&s->k.src, a, sizeof(a));
-		addr_fmt(&s->k.dst, b, sizeof(b));
+		cap_addr_format(&s->k.src, a, sizeof(a));
+		cap_addr_format(&s->k.dst, b, sizeof(b));
 		e = buf_printf(out, "%s\n    {\"ssrc\": \"0x%08x\", "
 		    "\"kind\": \"%s\", \"src\": \"%s\", \"dst\": \"%s\", "
 		    "\"suite\": %s%s%s, \"key_from\": \"%s\", "
