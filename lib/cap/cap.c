@@ -8,6 +8,7 @@
 
 #include <pcap/pcap.h>
 
+#include "base/be.h"
 #include "cap/cap.h"
 
 #define PROTO_HOPOPTS 0
@@ -23,19 +24,6 @@
 #define ETH_IP6 0x86dd
 
 #define CAP_IO_BUF (1u << 20)	/* stdio buffer for capture files */
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Offset of the cursor `s` from the start of `frame`. */
 static size_t
@@ -57,9 +45,9 @@ decode_transport(struct cap_pkt *pkt, uint8_t proto, struct slice s,
 	if (proto == PROTO_UDP) {
 		if ((r = slice_take(&s, 8, &h)) != 0)
 			return r;
-		sport = rd16(h.p);
-		dport = rd16(h.p + 2);
-		ulen = rd16(h.p + 4);
+		sport = be16(h.p);
+		dport = be16(h.p + 2);
+		ulen = be16(h.p + 4);
 		if (ulen < 8)
 			return E_SYNTAX;
 		if ((size_t)ulen - 8 > s.len)
@@ -68,7 +56,7 @@ decode_transport(struct cap_pkt *pkt, uint8_t proto, struct slice s,
 		pkt->l4_off = frame != NULL ? off_of(frame, h) : 0;
 		pkt->src.port = sport;
 		pkt->dst.port = dport;
-		pkt->udp_sum = rd16(h.p + 6);
+		pkt->udp_sum = be16(h.p + 6);
 		pkt->payload = slice_make(s.p, (size_t)ulen - 8);
 		return 0;
 	}
@@ -82,8 +70,8 @@ decode_transport(struct cap_pkt *pkt, uint8_t proto, struct slice s,
 			return r;
 		pkt->kind = CAP_TCP;
 		pkt->l4_off = frame != NULL ? off_of(frame, h) : 0;
-		pkt->src.port = rd16(h.p);
-		pkt->dst.port = rd16(h.p + 2);
+		pkt->src.port = be16(h.p);
+		pkt->dst.port = be16(h.p + 2);
 		pkt->tcp_seq = ((uint32_t)h.p[4] << 24) | ((uint32_t)h.p[5] << 16) |
 		    ((uint32_t)h.p[6] << 8) | h.p[7];
 		pkt->tcp_flags = h.p[13];
@@ -107,7 +95,7 @@ decode_ip4(struct cap_pkt *pkt, struct slice s, const uint8_t *frame)
 	if ((s.p[0] >> 4) != 4)
 		return E_SYNTAX;
 	hlen = (size_t)(s.p[0] & 0x0f) * 4;
-	tlen = rd16(s.p + 2);
+	tlen = be16(s.p + 2);
 	if (hlen < 20 || tlen < hlen)
 		return E_SYNTAX;
 	if (tlen > s.len)
@@ -119,13 +107,13 @@ decode_ip4(struct cap_pkt *pkt, struct slice s, const uint8_t *frame)
 	memcpy(pkt->src.a, s.p + 12, 4);
 	memcpy(pkt->dst.a, s.p + 16, 4);
 	pkt->proto = s.p[9];
-	fo = rd16(s.p + 6);
+	fo = be16(s.p + 6);
 	s.len = tlen;
 	if ((r = slice_take(&s, hlen, &h)) != 0)
 		return r;
 	if ((fo & 0x3fff) != 0) {
 		pkt->kind = CAP_FRAG;
-		pkt->frag_id = rd16(h.p + 4);
+		pkt->frag_id = be16(h.p + 4);
 		pkt->frag_off = (uint32_t)(fo & 0x1fff) * 8;
 		pkt->frag_more = (fo & 0x2000) != 0;
 		pkt->frag_hdr_off = pkt->l3_off;
@@ -192,7 +180,7 @@ decode_ip6(struct cap_pkt *pkt, struct slice s, const uint8_t *frame)
 		return E_SHORT;
 	if ((s.p[0] >> 4) != 6)
 		return E_SYNTAX;
-	plen = rd16(s.p + 4);
+	plen = be16(s.p + 4);
 	if (plen == 0)		/* jumbogram or garbage: not ours */
 		return E_UNSUPPORTED;
 	if (plen > s.len - 40)
@@ -210,7 +198,7 @@ decode_ip6(struct cap_pkt *pkt, struct slice s, const uint8_t *frame)
 	if ((r = walk_ip6_ext(&next, &s, &fh)) != 0)
 		return r;
 	if (fh != NULL) {
-		fo = rd16(fh + 2);
+		fo = be16(fh + 2);
 		pkt->proto = fh[0];
 		if ((r = slice_skip(&s, 8)) != 0)
 			return r;
@@ -399,7 +387,7 @@ fold(uint64_t sum)
 		sum = (sum & 0xffff) + (sum >> 16);
 	h = (uint16_t)~sum;
 	memcpy(b, &h, 2);
-	return rd16(b);
+	return be16(b);
 }
 
 /* The checksum over the pseudo header of `p` and `len` bytes at `l4`. */
@@ -443,8 +431,8 @@ cap_fix_tcp_checksum(uint8_t *frame, size_t len, const struct cap_pkt *p)
 		return E_INVAL;
 	t = frame + p->l4_off;
 	tl = p->ip_end - p->l4_off;
-	wr16(t + 16, 0);
-	wr16(t + 16, l4_checksum(p, PROTO_TCP, t, tl));
+	put_be16(t + 16, 0);
+	put_be16(t + 16, l4_checksum(p, PROTO_TCP, t, tl));
 	return 0;
 }
 
@@ -453,9 +441,9 @@ ip4_fix(uint8_t *ip, size_t tlen)
 {
 	size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
 
-	wr16(ip + 2, (uint16_t)tlen);
-	wr16(ip + 10, 0);
-	wr16(ip + 10, fold(sum_bytes(0, ip, hlen)));
+	put_be16(ip + 2, (uint16_t)tlen);
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, fold(sum_bytes(0, ip, hlen)));
 }
 
 int
@@ -481,15 +469,15 @@ cap_rewrite_udp(const uint8_t *frame, size_t len, const struct cap_pkt *p,
 	if (p->ipver == 4)
 		ip4_fix(out + p->l3_off, p->l4_off + ulen - p->l3_off);
 	else
-		wr16(out + p->l3_off + 4,
+		put_be16(out + p->l3_off + 4,
 		    (uint16_t)(p->l4_off + ulen - p->l3_off - 40));
 	u = out + p->l4_off;
-	wr16(u + 4, (uint16_t)ulen);
+	put_be16(u + 4, (uint16_t)ulen);
 	if (p->ipver == 4 && p->udp_sum == 0)
 		;	/* no checksum stays no checksum */
 	else {
-		wr16(u + 6, 0);
-		wr16(u + 6, cap_udp_checksum(p, u, ulen));
+		put_be16(u + 6, 0);
+		put_be16(u + 6, cap_udp_checksum(p, u, ulen));
 	}
 	*outlen = n;
 	return 0;
@@ -512,13 +500,13 @@ cap_shrink_udp(uint8_t *frame, size_t len, const struct cap_pkt *p,
 	if (p->ipver == 4)
 		ip4_fix(frame + p->l3_off, p->l4_off + ulen - p->l3_off);
 	else
-		wr16(frame + p->l3_off + 4,
+		put_be16(frame + p->l3_off + 4,
 		    (uint16_t)(p->l4_off + ulen - p->l3_off - 40));
 	u = frame + p->l4_off;
-	wr16(u + 4, (uint16_t)ulen);
+	put_be16(u + 4, (uint16_t)ulen);
 	if (p->ipver == 6 || p->udp_sum != 0) {
-		wr16(u + 6, 0);
-		wr16(u + 6, cap_udp_checksum(p, u, ulen));
+		put_be16(u + 6, 0);
+		put_be16(u + 6, cap_udp_checksum(p, u, ulen));
 	}
 	*outlen = head + pllen + tail;
 	return 0;
@@ -556,7 +544,7 @@ cap_rewrite_frag(const uint8_t *frame, size_t len, const struct cap_pkt *p,
 	if (p->ipver == 4)
 		ip4_fix(ip, head + keep - p->l3_off);
 	else
-		wr16(ip + 4, (uint16_t)(head + keep - p->l3_off - 40));
+		put_be16(ip + 4, (uint16_t)(head + keep - p->l3_off - 40));
 	*outlen = n;
 	return 0;
 }

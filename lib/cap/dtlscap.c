@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/be.h"
 #include "cap/dtlscap.h"
 #include "cap/tlsdec.h"
 
@@ -12,18 +13,6 @@
 #define HS_SERVER_HELLO 2
 #define EXT_USE_SRTP 14
 #define DTLS12 0xfefd
-
-static uint32_t
-rd16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t
-rd24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
 
 void
 dtlscap_init(struct dtlscap_hs *h)
@@ -39,8 +28,8 @@ rec_ok(const uint8_t *p, size_t len)
 
 	if (len < REC_HDR || p[0] < 20 || p[0] > 25)
 		return 0;
-	v = rd16(p + 1);
-	return (v == 0xfeff || v == DTLS12) && rd16(p + 11) <= len - REC_HDR;
+	v = be16(p + 1);
+	return (v == 0xfeff || v == DTLS12) && be16(p + 11) <= len - REC_HDR;
 }
 
 int
@@ -72,30 +61,30 @@ server_hello(struct dtlscap_hs *h, const uint8_t *b, size_t n)
 
 	if (n < 35 || (pos = 35 + (size_t)b[34]) + 3 > n)
 		return 0;
-	h->version = (uint16_t)rd16(b);
+	h->version = (uint16_t)be16(b);
 	memcpy(h->srandom, b + 2, 32);
-	h->suite = (uint16_t)rd16(b + pos);
+	h->suite = (uint16_t)be16(b + pos);
 	pos += 3;	/* suite, compression method */
 	h->profile = 0;
 	h->mki_len = 0;
 	h->have_sh = 1;
 	if (pos + 2 > n)
 		return 1;	/* no extensions */
-	end = pos + 2 + rd16(b + pos);
+	end = pos + 2 + be16(b + pos);
 	if (end > n)
 		end = n;
 	for (pos += 2; pos + 4 <= end; pos += 4 + el) {
-		t = rd16(b + pos);
-		el = rd16(b + pos + 2);
+		t = be16(b + pos);
+		el = be16(b + pos + 2);
 		if (pos + 4 + el > end)
 			break;
 		if (t != EXT_USE_SRTP || el < 5)
 			continue;
 		/* SRTPProtectionProfiles (one chosen), srtp_mki */
-		pl = rd16(b + pos + 4);
+		pl = be16(b + pos + 4);
 		if (pl < 2 || 2 + pl + 1 > el)
 			continue;
-		h->profile = (uint16_t)rd16(b + pos + 6);
+		h->profile = (uint16_t)be16(b + pos + 6);
 		sl = b[pos + 6 + pl];
 		h->mki_len = sl ? sl : 0;
 	}
@@ -109,8 +98,8 @@ fragment(struct dtlscap_hs *h, int side, const uint8_t *hdr,
 {
 	struct dtlscap_reasm *r = &h->r[side];
 	uint8_t type = hdr[0];
-	uint32_t len = rd24(hdr + 1), seq = rd16(hdr + 4);
-	uint32_t off = rd24(hdr + 6), i;
+	uint32_t len = be24(hdr + 1), seq = be16(hdr + 4);
+	uint32_t off = be24(hdr + 6), i;
 	unsigned ev = 0;
 
 	if (type != HS_CLIENT_HELLO && type != HS_SERVER_HELLO)
@@ -165,13 +154,13 @@ dtlscap_input(struct dtlscap_hs *h, int side, struct slice dgram)
 
 	side = side ? 1 : 0;
 	while (n >= REC_HDR && rec_ok(p, n)) {
-		rl = rd16(p + 11);
+		rl = be16(p + 11);
 		/* epoch 0, a handshake record: in clear */
-		if (p[0] == 22 && rd16(p + 3) == 0) {
+		if (p[0] == 22 && be16(p + 3) == 0) {
 			for (pos = 0; pos + HS_HDR <= rl; pos += HS_HDR + fl) {
 				const uint8_t *m = p + REC_HDR + pos;
 
-				fl = rd24(m + 9);
+				fl = be24(m + 9);
 				if (fl > rl - pos - HS_HDR)
 					break;
 				ev |= fragment(h, side, m, m + HS_HDR, fl);

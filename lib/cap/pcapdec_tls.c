@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/be.h"
 #include "cap/pcapdec_int.h"
 #include "cap/tcpre.h"
 #include "cap/tlsdec.h"
@@ -394,15 +395,6 @@ stream_bytes(void *arg, const uint8_t *p, size_t len)
 
 /* --- -w: the rewritten frames --- */
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /*
  * Write frame `f` (decoded as `p`) with TCP payload `pl` (`n` bytes),
  * sequence number `seq`, acknowledgement `ack` (when set_ack), without
@@ -444,9 +436,9 @@ write_seg(struct pcapdec *d, const struct cap_frame *f,
 		o[p->l3_off + 4] = (uint8_t)((tot - p->l3_off - 40) >> 8);
 		o[p->l3_off + 5] = (uint8_t)(tot - p->l3_off - 40);
 	}
-	put32(o + p->l4_off + 4, seq);
+	put_be32(o + p->l4_off + 4, seq);
 	if (set_ack)
-		put32(o + p->l4_off + 8, ack);
+		put_be32(o + p->l4_off + 8, ack);
 	if (!fin)
 		o[p->l4_off + 13] &= (uint8_t)~0x01;
 	if (cap_decode(f->dlt, o, tot, &q) != 0 || q.kind != CAP_TCP ||

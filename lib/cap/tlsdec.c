@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "base/be.h"
 #include "cap/tlsdec.h"
 
 #define REC_MAX (16384 + 2048)	/* TLSCiphertext.length, TLS 1.2 */
@@ -274,13 +275,6 @@ aead_open(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
 	return 0;
 }
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* TLS 1.3: record `rec` (header included) under keyset `k` at `seq`. */
 static int
 open13(const struct keyset *k, struct slice rec, uint64_t seq, uint8_t *out,
@@ -291,7 +285,7 @@ open13(const struct keyset *k, struct slice rec, uint64_t seq, uint8_t *out,
 	int e;
 
 	memcpy(nonce, k->iv, 12);
-	put64(s8, seq);
+	put_be64(s8, seq);
 	for (int i = 0; i < 8; i++)
 		nonce[4 + i] ^= s8[i];
 	if ((e = aead_open(k->ctx, nonce, rec.p, 5, slice_make(rec.p + 5,
@@ -315,7 +309,7 @@ open12(const struct suite_info *si, const struct keyset *k, struct slice rec,
 	struct slice ct = slice_make(rec.p + 5, rec.len - 5);
 	size_t plen;
 
-	put64(aad, seq);
+	put_be64(aad, seq);
 	memcpy(aad + 8, rec.p, 3);	/* type, version */
 	if (si->cipher == C_CHACHA) {
 		if (ct.len < 16)
@@ -488,12 +482,6 @@ make_keys(struct tlsdec *t)
 	return 0;
 }
 
-static uint32_t
-get24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
 /* A ClientHello body from `side`. */
 static void
 client_hello(struct tlsdec *t, int side, struct slice m)
@@ -582,7 +570,7 @@ handshake(struct tlsdec *t, int side, struct slice b)
 		(void)slice_skip(&b, n);
 		while (s->hslen >= 4 && t->st == TLSDEC_HELLO) {
 			type = s->hs[0];
-			mlen = get24(s->hs + 1);
+			mlen = be24(s->hs + 1);
 			if (type != 1 && type != 2) {
 				n = 4 + mlen < s->hslen ? 4 + mlen : s->hslen;
 				s->hs_skip = 4 + mlen - n;
@@ -616,7 +604,7 @@ post_handshake(struct tlsdec *t, struct side *s, const uint8_t *p, size_t n)
 	int e, upd = 0;
 
 	while (n >= 4) {
-		mlen = get24(p + 1);
+		mlen = be24(p + 1);
 		if (4 + mlen > n)
 			break;
 		if (p[0] == 24)		/* key_update */

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base/be.h"
 #include "media/stun.h"
 
 enum {
@@ -32,35 +33,6 @@ enum {
 #define MI_LEN 20		/* HMAC-SHA1 */
 #define USERNAME_MAX 513	/* "ufrag:ufrag", 256 ice-chars each */
 #define REASON_MAX 763		/* RFC 8489 14.8 */
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void
-wr16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /*
  * CRC-32 (ISO-HDLC: reflected 0xEDB88320, as zlib and Ethernet), half a
@@ -103,7 +75,7 @@ integrity(const uint8_t *msg, size_t at, const uint8_t *key, size_t keylen,
 	if (at < STUN_HDR || at > sizeof(buf) || keylen > 4096)
 		return E_CRYPTO;
 	memcpy(buf, msg, at);
-	wr16(buf + 2, at + 4 + MI_LEN - STUN_HDR);
+	put_be16(buf + 2, at + 4 + MI_LEN - STUN_HDR);
 	if (HMAC(EVP_sha1(), key != NULL ? key : none, (int)keylen, buf, at,
 	    out, &outlen) == NULL || outlen != MI_LEN)
 		return E_CRYPTO;
@@ -115,7 +87,7 @@ int
 stun_is(struct slice pkt)
 {
 	return pkt.len >= STUN_HDR && pkt.p[0] < 4 &&
-	    rd32(pkt.p + 4) == STUN_COOKIE;
+	    be32(pkt.p + 4) == STUN_COOKIE;
 }
 
 static int
@@ -145,8 +117,8 @@ parse_xor_addr(const uint8_t *v, size_t n, const uint8_t tid[12],
 
 	if (n < 4)
 		return E_SYNTAX;
-	port = (uint16_t)(rd16(v + 2) ^ (STUN_COOKIE >> 16));
-	wr32(x, STUN_COOKIE);
+	port = (uint16_t)(be16(v + 2) ^ (STUN_COOKIE >> 16));
+	put_be32(x, STUN_COOKIE);
 	memcpy(x + 4, tid, 12);
 	memset(a, 0, sizeof(*a));
 	if (v[1] == 1 && n == 8) {
@@ -217,7 +189,7 @@ parse_attr(struct stun_msg *m, uint16_t t, const uint8_t *v, size_t n,
 			return E_SYNTAX;
 		if (!m->has_priority) {
 			m->has_priority = 1;
-			m->priority = rd32(v);
+			m->priority = be32(v);
 		}
 		return 0;
 	case A_USE_CANDIDATE:
@@ -231,7 +203,7 @@ parse_attr(struct stun_msg *m, uint16_t t, const uint8_t *v, size_t n,
 			return E_SYNTAX;
 		if (m->role == 0) {
 			m->role = t == A_ICE_CONTROLLING ? 1 : 2;
-			m->tiebreaker = ((uint64_t)rd32(v) << 32) | rd32(v + 4);
+			m->tiebreaker = ((uint64_t)be32(v) << 32) | be32(v + 4);
 		}
 		return 0;
 	}
@@ -251,24 +223,24 @@ stun_parse(struct slice pkt, struct stun_msg *m)
 
 	memset(m, 0, sizeof(*m));
 	if (pkt.len < STUN_HDR || pkt.len > STUN_MAX || (p[0] & 0xc0) != 0 ||
-	    rd32(p + 4) != STUN_COOKIE)
+	    be32(p + 4) != STUN_COOKIE)
 		return E_SYNTAX;
-	n = rd16(p + 2);
+	n = be16(p + 2);
 	if ((n & 3) != 0 || n + STUN_HDR != pkt.len)
 		return E_SYNTAX;
-	m->type = rd16(p);
+	m->type = be16(p);
 	memcpy(m->tid, p + 8, 12);
 	for (off = STUN_HDR; off < pkt.len; off += 4 + padded) {
 		if (pkt.len - off < 4)
 			return E_SYNTAX;
-		t = rd16(p + off);
-		n = rd16(p + off + 2);
+		t = be16(p + off);
+		n = be16(p + off + 2);
 		padded = (n + 3) & ~(size_t)3;
 		if (padded > pkt.len - off - 4)
 			return E_SYNTAX;
 		if (t == A_FINGERPRINT) {
 			if (n != 4 || off + 8 != pkt.len ||
-			    (crc32(p, off) ^ FP_XOR) != rd32(p + off + 4))
+			    (crc32(p, off) ^ FP_XOR) != be32(p + off + 4))
 				return E_SYNTAX;
 			m->has_fingerprint = 1;
 			return 0;
@@ -291,8 +263,8 @@ stun_check_integrity(struct slice pkt, const struct stun_msg *m,
 
 	if (at < STUN_HDR || pkt.len > STUN_MAX || at > pkt.len ||
 	    pkt.len - at < 4 + MI_LEN ||
-	    rd16(pkt.p + at) != A_MESSAGE_INTEGRITY ||
-	    rd16(pkt.p + at + 2) != MI_LEN)
+	    be16(pkt.p + at) != A_MESSAGE_INTEGRITY ||
+	    be16(pkt.p + at + 2) != MI_LEN)
 		return E_AUTH;
 	if (integrity(pkt.p, at, key, keylen, md) != 0)
 		return E_AUTH;
@@ -318,8 +290,8 @@ put_attr(struct wr *w, uint16_t t, size_t n)
 		w->bad = 1;
 		return NULL;
 	}
-	wr16(w->p + w->len, t);
-	wr16(w->p + w->len + 2, n);
+	put_be16(w->p + w->len, t);
+	put_be16(w->p + w->len + 2, n);
 	v = w->p + w->len + 4;
 	memset(v, 0, padded);
 	w->len += 4 + padded;
@@ -347,9 +319,9 @@ begin(struct wr *w, uint8_t *out, size_t cap, uint16_t type,
 		w->bad = 1;
 		return E_BIG;
 	}
-	wr16(out, type);
-	wr16(out + 2, 0);
-	wr32(out + 4, STUN_COOKIE);
+	put_be16(out, type);
+	put_be16(out + 2, 0);
+	put_be32(out + 4, STUN_COOKIE);
 	memcpy(out + 8, tid, 12);
 	w->len = STUN_HDR;
 	return 0;
@@ -373,8 +345,8 @@ finish(struct wr *w, const uint8_t *key, size_t keylen)
 	at = w->len;
 	if ((v = put_attr(w, A_FINGERPRINT, 4)) == NULL)
 		return 0;
-	wr16(w->p + 2, w->len - STUN_HDR);
-	wr32(v, crc32(w->p, at) ^ FP_XOR);
+	put_be16(w->p + 2, w->len - STUN_HDR);
+	put_be32(v, crc32(w->p, at) ^ FP_XOR);
 	return w->len;
 }
 
@@ -413,13 +385,13 @@ put_xor_addr(struct wr *w, const struct net_addr *a)
 		w->bad = 1;
 		return;
 	}
-	wr32(x, STUN_COOKIE);
+	put_be32(x, STUN_COOKIE);
 	memcpy(x + 4, w->p + 8, 12);
 	if ((v = put_attr(w, A_XOR_MAPPED_ADDRESS, 4 + n)) == NULL)
 		return;
 	v[0] = 0;
 	v[1] = (uint8_t)fam;
-	wr16(v + 2, port ^ (STUN_COOKIE >> 16));
+	put_be16(v + 2, port ^ (STUN_COOKIE >> 16));
 	for (i = 0; i < n; i++)
 		v[4 + i] = ip[i] ^ x[i];
 }
@@ -499,7 +471,7 @@ stun_binding_error_unknown(uint8_t *out, size_t cap, const uint8_t tid[12],
 		return 0;
 	if ((v = put_attr(&w, A_UNKNOWN_ATTRIBUTES, 2 * n)) != NULL)
 		for (i = 0; i < n; i++)
-			wr16(v + 2 * i, types[i]);
+			put_be16(v + 2 * i, types[i]);
 	return finish(&w, key, keylen);
 }
 
@@ -515,13 +487,13 @@ stun_binding_request(uint8_t *out, size_t cap, const uint8_t tid[12],
 		return 0;
 	/* the order of RFC 5769's sample request, so tests can compare */
 	if ((v = put_attr(&w, A_PRIORITY, 4)) != NULL)
-		wr32(v, priority);
+		put_be32(v, priority);
 	if (role == 1 || role == 2) {
 		v = put_attr(&w, role == 1 ? A_ICE_CONTROLLING :
 		    A_ICE_CONTROLLED, 8);
 		if (v != NULL) {
-			wr32(v, (uint32_t)(tiebreaker >> 32));
-			wr32(v + 4, (uint32_t)tiebreaker);
+			put_be32(v, (uint32_t)(tiebreaker >> 32));
+			put_be32(v + 4, (uint32_t)tiebreaker);
 		}
 	} else if (role != 0)
 		return 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/be.h"
 #include "base/hep.h"
 #include "base/metrics.h"
 #include "relay/calls_int.h"
@@ -136,13 +137,6 @@ jput(struct jtext *j, const char *fmt, ...)
 		j->err = 1;
 	else
 		j->n += (size_t)k;
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 /*
