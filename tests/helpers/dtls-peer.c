@@ -161,6 +161,7 @@ main(int argc, char **argv)
 	long wait_ms = 5000, rto = 0;
 	int c, err, have_fp = 0, unchecked = 0;
 	enum dtls_state st = DTLS_HANDSHAKE;
+	int rc = 0;
 
 	while ((c = getopt(argc, argv, "r:l:t:f:s:m:k:o:w:")) != -1) {
 		switch (c) {
@@ -226,7 +227,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (dtls_start(d) != 0) {
 		fprintf(stderr, "failed: %s\n", dtls_why(d));
-		return 4;
+		rc = 4;
+		goto out;
 	}
 	deadline = now_ms() + wait_ms;
 	for (;;) {
@@ -238,7 +240,8 @@ main(int argc, char **argv)
 			break;
 		if (now >= deadline) {
 			fprintf(stderr, "dtls-peer: timeout\n");
-			return 1;
+			rc = 1;
+			goto out;
 		}
 		tmo = dtls_timeout_ms(d, now);
 		if (tmo >= 0 && tmo < until)
@@ -265,7 +268,8 @@ main(int argc, char **argv)
 		}
 		if (st == DTLS_FAILED) {
 			fprintf(stderr, "failed: %s\n", dtls_why(d));
-			return 4;
+			rc = 4;
+			goto out;
 		}
 		if (st == DTLS_HANDSHAKE && !have_fp && !unchecked &&
 		    dtls_peer_fingerprint(d, pfp, sizeof(pfp)) == 0) {
@@ -284,7 +288,8 @@ main(int argc, char **argv)
 		if (st == DTLS_DONE && linger < 0) {
 			if (dtls_srtp_keys(d, &k) != 0) {
 				fprintf(stderr, "failed: no keys\n");
-				return 4;
+				rc = 4;
+				goto out;
 			}
 			print_material(&k, cfg.role);
 			if (dtls_peer_fingerprint(d, pfp, sizeof(pfp)) == 0)
@@ -296,10 +301,12 @@ main(int argc, char **argv)
 			linger = now_ms() + (cfg.role == DTLS_PASSIVE ? 500 : 0);
 		}
 	}
+out:
+	/* every way out frees what it made (a leak checker watches) */
 	dtls_free(d);
 	dtls_cert_free(cert);
 	close(pe.fd);
 	if (pe.keylog != NULL)
 		fclose(pe.keylog);
-	return 0;
+	return rc;
 }
