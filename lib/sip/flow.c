@@ -1,4 +1,5 @@
-/* flow.c - TLS client connections carrying SIP, limits, timeouts, tokens. */
+/* flow.c - TLS client connections carrying SIP, limits, timeouts, tokens;
+ * WebSocket's own part is flow_ws.c. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -9,94 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "base/conntab.h"
-#include "sip/flow.h"
 #include "base/rnd.h"
-#include "sip/sip.h"
-#include "base/wqueue.h"
-#include "sip/ws.h"
-
-struct conn {
-	uint64_t handle;
-	int fd;
-	int dead;
-	struct tls_conn *tls;
-	struct sip_framer *fr;
-	struct net_addr peer, local;
-	struct conn *all_next, *all_prev;	/* live ones, for bans */
-	size_t held;		/* framer bytes charged to the budget */
-	int partial;		/* a message has begun (deadline set) */
-	uint64_t held_ms;	/* when it started holding bytes */
-	struct conn *hprev, *hnext;	/* flows holding bytes */
-	enum flow_kind kind;
-	/* WebSocket: the Upgrade so far (NULL once answered or before its
-	 * first byte), the frame decoder once open, and for plain WS the
-	 * socket's write queue (NULL while empty). */
-	int ws_open;
-	uint8_t *http;
-	size_t http_len;
-	struct ws_dec *dec;
-	struct buf *pwq;
-	/* flow_throttle(): not read until then (monotonic ms) */
-	uint64_t pause_until;
-	/* on the table's revisit list: paused, or its read budget spent
-	 * with bytes possibly left where epoll cannot see them */
-	int revisit;
-	struct conn *rprev, *rnext;
-};
-
-/*
- * Reads (of up to 16 KiB) one connection gets per wake-up: a client that
- * floods is read a little at a time, each other connection in between.
- */
-#define READS_PER_EVENT 4
-/* Connections revisited per timer run (the rest at the next, at once). */
-#define REVISIT_BATCH 64
-
-/* A plain WebSocket connection's write queue cap. */
-#define PLAIN_WQ_MAX ((size_t)1 << 20)
-#define MAX_LISTEN 8
-
-struct ipcount {
-	struct net_addr ip;	/* port zeroed */
-	size_t n;
-	struct ipcount *next;
-};
-
-#define IP_BUCKETS 1024
-
-/* Events of the limits: counted, and logged once a second at most. */
-enum lim { L_EVICT, L_FULL, L_PER_IP, L_HANDSHAKE, L_FIRST, L_MSG,
-    L_BUDGET, L_N };
-
-struct flow_table {
-	struct ev_loop *loop;
-	struct conntab *ct;
-	struct tls_server *tls;
-	struct flow_conf conf;
-	struct flow_cbs cbs;
-	const struct logger *lg;
-	struct ipcount *ips[IP_BUCKETS];
-	size_t held, held_peak;	/* framer bytes, all flows */
-	struct conn *holding;	/* flows with held > 0 */
-	uint64_t n[L_N];	/* events so far */
-	uint64_t log_sec[L_N];	/* second of the last line (+1) */
-	uint64_t quiet[L_N];	/* events not logged since */
-	uint64_t accepted;
-	uint64_t hs_ok, hs_failed;	/* TLS handshakes (flow_stats) */
-	uint8_t key[32];
-	uint8_t rbuf[16384];	/* one TLS record's worth, shared */
-	struct conn *all;		/* live connections (flow_close_gated) */
-	flow_gate_fn *gate;		/* refuse at accept (flow_set_gate) */
-	void *gate_arg;
-	struct { struct net_addr a; enum flow_kind kind; } lst[MAX_LISTEN];
-	size_t nlst;
-	uint64_t ws_upgraded, ws_refused, ws_errors;
-	uint8_t *wbuf;		/* a WebSocket frame being sent */
-	struct conn *revisit;		/* see struct conn */
-	int64_t rtimer;			/* its timer, 0: none */
-	uint64_t throttled;		/* flow_throttle() calls */
-};
+#include "sip/flow_int.h"
 
 static const char *const lim_what[L_N] = {
 	"evicted: not up or silent, for a new connection",
@@ -250,8 +165,8 @@ conn_free(void *arg, void *conn)
 static void on_revisit(struct ev_loop *loop, uint64_t id, void *arg);
 #define REVISIT_MS 10
 
-static void
-revisit_add(struct flow_table *t, struct conn *c)
+void
+flow_revisit_add(struct flow_table *t, struct conn *c)
 {
 	if (c->revisit || c->dead)
 		return;
@@ -280,15 +195,15 @@ revisit_del(struct flow_table *t, struct conn *c)
 	c->rprev = c->rnext = NULL;
 }
 
-static int
-paused(const struct flow_table *t, const struct conn *c)
+int
+flow_paused(const struct flow_table *t, const struct conn *c)
 {
 	return c->pause_until > ev_now_ms(t->loop);
 }
 
 /* Unlink a connection now; free its memory once no callback runs. */
-static void
-conn_kill(struct flow_table *t, struct conn *c, const char *why)
+void
+flow_conn_kill(struct flow_table *t, struct conn *c, const char *why)
 {
 	char a[NET_ADDR_STRLEN];
 
@@ -327,8 +242,8 @@ sock_write(void *arg, const uint8_t *p, size_t len, size_t *done)
 }
 
 /* As tls_conn_read(): 0 with *got (0: the peer closed), E_AGAIN, E_IO. */
-static int
-io_read(struct conn *c, uint8_t *p, size_t n, size_t *got)
+int
+flow_io_read(struct conn *c, uint8_t *p, size_t n, size_t *got)
 {
 	ssize_t k;
 
@@ -345,8 +260,8 @@ io_read(struct conn *c, uint8_t *p, size_t n, size_t *got)
 }
 
 /* As tls_conn_write(): 0, E_LIMIT (nothing queued), or broken. */
-static int
-io_write(struct conn *c, const void *p, size_t len)
+int
+flow_io_write(struct conn *c, const void *p, size_t len)
 {
 	size_t sent = 0;
 	int r;
@@ -357,8 +272,8 @@ io_write(struct conn *c, const void *p, size_t len)
 	return r == E_LIMIT ? E_LIMIT : r == 0 ? 0 : E_IO;
 }
 
-static int
-io_flush(struct conn *c)
+int
+flow_io_flush(struct conn *c)
 {
 	if (c->kind != FLOW_WS)
 		return c->tls != NULL ? tls_conn_flush(c->tls) : 0;
@@ -386,7 +301,7 @@ conn_update_events(struct flow_table *t, struct conn *c)
 		ev = c->tls != NULL ? tls_conn_events(c->tls) : EV_READ;
 	/* Throttled: its bytes wait in the kernel (TCP pushes back);
 	 * a TLS write in progress still gets its events. */
-	if (paused(t, c))
+	if (flow_paused(t, c))
 		ev &= ~(unsigned)EV_READ;
 	conntab_want(t->ct, c->handle, ev);
 }
@@ -400,18 +315,18 @@ conn_expire(void *arg, void *conn, enum conntab_expiry why)
 	switch (why) {
 	case CONNTAB_SETUP:
 		lim_event(t, L_HANDSHAKE, &c->peer);
-		conn_kill(t, c, "handshake timeout");
+		flow_conn_kill(t, c, "handshake timeout");
 		break;
 	case CONNTAB_FIRST:
 		lim_event(t, L_FIRST, &c->peer);
-		conn_kill(t, c, "no first message");
+		flow_conn_kill(t, c, "no first message");
 		break;
 	case CONNTAB_DEADLINE:
 		lim_event(t, L_MSG, &c->peer);
-		conn_kill(t, c, "message timeout");
+		flow_conn_kill(t, c, "message timeout");
 		break;
 	default:
-		conn_kill(t, c, "idle timeout");
+		flow_conn_kill(t, c, "idle timeout");
 	}
 }
 
@@ -450,7 +365,7 @@ make_room(struct flow_table *t)
 	if (old == NULL)
 		return E_LIMIT;
 	lim_event(t, L_EVICT, &old->peer);
-	conn_kill(t, old, "evicted");
+	flow_conn_kill(t, old, "evicted");
 	return 0;
 }
 
@@ -524,8 +439,8 @@ conn_accept(void *arg, int fd, const struct net_addr *peer)
 }
 
 /* A message (or ping) came whole: the next one has a clock of its own. */
-static void
-msg_done(struct flow_table *t, struct conn *c)
+void
+flow_msg_done(struct flow_table *t, struct conn *c)
 {
 	if (c->partial) {
 		c->partial = 0;
@@ -539,8 +454,8 @@ msg_done(struct flow_table *t, struct conn *c)
  * charge the buffer, and close the flows holding the most (then the
  * oldest) while all of them hold more than the budget.
  */
-static void
-after_read(struct flow_table *t, struct conn *c)
+void
+flow_after_read(struct flow_table *t, struct conn *c)
 {
 	/* Up to 3 bytes may be a keep-alive in the making: a phone that
 	 * sends a single CRLF every 30 s leaves one waiting for the next. */
@@ -554,7 +469,7 @@ after_read(struct flow_table *t, struct conn *c)
 		if (t->conf.msg_ms != FLOW_NEVER)
 			conntab_deadline(t->ct, c->handle, t->conf.msg_ms);
 	} else if (!busy)
-		msg_done(t, c);
+		flow_msg_done(t, c);
 	account(t, c);
 	while (t->held > t->conf.buffer_budget && t->holding != NULL) {
 		struct conn *x, *big = t->holding;
@@ -564,7 +479,7 @@ after_read(struct flow_table *t, struct conn *c)
 			    x->held_ms < big->held_ms))
 				big = x;
 		lim_event(t, L_BUDGET, &big->peer);
-		conn_kill(t, big, "buffer budget");
+		flow_conn_kill(t, big, "buffer budget");
 	}
 }
 
@@ -579,38 +494,38 @@ conn_drain(struct flow_table *t, struct conn *c)
 	struct slice msg;
 	int r = 0;
 
-	while (!paused(t, c) && (r = sip_framer_next(c->fr, &msg)) > 0) {
+	while (!flow_paused(t, c) && (r = sip_framer_next(c->fr, &msg)) > 0) {
 		if (r == SIP_FRAME_PING) {
 			/* RFC 5626 pong: a single CRLF, at once. */
 			if (tls_conn_write(c->tls, "\r\n", 2) != 0) {
-				conn_kill(t, c, "write");
+				flow_conn_kill(t, c, "write");
 				return -1;
 			}
-			msg_done(t, c);
+			flow_msg_done(t, c);
 			continue;
 		}
-		msg_done(t, c);
+		flow_msg_done(t, c);
 		/* The flow proved useful: no longer pending. */
 		conntab_ready(t->ct, h);
 		t->cbs.msg(t->cbs.arg, h, msg);
 		if (conntab_get(t->ct, h) == NULL)
 			return -1;
 	}
-	if (paused(t, c))
+	if (flow_paused(t, c))
 		return 1;
 	if (r < 0) {
 		if (t->cbs.bad != NULL)
 			t->cbs.bad(t->cbs.arg, h, r);
 		if (conntab_get(t->ct, h) != NULL)
-			conn_kill(t, c, r == E_BIG ? "message too large" :
+			flow_conn_kill(t, c, r == E_BIG ? "message too large" :
 			    "unframeable stream");
 		return -1;
 	}
 	return 0;
 }
 
-static void
-conn_read(struct flow_table *t, struct conn *c)
+void
+flow_conn_read(struct flow_table *t, struct conn *c)
 {
 	uint64_t h = c->handle;
 	int r, n;
@@ -624,7 +539,7 @@ conn_read(struct flow_table *t, struct conn *c)
 		if (n == READS_PER_EVENT) {
 			/* the others' turn; TLS may hold decrypted bytes
 			 * that epoll cannot see: come back */
-			revisit_add(t, c);
+			flow_revisit_add(t, c);
 			break;
 		}
 		/* Read into the table's scratch buffer: an idle connection
@@ -633,11 +548,11 @@ conn_read(struct flow_table *t, struct conn *c)
 		if (r == E_AGAIN)
 			break;
 		if (r != 0 || got == 0) {
-			conn_kill(t, c, r != 0 ? "tls error" : "peer closed");
+			flow_conn_kill(t, c, r != 0 ? "tls error" : "peer closed");
 			return;
 		}
 		if (sip_framer_feed(c->fr, t->rbuf, got) != 0) {
-			conn_kill(t, c, "message too large");
+			flow_conn_kill(t, c, "message too large");
 			return;
 		}
 		conntab_touch(t->ct, h);
@@ -645,185 +560,7 @@ conn_read(struct flow_table *t, struct conn *c)
 			return;
 	}
 	sip_framer_release(c->fr);
-	after_read(t, c);
-}
-
-/* ---- WebSocket connections ---- */
-
-/* Send a close frame with `code` (best effort), then close. */
-static void
-ws_fail(struct flow_table *t, struct conn *c, uint16_t code, const char *why)
-{
-	uint8_t f[WS_HDR_MAX + 2];
-	size_t hl = ws_frame_header(f, WS_OP_CLOSE, 2);
-
-	f[hl] = (uint8_t)(code >> 8);
-	f[hl + 1] = (uint8_t)code;
-	if (io_write(c, f, hl + 2) == 0)
-		(void)io_flush(c);
-	conn_kill(t, c, why);
-}
-
-/*
- * The Upgrade request: wait for its head, judge it, answer. 1 when the
- * connection is open (bytes after the head go to the decoder), 0 when
- * more are needed, -1 when it was killed.
- */
-static int
-ws_upgrade(struct flow_table *t, struct conn *c, const uint8_t *p, size_t n)
-{
-	struct ws_upgrade u;
-	char resp[512];
-	int hl, st, len;
-	size_t rest;
-
-	if (c->http == NULL && (c->http = malloc(WS_HTTP_MAX)) == NULL) {
-		conn_kill(t, c, "out of memory");
-		return -1;
-	}
-	if (n > WS_HTTP_MAX - c->http_len)
-		n = WS_HTTP_MAX - c->http_len;	/* the cap decides below */
-	memcpy(c->http + c->http_len, p, n);
-	c->http_len += n;
-	hl = ws_http_head_len(c->http, c->http_len, WS_HTTP_MAX);
-	if (hl == 0)
-		return 0;
-	memset(&u, 0, sizeof(u));
-	if (hl < 0 || ws_http_parse(slice_make(c->http, (size_t)hl), &u) != 0)
-		st = 400;
-	else
-		st = ws_http_judge(&u, t->conf.ws_origins, t->conf.nws_origins);
-	len = ws_http_response(st, u.key, resp, sizeof(resp));
-	if (len < 0 || io_write(c, resp, (size_t)len) != 0) {
-		conn_kill(t, c, "write");
-		return -1;
-	}
-	if (st != 101) {
-		char a[NET_ADDR_STRLEN];
-
-		t->ws_refused++;
-		if (net_addr_format(&c->peer, a, sizeof(a)) != 0)
-			a[0] = '\0';
-		log_msg(t->lg, LOG_INFO, "flow %s: websocket upgrade refused: "
-		    "%d", a, st);
-		(void)io_flush(c);
-		conn_kill(t, c, "bad upgrade");
-		return -1;
-	}
-	if ((c->dec = ws_dec_new(t->conf.ws_max_msg)) == NULL) {
-		conn_kill(t, c, "out of memory");
-		return -1;
-	}
-	t->ws_upgraded++;
-	c->ws_open = 1;
-	conntab_up(t->ct, c->handle);
-	/* A client may send its first frame right behind the request. */
-	rest = c->http_len - (size_t)hl;
-	if (rest > 0 && ws_dec_feed(c->dec, c->http + hl, rest) != 0) {
-		conn_kill(t, c, "out of memory");
-		return -1;
-	}
-	free(c->http);
-	c->http = NULL;
-	c->http_len = 0;
-	return 1;
-}
-
-/* The events the decoder has: 0, 1 when the flow was throttled (the rest
- * wait), or -1 once the connection is gone. */
-static int
-ws_events(struct flow_table *t, struct conn *c)
-{
-	uint64_t h = c->handle;
-	struct ws_event ev;
-	uint8_t f[WS_HDR_MAX + 125];
-	size_t hl;
-	int r = 0;
-
-	while (!paused(t, c) && (r = ws_dec_next(c->dec, &ev)) > 0) {
-		switch (ev.type) {
-		case WS_EV_MSG:
-			msg_done(t, c);
-			/* A keep-alive of a few CRLFs is no message. */
-			if (ev.data.len <= 4 && slice_trim(ev.data).len == 0)
-				break;
-			conntab_ready(t->ct, h);
-			t->cbs.msg(t->cbs.arg, h, ev.data);
-			if (conntab_get(t->ct, h) == NULL)
-				return -1;
-			break;
-		case WS_EV_PING:
-			hl = ws_frame_header(f, WS_OP_PONG, ev.data.len);
-			memcpy(f + hl, ev.data.p, ev.data.len);
-			if (io_write(c, f, hl + ev.data.len) != 0) {
-				conn_kill(t, c, "write");
-				return -1;
-			}
-			break;
-		case WS_EV_PONG:
-			break;
-		case WS_EV_CLOSE:
-			/* Echo its code (RFC 6455 §5.5.1), then close. */
-			ws_fail(t, c, ev.code != 0 ? ev.code : WS_CLOSE_NORMAL,
-			    "peer closed (websocket close)");
-			return -1;
-		}
-	}
-	if (paused(t, c))
-		return 1;	/* throttled: the rest wait in the decoder */
-	if (r < 0) {
-		t->ws_errors++;
-		if (t->cbs.bad != NULL)
-			t->cbs.bad(t->cbs.arg, h, r);
-		if ((c = conntab_get(t->ct, h)) != NULL)
-			ws_fail(t, c, ws_dec_close_code(c->dec), r == E_BIG ?
-			    "websocket message too large" :
-			    "websocket protocol error");
-		return -1;
-	}
-	return 0;
-}
-
-/* Read a WebSocket connection: the Upgrade, then frames. */
-static void
-ws_read(struct flow_table *t, struct conn *c)
-{
-	int r = 0, n;
-
-	/* What a throttle left decoded comes first. */
-	if (c->ws_open && (r = ws_events(t, c)) < 0)
-		return;
-	for (n = 0; r == 0; n++) {
-		size_t got = 0;
-
-		if (n == READS_PER_EVENT) {
-			revisit_add(t, c);	/* see conn_read() */
-			break;
-		}
-		r = io_read(c, t->rbuf, WS_FEED_MAX, &got);
-		if (r == E_AGAIN)
-			break;
-		if (r != 0 || got == 0) {
-			conn_kill(t, c, r != 0 ? "read error" : "peer closed");
-			return;
-		}
-		conntab_touch(t->ct, c->handle);
-		if (!c->ws_open) {
-			if ((r = ws_upgrade(t, c, t->rbuf, got)) < 0)
-				return;
-			if (r == 0)
-				continue;
-		} else if (ws_dec_feed(c->dec, t->rbuf, got) != 0) {
-			ws_fail(t, c, WS_CLOSE_TOO_BIG, "out of memory");
-			return;
-		}
-		if ((r = ws_events(t, c)) < 0)
-			return;
-		ws_dec_release(c->dec);
-	}
-	if (c->dec != NULL)
-		ws_dec_release(c->dec);
-	after_read(t, c);
+	flow_after_read(t, c);
 }
 
 static void
@@ -836,12 +573,12 @@ conn_event(void *arg, void *conn, unsigned ev)
 
 	(void)ev;
 	if (c->kind == FLOW_WS) {
-		if (wq_len(c->pwq) > 0 && (r = io_flush(c)) != 0 &&
+		if (wq_len(c->pwq) > 0 && (r = flow_io_flush(c)) != 0 &&
 		    r != E_AGAIN) {
-			conn_kill(t, c, "write");
+			flow_conn_kill(t, c, "write");
 			return;
 		}
-		ws_read(t, c);
+		flow_ws_read(t, c);
 		if ((c = conntab_get(t->ct, h)) != NULL)
 			conn_update_events(t, c);
 		return;
@@ -849,7 +586,7 @@ conn_event(void *arg, void *conn, unsigned ev)
 	/* The TLS state (~13 KiB) only once the client sends something: a
 	 * connection that never does costs a few hundred bytes. */
 	if (c->tls == NULL && (c->tls = tls_conn_new(t->tls, c->fd)) == NULL) {
-		conn_kill(t, c, "out of memory");
+		flow_conn_kill(t, c, "out of memory");
 		return;
 	}
 	if (!tls_conn_established(c->tls)) {
@@ -860,7 +597,7 @@ conn_event(void *arg, void *conn, unsigned ev)
 		}
 		if (r != 0) {
 			t->hs_failed++;
-			conn_kill(t, c, r == E_AUTH ? "client certificate" :
+			flow_conn_kill(t, c, r == E_AUTH ? "client certificate" :
 			    "handshake failed");
 			return;
 		}
@@ -872,14 +609,14 @@ conn_event(void *arg, void *conn, unsigned ev)
 	if (tls_conn_queued(c->tls) > 0) {
 		r = tls_conn_flush(c->tls);
 		if (r < 0 && r != E_AGAIN) {
-			conn_kill(t, c, "write");
+			flow_conn_kill(t, c, "write");
 			return;
 		}
 	}
 	if (c->kind == FLOW_WSS)
-		ws_read(t, c);
+		flow_ws_read(t, c);
 	else
-		conn_read(t, c);
+		flow_conn_read(t, c);
 	if ((c = conntab_get(t->ct, h)) != NULL)
 		conn_update_events(t, c);
 }
@@ -1006,9 +743,9 @@ flow_send(struct flow_table *t, uint64_t flow, const void *p, size_t len)
 		len += hl;
 	} else if (c->tls == NULL || !tls_conn_established(c->tls))
 		return E_NOTFOUND;
-	r = io_write(c, p, len);
+	r = flow_io_write(c, p, len);
 	if (r != 0) {
-		conn_kill(t, c, r == E_LIMIT ? "write queue full" : "write");
+		flow_conn_kill(t, c, r == E_LIMIT ? "write queue full" : "write");
 		return r == E_LIMIT ? E_LIMIT : E_NOTFOUND;
 	}
 	conn_update_events(t, c);
@@ -1021,14 +758,14 @@ flow_close(struct flow_table *t, uint64_t flow)
 	struct conn *c = conntab_get(t->ct, flow);
 
 	if (c != NULL && c->ws_open) {
-		ws_fail(t, c, WS_CLOSE_GOING, "closed by us");
+		flow_ws_fail(t, c, WS_CLOSE_GOING, "closed by us");
 		return;
 	}
 	if (c != NULL) {
 		/* Best effort: what does not go now is dropped. */
-		if (io_queued(c) > 0 && io_flush(c) != 0)
+		if (io_queued(c) > 0 && flow_io_flush(c) != 0)
 			log_msg(t->lg, LOG_DEBUG, "flow: unsent bytes dropped");
-		conn_kill(t, c, "closed by us");
+		flow_conn_kill(t, c, "closed by us");
 	}
 }
 
@@ -1093,7 +830,7 @@ flow_throttle(struct flow_table *t, uint64_t flow, uint32_t ms)
 		return;
 	c->pause_until = ev_now_ms(t->loop) + ms;
 	t->throttled++;
-	revisit_add(t, c);
+	flow_revisit_add(t, c);
 	conn_update_events(t, c);
 }
 
@@ -1227,7 +964,7 @@ flow_close_gated(struct flow_table *t)
 			c = c->all_next;
 			continue;
 		}
-		conn_kill(t, c, "source banned");
+		flow_conn_kill(t, c, "source banned");
 		n++;
 		c = t->all;
 	}
