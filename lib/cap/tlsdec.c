@@ -9,9 +9,8 @@
 #include <openssl/kdf.h>
 
 #include "base/be.h"
-#include "cap/tlsdec.h"
+#include "cap/tlsdec_int.h"
 
-#define REC_MAX (16384 + 2048)	/* TLSCiphertext.length, TLS 1.2 */
 #define HS_MAX 16384		/* a hello, buffered */
 #define STALL_MAX (256u * 1024)	/* a side waiting for the other's hello */
 #define HUNT_SEQ 65536		/* record numbers tried without a hello */
@@ -19,49 +18,11 @@
 #define HUNT_SESSIONS 64	/* key log sessions tried without a hello */
 #define HUNT_BATCH 4096		/* AES blocks a call */
 
-enum { C_AES128GCM, C_AES256GCM, C_CHACHA };
-
-/* The suites we decrypt: one table, read for names, ciphers and hashes. */
-static const struct suite_info {
-	uint16_t id;
-	uint8_t cipher, sha384, v13;
-	const char *name;
-} suites[] = {
-	{ 0x1301, C_AES128GCM, 0, 1, "TLS_AES_128_GCM_SHA256" },
-	{ 0x1302, C_AES256GCM, 1, 1, "TLS_AES_256_GCM_SHA384" },
-	{ 0x1303, C_CHACHA, 0, 1, "TLS_CHACHA20_POLY1305_SHA256" },
-	{ 0xc02b, C_AES128GCM, 0, 0,
-	    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
-	{ 0xc02c, C_AES256GCM, 1, 0,
-	    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
-	{ 0xc02f, C_AES128GCM, 0, 0, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0xc030, C_AES256GCM, 1, 0, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
-	{ 0xcca8, C_CHACHA, 0, 0,
-	    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-	{ 0xcca9, C_CHACHA, 0, 0,
-	    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
-	{ 0xccaa, C_CHACHA, 0, 0, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-	{ 0x009c, C_AES128GCM, 0, 0, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0x009d, C_AES256GCM, 1, 0, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
-	{ 0x009e, C_AES128GCM, 0, 0, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0x009f, C_AES256GCM, 1, 0, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
-};
-
 /* SHA-256("HelloRetryRequest"), RFC 8446 4.1.3 */
 static const uint8_t hrr_random[32] = {
 	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
 	0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
 	0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c
-};
-
-/* One direction's keys: TLS 1.2 uses k[0]; TLS 1.3 k[0] for the
- * handshake, k[1] for application data. */
-struct keyset {
-	EVP_CIPHER_CTX *ctx;
-	uint8_t key[32];	/* TLS 1.3: kept for the search without a hello */
-	uint8_t iv[12];
-	uint8_t secret[48];
-	int ok;
 };
 
 struct side {
@@ -96,25 +57,6 @@ struct tlsdec {
 	int nohunt;
 };
 
-static const struct suite_info *
-suite_find(uint16_t id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(suites) / sizeof(*suites); i++)
-		if (suites[i].id == id)
-			return &suites[i];
-	return NULL;
-}
-
-const char *
-tlsdec_suite_name(uint16_t id)
-{
-	const struct suite_info *si = suite_find(id);
-
-	return si != NULL ? si->name : "?";
-}
-
 const char *
 tlsdec_state_name(enum tlsdec_state s)
 {
@@ -123,235 +65,6 @@ tlsdec_state_name(enum tlsdec_state s)
 
 	return (unsigned)s < TLSDEC_NSTATE ? n[s] : "?";
 }
-
-static const EVP_CIPHER *
-cipher_of(const struct suite_info *si)
-{
-	return si->cipher == C_AES128GCM ? EVP_aes_128_gcm() :
-	    si->cipher == C_AES256GCM ? EVP_aes_256_gcm() :
-	    EVP_chacha20_poly1305();
-}
-
-static size_t
-key_len(const struct suite_info *si)
-{
-	return si->cipher == C_AES128GCM ? 16 : 32;
-}
-
-/* --- key schedules --- */
-
-int
-tlsdec_hkdf_label(int sha384, const uint8_t *secret, size_t secretlen,
-    const char *label, struct slice context, uint8_t *out, size_t outlen)
-{
-	uint8_t info[2 + 1 + 255 + 1 + 255];
-	size_t ll = 6 + strlen(label), n = 0;
-	OSSL_PARAM params[5], *p = params;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
-	EVP_KDF_CTX *kctx;
-	EVP_KDF *kdf;
-
-	if (ll > 255 || context.len > 255 || outlen > 0xffff)
-		return E_INVAL;
-	info[n++] = (uint8_t)(outlen >> 8);
-	info[n++] = (uint8_t)outlen;
-	info[n++] = (uint8_t)ll;
-	memcpy(info + n, "tls13 ", 6);
-	memcpy(info + n + 6, label, ll - 6);
-	n += ll;
-	info[n++] = (uint8_t)context.len;
-	if (context.len > 0)
-		memcpy(info + n, context.p, context.len);
-	n += context.len;
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
-		return E_CRYPTO;
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (kctx == NULL)
-		return E_CRYPTO;
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    sha384 ? "SHA384" : "SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)secret, secretlen);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
-	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, outlen, params) > 0;
-	EVP_KDF_CTX_free(kctx);
-	return ok ? 0 : E_CRYPTO;
-}
-
-int
-tlsdec_prf12(int sha384, const uint8_t *secret, size_t secretlen,
-    const char *label, struct slice seed, uint8_t *out, size_t outlen)
-{
-	OSSL_PARAM params[5], *p = params;
-	EVP_KDF_CTX *kctx;
-	EVP_KDF *kdf;
-	int ok;
-
-	if ((kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL)) == NULL)
-		return E_CRYPTO;
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (kctx == NULL)
-		return E_CRYPTO;
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    sha384 ? "SHA384" : "SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
-	    (void *)secret, secretlen);
-	/* the seeds are concatenated: the label, then the seed */
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
-	    (void *)label, strlen(label));
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
-	    (void *)seed.p, seed.len);
-	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, outlen, params) > 0;
-	EVP_KDF_CTX_free(kctx);
-	return ok ? 0 : E_CRYPTO;
-}
-
-/* A cipher context keyed with `key`, IV to be set per record. */
-static int
-keyset_init(struct keyset *k, const struct suite_info *si, const uint8_t *key)
-{
-	if (k->ctx == NULL && (k->ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return E_NOMEM;
-	if (EVP_DecryptInit_ex(k->ctx, cipher_of(si), NULL, key, NULL) != 1)
-		return E_CRYPTO;
-	k->ok = 1;
-	return 0;
-}
-
-/* TLS 1.3: key and IV of traffic secret `secret` (kept for updates). */
-static int
-keyset13(struct keyset *k, const struct suite_info *si,
-    const uint8_t *secret)
-{
-	size_t hl = si->sha384 ? 48 : 32;
-	uint8_t key[32];
-	int e;
-
-	memmove(k->secret, secret, hl);
-	if ((e = tlsdec_hkdf_label(si->sha384, k->secret, hl, "key",
-	    SLICE_NULL, k->key, key_len(si))) != 0 ||
-	    (e = tlsdec_hkdf_label(si->sha384, k->secret, hl, "iv",
-	    SLICE_NULL, k->iv, 12)) != 0)
-		return e;
-	memcpy(key, k->key, key_len(si));
-	e = keyset_init(k, si, key);
-	OPENSSL_cleanse(key, sizeof(key));
-	return e;
-}
-
-static void
-keyset_wipe(struct keyset *k)
-{
-	EVP_CIPHER_CTX_free(k->ctx);
-	OPENSSL_cleanse(k, sizeof(*k));
-}
-
-/*
- * One AEAD open: `ct` (tag last) under nonce `nonce` and `aad`, into out.
- * 0, E_AUTH, E_SYNTAX (shorter than the tag), E_CRYPTO.
- */
-static int
-aead_open(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-    size_t aadlen, struct slice ct, uint8_t *out, size_t *outlen)
-{
-	int n, m;
-
-	if (ct.len < 16 || ct.len - 16 > REC_MAX)
-		return E_SYNTAX;
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1 ||
-	    EVP_DecryptUpdate(ctx, out, &n, ct.p, (int)(ct.len - 16)) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16,
-	    (void *)(ct.p + ct.len - 16)) != 1)
-		return E_CRYPTO;
-	if (EVP_DecryptFinal_ex(ctx, out + n, &m) != 1)
-		return E_AUTH;
-	*outlen = (size_t)n + (size_t)m;
-	return 0;
-}
-
-/* TLS 1.3: record `rec` (header included) under keyset `k` at `seq`. */
-static int
-open13(const struct keyset *k, struct slice rec, uint64_t seq, uint8_t *out,
-    size_t *outlen, uint8_t *type)
-{
-	uint8_t nonce[12], s8[8];
-	size_t n;
-	int e;
-
-	memcpy(nonce, k->iv, 12);
-	put_be64(s8, seq);
-	for (int i = 0; i < 8; i++)
-		nonce[4 + i] ^= s8[i];
-	if ((e = aead_open(k->ctx, nonce, rec.p, 5, slice_make(rec.p + 5,
-	    rec.len - 5), out, &n)) != 0)
-		return e;
-	while (n > 0 && out[n - 1] == 0)	/* padding */
-		n--;
-	if (n == 0)
-		return E_SYNTAX;
-	*type = out[n - 1];
-	*outlen = n - 1;
-	return 0;
-}
-
-/* TLS 1.2: record `rec` under keyset `k` of suite `si` at `seq`. */
-static int
-open12(const struct suite_info *si, const struct keyset *k, struct slice rec,
-    uint64_t seq, uint8_t *out, size_t *outlen)
-{
-	uint8_t nonce[12], aad[13];
-	struct slice ct = slice_make(rec.p + 5, rec.len - 5);
-	size_t plen;
-
-	put_be64(aad, seq);
-	memcpy(aad + 8, rec.p, 3);	/* type, version */
-	if (si->cipher == C_CHACHA) {
-		if (ct.len < 16)
-			return E_SYNTAX;
-		memcpy(nonce, k->iv, 12);
-		for (int i = 0; i < 8; i++)
-			nonce[4 + i] ^= aad[i];
-		plen = ct.len - 16;
-	} else {
-		if (ct.len < 8 + 16)
-			return E_SYNTAX;
-		memcpy(nonce, k->iv, 4);
-		memcpy(nonce + 4, ct.p, 8);
-		ct.p += 8;
-		ct.len -= 8;
-		plen = ct.len - 16;
-	}
-	aad[11] = (uint8_t)(plen >> 8);
-	aad[12] = (uint8_t)plen;
-	return aead_open(k->ctx, nonce, aad, 13, ct, out, outlen);
-}
-
-int
-tlsdec_open13(uint16_t suite, const uint8_t *secret, struct slice rec,
-    uint64_t seq, uint8_t *out, size_t outsz, size_t *outlen, uint8_t *type)
-{
-	const struct suite_info *si = suite_find(suite);
-	struct keyset k;
-	int e;
-
-	if (si == NULL || !si->v13)
-		return E_UNSUPPORTED;
-	if (rec.len < 5 + 17 || outsz < rec.len - 5 - 16)
-		return E_SYNTAX;
-	memset(&k, 0, sizeof(k));
-	if ((e = keyset13(&k, si, secret)) == 0)
-		e = open13(&k, rec, seq, out, outlen, type);
-	keyset_wipe(&k);
-	return e;
-}
-
-/* --- the connection --- */
 
 struct tlsdec *
 tlsdec_new(struct tlskeys *keys)
@@ -371,8 +84,8 @@ tlsdec_free(struct tlsdec *t)
 	if (t == NULL)
 		return;
 	for (int i = 0; i < 2; i++) {
-		keyset_wipe(&t->s[i].k[0]);
-		keyset_wipe(&t->s[i].k[1]);
+		tlscrypt_wipe(&t->s[i].k[0]);
+		tlscrypt_wipe(&t->s[i].k[1]);
 		free(t->s[i].stall);
 	}
 	OPENSSL_cleanse(t->out, sizeof(t->out));
@@ -422,7 +135,7 @@ make_keys(struct tlsdec *t)
 	const struct tlskeys_entry *e = tlskeys_find(t->keys, t->crandom);
 	const struct suite_info *si = t->si;
 	struct side *c = &t->s[t->client], *s = &t->s[!t->client];
-	size_t kl = key_len(si), hl = si->sha384 ? 48 : 32, ivl;
+	size_t kl = tlscrypt_key_len(si), hl = si->sha384 ? 48 : 32, ivl;
 	uint8_t kb[2 * 32 + 2 * 12], seed[64];
 	int r = 0;
 
@@ -444,8 +157,8 @@ make_keys(struct tlsdec *t)
 		if ((r = tlsdec_prf12(si->sha384, e->secret[TLSKEYS_MASTER],
 		    48, "key expansion", slice_make(seed, 64), kb,
 		    2 * kl + 2 * ivl)) == 0 &&
-		    (r = keyset_init(&c->k[0], si, kb)) == 0 &&
-		    (r = keyset_init(&s->k[0], si, kb + kl)) == 0) {
+		    (r = tlscrypt_keyset(&c->k[0], si, kb)) == 0 &&
+		    (r = tlscrypt_keyset(&s->k[0], si, kb + kl)) == 0) {
 			memcpy(c->k[0].iv, kb + 2 * kl, ivl);
 			memcpy(s->k[0].iv, kb + 2 * kl + ivl, ivl);
 		}
@@ -456,16 +169,16 @@ make_keys(struct tlsdec *t)
 		return 0;
 	}
 	if (e->len[TLSKEYS_CHTS] == hl &&
-	    (r = keyset13(&c->k[0], si, e->secret[TLSKEYS_CHTS])) != 0)
+	    (r = tlscrypt_keyset13(&c->k[0], si, e->secret[TLSKEYS_CHTS])) != 0)
 		return r;
 	if (e->len[TLSKEYS_SHTS] == hl &&
-	    (r = keyset13(&s->k[0], si, e->secret[TLSKEYS_SHTS])) != 0)
+	    (r = tlscrypt_keyset13(&s->k[0], si, e->secret[TLSKEYS_SHTS])) != 0)
 		return r;
 	if (e->len[TLSKEYS_CTS0] == hl &&
-	    (r = keyset13(&c->k[1], si, e->secret[TLSKEYS_CTS0])) != 0)
+	    (r = tlscrypt_keyset13(&c->k[1], si, e->secret[TLSKEYS_CTS0])) != 0)
 		return r;
 	if (e->len[TLSKEYS_STS0] == hl &&
-	    (r = keyset13(&s->k[1], si, e->secret[TLSKEYS_STS0])) != 0)
+	    (r = tlscrypt_keyset13(&s->k[1], si, e->secret[TLSKEYS_STS0])) != 0)
 		return r;
 	if (!c->k[0].ok && !c->k[1].ok && !s->k[0].ok && !s->k[1].ok) {
 		t->st = TLSDEC_NO_KEYS;
@@ -537,7 +250,7 @@ server_hello(struct tlsdec *t, int side, struct slice m)
 		}
 	}
 	t->version = ver;
-	t->si = suite_find(t->suite);
+	t->si = tlscrypt_suite(t->suite);
 	if (t->si == NULL || (ver != 0x0303 && ver != 0x0304) ||
 	    (t->si->v13 != 0) != (ver == 0x0304)) {
 		t->st = TLSDEC_UNSUPPORTED;
@@ -617,7 +330,7 @@ post_handshake(struct tlsdec *t, struct side *s, const uint8_t *p, size_t n)
 	if ((e = tlsdec_hkdf_label(t->si->sha384, s->k[1].secret, hl,
 	    "traffic upd", SLICE_NULL, next, hl)) != 0)
 		return e;
-	e = keyset13(&s->k[1], t->si, next);
+	e = tlscrypt_keyset13(&s->k[1], t->si, next);
 	OPENSSL_cleanse(next, sizeof(next));
 	s->seq = 0;
 	return e;
@@ -676,7 +389,7 @@ seq_hunt(struct tlsdec *t, const struct suite_info *si,
 			for (size_t i = 0; i < m; i++)
 				iv16[i] ^= rec.p[5 + i];
 			if (texty(iv16, m) &&
-			    open13(k, rec, q, t->out, n, type) == 0) {
+			    tlscrypt_open13(k, rec, q, t->out, n, type) == 0) {
 				*seq = q;
 				e = 0;
 			}
@@ -713,7 +426,7 @@ seq_hunt(struct tlsdec *t, const struct suite_info *si,
 			for (size_t i = 0; i < m; i++)
 				ks[16 * b + i] ^= rec.p[5 + i];
 			if (texty(ks + 16 * b, m) &&
-			    open13(k, rec, q0 + b, t->out, n, type) == 0) {
+			    tlscrypt_open13(k, rec, q0 + b, t->out, n, type) == 0) {
 				*seq = q0 + b;
 				e = 0;
 			}
@@ -755,16 +468,16 @@ hunt(struct tlsdec *t, int side, struct slice rec, tlsdec_fn fn, void *arg)
 		for (r = 0; r < 2; r++) {
 			size_t l = e->len[sec[r][0]];
 
-			for (j = 0; j < sizeof(suites) / sizeof(*suites); j++) {
-				const struct suite_info *si = &suites[j];
+			for (j = 0; j < tlscrypt_nsuites; j++) {
+				const struct suite_info *si = &tlscrypt_suites[j];
 
 				if (!si->v13 || l != (si->sha384 ? 48u : 32u))
 					continue;
 				memset(&k, 0, sizeof(k));
-				if ((ret = keyset13(&k, si, e->secret[sec[r][0]]))
+				if ((ret = tlscrypt_keyset13(&k, si, e->secret[sec[r][0]]))
 				    != 0 || (ret = seq_hunt(t, si, &k, rec, &q, &n,
 				    &type)) != 0) {
-					keyset_wipe(&k);
+					tlscrypt_wipe(&k);
 					if (ret == E_NOMEM || ret == E_CRYPTO)
 						return ret;
 					continue;
@@ -775,12 +488,12 @@ hunt(struct tlsdec *t, int side, struct slice rec, tlsdec_fn fn, void *arg)
 				t->version = 0x0304;
 				t->client = r == 0 ? side : !side;
 				memcpy(t->crandom, e->random, 32);
-				keyset_wipe(&s->k[1]);
+				tlscrypt_wipe(&s->k[1]);
 				s->k[1] = k;
 				s->stage = 1;
 				s->seq = q + 1;
 				if (e->len[sec[r][1]] == l &&
-				    (ret = keyset13(&o->k[1], si,
+				    (ret = tlscrypt_keyset13(&o->k[1], si,
 				    e->secret[sec[r][1]])) != 0)
 					return ret;
 				o->stage = 1;
@@ -814,7 +527,7 @@ open_rec(struct tlsdec *t, struct side *s, struct slice rec, size_t *n,
 			first = 0;	/* OpenSSL, NSS: the explicit nonce */
 			for (int i = 0; i < 8; i++)
 				first = first << 8 | rec.p[5 + i];
-			if (open12(t->si, &s->k[0], rec, first, t->out,
+			if (tlscrypt_open12(t->si, &s->k[0], rec, first, t->out,
 			    n) == 0) {
 				s->seq = first + 1;
 				goto ok;
@@ -822,7 +535,7 @@ open_rec(struct tlsdec *t, struct side *s, struct slice rec, size_t *n,
 			first = s->seq;
 		}
 		for (uint64_t q = first; q < first + tries; q++)
-			if ((e = open12(t->si, &s->k[0], rec, q, t->out,
+			if ((e = tlscrypt_open12(t->si, &s->k[0], rec, q, t->out,
 			    n)) == 0) {
 				s->seq = q + 1;
 				goto ok;
@@ -846,7 +559,7 @@ open_rec(struct tlsdec *t, struct side *s, struct slice rec, size_t *n,
 		if (st != s->stage)	/* the application keys start at 0 */
 			first = 0;
 		for (uint64_t q = first; q < first + tries; q++)
-			if ((e = open13(&s->k[st], rec, q, t->out, n,
+			if ((e = tlscrypt_open13(&s->k[st], rec, q, t->out, n,
 			    type)) == 0) {
 				s->stage = st;
 				s->seq = q + 1;
